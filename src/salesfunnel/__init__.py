@@ -1,0 +1,67 @@
+"""salesfunnel: sales and marketing funnels as state machines, with fast metrics and a planner.
+
+Examples
+--------
+>>> import salesfunnel as sf
+>>> funnel = sf.Funnel("deals", [sf.Stage("lead"), sf.Stage("won", kind="won")])
+>>> funnel.names
+('lead', 'won')
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from salesfunnel.errors import (
+    DefinitionError,
+    EventLogError,
+    FunnelError,
+    GateError,
+    GateFailed,
+    InvalidParameterError,
+    MissingDependencyError,
+    PlanError,
+    RuleSyntaxError,
+    TransitionNotAllowed,
+    UnknownTemplateError,
+)
+from salesfunnel.model import (
+    Funnel,
+    Gate,
+    GateResult,
+    GateResults,
+    Journey,
+    Labels,
+    Stage,
+    StageKind,
+    Transition,
+    TransitionRecord,
+)
+
+try:
+    __version__ = version("salesfunnel")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DefinitionError",
+    "EventLogError",
+    "Funnel",
+    "FunnelError",
+    "Gate",
+    "GateError",
+    "GateFailed",
+    "GateResult",
+    "GateResults",
+    "InvalidParameterError",
+    "Journey",
+    "Labels",
+    "MissingDependencyError",
+    "PlanError",
+    "RuleSyntaxError",
+    "Stage",
+    "StageKind",
+    "Transition",
+    "TransitionNotAllowed",
+    "TransitionRecord",
+    "UnknownTemplateError",
+    "__version__",
+]

@@ -1,0 +1,183 @@
+"""The exceptions salesfunnel raises.
+
+Every error derives from :class:`FunnelError` and from the builtin it resembles, so
+``except ValueError`` keeps working for callers that do not know this library.
+Each exception keeps the offending objects as attributes, and its message names the
+offending value and what was expected.
+
+Examples
+--------
+>>> from salesfunnel.errors import DefinitionError, FunnelError
+>>> err = DefinitionError(["stage 'won' is listed twice"])
+>>> isinstance(err, FunnelError), isinstance(err, ValueError)
+(True, True)
+>>> err.problems
+("stage 'won' is listed twice",)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from salesfunnel.model._gate import GateResult
+
+__all__ = [
+    "DefinitionError",
+    "EventLogError",
+    "FunnelError",
+    "GateError",
+    "GateFailed",
+    "InvalidParameterError",
+    "MissingDependencyError",
+    "PlanError",
+    "RuleSyntaxError",
+    "TransitionNotAllowed",
+    "UnknownTemplateError",
+]
+
+
+class FunnelError(Exception):
+    """Base class of every error raised by salesfunnel."""
+
+
+class InvalidParameterError(FunnelError, ValueError):
+    """A function or method received an argument outside what it accepts.
+
+    ``parameter`` names the argument, ``value`` is what was received.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+
+
+class DefinitionError(FunnelError, ValueError):
+    """A funnel, stage or gate definition is invalid.
+
+    All problems found are reported at once in ``problems``.
+    """
+
+    def __init__(self, problems: Iterable[str] | str, *, subject: str | None = None) -> None:
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems: tuple[str, ...] = tuple(problems)
+        self.subject = subject
+        head = f"invalid definition of {subject}" if subject else "invalid definition"
+        if len(self.problems) == 1:
+            message = f"{head}: {self.problems[0]}"
+        else:
+            listed = "\n".join(f"  - {p}" for p in self.problems)
+            message = f"{head}: {len(self.problems)} problems\n{listed}"
+        super().__init__(message)
+
+
+class TransitionNotAllowed(FunnelError, ValueError):
+    """The funnel's transition policy does not allow the requested change.
+
+    Attributes ``from_stage``, ``to_stage`` and ``allowed`` (the legal targets).
+    """
+
+    def __init__(
+        self,
+        from_stage: str | None,
+        to_stage: str | None,
+        allowed: Sequence[str] = (),
+        *,
+        detail: str = "",
+    ) -> None:
+        self.from_stage = from_stage
+        self.to_stage = to_stage
+        self.allowed = tuple(allowed)
+        options = ", ".join(repr(a) for a in self.allowed) or "none"
+        message = (
+            f"cannot move from {from_stage!r} to {to_stage!r}"
+            + (f" ({detail})" if detail else "")
+            + f"; allowed from {from_stage!r}: {options}"
+        )
+        super().__init__(message)
+
+
+class GateFailed(FunnelError, ValueError):
+    """A deal does not satisfy the gates of the stage it should enter.
+
+    ``result`` is the :class:`~salesfunnel.GateResult` naming every failed check.
+    """
+
+    def __init__(self, stage: str, result: GateResult) -> None:
+        self.stage = stage
+        self.result = result
+        failed = "; ".join(result.failed) or "(no check named)"
+        super().__init__(f"cannot enter stage {stage!r}: failed checks: {failed}")
+
+
+class GateError(FunnelError, RuntimeError):
+    """A user predicate raised while a gate was evaluated.
+
+    The original exception is chained as ``__cause__``; ``gate`` names the gate.
+    """
+
+    def __init__(self, gate: str, error: BaseException) -> None:
+        self.gate = gate
+        self.error = error
+        super().__init__(f"gate {gate!r} raised {type(error).__name__}: {error}")
+
+
+class RuleSyntaxError(FunnelError, ValueError):
+    """A rule string does not follow the rule grammar.
+
+    ``text`` is the rule, ``position`` the 0-based offset of the problem.
+    """
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        self.text = text
+        self.position = position
+        self.reason = message
+        pointer = " " * position + "^"
+        super().__init__(f"{message} at position {position}\n  {text}\n  {pointer}")
+
+
+class EventLogError(FunnelError, ValueError):
+    """Event data is malformed: unknown stages, missing times, mismatched lengths."""
+
+    def __init__(self, message: str, *, count: int = 0, examples: Sequence[Any] = ()) -> None:
+        self.count = count
+        self.examples = tuple(examples)
+        super().__init__(message)
+
+
+class PlanError(FunnelError, ValueError):
+    """A planning input makes no sense (a rate outside (0, 1], a negative target, ...).
+
+    ``parameter`` names the input and ``value`` is what was received.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+
+
+class UnknownTemplateError(FunnelError, KeyError):
+    """No template is registered under the requested name.
+
+    ``name`` is what was asked for, ``available`` the valid names, closest first.
+    """
+
+    def __init__(self, name: str, available: Sequence[str]) -> None:
+        self.name = name
+        self.available = tuple(available)
+        self.message = (
+            f"unknown template {name!r}; available: "
+            + (", ".join(repr(a) for a in self.available) or "none")
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class MissingDependencyError(FunnelError, ImportError):
+    """An optional dependency is not installed; the message names the extra."""

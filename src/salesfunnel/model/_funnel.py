@@ -1,0 +1,508 @@
+"""The funnel definition: stages and the transition policy between them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from salesfunnel.errors import DefinitionError, InvalidParameterError
+from salesfunnel.model._gate import Gate, as_gates
+from salesfunnel.model._stage import SLUG, Stage, StageKind
+from salesfunnel.model._text import Labels, to_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from salesfunnel.model._journey import Journey
+
+__all__ = ["Funnel", "Transition"]
+
+# Kinds of move, as recorded on a transition and listed by Funnel.moves().
+ADVANCE, SKIP, FALL_BACK, LOSE, REENTER, EXPLICIT = (
+    "advance", "skip", "fall_back", "lose", "reenter", "explicit",
+)
+
+
+@attrs.frozen
+class Transition:
+    """An extra transition beyond the funnel's policy, with gates of its own.
+
+    Examples
+    --------
+    >>> Transition("lost", "qualified", gates="budget_confirmed").target
+    'qualified'
+    """
+
+    source: str
+    target: str
+    gates: tuple[Gate, ...] = attrs.field(default=(), converter=as_gates)
+    label: Labels = attrs.field(default=None, converter=to_labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        out: dict[str, Any] = {"source": self.source, "target": self.target}
+        if self.gates:
+            out["gates"] = [g.to_dict() for g in self.gates]
+        if self.label:
+            out["label"] = self.label.to_dict()
+        return out
+
+
+def _to_stages(value: Any) -> tuple[Stage, ...]:
+    out = []
+    for item in value:
+        if isinstance(item, Stage):
+            out.append(item)
+        elif isinstance(item, str):
+            out.append(Stage(item))
+        else:
+            raise DefinitionError(f"stages are Stage objects or names; got {item!r}")
+    return tuple(out)
+
+
+def _to_transitions(value: Any) -> tuple[Transition, ...]:
+    out = []
+    for item in value or ():
+        if isinstance(item, Transition):
+            out.append(item)
+        elif isinstance(item, Sequence) and len(item) == 2:
+            out.append(Transition(item[0], item[1]))
+        else:
+            raise DefinitionError(
+                f"transitions are Transition objects or (source, target) pairs; got {item!r}"
+            )
+    return tuple(out)
+
+
+def closest(name: str, options: Sequence[str]) -> list[str]:
+    """``options`` ordered with the closest matches to ``name`` first."""
+    close = difflib.get_close_matches(name, options, n=len(options), cutoff=0.0)
+    return close or list(options)
+
+
+@attrs.frozen(eq=True)
+class Funnel:
+    """An immutable funnel: ordered stages and the policy for moving between them.
+
+    Stages come in order: the open stages of the main path, then exactly one WON
+    stage, then any LOST stages. A deal may always advance to the next stage; the
+    flags allow more.
+
+    Parameters
+    ----------
+    name : str
+        Slug naming the funnel.
+    stages : sequence of Stage or str
+        Open stages in main-path order, the WON stage, then LOST stages.
+    skip_ahead : bool
+        Allow jumping forward past stages (the target's gates still apply).
+    fall_back : bool
+        Allow moving back to an earlier open stage.
+    can_lose : bool
+        Allow losing a deal from any open stage (default ``True``).
+    reentry : str, optional
+        For cyclic funnels: the stage a WON deal re-enters at (e.g. the loyalty loop
+        that skips consideration). ``None`` means a WON deal stays won.
+    expanding : bool
+        Counts may grow down the funnel (influence funnels: referrals add people).
+    transitions : sequence of Transition or (source, target)
+        Extra transitions, each with optional gates of its own.
+    label, description : str or mapping, optional
+        Display text and an explanation (where the model comes from), per language.
+
+    Raises
+    ------
+    DefinitionError
+        Listing every problem found: duplicate or unknown stage names, no or several
+        WON stages, stages out of order, probabilities outside [0, 1] or decreasing
+        along the main path, unreachable stages, open stages with no way out.
+
+    Examples
+    --------
+    >>> funnel = Funnel("deals", [
+    ...     Stage("lead", probability=0.1),
+    ...     Stage("qualified", probability=0.3, gates="budget >= 10000"),
+    ...     Stage("won", kind="won"),
+    ...     Stage("lost", kind="lost"),
+    ... ])
+    >>> funnel.allowed("lead")
+    ('qualified', 'lost')
+    >>> deal = funnel.start({"budget": 50000}, at="2026-01-05T09:00:00+00:00")
+    >>> deal.advance(at="2026-01-20T09:00:00+00:00").stage
+    'qualified'
+    """
+
+    name: str
+    stages: tuple[Stage, ...] = attrs.field(converter=_to_stages)
+    skip_ahead: bool = False
+    fall_back: bool = False
+    can_lose: bool = True
+    reentry: str | None = None
+    expanding: bool = False
+    transitions: tuple[Transition, ...] = attrs.field(default=(), converter=_to_transitions)
+    label: Labels = attrs.field(default=None, converter=to_labels)
+    description: Labels = attrs.field(default=None, converter=to_labels)
+    _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+    _moves: dict[str, dict[str, str]] = attrs.field(init=False, eq=False, repr=False)
+    _gates: dict[tuple[str, str], tuple[Gate, ...]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise DefinitionError(problems, subject=f"funnel {self.name!r}")
+        index = {s.name: i for i, s in enumerate(self.stages)}
+        moves = self._build_moves(index)
+        gates: dict[tuple[str, str], tuple[Gate, ...]] = {}
+        for source, targets in moves.items():
+            for target in targets:
+                extra = tuple(
+                    g for t in self.transitions
+                    if t.source == source and t.target == target for g in t.gates
+                )
+                gates[(source, target)] = self.stages[index[target]].gates + extra
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_moves", moves)
+        object.__setattr__(self, "_gates", gates)
+
+    # -- validation -----------------------------------------------------------------------
+    def _problems(self) -> list[str]:
+        problems: list[str] = []
+        if not isinstance(self.name, str) or not SLUG.match(self.name):
+            problems.append(
+                f"funnel name {self.name!r} is not a slug (lowercase letters, digits, '-', '_')"
+            )
+        names = [s.name for s in self.stages]
+        seen: set[str] = set()
+        for n in names:
+            if n in seen:
+                problems.append(f"stage {n!r} is listed more than once")
+            seen.add(n)
+        kinds = [s.kind for s in self.stages]
+        n_open = kinds.count(StageKind.OPEN)
+        n_won = kinds.count(StageKind.WON)
+        if n_open == 0:
+            problems.append("a funnel needs at least one OPEN stage")
+        if n_won != 1:
+            won = [s.name for s in self.stages if s.kind is StageKind.WON]
+            problems.append(f"a funnel needs exactly one WON stage; got {len(won)}: {won}")
+        order = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
+        for prev, cur in zip(self.stages, self.stages[1:], strict=False):
+            if order[cur.kind] < order[prev.kind]:
+                problems.append(
+                    f"stage {cur.name!r} ({cur.kind.value}) comes after {prev.name!r} "
+                    f"({prev.kind.value}); expected open stages, then the WON stage, then "
+                    "LOST stages"
+                )
+        last: tuple[str, float] | None = None
+        for s in self.stages:
+            if s.kind is StageKind.LOST or s.probability is None:
+                continue
+            if last is not None and s.probability < last[1]:
+                problems.append(
+                    f"probability decreases along the main path: {last[0]!r} has {last[1]:g} "
+                    f"but later stage {s.name!r} has {s.probability:g}"
+                )
+            last = (s.name, s.probability)
+        lost = [s.name for s in self.stages if s.kind is StageKind.LOST]
+        if self.reentry is not None:
+            if self.reentry not in seen:
+                problems.append(f"reentry stage {self.reentry!r} is not a stage of the funnel")
+            elif self.reentry in lost or any(
+                s.kind is StageKind.WON for s in self.stages if s.name == self.reentry
+            ):
+                problems.append(f"reentry stage {self.reentry!r} must be an OPEN stage")
+        for t in self.transitions:
+            for end, label in ((t.source, "source"), (t.target, "target")):
+                if end not in seen:
+                    problems.append(
+                        f"transition {t.source!r} -> {t.target!r}: {label} {end!r} is not a "
+                        f"stage (stages: {', '.join(closest(end, names))})"
+                    )
+            if t.source == t.target:
+                problems.append(f"transition {t.source!r} -> {t.target!r} goes nowhere")
+        if problems:
+            return problems
+        index = {n: i for i, n in enumerate(names)}
+        moves = self._build_moves(index)
+        reached = {names[0]}
+        frontier = [names[0]]
+        while frontier:
+            for target in moves[frontier.pop()]:
+                if target not in reached:
+                    reached.add(target)
+                    frontier.append(target)
+        for n in names:
+            if n not in reached:
+                problems.append(f"stage {n!r} cannot be reached from {names[0]!r}")
+        for s in self.stages:
+            if s.kind is StageKind.OPEN and not moves[s.name]:
+                problems.append(f"open stage {s.name!r} has no way out")
+        return problems
+
+    def _build_moves(self, index: Mapping[str, int]) -> dict[str, dict[str, str]]:
+        stages = self.stages
+        won = next(i for i, s in enumerate(stages) if s.kind is StageKind.WON)
+        lost = [s.name for s in stages if s.kind is StageKind.LOST]
+        moves: dict[str, dict[str, str]] = {s.name: {} for s in stages}
+        for i, s in enumerate(stages):
+            out = moves[s.name]
+            if s.kind is StageKind.OPEN:
+                out[stages[i + 1].name] = ADVANCE
+                if self.skip_ahead:
+                    for j in range(i + 2, won + 1):
+                        out[stages[j].name] = SKIP
+                if self.fall_back:
+                    for j in range(i):
+                        out[stages[j].name] = FALL_BACK
+                if self.can_lose:
+                    for name in lost:
+                        out[name] = LOSE
+            elif s.kind is StageKind.WON and self.reentry is not None:
+                out[self.reentry] = REENTER
+        for t in self.transitions:
+            moves[t.source].setdefault(t.target, EXPLICIT)
+        for name, out in moves.items():
+            moves[name] = dict(sorted(out.items(), key=lambda kv: index[kv[0]]))
+        return moves
+
+    # -- lookups --------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Stage names in order."""
+        return tuple(s.name for s in self.stages)
+
+    @property
+    def path(self) -> tuple[Stage, ...]:
+        """The main path: the open stages followed by the WON stage."""
+        return self.stages[: self.won_index + 1]
+
+    @property
+    def won_index(self) -> int:
+        """Index of the WON stage (also the last index of the main path)."""
+        return next(i for i, s in enumerate(self.stages) if s.kind is StageKind.WON)
+
+    @property
+    def won(self) -> Stage:
+        """The WON stage."""
+        return self.stages[self.won_index]
+
+    @property
+    def lost(self) -> tuple[Stage, ...]:
+        """The LOST stages (possibly none)."""
+        return self.stages[self.won_index + 1 :]
+
+    @property
+    def cyclic(self) -> bool:
+        """True when won deals re-enter the funnel."""
+        return self.reentry is not None
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Win probability per stage as float64 (NaN where not estimated)."""
+        return np.array(
+            [np.nan if s.probability is None else s.probability for s in self.stages],
+            dtype=np.float64,
+        )
+
+    def index(self, stage: str | Stage) -> int:
+        """Position of ``stage`` in :attr:`stages`.
+
+        Raises
+        ------
+        InvalidParameterError
+            If there is no such stage; the message lists the stages, closest first.
+        """
+        name = stage.name if isinstance(stage, Stage) else stage
+        try:
+            return self._index[name]
+        except (KeyError, TypeError):
+            options = ", ".join(repr(n) for n in closest(str(name), self.names))
+            raise InvalidParameterError(
+                f"funnel {self.name!r} has no stage {name!r}; expected one of: {options}",
+                parameter="stage",
+                value=name,
+            ) from None
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name`` (see :meth:`index` for errors)."""
+        return self.stages[self.index(name)]
+
+    def allowed(self, from_stage: str) -> tuple[str, ...]:
+        """Stage names a deal at ``from_stage`` may move to, in funnel order."""
+        self.index(from_stage)
+        return tuple(self._moves[from_stage])
+
+    def moves(self, from_stage: str) -> dict[str, str]:
+        """Legal targets of ``from_stage`` with the kind of each move.
+
+        Kinds: ``"advance"``, ``"skip"``, ``"fall_back"``, ``"lose"``, ``"reenter"``,
+        ``"explicit"``.
+        """
+        self.index(from_stage)
+        return dict(self._moves[from_stage])
+
+    def gates_for(self, from_stage: str | None, to_stage: str) -> tuple[Gate, ...]:
+        """Gates checked when moving from ``from_stage`` (``None``: starting) to ``to_stage``."""
+        if from_stage is None:
+            return self.stage(to_stage).gates
+        return self._gates.get((from_stage, to_stage), self.stage(to_stage).gates)
+
+    # -- journeys ---------------------------------------------------------------------------
+    def start(
+        self,
+        subject: Any = None,
+        *,
+        at: datetime | str | None = None,
+        stage: str | None = None,
+        id: Any = None,  # noqa: A002 - the journey's id
+        actor: str | None = None,
+        force: bool = False,
+        reason: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Journey:
+        """Start tracking a deal or lead in this funnel.
+
+        See :class:`~salesfunnel.Journey` for the parameters; ``stage`` defaults to
+        the first stage and must be open. Its gates apply unless ``force=True``.
+        """
+        from salesfunnel.model._journey import Journey
+
+        return Journey._begin(
+            self, subject, at=at, stage=stage, id=id, actor=actor, force=force,
+            reason=reason, clock=clock,
+        )
+
+    # -- presentation and serialisation -------------------------------------------------------
+    def describe(self, lang: str = "en") -> str:
+        """A readable multi-line description: stages, probabilities, owners and gates.
+
+        Examples
+        --------
+        >>> f = Funnel("mini", [Stage("lead", probability=0.2, owner="SDR"),
+        ...                     Stage("won", kind="won")])
+        >>> print(f.describe())
+        mini
+          1. lead  20%  owner: SDR
+          2. won  100%  [won]
+        transitions: advance, lose from any open stage
+        """
+        lines = [self.label.text(lang) or self.name]
+        desc = self.description.text(lang)
+        if desc:
+            lines.append(desc)
+        owner_word = "负责人" if lang == "zh" else "owner"
+        for i, s in enumerate(self.stages, 1):
+            prob = "" if s.probability is None else f"  {s.probability:.0%}"
+            kind = "" if s.is_open else f"  [{s.kind.value}]"
+            owner = f"  {owner_word}: {s.owner}" if s.owner else ""
+            lines.append(f"  {i}. {s.label.text(lang)}{prob}{owner}{kind}")
+            for gate in s.gates:
+                lines.append(f"       - {gate.describe(lang)}")
+        policy = ["advance"]
+        if self.skip_ahead:
+            policy.append("skip ahead")
+        if self.fall_back:
+            policy.append("fall back")
+        if self.can_lose:
+            policy.append("lose from any open stage")
+        if self.reentry is not None:
+            policy.append(f"re-enter at {self.reentry!r} after WON")
+        if self.expanding:
+            policy.append("expanding (counts may grow)")
+        if self.transitions:
+            policy.append(
+                "extra: " + ", ".join(f"{t.source}->{t.target}" for t in self.transitions)
+            )
+        lines.append("transitions: " + ", ".join(policy))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form; ``Funnel.from_dict(f.to_dict()) == f``.
+
+        Gates built from callables serialize as ``{"ref": name}``; pass the callables to
+        :meth:`from_dict` by name.
+        """
+        out: dict[str, Any] = {
+            "name": self.name,
+            "stages": [s.to_dict() for s in self.stages],
+        }
+        for flag in ("skip_ahead", "fall_back", "expanding"):
+            if getattr(self, flag):
+                out[flag] = True
+        if not self.can_lose:
+            out["can_lose"] = False
+        if self.reentry is not None:
+            out["reentry"] = self.reentry
+        if self.transitions:
+            out["transitions"] = [t.to_dict() for t in self.transitions]
+        if self.label:
+            out["label"] = self.label.to_dict()
+        if self.description:
+            out["description"] = self.description.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, gates: Mapping[str, Any] | None = None
+    ) -> Funnel:
+        """Rebuild a funnel from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : mapping
+            The serialized funnel (e.g. loaded from JSON).
+        gates : mapping of str to callable, optional
+            Callables for gates serialized by reference.
+
+        Raises
+        ------
+        DefinitionError
+            Listing every problem with the data, including problems of single stages.
+        """
+        if not isinstance(data, Mapping):
+            raise DefinitionError(f"a funnel is a mapping; got {type(data).__name__}")
+        known = {"name", "stages", "skip_ahead", "fall_back", "can_lose", "reentry",
+                 "expanding", "transitions", "label", "description"}
+        problems: list[str] = []
+        unknown = sorted(set(data) - known)
+        if unknown:
+            problems.append(f"unknown keys {unknown}; expected some of {sorted(known)}")
+        if "name" not in data or "stages" not in data:
+            problems.append("a funnel needs 'name' and 'stages'")
+        stages: list[Stage] = []
+        for raw in data.get("stages", ()):
+            try:
+                stages.append(Stage.from_dict(raw, gates=gates))
+            except DefinitionError as exc:
+                problems.extend(exc.problems)
+        transitions: list[Transition] = []
+        for raw in data.get("transitions", ()):
+            try:
+                transitions.append(
+                    Transition(
+                        raw["source"], raw["target"],
+                        gates=tuple(Gate.from_dict(g, refs=gates) for g in raw.get("gates", ())),
+                        label=raw.get("label"),
+                    )
+                )
+            except (DefinitionError, KeyError, TypeError) as exc:
+                problems.append(f"bad transition {raw!r}: {exc}")
+        if problems:
+            raise DefinitionError(problems, subject=f"funnel {data.get('name')!r}")
+        return cls(
+            name=data["name"],
+            stages=stages,
+            skip_ahead=bool(data.get("skip_ahead", False)),
+            fall_back=bool(data.get("fall_back", False)),
+            can_lose=bool(data.get("can_lose", True)),
+            reentry=data.get("reentry"),
+            expanding=bool(data.get("expanding", False)),
+            transitions=transitions,
+            label=data.get("label"),
+            description=data.get("description"),
+        )

@@ -1,0 +1,183 @@
+"""Stages of a funnel."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from salesfunnel.errors import DefinitionError
+from salesfunnel.model._gate import Gate, GateResult, as_gates
+from salesfunnel.model._text import Labels, to_labels
+
+__all__ = ["Stage", "StageKind"]
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class StageKind(enum.Enum):
+    """Whether a stage is still open, or a terminal won or lost state."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+def _to_kind(value: Any) -> StageKind:
+    if isinstance(value, StageKind):
+        return value
+    try:
+        return StageKind(str(value).lower())
+    except ValueError:
+        raise DefinitionError(
+            f"stage kind must be one of 'open', 'won', 'lost'; got {value!r}", subject="stage"
+        ) from None
+
+
+def _to_probability(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DefinitionError(
+            f"probability must be a number in [0, 1] or None; got {value!r}", subject="stage"
+        )
+    return float(value)
+
+
+def _to_strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+@attrs.frozen
+class Stage:
+    """One stage of a funnel.
+
+    Parameters
+    ----------
+    name : str
+        Unique slug: lowercase letters, digits, ``-`` and ``_`` (e.g. ``"qualified"``).
+    label : str or mapping, optional
+        Display text, optionally per language: ``{"en": "Qualified", "zh": "有效客户"}``.
+        Defaults to the name.
+    kind : StageKind or str
+        ``OPEN`` (default), ``WON`` or ``LOST``.
+    probability : float, optional
+        Win probability in [0, 1]. WON stages are 1 and LOST stages 0 (filled in when
+        omitted). ``None`` for an open stage means "not estimated".
+    gates : Gate, str, callable or a sequence of them
+        Entry criteria: all must pass before a deal may enter the stage.
+    owner : str, optional
+        The role responsible for deals in this stage.
+    actions : sequence of str
+        Recommended sales actions in this stage.
+    description : str or mapping, optional
+        What the stage means, optionally per language.
+
+    Examples
+    --------
+    >>> stage = Stage("qualified", label={"en": "Qualified", "zh": "有效客户"},
+    ...               probability=0.25, gates="budget_confirmed")
+    >>> stage.label.text("zh"), stage.probability, stage.check({"budget_confirmed": True}).passed
+    ('有效客户', 0.25, True)
+    """
+
+    name: str
+    label: Labels = attrs.field(default=None, converter=to_labels)
+    kind: StageKind = attrs.field(default=StageKind.OPEN, converter=_to_kind)
+    probability: float | None = attrs.field(default=None, converter=_to_probability)
+    gates: tuple[Gate, ...] = attrs.field(default=(), converter=as_gates)
+    owner: str | None = None
+    actions: tuple[str, ...] = attrs.field(default=(), converter=_to_strings)
+    description: Labels = attrs.field(default=None, converter=to_labels)
+
+    def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise DefinitionError(problems, subject=f"stage {self.name!r}")
+        if self.probability is None and self.kind is not StageKind.OPEN:
+            object.__setattr__(self, "probability", 1.0 if self.kind is StageKind.WON else 0.0)
+        if not self.label:
+            object.__setattr__(self, "label", Labels({"en": self.name}))
+
+    def problems(self) -> list[str]:
+        """Every problem with this stage's own fields (empty when valid)."""
+        out: list[str] = []
+        if not isinstance(self.name, str) or not SLUG.match(self.name):
+            out.append(
+                f"stage name {self.name!r} is not a slug (lowercase letters, digits, '-', '_')"
+            )
+        p = self.probability
+        if p is not None and not 0.0 <= p <= 1.0:
+            out.append(f"probability of stage {self.name!r} is {p!r}; expected a value in [0, 1]")
+        if p is not None and self.kind is StageKind.WON and p != 1.0:
+            out.append(f"WON stage {self.name!r} has probability {p!r}; expected 1")
+        if p is not None and self.kind is StageKind.LOST and p != 0.0:
+            out.append(f"LOST stage {self.name!r} has probability {p!r}; expected 0")
+        return out
+
+    @property
+    def is_open(self) -> bool:
+        """True for an open (non-terminal) stage."""
+        return self.kind is StageKind.OPEN
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for WON and LOST stages."""
+        return self.kind is not StageKind.OPEN
+
+    def check(self, subject: Any) -> GateResult:
+        """Evaluate every gate of this stage on ``subject``; all must pass."""
+        failed: list[str] = []
+        for gate in self.gates:
+            failed.extend(gate.failures(subject))
+        return GateResult(self.name, not failed, tuple(failed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form; :meth:`from_dict` rebuilds an equal stage."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind.value}
+        if self.label != {"en": self.name}:
+            out["label"] = self.label.to_dict()
+        if self.probability is not None:
+            out["probability"] = self.probability
+        if self.gates:
+            out["gates"] = [g.to_dict() for g in self.gates]
+        if self.owner is not None:
+            out["owner"] = self.owner
+        if self.actions:
+            out["actions"] = list(self.actions)
+        if self.description:
+            out["description"] = self.description.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, gates: Mapping[str, Any] | None = None
+    ) -> Stage:
+        """Rebuild a stage from :meth:`to_dict` output (``gates``: callables by name)."""
+        if not isinstance(data, Mapping) or "name" not in data:
+            raise DefinitionError(f"a stage is a mapping with a 'name'; got {data!r}")
+        known = {"name", "label", "kind", "probability", "gates", "owner", "actions",
+                 "description"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DefinitionError(
+                f"unknown keys {unknown} in stage {data['name']!r}; expected some of "
+                f"{sorted(known)}"
+            )
+        return cls(
+            name=data["name"],
+            label=data.get("label"),
+            kind=data.get("kind", "open"),
+            probability=data.get("probability"),
+            gates=tuple(Gate.from_dict(g, refs=gates) for g in data.get("gates", ())),
+            owner=data.get("owner"),
+            actions=data.get("actions", ()),
+            description=data.get("description"),
+        )
