@@ -1,0 +1,127 @@
+"""Argument checks and plain-text tables shared by the planner modules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+from salesfunnel.errors import PlanError
+
+__all__ = [
+    "ceil_count",
+    "check_int",
+    "check_number",
+    "check_rate",
+    "fmt_count",
+    "fmt_pct",
+    "render_table",
+]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_number(
+    value: Any,
+    parameter: str,
+    where: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    expected: str | None = None,
+) -> float:
+    """``value`` as a finite float within the bounds, else :class:`PlanError`."""
+    ok = _is_number(value) and math.isfinite(float(value))
+    if ok:
+        v = float(value)
+        if low is not None and (v < low or (low_open and v == low)):
+            ok = False
+        if high is not None and (v > high or (high_open and v == high)):
+            ok = False
+    if not ok:
+        if expected is None:
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf" if high is None else f"{high:g}"
+            expected = (
+                f"a number in {'(' if low_open or low is None else '['}{lo}, "
+                f"{hi}{')' if high_open or high is None else ']'}"
+            )
+        raise PlanError(
+            f"the {parameter!r} parameter of {where} must be {expected}; got {value!r}",
+            parameter=parameter,
+            value=value,
+        )
+    return float(value)
+
+
+def check_rate(value: Any, parameter: str, where: str) -> float:
+    """A conversion rate in (0, 1]."""
+    return check_number(
+        value, parameter, where, low=0.0, high=1.0, low_open=True,
+        expected="a rate in (0, 1] (e.g. 0.1 for 10 %)",
+    )
+
+
+def check_int(value: Any, parameter: str, where: str, *, low: int = 1) -> int:
+    """An integer ``>= low``."""
+    ok = _is_number(value) and math.isfinite(float(value)) and float(value) == int(float(value))
+    if not ok or int(float(value)) < low:
+        raise PlanError(
+            f"the {parameter!r} parameter of {where} must be an integer >= {low}; got {value!r}",
+            parameter=parameter,
+            value=value,
+        )
+    return int(float(value))
+
+
+def ceil_count(x: float) -> float:
+    """Round a count up, ignoring floating-point noise (``1000.0000000001`` -> 1000)."""
+    return float(math.ceil(x - 1e-9 * max(1.0, abs(x))))
+
+
+def fmt_count(x: float | None) -> str:
+    """A count: whole numbers without decimals, others with one (``83.3``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if abs(x - round(x)) < 1e-9 * max(1.0, abs(x)):
+        return f"{round(x):,}"
+    return f"{x:,.1f}"
+
+
+def fmt_pct(x: float | None) -> str:
+    """A rate as a percentage with up to one decimal (``10%``, ``12.5%``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    s = f"{100 * x:.1f}"
+    if s.endswith(".0"):
+        s = s[:-2]
+    return f"{s}%"
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """An aligned plain-text table: first column left-aligned, the others right-aligned."""
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], _width(cell))
+    lines = []
+    for row in [list(headers), *rows]:
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - _width(cell))
+            cells.append(cell + pad if i == 0 else pad + cell)
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    # East Asian wide characters take two columns in a terminal.
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

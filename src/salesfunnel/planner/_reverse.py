@@ -1,0 +1,878 @@
+"""The reverse funnel ("销售漏斗的平衡计算"): from a target back to the inflow it needs.
+
+The arithmetic is the balance calculation of a sales funnel: a target divided by the
+average deal size gives the deals needed; divided by the chance that a stage-0 entity
+wins, the entities needed at the top; spread over the periods of the plan, the
+monthly (or weekly) requirement. With stage-to-stage rates the same is done at every
+stage of the main path, and the top-of-funnel requirement is split over lead sources
+and turned into the number of sales reps needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+
+from salesfunnel.errors import PlanError
+from salesfunnel.model import Funnel, Labels
+from salesfunnel.model._funnel import closest
+from salesfunnel.model._text import to_labels
+from salesfunnel.planner._common import (
+    ceil_count,
+    check_int,
+    check_number,
+    check_rate,
+    fmt_count,
+    fmt_pct,
+    render_table,
+)
+
+__all__ = [
+    "LEAD_SOURCES",
+    "Capacity",
+    "CapacityPlan",
+    "Plan",
+    "PlanRow",
+    "Source",
+    "SourceRow",
+    "forward",
+    "reverse",
+]
+
+#: The lead sources of the seed article ("销售机会的来源"), with their labels.
+LEAD_SOURCES: Mapping[str, Labels] = {
+    "cold_visit": Labels({"en": "Cold visits", "zh": "陌生拜访"}),
+    "follow_up": Labels({"en": "Follow-up", "zh": "跟踪"}),
+    "penetration": Labels({"en": "Penetration", "zh": "渗透"}),
+    "cultivation": Labels({"en": "Cultivation", "zh": "耕耘"}),
+    "inbound": Labels({"en": "Inbound enquiries", "zh": "主动咨询"}),
+}
+
+_TOP = Labels({"en": "Target customers", "zh": "目标客户"})
+_WON = Labels({"en": "Won", "zh": "赢单客户"})
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def _source_label(self: Source) -> Labels:
+    return LEAD_SOURCES.get(self.name, Labels({"en": self.name}))
+
+
+@attrs.frozen
+class Source:
+    """A lead source: its share of the required inflow and its own conversion rate.
+
+    Parameters
+    ----------
+    name : str
+        The source, e.g. one of the seed's :data:`LEAD_SOURCES`: ``"cold_visit"``
+        (陌生拜访, new prospects, new contacts), ``"follow_up"`` (跟踪, new prospects,
+        known contacts), ``"penetration"`` (渗透, existing customers, new buyers),
+        ``"cultivation"`` (耕耘, existing customers, repeat buyers), ``"inbound"``
+        (主动咨询, direct or assigned enquiries). Any other name works too.
+    share : float
+        Fraction in [0, 1] of the funnel's first-stage entities that come from this
+        source. The shares of a plan sum to 1.
+    rate : float
+        Fraction in (0, 1] of this source's contacts (visits, calls, enquiries) that
+        become a first-stage entity; 1 when every contact counts.
+    label : str or mapping, optional
+        Display text; the seed's sources have English and Chinese labels built in.
+
+    Examples
+    --------
+    >>> Source("cold_visit", share=0.4, rate=0.25).label.text("zh")
+    '陌生拜访'
+    """
+
+    name: str
+    share: float
+    rate: float = 1.0
+    label: Labels = attrs.field(
+        default=attrs.Factory(_source_label, takes_self=True), converter=to_labels
+    )
+
+    def __attrs_post_init__(self) -> None:
+        where = f"Source({self.name!r})"
+        check_number(self.share, "share", where, low=0.0, high=1.0)
+        check_rate(self.rate, "rate", where)
+        if not self.label:
+            object.__setattr__(self, "label", _source_label(self))
+
+
+@attrs.frozen
+class Capacity:
+    """What one sales rep can do per period and what each stage costs.
+
+    Parameters
+    ----------
+    per_rep : float
+        Touches (visits, calls, meetings) one rep makes per period.
+    touches : float, mapping or sequence
+        Touches needed per entity reaching a stage: one number for every stage before
+        WON, a mapping of stage name to touches (missing stages cost nothing), or one
+        number per row of the plan.
+    contact_touches : float
+        Touches per lead-source contact (e.g. 1 for a cold visit); 0 leaves source
+        contacts out of the workload.
+
+    Examples
+    --------
+    >>> Capacity(per_rep=40, touches=2).per_rep
+    40.0
+    """
+
+    per_rep: float = attrs.field(converter=float)
+    touches: float | Mapping[str, float] | tuple[float, ...] = attrs.field(default=1.0)
+    contact_touches: float = attrs.field(default=0.0, converter=float)
+
+    def __attrs_post_init__(self) -> None:
+        check_number(self.per_rep, "per_rep", "Capacity", low=0.0, low_open=True,
+                     expected="a positive number of touches per rep and period")
+        check_number(self.contact_touches, "contact_touches", "Capacity", low=0.0)
+        t = self.touches
+        if isinstance(t, Mapping):
+            for k, v in t.items():
+                check_number(v, f"touches[{k!r}]", "Capacity", low=0.0)
+            object.__setattr__(self, "touches", {str(k): float(v) for k, v in t.items()})
+        elif isinstance(t, Sequence) and not isinstance(t, str):
+            for i, v in enumerate(t):
+                check_number(v, f"touches[{i}]", "Capacity", low=0.0)
+            object.__setattr__(self, "touches", tuple(float(v) for v in t))
+        else:
+            object.__setattr__(self, "touches", check_number(t, "touches", "Capacity", low=0.0))
+
+
+# -- results -----------------------------------------------------------------------------------
+@attrs.frozen
+class PlanRow:
+    """One stage of a plan.
+
+    ``rate`` is the conversion from the previous row into this one (``None`` for the
+    first row), ``probability`` the chance that an entity here ends up won, ``total``
+    the entities that must reach this stage over the whole plan and ``per_period``
+    the same per period.
+    """
+
+    stage: str
+    label: Labels
+    rate: float | None
+    probability: float
+    total: float
+    per_period: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "stage": self.stage, "label": self.label.to_dict(), "rate": self.rate,
+            "probability": self.probability, "total": self.total,
+            "per_period": self.per_period,
+        }
+
+
+@attrs.frozen
+class SourceRow:
+    """The part of the first-stage inflow one lead source must deliver.
+
+    ``total``/``per_period`` are first-stage entities, ``contacts``/
+    ``contacts_per_period`` the contacts of this source that yield them.
+    """
+
+    source: str
+    label: Labels
+    share: float
+    rate: float
+    total: float
+    per_period: float
+    contacts: float
+    contacts_per_period: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "source": self.source, "label": self.label.to_dict(), "share": self.share,
+            "rate": self.rate, "total": self.total, "per_period": self.per_period,
+            "contacts": self.contacts, "contacts_per_period": self.contacts_per_period,
+        }
+
+
+@attrs.frozen
+class CapacityPlan:
+    """The sales capacity a plan needs.
+
+    ``workload`` holds the touches per period for each plan row, ``contact_workload``
+    the touches per period for lead-source contacts; ``reps_needed`` is the exact
+    quotient and ``reps`` the whole number of reps to hire (rounded up).
+    """
+
+    per_rep: float
+    touches: tuple[float, ...]
+    workload: tuple[float, ...]
+    contact_workload: float
+    total_workload: float
+    reps_needed: float
+    reps: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "per_rep": self.per_rep, "touches": list(self.touches),
+            "workload": list(self.workload), "contact_workload": self.contact_workload,
+            "total_workload": self.total_workload, "reps_needed": self.reps_needed,
+            "reps": self.reps,
+        }
+
+
+@attrs.frozen(repr=False)
+class Plan:
+    """A funnel plan: deals, stage requirements, sources and capacity.
+
+    Made by :func:`reverse` (from a target) or :func:`forward` (from an inflow).
+    ``str(plan)`` is a plain-text table; :meth:`table` picks the language.
+
+    Attributes
+    ----------
+    direction : {"reverse", "forward"}
+    target : float
+        Revenue (or units, when ``unit`` is set) over the whole plan.
+    deal_size : float
+        Average revenue (or units) per deal.
+    unit : str or None
+        ``None`` for money, otherwise what ``target`` counts (e.g. ``"devices"``).
+    deals : float
+        Deals needed (reverse) or expected (forward).
+    periods : int
+        Periods the plan is spread over (12 months by default).
+    rounding : {"none", "ceil"}
+    rows : tuple of PlanRow
+        One per stage of the main path, first stage first, WON last.
+    sources : tuple of SourceRow
+    capacity : CapacityPlan or None
+    """
+
+    direction: Literal["reverse", "forward"]
+    target: float
+    deal_size: float
+    unit: str | None
+    deals: float
+    periods: int
+    rounding: Literal["none", "ceil"]
+    rows: tuple[PlanRow, ...]
+    sources: tuple[SourceRow, ...] = ()
+    capacity: CapacityPlan | None = None
+
+    @property
+    def inflow(self) -> float:
+        """Entities needed (or entering) at the first stage over the whole plan."""
+        return self.rows[0].total
+
+    @property
+    def win_rate(self) -> float:
+        """The chance that a first-stage entity wins (product of the step rates)."""
+        return self.rows[0].probability
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        """Stage-to-stage rates, one per step of the main path."""
+        return tuple(r.rate for r in self.rows[1:] if r.rate is not None)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """Stage names of the rows."""
+        return tuple(r.stage for r in self.rows)
+
+    def row(self, stage: str) -> PlanRow:
+        """The row of ``stage``.
+
+        Raises
+        ------
+        PlanError
+            If the plan has no such stage (the message lists the closest names).
+        """
+        for r in self.rows:
+            if r.stage == stage:
+                return r
+        options = ", ".join(repr(n) for n in closest(str(stage), self.stages))
+        raise PlanError(f"the plan has no stage {stage!r}; expected one of: {options}",
+                        parameter="stage", value=stage)
+
+    # -- presentation ------------------------------------------------------------------------
+    def _amount(self, x: float) -> str:
+        text = fmt_count(x)
+        return f"{text} {self.unit}" if self.unit else text
+
+    def table(self, lang: str = "en") -> str:
+        """The plan as plain text in ``lang`` (``"en"`` or ``"zh"``)."""
+        zh = lang == "zh"
+        per = "个合同" if zh else " deals"
+        if self.direction == "reverse":
+            head = (
+                f"{'反推计划' if zh else 'Reverse plan'}: "
+                f"{'目标' if zh else 'target'} {self._amount(self.target)} / "
+                f"{self._amount(self.deal_size)} {'每单' if zh else 'per deal'} = "
+                f"{fmt_count(self.deals)}{per}"
+            )
+        else:
+            head = (
+                f"{'正推计划' if zh else 'Forward plan'}: {fmt_count(self.inflow)} "
+                f"{'进入' if zh else 'entering'} -> {fmt_count(self.deals)}{per} x "
+                f"{self._amount(self.deal_size)} = {self._amount(self.target)}"
+            )
+        head += f"; {self.periods} {'期' if zh else 'periods'}"
+        if self.rounding == "ceil":
+            head += "，向上取整" if zh else ", rounded up"
+        headers = (["阶段", "转化率", "赢单概率", "总数", "每期"] if zh
+                   else ["stage", "rate", "win prob", "total", "per period"])
+        body = [
+            [r.label.text(lang) or r.stage, fmt_pct(r.rate), fmt_pct(r.probability),
+             fmt_count(r.total), fmt_count(r.per_period)]
+            for r in self.rows
+        ]
+        parts = [head, render_table(headers, body)]
+        if self.sources:
+            sh = (["来源", "占比", "转化率", "客户数", "每期", "接触数", "每期"] if zh
+                  else ["source", "share", "rate", "inflow", "per period", "contacts",
+                        "per period"])
+            sb = [
+                [s.label.text(lang) or s.source, fmt_pct(s.share), fmt_pct(s.rate),
+                 fmt_count(s.total), fmt_count(s.per_period), fmt_count(s.contacts),
+                 fmt_count(s.contacts_per_period)]
+                for s in self.sources
+            ]
+            parts.append(render_table(sh, sb))
+        if self.capacity is not None:
+            c = self.capacity
+            if zh:
+                parts.append(
+                    f"产能: 每期 {fmt_count(c.total_workload)} 次接触 / 每人 "
+                    f"{fmt_count(c.per_rep)} = {c.reps_needed:.1f} -> {c.reps} 名销售"
+                )
+            else:
+                parts.append(
+                    f"capacity: {fmt_count(c.total_workload)} touches per period / "
+                    f"{fmt_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
+                )
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.table("en")
+
+    def __repr__(self) -> str:
+        what = f"{self.unit} " if self.unit else ""
+        extra = ""
+        if self.sources:
+            extra += f", {len(self.sources)} sources"
+        if self.capacity is not None:
+            extra += f", {self.capacity.reps} reps"
+        return (
+            f"<Plan {self.direction}: target {fmt_count(self.target)} {what}= "
+            f"{fmt_count(self.deals)} deals x {fmt_count(self.deal_size)}; inflow "
+            f"{fmt_count(self.inflow)} over {len(self.rows)} stages, {self.periods} "
+            f"periods{extra}>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form of the whole plan."""
+        return {
+            "direction": self.direction, "target": self.target,
+            "deal_size": self.deal_size, "unit": self.unit, "deals": self.deals,
+            "periods": self.periods, "rounding": self.rounding,
+            "inflow": self.inflow, "win_rate": self.win_rate,
+            "rows": [r.to_dict() for r in self.rows],
+            "sources": [s.to_dict() for s in self.sources],
+            "capacity": None if self.capacity is None else self.capacity.to_dict(),
+        }
+
+    def to_pandas(self, what: Literal["stages", "sources"] = "stages") -> Any:
+        """The stage rows (or the source rows) as a :class:`pandas.DataFrame`.
+
+        Needs the ``pandas`` extra.
+        """
+        from salesfunnel._optional import import_optional
+
+        pd = import_optional("pandas", "pandas", purpose="Plan.to_pandas")
+        if what == "stages":
+            recs = [r.to_dict() | {"label": r.label.text()} for r in self.rows]
+            return pd.DataFrame.from_records(recs, index="stage")
+        if what == "sources":
+            cols = ["source", "label", "share", "rate", "total", "per_period", "contacts",
+                    "contacts_per_period"]
+            recs = [s.to_dict() | {"label": s.label.text()} for s in self.sources]
+            return pd.DataFrame.from_records(recs, columns=cols).set_index("source")
+        raise PlanError(
+            f"the 'what' parameter of Plan.to_pandas must be 'stages' or 'sources'; "
+            f"got {what!r}",
+            parameter="what", value=what,
+        )
+
+
+# -- resolving the rates -----------------------------------------------------------------------
+@attrs.frozen
+class _Path:
+    names: tuple[str, ...]
+    labels: tuple[Labels, ...]
+    rates: tuple[float, ...]          # len(names) - 1 step rates
+    probability: tuple[float, ...]    # chance to win from each stage
+
+
+def _measured_rates(obj: Any) -> tuple[Funnel, list[float]] | None:
+    """Rates from a ``salesfunnel.metrics`` conversion result (duck-typed)."""
+    funnel = getattr(obj, "funnel", None)
+    step = getattr(obj, "step_rate", None)
+    if not isinstance(funnel, Funnel) or step is None:
+        return None
+    return funnel, [float(x) for x in np.asarray(step, dtype=np.float64)[1:]]
+
+
+def _resolve_path(
+    where: str, win_rate: Any, rates: Any, funnel: Any
+) -> _Path:
+    if funnel is not None and not isinstance(funnel, Funnel):
+        raise PlanError(
+            f"the 'funnel' parameter of {where} must be a Funnel; got {type(funnel).__name__} "
+            f"{funnel!r}",
+            parameter="funnel", value=funnel,
+        )
+    if rates is not None:
+        measured = _measured_rates(rates)
+        if measured is not None:
+            m_funnel, values = measured
+            if funnel is not None and funnel != m_funnel:
+                raise PlanError(
+                    f"the 'rates' of {where} were measured on funnel {m_funnel.name!r}, "
+                    f"not on the 'funnel' given ({funnel.name!r})",
+                    parameter="rates", value=rates,
+                )
+            funnel = m_funnel
+            bad = [v for v in values if not (0.0 < v <= 1.0)]
+            if bad:
+                raise PlanError(
+                    f"the 'rates' parameter of {where}: the measured step rates {values} "
+                    "include rates outside (0, 1] (a stage nobody reached?); pass rates "
+                    "explicitly",
+                    parameter="rates", value=rates,
+                )
+            rates = values
+    if win_rate is not None and rates is not None:
+        raise PlanError(
+            f"{where} takes either 'win_rate' (one target-to-win rate) or 'rates' "
+            f"(stage-to-stage rates), not both; got win_rate={win_rate!r}, rates={rates!r}",
+            parameter="rates", value=rates,
+        )
+    if rates is not None:
+        if isinstance(rates, str | bytes) or not isinstance(rates, Sequence | np.ndarray):
+            raise PlanError(
+                f"the 'rates' parameter of {where} must be a sequence of rates in (0, 1]; "
+                f"got {rates!r}",
+                parameter="rates", value=rates,
+            )
+        values = [check_rate(r, "rates", where) for r in rates]
+        if funnel is not None:
+            expected = len(funnel.path) - 1
+            if len(values) != expected:
+                steps = ", ".join(
+                    f"{a.name}->{b.name}" for a, b in zip(funnel.path, funnel.path[1:],
+                                                         strict=False)
+                )
+                raise PlanError(
+                    f"the 'rates' parameter of {where} must have one rate per step of funnel "
+                    f"{funnel.name!r} ({expected}: {steps}); got {len(values)}: {list(rates)!r}",
+                    parameter="rates", value=rates,
+                )
+            names = tuple(s.name for s in funnel.path)
+            labels = tuple(s.label for s in funnel.path)
+        else:
+            if not values:
+                raise PlanError(
+                    f"the 'rates' parameter of {where} needs at least one rate; got []",
+                    parameter="rates", value=rates,
+                )
+            names = (*(f"stage_{i}" for i in range(1, len(values) + 1)), "won")
+            labels = (*(Labels({"en": n}) for n in names[:-1]), _WON)
+        prob = [1.0] * len(names)
+        for k in range(len(values) - 1, -1, -1):
+            prob[k] = prob[k + 1] * values[k]
+        return _Path(names, labels, tuple(values), tuple(prob))
+    if win_rate is not None:
+        w = check_rate(win_rate, "win_rate", where)
+        if funnel is not None:
+            first, won = funnel.path[0], funnel.won
+            return _Path((first.name, won.name), (first.label, won.label), (w,), (w, 1.0))
+        return _Path(("target", "won"), (_TOP, _WON), (w,), (w, 1.0))
+    if funnel is None:
+        raise PlanError(
+            f"{where} needs 'win_rate' (e.g. 0.1), 'rates' (one per stage step) or a "
+            "'funnel' whose stages carry probabilities; got none of them",
+            parameter="win_rate", value=None,
+        )
+    missing = [s.name for s in funnel.path if s.probability is None or s.probability <= 0]
+    if missing:
+        raise PlanError(
+            f"{where} without 'win_rate' or 'rates' uses the stage probabilities of funnel "
+            f"{funnel.name!r}, but stages {missing} have none (or 0); pass 'rates'",
+            parameter="funnel", value=funnel.name,
+        )
+    nominal = tuple(float(s.probability or 0.0) for s in funnel.path)
+    step = tuple(nominal[k] / nominal[k + 1] for k in range(len(nominal) - 1))
+    return _Path(tuple(s.name for s in funnel.path), tuple(s.label for s in funnel.path),
+                 step, nominal)
+
+
+def _resolve_sources(sources: Any, where: str) -> tuple[Source, ...]:
+    if sources is None:
+        return ()
+    items: list[Source] = []
+    try:
+        if isinstance(sources, Mapping):
+            for name, spec in sources.items():
+                if isinstance(spec, Source):
+                    items.append(spec)
+                elif isinstance(spec, Mapping):
+                    items.append(Source(str(name), **spec))
+                elif isinstance(spec, Sequence) and not isinstance(spec, str):
+                    items.append(Source(str(name), *spec))
+                else:
+                    items.append(Source(str(name), spec))
+        elif isinstance(sources, Sequence) and not isinstance(sources, str):
+            for spec in sources:
+                if not isinstance(spec, Source):
+                    raise PlanError(
+                        f"the 'sources' parameter of {where} lists Source objects; got "
+                        f"{spec!r}",
+                        parameter="sources", value=sources,
+                    )
+                items.append(spec)
+        else:
+            raise PlanError(
+                f"the 'sources' parameter of {where} must be a mapping of source name to "
+                f"share (or (share, rate)) or a sequence of Source; got {sources!r}",
+                parameter="sources", value=sources,
+            )
+    except PlanError as exc:
+        if exc.parameter == "sources":
+            raise
+        raise PlanError(f"the 'sources' parameter of {where}: {exc}", parameter="sources",
+                        value=sources) from exc
+    except TypeError as exc:
+        raise PlanError(
+            f"the 'sources' parameter of {where} has an entry that is not a share, "
+            f"(share, rate) or Source: {exc}",
+            parameter="sources", value=sources,
+        ) from exc
+    if not items:
+        raise PlanError(f"the 'sources' parameter of {where} is empty; got {sources!r}",
+                        parameter="sources", value=sources)
+    names = [s.name for s in items]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise PlanError(f"the 'sources' parameter of {where} lists {dupes} more than once",
+                        parameter="sources", value=sources)
+    total = math.fsum(s.share for s in items)
+    if abs(total - 1.0) > 1e-9:
+        raise PlanError(
+            f"the shares of the 'sources' parameter of {where} must sum to 1; they sum to "
+            f"{total:g} ({', '.join(f'{s.name}={s.share:g}' for s in items)})",
+            parameter="sources", value=sources,
+        )
+    return tuple(items)
+
+
+def _resolve_capacity(capacity: Any, where: str) -> Capacity | None:
+    if capacity is None or isinstance(capacity, Capacity):
+        return capacity
+    if isinstance(capacity, Mapping):
+        try:
+            return Capacity(**capacity)
+        except TypeError as exc:
+            raise PlanError(
+                f"the 'capacity' parameter of {where} takes per_rep, touches and "
+                f"contact_touches; got {dict(capacity)!r}",
+                parameter="capacity", value=capacity,
+            ) from exc
+    raise PlanError(
+        f"the 'capacity' parameter of {where} must be a Capacity or a mapping; got "
+        f"{capacity!r}",
+        parameter="capacity", value=capacity,
+    )
+
+
+def _touches(cap: Capacity, path: _Path, where: str) -> tuple[float, ...]:
+    t = cap.touches
+    n = len(path.names)
+    if isinstance(t, Mapping):
+        unknown = [k for k in t if k not in path.names]
+        if unknown:
+            options = ", ".join(repr(x) for x in closest(unknown[0], path.names))
+            raise PlanError(
+                f"the 'capacity' parameter of {where} gives touches for {unknown}, which "
+                f"are not stages of the plan; expected some of: {options}",
+                parameter="capacity", value=dict(t),
+            )
+        return tuple(float(t.get(name, 0.0)) for name in path.names)
+    if isinstance(t, tuple):
+        if len(t) != n:
+            raise PlanError(
+                f"the 'capacity' parameter of {where} gives {len(t)} touches; expected one "
+                f"per plan row ({n}: {', '.join(path.names)})",
+                parameter="capacity", value=t,
+            )
+        return t
+    return (*([float(t)] * (n - 1)), 0.0)
+
+
+def _build(
+    *,
+    direction: Literal["reverse", "forward"],
+    target: float,
+    deal_size: float,
+    unit: str | None,
+    deals: float,
+    totals: list[float],
+    path: _Path,
+    periods: int,
+    rounding: Literal["none", "ceil"],
+    sources: tuple[Source, ...],
+    capacity: Capacity | None,
+    where: str,
+) -> Plan:
+    def per(x: float) -> float:
+        return ceil_count(x / periods) if rounding == "ceil" else x / periods
+
+    rows = tuple(
+        PlanRow(stage=name, label=label, rate=None if k == 0 else path.rates[k - 1],
+                probability=path.probability[k], total=totals[k], per_period=per(totals[k]))
+        for k, (name, label) in enumerate(zip(path.names, path.labels, strict=True))
+    )
+    inflow = totals[0]
+    src_rows = []
+    for s in sources:
+        total = inflow * s.share
+        contacts = total / s.rate
+        if rounding == "ceil":
+            total, contacts = ceil_count(total), ceil_count(contacts)
+        src_rows.append(SourceRow(
+            source=s.name, label=s.label, share=s.share, rate=s.rate, total=total,
+            per_period=per(total), contacts=contacts, contacts_per_period=per(contacts),
+        ))
+    cap_plan = None
+    if capacity is not None:
+        touches = _touches(capacity, path, where)
+        workload = tuple(t * r.per_period for t, r in zip(touches, rows, strict=True))
+        contact = capacity.contact_touches * math.fsum(s.contacts_per_period for s in src_rows)
+        total_work = math.fsum(workload) + contact
+        needed = total_work / capacity.per_rep
+        cap_plan = CapacityPlan(
+            per_rep=capacity.per_rep, touches=touches, workload=workload,
+            contact_workload=contact, total_workload=total_work, reps_needed=needed,
+            reps=int(ceil_count(needed)),
+        )
+    return Plan(direction=direction, target=target, deal_size=deal_size, unit=unit,
+                deals=deals, periods=periods, rounding=rounding, rows=rows,
+                sources=tuple(src_rows), capacity=cap_plan)
+
+
+def _check_common(where: str, deal_size: Any, periods: Any, unit: Any) -> tuple[float, int]:
+    size = check_number(deal_size, "deal_size", where, low=0.0, low_open=True,
+                        expected="a positive average deal size (revenue or units per deal)")
+    n = check_int(periods, "periods", where)
+    if unit is not None and not isinstance(unit, str):
+        raise PlanError(
+            f"the 'unit' parameter of {where} must be a string such as 'devices' or None "
+            f"(money); got {unit!r}",
+            parameter="unit", value=unit,
+        )
+    return size, n
+
+
+# -- the public functions ----------------------------------------------------------------------
+def reverse(
+    *,
+    target: float,
+    deal_size: float,
+    win_rate: float | None = None,
+    rates: Sequence[float] | Any | None = None,
+    funnel: Funnel | None = None,
+    periods: int = 12,
+    rounding: Literal["none", "ceil"] = "none",
+    unit: str | None = None,
+    sources: Mapping[str, Any] | Sequence[Source] | None = None,
+    capacity: Capacity | Mapping[str, Any] | None = None,
+) -> Plan:
+    """Work back from a target to the deals and the funnel inflow it needs.
+
+    Deals needed = ``target / deal_size``; the entities needed at each stage are the
+    deals divided by the chance of winning from that stage; each is spread evenly
+    over ``periods``.
+
+    Parameters
+    ----------
+    target : float
+        What the plan must deliver over its whole span (a year by default): revenue,
+        or units (devices, seats, ...) when ``unit`` is given. ``>= 0``.
+    deal_size : float
+        The average deal: revenue per contract, or units per contract when ``unit``
+        is given. ``> 0``.
+    win_rate : float, optional
+        The chance in (0, 1] that an entity at the top of the funnel wins (the seed's
+        "目标客户成为赢单客户的机率"). Gives a two-row plan: top stage and WON.
+    rates : sequence of float or a conversion result, optional
+        Stage-to-stage rates along the main path, one per step (with ``funnel``:
+        ``len(funnel.path) - 1`` of them), or a result of
+        :func:`salesfunnel.metrics.conversion` whose measured step rates are used.
+    funnel : Funnel, optional
+        Names the stages. Without ``win_rate`` and ``rates`` the stages' own
+        probabilities are used: a stage with probability p needs ``deals / p``
+        entities.
+    periods : int
+        Periods the target is spread over (12 months for a yearly target).
+    rounding : {"none", "ceil"}
+        ``"none"`` keeps exact values (83.333... a month); ``"ceil"`` rounds deals up
+        to whole deals, then every stage up from the stage after it (a cascade:
+        ``ceil(next / rate)``), every per-period value up, and source counts up.
+    unit : str, optional
+        What ``target`` and ``deal_size`` count when not money, e.g. ``"devices"``.
+    sources : mapping or sequence of Source, optional
+        Lead sources splitting the first-stage requirement: ``{"cold_visit": 0.4,
+        ...}`` (shares), ``{"cold_visit": (0.4, 0.25), ...}`` (share and the rate at
+        which the source's contacts become first-stage entities) or
+        :class:`Source` objects. Shares must sum to 1.
+    capacity : Capacity or mapping, optional
+        Touches per rep and period and touches per stage: adds the reps needed.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        Naming the parameter and the value: a negative target, a deal size <= 0, a
+        rate <= 0 or > 1, rates of the wrong length, both ``win_rate`` and ``rates``,
+        shares not summing to 1, ...
+
+    See Also
+    --------
+    forward : the same arithmetic from an inflow to revenue.
+
+    Examples
+    --------
+    The seed's balance calculation: a yearly target of 3,000,000 at 30,000 per
+    contract is 100 contracts; at a 10 % target-to-win rate that is 1,000 target
+    customers a year, 83.3 a month.
+
+    >>> plan = reverse(target=3_000_000, deal_size=30_000, win_rate=0.10)
+    >>> plan.deals, plan.inflow, plan.rows[0].per_period
+    (100.0, 1000.0, 83.333...)
+    >>> print(plan)
+    Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
+    stage             rate  win prob  total  per period
+    ----------------  ----  --------  -----  ----------
+    Target customers     -       10%  1,000        83.3
+    Won                10%      100%    100         8.3
+
+    The same with units: 200 devices at 2 devices per contract.
+
+    >>> reverse(target=200, deal_size=2, unit="devices", win_rate=0.10).inflow
+    1000.0
+
+    Stage-to-stage rates, a source mix and the reps needed:
+
+    >>> plan = reverse(target=3_000_000, deal_size=30_000, rates=[0.4, 0.5, 0.5],
+    ...                rounding="ceil", sources={"cold_visit": (0.6, 0.25), "inbound": 0.4},
+    ...                capacity=Capacity(per_rep=60, touches=2))
+    >>> [r.total for r in plan.rows]
+    [1000.0, 400.0, 200.0, 100.0]
+    >>> [(s.source, s.total, s.contacts) for s in plan.sources]
+    [('cold_visit', 600.0, 2400.0), ('inbound', 400.0, 400.0)]
+    >>> plan.capacity.reps
+    5
+    """
+    where = "reverse"
+    size, n = _check_common(where, deal_size, periods, unit)
+    tgt = check_number(target, "target", where, low=0.0,
+                       expected="a target >= 0 (revenue, or units with 'unit')")
+    if rounding not in ("none", "ceil"):
+        raise PlanError(
+            f"the 'rounding' parameter of reverse must be 'none' or 'ceil'; got {rounding!r}",
+            parameter="rounding", value=rounding,
+        )
+    path = _resolve_path(where, win_rate, rates, funnel)
+    srcs = _resolve_sources(sources, where)
+    cap = _resolve_capacity(capacity, where)
+    deals = tgt / size
+    if rounding == "ceil":
+        deals = ceil_count(deals)
+        totals = [deals]
+        for rate in reversed(path.rates):
+            totals.insert(0, ceil_count(totals[0] / rate))
+    else:
+        totals = [deals / p for p in path.probability]
+    return _build(direction="reverse", target=tgt, deal_size=size, unit=unit, deals=deals,
+                  totals=totals, path=path, periods=n, rounding=rounding, sources=srcs,
+                  capacity=cap, where=where)
+
+
+def forward(
+    *,
+    inflow: float,
+    deal_size: float,
+    win_rate: float | None = None,
+    rates: Sequence[float] | Any | None = None,
+    funnel: Funnel | None = None,
+    periods: int = 12,
+    unit: str | None = None,
+    sources: Mapping[str, Any] | Sequence[Source] | None = None,
+    capacity: Capacity | Mapping[str, Any] | None = None,
+) -> Plan:
+    """Expected deals and revenue from an inflow of first-stage entities.
+
+    The inverse of :func:`reverse` (with ``rounding="none"``):
+    ``forward(inflow=p.inflow, rates=p.rates, deal_size=p.deal_size).target``
+    equals ``p.target``.
+
+    Parameters
+    ----------
+    inflow : float
+        Entities entering the first stage over the whole plan, ``>= 0``.
+    deal_size : float
+        Average revenue (or units, with ``unit``) per deal, ``> 0``.
+    win_rate, rates, funnel, periods, unit, sources, capacity
+        As for :func:`reverse`.
+
+    Returns
+    -------
+    Plan
+        With ``direction="forward"``: expected entities at every stage, ``deals``
+        and ``target`` (the expected revenue or units).
+
+    Raises
+    ------
+    PlanError
+        Naming the parameter and the value, as for :func:`reverse`.
+
+    Examples
+    --------
+    >>> plan = forward(inflow=1000, win_rate=0.1, deal_size=30_000)
+    >>> plan.deals, plan.target
+    (100.0, 3000000.0)
+    >>> p = reverse(target=1_234_567, deal_size=4_321, rates=[0.3, 0.55, 0.8])
+    >>> round(forward(inflow=p.inflow, rates=p.rates, deal_size=p.deal_size).target, 6)
+    1234567.0
+    """
+    where = "forward"
+    size, n = _check_common(where, deal_size, periods, unit)
+    flow = check_number(inflow, "inflow", where, low=0.0,
+                        expected="an inflow >= 0 of first-stage entities")
+    path = _resolve_path(where, win_rate, rates, funnel)
+    srcs = _resolve_sources(sources, where)
+    cap = _resolve_capacity(capacity, where)
+    totals = [flow]
+    for rate in path.rates:
+        totals.append(totals[-1] * rate)
+    deals = totals[-1]
+    return _build(direction="forward", target=deals * size, deal_size=size, unit=unit,
+                  deals=deals, totals=totals, path=path, periods=n, rounding="none",
+                  sources=srcs, capacity=cap, where=where)
