@@ -10,6 +10,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
+from salesfunnel._events import EventLog
 from salesfunnel.errors import (
     DefinitionError,
     EventLogError,
@@ -43,6 +44,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "DefinitionError",
+    "EventLog",
     "EventLogError",
     "Funnel",
     "FunnelError",

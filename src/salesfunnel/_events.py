@@ -1,0 +1,1314 @@
+"""The event log: the columnar table of stage events every metric reads.
+
+An :class:`EventLog` holds one row per event: which entity (deal, lead, person), which
+stage of a :class:`~salesfunnel.Funnel` it was observed at, and when. Optional columns are
+an ``amount`` and any number of categorical segment columns (channel, rep, region).
+Columns are numpy arrays; the log is immutable and caches derived arrays (sort orders,
+per-entity aggregates) for the metric kernels in :mod:`salesfunnel.metrics._kernels`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from salesfunnel._optional import import_optional
+from salesfunnel.errors import EventLogError, InvalidParameterError
+from salesfunnel.model._funnel import Funnel, closest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from salesfunnel.model._journey import Journey
+
+__all__ = ["EventLog", "Segment", "SortedEvents"]
+
+NS_PER_UNIT: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3_600 * 1_000_000_000,
+    "D": 86_400 * 1_000_000_000,
+}
+_MAX_EXAMPLES = 5
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def stage_dtype(n_stages: int) -> np.dtype[Any]:
+    """The smallest signed integer dtype holding stage indices ``-1 .. n_stages - 1``."""
+    if n_stages <= np.iinfo(np.int8).max:
+        return np.dtype(np.int8)
+    if n_stages <= np.iinfo(np.int16).max:
+        return np.dtype(np.int16)
+    return np.dtype(np.int32)
+
+
+@attrs.frozen(eq=False)
+class Segment:
+    """A categorical column of an :class:`EventLog`: integer codes into ``categories``.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray of int32
+        One code per event.
+    categories : numpy.ndarray
+        The distinct values; ``categories[codes]`` gives the value of every event.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seg = Segment(np.array([1, 0, 1], dtype=np.int32), np.array(["ads", "web"]))
+    >>> seg.values().tolist()
+    ['web', 'ads', 'web']
+    """
+
+    codes: npt.NDArray[np.int32]
+    categories: np.ndarray[Any, Any]
+
+    def values(self) -> np.ndarray[Any, Any]:
+        """The value of every event (``categories[codes]``)."""
+        return self.categories[self.codes]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __repr__(self) -> str:
+        cats = ", ".join(repr(_plain(c)) for c in self.categories[:5])
+        more = ", ..." if len(self.categories) > 5 else ""
+        n_cat = len(self.categories)
+        return f"<Segment: {len(self.codes):,} events, {n_cat} values [{cats}{more}]>"
+
+
+@attrs.frozen(eq=False)
+class SortedEvents:
+    """The events of a log in (entity, time, stage) order.
+
+    Returned (and cached) by :meth:`EventLog.sorted_by_entity_time`.
+
+    Attributes
+    ----------
+    order : numpy.ndarray of int64
+        Permutation of the log's rows: ``log.ts[order]`` is the sorted ``ts``. Among exact
+        duplicates (same entity, time and stage) the original row order is kept.
+    entity, stage, ts : numpy.ndarray
+        The sorted columns.
+    bounds : numpy.ndarray of int64
+        ``n_entities + 1`` offsets: the events of entity ``e`` are
+        ``bounds[e]:bounds[e + 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> f = Funnel("f", [Stage("a"), Stage("won", kind="won")])
+    >>> log = EventLog.from_arrays(f, entity=[7, 3, 7], stage=[1, 0, 0], ts=[5, 1, 2], unit="s")
+    >>> s = log.sorted_by_entity_time()
+    >>> s.order.tolist(), s.bounds.tolist()
+    ([1, 2, 0], [0, 1, 3])
+    """
+
+    order: npt.NDArray[np.int64]
+    entity: npt.NDArray[np.int64]
+    stage: np.ndarray[Any, Any]
+    ts: npt.NDArray[np.int64]
+    bounds: npt.NDArray[np.int64]
+
+    @property
+    def starts(self) -> npt.NDArray[np.int64]:
+        """Offset of each entity's first event (``bounds[:-1]``)."""
+        return self.bounds[:-1]
+
+    @property
+    def ends(self) -> npt.NDArray[np.int64]:
+        """Offset one past each entity's last event (``bounds[1:]``)."""
+        return self.bounds[1:]
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the matching Python scalar (for messages and dicts)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _bit_length(n: int) -> int:
+    return max(int(n), 0).bit_length()
+
+
+# -- factorization ------------------------------------------------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, np.floating) and np.isnan(value):
+        return True
+    return isinstance(value, np.datetime64) and np.isnat(value)
+
+
+def _factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any]]:
+    """Dense codes for integer ids, ordered like the sorted distinct ids."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, np.int64), values[:0].copy()
+    lo = int(values.min())
+    hi = int(values.max())
+    span = hi - lo
+    if span < 4 * n + 1024:
+        # Small range: a direct lookup table (one pass, no sort).
+        rel = (values - lo).astype(np.int64, copy=False)
+        present = np.zeros(span + 1, dtype=np.bool_)
+        present[rel] = True
+        table = np.cumsum(present, dtype=np.int64) - 1
+        uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+        return table[rel], uniques
+    idx_bits = _bit_length(n - 1)
+    if _bit_length(span) + idx_bits <= 63:
+        # Pack (id - min, row) into one int64 and sort values (SIMD sort, no argsort).
+        packed = ((values - lo).astype(np.int64) << idx_bits) | np.arange(n, dtype=np.int64)
+        packed.sort()
+        order = packed & ((1 << idx_bits) - 1)
+        ids_sorted = packed >> idx_bits
+    else:
+        order = np.argsort(values, kind="stable")
+        ids_sorted = values[order]
+    new = np.empty(n, dtype=np.bool_)
+    new[0] = True
+    np.not_equal(ids_sorted[1:], ids_sorted[:-1], out=new[1:])
+    codes_sorted = np.cumsum(new, dtype=np.int64) - 1
+    codes = np.empty(n, dtype=np.int64)
+    codes[order] = codes_sorted
+    uniques = values[order[new]]
+    return codes, uniques
+
+
+def _factorize_objects(values: Sequence[Any] | np.ndarray[Any, Any]
+                       ) -> tuple[npt.NDArray[np.int64], list[Any], npt.NDArray[np.bool_]]:
+    """Codes for arbitrary hashable values (missing values get code -1 and a True flag).
+
+    Distinct values are sorted when they are mutually comparable, else kept in order of
+    first appearance.
+    """
+    arr = values if isinstance(values, np.ndarray) else None
+    if arr is not None and arr.dtype.kind in "US":
+        uniq, inv = np.unique(arr, return_inverse=True)
+        return inv.astype(np.int64).ravel(), list(uniq.tolist()), np.zeros(len(arr), np.bool_)
+    seen: dict[Any, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    missing = np.zeros(len(values), dtype=np.bool_)
+    for i, v in enumerate(values):
+        if isinstance(v, np.generic):
+            v = v.item()
+        if _is_missing(v):
+            missing[i] = True
+            codes[i] = -1
+            continue
+        try:
+            codes[i] = seen.setdefault(v, len(seen))
+        except TypeError:
+            raise EventLogError(
+                f"value {v!r} at row {i} is not hashable; expected hashable ids or categories",
+                count=1,
+                examples=[v],
+            ) from None
+    uniques = list(seen)
+    try:
+        order = sorted(range(len(uniques)), key=lambda j: uniques[j])
+    except TypeError:
+        return codes, uniques, missing
+    remap = np.empty(len(uniques), dtype=np.int64)
+    remap[np.asarray(order, dtype=np.int64)] = np.arange(len(uniques), dtype=np.int64)
+    ok = ~missing
+    codes[ok] = remap[codes[ok]]
+    return codes, [uniques[j] for j in order], missing
+
+
+def _object_array(items: Sequence[Any]) -> np.ndarray[Any, Any]:
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out
+
+
+def _as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
+    """A 1-D numpy array from a list, numpy array, pandas/polars/arrow column."""
+    if isinstance(values, np.ndarray):
+        arr = values
+    else:
+        dtype = getattr(values, "dtype", None)
+        if dtype is not None and getattr(dtype, "tz", None) is not None:
+            # pandas tz-aware Series / DatetimeIndex: convert to naive UTC datetime64.
+            if hasattr(values, "dt"):
+                values = values.dt.tz_convert(None)
+            else:
+                values = values.tz_convert(None)
+        if hasattr(values, "to_numpy") and not isinstance(values, list | tuple):
+            try:
+                arr = np.asarray(values.to_numpy())
+            except TypeError:
+                arr = np.asarray(values)
+        elif isinstance(values, np.ndarray | list | tuple) or hasattr(values, "__array__"):
+            arr = np.asarray(values)
+        else:
+            arr = np.asarray(list(values))
+        if arr.dtype.kind == "O" and len(arr) and isinstance(values, list | tuple):
+            arr = _object_array(values)
+    if arr.ndim != 1:
+        raise EventLogError(f"column {name!r} must be one-dimensional; got shape {arr.shape}")
+    return arr
+
+
+# -- the log ------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects invalid rows per reason while the columns are converted."""
+
+    def __init__(self, n: int) -> None:
+        self.bad = np.zeros(n, dtype=np.bool_)
+        self.reasons: list[tuple[str, int, list[Any]]] = []
+
+    def add(self, mask: npt.NDArray[np.bool_], reason: str,
+            values: np.ndarray[Any, Any] | Sequence[Any]) -> None:
+        count = int(mask.sum())
+        if not count:
+            return
+        rows = np.flatnonzero(mask)[:_MAX_EXAMPLES]
+        examples = [_plain(values[int(r)]) for r in rows]
+        self.reasons.append((reason, count, examples))
+        self.bad |= mask
+
+    def raise_or_drop(self, on_invalid: str) -> npt.NDArray[np.bool_] | None:
+        if not self.reasons:
+            return None
+        if on_invalid == "drop":
+            return ~self.bad
+        total = int(self.bad.sum())
+        parts = [
+            f"{count:,} with {reason} (first: {', '.join(repr(e) for e in ex)})"
+            for reason, count, ex in self.reasons
+        ]
+        examples = [e for _, _, ex in self.reasons for e in ex][:_MAX_EXAMPLES]
+        raise EventLogError(
+            f"{total:,} invalid event row{'s' if total != 1 else ''}: " + "; ".join(parts)
+            + "; pass on_invalid='drop' to drop them",
+            count=total,
+            examples=examples,
+        )
+
+
+def _convert_stage(funnel: Funnel, values: np.ndarray[Any, Any], problems: _Problems
+                   ) -> npt.NDArray[np.int64]:
+    n_stages = len(funnel.stages)
+    if values.dtype.kind in "iu":
+        out = values.astype(np.int64, copy=False)
+        bad = (out < 0) | (out >= n_stages)
+        problems.add(bad, f"a stage index outside 0..{n_stages - 1}", values)
+        return np.where(bad, 0, out) if bad.any() else out
+    if values.dtype.kind == "f":
+        ok = np.isfinite(values) & (values == np.round(values))
+        out = np.where(ok, values, -1).astype(np.int64)
+        bad = ~ok | (out < 0) | (out >= n_stages)
+        problems.add(bad, f"a stage that is not an index in 0..{n_stages - 1}", values)
+        return np.where(bad, 0, out)
+    codes, uniques, missing = _factorize_objects(values)
+    lookup = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    names = funnel.names
+    index = {n: i for i, n in enumerate(names)}
+    for j, u in enumerate(uniques):
+        if isinstance(u, str) and u in index:
+            lookup[j] = index[u]
+        elif isinstance(u, int | np.integer) and not isinstance(u, bool) and 0 <= u < n_stages:
+            lookup[j] = int(u)
+    out = lookup[np.where(missing, len(uniques), codes)]
+    bad = out < 0
+    if bad.any():
+        unknown = [uniques[int(c)] for c in np.unique(codes[bad & ~missing])[:3]]
+        hint = ""
+        if unknown and isinstance(unknown[0], str):
+            hint = f"; did you mean {closest(unknown[0], names)[0]!r} for {unknown[0]!r}?"
+        problems.add(missing, "a missing stage", values)
+        problems.add(
+            bad & ~missing,
+            f"an unknown stage (expected one of {', '.join(repr(n) for n in names)}{hint})",
+            values,
+        )
+        out = np.where(bad, 0, out)
+    return out
+
+
+def _to_ns_scalar(value: Any) -> int | None:
+    """One timestamp as ns since the epoch; None when missing; raise ValueError if naive."""
+    if isinstance(value, np.generic):
+        if isinstance(value, np.datetime64):
+            if np.isnat(value):
+                return None
+            return int(value.astype("datetime64[ns]").astype(np.int64))
+        value = value.item()
+    if _is_missing(value):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        value = datetime.fromisoformat(text)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive")
+        nanos = getattr(value, "nanosecond", 0)  # pandas.Timestamp
+        delta = value - _EPOCH
+        seconds = delta.days * 86_400 + delta.seconds
+        return seconds * 1_000_000_000 + delta.microseconds * 1_000 + int(nanos)
+    raise TypeError(type(value).__name__)
+
+
+def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Problems
+                ) -> npt.NDArray[np.int64]:
+    kind = values.dtype.kind
+    if kind == "M":
+        as_ns = values.astype("datetime64[ns]")
+        missing = np.isnat(as_ns)
+        problems.add(missing, "a missing time (NaT)", values)
+        out = as_ns.view(np.int64)
+        return np.where(missing, 0, out) if missing.any() else out
+    if kind in "iuf" and values.dtype != np.bool_:
+        if unit is None:
+            raise InvalidParameterError(
+                f"numeric timestamps need unit= (one of {', '.join(map(repr, NS_PER_UNIT))}); "
+                f"got dtype {values.dtype} and unit=None",
+                parameter="unit",
+                value=None,
+            )
+        factor = NS_PER_UNIT[unit]
+        if kind == "f":
+            missing = ~np.isfinite(values)
+            problems.add(missing, "a missing time (NaN)", values)
+            with np.errstate(invalid="ignore"):
+                out = np.round(np.where(missing, 0.0, values) * factor).astype(np.int64)
+            return out
+        return values.astype(np.int64) * factor
+    out = np.zeros(len(values), dtype=np.int64)
+    missing = np.zeros(len(values), dtype=np.bool_)
+    naive = np.zeros(len(values), dtype=np.bool_)
+    unparsable = np.zeros(len(values), dtype=np.bool_)
+    for i, v in enumerate(values):
+        try:
+            ns = _to_ns_scalar(v)
+        except ValueError as exc:
+            if str(exc) == "naive":
+                naive[i] = True
+            else:
+                unparsable[i] = True
+            continue
+        except (TypeError, OverflowError):
+            unparsable[i] = True
+            continue
+        if ns is None:
+            missing[i] = True
+        else:
+            out[i] = ns
+    problems.add(missing, "a missing time", values)
+    problems.add(naive, "a naive time (expected a timezone-aware datetime or ISO string "
+                        "with an offset)", values)
+    problems.add(unparsable, "a time that is not a datetime, ISO 8601 string or datetime64",
+                 values)
+    return out
+
+
+def _convert_amount(values: np.ndarray[Any, Any], problems: _Problems) -> npt.NDArray[np.float64]:
+    if values.dtype.kind in "iufb":
+        out = values.astype(np.float64, copy=False)
+    else:
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):
+            try:
+                out[i] = float(v) if v is not None else np.nan
+            except (TypeError, ValueError):
+                out[i] = np.nan
+    bad = ~np.isfinite(out)
+    problems.add(bad, "a missing or non-finite amount", values)
+    return np.where(bad, 0.0, out) if bad.any() else out
+
+
+def _convert_segment(name: str, values: Any) -> Segment:
+    if isinstance(values, Segment):
+        return values
+    cat = getattr(values, "cat", None)
+    if cat is not None and hasattr(cat, "codes"):  # pandas categorical Series
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        categories = np.asarray(cat.categories)
+        if (codes < 0).any():
+            categories = np.concatenate([categories.astype(object), np.array([None], object)])
+            codes = np.where(codes < 0, len(categories) - 1, codes)
+        return Segment(codes.astype(np.int32), categories)
+    arr = _as_array(values, name)
+    if arr.dtype.kind in "iub":
+        c, u = _factorize_int(arr)
+        return Segment(c.astype(np.int32), u)
+    codes, uniques, missing = _factorize_objects(arr)
+    if missing.any():
+        uniques = [*uniques, None]
+        codes = np.where(missing, len(uniques) - 1, codes)
+    categories = np.asarray(uniques) if uniques and all(
+        isinstance(u, str) for u in uniques) else _object_array(uniques)
+    return Segment(codes.astype(np.int32), categories)
+
+
+def _check_on_invalid(on_invalid: Any) -> None:
+    if on_invalid not in ("raise", "drop"):
+        raise InvalidParameterError(
+            f"on_invalid must be 'raise' or 'drop'; got {on_invalid!r}",
+            parameter="on_invalid",
+            value=on_invalid,
+        )
+
+
+def _check_unit(unit: Any) -> None:
+    if unit is not None and unit not in NS_PER_UNIT:
+        raise InvalidParameterError(
+            f"unit must be one of {', '.join(map(repr, NS_PER_UNIT))} or None; got {unit!r}",
+            parameter="unit",
+            value=unit,
+        )
+
+
+@attrs.frozen(eq=False, repr=False)
+class EventLog:
+    """An immutable columnar table of funnel events.
+
+    Build one with :meth:`from_arrays`, :meth:`from_records`, :meth:`from_journeys`,
+    :meth:`from_pandas`, :meth:`from_polars` or :meth:`from_arrow`; rows need not be
+    sorted. Every metric in :mod:`salesfunnel.metrics` reads an event log.
+
+    Attributes
+    ----------
+    funnel : Funnel
+        The funnel whose stages the events refer to.
+    entity : numpy.ndarray of int64
+        Dense entity codes ``0 .. n_entities - 1``, one per event.
+    ids : numpy.ndarray
+        The original ids: ``ids[code]`` (sorted when the ids are comparable).
+    stage : numpy.ndarray of int8, int16 or int32
+        Index into ``funnel.stages``, one per event.
+    ts : numpy.ndarray of int64
+        Event time in nanoseconds since the epoch, UTC.
+    amount : numpy.ndarray of float64 or None
+        Optional deal value per event.
+    segments : mapping of str to Segment
+        Categorical columns (channel, rep, region, ...).
+    n_entities : int
+        Number of distinct entities.
+    dropped : int
+        Rows dropped as invalid by ``on_invalid="drop"``.
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> funnel = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
+    ...                           Stage("lost", kind="lost")])
+    >>> log = EventLog.from_arrays(
+    ...     funnel,
+    ...     entity=["d1", "d1", "d2", "d2", "d3"],
+    ...     stage=["lead", "demo", "lead", "lost", "lead"],
+    ...     ts=["2026-01-01T00:00Z", "2026-01-03T00:00Z", "2026-01-02T00:00Z",
+    ...         "2026-01-09T00:00Z", "2026-01-04T00:00Z"],
+    ...     segments={"channel": ["ads", "ads", "web", "web", "ads"]},
+    ... )
+    >>> log
+    <EventLog 'deals': 5 events, 3 entities, 4 stages, segments: channel>
+    >>> len(log), log.n_entities, log.ids.tolist()
+    (5, 3, ['d1', 'd2', 'd3'])
+    """
+
+    funnel: Funnel
+    entity: npt.NDArray[np.int64]
+    ids: np.ndarray[Any, Any]
+    stage: np.ndarray[Any, Any]
+    ts: npt.NDArray[np.int64]
+    amount: npt.NDArray[np.float64] | None = None
+    segments: Mapping[str, Segment] = attrs.field(factory=dict)
+    n_entities: int = attrs.field(default=-1)
+    dropped: int = 0
+    _cache: dict[str, Any] = attrs.field(init=False, factory=dict, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.entity)
+        lengths = {"entity": n, "stage": len(self.stage), "ts": len(self.ts)}
+        if self.amount is not None:
+            lengths["amount"] = len(self.amount)
+        for name, seg in self.segments.items():
+            lengths[f"segment {name!r}"] = len(seg.codes)
+        if len(set(lengths.values())) > 1:
+            listed = ", ".join(f"{k}: {v}" for k, v in lengths.items())
+            raise EventLogError(f"columns have different lengths ({listed}); expected equal",
+                                count=len(lengths))
+        if self.n_entities < 0:
+            object.__setattr__(self, "n_entities", len(self.ids))
+        object.__setattr__(self, "segments", dict(self.segments))
+
+    # -- constructors -----------------------------------------------------------------------
+    @classmethod
+    def from_arrays(
+        cls,
+        funnel: Funnel,
+        *,
+        entity: Any,
+        stage: Any,
+        ts: Any,
+        amount: Any = None,
+        segments: Mapping[str, Any] | None = None,
+        unit: Literal["ns", "us", "ms", "s", "m", "h", "D"] | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from columns (numpy arrays, lists, pandas or polars columns).
+
+        Parameters
+        ----------
+        funnel : Funnel
+            The funnel the stages refer to.
+        entity : array-like
+            Entity id per event: any hashable values (ints, strings, ...); factorized once
+            into dense codes, the original ids are kept in :attr:`ids`.
+        stage : array-like
+            Stage per event, as names or as indices into ``funnel.stages``.
+        ts : array-like
+            Event time: ``datetime64`` of any unit (taken as UTC), timezone-aware
+            ``datetime`` or ``pandas.Timestamp`` objects, ISO 8601 strings with an offset,
+            or numbers with ``unit=``.
+        amount : array-like, optional
+            Deal value per event (finite numbers).
+        segments : mapping of str to array-like, optional
+            Categorical columns such as channel or region.
+        unit : {"ns", "us", "ms", "s", "m", "h", "D"}, optional
+            Unit of numeric timestamps (since the Unix epoch); required for them.
+        on_invalid : {"raise", "drop"}
+            What to do with invalid rows (unknown stage, missing or naive time, missing
+            id, missing or non-finite amount): raise, or drop them and count them in
+            :attr:`dropped`.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            Columns of different lengths, or invalid rows with ``on_invalid="raise"``;
+            the message names the count and the first bad values.
+        InvalidParameterError
+            A bad ``unit`` or ``on_invalid``, or numeric times without ``unit``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won"), Stage("lost", kind="lost")])
+        >>> log = EventLog.from_arrays(f, entity=np.array([10, 10, 99]), stage=[0, 1, 2],
+        ...                            ts=np.array([0, 60, 30], dtype="datetime64[s]"))
+        >>> log.entity.tolist(), log.stage.dtype.name, log.ts[1]
+        ([0, 0, 1], 'int8', np.int64(60000000000))
+        >>> EventLog.from_arrays(f, entity=[1, 2], stage=["lead", "wn"], ts=[0, 1], unit="s")
+        Traceback (most recent call last):
+        ...
+        salesfunnel.errors.EventLogError: 1 invalid event row: 1 with an unknown stage ...
+        >>> EventLog.from_arrays(f, entity=[1, 2], stage=["lead", "wn"], ts=[0, 1], unit="s",
+        ...                      on_invalid="drop").dropped
+        1
+        """
+        _check_on_invalid(on_invalid)
+        _check_unit(unit)
+        if not isinstance(funnel, Funnel):
+            raise InvalidParameterError(
+                f"funnel must be a Funnel; got {type(funnel).__name__}",
+                parameter="funnel", value=funnel,
+            )
+        ent = _as_array(entity, "entity")
+        stg = _as_array(stage, "stage")
+        tsa = _as_array(ts, "ts")
+        amt = None if amount is None else _as_array(amount, "amount")
+        segs = dict(segments or {})
+        lengths = {"entity": len(ent), "stage": len(stg), "ts": len(tsa)}
+        if amt is not None:
+            lengths["amount"] = len(amt)
+        for name, col in segs.items():
+            if not isinstance(name, str):
+                raise InvalidParameterError(
+                    f"segment names must be strings; got {name!r}", parameter="segments",
+                    value=name,
+                )
+            lengths[f"segment {name!r}"] = len(col)
+        if len(set(lengths.values())) > 1:
+            listed = ", ".join(f"{k}: {v}" for k, v in lengths.items())
+            raise EventLogError(f"columns have different lengths ({listed}); expected equal",
+                                count=len(lengths))
+        n = len(ent)
+        problems = _Problems(n)
+        stage_idx = _convert_stage(funnel, stg, problems)
+        ts_ns = _convert_ts(tsa, unit, problems)
+        amount_f = None if amt is None else _convert_amount(amt, problems)
+        if ent.dtype.kind in "iu":
+            ent_bad = None
+        elif ent.dtype.kind == "f":
+            ent_bad = np.isnan(ent)
+        elif ent.dtype.kind == "M":
+            ent_bad = np.isnat(ent)
+        else:
+            ent_bad = None
+        if ent_bad is not None:
+            problems.add(ent_bad, "a missing entity id", ent)
+        if ent.dtype.kind == "O":
+            missing = np.fromiter((_is_missing(v) for v in ent), dtype=np.bool_, count=n)
+            problems.add(missing, "a missing entity id", ent)
+        keep = problems.raise_or_drop(on_invalid)
+        dropped = 0
+        if keep is not None:
+            dropped = int(n - keep.sum())
+            ent = ent[keep]
+            stage_idx = stage_idx[keep]
+            ts_ns = ts_ns[keep]
+            amount_f = None if amount_f is None else amount_f[keep]
+        seg_objs: dict[str, Segment] = {}
+        for name, col in segs.items():
+            seg = _convert_segment(name, col)
+            if keep is not None:
+                seg = Segment(seg.codes[keep], seg.categories)
+            seg_objs[name] = seg
+        if ent.dtype.kind in "iu":
+            codes, ids = _factorize_int(ent)
+        else:
+            c, uniques, _ = _factorize_objects(ent)
+            codes = c
+            ids = np.asarray(uniques) if uniques and all(
+                isinstance(u, str) for u in uniques) else _object_array(uniques)
+            if ent.dtype.kind in "fM" and len(ent):
+                ids = np.asarray(uniques, dtype=ent.dtype)
+        return cls(
+            funnel=funnel,
+            entity=np.ascontiguousarray(codes, dtype=np.int64),
+            ids=ids,
+            stage=stage_idx.astype(stage_dtype(len(funnel.stages))),
+            ts=np.ascontiguousarray(ts_ns, dtype=np.int64),
+            amount=None if amount_f is None else np.ascontiguousarray(amount_f, np.float64),
+            segments=seg_objs,
+            n_entities=len(ids),
+            dropped=dropped,
+        )
+
+    @classmethod
+    def from_records(
+        cls,
+        funnel: Funnel,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Literal["ns", "us", "ms", "s", "m", "h", "D"] | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from an iterable of mappings (one per event).
+
+        Parameters
+        ----------
+        funnel : Funnel
+            The funnel the stages refer to.
+        records : iterable of mapping
+            One mapping per event; a missing key counts as a missing value.
+        entity, stage, ts : str
+            Keys holding the entity id, the stage and the time.
+        amount : str, optional
+            Key holding the amount.
+        segments : sequence of str
+            Keys of categorical columns.
+        unit, on_invalid
+            As in :meth:`from_arrays`.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            A record that is not a mapping, or invalid rows (see :meth:`from_arrays`).
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> rows = [{"deal": "a", "stage": "lead", "at": "2026-01-01T09:00:00+08:00"},
+        ...         {"deal": "a", "stage": "won", "at": "2026-01-05T09:00:00+08:00"}]
+        >>> EventLog.from_records(f, rows, entity="deal", ts="at")
+        <EventLog 'f': 2 events, 1 entity, 2 stages>
+        """
+        if isinstance(segments, str):
+            segments = (segments,)
+        keys = [entity, stage, ts, *([amount] if amount is not None else []), *segments]
+        cols: dict[str, list[Any]] = {k: [] for k in keys}
+        for i, rec in enumerate(records):
+            if not isinstance(rec, Mapping):
+                raise EventLogError(
+                    f"record {i} is a {type(rec).__name__}; expected a mapping with keys "
+                    f"{keys}", count=1, examples=[rec],
+                )
+            for k in keys:
+                cols[k].append(rec.get(k))
+        return cls.from_arrays(
+            funnel,
+            entity=_object_array(cols[entity]),
+            stage=_object_array(cols[stage]),
+            ts=_object_array(cols[ts]),
+            amount=None if amount is None else _object_array(cols[amount]),
+            segments={s: _object_array(cols[s]) for s in segments},
+            unit=unit,
+            on_invalid=on_invalid,
+        )
+
+    @classmethod
+    def from_journeys(
+        cls,
+        journeys: Iterable[Journey],
+        *,
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        funnel: Funnel | None = None,
+    ) -> EventLog:
+        """Build a log from journeys: one event per :class:`~salesfunnel.TransitionRecord`.
+
+        Parameters
+        ----------
+        journeys : iterable of Journey
+            Journeys of one funnel. A journey's ``id`` is its entity id (its position in
+            ``journeys`` when the id is ``None``).
+        amount : str, optional
+            Subject field (mapping key or attribute) holding the deal value.
+        segments : sequence of str
+            Subject fields to use as segment columns.
+        funnel : Funnel, optional
+            The funnel, needed only when ``journeys`` is empty.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            Journeys of different funnels, no journeys and no ``funnel``, or invalid
+            values (e.g. a missing amount).
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won"), Stage("lost", kind="lost")])
+        >>> a = f.start({"value": 900.0}, at="2026-01-01T00:00:00+00:00", id="a")
+        >>> _ = a.advance(at="2026-01-04T00:00:00+00:00")
+        >>> b = f.start({"value": 50.0}, at="2026-01-02T00:00:00+00:00", id="b")
+        >>> log = EventLog.from_journeys([a, b], amount="value")
+        >>> log.stage.tolist(), log.amount.tolist()
+        ([0, 1, 0], [900.0, 900.0, 50.0])
+        """
+        if isinstance(segments, str):
+            segments = (segments,)
+        ents: list[Any] = []
+        stages: list[int] = []
+        times: list[Any] = []
+        amounts: list[Any] = []
+        segs: dict[str, list[Any]] = {s: [] for s in segments}
+        for pos, j in enumerate(journeys):
+            if funnel is None:
+                funnel = j.funnel
+            elif j.funnel != funnel:
+                raise EventLogError(
+                    f"journey {j.id!r} belongs to funnel {j.funnel.name!r}; expected "
+                    f"{funnel.name!r} like the others", count=1, examples=[j.id],
+                )
+            ident = pos if j.id is None else j.id
+            subject = j.subject
+            extra_amount = _field(subject, amount) if amount is not None else None
+            extra_segs = {s: _field(subject, s) for s in segments}
+            for rec in j.history:
+                ents.append(ident)
+                stages.append(funnel.index(rec.to_stage))
+                times.append(rec.at)
+                amounts.append(extra_amount)
+                for s in segments:
+                    segs[s].append(extra_segs[s])
+        if funnel is None:
+            raise EventLogError("no journeys given and no funnel=; cannot tell the stages")
+        return cls.from_arrays(
+            funnel,
+            entity=_object_array(ents),
+            stage=np.asarray(stages, dtype=np.int64),
+            ts=_object_array(times),
+            amount=None if amount is None else _object_array(amounts),
+            segments={s: _object_array(v) for s, v in segs.items()},
+        )
+
+    @classmethod
+    def from_pandas(
+        cls,
+        funnel: Funnel,
+        frame: Any,
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Literal["ns", "us", "ms", "s", "m", "h", "D"] | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from a :class:`pandas.DataFrame` (needs the ``pandas`` extra).
+
+        Numeric columns are used without copying where their layout allows; categorical
+        segment columns keep their codes.
+
+        Parameters
+        ----------
+        funnel : Funnel
+            The funnel the stages refer to.
+        frame : pandas.DataFrame
+            One row per event.
+        entity, stage, ts, amount, segments, unit, on_invalid
+            Column names and options as in :meth:`from_records` / :meth:`from_arrays`.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            A named column is missing, or invalid rows (see :meth:`from_arrays`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> df = pd.DataFrame({"entity": [1, 1], "stage": ["lead", "won"],
+        ...                    "ts": pd.to_datetime(["2026-01-01", "2026-01-09"], utc=True)})
+        >>> EventLog.from_pandas(f, df).ts.tolist()
+        [1767225600000000000, 1767916800000000000]
+        """
+        import_optional("pandas", "pandas", purpose="EventLog.from_pandas")
+        cols = _pick_columns(frame, list(frame.columns), entity, stage, ts, amount, segments)
+        return cls.from_arrays(
+            funnel,
+            entity=cols[entity],
+            stage=cols[stage],
+            ts=cols[ts],
+            amount=None if amount is None else cols[amount],
+            segments={s: cols[s] for s in segments},
+            unit=unit,
+            on_invalid=on_invalid,
+        )
+
+    @classmethod
+    def from_polars(
+        cls,
+        funnel: Funnel,
+        frame: Any,
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Literal["ns", "us", "ms", "s", "m", "h", "D"] | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from a :class:`polars.DataFrame` (needs the ``polars`` extra).
+
+        Parameters are as in :meth:`from_pandas`. Time columns of type ``Datetime`` (with
+        or without a time zone) are converted to UTC nanoseconds.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            A named column is missing, or invalid rows (see :meth:`from_arrays`).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> df = pl.DataFrame({"entity": [1, 1], "stage": [0, 1], "ts": [0, 86400]})
+        >>> EventLog.from_polars(f, df, unit="s").n_entities
+        1
+        """
+        pl = import_optional("polars", "polars", purpose="EventLog.from_polars")
+        frame_cols = list(frame.columns)
+        names = [entity, stage, ts, *([amount] if amount else []), *segments]
+        missing = [c for c in names if c not in frame_cols]
+        if missing:
+            raise EventLogError(
+                f"columns {missing} are not in the frame; it has {frame_cols}",
+                count=len(missing), examples=missing,
+            )
+        cols: dict[str, Any] = {}
+        for c in names:
+            series = frame.get_column(c)
+            dtype = series.dtype
+            if isinstance(dtype, pl.Datetime):
+                if getattr(dtype, "time_zone", None) is not None:
+                    series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+                cols[c] = series.to_numpy()
+            elif c in segments and isinstance(dtype, pl.Categorical | pl.Enum):
+                cols[c] = series.cast(pl.String).to_numpy()
+            else:
+                cols[c] = series.to_numpy()
+        return cls.from_arrays(
+            funnel,
+            entity=cols[entity],
+            stage=cols[stage],
+            ts=cols[ts],
+            amount=None if amount is None else cols[amount],
+            segments={s: cols[s] for s in segments},
+            unit=unit,
+            on_invalid=on_invalid,
+        )
+
+    @classmethod
+    def from_arrow(
+        cls,
+        funnel: Funnel,
+        table: Any,
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Literal["ns", "us", "ms", "s", "m", "h", "D"] | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from a :class:`pyarrow.Table` (needs the ``arrow`` extra).
+
+        Parameters are as in :meth:`from_pandas`. Timestamp columns (with or without a
+        time zone) are taken as UTC; numeric columns without nulls convert without a copy.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            A named column is missing, or invalid rows (see :meth:`from_arrays`).
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> t = pa.table({"entity": ["x", "x"], "stage": ["lead", "won"], "ts": [0, 5]})
+        >>> EventLog.from_arrow(f, t, unit="D").n_entities
+        1
+        """
+        pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_arrow")
+        frame_cols = list(table.column_names)
+        names = [entity, stage, ts, *([amount] if amount else []), *segments]
+        missing = [c for c in names if c not in frame_cols]
+        if missing:
+            raise EventLogError(
+                f"columns {missing} are not in the table; it has {frame_cols}",
+                count=len(missing), examples=missing,
+            )
+        cols: dict[str, Any] = {}
+        for c in names:
+            col = table.column(c)
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            if pa.types.is_timestamp(col.type) and col.type.tz is not None:
+                col = col.cast(pa.timestamp(col.type.unit))
+            cols[c] = col.to_numpy()
+        return cls.from_arrays(
+            funnel,
+            entity=cols[entity],
+            stage=cols[stage],
+            ts=cols[ts],
+            amount=None if amount is None else cols[amount],
+            segments={s: cols[s] for s in segments},
+            unit=unit,
+            on_invalid=on_invalid,
+        )
+
+    # -- basic protocol ---------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.entity)
+
+    def __repr__(self) -> str:
+        n = len(self)
+        parts = [
+            f"{n:,} event{'s' if n != 1 else ''}",
+            f"{self.n_entities:,} entit{'ies' if self.n_entities != 1 else 'y'}",
+            f"{len(self.funnel.stages)} stages",
+        ]
+        if self.amount is not None:
+            parts.append("amount")
+        if self.segments:
+            parts.append("segments: " + ", ".join(self.segments))
+        if self.dropped:
+            parts.append(f"{self.dropped:,} rows dropped")
+        return f"<EventLog {self.funnel.name!r}: {', '.join(parts)}>"
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        """The funnel's stage names (``stage_names[log.stage]`` names each event's stage)."""
+        return self.funnel.names
+
+    # -- derived views ----------------------------------------------------------------------
+    def sorted_by_entity_time(self) -> SortedEvents:
+        """The events sorted by (entity, time, stage), computed once and cached.
+
+        Exact duplicates keep their original row order (the sort is stable).
+
+        Returns
+        -------
+        SortedEvents
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won")])
+        >>> log = EventLog.from_arrays(f, entity=[2, 1, 2, 2], stage=[1, 0, 0, 2],
+        ...                            ts=[3, 9, 3, 1], unit="s")
+        >>> s = log.sorted_by_entity_time()
+        >>> s.entity.tolist(), s.stage.tolist(), (s.ts // 10**9).tolist()
+        ([0, 1, 1, 1], [0, 2, 0, 1], [9, 1, 3, 3])
+        """
+        cached = self._cache.get("sorted")
+        if cached is None:
+            cached = _sort_events(self)
+            self._cache["sorted"] = cached
+        return cached
+
+    def take_entities(self, selection: Any) -> EventLog:
+        """A new log with the events of some entities only.
+
+        Parameters
+        ----------
+        selection : array-like of bool or int
+            A boolean mask of length :attr:`n_entities`, or entity codes. Kept entities are
+            re-coded densely in code order; :attr:`ids` follow.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        InvalidParameterError
+            A mask of the wrong length or codes outside ``0 .. n_entities - 1``.
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("a"), Stage("won", kind="won")])
+        >>> log = EventLog.from_arrays(f, entity=["x", "y", "x"], stage=[0, 0, 1], ts=[0, 1, 2],
+        ...                            unit="s")
+        >>> sub = log.take_entities([0])
+        >>> sub.ids.tolist(), len(sub)
+        (['x'], 2)
+        """
+        sel = np.asarray(selection)
+        if sel.dtype == np.bool_:
+            if sel.shape != (self.n_entities,):
+                raise InvalidParameterError(
+                    f"an entity mask must have shape ({self.n_entities},); got {sel.shape}",
+                    parameter="selection", value=sel.shape,
+                )
+            mask = sel
+        else:
+            if sel.size and sel.dtype.kind not in "iu":
+                raise InvalidParameterError(
+                    f"selection must be a boolean mask or integer entity codes; got dtype "
+                    f"{sel.dtype}", parameter="selection", value=sel.dtype,
+                )
+            codes = sel.astype(np.int64).ravel()
+            bad = (codes < 0) | (codes >= self.n_entities)
+            if bad.any():
+                raise InvalidParameterError(
+                    f"entity codes must be in 0..{self.n_entities - 1}; got "
+                    f"{codes[bad][:_MAX_EXAMPLES].tolist()}",
+                    parameter="selection", value=codes[bad][:_MAX_EXAMPLES].tolist(),
+                )
+            mask = np.zeros(self.n_entities, dtype=np.bool_)
+            mask[codes] = True
+        remap = np.cumsum(mask, dtype=np.int64) - 1
+        rows = mask[self.entity]
+        return EventLog(
+            funnel=self.funnel,
+            entity=remap[self.entity[rows]],
+            ids=self.ids[mask],
+            stage=self.stage[rows],
+            ts=self.ts[rows],
+            amount=None if self.amount is None else self.amount[rows],
+            segments={k: Segment(s.codes[rows], s.categories) for k, s in self.segments.items()},
+            n_entities=int(mask.sum()),
+        )
+
+    def partition(self, n: int) -> list[EventLog]:
+        """Split the log by entity into ``n`` logs (contiguous blocks of entity codes).
+
+        Every entity's events land in exactly one part; segment categories are shared, so
+        results computed per part can be merged (see ``merge`` on metric results).
+
+        Parameters
+        ----------
+        n : int
+            Number of parts (>= 1); some parts are empty when ``n > n_entities``.
+
+        Returns
+        -------
+        list of EventLog
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``n`` is not a positive integer.
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("a"), Stage("won", kind="won")])
+        >>> log = EventLog.from_arrays(f, entity=[1, 2, 3, 3], stage=[0, 0, 0, 1],
+        ...                            ts=[0, 1, 2, 3], unit="s")
+        >>> [p.n_entities for p in log.partition(2)], [len(p) for p in log.partition(2)]
+        ([2, 1], [2, 2])
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise InvalidParameterError(
+                f"n must be a positive integer; got {n!r}", parameter="n", value=n,
+            )
+        codes = np.arange(self.n_entities, dtype=np.int64)
+        block = codes * int(n) // max(self.n_entities, 1)
+        return [self.take_entities(block == i) for i in range(int(n))]
+
+    def to_pandas(self) -> Any:
+        """The events as a :class:`pandas.DataFrame` (needs the ``pandas`` extra).
+
+        Columns: ``entity`` (original ids), ``stage`` (categorical of stage names in funnel
+        order), ``ts`` (UTC timestamps), ``amount`` when present, then the segments.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("a"), Stage("won", kind="won")])
+        >>> log = EventLog.from_arrays(f, entity=["x"], stage=["won"], ts=[0], unit="s")
+        >>> log.to_pandas()
+          entity stage                        ts
+        0      x   won 1970-01-01 00:00:00+00:00
+        """
+        pd = import_optional("pandas", "pandas", purpose="EventLog.to_pandas")
+        data: dict[str, Any] = {
+            "entity": self.ids[self.entity],
+            "stage": pd.Categorical.from_codes(self.stage.astype(np.int64),
+                                               categories=list(self.funnel.names)),
+            "ts": pd.to_datetime(self.ts, unit="ns", utc=True),
+        }
+        if self.amount is not None:
+            data["amount"] = self.amount
+        for name, seg in self.segments.items():
+            data[name] = seg.values()
+        return pd.DataFrame(data)
+
+
+def _field(subject: Any, name: str) -> Any:
+    if isinstance(subject, Mapping):
+        return subject.get(name)
+    return getattr(subject, name, None)
+
+
+def _pick_columns(frame: Any, available: list[Any], entity: str, stage: str, ts: str,
+                  amount: str | None, segments: Sequence[str]) -> dict[str, Any]:
+    names = [entity, stage, ts, *([amount] if amount else []), *segments]
+    missing = [c for c in names if c not in available]
+    if missing:
+        raise EventLogError(
+            f"columns {missing} are not in the frame; it has {available}",
+            count=len(missing), examples=missing,
+        )
+    return {c: frame[c] for c in names}
+
+
+def _sort_events(log: EventLog) -> SortedEvents:
+    """Stable sort by (entity, ts, stage); packs the keys into one int64 when they fit."""
+    n = len(log)
+    ent, ts, stage = log.entity, log.ts, log.stage
+    if n == 0:
+        order = np.zeros(0, dtype=np.int64)
+    else:
+        order = _entity_time_order(ent, ts, stage, log.n_entities, len(log.funnel.stages))
+    ent_s = ent[order]
+    bounds = np.searchsorted(ent_s, np.arange(log.n_entities + 1, dtype=np.int64))
+    return SortedEvents(order=order, entity=ent_s, stage=stage[order], ts=ts[order],
+                        bounds=bounds.astype(np.int64))
+
+
+def time_scale(ts: npt.NDArray[np.int64]) -> tuple[int, int]:
+    """``(t0, step)``: every time is ``t0 + step * k`` for an integer ``k >= 0``.
+
+    ``step`` is the largest power of ten (up to one second) dividing every offset,
+    so times stored in seconds or milliseconds pack into fewer bits.
+    """
+    if len(ts) == 0:
+        return 0, 1
+    t0 = int(ts.min())
+    rel = ts - t0
+    for step in (1_000_000_000, 1_000_000, 1_000):
+        if not np.any(rel % step):
+            return t0, step
+    return t0, 1
+
+
+def _entity_time_order(ent: npt.NDArray[np.int64], ts: npt.NDArray[np.int64],
+                       stage: np.ndarray[Any, Any], n_entities: int, n_stages: int
+                       ) -> npt.NDArray[np.int64]:
+    n = len(ent)
+    t0, step = time_scale(ts)
+    trel = (ts - t0) // step if step > 1 else ts - t0
+    t_bits = _bit_length(int(trel.max()))
+    e_bits = _bit_length(n_entities - 1)
+    s_bits = _bit_length(n_stages - 1)
+    i_bits = _bit_length(n - 1)
+    key_bits = e_bits + t_bits + s_bits
+    if key_bits + i_bits <= 63:
+        packed: npt.NDArray[np.int64] = (
+            (ent << (t_bits + s_bits)) | (trel << s_bits) | stage.astype(np.int64)
+        )
+        packed <<= i_bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        packed &= (1 << i_bits) - 1
+        return packed
+    if key_bits <= 63:
+        key = (ent << (t_bits + s_bits)) | (trel << s_bits) | stage.astype(np.int64)
+        order = np.argsort(key)
+        ks = key[order]
+        dup = ks[1:] == ks[:-1]
+        if dup.any():
+            # Restore row order among exact duplicates (argsort is not stable).
+            pos = np.flatnonzero(np.concatenate([dup, [False]]) | np.concatenate([[False], dup]))
+            sub = np.lexsort((order[pos], ks[pos]))
+            order[pos] = order[pos][sub]
+        return order.astype(np.int64, copy=False)
+    out: npt.NDArray[np.int64] = np.lexsort((stage, ts, ent)).astype(np.int64)
+    return out
