@@ -20,8 +20,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint docs
 	$(PY) -m pytest -q
+
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

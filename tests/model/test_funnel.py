@@ -1,0 +1,188 @@
+"""Funnel definitions: validation, transition policy, serialisation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from salesfunnel import (
+    DefinitionError,
+    Funnel,
+    Gate,
+    InvalidParameterError,
+    Stage,
+    StageKind,
+    Transition,
+)
+
+
+def simple(**kw: object) -> Funnel:
+    return Funnel(
+        "simple",
+        [Stage("a", probability=0.1), Stage("b", probability=0.5), Stage("won", kind="won"),
+         Stage("lost", kind="lost")],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_terminal_probabilities_are_filled_in() -> None:
+    f = simple()
+    assert f.won.probability == 1.0
+    assert f.lost[0].probability == 0.0
+    assert f.won_index == 2
+    assert [s.name for s in f.path] == ["a", "b", "won"]
+    np.testing.assert_array_equal(f.probabilities, [0.1, 0.5, 1.0, 0.0])
+
+
+def test_default_policy_is_advance_and_lose() -> None:
+    f = simple()
+    assert f.allowed("a") == ("b", "lost")
+    assert f.allowed("b") == ("won", "lost")
+    assert f.allowed("won") == ()
+    assert f.allowed("lost") == ()
+    assert f.moves("a") == {"b": "advance", "lost": "lose"}
+
+
+def test_flags_add_skip_fall_back_and_reentry() -> None:
+    f = simple(skip_ahead=True, fall_back=True, reentry="b")
+    assert f.moves("a") == {"b": "advance", "won": "skip", "lost": "lose"}
+    assert f.moves("b") == {"a": "fall_back", "won": "advance", "lost": "lose"}
+    assert f.moves("won") == {"b": "reenter"}
+    assert f.cyclic
+
+
+def test_explicit_transition_reopens_a_lost_deal_with_its_own_gate() -> None:
+    f = simple(transitions=[Transition("lost", "a", gates="reopened_by is set")])
+    assert f.allowed("lost") == ("a",)
+    gates = f.gates_for("lost", "a")
+    assert [g.rule for g in gates] == ["reopened_by is set"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(DefinitionError) as info:
+        Funnel(
+            "Bad Name",
+            [
+                Stage("a", probability=0.5),
+                Stage("a", probability=0.2),
+                Stage("won", kind="won"),
+                Stage("won2", kind="won"),
+            ],
+            reentry="nowhere",
+        )
+    text = "\n".join(info.value.problems)
+    assert "not a slug" in text
+    assert "'a' is listed more than once" in text
+    assert "exactly one WON stage; got 2" in text
+    assert "probability decreases" in text
+    assert "reentry stage 'nowhere'" in text
+    assert len(info.value.problems) >= 5
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("stages", "kwargs", "expected"),
+    [
+        ([Stage("won", kind="won")], {}, "at least one OPEN stage"),
+        ([Stage("a"), Stage("lost", kind="lost")], {}, "exactly one WON stage; got 0"),
+        ([Stage("a"), Stage("lost", kind="lost"), Stage("won", kind="won")], {},
+         "expected open stages, then the WON stage, then LOST stages"),
+        ([Stage("a"), Stage("won", kind="won"), Stage("lost", kind="lost")],
+         {"can_lose": False}, "stage 'lost' cannot be reached"),
+        ([Stage("a"), Stage("won", kind="won")], {"transitions": [("a", "zzz")]},
+         "target 'zzz' is not a stage"),
+        ([Stage("a"), Stage("won", kind="won")], {"reentry": "won"},
+         "must be an OPEN stage"),
+        ([Stage("a", probability=0.9), Stage("b", probability=0.2), Stage("won", kind="won")],
+         {}, "'a' has 0.9 but later stage 'b' has 0.2"),
+    ],
+)
+def test_definition_problems(stages: list[Stage], kwargs: dict[str, object],
+                             expected: str) -> None:
+    with pytest.raises(DefinitionError, match=expected):
+        Funnel("f", stages, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"name": "Bad"}, "not a slug"),
+        ({"name": "a", "probability": 1.5}, r"expected a value in \[0, 1\]"),
+        ({"name": "a", "probability": -0.1}, r"expected a value in \[0, 1\]"),
+        ({"name": "a", "probability": "high"}, "must be a number"),
+        ({"name": "a", "kind": "maybe"}, "one of 'open', 'won', 'lost'"),
+        ({"name": "w", "kind": "won", "probability": 0.5}, "expected 1"),
+        ({"name": "l", "kind": "lost", "probability": 0.5}, "expected 0"),
+        ({"name": "a", "gates": 42}, "rule strings or callables"),
+    ],
+)
+def test_stage_problems(kwargs: dict[str, object], expected: str) -> None:
+    with pytest.raises(DefinitionError, match=expected):
+        Stage(**kwargs)  # type: ignore[arg-type]
+
+
+def test_unknown_stage_names_the_closest_first() -> None:
+    f = simple()
+    with pytest.raises(InvalidParameterError, match=r"no stage 'wno'; expected one of: 'won'"):
+        f.index("wno")
+
+
+def test_round_trip_through_json_is_exact() -> None:
+    f = Funnel(
+        "rt",
+        [
+            Stage("a", label={"en": "A", "zh": "甲"}, probability=0.1, owner="rep",
+                  actions=["call"], description="first", gates=Gate("x > 1", name="big")),
+            Stage("b", probability=0.4, gates=["y is set", Gate("z") | ~Gate("w")]),
+            Stage("won", kind="won"),
+            Stage("lost", kind="lost"),
+        ],
+        skip_ahead=True, fall_back=True, reentry="b", expanding=True,
+        transitions=[Transition("lost", "a", gates="reopen")],
+        label={"en": "Round trip", "zh": "往返"}, description="d",
+    )
+    data = json.loads(json.dumps(f.to_dict()))
+    assert Funnel.from_dict(data) == f
+    assert Funnel.from_dict(data).to_dict() == data
+
+
+def test_callable_gates_serialise_by_reference() -> None:
+    def credit_ok(subject: dict[str, object]) -> bool:
+        return bool(subject.get("credit"))
+
+    f = Funnel("c", [Stage("a"), Stage("b", gates=credit_ok), Stage("won", kind="won")])
+    data = f.to_dict()
+    assert data["stages"][1]["gates"] == [{"ref": "credit_ok"}]
+    with pytest.raises(DefinitionError, match="'credit_ok' is not among the gates"):
+        Funnel.from_dict(data)
+    assert Funnel.from_dict(data, gates={"credit_ok": credit_ok}) == f
+
+
+def test_from_dict_reports_every_problem() -> None:
+    data = {
+        "name": "x",
+        "colour": "red",
+        "stages": [{"name": "a", "probability": 3}, {"name": "Won", "kind": "won"}],
+    }
+    with pytest.raises(DefinitionError) as info:
+        Funnel.from_dict(data)
+    assert len(info.value.problems) == 3
+
+
+def test_describe_lists_stages_and_gates_in_two_languages() -> None:
+    f = Funnel("d", [
+        Stage("a", label={"en": "Target", "zh": "目标客户"}, probability=0.1, owner="客户经理",
+              gates=Gate("visited", label={"en": "Visited once", "zh": "拜访过一次"})),
+        Stage("won", kind="won", label={"en": "Won", "zh": "赢单"}),
+    ])
+    en = f.describe()
+    zh = f.describe(lang="zh")
+    assert "Target  10%  owner: 客户经理" in en
+    assert "Visited once [visited]" in en
+    assert "目标客户" in zh and "拜访过一次" in zh and "负责人" in zh
+
+
+def test_stage_kind_accepts_strings() -> None:
+    assert Stage("w", kind="WON").kind is StageKind.WON

@@ -1,0 +1,94 @@
+"""The public API: ``__all__`` lists exactly what is public, and every public name is
+documented."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import types
+
+import pytest
+
+import salesfunnel
+
+PUBLIC_MODULES = ["salesfunnel", "salesfunnel.model", "salesfunnel.errors"]
+OPTIONAL_PUBLIC_MODULES = [
+    "salesfunnel.templates",
+    "salesfunnel.metrics",
+    "salesfunnel.planner",
+    "salesfunnel.testing",
+    "salesfunnel.viz",
+]
+
+
+def public_modules() -> list[str]:
+    found = list(PUBLIC_MODULES)
+    for name in OPTIONAL_PUBLIC_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("module_name", public_modules())
+def test_all_matches_public_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exported = set(module.__all__)
+    missing = sorted(n for n in exported if not hasattr(module, n))
+    assert not missing, f"{module_name}.__all__ names missing attributes: {missing}"
+    public = {
+        n for n, v in vars(module).items()
+        if not n.startswith("_") and not isinstance(v, types.ModuleType)
+        and getattr(v, "__module__", module_name).startswith("salesfunnel")
+        and n not in {"annotations", "TYPE_CHECKING"}
+    }
+    unlisted = sorted(public - exported)
+    assert not unlisted, f"public names of {module_name} not in __all__: {unlisted}"
+    assert list(module.__all__) == sorted(module.__all__), f"{module_name}.__all__ unsorted"
+
+
+@pytest.mark.parametrize("module_name", public_modules())
+def test_every_public_name_has_a_docstring(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    undocumented = [
+        n for n in module.__all__
+        if (inspect.isclass(getattr(module, n)) or inspect.isfunction(getattr(module, n)))
+        and not inspect.getdoc(getattr(module, n))
+    ]
+    assert not undocumented, f"{module_name}: undocumented {undocumented}"
+
+
+def test_version_comes_from_metadata() -> None:
+    from importlib.metadata import version
+
+    assert salesfunnel.__version__ == version("salesfunnel")
+
+
+def test_import_pulls_in_no_optional_dependency() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, salesfunnel, salesfunnel.templates, salesfunnel.metrics;"
+        "bad = [m for m in ('pandas', 'polars', 'pyarrow', 'matplotlib', 'hypothesis',"
+        " 'plotly', 'duckdb') if m in sys.modules]; print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"import salesfunnel imported: {out.stdout.strip()}"
+
+
+def test_errors_subclass_matching_builtins() -> None:
+    e = salesfunnel
+    assert issubclass(e.DefinitionError, ValueError)
+    assert issubclass(e.UnknownTemplateError, KeyError)
+    assert issubclass(e.MissingDependencyError, ImportError)
+    assert issubclass(e.GateError, RuntimeError)
+    for name in ("DefinitionError", "TransitionNotAllowed", "GateFailed", "GateError",
+                 "RuleSyntaxError", "EventLogError", "PlanError", "InvalidParameterError"):
+        assert issubclass(getattr(e, name), e.FunnelError)
+    err = e.UnknownTemplateError("aida2", ["aida", "aidma"])
+    assert str(err) == "unknown template 'aida2'; available: 'aida', 'aidma'"
