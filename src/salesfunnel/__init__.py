@@ -10,6 +10,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
+from salesfunnel import templates
 from salesfunnel._events import EventLog
 from salesfunnel.errors import (
     DefinitionError,
@@ -66,4 +67,5 @@ __all__ = [
     "TransitionRecord",
     "UnknownTemplateError",
     "__version__",
+    "templates",
 ]
