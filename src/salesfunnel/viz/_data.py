@@ -116,6 +116,14 @@ def _from_funnel(funnel: Any, lang: str) -> FunnelData:
     )
 
 
+def _has_rows(data: Any) -> bool:
+    rows = getattr(data, "rows", None)
+    return (
+        isinstance(rows, Sequence) and len(rows) > 0
+        and all(hasattr(r, "total") for r in rows)
+    )
+
+
 def funnel_data(
     data: Any, *, labels: Sequence[str] | None = None, lang: str = "en"
 ) -> FunnelData:
@@ -148,6 +156,9 @@ def funnel_data(
         values = _as_values(list(data.values()), "counts")
     elif isinstance(data, np.ndarray | Sequence) and not isinstance(data, str | bytes):
         values = _as_values(data, "counts")
+    elif _has_rows(data):  # a plan: one row per stage with the total needed there
+        names = [_label_text(r, lang) or str(getattr(r, "stage", "")) for r in data.rows]
+        values = _as_values([r.total for r in data.rows], f"{type(data).__name__}.rows")
     else:
         raw = next((getattr(data, a) for a in _COUNT_ATTRS if hasattr(data, a)), None)
         if raw is None:

@@ -12,6 +12,10 @@ from salesfunnel.viz._data import display_width, fmt_count, fmt_rate, funnel_dat
 
 __all__ = ["funnel_chart"]
 
+_WORDS = {
+    "en": ("stage", "funnel", "count", "step", "overall", "win prob"),
+    "zh": ("阶段", "漏斗", "数量", "转化率", "累计", "赢单率"),
+}
 _FULL = "█"
 _HALF = "▌"
 
@@ -87,20 +91,21 @@ def funnel_chart(
     head = title if title is not None else data.title
     if head:
         lines.append(head)
-    label_w = max([display_width("stage"), *(display_width(x) for x in data.labels)])
+    w_stage, w_funnel, w_count, w_step, w_overall, w_prob = _WORDS.get(lang, _WORDS["en"])
+    label_w = max([display_width(w_stage), *(display_width(x) for x in data.labels)])
     fractions = data.fractions
     if data.note:  # a funnel definition: its shape and the win probability of each stage
-        lines.append(f"{pad('stage', label_w)}  {pad('funnel', width)}  {'win prob':>8}")
+        lines.append(f"{pad(w_stage, label_w)}  {pad(w_funnel, width)}  {pad(w_prob, 8, '>')}")
         for label, frac, note in zip(data.labels, fractions, data.note, strict=True):
             lines.append(f"{pad(label, label_w)}  {_bar(frac, width, True)}  {note:>8}")
         return "\n".join(line.rstrip() for line in lines)
     integral = bool(np.all(data.values == np.round(data.values)))
     counts = [fmt_count(v, integral) for v in data.values]
-    count_w = max(5, *(len(c) for c in counts)) if counts else 5
+    count_w = max([5, *(len(c) for c in counts)])
     step, overall = data.step, data.overall
     lines.append(
-        f"{pad('stage', label_w)}  {pad('funnel', width)}  {'count':>{count_w}}  "
-        f"{'step':>6}  {'overall':>7}"
+        f"{pad(w_stage, label_w)}  {pad(w_funnel, width)}  {pad(w_count, count_w, '>')}  "
+        f"{pad(w_step, 6, '>')}  {pad(w_overall, 7, '>')}"
     )
     for k, label in enumerate(data.labels):
         bar = _bar(float(fractions[k]), width, bool(data.values[k] > 0))

@@ -1,0 +1,306 @@
+"""Reading event files for the command line: CSV (standard library) and Parquet (pyarrow).
+
+Every problem becomes a :class:`BadInput` whose message is one line naming the file,
+the row, the column and what was expected, so the command can print it and exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from salesfunnel.errors import FunnelError
+from salesfunnel.model import Funnel
+from salesfunnel.model._funnel import closest
+
+__all__ = ["BadInput", "Columns", "Progress", "read_events"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+class BadInput(FunnelError, ValueError):
+    """A problem with an input file, described in one line."""
+
+
+class Progress:
+    """A progress bar on a stream (stderr), shown only for inputs that take a while.
+
+    ``mode`` is ``"auto"`` (shown on a terminal once reading has taken ``delay``
+    seconds), ``"always"`` or ``"never"``.
+    """
+
+    def __init__(self, label: str, total: int, *, mode: str = "auto",
+                 stream: IO[str] | None = None, delay: float = 2.0) -> None:
+        self.label = label
+        self.total = max(total, 1)
+        self.stream = stream if stream is not None else sys.stderr
+        self.mode = mode
+        self.delay = 0.0 if mode == "always" else delay
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        self.enabled = mode == "always" or (mode == "auto" and tty)
+
+    def update(self, done: int, rows: int, *, force: bool = False) -> None:
+        """Redraw when enough time has passed (at most ten times a second)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and (now - self.start < self.delay or now - self.last < 0.1):
+            return
+        self.last = now
+        self.shown = True
+        frac = min(1.0, done / self.total)
+        filled = int(frac * 30)
+        bar = "█" * filled + "░" * (30 - filled)
+        self.stream.write(f"\r{self.label} {bar} {frac:4.0%}  {rows:,} rows")
+        self.stream.flush()
+
+    def close(self, rows: int) -> None:
+        """Draw the final state (if the bar was shown at all) and end the line."""
+        if self.enabled and (self.shown or self.mode == "always"):
+            self.update(self.total, rows, force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def parse_time(text: Any) -> int:
+    """Nanoseconds since the epoch from an ISO 8601 string or a datetime.
+
+    Naive times are taken as UTC. Raises ``ValueError`` when ``text`` is no time.
+    """
+    if isinstance(text, datetime):
+        dt = text
+    elif isinstance(text, str) and text.strip():
+        dt = datetime.fromisoformat(text.strip())
+    else:
+        raise ValueError(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return ((dt - _EPOCH) // _US) * 1000
+
+
+class Columns:
+    """Validates rows one by one and collects the event columns."""
+
+    def __init__(self, funnel: Funnel, *, source: str, names: dict[str, str | None]) -> None:
+        self.funnel = funnel
+        self.source = source
+        self.names = names
+        self.stage_index = {n: i for i, n in enumerate(funnel.names)}
+        self.entity: list[str] = []
+        self.stage: list[int] = []
+        self.ts: list[int] = []
+        self.amount: list[float] = []
+        self.segment: list[str] = []
+
+    def fail(self, where: str, role: str, value: Any, expected: str) -> BadInput:
+        column = self.names[role]
+        return BadInput(
+            f"{self.source}, {where}, column {column!r}: expected {expected}; got {value!r}"
+        )
+
+    def add(self, where: str, entity: Any, stage: Any, ts: Any, amount: Any = None,
+            segment: Any = None) -> None:
+        """Check one row and append it; raise :class:`BadInput` on the first problem."""
+        if entity is None or (isinstance(entity, str) and not entity.strip()):
+            raise self.fail(where, "entity", entity, "an entity id (not empty)")
+        key = stage.strip() if isinstance(stage, str) else stage
+        idx = self.stage_index.get(key) if isinstance(key, str) else None
+        if idx is None:
+            if isinstance(key, str) and key.isdigit() and int(key) < len(self.funnel.stages):
+                idx = int(key)
+            elif isinstance(key, int) and not isinstance(key, bool) \
+                    and 0 <= key < len(self.funnel.stages):
+                idx = key
+            else:
+                options = ", ".join(repr(n) for n in closest(str(key), self.funnel.names)[:6])
+                raise self.fail(where, "stage", stage,
+                                f"a stage of {self.funnel.name!r} (closest: {options})")
+        try:
+            ns = parse_time(ts)
+        except (ValueError, TypeError, OverflowError):
+            raise self.fail(where, "ts", ts,
+                            "an ISO 8601 time such as 2026-03-01T09:30:00+00:00") from None
+        self.entity.append(str(entity))
+        self.stage.append(idx)
+        self.ts.append(ns)
+        if self.names.get("amount") is not None:
+            try:
+                value = float(amount)
+            except (TypeError, ValueError):
+                value = math.nan
+            if not math.isfinite(value):
+                raise self.fail(where, "amount", amount, "a finite number")
+            self.amount.append(value)
+        if self.names.get("segment") is not None:
+            if segment is None:
+                raise self.fail(where, "segment", segment, "a value")
+            self.segment.append(str(segment))
+
+    def arrays(self) -> dict[str, Any]:
+        """Keyword arguments for :meth:`EventLog.from_arrays`."""
+        out: dict[str, Any] = {
+            "entity": np.array(self.entity, dtype=object),
+            "stage": np.array(self.stage, dtype=np.int64),
+            "ts": np.array(self.ts, dtype=np.int64),
+            "unit": "ns",
+        }
+        if self.names.get("amount") is not None:
+            out["amount"] = np.array(self.amount, dtype=np.float64)
+        if self.names.get("segment") is not None:
+            out["segments"] = {str(self.names["segment"]): np.array(self.segment, dtype=object)}
+        return out
+
+
+def _header_index(header: Sequence[str], names: dict[str, str | None], source: str
+                  ) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for role, column in names.items():
+        if column is None:
+            continue
+        if column not in header:
+            listed = ", ".join(repr(h) for h in closest(column, list(header))[:8])
+            raise BadInput(
+                f"{source}: no column {column!r} (given with --{role.replace('segment', 'by')}"
+                f"); the columns are: {listed}"
+            )
+        found[role] = list(header).index(column)
+    return found
+
+
+def _utf8_lines(raw: IO[bytes], source: str, counter: list[int]) -> Iterator[str]:
+    for number, line in enumerate(raw, 1):
+        counter[0] += len(line)
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(
+                f"{source}, line {number}: expected UTF-8 text; the file is binary or in "
+                "another encoding"
+            ) from None
+
+
+def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
+    source = columns.source
+    counter = [0]
+    with path.open("rb") as raw:
+        sample = raw.read(65536)
+        raw.seek(0)
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample.decode("utf-8-sig", "replace"),
+                                               delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(_utf8_lines(raw, source, counter), dialect)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise BadInput(f"{source}: the file is empty; expected a header row") from None
+        index = _header_index(header, columns.names, source)
+        width = len(header)
+        get = {role: index.get(role) for role in ("entity", "stage", "ts", "amount", "segment")}
+        rows = 0
+        try:
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                rows += 1
+                where = f"line {reader.line_num}"
+                if len(row) != width:
+                    raise BadInput(
+                        f"{source}, {where}: expected {width} fields like the header; "
+                        f"got {len(row)}"
+                    )
+                columns.add(
+                    where,
+                    row[get["entity"]],  # type: ignore[index]
+                    row[get["stage"]],  # type: ignore[index]
+                    row[get["ts"]],  # type: ignore[index]
+                    None if get["amount"] is None else row[get["amount"]],
+                    None if get["segment"] is None else row[get["segment"]],
+                )
+                if rows % 4096 == 0:
+                    progress.update(counter[0], rows)
+        except csv.Error as exc:
+            raise BadInput(f"{source}, line {reader.line_num}: not valid CSV ({exc})") from None
+    progress.close(rows)
+
+
+def _read_parquet(path: Path, columns: Columns, progress: Progress) -> None:
+    from salesfunnel._optional import import_optional
+
+    pq = import_optional("pyarrow.parquet", "arrow", purpose="reading Parquet files")
+    source = columns.source
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises its own error types
+        raise BadInput(f"{source}: not a readable Parquet file ({exc})") from None
+    _header_index(list(schema.names), columns.names, source)
+    wanted = [c for c in columns.names.values() if c is not None]
+    table = pq.read_table(path, columns=list(dict.fromkeys(wanted)))
+    total = table.num_rows
+    progress.total = max(total, 1)
+    data = {role: table.column(c).to_pylist() if c is not None else None
+            for role, c in columns.names.items()}
+    none = [None] * total
+    for i in range(total):
+        columns.add(
+            f"row {i + 1}",
+            data["entity"][i],  # type: ignore[index]
+            data["stage"][i],  # type: ignore[index]
+            data["ts"][i],  # type: ignore[index]
+            (data.get("amount") or none)[i],
+            (data.get("segment") or none)[i],
+        )
+        if i % 4096 == 0:
+            progress.update(i, i)
+    progress.close(total)
+
+
+def read_events(
+    path: str | os.PathLike[str],
+    funnel: Funnel,
+    *,
+    entity: str,
+    stage: str,
+    ts: str,
+    amount: str | None = None,
+    segment: str | None = None,
+    progress: str = "auto",
+    stream: IO[str] | None = None,
+) -> Any:
+    """Read a CSV or Parquet event file into an :class:`~salesfunnel.EventLog`.
+
+    Raises
+    ------
+    BadInput
+        One line naming the file, the row, the column and what was expected.
+    """
+    from salesfunnel._events import EventLog
+
+    p = Path(path)
+    source = p.name
+    if not p.is_file():
+        raise BadInput(f"{path}: no such file")
+    names: dict[str, str | None] = {"entity": entity, "stage": stage, "ts": ts,
+                                    "amount": amount, "segment": segment}
+    columns = Columns(funnel, source=source, names=names)
+    bar = Progress(f"reading {source}", p.stat().st_size, mode=progress, stream=stream)
+    if p.suffix.lower() in (".parquet", ".pq"):
+        _read_parquet(p, columns, bar)
+    else:
+        _read_csv(p, columns, bar)
+    return EventLog.from_arrays(funnel, **columns.arrays())
+

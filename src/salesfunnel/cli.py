@@ -1,0 +1,418 @@
+"""The ``salesfunnel`` command: ``demo``, ``report``, ``plan`` and ``templates``.
+
+Run ``salesfunnel --help`` (or ``python -m salesfunnel --help``) for the commands and
+``salesfunnel COMMAND --help`` for each one's options and an example. Errors in the
+input print one line on stderr and exit with status 2; the command never shows a
+traceback for bad input.
+
+Examples
+--------
+>>> main(["plan", "--target", "3,000,000", "--deal-size", "30000", "--win-rate", "10%"])
+Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
+stage             rate  win prob  total  per period
+----------------  ----  --------  -----  ----------
+Target customers     -       10%  1,000        83.3
+Won                10%      100%    100         8.3
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from salesfunnel.errors import FunnelError
+
+__all__ = ["build_parser", "main"]
+
+PROG = "salesfunnel"
+
+
+# -- argument types -------------------------------------------------------------------------
+def _number(text: str) -> float:
+    """A number, allowing thousands separators (``3,000,000``, ``3_000_000``, ``3e6``)."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    """A rate as a fraction (``0.1``) or a percentage (``10%``)."""
+    t = text.strip()
+    pct = t.endswith("%")
+    value = _number(t[:-1] if pct else t)
+    return value / 100.0 if pct else value
+
+
+def _rates(text: str) -> list[float]:
+    """Comma- or space-separated rates: ``0.4,0.5,50%``."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts:
+        raise argparse.ArgumentTypeError("expected rates such as 0.4,0.5,0.5; got nothing")
+    return [_rate(p) for p in parts]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; got {text!r}")
+    return value
+
+
+# -- output helpers ------------------------------------------------------------------------
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean_json(value: Any) -> Any:
+    """NaN and infinities become ``null`` so that the output is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+def _dump_json(payload: Any, out: IO[str]) -> None:
+    text = json.dumps(payload, default=_json_default, ensure_ascii=False)
+    out.write(json.dumps(_clean_json(json.loads(text)), indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_text(path: str, text: str, err: IO[str]) -> None:
+    target = Path(path)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise FunnelError(f"cannot write {path}: {exc.strerror or exc}") from None
+    err.write(f"wrote {target} ({len(text.encode('utf-8')):,} bytes)\n")
+
+
+def _load_template(name: str) -> Any:
+    from salesfunnel import templates
+
+    return templates.get(name)
+
+
+# -- commands --------------------------------------------------------------------------------
+def _cmd_templates(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from salesfunnel import templates
+    from salesfunnel.viz import funnel_chart
+
+    if args.name is None:
+        rows: list[dict[str, Any]] = []
+        for name in templates.names():
+            funnel = templates.get(name)
+            rows.append({
+                "name": name,
+                "label": funnel.label.text(args.lang) or funnel.name,
+                "stages": len(funnel.path),
+                "cyclic": funnel.cyclic,
+                "expanding": funnel.expanding,
+            })
+        if args.format == "json":
+            _dump_json(rows, out)
+            return 0
+        width = max([len(r["name"]) for r in rows] + [4])
+        for r in rows:
+            flags = [f"{r['stages']} stages"]
+            if r["cyclic"]:
+                flags.append("cyclic")
+            if r["expanding"]:
+                flags.append("expanding")
+            out.write(f"{r['name']:<{width}}  {r['label']}  ({', '.join(flags)})\n")
+        out.write(f"\nShow one with: {PROG} templates NAME [--lang zh]\n")
+        return 0
+    funnel = _load_template(args.name)
+    if args.format == "json":
+        _dump_json(funnel.to_dict(), out)
+        return 0
+    out.write(funnel.describe(args.lang) + "\n\n")
+    out.write(funnel_chart(funnel, lang=args.lang, width=40) + "\n")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from salesfunnel.planner import reverse
+    from salesfunnel.viz import funnel_chart
+
+    if args.win_rate is None and args.template is None and args.rates is None:
+        raise FunnelError(
+            "plan needs --win-rate (e.g. 10%), or --template NAME (its stage "
+            "probabilities) with optional --rates"
+        )
+    funnel = _load_template(args.template) if args.template else None
+    plan = reverse(
+        target=args.target, deal_size=args.deal_size, win_rate=args.win_rate,
+        rates=args.rates, funnel=funnel, periods=args.periods, rounding=args.rounding,
+        unit=args.unit,
+    )
+    if args.format == "json":
+        _dump_json(plan.to_dict(), out)
+        return 0
+    out.write(plan.table(args.lang) + "\n")
+    if args.chart:
+        out.write("\n" + funnel_chart(plan, lang=args.lang, width=40) + "\n")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from salesfunnel._cli_read import read_events
+    from salesfunnel._cli_report import build_report
+
+    funnel = _load_template(args.template)
+    log = read_events(
+        args.events, funnel, entity=args.entity, stage=args.stage, ts=args.ts,
+        amount=args.amount, segment=args.by, progress=args.progress, stream=err,
+    )
+    report = build_report(log, semantic=args.semantic, window_days=args.window,
+                          by=args.by, as_of=args.as_of, lang=args.lang)
+    if args.format == "json":
+        _dump_json(report.to_dict(), out)
+    elif args.format == "html":
+        html = report.to_html(title=f"{Path(args.events).name}: {funnel.name}")
+        if args.out:
+            _write_text(args.out, html, err)
+        else:
+            out.write(html)
+    else:
+        out.write(report.to_text() + "\n")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from salesfunnel._cli_demo import run_demo
+
+    text, html = run_demo(seed=args.seed, deals=args.deals, target=args.target,
+                          lang=args.lang)
+    out.write(text + "\n")
+    if args.out:
+        _write_text(args.out, html, err)
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------------
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+
+def _add(sub: Any, name: str, help_text: str, description: str, example: str,
+         handler: Callable[[argparse.Namespace, IO[str], IO[str]], int]
+         ) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=description,
+        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+        formatter_class=_Formatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=["en", "zh"], default="en",
+                        help="language of stage labels and tables (default: en)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``salesfunnel`` command."""
+    from salesfunnel import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Sales and marketing funnels: reports from event files, reverse "
+                    "plans from targets, built-in templates and a demo.",
+        epilog="examples:\n"
+               f"  {PROG} demo --out report.html\n"
+               f"  {PROG} templates b2b-seven-stage --lang zh\n"
+               f"  {PROG} plan --target 3000000 --deal-size 30000 --win-rate 10%\n"
+               f"  {PROG} report events.csv --template b2b-seven-stage --entity deal_id "
+               "--stage stage --ts time\n\n"
+               f"Run '{PROG} COMMAND --help' for the options of a command.",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = _add(
+        sub, "demo", "simulate a year of a B2B pipeline and report on it",
+        "Simulate a year of deals through the b2b-seven-stage template (seeded, so the "
+        "numbers are\nthe same on every run), then print the funnel report, stage timing, "
+        "the open pipeline,\nthe reverse plan for a revenue target, the four levers and a "
+        "forecast. With --out, also\nwrite a self-contained HTML report.",
+        f"{PROG} demo --out report.html --seed 7", _cmd_demo,
+    )
+    demo.add_argument("--out", metavar="FILE", help="write the HTML report to FILE")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default: 2026)")
+    demo.add_argument("--deals", type=_positive_int, default=2400,
+                      help="deals entering over the year (default: 2400)")
+    demo.add_argument("--target", type=_number, default=3_000_000,
+                      help="yearly revenue target for the plan (default: 3,000,000)")
+    _lang(demo)
+
+    report = _add(
+        sub, "report", "funnel report from an event file (CSV or Parquet)",
+        "Read one event per row (an entity id, a stage name and a time; optionally an "
+        "amount and a\nsegment column), validate every row and print the conversion "
+        "funnel, stage timing and the\nopen pipeline. Times are ISO 8601; times without an "
+        "offset are taken as UTC. Parquet files\nneed the arrow extra (pip install "
+        "'salesfunnel[arrow]').",
+        f"{PROG} report events.csv --template b2b-seven-stage \\\n"
+        "    --entity deal_id --stage stage --ts time --amount amount --by channel",
+        _cmd_report,
+    )
+    report.add_argument("events", metavar="EVENTS", help="a .csv or .parquet file")
+    report.add_argument("--template", required=True, metavar="NAME",
+                        help=f"the funnel the stages belong to (see '{PROG} templates')")
+    report.add_argument("--entity", required=True, metavar="COL", help="entity id column")
+    report.add_argument("--stage", required=True, metavar="COL", help="stage name column")
+    report.add_argument("--ts", required=True, metavar="COL", help="event time column")
+    report.add_argument("--amount", metavar="COL", help="deal amount column")
+    report.add_argument("--by", metavar="COL", help="break the funnel down by this column")
+    report.add_argument("--semantic", choices=["reached", "entered", "ordered"],
+                        default="reached",
+                        help="how an entity counts at a stage (default: reached)")
+    report.add_argument("--window", type=_number, metavar="DAYS",
+                        help="time window of the 'ordered' semantic, in days")
+    report.add_argument("--as-of", metavar="TIME",
+                        help="censoring time for open deals (default: the last event)")
+    report.add_argument("--format", choices=["text", "json", "html"], default="text",
+                        help="output format (default: text)")
+    report.add_argument("--out", metavar="FILE", help="with --format html: write to FILE")
+    report.add_argument("--progress", choices=["auto", "always", "never"], default="auto",
+                        help="progress bar on stderr (auto: on a terminal, for long files)")
+    _lang(report)
+
+    plan = _add(
+        sub, "plan", "reverse plan: from a revenue target to the leads needed",
+        "Work back from a target to the deals needed and the entities needed at every "
+        "stage, per\nperiod: target / deal size = deals; deals / win rate = entities at the "
+        "top of the funnel.\nGive one top-to-win rate (--win-rate), or a template whose "
+        "stage probabilities are used,\noptionally with measured stage-to-stage rates "
+        "(--rates, one per step).",
+        f"{PROG} plan --target 3,000,000 --deal-size 30,000 --win-rate 10%\n"
+        f"{PROG} plan --target 3e6 --deal-size 3e4 --template b2b-seven-stage "
+        "--rates 40%,50%,60%,80%,90%",
+        _cmd_plan,
+    )
+    plan.add_argument("--target", type=_number, required=True,
+                      help="revenue (or units with --unit) over the plan")
+    plan.add_argument("--deal-size", type=_number, required=True,
+                      help="average revenue (or units) per deal")
+    plan.add_argument("--win-rate", type=_rate, help="top-of-funnel to won rate, e.g. 10%%")
+    plan.add_argument("--template", metavar="NAME", help="name the stages after a template")
+    plan.add_argument("--rates", type=_rates, help="stage-to-stage rates, e.g. 40%%,50%%,0.6")
+    plan.add_argument("--periods", type=_positive_int, default=12,
+                      help="periods the target is spread over (default: 12 months)")
+    plan.add_argument("--unit", help="what target and deal size count, if not money")
+    plan.add_argument("--rounding", choices=["none", "ceil"], default="none",
+                      help="ceil: round deals and every stage up to whole numbers")
+    plan.add_argument("--chart", action="store_true", help="also draw the plan as a funnel")
+    plan.add_argument("--format", choices=["text", "json"], default="text")
+    _lang(plan)
+
+    tmpl = _add(
+        sub, "templates", "list the funnel templates, or show one",
+        "Without NAME, list every template (built in and from plugins); with NAME, show "
+        "its stages,\nwin probabilities, owners, gates and transition policy.",
+        f"{PROG} templates\n{PROG} templates b2b-seven-stage --lang zh", _cmd_templates,
+    )
+    tmpl.add_argument("name", nargs="?", metavar="NAME", help="a template to show")
+    tmpl.add_argument("--format", choices=["text", "json"], default="text")
+    _lang(tmpl)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, KeyError) and text.startswith(("'", '"')) and text.endswith(("'", '"')):
+        text = text[1:-1]
+    lines = [ln.strip(" -") for ln in text.splitlines() if ln.strip()]
+    return "; ".join(lines) if lines else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
+         stderr: IO[str] | None = None) -> int:
+    """Run the ``salesfunnel`` command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+    stdout, stderr : text streams, optional
+        Where output and messages go (default: the process's streams).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad arguments or bad input (one line on stderr).
+
+    Examples
+    --------
+    >>> main(["plan", "--target", "200", "--deal-size", "2", "--unit", "devices",
+    ...       "--win-rate", "0.1", "--format", "json"])  # doctest: +ELLIPSIS
+    {
+      "direction": "reverse",
+      "target": 200.0,
+      "deal_size": 2.0,
+      "unit": "devices",
+      "deals": 100.0,
+    ...
+    0
+    """
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(out)
+        return 0
+    try:
+        return int(handler(args, out, err))
+    except (FunnelError, ImportError) as exc:
+        err.write(f"{PROG} {_command_name(args)}: error: {_one_line(exc)}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """The name of the sub-command ``args`` were parsed for."""
+    handler = getattr(args, "handler", None)
+    return {
+        _cmd_demo: "demo", _cmd_report: "report", _cmd_plan: "plan",
+        _cmd_templates: "templates",
+    }.get(handler, "") if handler is not None else ""
