@@ -1,6 +1,25 @@
-"""Planning: the reverse funnel, the four levers, a Markov chain and a Monte Carlo forecast."""
+"""Planning: the reverse funnel, the four levers, a Markov chain and a Monte Carlo forecast.
 
+* :func:`reverse` / :func:`forward`: the balance calculation of a sales funnel, from a
+  target to the inflow it needs (and back), per stage, per period, per lead source, with
+  the reps needed.
+* :func:`levers`: revenue per period as sales velocity and the effect of each of the
+  four levers (win rate, deal size, opportunities, cycle length).
+* :class:`MarkovModel` (and :func:`markov`): an absorbing chain fitted on observed moves:
+  the probability of winning and the expected time to close from every stage.
+* :func:`forecast`: a Monte Carlo distribution of the revenue the open pipeline wins by a
+  horizon.
+"""
+
+from salesfunnel.planner._forecast import Forecast, ForecastStage, forecast
 from salesfunnel.planner._levers import LEVERS, LeverEffect, LeverReport, LeverTarget, levers
+from salesfunnel.planner._markov import (
+    MarkovModel,
+    NominalComparison,
+    NominalRow,
+    NotFittedError,
+    markov,
+)
 from salesfunnel.planner._reverse import (
     LEAD_SOURCES,
     Capacity,
@@ -18,14 +37,22 @@ __all__ = [
     "LEVERS",
     "Capacity",
     "CapacityPlan",
+    "Forecast",
+    "ForecastStage",
     "LeverEffect",
     "LeverReport",
     "LeverTarget",
+    "MarkovModel",
+    "NominalComparison",
+    "NominalRow",
+    "NotFittedError",
     "Plan",
     "PlanRow",
     "Source",
     "SourceRow",
+    "forecast",
     "forward",
     "levers",
+    "markov",
     "reverse",
 ]
