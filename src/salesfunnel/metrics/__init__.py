@@ -1,7 +1,35 @@
 """Funnel metrics over an :class:`~salesfunnel.EventLog`.
 
-Semantics follow DESIGN.md "Metric semantics"; the numpy kernels shared by every metric
-live in :mod:`salesfunnel.metrics._kernels`.
+Semantics follow DESIGN.md "Metric semantics". Every function takes the log first and
+keyword-only options, and returns a frozen result object with ``to_dict()``,
+``to_pandas()`` (``pandas`` extra), a plain-text table as ``str(result)`` and a ``repr``
+saying what it holds. Additive results ``merge``: results over entity-partitioned chunks
+combine into the result over the whole. ``by="segment"`` returns a :class:`Breakdown`
+with one result per segment value. The numpy kernels shared by every metric live in
+:mod:`salesfunnel.metrics._kernels`.
+
+Examples
+--------
+>>> from salesfunnel import EventLog, Funnel, Stage
+>>> from salesfunnel import metrics
+>>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+>>> log = EventLog.from_arrays(f, entity=[1, 1, 2], stage=[0, 1, 0], ts=[0, 3, 1], unit="D")
+>>> a, b = log.partition(2)
+>>> metrics.conversion(a).merge(metrics.conversion(b)) == metrics.conversion(log)
+True
 """
 
-__all__: list[str] = []
+from salesfunnel.metrics._cohorts import Cohorts, cohorts
+from salesfunnel.metrics._compare import Comparison, compare
+from salesfunnel.metrics._conversion import Conversion, conversion
+from salesfunnel.metrics._results import Breakdown
+
+__all__ = [
+    "Breakdown",
+    "Cohorts",
+    "Comparison",
+    "Conversion",
+    "cohorts",
+    "compare",
+    "conversion",
+]

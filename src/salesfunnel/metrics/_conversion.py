@@ -1,0 +1,535 @@
+"""``conversion``: entities per main-path stage, step and overall rates, intervals."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any, Literal, overload
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from salesfunnel._events import EventLog
+from salesfunnel._optional import import_optional
+from salesfunnel.errors import InvalidParameterError
+from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics._results import (
+    Breakdown,
+    check_same,
+    format_count,
+    format_pct,
+    format_table,
+    ints,
+    json_value,
+    strs,
+)
+from salesfunnel.metrics._stats import check_level, jeffreys, wilson
+
+__all__ = ["Conversion", "conversion"]
+
+Semantic = Literal["reached", "entered", "ordered"]
+Interval = Literal["wilson", "jeffreys"]
+SEMANTICS = ("reached", "entered", "ordered")
+INTERVALS = ("wilson", "jeffreys")
+_NS_PER_S = 1_000_000_000
+
+
+def check_semantic(semantic: Any) -> str:
+    """Validate ``semantic`` (one of ``reached``, ``entered``, ``ordered``)."""
+    if semantic not in SEMANTICS:
+        raise InvalidParameterError(
+            f"semantic must be one of {', '.join(map(repr, SEMANTICS))}; got {semantic!r}",
+            parameter="semantic", value=semantic,
+        )
+    return str(semantic)
+
+
+def check_ci(ci: Any) -> str:
+    """Validate ``ci`` (``wilson`` or ``jeffreys``)."""
+    if ci not in INTERVALS:
+        raise InvalidParameterError(
+            f"ci must be one of {', '.join(map(repr, INTERVALS))}; got {ci!r}",
+            parameter="ci", value=ci,
+        )
+    return str(ci)
+
+
+def window_ns(window: Any, semantic: str) -> int | None:
+    """``window`` (timedelta64, timedelta or seconds) as integer nanoseconds.
+
+    Raises
+    ------
+    InvalidParameterError
+        A negative or non-finite window, a window of another type, or a window with a
+        semantic other than ``"ordered"``.
+    """
+    if window is None:
+        return None
+    if semantic != "ordered":
+        raise InvalidParameterError(
+            f"window applies only to semantic='ordered'; got window={window!r} with "
+            f"semantic={semantic!r}",
+            parameter="window", value=window,
+        )
+    if isinstance(window, np.timedelta64):
+        ns = None if np.isnat(window) else int(window.astype("timedelta64[ns]").astype(np.int64))
+    elif isinstance(window, _dt.timedelta):
+        ns = (window.days * 86_400 + window.seconds) * _NS_PER_S + window.microseconds * 1_000
+    elif isinstance(window, int | float | np.integer | np.floating) and not isinstance(
+            window, bool) and math.isfinite(float(window)):
+        ns = round(float(window) * _NS_PER_S) if isinstance(window, float | np.floating) \
+            else int(window) * _NS_PER_S
+    else:
+        ns = None
+    if ns is None or ns < 0:
+        raise InvalidParameterError(
+            "window must be a non-negative numpy.timedelta64, datetime.timedelta or number "
+            f"of seconds; got {window!r}",
+            parameter="window", value=window,
+        )
+    return ns
+
+
+def describe_window(ns: int) -> str:
+    """``2592000000000000`` -> ``'30 days'``."""
+    for size, name in ((86_400 * _NS_PER_S, "day"), (3_600 * _NS_PER_S, "hour"),
+                       (60 * _NS_PER_S, "minute"), (_NS_PER_S, "second")):
+        if ns % size == 0 and ns:
+            n = ns // size
+            return f"{n:,} {name}{'s' if n != 1 else ''}"
+    return f"{ns:,} ns"
+
+
+def _intervals(successes: npt.NDArray[np.int64], trials: npt.NDArray[np.int64], ci: str,
+               level: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    fn = wilson if ci == "wilson" else jeffreys
+    return fn(successes, trials, level)
+
+
+@attrs.frozen
+class Conversion:
+    """Entities per main-path stage with step and overall conversion.
+
+    Only counts are stored (so results over entity partitions :meth:`merge` by
+    addition); rates, drop-off and intervals are derived on access. Index ``k`` runs
+    over the main path (open stages, then WON).
+
+    Attributes
+    ----------
+    semantic : {"reached", "entered", "ordered"}
+        How an entity counts at a stage (see :func:`conversion`).
+    stages : tuple of str
+        Main-path stage names.
+    counts : tuple of int
+        Entities counted at each main-path stage.
+    entities : int
+        Entities in the log, including those never counted at the first stage (e.g.
+        entities with only LOST events).
+    window : int or None
+        The ``ordered`` window in nanoseconds (``None``: no window).
+    ci : {"wilson", "jeffreys"}
+        Interval method.
+    level : float
+        Interval confidence level.
+
+    Examples
+    --------
+    >>> from salesfunnel.metrics import Conversion
+    >>> c = Conversion("reached", ("lead", "demo", "won"), (200, 80, 20), 210)
+    >>> c
+    <Conversion reached: 3 stages, 210 entities, 20 won>
+    >>> c.step_rate.tolist(), c.overall_rate.tolist(), c.bottleneck
+    ([nan, 0.4, 0.25], [1.0, 0.4, 0.1], 'won')
+    >>> print(c)
+    Conversion (reached) of 210 entities; 95% Wilson intervals
+    stage  count   step  95% interval    overall  drop-off
+    -----  -----  -----  --------------  -------  --------
+    lead     200      —  —                100.0%         —
+    demo      80  40.0%  [33.5%, 46.9%]    40.0%       120
+    won       20  25.0%  [16.8%, 35.5%]    10.0%        60
+    bottleneck: won (step rate 25.0%)
+    """
+
+    semantic: str
+    stages: tuple[str, ...] = attrs.field(converter=strs)
+    counts: tuple[int, ...] = attrs.field(converter=ints)
+    entities: int = attrs.field(converter=int)
+    window: int | None = None
+    ci: str = "wilson"
+    level: float = 0.95
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.stages) != len(self.counts):
+            raise InvalidParameterError(
+                f"{len(self.stages)} stages but {len(self.counts)} counts; expected one "
+                "count per stage", parameter="counts", value=self.counts,
+            )
+
+    # -- derived ------------------------------------------------------------------------------
+    @property
+    def won(self) -> int:
+        """Entities counted at the last main-path stage (WON)."""
+        return self.counts[-1] if self.counts else 0
+
+    @property
+    def count_array(self) -> npt.NDArray[np.int64]:
+        """:attr:`counts` as an int64 array."""
+        return np.asarray(self.counts, dtype=np.int64)
+
+    @property
+    def step_rate(self) -> npt.NDArray[np.float64]:
+        """``counts[k] / counts[k - 1]``; NaN at ``k = 0`` and where ``counts[k - 1] = 0``."""
+        c = self.count_array.astype(np.float64)
+        out = np.full(len(c), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[1:] = np.where(c[:-1] > 0, c[1:] / c[:-1], np.nan)
+        return out
+
+    @property
+    def overall_rate(self) -> npt.NDArray[np.float64]:
+        """``counts[k] / counts[0]``; NaN when ``counts[0] = 0``."""
+        c = self.count_array.astype(np.float64)
+        if not len(c) or c[0] == 0:
+            return np.full(len(c), np.nan)
+        out: npt.NDArray[np.float64] = c / c[0]
+        return out
+
+    @property
+    def dropoff(self) -> npt.NDArray[np.int64]:
+        """``counts[k - 1] - counts[k]`` (entities lost at step ``k``); 0 at ``k = 0``."""
+        c = self.count_array
+        out = np.zeros(len(c), dtype=np.int64)
+        out[1:] = c[:-1] - c[1:]
+        return out
+
+    @property
+    def dropoff_rate(self) -> npt.NDArray[np.float64]:
+        """``1 - step_rate``."""
+        return 1.0 - self.step_rate
+
+    @property
+    def step_interval(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """``(low, high)`` interval of each step rate (NaN where undefined).
+
+        Undefined at ``k = 0``, where ``counts[k - 1] = 0``, and where a count exceeds the
+        previous one (possible with ``semantic="entered"``).
+        """
+        c = self.count_array
+        low = np.full(len(c), np.nan)
+        high = np.full(len(c), np.nan)
+        if len(c) > 1:
+            low[1:], high[1:] = _intervals(c[1:], c[:-1], self.ci, self.level)
+        return low, high
+
+    @property
+    def overall_interval(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """``(low, high)`` interval of each overall rate (NaN at ``k = 0``)."""
+        c = self.count_array
+        low = np.full(len(c), np.nan)
+        high = np.full(len(c), np.nan)
+        if len(c) > 1:
+            low[1:], high[1:] = _intervals(c[1:], np.full(len(c) - 1, c[0]), self.ci,
+                                           self.level)
+        return low, high
+
+    @property
+    def bottleneck(self) -> str | None:
+        """The stage entered by the lowest step rate (first on ties); ``None`` if undefined."""
+        step = self.step_rate
+        if not np.isfinite(step).any():
+            return None
+        return self.stages[int(np.nanargmin(step))]
+
+    # -- merging ------------------------------------------------------------------------------
+    def merge(self, other: Conversion) -> Conversion:
+        """The result over the union of two disjoint sets of entities (counts add).
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``other`` is not a Conversion with the same stages, semantic, window,
+            interval method and level.
+
+        Examples
+        --------
+        >>> from salesfunnel.metrics import Conversion
+        >>> a = Conversion("reached", ("lead", "won"), (10, 2), 10)
+        >>> a.merge(Conversion("reached", ("lead", "won"), (5, 3), 6)).counts
+        (15, 5)
+        """
+        if not isinstance(other, Conversion):
+            raise InvalidParameterError(
+                f"can only merge a Conversion with a Conversion; got {type(other).__name__}",
+                parameter="other", value=other,
+            )
+        for field in ("stages", "semantic", "window", "ci", "level"):
+            check_same("Conversion", field, getattr(self, field), getattr(other, field))
+        return attrs.evolve(
+            self,
+            counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
+            entities=self.entities + other.entities,
+        )
+
+    # -- presentation -------------------------------------------------------------------------
+    def _rows(self) -> list[dict[str, Any]]:
+        step, overall = self.step_rate, self.overall_rate
+        s_low, s_high = self.step_interval
+        o_low, o_high = self.overall_interval
+        drop = self.dropoff
+        return [
+            {
+                "stage": name,
+                "count": self.counts[k],
+                "step_rate": float(step[k]),
+                "step_low": float(s_low[k]),
+                "step_high": float(s_high[k]),
+                "overall_rate": float(overall[k]),
+                "overall_low": float(o_low[k]),
+                "overall_high": float(o_high[k]),
+                "dropoff": int(drop[k]),
+            }
+            for k, name in enumerate(self.stages)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: settings, counts and one row per stage (NaN as ``None``).
+
+        Examples
+        --------
+        >>> from salesfunnel.metrics import Conversion
+        >>> d = Conversion("reached", ("lead", "won"), (4, 1), 4).to_dict()
+        >>> d["counts"], d["rows"][1]["step_rate"], d["bottleneck"]
+        ([4, 1], 0.25, 'won')
+        """
+        return {
+            "semantic": self.semantic,
+            "stages": list(self.stages),
+            "counts": list(self.counts),
+            "entities": self.entities,
+            "window_ns": self.window,
+            "ci": self.ci,
+            "level": self.level,
+            "bottleneck": self.bottleneck,
+            "rows": [{k: json_value(v) for k, v in row.items()} for row in self._rows()],
+        }
+
+    def to_pandas(self) -> Any:
+        """One row per stage: count, rates, interval bounds and drop-off (``pandas`` extra).
+
+        Examples
+        --------
+        >>> from salesfunnel.metrics import Conversion
+        >>> Conversion("reached", ("lead", "won"), (4, 1), 4).to_pandas()[["stage", "count"]]
+          stage  count
+        0  lead      4
+        1   won      1
+        """
+        pd = import_optional("pandas", "pandas", purpose="Conversion.to_pandas")
+        return pd.DataFrame(self._rows())
+
+    def _title(self) -> str:
+        what = self.semantic
+        if self.semantic == "ordered":
+            what += ", window " + ("none" if self.window is None else describe_window(
+                self.window))
+        method = "Wilson" if self.ci == "wilson" else "Jeffreys"
+        return (f"Conversion ({what}) of {self.entities:,} entit"
+                f"{'ies' if self.entities != 1 else 'y'}; {self.level:.0%} {method} intervals")
+
+    def __str__(self) -> str:
+        step, overall = self.step_rate, self.overall_rate
+        low, high = self.step_interval
+        drop = self.dropoff
+        rows = []
+        for k, name in enumerate(self.stages):
+            interval = ("—" if not np.isfinite(low[k])
+                        else f"[{format_pct(low[k])}, {format_pct(high[k])}]")
+            rows.append([name, format_count(self.counts[k]), format_pct(step[k]), interval,
+                         format_pct(overall[k]), "—" if k == 0 else format_count(drop[k])])
+        table = format_table(
+            ["stage", "count", "step", f"{self.level:.0%} interval", "overall", "drop-off"],
+            rows, left=1,
+        )
+        # Left-align the interval column too (it is easier to read).
+        lines = [self._title()]
+        lines.extend(_left_align(table, 3))
+        neck = self.bottleneck
+        if neck is not None:
+            k = self.stages.index(neck)
+            lines.append(f"bottleneck: {neck} (step rate {format_pct(step[k])})")
+        elif self.counts and self.counts[0] == 0:
+            lines.append("no entity reached the first stage: rates are undefined")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        n = len(self.stages)
+        return (f"<Conversion {self.semantic}: {n} stage{'s' if n != 1 else ''}, "
+                f"{self.entities:,} entit{'ies' if self.entities != 1 else 'y'}, "
+                f"{self.won:,} won>")
+
+
+def _left_align(table: str, column: int) -> list[str]:
+    """Re-align one column of a :func:`format_table` table to the left."""
+    lines = table.split("\n")
+    rule = lines[1]
+    spans = []
+    start = 0
+    for part in rule.split("  "):
+        spans.append((start, start + len(part)))
+        start += len(part) + 2
+    a, b = spans[column]
+    out = []
+    for line in lines:
+        padded = line.ljust(len(rule))
+        cell = padded[a:b].strip()
+        out.append((padded[:a] + cell.ljust(b - a) + padded[b:]).rstrip())
+    return out
+
+
+# -- computation ------------------------------------------------------------------------------
+
+
+def entity_levels(log: EventLog, semantic: str, window: int | None) -> npt.NDArray[np.int16]:
+    """Per-entity level for the nested semantics (``reached``: depth; ``ordered``)."""
+    if semantic == "reached":
+        return K.depth(log)
+    return K.ordered_levels(log, window)
+
+
+def stage_counts(log: EventLog, semantic: str, window: int | None) -> npt.NDArray[np.int64]:
+    """Entities counted at each main-path stage under ``semantic``."""
+    n_path = K.path_length(log)
+    if semantic == "entered":
+        flags = K.entered(log)[:, :n_path]
+        return flags.sum(axis=0, dtype=np.int64) if log.n_entities else np.zeros(n_path,
+                                                                                   np.int64)
+    return K.counts_at_least(entity_levels(log, semantic, window), n_path)
+
+
+def group_stage_counts(log: EventLog, groups: K.EntityGroups, semantic: str,
+                       window: int | None) -> npt.NDArray[np.int64]:
+    """``(n_groups, n_path)`` counts per group."""
+    n_path = K.path_length(log)
+    if semantic == "entered":
+        flags = K.entered(log)[:, :n_path]
+        out = np.zeros((groups.n_groups, n_path), dtype=np.int64)
+        for k in range(n_path):
+            out[:, k] = np.bincount(groups.codes[flags[:, k]], minlength=groups.n_groups)
+        return out
+    level = entity_levels(log, semantic, window).astype(np.int64)
+    hist = groups.count(np.clip(level + 1, 0, n_path), n_path + 1)
+    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+
+@overload
+def conversion(
+    log: EventLog,
+    *,
+    semantic: Semantic = ...,
+    window: Any = ...,
+    ci: Interval = ...,
+    level: float = ...,
+    by: None = ...,
+) -> Conversion: ...
+
+
+@overload
+def conversion(
+    log: EventLog,
+    *,
+    semantic: Semantic = ...,
+    window: Any = ...,
+    ci: Interval = ...,
+    level: float = ...,
+    by: str,
+) -> Breakdown[Conversion]: ...
+
+
+def conversion(
+    log: EventLog,
+    *,
+    semantic: Semantic = "reached",
+    window: Any = None,
+    ci: Interval = "wilson",
+    level: float = 0.95,
+    by: str | None = None,
+) -> Conversion | Breakdown[Conversion]:
+    """Entities per main-path stage, step and overall conversion, intervals, bottleneck.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    semantic : {"reached", "entered", "ordered"}
+        ``"reached"`` (default, the CRM semantic): an entity counts at stage ``k`` when
+        its depth is ``>= k`` (skipping a stage counts as passing it; a WON event reaches
+        every stage; LOST events do not deepen). ``"entered"``: the entity has an event
+        at stage ``k``. ``"ordered"``: ClickHouse ``windowFunnel``: the entity has a chain
+        of events at stages ``0, 1, ..., k`` with non-decreasing times, each at most
+        ``window`` after the chain's first event (events at equal times may chain).
+    window : numpy.timedelta64, datetime.timedelta or float, optional
+        The ``ordered`` window (numbers are seconds; inclusive, like ClickHouse).
+        ``None`` means no limit. Only valid with ``semantic="ordered"``.
+    ci : {"wilson", "jeffreys"}
+        Interval for step and overall rates: Wilson score (default) or the central
+        Jeffreys interval (quantiles of the Beta(k + 1/2, n - k + 1/2) posterior).
+    level : float
+        Confidence level of the intervals, in (0, 1).
+    by : str, optional
+        A segment column: return a :class:`Breakdown` with one result per value. An
+        entity's value is the one on its first event.
+
+    Returns
+    -------
+    Conversion or Breakdown
+        ``counts[k]``, ``step_rate`` (``counts[k] / counts[k - 1]``), ``overall_rate``
+        (``counts[k] / counts[0]``), ``dropoff``, intervals and the ``bottleneck`` (the
+        stage with the lowest step rate). Empty logs give zero counts and NaN rates.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown ``semantic``, ``ci`` or ``by``, a bad ``level``, or a ``window`` that is
+        negative or given with a semantic other than ``"ordered"``.
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> from salesfunnel.metrics import conversion
+    >>> f = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
+    ...                      Stage("lost", kind="lost")], skip_ahead=True)
+    >>> log = EventLog.from_arrays(
+    ...     f, entity=[1, 1, 2, 2, 3, 3, 4], stage=["lead", "won", "lead", "demo",
+    ...     "lead", "lost", "lost"], ts=[0, 40, 0, 5, 0, 9, 3], unit="D")
+    >>> conversion(log).counts
+    (3, 2, 1)
+    >>> conversion(log, semantic="entered").counts
+    (3, 1, 1)
+    >>> conversion(log, semantic="ordered", window=np.timedelta64(30, "D")).counts
+    (3, 1, 0)
+    >>> conversion(log)
+    <Conversion reached: 3 stages, 4 entities, 1 won>
+    """
+    if not isinstance(log, EventLog):
+        raise InvalidParameterError(
+            f"log must be an EventLog; got {type(log).__name__}", parameter="log", value=log,
+        )
+    semantic = check_semantic(semantic)  # type: ignore[assignment]
+    ci = check_ci(ci)  # type: ignore[assignment]
+    level = check_level(level)
+    win = window_ns(window, semantic)
+    stages = tuple(s.name for s in log.funnel.path)
+    if by is not None:
+        groups = K.entity_groups(log, by)
+        counts = group_stage_counts(log, groups, semantic, win)
+        entities = np.bincount(groups.codes, minlength=groups.n_groups)
+        results = {
+            json_value(groups.categories[g]) if isinstance(groups.categories[g], np.generic)
+            else groups.categories[g]: Conversion(semantic, stages, counts[g],
+                                                  int(entities[g]), win, ci, level)
+            for g in range(groups.n_groups) if entities[g] > 0
+        }
+        return Breakdown(by, results)
+    return Conversion(semantic, stages, stage_counts(log, semantic, win), log.n_entities, win,
+                      ci, level)
