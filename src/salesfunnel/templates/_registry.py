@@ -240,7 +240,8 @@ class Registry:
         self._load_plugins()
         entry = self._entries.get(name)
         if entry is None:
-            raise UnknownTemplateError(name, closest(name, sorted(self._entries)))
+            known = sorted(self._entries)
+            raise UnknownTemplateError(name, closest(name, known) if known else ())
         return entry
 
     def get(self, name: str) -> Funnel:
