@@ -60,7 +60,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog, time_scale
+from salesfunnel._events import EventLog, Segment, time_scale
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.model._funnel import Funnel, closest
 from salesfunnel.model._stage import StageKind
@@ -76,10 +76,12 @@ __all__ = [
     "first_event_time",
     "first_times",
     "last_event_time",
+    "latest_amount",
     "latest_stage",
     "ordered_levels",
     "path_length",
     "stage_kinds",
+    "until",
 ]
 
 NEVER = np.iinfo(np.int64).max
@@ -375,3 +377,87 @@ def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16
             prev_start = start[ok]
             level[ent[prev_pos]] = k
     return _store(log, key, level)  # type: ignore[no-any-return]
+
+
+# -- kernels added for timing / survival / pipeline (metrics._timing, metrics._pipeline) -------
+# Kept in one block so the owner of the kernels above can review them at a glance.
+
+
+def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
+    """Per entity: amount of its latest event with a non-NaN amount.
+
+    Ties at the latest time go to the larger stage index, then to the larger amount (so
+    the result does not depend on row order). NaN for entities without such an event
+    and for every entity when the log has no ``amount`` column.
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won")], skip_ahead=True)
+    >>> log = EventLog.from_arrays(f, entity=[1, 1, 1, 2], stage=[0, 1, 0, 0],
+    ...                            ts=[0, 5, 5, 1], amount=[10.0, 30.0, 20.0, 7.0], unit="s")
+    >>> latest_amount(log).tolist()
+    [30.0, 7.0]
+    """
+    out = _cached(log, "latest_amount")
+    if out is not None:
+        return out  # type: ignore[no-any-return]
+    n = log.n_entities
+    result = np.full(n, np.nan, dtype=np.float64)
+    if log.amount is None or n == 0 or len(log) == 0:
+        return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
+    amount = log.amount
+    valid = ~np.isnan(amount)
+    if valid.all():
+        ent, ts, stage = log.entity, log.ts, log.stage
+        last = last_event_time(log)
+    else:
+        ent, ts, stage, amount = (log.entity[valid], log.ts[valid], log.stage[valid],
+                                  amount[valid])
+        last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(last, ent, ts)
+    cand = ts == last[ent]
+    ent, stage, amount = ent[cand], stage[cand].astype(np.int32), amount[cand]
+    top = np.full(n, -1, dtype=np.int32)
+    np.maximum.at(top, ent, stage)
+    cand = stage == top[ent]
+    best = np.full(n, -np.inf, dtype=np.float64)
+    np.maximum.at(best, ent[cand], amount[cand])
+    seen = top >= 0
+    result[seen] = best[seen]
+    return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
+
+
+def until(log: EventLog, as_of_ns: int | None) -> EventLog:
+    """The events at or before ``as_of_ns`` (ns since the epoch) as a log of their own.
+
+    Entities with no such event are dropped and the rest re-coded densely (in code
+    order, so ``ids`` and segment groups follow); ``log`` itself is returned when no
+    event is later than ``as_of_ns`` (or ``as_of_ns`` is ``None``), keeping its cache.
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> f = Funnel("f", [Stage("a"), Stage("won", kind="won")])
+    >>> log = EventLog.from_arrays(f, entity=["x", "x", "y"], stage=[0, 1, 0], ts=[0, 5, 9],
+    ...                            unit="s")
+    >>> sub = until(log, 5 * 10**9)
+    >>> sub.ids.tolist(), sub.stage.tolist(), until(log, None) is log
+    (['x'], [0, 1], True)
+    """
+    if as_of_ns is None or len(log) == 0 or int(log.ts.max()) <= as_of_ns:
+        return log
+    rows = log.ts <= as_of_ns
+    present = np.zeros(log.n_entities, dtype=np.bool_)
+    present[log.entity[rows]] = True
+    remap = np.cumsum(present, dtype=np.int64) - 1
+    return EventLog(
+        funnel=log.funnel,
+        entity=remap[log.entity[rows]],
+        ids=log.ids[present],
+        stage=log.stage[rows],
+        ts=log.ts[rows],
+        amount=None if log.amount is None else log.amount[rows],
+        segments={k: Segment(s.codes[rows], s.categories) for k, s in log.segments.items()},
+        n_entities=int(present.sum()),
+    )

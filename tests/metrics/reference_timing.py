@@ -1,0 +1,297 @@
+"""Slow, obviously-correct references for ``timing``, ``survival`` and ``pipeline``.
+
+Pure Python loops over events, written straight from DESIGN.md "Metric semantics" and
+the documented choices of ``salesfunnel.metrics``; nothing here imports the code under
+test. Events are plain tuples ``(entity, stage_index, ts_ns, amount)`` where ``amount``
+is a float (possibly NaN) or ``None``.
+
+The module also holds the small Hypothesis strategy these tests use to generate raw
+events (shuffled, duplicated, skip-ahead, LOST, re-entry); a later issue replaces it with
+``salesfunnel.testing.event_logs``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+from hypothesis import strategies as st
+
+from salesfunnel import Funnel, Stage, StageKind
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_DAY = 86_400 * NS_PER_SECOND
+
+
+class Event(NamedTuple):
+    entity: Hashable
+    stage: int
+    ts: int
+    amount: float | None = None
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def by_entity(events: Iterable[Event]) -> dict[Hashable, list[Event]]:
+    out: dict[Hashable, list[Event]] = defaultdict(list)
+    for ev in events:
+        out[ev.entity].append(ev)
+    return dict(out)
+
+
+def contribution(funnel: Funnel, stage: int) -> int:
+    """Main-path index an event at ``stage`` reaches (-1 for LOST: no depth)."""
+    kind = funnel.stages[stage].kind
+    if kind is StageKind.LOST:
+        return -1
+    return stage  # open stages and the WON stage: their main-path index
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """numpy's default ("linear") percentile, by hand."""
+    xs = sorted(values)
+    if not xs:
+        return math.nan
+    h = (len(xs) - 1) * q / 100.0
+    lo = math.floor(h)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (h - lo) * (xs[hi] - xs[lo])
+
+
+def summary(durations_ns: Sequence[int], percentiles: Sequence[float]) -> dict[str, Any]:
+    """count, mean, median and percentiles in seconds."""
+    n = len(durations_ns)
+    secs = [d / NS_PER_SECOND for d in durations_ns]
+    return {
+        "count": n,
+        "mean": (sum(durations_ns) / n) / NS_PER_SECOND if n else math.nan,
+        "median": percentile(secs, 50),
+        "percentiles": {q: percentile(secs, q) for q in percentiles},
+        "durations": sorted(durations_ns),
+    }
+
+
+# -- timing ----------------------------------------------------------------------------------
+
+
+def ref_timing(
+    funnel: Funnel, events: Iterable[Event], percentiles: Sequence[float] = (10, 50, 90)
+) -> dict[str, Any]:
+    """Per step k (1..won_index): first time at depth >= k minus first at depth >= k-1."""
+    won = funnel.won_index
+    steps: dict[int, list[int]] = {k: [] for k in range(1, won + 1)}
+    cycle: list[int] = []
+    for evs in by_entity(events).values():
+        first_at: dict[int, int] = {}
+        for k in range(won + 1):
+            times = [ev.ts for ev in evs if contribution(funnel, ev.stage) >= k]
+            if times:
+                first_at[k] = min(times)
+        for k in range(1, won + 1):
+            if k in first_at:
+                steps[k].append(first_at[k] - first_at[k - 1])
+        won_times = [ev.ts for ev in evs if ev.stage == won]
+        if won_times:
+            cycle.append(min(won_times) - min(ev.ts for ev in evs))
+    return {
+        "steps": {k: summary(v, percentiles) for k, v in steps.items()},
+        "cycle": summary(cycle, percentiles),
+    }
+
+
+# -- survival --------------------------------------------------------------------------------
+
+
+def latest(evs: Sequence[Event]) -> Event:
+    """The latest event; ties broken by the larger stage index."""
+    return max(evs, key=lambda ev: (ev.ts, ev.stage))
+
+
+def ref_observations(
+    funnel: Funnel, events: Iterable[Event], as_of: int, lost: str = "never"
+) -> list[tuple[int, bool]]:
+    """(duration_ns, converted) per entity first seen at or before ``as_of``."""
+    won = funnel.won_index
+    out: list[tuple[int, bool]] = []
+    for evs in by_entity(events).values():
+        seen = [ev for ev in evs if ev.ts <= as_of]
+        if not seen:
+            continue
+        entry = min(ev.ts for ev in seen)
+        won_times = [ev.ts for ev in seen if ev.stage == won]
+        if won_times:
+            out.append((min(won_times) - entry, True))
+            continue
+        last = latest(seen)
+        if lost == "censor" and funnel.stages[last.stage].kind is StageKind.LOST:
+            out.append((last.ts - entry, False))
+        else:
+            out.append((as_of - entry, False))
+    return out
+
+
+def ref_kaplan_meier(observations: Sequence[tuple[int, bool]], z: float = 1.959963984540054):
+    """Rows (time_ns, at_risk, events, censored, S, lower, upper) and the median (ns or None)."""
+    times = sorted({d for d, _ in observations})
+    rows = []
+    s = 1.0
+    var = 0.0
+    for t in times:
+        n = sum(1 for d, _ in observations if d >= t)
+        d_ = sum(1 for d, e in observations if d == t and e)
+        c = sum(1 for d, e in observations if d == t and not e)
+        s *= 1.0 - d_ / n
+        if d_ and n > d_:
+            var += d_ / (n * (n - d_))
+        if 0.0 < s < 1.0:
+            log_s = math.log(s)
+            half = z * math.sqrt(var) / abs(log_s)
+            lower = s ** math.exp(half)
+            upper = s ** math.exp(-half)
+        else:
+            lower = upper = s
+        rows.append((t, n, d_, c, s, lower, upper))
+    median = next((t for (t, _n, _d, _c, s_, _lo, _hi) in rows if s_ <= 0.5), None)
+    return rows, median
+
+
+# -- pipeline --------------------------------------------------------------------------------
+
+
+def ref_pipeline(
+    funnel: Funnel, events: Iterable[Event], as_of: int | None = None,
+    target: float | None = None,
+) -> dict[str, Any]:
+    won_index = funnel.won_index
+    probs = [s.probability for s in funnel.stages]
+    counts = [0] * len(funnel.stages)
+    n_open = n_won = n_lost = 0
+    open_value = 0.0
+    weighted = 0.0
+    open_amounts = 0
+    no_probability = 0
+    no_amount = 0
+    won_amounts: list[float] = []
+    cycles: list[int] = []
+    for evs in by_entity(events).values():
+        seen = [ev for ev in evs if as_of is None or ev.ts <= as_of]
+        if not seen:
+            continue
+        current = latest(seen).stage
+        counts[current] += 1
+        priced = [ev for ev in seen if ev.amount is not None and not math.isnan(ev.amount)]
+        amount = (
+            max(priced, key=lambda ev: (ev.ts, ev.stage, ev.amount)).amount if priced
+            else math.nan
+        )
+        kind = funnel.stages[current].kind
+        if kind is StageKind.OPEN:
+            n_open += 1
+            if math.isnan(amount):
+                no_amount += 1
+                continue
+            open_value += amount
+            open_amounts += 1
+            p = probs[current]
+            if p is None:
+                no_probability += 1
+            else:
+                weighted += amount * p
+        elif kind is StageKind.WON:
+            n_won += 1
+            if not math.isnan(amount):
+                won_amounts.append(amount)
+            first_won = min(ev.ts for ev in seen if ev.stage == won_index)
+            cycles.append(first_won - min(ev.ts for ev in seen))
+        else:
+            n_lost += 1
+    win_rate = n_won / (n_won + n_lost) if n_won + n_lost else math.nan
+    avg_won = sum(won_amounts) / len(won_amounts) if won_amounts else math.nan
+    avg_cycle_days = (sum(cycles) / len(cycles)) / NS_PER_DAY if cycles else math.nan
+    velocity = (
+        n_open * win_rate * avg_won / avg_cycle_days
+        if not math.isnan(win_rate) and not math.isnan(avg_won)
+        and not math.isnan(avg_cycle_days) and avg_cycle_days > 0
+        else math.nan
+    )
+    return {
+        "counts": counts,
+        "open": n_open,
+        "won": n_won,
+        "lost": n_lost,
+        "open_value": open_value,
+        "weighted": weighted,
+        "priced_open": open_amounts,
+        "no_probability": no_probability,
+        "no_amount": no_amount,
+        "win_rate": win_rate,
+        "avg_won_amount": avg_won,
+        "avg_cycle_days": avg_cycle_days,
+        "velocity": velocity,
+        "coverage": weighted / target if target else math.nan,
+        "coverage_unweighted": open_value / target if target else math.nan,
+    }
+
+
+# -- a small local strategy (replaced later by salesfunnel.testing.event_logs) ------------
+
+
+def small_funnel(n_open: int = 3, *, n_lost: int = 1, unknown: int | None = None) -> Funnel:
+    """``n_open`` open stages (probabilities rising; stage ``unknown`` unestimated)."""
+    stages = [
+        Stage(
+            f"s{i}",
+            probability=None if i == unknown else round((i + 1) / (n_open + 2), 3),
+        )
+        for i in range(n_open)
+    ]
+    stages.append(Stage("won", kind="won"))
+    stages.extend(Stage(f"lost{i}", kind="lost") for i in range(n_lost))
+    return Funnel("test", stages, skip_ahead=True, fall_back=True, reentry="s0")
+
+
+FUNNELS = (
+    small_funnel(3),
+    small_funnel(1, n_lost=0),
+    small_funnel(4, n_lost=2, unknown=1),
+)
+
+
+@st.composite
+def raw_logs(
+    draw: st.DrawFn, *, max_entities: int = 12, max_events: int = 8, amounts: bool = True
+) -> tuple[Funnel, list[Event]]:
+    """A funnel and a shuffled list of events with duplicates, skips, LOST and re-entry.
+
+    Times are whole seconds in a small range so that ties happen often.
+    """
+    funnel = draw(st.sampled_from(FUNNELS))
+    n_stages = len(funnel.stages)
+    n_entities = draw(st.integers(0, max_entities))
+    id_values = st.one_of(
+        st.just(st.integers(-50, 50)), st.just(st.text("abc", min_size=1, max_size=3))
+    )
+    ids = draw(
+        st.lists(draw(id_values), min_size=n_entities, max_size=n_entities, unique=True)
+    )
+    events: list[Event] = []
+    for ent in ids:
+        n = draw(st.integers(1, max_events))
+        t = draw(st.integers(0, 50))
+        for _ in range(n):
+            t += draw(st.sampled_from([0, 0, 1, 3, 7, 20]))
+            stage = draw(st.integers(0, n_stages - 1))
+            amount: float | None = None
+            if amounts:
+                amount = draw(
+                    st.one_of(st.just(math.nan),
+                              st.integers(0, 1000).map(lambda a: float(a) * 10.5))
+                )
+            events.append(Event(ent, stage, t * NS_PER_SECOND, amount))
+        if events and draw(st.booleans()):  # exact duplicate of some event of this entity
+            events.append(draw(st.sampled_from([e for e in events if e.entity == ent])))
+    shuffled = draw(st.permutations(events))
+    return funnel, list(shuffled)
