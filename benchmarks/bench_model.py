@@ -8,6 +8,7 @@ from the first stage to WON (6 guarded transitions each).
 
 from __future__ import annotations
 
+import itertools
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,7 +66,7 @@ def timed(setup: Any, run: Any, repeat: int = 3) -> float:
 
 
 def bench_dict_loop() -> float:
-    order = {a: b for a, b in zip(STAGES, STAGES[1:], strict=False)}
+    order = {a: b for a, b in itertools.pairwise(STAGES)}
     deals: list[dict[str, Any]] = []
 
     def setup() -> None:
@@ -91,7 +92,7 @@ def bench_transitions() -> float:
             return ok(self.subject)
 
     spec = [{"trigger": "advance", "source": a, "dest": b, "conditions": "ok"}
-            for a, b in zip(STAGES, STAGES[1:], strict=False)]
+            for a, b in itertools.pairwise(STAGES)]
     deals: list[Any] = []
 
     def setup() -> None:
@@ -114,14 +115,14 @@ def bench_statemachine() -> float:
     states = {name: State(name, initial=(i == 0), final=(name == "won"))
               for i, name in enumerate(STAGES)}
     advance = None
-    for a, b in zip(STAGES, STAGES[1:], strict=False):
+    for a, b in itertools.pairwise(STAGES):
         t = states[a].to(states[b], cond="ok")
         advance = t if advance is None else advance | t
 
     def ok_method(self: Any) -> bool:
         return ok(self.subject)
 
-    DealMachine = type("DealMachine", (StateMachine,),  # noqa: N806
+    DealMachine = type("DealMachine", (StateMachine,),
                        {**states, "advance": advance, "ok": ok_method})
     machines: list[Any] = []
 

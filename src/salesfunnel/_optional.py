@@ -20,13 +20,14 @@ def import_optional(module: str, extra: str, *, purpose: str = "") -> ModuleType
     >>> import_optional("no_such_module_xyz", "pandas")
     Traceback (most recent call last):
     ...
-    salesfunnel.errors.MissingDependencyError: no_such_module_xyz is needed ...; install it with: pip install 'salesfunnel[pandas]'
+    salesfunnel.errors.MissingDependencyError: no_such_module_xyz is needed ...
+    install it with: pip install 'salesfunnel[pandas]'
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         what = f" for {purpose}" if purpose else ""
         raise MissingDependencyError(
-            f"{module} is needed{what or ' here'}; install it with: "
+            f"{module} is needed{what or ' here'};\ninstall it with: "
             f"pip install 'salesfunnel[{extra}]'"
         ) from exc

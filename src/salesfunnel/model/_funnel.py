@@ -359,7 +359,7 @@ class Funnel:
         *,
         at: datetime | str | None = None,
         stage: str | None = None,
-        id: Any = None,  # noqa: A002 - the journey's id
+        id: Any = None,
         actor: str | None = None,
         force: bool = False,
         reason: str | None = None,

@@ -102,6 +102,8 @@ class TransitionRecord:
 
 
 _FORWARD = frozenset({"advance", "skip", "explicit"})
+_VERB_FOR = {"advance": "advance()", "skip": "advance(to=...)", "fall_back": "regress(to=...)",
+             "lose": "lose(reason=...)", "reenter": "reenter()", "explicit": "regress(to=...)"}
 
 
 class Journey:
@@ -133,13 +135,15 @@ class Journey:
     stage: str
     history: list[TransitionRecord]
     id: Any
+    _version: int
+    _clock: Callable[[], datetime]
 
     def __init__(self) -> None:  # pragma: no cover - use Funnel.start or Journey.from_dict
         raise TypeError("create journeys with Funnel.start(...) or Journey.from_dict(...)")
 
     @classmethod
     def _new(cls, funnel: Funnel, subject: Any, id: Any, clock: Callable[[], datetime] | None
-             ) -> Journey:  # noqa: A002
+             ) -> Journey:
         self = cls.__new__(cls)
         self.funnel = funnel
         self.subject = subject
@@ -157,7 +161,7 @@ class Journey:
         *,
         at: datetime | str | None,
         stage: str | None,
-        id: Any,  # noqa: A002
+        id: Any,
         actor: str | None,
         force: bool,
         reason: str | None,
@@ -413,8 +417,10 @@ class Journey:
         kind = funnel._moves[source].get(to)
         if kind is None or kind not in kinds:
             funnel.index(to)  # unknown stage: a clear error naming the stages
-            raise TransitionNotAllowed(source, to, tuple(funnel._moves[source]),
-                                       detail=f"{verb}() cannot make this move")
+            detail = f"{verb}() cannot make this move"
+            if kind is not None:
+                detail += f"; it is a {kind.replace('_', ' ')} move: use {_VERB_FOR[kind]}"
+            raise TransitionNotAllowed(source, to, tuple(funnel._moves[source]), detail=detail)
         if forward is not None and kind == "explicit" and self._is_forward(to) != forward:
             hint = "advance()" if not forward else "regress()"
             raise TransitionNotAllowed(source, to, tuple(funnel._moves[source]),
@@ -493,7 +499,7 @@ class Journey:
         history: Iterable[TransitionRecord],
         *,
         subject: Any = None,
-        id: Any = None,  # noqa: A002
+        id: Any = None,
         clock: Callable[[], datetime] | None = None,
     ) -> Journey:
         """Rebuild the state that ``history`` leads to, checking each move is legal."""
