@@ -203,6 +203,8 @@ def _check_matrix(funnel: Funnel, value: Any) -> npt.NDArray[np.float64]:
             "most 1 (the rest is the chance of stopping there)",
             parameter="transitions", value=value,
         )
+    # Staying put (the diagonal) means stopping there: absorbing rows may be the identity.
+    m[np.diag_indices(n)] = 0.0
     bad = []
     for i, s in enumerate(funnel.names):
         allowed = set(funnel.allowed(s))
@@ -402,7 +404,10 @@ def simulate(
     transitions : array-like, optional
         A full ``(n_stages, n_stages)`` matrix of move probabilities instead of
         ``rates``/``skip``/``fall_back``/``stall``/``reentry``; each row sums to at
-        most 1 (the rest: stop) and may only use moves the funnel allows.
+        most 1 (the rest: stop) and may only use moves the funnel allows. The
+        diagonal means staying put, i.e. stopping, so a matrix with identity rows for
+        WON and LOST (as :meth:`salesfunnel.planner.MarkovModel.from_matrix` takes)
+        works as it is.
     skip, fall_back, stall, reentry : float, optional
         See :func:`transition_matrix`; by default 0.1 / 0.05 / 0 / 0.3 where allowed.
     referrals : float, optional

@@ -315,22 +315,23 @@ def levers(
     for lever, label in LEVERS.items():
         s = steps[lever]
         capped = False
+        # Revenue is a product, so each lever scales it by its own factor; computing it
+        # as base x factor keeps equal steps exactly equal (no float noise in the order).
         if lever == "cycle":
             improved = cycle * (1.0 - s)
+            factor = 1.0 / (1.0 - s)
         else:
             improved = current[lever] * (1.0 + s)
+            factor = 1.0 + s
             if lever == "win_rate" and improved > 1.0:
-                improved, capped = 1.0, True
-        values = dict(current, **{lever: improved})
-        revenue = _velocity(values["opportunities"], values["win_rate"],
-                            values["deal_size"], values["cycle"], period)
+                improved, capped, factor = 1.0, True, 1.0 / wr
+        revenue = base * factor
         effects.append(LeverEffect(
             lever=lever, label=label, current=current[lever], improved=improved,
-            revenue=revenue, gain=revenue - base, gain_pct=revenue / base - 1.0,
-            capped=capped,
+            revenue=revenue, gain=revenue - base, gain_pct=factor - 1.0, capped=capped,
         ))
     order = list(LEVERS)
-    effects.sort(key=lambda e: (-round(e.gain, 9), order.index(e.lever)))
+    effects.sort(key=lambda e: (-e.gain, order.index(e.lever)))
     to_target: list[LeverTarget] = []
     if tgt is not None:
         factor = tgt / base

@@ -418,13 +418,13 @@ class _Path:
     probability: tuple[float, ...]    # chance to win from each stage
 
 
-def _measured_rates(obj: Any) -> tuple[Funnel, list[float]] | None:
-    """Rates from a ``salesfunnel.metrics`` conversion result (duck-typed)."""
-    funnel = getattr(obj, "funnel", None)
+def _measured_rates(obj: Any) -> tuple[tuple[str, ...], list[float]] | None:
+    """Stage names and step rates of a :class:`salesfunnel.metrics.Conversion` (duck-typed)."""
+    stages = getattr(obj, "stages", None)
     step = getattr(obj, "step_rate", None)
-    if not isinstance(funnel, Funnel) or step is None:
+    if not isinstance(stages, tuple) or step is None:
         return None
-    return funnel, [float(x) for x in np.asarray(step, dtype=np.float64)[1:]]
+    return stages, [float(x) for x in np.asarray(step, dtype=np.float64)[1:]]
 
 
 def _resolve_path(
@@ -436,17 +436,18 @@ def _resolve_path(
             f"{funnel!r}",
             parameter="funnel", value=funnel,
         )
+    measured_names: tuple[str, ...] | None = None
     if rates is not None:
         measured = _measured_rates(rates)
         if measured is not None:
-            m_funnel, values = measured
-            if funnel is not None and funnel != m_funnel:
+            measured_names, values = measured
+            if funnel is not None and measured_names != tuple(s.name for s in funnel.path):
                 raise PlanError(
-                    f"the 'rates' of {where} were measured on funnel {m_funnel.name!r}, "
-                    f"not on the 'funnel' given ({funnel.name!r})",
+                    f"the 'rates' of {where} were measured over stages {list(measured_names)}, "
+                    f"not over the main path of funnel {funnel.name!r} "
+                    f"({[s.name for s in funnel.path]})",
                     parameter="rates", value=rates,
                 )
-            funnel = m_funnel
             bad = [v for v in values if not (0.0 < v <= 1.0)]
             if bad:
                 raise PlanError(
@@ -455,6 +456,13 @@ def _resolve_path(
                     "explicitly",
                     parameter="rates", value=rates,
                 )
+            if win_rate is None and funnel is None:
+                names = measured_names
+                prob = [1.0] * len(names)
+                for k in range(len(values) - 1, -1, -1):
+                    prob[k] = prob[k + 1] * values[k]
+                labels = tuple(Labels({"en": n}) for n in names)
+                return _Path(names, labels, tuple(values), tuple(prob))
             rates = values
     if win_rate is not None and rates is not None:
         raise PlanError(
