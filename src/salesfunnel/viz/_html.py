@@ -304,6 +304,15 @@ def to_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
         return funnel_html(obj, lang=lang, style=style)
     if isinstance(obj, str):
         return _block(f"<pre>{escape(obj)}</pre>", style=style)
+    if isinstance(obj, Mapping) and obj and not all(_is_number(v) for v in obj.values()):
+        # a breakdown: one result per group
+        by = getattr(obj, "by", None)
+        parts = [
+            f"<h3>{escape(f'{by} = {key}' if by else str(key))}</h3>"
+            + to_html(value, lang=lang, style=False)
+            for key, value in obj.items()
+        ]
+        return _block(*parts, style=style)
     if isinstance(obj, Mapping | Sequence | np.ndarray):
         svg, table = _counts_table(obj, lang)
         return _block(svg, table, style=style)

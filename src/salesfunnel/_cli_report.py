@@ -1,0 +1,130 @@
+"""The funnel report of ``salesfunnel report`` and ``salesfunnel demo``: text, JSON, HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import numpy as np
+
+from salesfunnel.errors import InvalidParameterError
+
+__all__ = ["Report", "Section", "build_report", "last_event_time"]
+
+
+@attrs.frozen
+class Section:
+    """One part of a report: a heading, the result object and its plain-text form."""
+
+    key: str
+    heading: str
+    result: Any
+    text: str
+
+
+@attrs.frozen
+class Report:
+    """Sections of results, rendered as text, JSON-safe data or a self-contained page."""
+
+    sections: tuple[Section, ...]
+    intro: str = ""
+
+    def to_text(self) -> str:
+        """All sections as plain text, each under an underlined heading."""
+        parts = [self.intro] if self.intro else []
+        for s in self.sections:
+            parts.append(f"{s.heading}\n{'=' * len(s.heading)}\n{s.text}")
+        return "\n\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{key: result.to_dict()}`` for every section (text for plain sections)."""
+        out: dict[str, Any] = {}
+        for s in self.sections:
+            to_dict = getattr(s.result, "to_dict", None)
+            out[s.key] = to_dict() if callable(to_dict) else s.text
+        return out
+
+    def to_html(self, *, title: str, lang: str = "en") -> str:
+        """A self-contained HTML page with every section."""
+        from salesfunnel.viz import html_report
+
+        return html_report([(s.heading, s.result) for s in self.sections], title=title,
+                           lang=lang, intro=self.intro or None)
+
+
+def last_event_time(log: Any) -> datetime:
+    """The time of the latest event (UTC), or now for an empty log."""
+    if not len(log):
+        return datetime.now(UTC)
+    ns = int(np.max(log.ts))
+    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).replace(
+        microsecond=(ns // 1000) % 1_000_000
+    )
+
+
+def _as_of(value: str | datetime | None, log: Any) -> datetime:
+    if value is None:
+        return last_event_time(log)
+    if isinstance(value, datetime):
+        return value
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidParameterError(
+            f"--as-of must be an ISO 8601 time such as 2026-12-31T00:00:00+00:00; got "
+            f"{value!r}",
+            parameter="as_of",
+            value=value,
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def funnel_sections(
+    log: Any,
+    *,
+    semantic: str = "reached",
+    window_days: float | None = None,
+    by: str | None = None,
+    as_of: str | datetime | None = None,
+    lang: str = "en",
+) -> list[Section]:
+    """Conversion (with a chart), an optional breakdown, timing and the open pipeline."""
+    from salesfunnel import metrics
+    from salesfunnel.viz import funnel_chart
+
+    kwargs: dict[str, Any] = {"semantic": semantic}
+    if window_days is not None:
+        kwargs["window"] = float(window_days)
+    conv = metrics.conversion(log, **kwargs)
+    labels = [log.funnel.stage(n).label.text(lang) for n in conv.stages]
+    sections = [
+        Section("conversion", "Funnel", conv,
+                f"{conv}\n\n{funnel_chart(conv, labels=labels, width=40, lang=lang)}"),
+    ]
+    if by is not None:
+        breakdown = metrics.conversion(log, by=by, **kwargs)
+        sections.append(Section("breakdown", f"Funnel by {by}", breakdown, str(breakdown)))
+    when = _as_of(as_of, log)
+    timing = getattr(metrics, "timing", None)
+    if timing is not None:
+        result = timing(log, as_of=when)
+        sections.append(Section("timing", "Time between stages", result, str(result)))
+    pipeline = getattr(metrics, "pipeline", None)
+    if pipeline is not None:
+        result = pipeline(log, as_of=when)
+        sections.append(Section("pipeline", "Open pipeline", result, str(result)))
+    return sections
+
+
+def build_report(log: Any, *, semantic: str = "reached", window_days: float | None = None,
+                 by: str | None = None, as_of: str | datetime | None = None,
+                 lang: str = "en", extra: Sequence[Section] = ()) -> Report:
+    """The report of ``salesfunnel report``."""
+    intro = (
+        f"{len(log):,} events of {log.n_entities:,} entities in funnel {log.funnel.name!r}"
+    )
+    sections = funnel_sections(log, semantic=semantic, window_days=window_days, by=by,
+                               as_of=as_of, lang=lang)
+    return Report(tuple(sections) + tuple(extra), intro=intro)
