@@ -45,7 +45,7 @@ def _won_stats(log: Any) -> tuple[int, int, float, float]:
     lost_entities = np.setdiff1d(np.unique(log.entity[np.isin(log.stage, lost_idx)]),
                                  won_entities)
     if not len(won_entities):
-        return 0, int(len(lost_entities)), float("nan"), float("nan")
+        return 0, len(lost_entities), float("nan"), float("nan")
     won_ts = log.ts[won_mask][first]
     start = np.full(log.n_entities, np.iinfo(np.int64).max)
     np.minimum.at(start, log.entity, log.ts)
@@ -53,7 +53,7 @@ def _won_stats(log: Any) -> tuple[int, int, float, float]:
     amount = float("nan")
     if log.amount is not None:
         amount = float(np.mean(log.amount[won_mask][first]))
-    return int(len(won_entities)), int(len(lost_entities)), amount, float(np.mean(days))
+    return len(won_entities), len(lost_entities), amount, float(np.mean(days))
 
 
 def _open_count(log: Any) -> int:
@@ -88,9 +88,9 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
 
     open_deals = _open_count(log)
     if won and lost and open_deals and np.isfinite(cycle) and cycle > 0:
-        report = levers(opportunities=open_deals, win_rate=won / (won + lost),
-                        deal_size=size, cycle_days=cycle, target=target / 12)
-        sections.append(Section("levers", "The four levers", report, str(report)))
+        effects = levers(opportunities=open_deals, win_rate=won / (won + lost),
+                         deal_size=size, cycle_days=cycle, target=target / 12)
+        sections.append(Section("levers", "The four levers", effects, str(effects)))
 
     model = markov(log)
     sections.append(Section("markov", "Win probability by stage (Markov chain)", model,
