@@ -145,7 +145,7 @@ def betainc(a: npt.ArrayLike, b: npt.ArrayLike, x: npt.ArrayLike) -> _F:
 
 
 def beta_ppf(q: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike) -> _F:
-    """Quantile of the Beta(a, b) distribution by bisection on :func:`betainc`.
+    """Quantile of the Beta(a, b) distribution (safeguarded Newton on :func:`betainc`).
 
     Examples
     --------
@@ -156,14 +156,23 @@ def beta_ppf(q: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike) -> _F:
                                      np.asarray(b, np.float64))
     lo = np.zeros(q_.shape)
     hi = np.ones(q_.shape)
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        below = betainc(a_, b_, mid) < q_
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-        if np.all(hi - lo < 1e-15):
+    log_norm = _lgamma(a_ + b_) - _lgamma(a_) - _lgamma(b_)
+    x = np.clip(a_ / (a_ + b_), 1e-12, 1.0 - 1e-12)
+    for _ in range(200):
+        f = betainc(a_, b_, x) - q_
+        lo = np.where(f < 0, x, lo)
+        hi = np.where(f < 0, hi, x)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            pdf = np.exp(log_norm + (a_ - 1.0) * np.log(x) + (b_ - 1.0) * np.log1p(-x))
+            newton = x - f / pdf
+        bisect = 0.5 * (lo + hi)
+        ok = np.isfinite(newton) & (newton > lo) & (newton < hi)
+        new = np.where(ok, newton, bisect)
+        done = (np.abs(new - x) <= 1e-15 * np.maximum(x, 1e-300)) | (hi - lo <= 1e-16)
+        x = new
+        if done.all():
             break
-    return 0.5 * (lo + hi)
+    return x
 
 
 def jeffreys(successes: npt.ArrayLike, trials: npt.ArrayLike, level: float) -> tuple[_F, _F]:
