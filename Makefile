@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/quickstart.py
+	$(VENV)/bin/salesfunnel demo --out report.html
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
