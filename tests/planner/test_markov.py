@@ -184,7 +184,7 @@ def test_unfitted_model_raises_clearly() -> None:
     assert isinstance(NotFittedError("x"), PlanError)
     assert "not fitted" in repr(m)
     with pytest.raises(AttributeError, match="nope"):
-        _ = m.nope  # type: ignore[attr-defined]
+        _ = m.nope
 
 
 def test_fit_returns_self_and_markov_shorthand() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from fractions import Fraction
@@ -158,7 +159,7 @@ def test_requirements_never_shrink_up_the_funnel(
     for rounding in ("none", "ceil"):
         plan = reverse(target=target, deal_size=deal_size, rates=rates, rounding=rounding)
         totals = [r.total for r in plan.rows]
-        assert all(a >= b * (1 - 1e-12) for a, b in zip(totals, totals[1:], strict=False))
+        assert all(a >= b * (1 - 1e-12) for a, b in itertools.pairwise(totals))
         assert plan.deals >= target / deal_size * (1 - 1e-12)
 
 
@@ -308,4 +309,4 @@ def test_forward_bad_arguments(change: dict[str, Any], parameter: str) -> None:
 
 def test_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
-        reverse(3_000_000, 30_000, 0.1)  # type: ignore[misc]
+        reverse(3_000_000, 30_000, 0.1)  # type: ignore[call-arg]
