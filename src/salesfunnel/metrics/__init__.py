@@ -22,14 +22,23 @@ True
 from salesfunnel.metrics._cohorts import Cohorts, cohorts
 from salesfunnel.metrics._compare import Comparison, compare
 from salesfunnel.metrics._conversion import Conversion, conversion
+from salesfunnel.metrics._pipeline import Pipeline, pipeline
 from salesfunnel.metrics._results import Breakdown
+from salesfunnel.metrics._timing import Durations, Survival, Timing, survival, timing
 
 __all__ = [
     "Breakdown",
     "Cohorts",
     "Comparison",
     "Conversion",
+    "Durations",
+    "Pipeline",
+    "Survival",
+    "Timing",
     "cohorts",
     "compare",
     "conversion",
+    "pipeline",
+    "survival",
+    "timing",
 ]

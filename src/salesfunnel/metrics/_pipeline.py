@@ -1,0 +1,574 @@
+"""``pipeline``: the open pipeline as of a date, weighted value, win rate, sales velocity.
+
+Units: amounts are in the log's currency; cycle lengths are reported in seconds and
+days; sales velocity is currency **per day**.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any, overload
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from salesfunnel._events import EventLog
+from salesfunnel._optional import import_optional
+from salesfunnel.errors import InvalidParameterError
+from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics._results import (
+    DASH,
+    Breakdown,
+    check_same,
+    format_count,
+    format_pct,
+    format_table,
+    json_value,
+)
+from salesfunnel.metrics._timing import (
+    NS_PER_DAY,
+    NS_PER_S,
+    _check_log,
+    _group_key,
+    _iso,
+    as_of_ns,
+    exact_sum,
+    format_duration,
+)
+
+__all__ = ["Pipeline", "pipeline"]
+
+_I64 = npt.NDArray[np.int64]
+
+
+def _ints(values: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(int(v) for v in values)
+
+
+def _floats(values: Iterable[Any]) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+def _strs(values: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(str(v) for v in values)
+
+
+def check_target(target: Any) -> float | None:
+    """Validate ``target``: ``None`` or a finite number > 0."""
+    if target is None:
+        return None
+    if (isinstance(target, bool) or not isinstance(target, int | float | np.integer
+                                                   | np.floating)
+            or not math.isfinite(float(target)) or float(target) <= 0):
+        raise InvalidParameterError(
+            f"target must be a finite number > 0 (the revenue to cover) or None; got "
+            f"{target!r}", parameter="target", value=target,
+        )
+    return float(target)
+
+
+def _money(value: float) -> str:
+    if not math.isfinite(value):
+        return DASH
+    return f"{value:,.2f}"
+
+
+@attrs.frozen(repr=False)
+class Pipeline:
+    """Where every entity stands as of a date, and what the open pipeline is worth.
+
+    Only additive aggregates are stored (counts and sums per current stage, the won
+    cycles), so results over entity partitions :meth:`merge` by addition; everything
+    else is derived on access. Undefined values are NaN and :attr:`reasons` says why.
+
+    Attributes
+    ----------
+    stages : tuple of str
+        All stage names (open, WON, LOST) in funnel order.
+    kinds : tuple of str
+        ``"open"``, ``"won"`` or ``"lost"`` per stage.
+    probabilities : tuple of float
+        Win probability per stage (NaN: not estimated).
+    counts : tuple of int
+        Entities whose current stage (latest event by :attr:`as_of`, ties to the larger
+        stage index) is each stage.
+    priced : tuple of int
+        Of those, entities with an amount.
+    value : tuple of float
+        Sum of their amounts (each entity's latest amount by :attr:`as_of`).
+    cycle_count : int
+        Won entities (current stage WON) ...
+    cycle_total : int
+        ... and the exact sum of their cycles (first event to first WON event), in ns.
+    as_of : int or None
+        Cut-off in ns since the epoch (``None``: every event).
+    target : float or None
+        Revenue target for :attr:`coverage`.
+    has_amount : bool
+        Whether the log had an ``amount`` column.
+
+    Examples
+    --------
+    >>> p = Pipeline(("lead", "deal", "won", "lost"), ("open", "open", "won", "lost"),
+    ...              (0.1, float("nan"), 1.0, 0.0), counts=(5, 2, 3, 2), priced=(5, 2, 3, 0),
+    ...              value=(500.0, 800.0, 900.0, 0.0), cycle_count=3,
+    ...              cycle_total=3 * 30 * 86_400 * 10**9, target=1000.0)
+    >>> p
+    <Pipeline: 7 open (weighted 50.00), 3 won, 2 lost, win rate 60.0%>
+    >>> p.weighted_value, p.open_value, p.unestimated, p.win_rate
+    (50.0, 1300.0, 2, 0.6)
+    >>> p.average_won_amount, p.average_cycle_days, p.velocity
+    (300.0, 30.0, 42.0)
+    >>> p.reasons["weighted_value"]
+    "2 open entities worth 800.00 at stages without a probability ('deal') are excluded"
+    """
+
+    stages: tuple[str, ...] = attrs.field(converter=_strs)
+    kinds: tuple[str, ...] = attrs.field(converter=_strs)
+    probabilities: tuple[float, ...] = attrs.field(converter=_floats)
+    counts: tuple[int, ...] = attrs.field(converter=_ints)
+    priced: tuple[int, ...] = attrs.field(converter=_ints)
+    value: tuple[float, ...] = attrs.field(converter=_floats)
+    cycle_count: int = attrs.field(default=0, converter=int)
+    cycle_total: int = attrs.field(default=0, converter=int)
+    as_of: int | None = None
+    target: float | None = attrs.field(default=None, converter=check_target)
+    has_amount: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.stages)
+        lengths = {f: len(getattr(self, f)) for f in ("kinds", "probabilities", "counts",
+                                                       "priced", "value")}
+        bad = {f: m for f, m in lengths.items() if m != n}
+        if bad:
+            raise InvalidParameterError(
+                f"every per-stage field needs {n} values (one per stage); got {bad}",
+                parameter=next(iter(bad)), value=bad,
+            )
+
+    # -- per kind -----------------------------------------------------------------------------
+    def _of(self, kind: str) -> list[int]:
+        return [k for k, x in enumerate(self.kinds) if x == kind]
+
+    @property
+    def entities(self) -> int:
+        """Entities with at least one event by :attr:`as_of`."""
+        return sum(self.counts)
+
+    @property
+    def open(self) -> int:
+        """Entities whose current stage is OPEN: the open opportunities."""
+        return sum(self.counts[k] for k in self._of("open"))
+
+    @property
+    def won(self) -> int:
+        """Entities whose current stage is WON."""
+        return sum(self.counts[k] for k in self._of("won"))
+
+    @property
+    def lost(self) -> int:
+        """Entities whose current stage is LOST."""
+        return sum(self.counts[k] for k in self._of("lost"))
+
+    # -- value --------------------------------------------------------------------------------
+    @property
+    def open_value(self) -> float:
+        """Unweighted open pipeline: the amounts of open entities (NaN without amounts)."""
+        if not self.has_amount:
+            return math.nan
+        return float(sum(self.value[k] for k in self._of("open")))
+
+    @property
+    def unpriced(self) -> int:
+        """Open entities without an amount (left out of both pipeline values)."""
+        return sum(self.counts[k] - self.priced[k] for k in self._of("open"))
+
+    def _unestimated_stages(self) -> list[int]:
+        return [k for k in self._of("open") if math.isnan(self.probabilities[k])]
+
+    @property
+    def unestimated(self) -> int:
+        """Open entities with an amount at stages without a probability (excluded from
+        :attr:`weighted_value`)."""
+        return sum(self.priced[k] for k in self._unestimated_stages())
+
+    @property
+    def unestimated_value(self) -> float:
+        """Their amounts."""
+        return float(sum(self.value[k] for k in self._unestimated_stages()))
+
+    @property
+    def weighted_value(self) -> float:
+        """Sum of amount x stage probability over open entities with an amount, at stages
+        with a known probability (NaN without amounts)."""
+        if not self.has_amount:
+            return math.nan
+        return float(sum(self.value[k] * self.probabilities[k] for k in self._of("open")
+                         if not math.isnan(self.probabilities[k])))
+
+    @property
+    def stage_weighted_value(self) -> tuple[float, ...]:
+        """Weighted value per stage (NaN for stages without a probability or amounts)."""
+        return tuple(v * p if self.has_amount else math.nan
+                     for v, p in zip(self.value, self.probabilities, strict=True))
+
+    # -- rates --------------------------------------------------------------------------------
+    @property
+    def win_rate(self) -> float:
+        """``won / (won + lost)`` (NaN when nothing is closed)."""
+        closed = self.won + self.lost
+        return self.won / closed if closed else math.nan
+
+    @property
+    def average_won_amount(self) -> float:
+        """Mean amount of the won entities that have one."""
+        won = self._of("won")
+        n = sum(self.priced[k] for k in won)
+        if not self.has_amount or not n:
+            return math.nan
+        return float(sum(self.value[k] for k in won)) / n
+
+    @property
+    def average_cycle(self) -> float:
+        """Mean sales cycle of the won entities (first event to first WON), in seconds."""
+        if not self.cycle_count:
+            return math.nan
+        return (self.cycle_total / self.cycle_count) / NS_PER_S
+
+    @property
+    def average_cycle_days(self) -> float:
+        """:attr:`average_cycle` in days."""
+        if not self.cycle_count:
+            return math.nan
+        return (self.cycle_total / self.cycle_count) / NS_PER_DAY
+
+    @property
+    def velocity(self) -> float:
+        """Sales velocity, currency per day: ``open x win_rate x average_won_amount /
+        average_cycle_days``."""
+        days = self.average_cycle_days
+        if not days > 0:  # NaN or a zero-length cycle
+            return math.nan
+        return self.open * self.win_rate * self.average_won_amount / days
+
+    @property
+    def coverage(self) -> float:
+        """``weighted_value / target`` (NaN without a target)."""
+        return self.weighted_value / self.target if self.target else math.nan
+
+    @property
+    def coverage_unweighted(self) -> float:
+        """``open_value / target`` (NaN without a target)."""
+        return self.open_value / self.target if self.target else math.nan
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Why a value is NaN, or what it leaves out: ``{attribute: explanation}``."""
+        out: dict[str, str] = {}
+        no_amount = "the log has no amount column"
+        if not self.has_amount:
+            for name in ("open_value", "weighted_value", "average_won_amount"):
+                out[name] = no_amount
+        else:
+            parts = []
+            if self.unestimated:
+                names = ", ".join(repr(self.stages[k]) for k in self._unestimated_stages())
+                n = self.unestimated
+                parts.append(
+                    f"{n:,} open entit{'ies' if n != 1 else 'y'} worth "
+                    f"{_money(self.unestimated_value)} at stages without a probability "
+                    f"({names}) {'are' if n != 1 else 'is'} excluded"
+                )
+            if self.unpriced:
+                n = self.unpriced
+                parts.append(f"{n:,} open entit{'ies' if n != 1 else 'y'} without an amount "
+                             f"{'are' if n != 1 else 'is'} excluded")
+                out["open_value"] = parts[-1]
+            if parts:
+                out["weighted_value"] = "; ".join(parts)
+            if math.isnan(self.average_won_amount):
+                out["average_won_amount"] = ("no won entity" if not self.won
+                                             else "no won entity has an amount")
+        if math.isnan(self.win_rate):
+            out["win_rate"] = "no entity is won or lost"
+        if not self.cycle_count:
+            out["average_cycle"] = "no won entity"
+        if math.isnan(self.velocity):
+            missing = [out[k] for k in ("win_rate", "average_won_amount", "average_cycle")
+                       if k in out]
+            out["velocity"] = "; ".join(missing) if missing else "the average cycle is zero"
+        if self.target is None:
+            out["coverage"] = "no target given"
+        elif "weighted_value" in out:
+            out["coverage"] = out["weighted_value"]
+        return out
+
+    # -- merging ------------------------------------------------------------------------------
+    def merge(self, other: Pipeline) -> Pipeline:
+        """The result over the union of two disjoint sets of entities (sums add).
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``other`` is not a :class:`Pipeline` over the same stages, ``as_of``,
+            ``target`` and amount column.
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> from salesfunnel.metrics import pipeline
+        >>> f = Funnel("f", [Stage("lead", probability=0.2), Stage("won", kind="won")])
+        >>> log = EventLog.from_arrays(f, entity=[1, 2, 2], stage=[0, 0, 1], ts=[0, 1, 3],
+        ...                            amount=[100.0, 50.0, 60.0], unit="D")
+        >>> a, b = log.partition(2)
+        >>> pipeline(a).merge(pipeline(b)) == pipeline(log)
+        True
+        """
+        if not isinstance(other, Pipeline):
+            raise InvalidParameterError(
+                f"can only merge a Pipeline with a Pipeline; got {type(other).__name__}",
+                parameter="other", value=other,
+            )
+        for field in ("stages", "kinds", "as_of", "target", "has_amount"):
+            check_same("Pipeline", field, getattr(self, field), getattr(other, field))
+        check_same("Pipeline", "probabilities", [json_value(p) for p in self.probabilities],
+                   [json_value(p) for p in other.probabilities])
+        return attrs.evolve(
+            self,
+            counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
+            priced=[a + b for a, b in zip(self.priced, other.priced, strict=True)],
+            value=[a + b for a, b in zip(self.value, other.value, strict=True)],
+            cycle_count=self.cycle_count + other.cycle_count,
+            cycle_total=self.cycle_total + other.cycle_total,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pipeline):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple[Any, ...]:
+        # NaN probabilities compare equal to each other here (they mean "not estimated").
+        return (self.stages, self.kinds, tuple(json_value(p) for p in self.probabilities),
+                self.counts, self.priced, self.value, self.cycle_count, self.cycle_total,
+                self.as_of, self.target, self.has_amount)
+
+    # -- presentation -------------------------------------------------------------------------
+    def summary(self) -> dict[str, float]:
+        """The headline numbers as a flat ``{name: value}`` dict (NaN where undefined)."""
+        return {
+            "entities": self.entities, "open": self.open, "won": self.won, "lost": self.lost,
+            "open_value": self.open_value, "weighted_value": self.weighted_value,
+            "win_rate": self.win_rate, "average_won_amount": self.average_won_amount,
+            "average_cycle_days": self.average_cycle_days, "velocity_per_day": self.velocity,
+            "coverage": self.coverage, "coverage_unweighted": self.coverage_unweighted,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: settings, headline numbers, reasons and one row per stage.
+
+        Examples
+        --------
+        >>> from salesfunnel.metrics import Pipeline
+        >>> p = Pipeline(("lead", "won"), ("open", "won"), (0.5, 1.0), (2, 1), (2, 1),
+        ...              (10.0, 7.0), cycle_count=1, cycle_total=86_400 * 10**9)
+        >>> d = p.to_dict()
+        >>> d["weighted_value"], d["velocity_per_day"], d["rows"][0]["weighted_value"]
+        (5.0, 14.0, 5.0)
+        """
+        out: dict[str, Any] = {
+            "as_of": None if self.as_of is None else _iso(self.as_of),
+            "target": self.target,
+            "has_amount": self.has_amount,
+        }
+        out.update({k: json_value(v) for k, v in self.summary().items()})
+        out["unpriced"] = self.unpriced
+        out["unestimated"] = self.unestimated
+        out["reasons"] = self.reasons
+        out["rows"] = [{k: json_value(v) for k, v in row.items()} for row in self._rows()]
+        return out
+
+    def _rows(self) -> list[dict[str, Any]]:
+        weighted = self.stage_weighted_value
+        return [
+            {"stage": s, "kind": kind, "probability": p, "count": n, "priced": m,
+             "value": v if self.has_amount else math.nan,
+             "weighted_value": w if kind == "open" else math.nan}
+            for s, kind, p, n, m, v, w in zip(self.stages, self.kinds, self.probabilities,
+                                              self.counts, self.priced, self.value, weighted,
+                                              strict=True)
+        ]
+
+    def to_pandas(self) -> Any:
+        """One row per stage: kind, probability, count, priced, value, weighted value
+        (``pandas`` extra).
+
+        Examples
+        --------
+        >>> from salesfunnel.metrics import Pipeline
+        >>> p = Pipeline(("lead", "won"), ("open", "won"), (0.5, 1.0), (2, 1), (2, 1),
+        ...              (10.0, 7.0))
+        >>> p.to_pandas()[["stage", "count", "weighted_value"]]
+          stage  count  weighted_value
+        0  lead      2             5.0
+        1   won      1             NaN
+        """
+        pd = import_optional("pandas", "pandas", purpose="Pipeline.to_pandas")
+        return pd.DataFrame(self._rows())
+
+    def __str__(self) -> str:
+        rows = []
+        for row in self._rows():
+            rows.append([row["stage"], row["kind"], format_pct(row["probability"], 0),
+                         format_count(row["count"]), _money(row["value"]),
+                         _money(row["weighted_value"])])
+        table = format_table(["stage", "kind", "prob.", "count", "value", "weighted"], rows,
+                             left=2)
+        when = "all events" if self.as_of is None else f"as of {_iso(self.as_of)}"
+        lines = [f"Pipeline ({when}): {self.entities:,} entities, {self.open:,} open, "
+                 f"{self.won:,} won, {self.lost:,} lost", table]
+        lines.append(f"open pipeline: {_money(self.open_value)}, weighted "
+                     f"{_money(self.weighted_value)}")
+        lines.append(f"win rate: {format_pct(self.win_rate)}; average won amount: "
+                     f"{_money(self.average_won_amount)}; average cycle: "
+                     f"{format_duration(self.average_cycle)}")
+        lines.append(f"sales velocity: {_money(self.velocity)} per day")
+        if self.target is not None:
+            lines.append(f"coverage of target {_money(self.target)}: "
+                         f"{format_pct(self.coverage)} weighted, "
+                         f"{format_pct(self.coverage_unweighted)} unweighted")
+        reasons = self.reasons
+        reasons.pop("coverage", None)
+        lines.extend(f"note: {name}: {why}" for name, why in reasons.items())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        weighted = ("" if not self.has_amount
+                    else f" (weighted {_money(self.weighted_value)})")
+        return (f"<Pipeline: {self.open:,} open{weighted}, {self.won:,} won, "
+                f"{self.lost:,} lost, win rate {format_pct(self.win_rate)}>")
+
+
+def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
+                 amount: npt.NDArray[np.float64], entry: _I64, won_at: _I64,
+                 as_of: int | None, target: float | None) -> Pipeline:
+    f = log.funnel
+    n_st = len(f.stages)
+    if rows is not None:
+        current, amount, entry, won_at = current[rows], amount[rows], entry[rows], won_at[rows]
+    cur = current.astype(np.intp)
+    priced = ~np.isnan(amount)
+    counts = np.bincount(cur, minlength=n_st)
+    n_priced = np.bincount(cur[priced], minlength=n_st)
+    value = np.bincount(cur[priced], weights=amount[priced], minlength=n_st)
+    is_won = cur == f.won_index
+    won_cycles = won_at[is_won] - entry[is_won]
+    return Pipeline(f.names, [s.kind.value for s in f.stages], f.probabilities, counts,
+                    n_priced, value, len(won_cycles), exact_sum(won_cycles), as_of, target,
+                    log.amount is not None)
+
+
+@overload
+def pipeline(log: EventLog, *, as_of: Any = ..., target: float | None = ...,
+             by: None = ...) -> Pipeline: ...
+
+
+@overload
+def pipeline(log: EventLog, *, as_of: Any = ..., target: float | None = ...,
+             by: str) -> Breakdown[Pipeline]: ...
+
+
+def pipeline(
+    log: EventLog,
+    *,
+    as_of: Any = None,
+    target: float | None = None,
+    by: str | None = None,
+) -> Pipeline | Breakdown[Pipeline]:
+    """The pipeline as of a date: current stages, weighted value, win rate, velocity.
+
+    Only events at or before ``as_of`` count; entities with none are left out.
+
+    - **current stage** of an entity: the stage of its latest event (ties: the larger
+      stage index). Open / won / lost entities are those whose current stage is OPEN /
+      WON / LOST.
+    - **amount** of an entity: the amount of its latest event with a non-NaN amount
+      (ties: larger stage, then larger amount).
+    - **weighted pipeline** = sum over open entities of amount x probability of their
+      current stage. Stages whose probability is not estimated (NaN) are excluded and
+      reported in ``reasons``; so are open entities without an amount.
+    - **win rate** = won / (won + lost).
+    - **average won amount** over won entities; **average cycle** = mean of first event
+      to first WON event over won entities.
+    - **sales velocity** = open opportunities x win rate x average won amount / average
+      cycle length in days: currency per day.
+    - **coverage** = weighted (and unweighted) open pipeline / ``target``.
+
+    Parameters
+    ----------
+    log : EventLog
+        The events.
+    as_of : datetime, str or numpy.datetime64, optional
+        The snapshot date (timezone-aware). ``None``: every event.
+    target : float, optional
+        Revenue target (> 0) for the pipeline coverage.
+    by : str, optional
+        A segment column: one :class:`Pipeline` per value (value on the first event).
+
+    Returns
+    -------
+    Pipeline or Breakdown
+        Undefined values (no amount column, no won or lost deals, empty log) are NaN,
+        with the explanation in ``Pipeline.reasons``; no warnings.
+
+    Raises
+    ------
+    InvalidParameterError
+        A naive or unparsable ``as_of``, a ``target`` that is not a positive number, an
+        unknown ``by`` column.
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> from salesfunnel.metrics import pipeline
+    >>> f = Funnel("deals", [Stage("lead", probability=0.1), Stage("proposal", probability=0.5),
+    ...                      Stage("won", kind="won"), Stage("lost", kind="lost")])
+    >>> log = EventLog.from_arrays(
+    ...     f, entity=[1, 1, 2, 2, 2, 3, 3, 4], stage=[0, 1, 0, 1, 2, 0, 3, 0],
+    ...     ts=[0, 5, 0, 4, 10, 1, 3, 6], amount=[1000, 1200, 500, 800, 900, 300, 300, 2000],
+    ...     unit="D")
+    >>> p = pipeline(log, target=1000)
+    >>> p
+    <Pipeline: 2 open (weighted 800.00), 1 won, 1 lost, win rate 50.0%>
+    >>> p.counts, p.open_value, p.coverage
+    ((1, 1, 1, 1), 3200.0, 0.8)
+    >>> p.average_won_amount, p.average_cycle_days, p.velocity
+    (900.0, 10.0, 90.0)
+    >>> pipeline(log, as_of="1970-01-05T00:00Z").counts
+    (1, 1, 0, 1)
+    """
+    log = _check_log(log)
+    cut = None if as_of is None else as_of_ns(as_of)
+    target = check_target(target)
+    view = K.until(log, cut)
+    current = K.latest_stage(view)
+    amount = K.latest_amount(view)
+    entry = K.first_event_time(view)
+    won_at = K.first_times(view)[:, log.funnel.won_index]
+    if by is None:
+        return _pipeline_of(view, None, current, amount, entry, won_at, cut, target)
+    K.entity_groups(log, by)  # validates ``by`` even when nothing is left at ``as_of``
+    groups = K.entity_groups(view, by)
+    order, bounds = groups.order()
+    results: dict[Any, Pipeline] = {}
+    for g in range(groups.n_groups):
+        rows = order[bounds[g]:bounds[g + 1]]
+        if len(rows):
+            results[_group_key(groups.categories[g])] = _pipeline_of(
+                view, rows, current, amount, entry, won_at, cut, target)
+    return Breakdown(by, results)
