@@ -32,6 +32,7 @@ from salesfunnel._optional import import_optional
 import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 from salesfunnel.testing._invariants import assert_journey_invariants  # noqa: E402
+from salesfunnel.testing._stateful import JourneyMachine, journey_machine  # noqa: E402
 from salesfunnel.testing._strategies import (  # noqa: E402
     DEFAULT_FIELDS,
     funnels,
@@ -46,10 +47,12 @@ from salesfunnel.testing._strategies import (  # noqa: E402
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "JourneyMachine",
     "assert_journey_invariants",
     "funnels",
     "gate_subjects",
     "gates",
+    "journey_machine",
     "journeys",
     "rules",
     "stage_names",

@@ -3,6 +3,7 @@ journeys and event logs."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -62,17 +63,64 @@ _STAGE_WORDS = (
 )
 _ROLES = ("SDR", "AE", "account manager", "sales engineer", "CSM", "marketing", "销售经理")
 _ACTIONS = ("call", "send proposal", "book demo", "visit", "follow up", "发送报价")
-_ZH_TEXT = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1,
-                   max_size=6)
-_EN_TEXT = st.text(
-    st.characters(codec="utf-8", categories=("L", "N", "Zs", "Pd", "Po")), min_size=1,
-    max_size=20,
+_ZH_TEXT = st.text("漏斗销售客户线索商机合同成交流失意向评估购买忠诚", min_size=1, max_size=6)
+_EN_TEXT = st.one_of(
+    st.sampled_from(("Lead", "Qualified lead", "Proposal sent", "Negotiation", "Won", "Lost",
+                     "Closed - won", "Demo booked", "Awareness & interest")),
+    st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -&'/éüñ%",
+            min_size=1, max_size=20),
 )
 _ZONES = (UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30)))
 _LOSS_REASONS = ("no budget", "went with a competitor", "no decision", "timing", "未响应")
+_GATE_NAMES = ("budget confirmed", "decision maker known", "qualified", "信用良好", "check-1")
+_FORMS = ("cmp", "cmp", "cmp", "cmp_rev", "cmp_field", "in", "not_in", "in_str", "contains",
+          "is_set", "is_not_set", "truthy")
+_OPS = ("==", "!=", "<", "<=", ">", ">=")
 
 
-# -- small building blocks ----------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+def _choice(draw: st.DrawFn, options: Sequence[Any]) -> Any:
+    """One of ``options`` (shrinking towards the first), without building a strategy."""
+    return options[draw(_ints(0, len(options) - 1))]
+
+
+def _chance(draw: st.DrawFn, one_in: int) -> bool:
+    """True about once in ``one_in`` draws (shrinks to False)."""
+    return draw(_ints(0, one_in - 1)) == one_in - 1
+
+
+_BOOLS = st.booleans()
+_SLUG_START = "abcdefghijklmnopqrstuvwxyz0123456789"
+_STAGE_NAMES = st.one_of(
+    st.sampled_from(_STAGE_WORDS),
+    st.tuples(st.sampled_from(_SLUG_START), st.text(_SLUG_START + "_-", max_size=11)).map(
+        "".join
+    ),
+)
+_LABELS = st.one_of(
+    st.none(),
+    _EN_TEXT,
+    st.fixed_dictionaries({"en": _EN_TEXT}, optional={"zh": _ZH_TEXT}),
+)
+_DESCRIPTIONS = st.one_of(st.none(), _LABELS)
+_OWNERS = st.one_of(st.none(), st.sampled_from(_ROLES))
+_ACTION_LISTS = st.lists(st.sampled_from(_ACTIONS), max_size=2, unique=True)
+_PROBABILITIES = st.floats(0, 1)
+_WORDS = st.text(st.sampled_from("abcdefxyz"), max_size=4) | st.sampled_from(
+    ("emea", "apac", "saas", "retail", "partner", "web", "华东", "it's", 'say "hi"', "a\\b")
+)
+_NUMBERS = st.one_of(
+    st.integers(-1000, 1000),
+    st.integers(-(10**9), 10**9),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 2)),
+)
+_SCALARS = st.one_of(_NUMBERS, _WORDS, _BOOLS)
+_VALUES = st.one_of(st.just(MISSING), st.none(), _SCALARS, st.lists(_WORDS, max_size=3))
+"""Values a subject's field may hold (``MISSING`` leaves the field out)."""
 
 
 def stage_names() -> st.SearchStrategy[str]:
@@ -92,19 +140,7 @@ def stage_names() -> st.SearchStrategy[str]:
     ...     assert SLUG.match(name)
     >>> test()
     """
-    return st.one_of(
-        st.sampled_from(_STAGE_WORDS),
-        st.from_regex(r"[a-z0-9][a-z0-9_-]{0,11}", fullmatch=True),
-    )
-
-
-def _labels() -> st.SearchStrategy[Any]:
-    """``None``, English text, or ``{"en": ..., "zh": ...}``."""
-    return st.one_of(
-        st.none(),
-        _EN_TEXT,
-        st.fixed_dictionaries({"en": _EN_TEXT}, optional={"zh": _ZH_TEXT}),
-    )
+    return _STAGE_NAMES
 
 
 def _literal(value: Any) -> str:
@@ -124,70 +160,39 @@ def _literal(value: Any) -> str:
     raise TypeError(f"no literal for {value!r}")  # pragma: no cover - internal
 
 
-_WORDS = st.text(st.sampled_from("abcdefxyz"), max_size=4) | st.sampled_from(
-    ("emea", "apac", "saas", "retail", "partner", "web", "华东", "it's", 'say "hi"', "a\\b")
-)
-_NUMBERS = st.one_of(
-    st.integers(-1000, 1000),
-    st.integers(-(10**9), 10**9),
-    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 2)),
-)
-_SCALARS = st.one_of(_NUMBERS, _WORDS, st.booleans())
-
-
-def _values() -> st.SearchStrategy[Any]:
-    """Values a subject's field may hold (``MISSING`` leaves the field out)."""
-    return st.one_of(
-        st.just(MISSING),
-        st.none(),
-        _SCALARS,
-        st.lists(_WORDS, max_size=3),
-    )
-
-
-def _near(value: Any) -> st.SearchStrategy[Any]:
-    """Literals close to ``value``, so rules about it can go either way."""
+def _draw_near(draw: st.DrawFn, value: Any) -> Any:
+    """A literal close to ``value``, so rules about it can go either way."""
     if isinstance(value, bool):
-        return st.booleans()
+        return draw(_BOOLS)
+    way = draw(_ints(0, 2))
     if isinstance(value, int | float):
-        return st.one_of(
-            st.just(value),
-            st.integers(-5, 5).map(lambda d: value + d),
-            _NUMBERS,
-        )
+        return (value, value + draw(_ints(-5, 5)), draw(_NUMBERS))[way]
     if isinstance(value, str):
-        return st.one_of(st.just(value), _WORDS, st.just(value + "x"))
-    if isinstance(value, list) and value:
-        return st.one_of(st.sampled_from(value), _SCALARS)
-    return _SCALARS
+        return (value, value + "x", draw(_WORDS))[way]
+    if isinstance(value, list) and value and way < 2:
+        return _choice(draw, value)
+    return draw(_SCALARS)
 
 
-@st.composite
-def _atom(draw: st.DrawFn, field: str, fields: Sequence[str], near: Any) -> str:
+def _draw_atom(draw: st.DrawFn, field: str, fields: Sequence[str], near: Any) -> str:
     """One comparison, ``in``, ``is set`` or truthy test reading ``field``."""
-    lit = _near(near)
-    form = draw(
-        st.sampled_from(
-            ("cmp", "cmp", "cmp", "cmp_rev", "cmp_field", "in", "not_in", "in_str", "contains",
-             "is_set", "is_not_set", "truthy")
-        )
-    )
-    op = draw(st.sampled_from(("==", "!=", "<", "<=", ">", ">=")))
-    if form == "cmp":
-        return f"{field} {op} {_literal(draw(lit))}"
-    if form == "cmp_rev":
-        return f"{_literal(draw(lit))} {op} {field}"
-    if form == "cmp_field":
+    form = _choice(draw, _FORMS)
+    if form in ("cmp", "cmp_rev", "cmp_field"):
+        op = _choice(draw, _OPS)
+        if form == "cmp":
+            return f"{field} {op} {_literal(_draw_near(draw, near))}"
+        if form == "cmp_rev":
+            return f"{_literal(_draw_near(draw, near))} {op} {field}"
         others = [f for f in fields if f != field] or [field]
-        return f"{field} {op} {draw(st.sampled_from(others))}"
+        return f"{field} {op} {_choice(draw, others)}"
     if form in ("in", "not_in"):
-        members = draw(st.lists(lit, min_size=0, max_size=3))
+        members = [_draw_near(draw, near) for _ in range(draw(_ints(0, 3)))]
         word = "in" if form == "in" else "not in"
         return f"{field} {word} {_literal(members)}"
     if form == "in_str":
         return f"{field} in {_literal(draw(_WORDS))}"
     if form == "contains":
-        item = draw(st.sampled_from(near)) if isinstance(near, list) and near else draw(_WORDS)
+        item = _choice(draw, near) if isinstance(near, list) and near else draw(_WORDS)
         return f"{_literal(item)} in {field}"
     if form == "is_set":
         return f"{field} is set"
@@ -196,67 +201,68 @@ def _atom(draw: st.DrawFn, field: str, fields: Sequence[str], near: Any) -> str:
     return field
 
 
-def _true_on(text: str, witness: Mapping[str, Any]) -> bool:
-    return parse_rule(text).test(witness)
-
-
 def _get(witness: Mapping[str, Any] | None, field: str) -> Any:
     if witness is None:
         return MISSING
     return _solver._get(witness, field)
 
 
-@st.composite
-def _leaf(
+def _draw_leaf(
     draw: st.DrawFn, fields: Sequence[str], witness: Mapping[str, Any] | None,
     want: bool | None,
 ) -> str:
-    field = draw(st.sampled_from(fields))
+    field = _choice(draw, fields)
     near = _get(witness, field)
     if want is None or witness is None:
-        return draw(_atom(field, fields, near))
+        return _draw_atom(draw, field, fields, near)
     for _ in range(4):
-        text = draw(_atom(field, fields, near))
-        if _true_on(text, witness) == want:
+        text = _draw_atom(draw, field, fields, near)
+        if parse_rule(text).test(witness) == want:
             return text
     # 'is set' / 'is not set' always settle it one way or the other.
-    is_set = _true_on(f"{field} is set", witness)
+    is_set = parse_rule(f"{field} is set").test(witness)
     return f"{field} is set" if is_set == want else f"{field} is not set"
 
 
-# Precedence of the rendered expression: 0 or, 1 and, 2 not / atom.
-@st.composite
-def _expr(
+def _split_wants(
+    draw: st.DrawFn, conjunction: bool, want: bool | None
+) -> tuple[bool | None, bool | None]:
+    """Goals for the two sides of ``and`` (``conjunction``) or ``or`` to give ``want``."""
+    if want is None:
+        return None, None
+    if conjunction == want:  # and-True, or-False: both sides take the goal
+        return want, want
+    return (want, None) if draw(_BOOLS) else (None, want)  # one side settles it
+
+
+def _draw_expr(
     draw: st.DrawFn, leaves: int, fields: Sequence[str], witness: Mapping[str, Any] | None,
     want: bool | None,
 ) -> tuple[str, int]:
+    """Rule text with ``leaves`` atoms, and its precedence (0 or, 1 and, 2 not/atom)."""
+    flip = None if want is None else not want
     if leaves == 1:
-        if draw(st.integers(0, 4)) == 0:
-            inner = draw(_leaf(fields, witness, None if want is None else not want))
-            return f"not {inner}", 2
-        return draw(_leaf(fields, witness, want)), 2
-    if draw(st.integers(0, 5)) == 0:
-        inner, prec = draw(_expr(leaves, fields, witness, None if want is None else not want))
+        if _chance(draw, 5):
+            return f"not {_draw_leaf(draw, fields, witness, flip)}", 2
+        return _draw_leaf(draw, fields, witness, want), 2
+    if _chance(draw, 6):
+        inner, prec = _draw_expr(draw, leaves, fields, witness, flip)
         return (f"not ({inner})" if prec < 2 else f"not {inner}"), 2
-    left_n = draw(st.integers(1, leaves - 1))
-    op = draw(st.sampled_from(("and", "or")))
-    wants: tuple[bool | None, bool | None]
-    if want is None:
-        wants = (None, None)
-    elif (op == "and") == want:  # and-True / or-False: both sides take the goal
-        wants = (want, want)
-    else:  # and-False / or-True: one side settles it
-        first = draw(st.booleans())
-        wants = (want, None) if first else (None, want)
-    left, lp = draw(_expr(left_n, fields, witness, wants[0]))
-    right, rp = draw(_expr(leaves - left_n, fields, witness, wants[1]))
-    need = 1 if op == "and" else 0
+    left_n = draw(_ints(1, leaves - 1))
+    conjunction = draw(_BOOLS)
+    wants = _split_wants(draw, conjunction, want)
+    sides = (
+        _draw_expr(draw, left_n, fields, witness, wants[0]),
+        _draw_expr(draw, leaves - left_n, fields, witness, wants[1]),
+    )
+    need = 1 if conjunction else 0
     parts = []
-    for text, prec in ((left, lp), (right, rp)):
-        if prec < need or (prec < 2 and draw(st.integers(0, 3)) == 0):
+    for text, prec in sides:
+        if prec < need or (prec < 2 and _chance(draw, 4)):
             text = f"({text})"
         parts.append(text)
-    return f"{parts[0]} {op} {parts[1]}", (1 if op == "and" else 0)
+    word = "and" if conjunction else "or"
+    return f"{parts[0]} {word} {parts[1]}", need
 
 
 def _check_witness(value: Any) -> Mapping[str, Any] | None:
@@ -312,46 +318,56 @@ def rules(
     names = DEFAULT_FIELDS if fields is None else check_fields("fields", fields)
     max_leaves = check_int("max_leaves", max_leaves, min_value=1, max_value=32)
     witness = _check_witness(satisfied_by)
-    want = None if witness is None else True
-    return st.integers(1, max_leaves).flatmap(
-        lambda n: _expr(n, names, witness, want).map(lambda pair: pair[0])
-    )
+    return _rules(names, max_leaves, witness)
 
 
 @st.composite
-def _rule_gate(
+def _rules(
+    draw: st.DrawFn, fields: Sequence[str], max_leaves: int,
+    witness: Mapping[str, Any] | None,
+) -> str:
+    want = None if witness is None else True
+    return _draw_expr(draw, draw(_ints(1, max_leaves)), fields, witness, want)[0]
+
+
+def _draw_rule_gate(
     draw: st.DrawFn, fields: Sequence[str], max_leaves: int,
     witness: Mapping[str, Any] | None, want: bool | None,
 ) -> Gate:
-    leaves = draw(st.integers(1, max_leaves))
-    text, _ = draw(_expr(leaves, fields, witness, want))
-    name = draw(st.one_of(st.none(), st.none(), st.sampled_from(
-        ("budget confirmed", "decision maker known", "qualified", "信用良好", "check-1"))))
-    label = draw(_labels()) if name is not None else None
-    return Gate(text, name=name, label=label)
+    text, _ = _draw_expr(draw, draw(_ints(1, max_leaves)), fields, witness, want)
+    if not _chance(draw, 3):
+        return Gate(text)
+    return Gate(text, name=_choice(draw, _GATE_NAMES), label=draw(_LABELS))
+
+
+def _draw_gate(
+    draw: st.DrawFn, fields: Sequence[str], max_leaves: int,
+    witness: Mapping[str, Any] | None, want: bool | None, depth: int, *, top: bool = False,
+) -> Gate:
+    """A rule gate, or (``top``: always) ``&``, ``|`` or ``~`` of smaller gates."""
+    if not top and (depth == 0 or not _chance(draw, 3)):
+        return _draw_rule_gate(draw, fields, max_leaves, witness, want)
+    op = _choice(draw, ("&", "|", "~"))
+    if op == "~":
+        flip = None if want is None else not want
+        return ~_draw_gate(draw, fields, max_leaves, witness, flip, depth - 1)
+    wants = _split_wants(draw, op == "&", want)
+    a = _draw_gate(draw, fields, max_leaves, witness, wants[0], depth - 1)
+    b = _draw_gate(draw, fields, max_leaves, witness, wants[1], depth - 1)
+    return (a & b) if op == "&" else (a | b)
 
 
 @st.composite
-def _gate(
-    draw: st.DrawFn, fields: Sequence[str], max_leaves: int,
-    witness: Mapping[str, Any] | None, want: bool | None, depth: int,
+def _gates(
+    draw: st.DrawFn, fields: Sequence[str], max_leaves: int, composite: bool | None,
+    witness: Mapping[str, Any] | None,
 ) -> Gate:
-    if depth == 0 or draw(st.integers(0, 2)) > 0:
-        return draw(_rule_gate(fields, max_leaves, witness, want))
-    op = draw(st.sampled_from(("&", "|", "~")))
-    if op == "~":
-        return ~draw(_gate(fields, max_leaves, witness, None if want is None else not want,
-                           depth - 1))
-    wants: tuple[bool | None, bool | None]
-    if want is None:
-        wants = (None, None)
-    elif (op == "&") == want:
-        wants = (want, want)
-    else:
-        wants = (want, None) if draw(st.booleans()) else (None, want)
-    a = draw(_gate(fields, max_leaves, witness, wants[0], depth - 1))
-    b = draw(_gate(fields, max_leaves, witness, wants[1], depth - 1))
-    return (a & b) if op == "&" else (a | b)
+    want = None if witness is None else True
+    if composite is None:
+        composite = _chance(draw, 3)
+    if composite:
+        return _draw_gate(draw, fields, max_leaves, witness, want, 2, top=True)
+    return _draw_rule_gate(draw, fields, max_leaves, witness, want)
 
 
 def gates(
@@ -398,35 +414,7 @@ def gates(
     max_leaves = check_int("max_leaves", max_leaves, min_value=1, max_value=32)
     composite = check_optional_bool("composite", composite)
     witness = _check_witness(satisfied_by)
-    want = None if witness is None else True
-    if composite is False:
-        return _rule_gate(names, max_leaves, witness, want)
-    if composite is True:
-        return _composite_gate(names, max_leaves, witness, want)
-    return st.one_of(
-        _rule_gate(names, max_leaves, witness, want),
-        _composite_gate(names, max_leaves, witness, want),
-    )
-
-
-@st.composite
-def _composite_gate(
-    draw: st.DrawFn, fields: Sequence[str], max_leaves: int,
-    witness: Mapping[str, Any] | None, want: bool | None,
-) -> Gate:
-    op = draw(st.sampled_from(("&", "|", "~")))
-    if op == "~":
-        return ~draw(_gate(fields, max_leaves, witness, None if want is None else not want, 1))
-    wants: tuple[bool | None, bool | None]
-    if want is None:
-        wants = (None, None)
-    elif (op == "&") == want:
-        wants = (want, want)
-    else:
-        wants = (want, None) if draw(st.booleans()) else (None, want)
-    a = draw(_gate(fields, max_leaves, witness, wants[0], 1))
-    b = draw(_gate(fields, max_leaves, witness, wants[1], 1))
-    return (a & b) if op == "&" else (a | b)
+    return _gates(names, max_leaves, composite, witness)
 
 
 # -- stages and funnels ---------------------------------------------------------------------
@@ -443,21 +431,28 @@ def _check_kind(value: Any) -> StageKind | None:
         ) from None
 
 
-@st.composite
-def _stage(
+def _draw_stage(
     draw: st.DrawFn, name: str, kind: StageKind, gate_list: Sequence[Gate],
     probability: float | None,
 ) -> Stage:
     return Stage(
         name,
-        label=draw(_labels()),
+        label=draw(_LABELS),
         kind=kind,
         probability=probability,
         gates=tuple(gate_list),
-        owner=draw(st.one_of(st.none(), st.sampled_from(_ROLES))),
-        actions=draw(st.lists(st.sampled_from(_ACTIONS), max_size=2, unique=True)),
-        description=draw(st.one_of(st.none(), _labels())),
+        owner=draw(_OWNERS),
+        actions=draw(_ACTION_LISTS),
+        description=draw(_DESCRIPTIONS),
     )
+
+
+def _draw_probability(draw: st.DrawFn, kind: StageKind, estimate: float) -> float | None:
+    if kind is StageKind.OPEN:
+        return None if _chance(draw, 4) else estimate
+    if draw(_BOOLS):
+        return None
+    return 1.0 if kind is StageKind.WON else 0.0
 
 
 def stages(
@@ -506,29 +501,28 @@ def stages(
     the_kind = _check_kind(kind)
     with_gates = check_optional_bool("with_gates", with_gates)
     names = DEFAULT_FIELDS if fields is None else check_fields("fields", fields)
-
-    @st.composite
-    def build(draw: st.DrawFn) -> Stage:
-        stage_name = name if name is not None else draw(stage_names())
-        k = the_kind if the_kind is not None else draw(st.sampled_from(list(StageKind)))
-        n_gates = {True: (1, 2), False: (0, 0), None: (0, 2)}[with_gates]
-        gate_list = draw(st.lists(gates(fields=names), min_size=n_gates[0],
-                                  max_size=n_gates[1]))
-        if k is StageKind.OPEN:
-            probability = draw(st.one_of(st.none(), st.floats(0, 1)))
-        else:
-            fixed = 1.0 if k is StageKind.WON else 0.0
-            probability = draw(st.sampled_from((None, fixed)))
-        return draw(_stage(stage_name, k, gate_list, probability))
-
-    return build()
+    return _stages(name, the_kind, with_gates, names)
 
 
 @st.composite
-def _witness(draw: st.DrawFn, fields: Sequence[str]) -> dict[str, Any]:
+def _stages(
+    draw: st.DrawFn, name: str | None, kind: StageKind | None, with_gates: bool | None,
+    fields: Sequence[str],
+) -> Stage:
+    stage_name = name if name is not None else draw(_STAGE_NAMES)
+    k = kind if kind is not None else _choice(draw, tuple(StageKind))
+    low, high = {True: (1, 2), False: (0, 0), None: (0, 2)}[with_gates]
+    gate_list = [
+        _draw_gate(draw, fields, 3, None, None, 2) for _ in range(draw(_ints(low, high)))
+    ]
+    probability = _draw_probability(draw, k, draw(_PROBABILITIES))
+    return _draw_stage(draw, stage_name, k, gate_list, probability)
+
+
+def _draw_witness(draw: st.DrawFn, fields: Sequence[str]) -> dict[str, Any]:
     subject: dict[str, Any] = {}
     for field in fields:
-        _solver.put(subject, field, draw(_values()))
+        _solver.put(subject, field, draw(_VALUES))
     return subject
 
 
@@ -560,7 +554,9 @@ def funnels(
         (2 <= min_stages <= max_stages <= 40).
     cyclic, expanding, with_gates, skip_ahead, fall_back, transitions : bool, optional
         Force a feature on (``True``) or off (``False``); ``None`` (default) draws
-        either. ``transitions`` is about explicit extra transitions.
+        either. ``transitions`` is about explicit extra transitions (a funnel with
+        every possible move already allowed has room for none, and is not drawn when
+        ``transitions=True``).
     fields : sequence of str, optional
         Field names gate rules read; defaults to :data:`DEFAULT_FIELDS`.
 
@@ -587,19 +583,19 @@ def funnels(
         raise InvalidArgument(
             f"min_stages={min_stages} must not exceed max_stages={max_stages}"
         )
-    flags = {
-        name: check_optional_bool(name, value)
+    flags = tuple(
+        (name, check_optional_bool(name, value))
         for name, value in (
             ("cyclic", cyclic), ("expanding", expanding), ("with_gates", with_gates),
             ("skip_ahead", skip_ahead), ("fall_back", fall_back), ("transitions", transitions),
         )
-    }
+    )
     names = DEFAULT_FIELDS if fields is None else check_fields("fields", fields)
-    return _funnels(min_stages, max_stages, flags, names)
+    return _funnels(min_stages, max_stages, dict(flags), names)
 
 
 def _flag(draw: st.DrawFn, value: bool | None) -> bool:
-    return draw(st.booleans()) if value is None else value
+    return draw(_BOOLS) if value is None else value
 
 
 @st.composite
@@ -607,62 +603,58 @@ def _funnels(
     draw: st.DrawFn, min_stages: int, max_stages: int, flags: Mapping[str, bool | None],
     fields: Sequence[str],
 ) -> Funnel:
-    n = draw(st.integers(min_stages, max_stages))
-    n_lost = draw(st.integers(0, min(2, n - 2)))
+    n = draw(_ints(min_stages, max_stages))
+    n_lost = draw(_ints(0, min(2, n - 2)))
     n_open = n - 1 - n_lost
-    names = draw(st.lists(stage_names(), min_size=n, max_size=n, unique=True))
+    names = draw(st.lists(_STAGE_NAMES, min_size=n, max_size=n, unique=True))
     kinds = [StageKind.OPEN] * n_open + [StageKind.WON] + [StageKind.LOST] * n_lost
-    witness = draw(_witness(fields))
+    witness = _draw_witness(draw, fields)
     with_gates = _flag(draw, flags["with_gates"])
-    gated = [False] * n
-    if with_gates:
-        gated = draw(st.lists(st.booleans(), min_size=n, max_size=n))
-        if not any(gated):
-            gated[draw(st.integers(0, n - 1))] = True
-    passing = gates(fields=fields, satisfied_by=witness)
+    gated = [with_gates and _chance(draw, 2) for _ in range(n)]
+    if with_gates and not any(gated):
+        gated[draw(_ints(0, n - 1))] = True
+
+    def passing() -> Gate:
+        return _draw_gate(draw, fields, 3, witness, True, 1)
+
     # Probabilities along the main path never decrease; some are not estimated.
-    raw = sorted(draw(st.lists(st.floats(0, 1), min_size=n_open, max_size=n_open)))
+    estimates = sorted(draw(_PROBABILITIES) for _ in range(n_open)) + [1.0] * (n - n_open)
     stage_list = []
     for i, (stage_name, kind) in enumerate(zip(names, kinds, strict=True)):
-        gate_list = draw(st.lists(passing, min_size=1, max_size=2)) if gated[i] else []
-        probability: float | None
-        if kind is StageKind.OPEN:
-            probability = raw[i] if draw(st.integers(0, 3)) > 0 else None
-        else:
-            probability = draw(st.sampled_from((None, 1.0 if kind is StageKind.WON else 0.0)))
-        stage_list.append(draw(_stage(stage_name, kind, gate_list, probability)))
+        gate_list = [passing() for _ in range(draw(_ints(1, 2)))] if gated[i] else []
+        probability = _draw_probability(draw, kind, estimates[i])
+        stage_list.append(_draw_stage(draw, stage_name, kind, gate_list, probability))
     open_names = names[:n_open]
     options: dict[str, Any] = {
         "skip_ahead": _flag(draw, flags["skip_ahead"]),
         "fall_back": _flag(draw, flags["fall_back"]),
-        "can_lose": True if n_lost else draw(st.booleans()),
-        "reentry": draw(st.sampled_from(open_names)) if _flag(draw, flags["cyclic"]) else None,
+        "can_lose": True if n_lost else draw(_BOOLS),
+        "reentry": _choice(draw, open_names) if _flag(draw, flags["cyclic"]) else None,
         "expanding": _flag(draw, flags["expanding"]),
-        "label": draw(_labels()),
-        "description": draw(st.one_of(st.none(), _labels())),
+        "label": draw(_LABELS),
+        "description": draw(_DESCRIPTIONS),
     }
-    funnel_name = draw(stage_names())
+    funnel_name = draw(_STAGE_NAMES)
     funnel = Funnel(funnel_name, stage_list, **options)
     want_extra = flags["transitions"]
     if want_extra is None:
-        want_extra = draw(st.integers(0, 3)) == 0
-    if want_extra:
-        pairs = [
-            (s, t) for s in names for t in names
-            if s != t and t not in funnel.moves(s)
-        ]
-        if not pairs:
-            if flags["transitions"]:
-                reject()  # every pair is already a move; try another funnel
-            return funnel
-        chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=2, unique=True))
-        extra = []
-        for source, target in chosen:
-            extra_gates = draw(st.lists(passing, max_size=1)) if with_gates else []
-            extra.append(Transition(source, target, gates=tuple(extra_gates),
-                                    label=draw(st.one_of(st.none(), _EN_TEXT))))
-        funnel = Funnel(funnel_name, stage_list, transitions=extra, **options)
-    return funnel
+        want_extra = _chance(draw, 4)
+    if not want_extra:
+        return funnel
+    pairs = [(s, t) for s in names for t in names if s != t and t not in funnel.moves(s)]
+    if not pairs:
+        if flags["transitions"]:
+            reject()  # every pair is already a move: no room for an extra transition
+        return funnel
+    extra: list[Transition] = []
+    for _ in range(draw(_ints(1, 2))):
+        source, target = _choice(draw, pairs)
+        if any(t.source == source and t.target == target for t in extra):
+            continue
+        gate_list = [passing()] if with_gates and draw(_BOOLS) else []
+        label = draw(_EN_TEXT) if draw(_BOOLS) else None
+        extra.append(Transition(source, target, gates=tuple(gate_list), label=label))
+    return Funnel(funnel_name, stage_list, transitions=extra, **options)
 
 
 # -- subjects ---------------------------------------------------------------------------------
@@ -690,6 +682,14 @@ def _edges(funnel: Funnel, stage: str) -> list[tuple[Gate, ...]]:
     for k in range(1, funnel.index(stage) + 1):
         edges.append(funnel.gates_for(path[k - 1], path[k]))
     return edges
+
+
+def _funnel_trees(funnel: Funnel) -> tuple[Any, ...]:
+    """The boolean trees of every gate a journey in ``funnel`` may meet."""
+    trees = [_solver.tree_of(funnel.gates_for(s, t))
+             for s in funnel.names for t in funnel.allowed(s)]
+    trees.extend(_solver.tree_of(s.gates) for s in funnel.stages)
+    return tuple(trees)
 
 
 def subjects(
@@ -750,10 +750,7 @@ def subjects(
                 "failing=True needs satisfying=<stage name>: the stage whose gates the "
                 "subject must fail"
             )
-        trees = [_solver.tree_of(funnel.gates_for(s, t))
-                 for s in funnel.names for t in funnel.allowed(s)]
-        trees.extend(_solver.tree_of(s.gates) for s in funnel.stages)
-        return _arbitrary(tuple(trees))
+        return _arbitrary(_funnel_trees(funnel))
     stage = check_stage_of(funnel, "satisfying", satisfying)
     edges = _edges(funnel, stage)
     if failing and not edges[-1]:
@@ -852,12 +849,15 @@ def gate_subjects(
 # -- journeys ---------------------------------------------------------------------------------
 
 
+_INSTANTS = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),
+    timezones=st.sampled_from(_ZONES),
+)
+
+
 def instants() -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes between 2020 and 2030, in UTC and two other offsets."""
-    return st.datetimes(
-        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31),
-        timezones=st.sampled_from(_ZONES),
-    )
+    return _INSTANTS
 
 
 _GAPS = st.one_of(
@@ -939,26 +939,26 @@ _IDS = st.one_of(st.none(), st.integers(0, 10**6), st.from_regex(r"D-[0-9]{1,5}"
 
 @st.composite
 def _journeys(draw: st.DrawFn, funnel: Funnel, max_steps: int) -> Journey:
-    subject = draw(subjects(funnel))
+    subject = _solver.arbitrary(draw, _funnel_trees(funnel))
     open_names = [s.name for s in funnel.stages if s.is_open]
-    first = funnel.stages[0].name
-    start = draw(st.one_of(st.just(first), st.sampled_from(open_names)))
-    when = draw(instants())
+    start = open_names[0] if draw(_BOOLS) else _choice(draw, open_names)
+    when = draw(_INSTANTS)
     blocked = not _passes(funnel.gates_for(None, start), subject)
     journey = funnel.start(
         subject, at=when, stage=start, id=draw(_IDS), actor=draw(_ACTORS),
         force=blocked, reason="imported from the old CRM" if blocked else None,
     )
-    for _ in range(draw(st.integers(0, max_steps))):
+    for _ in range(draw(_ints(0, max_steps))):
         targets = funnel.allowed(journey.stage)
         if not targets:
             break
-        target = draw(st.sampled_from(targets))
+        target = _choice(draw, targets)
         when = when + draw(_GAPS)
         blocked = not _passes(funnel.gates_for(journey.stage, target), subject)
-        reason = draw(st.sampled_from(_LOSS_REASONS)) if funnel.stage(target).kind is (
-            StageKind.LOST) else None
-        if blocked:
-            reason = reason or "manager override"
+        reason = None
+        if funnel.stage(target).kind is StageKind.LOST:
+            reason = _choice(draw, _LOSS_REASONS)
+        elif blocked:
+            reason = "manager override"
         apply_move(journey, target, at=when, actor=draw(_ACTORS), reason=reason, force=blocked)
     return journey
