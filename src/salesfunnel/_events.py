@@ -256,7 +256,8 @@ def _as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
             arr = np.asarray(values)
         else:
             arr = np.asarray(list(values))
-        if arr.dtype.kind == "O" and len(arr) and isinstance(values, list | tuple):
+        if isinstance(values, list | tuple) and len(values) and (
+                arr.dtype.kind == "O" or arr.ndim != 1):
             arr = _object_array(values)
     if arr.ndim != 1:
         raise EventLogError(f"column {name!r} must be one-dimensional; got shape {arr.shape}")
@@ -371,7 +372,7 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
                 ) -> npt.NDArray[np.int64]:
     kind = values.dtype.kind
     if kind == "M":
-        as_ns = values.astype("datetime64[ns]")
+        as_ns = values.astype("datetime64[ns]", copy=False)
         missing = np.isnat(as_ns)
         problems.add(missing, "a missing time (NaT)", values)
         out = as_ns.view(np.int64)
@@ -391,6 +392,8 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
             with np.errstate(invalid="ignore"):
                 out = np.round(np.where(missing, 0.0, values) * factor).astype(np.int64)
             return out
+        if factor == 1:
+            return values.astype(np.int64, copy=False)
         return values.astype(np.int64) * factor
     out = np.zeros(len(values), dtype=np.int64)
     missing = np.zeros(len(values), dtype=np.bool_)
@@ -1062,7 +1065,7 @@ class EventLog:
         if self.segments:
             parts.append("segments: " + ", ".join(self.segments))
         if self.dropped:
-            parts.append(f"{self.dropped:,} rows dropped")
+            parts.append(f"{self.dropped:,} row{'s' if self.dropped != 1 else ''} dropped")
         return f"<EventLog {self.funnel.name!r}: {', '.join(parts)}>"
 
     @property

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from metrics.reference import (
     FUNNELS,
     Row,
@@ -25,8 +26,7 @@ from metrics.reference import (
     ref_rates,
     ref_wilson,
 )
-
-from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
+from salesfunnel import EventLog, Funnel, InvalidParameterError
 from salesfunnel.metrics import Breakdown, Conversion, conversion
 
 SEMANTICS = ["reached", "entered", "ordered"]
@@ -157,7 +157,7 @@ def duckdb_ordered(funnel: Funnel, entity: Any, stage: Any, ts: Any,
                    window: int | None) -> list[int]:
     duckdb = pytest.importorskip("duckdb")
     pd = pytest.importorskip("pandas")
-    events = pd.DataFrame({"entity": entity, "stage": stage, "ts": ts})  # noqa: F841
+    events = pd.DataFrame({"entity": entity, "stage": stage, "ts": ts})
     con = duckdb.connect()
     con.register("events", events)
     got = dict(con.execute(windowfunnel_sql(n_path(funnel), window)).fetchall())
@@ -296,7 +296,7 @@ def test_breakdown_presentation() -> None:
     assert frame["channel"].tolist() == ["ads"] * 3 + ["web"] * 3
     data = json.loads(json.dumps(bd.to_dict()))
     assert [g["value"] for g in data["groups"]] == ["ads", "web"]
-    with pytest.raises(InvalidParameterError, match="no group 'tv'.*'ads', 'web'"):
+    with pytest.raises(InvalidParameterError, match=r"no group 'tv'.*'ads', 'web'"):
         bd["tv"]
 
 

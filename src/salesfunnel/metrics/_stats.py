@@ -157,7 +157,7 @@ def beta_ppf(q: npt.ArrayLike, a: npt.ArrayLike, b: npt.ArrayLike) -> _F:
     lo = np.zeros(q_.shape)
     hi = np.ones(q_.shape)
     log_norm = _lgamma(a_ + b_) - _lgamma(a_) - _lgamma(b_)
-    x = np.clip(a_ / (a_ + b_), 1e-12, 1.0 - 1e-12)
+    x: _F = np.clip(a_ / (a_ + b_), 1e-12, 1.0 - 1e-12)
     for _ in range(200):
         f = betainc(a_, b_, x) - q_
         lo = np.where(f < 0, x, lo)

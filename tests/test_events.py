@@ -1,0 +1,333 @@
+"""EventLog: constructors, validation, on_invalid, partition/take, the cached sort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
+
+FUNNEL = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
+                          Stage("lost", kind="lost")])
+UTC = dt.UTC
+T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+T0_NS = int(T0.timestamp()) * 10**9
+
+
+def events(log: EventLog) -> list[tuple[Any, ...]]:
+    """The log as a sorted list of plain rows (original ids, stage, ts, amount, segments)."""
+    out = []
+    for i in range(len(log)):
+        row: list[Any] = [log.ids[log.entity[i]].item() if hasattr(log.ids[log.entity[i]], "item")
+                          else log.ids[log.entity[i]], int(log.stage[i]), int(log.ts[i])]
+        if log.amount is not None:
+            row.append(float(log.amount[i]))
+        for name in sorted(log.segments):
+            row.append(log.segments[name].values()[i])
+        out.append(tuple(row))
+    return sorted(out, key=repr)
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+def test_from_arrays_factorizes_ids_and_maps_stage_names() -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=["b", "a", "b", "c"],
+                               stage=["lead", "lead", "won", "lost"],
+                               ts=np.array([3, 1, 5, 2], dtype="datetime64[s]"))
+    assert log.ids.tolist() == ["a", "b", "c"]
+    assert log.entity.tolist() == [1, 0, 1, 2] and log.entity.dtype == np.int64
+    assert log.stage.tolist() == [0, 0, 2, 3] and log.stage.dtype == np.int8
+    assert log.ts.tolist() == [3 * 10**9, 10**9, 5 * 10**9, 2 * 10**9]
+    assert log.n_entities == 3 and len(log) == 4 and log.dropped == 0
+    assert repr(log) == "<EventLog 'deals': 4 events, 3 entities, 4 stages>"
+
+
+@pytest.mark.parametrize("ids", [
+    np.array([10**15, -7, 10**15, 3], dtype=np.int64),  # wide range: the sort path
+    np.array([5, 2, 5, 3], dtype=np.int64),  # narrow range: the lookup-table path
+    np.array([2**63 + 5, 1, 2**63 + 5, 7], dtype=np.uint64),
+    [(1, "x"), (0, "y"), (1, "x"), (0, "z")],  # any hashable
+])
+def test_ids_of_any_hashable_type_are_factorized_consistently(ids: Any) -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=ids, stage=[0, 0, 1, 0], ts=[0, 1, 2, 3],
+                               unit="s")
+    originals = list(ids) if not isinstance(ids, np.ndarray) else ids.tolist()
+    assert log.n_entities == 3
+    got = [log.ids[c] for c in log.entity.tolist()]
+    assert [tuple(g) if isinstance(g, tuple) else g for g in got] == originals
+    assert log.entity[0] == log.entity[2] and len(set(log.entity.tolist())) == 3
+
+
+@settings(max_examples=40)
+@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=30))
+def test_integer_ids_roundtrip(ids: list[int]) -> None:
+    arr = np.asarray(ids, dtype=np.int64)
+    n = len(arr)
+    log = EventLog.from_arrays(FUNNEL, entity=arr, stage=np.zeros(n, np.int64),
+                               ts=np.zeros(n, np.int64), unit="s")
+    assert log.ids[log.entity].tolist() == ids
+    assert log.ids.tolist() == sorted(set(ids))
+
+
+def test_timestamps_in_every_accepted_form_agree() -> None:
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    expected = [T0_NS, T0_NS + 90 * 60 * 10**9]
+    forms: list[tuple[Any, str | None]] = [
+        (np.array(["2026-01-05T09:00", "2026-01-05T10:30"], dtype="datetime64[m]"), None),
+        (np.array(["2026-01-05T09:00", "2026-01-05T10:30"], dtype="datetime64[ns]"), None),
+        ([T0, T0.astimezone(shanghai) + dt.timedelta(minutes=90)], None),
+        (["2026-01-05T09:00:00Z", "2026-01-05T18:30:00+08:00"], None),
+        ([T0_NS // 10**9, T0_NS // 10**9 + 5400], "s"),
+        ([T0_NS / 1e6, T0_NS / 1e6 + 5_400_000.0], "ms"),
+    ]
+    for ts, unit in forms:
+        log = EventLog.from_arrays(FUNNEL, entity=[1, 1], stage=[0, 1], ts=ts,
+                                   unit=unit)  # type: ignore[arg-type]
+        assert log.ts.tolist() == expected, (ts, unit)
+
+
+def test_pandas_timestamps_and_tz_aware_columns() -> None:
+    pd = pytest.importorskip("pandas")
+    ts = pd.Series(pd.to_datetime(["2026-01-05 17:00", "2026-01-05 18:30"])
+                   ).dt.tz_localize("Asia/Shanghai")
+    log = EventLog.from_arrays(FUNNEL, entity=[1, 1], stage=[0, 1], ts=ts)
+    assert log.ts.tolist() == [T0_NS, T0_NS + 90 * 60 * 10**9]
+    log2 = EventLog.from_arrays(FUNNEL, entity=[1], stage=[0],
+                                ts=[pd.Timestamp("2026-01-05T09:00:00.000000001Z")])
+    assert log2.ts.tolist() == [T0_NS + 1]
+
+
+def test_numeric_times_need_a_unit() -> None:
+    with pytest.raises(InvalidParameterError, match="numeric timestamps need unit="):
+        EventLog.from_arrays(FUNNEL, entity=[1], stage=[0], ts=[0])
+    with pytest.raises(InvalidParameterError, match="unit must be one of"):
+        EventLog.from_arrays(FUNNEL, entity=[1], stage=[0], ts=[0], unit="sec")  # type: ignore
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("columns", "count", "match"), [
+    ({"stage": ["lead", "demoo", "demoo"]}, 2,
+     r"2 invalid event rows: 2 with an unknown stage .*did you mean 'demo' for 'demoo'"),
+    ({"stage": [0, 7, -1]}, 2, r"stage index outside 0\.\.3 \(first: 7, -1\)"),
+    ({"stage": ["lead", None, "won"]}, 1, "1 with a missing stage"),
+    ({"ts": [T0, None, T0]}, 1, "a missing time"),
+    ({"ts": np.array(["2026-01-01", "NaT", "2026-01-02"], dtype="datetime64[s]")}, 1,
+     r"missing time \(NaT\)"),
+    ({"ts": [T0, dt.datetime(2026, 1, 1), T0]}, 1, "a naive time"),
+    ({"ts": [T0, "yesterday", T0]}, 1, "not a datetime, ISO 8601 string"),
+    ({"amount": [1.0, float("nan"), float("inf")]}, 2, "missing or non-finite amount"),
+    ({"entity": ["a", None, "b"]}, 1, "a missing entity id"),
+    ({"entity": [1.0, float("nan"), 2.0]}, 1, "a missing entity id"),
+])
+def test_invalid_rows_raise_or_drop(columns: dict[str, Any], count: int, match: str) -> None:
+    base: dict[str, Any] = {"entity": ["a", "a", "b"], "stage": ["lead", "demo", "won"],
+                            "ts": [T0, T0, T0], "amount": [1.0, 2.0, 3.0]}
+    base.update(columns)
+    with pytest.raises(EventLogError, match=match) as info:
+        EventLog.from_arrays(FUNNEL, **base)
+    assert info.value.count == count and info.value.examples
+    log = EventLog.from_arrays(FUNNEL, on_invalid="drop", **base)
+    assert log.dropped == count and len(log) == 3 - count
+    assert f"{count} row{'s' if count != 1 else ''} dropped>" in repr(log)
+
+
+def test_dropping_keeps_the_right_rows() -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=["a", "b", "c", "d"],
+                               stage=["lead", "nope", "won", "demo"],
+                               ts=[0, 1, 2, 3], unit="s", amount=[1, 2, float("nan"), 4],
+                               segments={"channel": ["x", "y", "z", "x"]},
+                               on_invalid="drop")
+    assert events(log) == [("a", 0, 0, 1.0, "x"), ("d", 1, 3 * 10**9, 4.0, "x")]
+    assert log.ids.tolist() == ["a", "d"] and log.dropped == 2
+
+
+def test_length_mismatch_always_raises() -> None:
+    with pytest.raises(EventLogError, match=r"different lengths \(entity: 2, stage: 1, ts: 2"):
+        EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0], ts=[0, 1], unit="s",
+                             on_invalid="drop")
+    with pytest.raises(EventLogError, match="segment 'channel': 1"):
+        EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=[0, 1], unit="s",
+                             segments={"channel": ["x"]})
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"on_invalid": "ignore"}, "on_invalid must be 'raise' or 'drop'; got 'ignore'"),
+    ({"segments": {1: ["x"]}}, "segment names must be strings"),
+])
+def test_bad_options(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        EventLog.from_arrays(FUNNEL, entity=[1], stage=[0], ts=[0], unit="s", **kwargs)
+
+
+def test_funnel_must_be_a_funnel() -> None:
+    with pytest.raises(InvalidParameterError, match="funnel must be a Funnel; got str"):
+        EventLog.from_arrays("deals", entity=[1], stage=[0], ts=[0], unit="s")  # type: ignore
+
+
+# -- other constructors -------------------------------------------------------------------------
+
+
+def test_from_records() -> None:
+    rows = [
+        {"deal": 7, "stage": "lead", "at": "2026-01-05T09:00:00+00:00", "channel": "ads"},
+        {"deal": 7, "stage": "won", "at": "2026-01-09T09:00:00+00:00", "channel": "ads"},
+        {"deal": 8, "stage": "lead", "at": "2026-01-06T09:00:00+00:00", "channel": "web"},
+    ]
+    log = EventLog.from_records(FUNNEL, rows, entity="deal", ts="at", segments=["channel"])
+    assert events(log) == [(7, 0, T0_NS, "ads"), (7, 2, T0_NS + 4 * 86_400 * 10**9, "ads"),
+                           (8, 0, T0_NS + 86_400 * 10**9, "web")]
+    with pytest.raises(EventLogError, match="1 with a missing time"):
+        EventLog.from_records(FUNNEL, [{"entity": 1, "stage": "lead"}])
+    with pytest.raises(EventLogError, match="record 0 is a list; expected a mapping"):
+        EventLog.from_records(FUNNEL, [[1, "lead", T0]])  # type: ignore[list-item]
+
+
+def test_from_journeys() -> None:
+    a = FUNNEL.start({"value": 500.0, "rep": "ann"}, at=T0, id="a")
+    a.advance(at=T0 + dt.timedelta(days=2))
+    a.lose(reason="budget", at=T0 + dt.timedelta(days=3))
+    b = FUNNEL.start({"value": 90.0, "rep": "bob"}, at=T0 + dt.timedelta(days=1))
+    log = EventLog.from_journeys([a, b], amount="value", segments=["rep"])
+    day = 86_400 * 10**9
+    assert events(log) == sorted([
+        ("a", 0, T0_NS, 500.0, "ann"), ("a", 1, T0_NS + 2 * day, 500.0, "ann"),
+        ("a", 3, T0_NS + 3 * day, 500.0, "ann"), (1, 0, T0_NS + day, 90.0, "bob"),
+    ], key=repr)
+    empty = EventLog.from_journeys([], funnel=FUNNEL)
+    assert len(empty) == 0 and empty.n_entities == 0
+    with pytest.raises(EventLogError, match="no journeys given and no funnel="):
+        EventLog.from_journeys([])
+    other = Funnel("other", [Stage("lead"), Stage("won", kind="won")])
+    c = other.start({}, at=T0, id="c")
+    with pytest.raises(EventLogError, match="journey 'c' belongs to funnel 'other'"):
+        EventLog.from_journeys([a, c])
+
+
+def test_from_pandas_polars_arrow_agree_with_from_arrays() -> None:
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({
+        "deal": [11, 11, 12, 13],
+        "stage": ["lead", "won", "lead", "lost"],
+        "ts": pd.to_datetime(["2026-01-05 09:00", "2026-01-07 09:00", "2026-01-06 12:00",
+                              "2026-01-08 00:00"]).tz_localize("UTC"),
+        "amount": [100.0, 100.0, 50.0, 70.0],
+        "channel": pd.Categorical(["ads", "ads", "web", "ads"]),
+    })
+    kwargs: dict[str, Any] = {"entity": "deal", "amount": "amount", "segments": ["channel"]}
+    ref = EventLog.from_arrays(
+        FUNNEL, entity=frame["deal"].to_numpy(), stage=frame["stage"].tolist(),
+        ts=frame["ts"].dt.tz_convert(None).to_numpy(), amount=frame["amount"].to_numpy(),
+        segments={"channel": frame["channel"].astype(str).tolist()})
+    via_pandas = EventLog.from_pandas(FUNNEL, frame, **kwargs)
+    via_polars = EventLog.from_polars(FUNNEL, pl.from_pandas(frame), **kwargs)
+    table = pa.Table.from_pandas(frame)
+    assert pa.types.is_dictionary(table.column("channel").type)
+    via_arrow = EventLog.from_arrow(FUNNEL, table, **kwargs)
+    for log in (via_pandas, via_polars, via_arrow):
+        assert events(log) == events(ref)
+    roundtrip = EventLog.from_pandas(FUNNEL, ref.to_pandas(), amount="amount",
+                                     segments=["channel"])
+    assert events(roundtrip) == events(ref)
+    with pytest.raises(EventLogError, match=r"columns \['who'\] are not in the frame"):
+        EventLog.from_pandas(FUNNEL, frame, entity="who")
+    with pytest.raises(EventLogError, match=r"columns \['who'\] are not in the frame"):
+        EventLog.from_polars(FUNNEL, pl.from_pandas(frame), entity="who")
+    with pytest.raises(EventLogError, match=r"columns \['who'\] are not in the table"):
+        EventLog.from_arrow(FUNNEL, table, entity="who")
+
+
+def test_numeric_columns_are_not_copied() -> None:
+    entity = np.arange(1000, dtype=np.int64)
+    ts = np.arange(1000, dtype=np.int64) * 10**9
+    log = EventLog.from_arrays(FUNNEL, entity=entity, stage=np.zeros(1000, np.int8),
+                               ts=ts.view("datetime64[ns]"))
+    assert np.shares_memory(log.ts, ts)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+rows_strategy = st.lists(
+    st.tuples(st.integers(0, 6), st.integers(0, 3), st.integers(0, 5)), max_size=40)
+
+
+@settings(max_examples=50)
+@given(rows=rows_strategy, n=st.integers(1, 5))
+def test_partition_splits_entities_exactly_once(rows: list[tuple[int, int, int]], n: int
+                                                ) -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=[r[0] for r in rows], stage=[r[1] for r in rows],
+                               ts=[r[2] for r in rows], unit="s",
+                               segments={"channel": [str(r[0] % 2) for r in rows]})
+    parts = log.partition(n)
+    assert len(parts) == n
+    ids = [i for p in parts for i in p.ids.tolist()]
+    assert sorted(ids) == log.ids.tolist()
+    assert sorted(e for p in parts for e in events(p)) == sorted(events(log))
+    for p in parts:
+        assert p.entity.tolist() == [] or max(p.entity.tolist()) == p.n_entities - 1
+
+
+def test_take_entities_by_mask_and_codes() -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=["x", "y", "z", "y"], stage=[0, 0, 0, 1],
+                               ts=[0, 1, 2, 3], unit="s")
+    by_codes = log.take_entities([2, 1])
+    by_mask = log.take_entities(np.array([False, True, True]))
+    for sub in (by_codes, by_mask):
+        assert sub.ids.tolist() == ["y", "z"]
+        assert events(sub) == [("y", 0, 10**9), ("y", 1, 3 * 10**9), ("z", 0, 2 * 10**9)]
+    with pytest.raises(InvalidParameterError, match=r"must have shape \(3,\)"):
+        log.take_entities(np.array([True]))
+    with pytest.raises(InvalidParameterError, match=r"entity codes must be in 0\.\.2; got \[5\]"):
+        log.take_entities([5])
+    with pytest.raises(InvalidParameterError, match="boolean mask or integer entity codes"):
+        log.take_entities(["x"])
+    with pytest.raises(InvalidParameterError, match="n must be a positive integer; got 0"):
+        log.partition(0)
+
+
+times = st.one_of(
+    st.integers(0, 50),  # whole seconds: the packed sort with row numbers
+    st.integers(0, 2**57),  # ns over years: the packed key sort without row numbers
+    st.integers(-2**62, 2**62),  # too wide to pack: lexsort
+)
+
+
+@settings(max_examples=80)
+@given(rows=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), times), max_size=40))
+def test_sorted_by_entity_time_is_a_stable_sort(rows: list[tuple[int, int, int]]) -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=[r[0] for r in rows],
+                               stage=[r[1] for r in rows],
+                               ts=np.array([r[2] for r in rows], dtype=np.int64), unit="ns")
+    s = log.sorted_by_entity_time()
+    expected = sorted(range(len(rows)),
+                      key=lambda i: (int(log.entity[i]), rows[i][2], rows[i][1], i))
+    assert s.order.tolist() == expected
+    assert s.ts.tolist() == [rows[i][2] for i in expected]
+    assert s.stage.tolist() == [rows[i][1] for i in expected]
+    assert s.bounds[0] == 0 and s.bounds[-1] == len(rows)
+    for e in range(log.n_entities):
+        assert set(s.entity[s.bounds[e]:s.bounds[e + 1]].tolist()) == {e}
+    assert log.sorted_by_entity_time() is s
+
+
+def test_to_pandas_and_segments() -> None:
+    pytest.importorskip("pandas")
+    log = EventLog.from_arrays(FUNNEL, entity=["x", "y"], stage=["lead", "lost"],
+                               ts=[0, 86_400], unit="s", amount=[5, 6],
+                               segments={"rep": ["ann", None]})
+    frame = log.to_pandas()
+    assert frame.columns.tolist() == ["entity", "stage", "ts", "amount", "rep"]
+    assert frame["stage"].tolist() == ["lead", "lost"]
+    assert frame["rep"].tolist() == ["ann", None]
+    assert str(frame["ts"].dtype) == "datetime64[ns, UTC]"
+    assert repr(log.segments["rep"]) == "<Segment: 2 events, 2 values ['ann', None]>"
