@@ -35,35 +35,6 @@ def demo_log(*, seed: int = 2026, deals: int = 2400) -> Any:
     )
 
 
-def _won_stats(log: Any) -> tuple[int, int, float, float]:
-    """Won and lost entities, the mean won amount and the mean days to win."""
-    funnel = log.funnel
-    won_idx = funnel.won_index
-    lost_idx = [funnel.index(s.name) for s in funnel.lost]
-    won_mask = log.stage == won_idx
-    won_entities, first = np.unique(log.entity[won_mask], return_index=True)
-    lost_entities = np.setdiff1d(np.unique(log.entity[np.isin(log.stage, lost_idx)]),
-                                 won_entities)
-    if not len(won_entities):
-        return 0, len(lost_entities), float("nan"), float("nan")
-    won_ts = log.ts[won_mask][first]
-    start = np.full(log.n_entities, np.iinfo(np.int64).max)
-    np.minimum.at(start, log.entity, log.ts)
-    days = (won_ts - start[won_entities]) / 86_400e9
-    amount = float("nan")
-    if log.amount is not None:
-        amount = float(np.mean(log.amount[won_mask][first]))
-    return len(won_entities), len(lost_entities), amount, float(np.mean(days))
-
-
-def _open_count(log: Any) -> int:
-    order = np.lexsort((log.stage, log.ts, log.entity))
-    ent = log.entity[order]
-    last = np.r_[ent[1:] != ent[:-1], True] if len(ent) else np.zeros(0, dtype=bool)
-    latest = log.stage[order][last]
-    return int(np.sum(latest < log.funnel.won_index))
-
-
 def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0,
              lang: str = "en") -> tuple[str, str]:
     """Run the demo; return the text report and the HTML page."""
@@ -73,8 +44,9 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
     funnel = log.funnel
     sections = funnel_sections(log, by="channel", as_of=DEMO_END, lang=lang)
     conv = sections[0].result
-
-    won, lost, deal_size, cycle = _won_stats(log)
+    pipe = next(s.result for s in sections if s.key == "pipeline")
+    won, lost, open_deals = pipe.won, pipe.lost, pipe.open
+    deal_size, cycle = pipe.average_won_amount, pipe.average_cycle_days
     size = round(deal_size, -2) if np.isfinite(deal_size) else 30_000.0
     rates = conv if all(0 < r <= 1 for r in conv.step_rate[1:]) else None
     plan = reverse(target=target, deal_size=size, rates=rates,
@@ -86,9 +58,8 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
         f"({plan.rows[0].per_period:,.1f} a month).",
     ))
 
-    open_deals = _open_count(log)
     if won and lost and open_deals and np.isfinite(cycle) and cycle > 0:
-        effects = levers(opportunities=open_deals, win_rate=won / (won + lost),
+        effects = levers(opportunities=open_deals, win_rate=pipe.win_rate,
                          deal_size=size, cycle_days=cycle, target=target / 12)
         sections.append(Section("levers", "The four levers", effects, str(effects)))
 

@@ -107,14 +107,10 @@ def funnel_sections(
         breakdown = metrics.conversion(log, by=by, **kwargs)
         sections.append(Section("breakdown", f"Funnel by {by}", breakdown, str(breakdown)))
     when = _as_of(as_of, log)
-    timing = getattr(metrics, "timing", None)
-    if timing is not None:
-        result = timing(log, as_of=when)
-        sections.append(Section("timing", "Time between stages", result, str(result)))
-    pipeline = getattr(metrics, "pipeline", None)
-    if pipeline is not None:
-        result = pipeline(log, as_of=when)
-        sections.append(Section("pipeline", "Open pipeline", result, str(result)))
+    timing = metrics.timing(log)
+    sections.append(Section("timing", "Time between stages", timing, str(timing)))
+    pipe = metrics.pipeline(log, as_of=when)
+    sections.append(Section("pipeline", "Open pipeline", pipe, str(pipe)))
     return sections
 
 

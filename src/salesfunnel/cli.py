@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -407,6 +408,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: say so in one line; SALESFUNNEL_DEBUG=1 re-raises
+        if os.environ.get("SALESFUNNEL_DEBUG"):
+            raise
+        err.write(
+            f"{PROG} {_command_name(args)}: internal error: {type(exc).__name__}: "
+            f"{_one_line(exc)} (set SALESFUNNEL_DEBUG=1 for the traceback and please "
+            "report it)\n"
+        )
+        return 1
 
 
 def _command_name(args: argparse.Namespace) -> str:

@@ -1,0 +1,258 @@
+"""The ``salesfunnel`` command, driven as a subprocess like a user would."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from salesfunnel import metrics, templates
+from salesfunnel.simulate import simulate
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "salesfunnel", *map(str, args)],
+        capture_output=True, text=True, encoding="utf-8", check=False, cwd=cwd, timeout=120,
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """Assert the process failed with exit 2 and exactly one line on stderr."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+# -- help -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", [[], ["demo"], ["report"], ["plan"], ["templates"]])
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    proc = run(*command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "example" in proc.stdout
+    assert "salesfunnel" in proc.stdout
+
+
+def test_no_command_prints_help() -> None:
+    proc = run()
+    assert proc.returncode == 0
+    assert "commands" in proc.stdout and "demo" in proc.stdout
+
+
+# -- templates ------------------------------------------------------------------------------
+def test_templates_lists_every_registered_template() -> None:
+    proc = run("templates", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    listed = [row["name"] for row in json.loads(proc.stdout)]
+    assert listed == list(templates.names())
+
+
+def test_templates_shows_one_in_chinese() -> None:
+    proc = run("templates", "b2b-seven-stage", "--lang", "zh")
+    assert proc.returncode == 0, proc.stderr
+    funnel = templates.get("b2b-seven-stage")
+    for stage in funnel.stages:
+        assert stage.label.text("zh") in proc.stdout
+    assert "10%" in proc.stdout and "90%" in proc.stdout
+
+
+def test_unknown_template_is_one_line_with_the_options() -> None:
+    line = one_line_error(run("templates", "b2b-seven"))
+    assert "b2b-seven" in line and "b2b-seven-stage" in line
+
+
+# -- plan -------------------------------------------------------------------------------------
+def test_plan_is_the_balance_calculation() -> None:
+    proc = run("plan", "--target", "3,000,000", "--deal-size", "30,000", "--win-rate", "10%",
+               "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert plan["deals"] == pytest.approx(3_000_000 / 30_000)
+    assert plan["inflow"] == pytest.approx(3_000_000 / 30_000 / 0.10)
+    assert plan["rows"][0]["per_period"] == pytest.approx(1000 / 12)
+
+
+def test_plan_text_with_a_template_and_rates() -> None:
+    funnel = templates.get("b2b-seven-stage")
+    steps = len(funnel.path) - 1
+    rates = [0.5] * steps
+    proc = run("plan", "--target", "3e6", "--deal-size", "3e4", "--template",
+               "b2b-seven-stage", "--rates", ",".join(map(str, rates)), "--chart")
+    assert proc.returncode == 0, proc.stderr
+    inflow = 100 / 0.5**steps
+    assert f"{inflow:,.0f}" in proc.stdout
+    assert "█" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--target", "3e6", "--deal-size", "0", "--win-rate", "0.1"], "deal_size"),
+        (["--target", "3e6", "--deal-size", "3e4", "--win-rate", "1.5"], "win_rate"),
+        (["--target", "3e6", "--deal-size", "3e4"], "--win-rate"),
+        (["--target", "3e6", "--deal-size", "3e4", "--template", "b2b-seven-stage",
+          "--rates", "0.5,0.5"], "rates"),
+    ],
+)
+def test_bad_plan_arguments_give_one_line(args: list[str], needle: str) -> None:
+    assert needle in one_line_error(run("plan", *args))
+
+
+def test_unparseable_number_is_an_argparse_error() -> None:
+    proc = run("plan", "--target", "lots", "--deal-size", "3e4", "--win-rate", "0.1")
+    assert proc.returncode == 2
+    assert "expected a number; got 'lots'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# -- report -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def events(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """A simulated log written as CSV (stage names, ISO times, amounts, a channel)."""
+    funnel = templates.get("b2b-seven-stage")
+    log = simulate(funnel, n=300, rng=11, segments={"channel": ["ads", "events"]},
+                   until="2026-10-01T00:00:00+00:00")
+    path = tmp_path_factory.mktemp("events") / "events.csv"
+    names = funnel.names
+    channel = log.segments["channel"]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["deal_id", "stage", "time", "amount", "channel"])
+        for i in range(len(log)):
+            ts = datetime.fromtimestamp(int(log.ts[i]) / 1e9, tz=UTC).isoformat()
+            writer.writerow([f"D{log.ids[log.entity[i]]}", names[log.stage[i]], ts,
+                             f"{log.amount[i]:.2f}",
+                             channel.categories[channel.codes[i]]])
+    return path, log
+
+
+REPORT = ["--template", "b2b-seven-stage", "--entity", "deal_id", "--stage", "stage",
+          "--ts", "time"]
+
+
+def test_report_json_matches_the_metrics_on_the_same_events(events: tuple[Path, object],
+                                                           ) -> None:
+    path, log = events
+    proc = run("report", path, *REPORT, "--amount", "amount", "--by", "channel",
+               "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    expected = metrics.conversion(log)  # type: ignore[arg-type]
+    assert data["conversion"]["counts"] == list(expected.counts)
+    groups = {g["value"]: g["result"]["counts"] for g in data["breakdown"]["groups"]}
+    assert set(groups) == {"ads", "events"}
+    assert np.sum([g[0] for g in groups.values()]) == expected.counts[0]
+
+
+def test_report_text_has_the_funnel_chart(events: tuple[Path, object]) -> None:
+    path, log = events
+    proc = run("report", path, *REPORT, "--progress", "always")
+    assert proc.returncode == 0, proc.stderr
+    assert "█" in proc.stdout and "Funnel" in proc.stdout
+    assert "100%" in proc.stderr and "rows" in proc.stderr  # the progress bar
+
+
+def test_report_html_is_written_and_well_formed(events: tuple[Path, object],
+                                               tmp_path: Path) -> None:
+    path, _ = events
+    out = tmp_path / "r.html"
+    proc = run("report", path, *REPORT, "--format", "html", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    doc = out.read_text(encoding="utf-8")
+    assert doc.startswith("<!DOCTYPE html>")
+    svg = doc[doc.index("<svg"): doc.index("</svg>") + 6]
+    assert ET.fromstring(svg).tag.endswith("svg")
+
+
+def test_report_reads_parquet(events: tuple[Path, object], tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path, log = events
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    table = pa.table({
+        "deal_id": [r["deal_id"] for r in rows],
+        "stage": [r["stage"] for r in rows],
+        "time": [datetime.fromisoformat(r["time"]) for r in rows],
+    })
+    target = tmp_path / "events.parquet"
+    pq.write_table(table, target)
+    proc = run("report", target, *REPORT, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["conversion"]["counts"] == list(
+        metrics.conversion(log).counts)  # type: ignore[arg-type]
+
+
+GOOD = "deal_id,stage,time,amount\nA,prospect,2026-01-05T09:00:00+00:00,100\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "needles"),
+    [
+        (GOOD + "B,qualifed,2026-01-06T09:00:00,5\n", [],
+         ["line 3", "column 'stage'", "'qualifed'", "'qualified'"]),
+        (GOOD + "B,target,yesterday,5\n", [], ["line 3", "column 'time'", "ISO 8601"]),
+        (GOOD + "B,target,2026-01-06,lots\n", ["--amount", "amount"],
+         ["line 3", "column 'amount'", "a finite number", "'lots'"]),
+        (GOOD + ",target,2026-01-06,5\n", [], ["line 3", "column 'deal_id'"]),
+        (GOOD + "B,target\n", [], ["line 3", "expected 4 fields", "got 2"]),
+        ("id,stage,time\nA,prospect,2026-01-05\n", [], ["no column 'deal_id'", "'id'"]),
+        ("", [], ["empty"]),
+        (None, [], ["UTF-8"]),
+    ],
+    ids=["unknown-stage", "bad-time", "bad-amount", "missing-id", "short-row",
+         "missing-column", "empty", "binary"],
+)
+def test_bad_files_give_one_clear_line(tmp_path: Path, content: str | None,
+                                       extra: list[str], needles: list[str]) -> None:
+    path = tmp_path / "bad.csv"
+    if content is None:
+        path.write_bytes(b"deal_id,stage,time\n\xff\xfe\x00garbage\n")
+    else:
+        path.write_text(content, encoding="utf-8")
+    line = one_line_error(run("report", path, *REPORT, *extra))
+    assert "bad.csv" in line
+    for needle in needles:
+        assert needle in line, line
+
+
+def test_missing_file_and_unknown_template(tmp_path: Path) -> None:
+    assert "no such file" in one_line_error(run("report", tmp_path / "nope.csv", *REPORT))
+    path = tmp_path / "e.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    args = [a if a != "b2b-seven-stage" else "nope" for a in REPORT]
+    assert "nope" in one_line_error(run("report", path, *args))
+
+
+# -- demo -------------------------------------------------------------------------------------
+def test_demo_prints_every_part_and_writes_the_html_report(tmp_path: Path) -> None:
+    proc = run("demo", "--out", "report.html", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for heading in ("Funnel", "Funnel by channel", "Time between stages", "Open pipeline",
+                    "Reverse plan", "The four levers", "Forecast"):
+        assert f"\n{heading}" in proc.stdout or proc.stdout.startswith(heading), heading
+    doc = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert doc.startswith("<!DOCTYPE html>") and "</html>" in doc
+    assert "<script" not in doc
+    for start in range(doc.count("<svg")):
+        i = [k for k in range(len(doc)) if doc.startswith("<svg", k)][start]
+        ET.fromstring(doc[i: doc.index("</svg>", i) + 6])
+
+
+def test_demo_is_seeded() -> None:
+    from salesfunnel._cli_demo import run_demo
+
+    a, _ = run_demo(seed=5, deals=300)
+    b, _ = run_demo(seed=5, deals=300)
+    c, _ = run_demo(seed=6, deals=300)
+    assert a == b
+    assert a != c
