@@ -51,6 +51,18 @@ def test_nominal_probabilities_drive_the_default_rates() -> None:
     assert (first.stage[first.starts] == 0).all()
 
 
+def test_default_rates_fill_gaps_between_probabilities() -> None:
+    from salesfunnel.simulate import _nominal_rates
+
+    f = Funnel("f", [Stage("pool"), Stage("t", probability=0.1), Stage("m"),
+                     Stage("l", probability=0.4), Stage("won", kind="won")])
+    rates = _nominal_rates(f)
+    assert rates[0] == 0.5
+    assert rates[1] * rates[2] == pytest.approx(0.25) and rates[1] == pytest.approx(0.5)
+    assert rates[3] == pytest.approx(0.4)
+    assert math.prod(rates[1:]) == pytest.approx(0.1)
+
+
 def test_given_rates_and_step_conversion() -> None:
     f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won"),
                      Stage("lost", kind="lost")])

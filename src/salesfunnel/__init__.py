@@ -37,6 +37,7 @@ from salesfunnel.model import (
     Transition,
     TransitionRecord,
 )
+from salesfunnel.simulate import simulate
 
 try:
     __version__ = version("salesfunnel")
@@ -67,5 +68,6 @@ __all__ = [
     "TransitionRecord",
     "UnknownTemplateError",
     "__version__",
+    "simulate",
     "templates",
 ]

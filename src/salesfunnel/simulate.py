@@ -93,8 +93,8 @@ def transition_matrix(
     funnel : Funnel
     rates : sequence of float, optional
         Forward probability per open stage (``len(funnel.path) - 1`` values). Default:
-        from the stages' probabilities (``p[k] / p[k + 1]``) when all open stages have
-        one, else 0.5.
+        from the stages' probabilities (``p[k] / p[k + 1]``, spread evenly over stages
+        without one), 0.5 before the first stage with a probability.
     skip, fall_back, stall, reentry : float, optional
         Default: 0.1, 0.05, 0 and 0.3 where the funnel allows the move, else 0. A
         positive value for a move the funnel does not allow raises.
@@ -123,12 +123,7 @@ def transition_matrix(
     w = funnel.won_index
     lost = [i for i, s in enumerate(stages) if s.kind is StageKind.LOST]
     if rates is None:
-        probs = [s.probability for s in funnel.path]
-        if all(p is not None and p > 0 for p in probs):
-            pf = [float(p) for p in probs if p is not None]
-            fwd = [pf[k] / pf[k + 1] for k in range(w)]
-        else:
-            fwd = [0.5] * w
+        fwd = _nominal_rates(funnel)
     else:
         if isinstance(rates, str) or not isinstance(rates, Sequence | np.ndarray) or len(
                 rates) != w:
@@ -179,6 +174,23 @@ def transition_matrix(
     if funnel.reentry is not None and p_re > 0:
         m[w, funnel.index(funnel.reentry)] = p_re
     return m
+
+
+def _nominal_rates(funnel: Funnel) -> list[float]:
+    """Forward rates that reproduce the stages' probabilities (0.5 where unknown).
+
+    Between two stages with probabilities ``p_i < p_j`` each of the ``j - i`` steps gets
+    ``(p_i / p_j) ** (1 / (j - i))``; steps before the first stage with a probability
+    get 0.5.
+    """
+    w = funnel.won_index
+    known = [(k, float(s.probability)) for k, s in enumerate(funnel.path)
+             if s.probability is not None and s.probability > 0]
+    fwd = [0.5] * w
+    for (i, pi), (j, pj) in zip(known, known[1:], strict=False):
+        for k in range(i, j):
+            fwd[k] = (pi / pj) ** (1.0 / (j - i))
+    return fwd
 
 
 _FLAG = {"skip": "skip_ahead=True", "fall_back": "fall_back=True",

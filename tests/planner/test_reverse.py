@@ -289,11 +289,21 @@ def test_bad_arguments_raise_plan_error_naming_the_parameter(
     assert isinstance(info.value, ValueError)
 
 
-def test_funnel_without_probabilities_names_the_stages() -> None:
+def test_funnel_without_probabilities_is_refused() -> None:
     f = Funnel("bare", [Stage("a"), Stage("b"), Stage("won", kind="won")])
-    with pytest.raises(PlanError, match=r"\['a', 'b'\]") as info:
+    with pytest.raises(PlanError, match="no open stage has one") as info:
         reverse(target=1, deal_size=1, funnel=f)
     assert info.value.parameter == "funnel"
+
+
+def test_stages_without_probability_are_left_out() -> None:
+    # A pool of prospects before the 10 % stage, and an unestimated middle stage.
+    f = Funnel("f", [Stage("prospect"), Stage("target", probability=0.1), Stage("mid"),
+                     Stage("late", probability=0.5), Stage("won", kind="won")])
+    plan = reverse(target=3_000_000, deal_size=30_000, funnel=f)
+    assert plan.stages == ("target", "late", "won")
+    assert [r.total for r in plan.rows] == pytest.approx([1000, 200, 100])
+    assert plan.rates == pytest.approx((0.2, 0.5))
 
 
 @pytest.mark.parametrize(("change", "parameter"), [
@@ -310,3 +320,33 @@ def test_forward_bad_arguments(change: dict[str, Any], parameter: str) -> None:
 def test_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         reverse(3_000_000, 30_000, 0.1)  # type: ignore[call-arg]
+
+
+# -- measured rates ------------------------------------------------------------------------------
+def test_rates_from_a_measured_conversion() -> None:
+    from salesfunnel import EventLog, metrics
+
+    f = Funnel("f", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
+                     Stage("lost", kind="lost")])
+    # 5 leads, 4 demos, 2 won: step rates 0.8 and 0.5.
+    log = EventLog.from_arrays(
+        f, unit="D",
+        entity=[1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5],
+        stage=["lead", "demo", "won", "lead", "demo", "won", "lead", "demo", "lead", "demo",
+               "lead", "lost"],
+        ts=[0, 1, 2, 0, 1, 2, 0, 1, 0, 1, 0, 1],
+    )
+    conv = metrics.conversion(log)
+    plan = reverse(target=100, deal_size=1, rates=conv)
+    assert plan.stages == ("lead", "demo", "won")
+    assert plan.rates == pytest.approx((0.8, 0.5))
+    assert plan.inflow == pytest.approx(250)
+    # With the funnel the labels come from its stages; a different funnel is refused.
+    assert reverse(target=100, deal_size=1, rates=conv, funnel=f).inflow == pytest.approx(250)
+    with pytest.raises(PlanError) as info:
+        reverse(target=100, deal_size=1, rates=conv, funnel=seven_stage())
+    assert info.value.parameter == "rates"
+    # A stage nobody reached has no rate: refused with a clear message.
+    only_leads = EventLog.from_arrays(f, entity=[1], stage=["lead"], ts=[0], unit="D")
+    with pytest.raises(PlanError, match="outside"):
+        reverse(target=1, deal_size=1, rates=metrics.conversion(only_leads))

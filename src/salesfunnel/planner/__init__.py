@@ -32,13 +32,13 @@ from salesfunnel.planner._reverse import (
     reverse,
 )
 
-__all__ = [
-    "LEAD_SOURCES",
-    "LEVERS",
+__all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py checks
     "Capacity",
     "CapacityPlan",
     "Forecast",
     "ForecastStage",
+    "LEAD_SOURCES",
+    "LEVERS",
     "LeverEffect",
     "LeverReport",
     "LeverTarget",

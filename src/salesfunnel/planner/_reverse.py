@@ -516,17 +516,17 @@ def _resolve_path(
             "'funnel' whose stages carry probabilities; got none of them",
             parameter="win_rate", value=None,
         )
-    missing = [s.name for s in funnel.path if s.probability is None or s.probability <= 0]
-    if missing:
+    planned = [s for s in funnel.path if s.probability is not None and s.probability > 0]
+    if len(planned) < 2:
         raise PlanError(
             f"{where} without 'win_rate' or 'rates' uses the stage probabilities of funnel "
-            f"{funnel.name!r}, but stages {missing} have none (or 0); pass 'rates'",
+            f"{funnel.name!r}, but no open stage has one; pass 'win_rate' or 'rates'",
             parameter="funnel", value=funnel.name,
         )
-    nominal = tuple(float(s.probability or 0.0) for s in funnel.path)
+    nominal = tuple(float(s.probability or 0.0) for s in planned)
     step = tuple(nominal[k] / nominal[k + 1] for k in range(len(nominal) - 1))
-    return _Path(tuple(s.name for s in funnel.path), tuple(s.label for s in funnel.path),
-                 step, nominal)
+    return _Path(tuple(s.name for s in planned), tuple(s.label for s in planned), step,
+                 nominal)
 
 
 def _resolve_sources(sources: Any, where: str) -> tuple[Source, ...]:
@@ -733,7 +733,8 @@ def reverse(
     funnel : Funnel, optional
         Names the stages. Without ``win_rate`` and ``rates`` the stages' own
         probabilities are used: a stage with probability p needs ``deals / p``
-        entities.
+        entities (stages without a probability, such as a pool of prospects before
+        the 10 % stage, are left out).
     periods : int
         Periods the target is spread over (12 months for a yearly target).
     rounding : {"none", "ceil"}
