@@ -187,6 +187,7 @@ def test_result_objects_render_from_counts_and_to_dict() -> None:
     class Result:
         counts = np.array([100, 40, 10])
         labels = ("lead", "demo", "won")
+        step_rate = (np.nan, 0.4, 0.25)
 
         def to_dict(self) -> dict[str, object]:
             return {"counts": [100, 40, 10], "semantic": "reached",

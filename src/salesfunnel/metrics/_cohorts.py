@@ -229,6 +229,11 @@ class Cohorts:
             entities=[rows[k][2] for k in keys],
         )
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings and one row per cohort (counts and overall rates)."""
         rates = self.overall_rate

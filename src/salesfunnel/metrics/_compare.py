@@ -238,6 +238,11 @@ class Comparison:
             for i, step in enumerate(self.steps)
         ]
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings and one row per step (NaN as ``None``)."""
         return {

@@ -292,6 +292,11 @@ class Conversion:
             for k, name in enumerate(self.stages)
         ]
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings, counts and one row per stage (NaN as ``None``).
 

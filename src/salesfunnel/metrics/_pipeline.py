@@ -369,6 +369,11 @@ class Pipeline:
             "coverage": self.coverage, "coverage_unweighted": self.coverage_unweighted,
         }
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings, headline numbers, reasons and one row per stage.
 

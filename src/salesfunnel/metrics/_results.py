@@ -217,6 +217,11 @@ class Breakdown(Mapping[Any, R], Generic[R]):
         """``{value: fn(result)}`` for every group."""
         return {k: fn(r) for k, r in self.results.items()}
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: ``{"by": column, "groups": [{"value": v, "result": {...}}]}``."""
         return {

@@ -471,6 +471,11 @@ class Timing:
         items.append((f"sales cycle (first -> {self.cycle.target})", self.cycle))
         return items
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; durations in seconds (NaN as ``None``).
 
@@ -845,6 +850,11 @@ class Survival:
         return Survival(self.stage, self.as_of, self.lost, uniq, events, censored, self.level)
 
     # -- presentation -------------------------------------------------------------------------
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings, totals, the median and one row per time (seconds).
 

@@ -421,6 +421,11 @@ class Funnel:
         lines.append("transitions: " + ", ".join(policy))
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; ``Funnel.from_dict(f.to_dict()) == f``.
 

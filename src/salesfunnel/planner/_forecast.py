@@ -166,6 +166,11 @@ class Forecast:
                 f"{self.n_sims:,} sims: mean {self.mean:,.0f}, p10 {self.p10:,.0f}, "
                 f"p50 {self.p50:,.0f}, p90 {self.p90:,.0f}{tgt}>")
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (without the raw samples)."""
         return {

@@ -173,6 +173,11 @@ class LeverReport:
                 f"{fmt_count(self.period_days)} days; best lever {best.lever} "
                 f"({best.gain_pct:+.1%}){tgt}>")
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         return {

@@ -374,6 +374,11 @@ class Plan:
             f"periods{extra}>"
         )
 
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form of the whole plan."""
         return {

@@ -237,40 +237,48 @@ def _counts_table(obj: Any, lang: str) -> tuple[str, str]:
     return svg_from_data(data, width=600, title=""), table
 
 
-def result_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
-    """HTML for a result object: an SVG funnel when it has per-stage counts, then tables.
+def _is_funnel_result(obj: Any) -> bool:
+    """Results whose counts shrink down a funnel: conversions and plans."""
+    return hasattr(obj, "step_rate") or (
+        isinstance(getattr(obj, "rows", None), Sequence)
+        and all(hasattr(r, "total") for r in obj.rows)
+    )
 
-    Works on anything with ``to_dict()`` (metric results, plans); the tables come
-    from that dictionary, so every number the result holds is shown.
+
+def result_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
+    """HTML for a result object: an SVG funnel for conversions and plans, then its table.
+
+    The table is the result's own plain-text table (``str(result)``); results without
+    one are shown from ``to_dict()`` as HTML tables.
 
     Examples
     --------
     >>> class Result:
     ...     counts = [100, 40, 10]
     ...     labels = ["lead", "demo", "won"]
-    ...     def to_dict(self):
-    ...         return {"counts": self.counts, "semantic": "reached"}
+    ...     step_rate = [float("nan"), 0.4, 0.25]
+    ...     def __str__(self):
+    ...         return "lead 100 -> demo 40 -> won 10"
     >>> html = result_html(Result())
-    >>> "<svg" in html and "reached" in html
+    >>> "<svg" in html and "demo 40" in html
     True
     """
     parts: list[str] = []
-    try:
-        svg, table = _counts_table(obj, lang)
-    except InvalidParameterError:
-        pass
-    else:
-        parts += [svg, table]
-    to_dict = getattr(obj, "to_dict", None)
-    if callable(to_dict):
-        data = to_dict()
-        if isinstance(data, Mapping):
-            if parts:  # the counts are drawn already
-                data = {k: v for k, v in data.items() if k not in ("counts", "labels", "stages")}
-            parts.append(_dict_html(data))
-    if not parts:
+    if _is_funnel_result(obj):
+        try:
+            svg, _ = _counts_table(obj, lang)
+        except InvalidParameterError:
+            pass
+        else:
+            parts.append(svg)
+    if type(obj).__str__ is not object.__str__:
         parts.append(f"<pre>{escape(str(obj))}</pre>")
-    return _block(*parts, title=type(obj).__name__, style=style)
+    else:
+        to_dict = getattr(obj, "to_dict", None)
+        data = to_dict() if callable(to_dict) else None
+        parts.append(_dict_html(data) if isinstance(data, Mapping)
+                     else f"<pre>{escape(repr(obj))}</pre>")
+    return _block(*parts, style=style)
 
 
 def to_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
