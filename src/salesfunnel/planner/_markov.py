@@ -84,7 +84,7 @@ class NominalComparison:
                    else ["stage", "nominal", "observed", "difference", "visits"])
         body = [
             [r.label.text(lang) or r.stage, fmt_pct(r.nominal), fmt_pct(r.observed),
-             "-" if np.isnan(r.difference) else f"{100 * r.difference:+.1f} pp",
+             _pp(r.difference),
              f"{r.visits:,}"]
             for r in self.rows
         ]
@@ -499,6 +499,14 @@ class MarkovModel:
                 _num(self.expected_days_to_win_[i]),
             ])
         return render_table(headers, body)
+
+
+def _pp(x: float) -> str:
+    """A difference of rates in percentage points, without a negative zero."""
+    if np.isnan(x):
+        return "-"
+    v = round(100 * x, 1)
+    return "0.0 pp" if v == 0 else f"{v:+.1f} pp"
 
 
 def _num(x: float) -> str:
