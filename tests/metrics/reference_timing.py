@@ -5,9 +5,9 @@ the documented choices of ``salesfunnel.metrics``; nothing here imports the code
 test. Events are plain tuples ``(entity, stage_index, ts_ns, amount)`` where ``amount``
 is a float (possibly NaN) or ``None``.
 
-The module also holds the small Hypothesis strategy these tests use to generate raw
-events (shuffled, duplicated, skip-ahead, LOST, re-entry); a later issue replaces it with
-``salesfunnel.testing.event_logs``.
+The strategy :func:`priced_logs` reuses ``metrics.reference.logs`` (shuffled, duplicated,
+skip-ahead, LOST, re-entry) and adds amounts and stage probabilities; a later issue
+replaces both with ``salesfunnel.testing.event_logs``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
+from fractions import Fraction
 from typing import Any, NamedTuple
 
+import attrs
 from hypothesis import strategies as st
 
-from salesfunnel import Funnel, Stage, StageKind
+from metrics.reference import Row, columns, logs
+from salesfunnel import EventLog, Funnel, StageKind
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_SECOND
@@ -133,17 +136,27 @@ def ref_observations(
     return out
 
 
-def ref_kaplan_meier(observations: Sequence[tuple[int, bool]], z: float = 1.959963984540054):
-    """Rows (time_ns, at_risk, events, censored, S, lower, upper) and the median (ns or None)."""
+def ref_kaplan_meier(
+    observations: Sequence[tuple[int, bool]], z: float = 1.959963984540054
+) -> tuple[list[tuple[int, int, int, int, float, float, float]], int | None]:
+    """Rows (time_ns, at_risk, events, censored, S, lower, upper) and the median (ns or None).
+
+    The median is the first time with S <= 1/2, decided in exact rational arithmetic.
+    """
     times = sorted({d for d, _ in observations})
     rows = []
     s = 1.0
+    exact = Fraction(1)
+    median: int | None = None
     var = 0.0
     for t in times:
         n = sum(1 for d, _ in observations if d >= t)
         d_ = sum(1 for d, e in observations if d == t and e)
         c = sum(1 for d, e in observations if d == t and not e)
         s *= 1.0 - d_ / n
+        exact *= 1 - Fraction(d_, n)
+        if median is None and exact <= Fraction(1, 2):
+            median = t
         if d_ and n > d_:
             var += d_ / (n * (n - d_))
         if 0.0 < s < 1.0:
@@ -154,7 +167,6 @@ def ref_kaplan_meier(observations: Sequence[tuple[int, bool]], z: float = 1.9599
         else:
             lower = upper = s
         rows.append((t, n, d_, c, s, lower, upper))
-    median = next((t for (t, _n, _d, _c, s_, _lo, _hi) in rows if s_ <= 0.5), None)
     return rows, median
 
 
@@ -236,62 +248,53 @@ def ref_pipeline(
     }
 
 
-# -- a small local strategy (replaced later by salesfunnel.testing.event_logs) ------------
+# -- strategy: part A's ``metrics.reference.logs`` plus amounts and probabilities ---------------
 
 
-def small_funnel(n_open: int = 3, *, n_lost: int = 1, unknown: int | None = None) -> Funnel:
-    """``n_open`` open stages (probabilities rising; stage ``unknown`` unestimated)."""
+def with_probabilities(funnel: Funnel, *, unknown: int | None = None) -> Funnel:
+    """``funnel`` with rising probabilities on its open stages (``unknown``: left None)."""
+    opens = [s for s in funnel.stages if s.kind is StageKind.OPEN]
     stages = [
-        Stage(
-            f"s{i}",
-            probability=None if i == unknown else round((i + 1) / (n_open + 2), 3),
-        )
-        for i in range(n_open)
+        attrs.evolve(s, probability=None if i == unknown else round((i + 1) / (len(opens) + 2),
+                                                                    3))
+        if s.kind is StageKind.OPEN else s
+        for i, s in enumerate(funnel.stages)
     ]
-    stages.append(Stage("won", kind="won"))
-    stages.extend(Stage(f"lost{i}", kind="lost") for i in range(n_lost))
-    return Funnel("test", stages, skip_ahead=True, fall_back=True, reentry="s0")
-
-
-FUNNELS = (
-    small_funnel(3),
-    small_funnel(1, n_lost=0),
-    small_funnel(4, n_lost=2, unknown=1),
-)
+    return Funnel(funnel.name, stages, skip_ahead=funnel.skip_ahead,
+                  fall_back=funnel.fall_back, can_lose=funnel.can_lose, reentry=funnel.reentry,
+                  expanding=funnel.expanding)
 
 
 @st.composite
-def raw_logs(
-    draw: st.DrawFn, *, max_entities: int = 12, max_events: int = 8, amounts: bool = True
-) -> tuple[Funnel, list[Event]]:
-    """A funnel and a shuffled list of events with duplicates, skips, LOST and re-entry.
+def priced_logs(draw: st.DrawFn, *, max_entities: int = 10, max_events: int = 7,
+                amounts: bool | None = None) -> tuple[Funnel, list[Row], list[float] | None]:
+    """Part A's shuffled logs, on a funnel with (some) probabilities, with amounts.
 
-    Times are whole seconds in a small range so that ties happen often.
+    ``amounts=None`` lets Hypothesis choose whether the log has an amount column.
     """
-    funnel = draw(st.sampled_from(FUNNELS))
-    n_stages = len(funnel.stages)
-    n_entities = draw(st.integers(0, max_entities))
-    id_values = st.one_of(
-        st.just(st.integers(-50, 50)), st.just(st.text("abc", min_size=1, max_size=3))
-    )
-    ids = draw(
-        st.lists(draw(id_values), min_size=n_entities, max_size=n_entities, unique=True)
-    )
-    events: list[Event] = []
-    for ent in ids:
-        n = draw(st.integers(1, max_events))
-        t = draw(st.integers(0, 50))
-        for _ in range(n):
-            t += draw(st.sampled_from([0, 0, 1, 3, 7, 20]))
-            stage = draw(st.integers(0, n_stages - 1))
-            amount: float | None = None
-            if amounts:
-                amount = draw(
-                    st.one_of(st.just(math.nan),
-                              st.integers(0, 1000).map(lambda a: float(a) * 10.5))
-                )
-            events.append(Event(ent, stage, t * NS_PER_SECOND, amount))
-        if events and draw(st.booleans()):  # exact duplicate of some event of this entity
-            events.append(draw(st.sampled_from([e for e in events if e.entity == ent])))
-    shuffled = draw(st.permutations(events))
-    return funnel, list(shuffled)
+    funnel, rows = draw(logs(max_entities=max_entities, max_events=max_events))
+    n_open = sum(s.kind is StageKind.OPEN for s in funnel.stages)
+    funnel = draw(st.sampled_from([
+        funnel,
+        with_probabilities(funnel),
+        with_probabilities(funnel, unknown=n_open - 1),
+    ]))
+    has = draw(st.booleans()) if amounts is None else amounts
+    values = (draw(st.lists(st.integers(0, 4000).map(lambda a: a * 2.5), min_size=len(rows),
+                            max_size=len(rows)))
+              if has else None)
+    return funnel, rows, values
+
+
+def events(rows: Sequence[Row], amounts: Sequence[float] | None = None) -> list[Event]:
+    """Rows (seconds) as reference events (nanoseconds)."""
+    return [
+        Event(r.entity, r.stage, r.ts * NS_PER_SECOND, None if amounts is None else amounts[i])
+        for i, r in enumerate(rows)
+    ]
+
+
+def build(funnel: Funnel, rows: Sequence[Row], amounts: Sequence[float] | None = None
+          ) -> EventLog:
+    """The rows as an EventLog (with a ``channel`` segment and the amounts)."""
+    return EventLog.from_arrays(funnel, unit="s", amount=amounts, **columns(rows))

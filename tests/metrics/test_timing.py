@@ -1,0 +1,525 @@
+"""``timing`` and ``survival``: agreement with the pure-Python reference, exact merges,
+breakdowns, a Kaplan-Meier cross-check against lifelines, and edge cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics.reference import FUNNELS, Row, logs, ref_channel
+from metrics.reference_timing import (
+    NS_PER_SECOND,
+    build,
+    events,
+    ref_kaplan_meier,
+    ref_observations,
+    ref_timing,
+)
+from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
+from salesfunnel.metrics import Breakdown, Durations, Survival, survival, timing
+from salesfunnel.metrics._timing import as_of_ns, exact_sum, format_duration
+
+PERCENTILES = st.lists(st.sampled_from([0, 2.5, 10, 25, 50, 75, 90, 99, 100]), max_size=4)
+DAY = 86_400
+
+
+def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-9) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def aware(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def check_durations(d: Durations, ref: dict[str, Any], percentiles: tuple[float, ...]) -> None:
+    assert d.count == ref["count"]
+    assert sorted(d.values.tolist()) == ref["durations"]
+    assert close(d.mean, ref["mean"])
+    assert close(d.median, ref["median"])
+    for q in percentiles:
+        assert close(d.quantiles[q], ref["percentiles"][q]), q
+    assert (d.reason is None) == (ref["count"] > 0)
+
+
+# -- timing: agreement with the reference -------------------------------------------------------
+
+
+@settings(max_examples=60)
+@given(data=logs(), percentiles=PERCENTILES)
+def test_timing_matches_reference(data: tuple[Funnel, list[Row]], percentiles: list[float]
+                                  ) -> None:
+    funnel, rows = data
+    log = build(funnel, rows)
+    result = timing(log, percentiles=percentiles)
+    qs = tuple(sorted(set(map(float, percentiles))))
+    ref = ref_timing(funnel, events(rows), qs)
+    assert result.stages == tuple(s.name for s in funnel.path)
+    assert result.entities == len({r.entity for r in rows})
+    assert len(result.steps) == funnel.won_index
+    for k, step in enumerate(result.steps, start=1):
+        assert (step.source, step.target) == (funnel.stages[k - 1].name, funnel.stages[k].name)
+        check_durations(step, ref["steps"][k], qs)
+    check_durations(result.cycle, ref["cycle"], qs)
+
+
+@settings(max_examples=40)
+@given(data=logs(), parts=st.integers(1, 4))
+def test_timing_partitions_merge_exactly(data: tuple[Funnel, list[Row]], parts: int) -> None:
+    funnel, rows = data
+    log = build(funnel, rows)
+    whole = timing(log)
+    pieces = [timing(p) for p in log.partition(parts)]
+    merged = pieces[0]
+    for piece in pieces[1:]:
+        merged = merged.merge(piece)
+    assert merged == whole
+    for a, b in zip((*merged.steps, merged.cycle), (*whole.steps, whole.cycle), strict=True):
+        # bit-for-bit, not just close: the merge keeps every duration
+        assert (a.count, a.total) == (b.count, b.total)
+        assert a.mean == b.mean or (math.isnan(a.mean) and math.isnan(b.mean))
+        assert a.quantiles == b.quantiles or a.count == 0
+
+
+@settings(max_examples=40)
+@given(data=logs())
+def test_timing_breakdown_matches_reference_per_channel(data: tuple[Funnel, list[Row]]) -> None:
+    funnel, rows = data
+    result = timing(build(funnel, rows), by="channel")
+    assert isinstance(result, Breakdown)
+    channel = ref_channel(rows)
+    assert set(result) == set(channel.values())
+    for value, t in result.items():
+        mine = [r for r in rows if channel[r.entity] == value]
+        ref = ref_timing(funnel, events(mine))
+        assert t.entities == len({r.entity for r in mine})
+        for k, step in enumerate(t.steps, start=1):
+            check_durations(step, ref["steps"][k], t.percentiles)
+        check_durations(t.cycle, ref["cycle"], t.percentiles)
+
+
+# -- timing: closed forms and edge cases ----------------------------------------------------------
+
+
+def deals() -> Funnel:
+    return Funnel("deals", [Stage("lead"), Stage("demo"), Stage("proposal"),
+                            Stage("won", kind="won"), Stage("lost", kind="lost")],
+                  skip_ahead=True, fall_back=True)
+
+
+def test_skip_ahead_gives_zero_for_skipped_steps_and_fall_back_does_not_reset() -> None:
+    # a: lead d0, proposal d4 (skips demo), back to demo d6, won d10
+    log = EventLog.from_arrays(deals(), entity=["a"] * 4, stage=[0, 2, 1, 3],
+                               ts=[0, 4, 6, 10], unit="D")
+    t = timing(log)
+    days = [d.values.tolist() for d in t.steps]
+    assert days == [[4 * DAY * NS_PER_SECOND], [0], [6 * DAY * NS_PER_SECOND]]
+    assert t.cycle.values.tolist() == [10 * DAY * NS_PER_SECOND]
+
+
+def test_cycle_starts_at_the_first_event_even_when_it_is_lost() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1, 1, 1], stage=["lost", "lead", "won"],
+                               ts=[0, 2, 5], unit="D")
+    t = timing(log)
+    assert t.cycle.median == 5 * DAY
+    assert t.step("demo").median == 3 * DAY  # lead (d2) -> won reaches demo at d5
+
+
+def test_known_percentiles_closed_form() -> None:
+    # durations 1..101 days: median 51 d, p10 11 d, p90 91 d, mean 51 d
+    n = 101
+    log = EventLog.from_arrays(
+        Funnel("f", [Stage("lead"), Stage("won", kind="won")]),
+        entity=np.repeat(np.arange(n), 2), stage=np.tile([0, 1], n),
+        ts=np.column_stack([np.zeros(n, np.int64), np.arange(1, n + 1)]).ravel(), unit="D",
+    )
+    step = timing(log).steps[0]
+    assert (step.count, step.median, step.mean) == (n, 51 * DAY, 51 * DAY)
+    assert (step.quantiles[10], step.quantiles[90]) == (11 * DAY, 91 * DAY)
+    assert step.median_timedelta == np.timedelta64(51, "D")
+    assert step.percentile_timedelta(90) == np.timedelta64(91, "D")
+
+
+def test_empty_log() -> None:
+    log = EventLog.from_arrays(deals(), entity=[], stage=[], ts=np.array([], "datetime64[ns]"))
+    t = timing(log)
+    assert t.entities == 0
+    assert all(d.count == 0 and math.isnan(d.median) and math.isnan(d.mean) for d in t.steps)
+    assert t.cycle.reason == "no entity reached 'won'"
+    assert t.step(1).median_timedelta != t.step(1).median_timedelta  # NaT
+    assert json.loads(json.dumps(t.to_dict()))["cycle"]["median"] is None
+    assert "no sales cycle" in repr(t)
+    assert timing(log, by="x" if False else None) == t
+    assert len(timing(EventLog.from_arrays(deals(), entity=[], stage=[], ts=[], unit="s",
+                                           segments={"rep": []}), by="rep")) == 0
+
+
+def test_all_lost_and_single_entity_and_one_stage() -> None:
+    lost = EventLog.from_arrays(deals(), entity=[1, 2], stage=["lost", "lost"], ts=[0, 1],
+                                unit="s")
+    t = timing(lost)
+    assert [d.count for d in t.steps] == [0, 0, 0] and t.cycle.count == 0
+    one = FUNNELS[0]  # lead, won
+    t1 = timing(EventLog.from_arrays(one, entity=["x"], stage=["won"], ts=[3], unit="s"))
+    assert t1.steps[0].values.tolist() == [0] and t1.cycle.values.tolist() == [0]
+    t2 = timing(EventLog.from_arrays(one, entity=["x", "y"], stage=["lead", "lead"],
+                                     ts=[3, 4], unit="s"))
+    assert t2.steps[0].count == 0 and t2.cycle.count == 0 and math.isnan(t2.cycle.mean)
+    single = EventLog.from_arrays(deals(), entity=[7, 7], stage=[0, 1], ts=[0, 60], unit="s")
+    assert timing(single).step("demo").median == 60.0
+
+
+def test_exact_sum_does_not_overflow() -> None:
+    big = np.full(1000, 2**62, dtype=np.int64)
+    assert exact_sum(big) == 1000 * 2**62
+    assert exact_sum(np.array([], np.int64)) == 0
+
+
+def test_step_lookup_and_errors() -> None:
+    t = timing(EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s"))
+    assert t.step("demo") is t.steps[0] and t.step(3) is t.steps[2]
+    for bad in ("lead", "nope", 0, 4, True):
+        with pytest.raises(InvalidParameterError, match="no step into"):
+            t.step(bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="percentile 33 was not computed"):
+        t.steps[0].percentile_timedelta(33)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"percentiles": [101]}, "percentiles must be numbers in"),
+        ({"percentiles": [-1]}, "percentiles must be numbers in"),
+        ({"percentiles": ["10"]}, "percentiles must be numbers in"),
+        ({"percentiles": "10"}, "percentiles must be a sequence"),
+        ({"percentiles": 10}, "percentiles must be a sequence"),
+        ({"percentiles": [True]}, "percentiles must be numbers in"),
+        ({"by": "nope"}, "by='nope' is not a segment column"),
+    ],
+)
+def test_bad_timing_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
+    log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s",
+                               segments={"rep": ["x"]})
+    with pytest.raises(InvalidParameterError, match=match):
+        timing(log, **kwargs)
+
+
+def test_log_must_be_an_eventlog() -> None:
+    with pytest.raises(InvalidParameterError, match="log must be an EventLog; got list"):
+        timing([])  # type: ignore[call-overload]
+    with pytest.raises(InvalidParameterError, match="log must be an EventLog; got dict"):
+        survival({}, as_of="2026-01-01T00:00Z")  # type: ignore[call-overload]
+
+
+def test_timing_merge_refuses_incompatible_results() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s")
+    other = EventLog.from_arrays(FUNNELS[0], entity=[1], stage=[0], ts=[0], unit="s")
+    with pytest.raises(InvalidParameterError, match="different stages"):
+        timing(log).merge(timing(other))
+    with pytest.raises(InvalidParameterError, match="different percentiles"):
+        timing(log).merge(timing(log, percentiles=[5]))
+    with pytest.raises(InvalidParameterError, match="can only merge a Timing"):
+        timing(log).merge(survival(log, as_of="2026-01-01T00:00Z"))  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="can only merge Durations"):
+        timing(log).cycle.merge(1)  # type: ignore[arg-type]
+
+
+def test_timing_presentation() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1, 1, 2, 2, 2], stage=[0, 3, 0, 1, 4],
+                               ts=[0, 10, 0, 2, 3], unit="D", segments={"rep": ["a"] * 5})
+    t = timing(log)
+    text = str(t)
+    assert "lead -> demo" in text and "sales cycle (first -> won)" in text
+    assert "10.0 d" in text and "p10" in text and "p50" not in text  # median shown once
+    assert repr(t) == "<Timing: 3 steps, 2 entities, median sales cycle 10.0 d over 1 won>"
+    assert repr(t.steps[2]).startswith("<Durations proposal -> won: 1 observation, median")
+    d = json.loads(json.dumps(t.to_dict()))
+    assert d["unit"] == "seconds" and d["cycle"]["median"] == 10 * DAY
+    assert d["steps"][0]["p90"] == pytest.approx(t.steps[0].quantiles[90])
+    frame = t.to_pandas()
+    assert list(frame.columns) == ["from", "to", "count", "median", "mean", "p10", "p50", "p90"]
+    assert str(frame["median"].dtype).startswith("timedelta64")
+    assert frame["median"].iloc[-1] == np.timedelta64(10, "D")
+    by = timing(log, by="rep")
+    assert by.to_pandas()["rep"].tolist() == ["a"] * 4
+    with pytest.raises(TypeError):
+        hash(t.cycle)
+
+
+def test_format_duration_units() -> None:
+    assert [format_duration(x) for x in (0.5, 90.0, 7200.0, 2.5 * DAY)] == \
+        ["0.5 s", "1.5 min", "2.0 h", "2.5 d"]
+
+
+# -- survival: agreement with the reference and with lifelines -----------------------------------
+
+
+@st.composite
+def survival_cases(draw: st.DrawFn) -> tuple[Funnel, list[Row], int, str]:
+    funnel, rows = draw(logs())
+    times = [r.ts for r in rows] or [1_700_000_000]
+    as_of = draw(st.one_of(st.sampled_from(times),
+                           st.integers(min(times) - 10, max(times) + 10)))
+    return funnel, rows, as_of, draw(st.sampled_from(["never", "censor"]))
+
+
+def check_against_reference(km: Survival, funnel: Funnel, rows: list[Row], as_of: int,
+                            lost: str) -> None:
+    obs = ref_observations(funnel, events(rows), as_of * NS_PER_SECOND, lost)
+    ref_rows, ref_median = ref_kaplan_meier(obs)
+    assert km.observations == len(obs)
+    assert km.converted == sum(e for _, e in obs)
+    assert km.time_ns.tolist() == [r[0] for r in ref_rows]
+    assert km.at_risk.tolist() == [r[1] for r in ref_rows]
+    assert km.events.tolist() == [r[2] for r in ref_rows]
+    assert km.censored.tolist() == [r[3] for r in ref_rows]
+    for got, want in zip(km.survival, (r[4] for r in ref_rows), strict=True):
+        assert close(float(got), want)
+    for got, want in zip(km.lower, (r[5] for r in ref_rows), strict=True):
+        assert close(float(got), want)
+    for got, want in zip(km.upper, (r[6] for r in ref_rows), strict=True):
+        assert close(float(got), want)
+    if ref_median is None:
+        assert math.isnan(km.median) and km.reason is not None
+    else:
+        assert km.median == ref_median / NS_PER_SECOND and km.reason is None
+
+
+@settings(max_examples=60)
+@given(case=survival_cases())
+def test_survival_matches_reference(case: tuple[Funnel, list[Row], int, str]) -> None:
+    funnel, rows, as_of, lost = case
+    km = survival(build(funnel, rows), as_of=aware(as_of), lost=lost)  # type: ignore[arg-type]
+    assert (km.as_of, km.lost, km.stage) == (as_of * NS_PER_SECOND, lost, funnel.won.name)
+    check_against_reference(km, funnel, rows, as_of, lost)
+
+
+@settings(max_examples=30)
+@given(case=survival_cases(), parts=st.integers(1, 4))
+def test_survival_partitions_merge_exactly(case: tuple[Funnel, list[Row], int, str],
+                                           parts: int) -> None:
+    funnel, rows, as_of, lost = case
+    log = build(funnel, rows)
+    whole = survival(log, as_of=aware(as_of), lost=lost)  # type: ignore[arg-type]
+    pieces = [survival(p, as_of=aware(as_of), lost=lost)  # type: ignore[arg-type]
+              for p in log.partition(parts)]
+    merged = pieces[0]
+    for piece in pieces[1:]:
+        merged = merged.merge(piece)
+    assert merged == whole
+    assert np.array_equal(merged.survival, whole.survival)
+    assert np.array_equal(merged.at_risk, whole.at_risk)
+
+
+@settings(max_examples=30)
+@given(case=survival_cases())
+def test_survival_breakdown_matches_reference(case: tuple[Funnel, list[Row], int, str]) -> None:
+    funnel, rows, as_of, lost = case
+    result = survival(build(funnel, rows), as_of=aware(as_of), by="channel",
+                      lost=lost)  # type: ignore[arg-type]
+    channel = ref_channel(rows)
+    seen = {channel[r.entity] for r in rows if r.ts <= as_of}
+    assert set(result) == seen
+    for value, km in result.items():
+        mine = [r for r in rows if channel[r.entity] == value]
+        check_against_reference(km, funnel, mine, as_of, lost)
+
+
+def lifelines_fit(km: Survival, durations: np.ndarray, converted: np.ndarray) -> Any:
+    lifelines = pytest.importorskip("lifelines")
+    return lifelines.KaplanMeierFitter(alpha=1 - km.level).fit(durations, converted)
+
+
+def check_against_lifelines(km: Survival, durations: np.ndarray, converted: np.ndarray
+                            ) -> None:
+    fitter = lifelines_fit(km, durations, converted)
+    table = fitter.event_table
+    times = km.time
+    assert np.array_equal(table.loc[times, "at_risk"].to_numpy(), km.at_risk)
+    assert np.array_equal(table.loc[times, "observed"].to_numpy(), km.events)
+    assert np.array_equal(table.loc[times, "censored"].to_numpy(), km.censored)
+    sf = fitter.survival_function_.iloc[:, 0]
+    np.testing.assert_allclose(sf.loc[times].to_numpy(), km.survival, rtol=1e-9, atol=1e-12)
+    ci = fitter.confidence_interval_
+    np.testing.assert_allclose(ci.iloc[:, 0].loc[times].to_numpy(), km.lower, rtol=1e-7,
+                               atol=1e-9)
+    np.testing.assert_allclose(ci.iloc[:, 1].loc[times].to_numpy(), km.upper, rtol=1e-7,
+                               atol=1e-9)
+    ambiguous = np.any(np.abs(km.survival - 0.5) < 1e-9)  # lifelines compares floats
+    if not ambiguous:
+        theirs = fitter.median_survival_time_
+        if math.isinf(theirs):
+            assert math.isnan(km.median)
+        else:
+            assert km.median == pytest.approx(theirs, rel=1e-12)
+    text = repr(fitter)
+    assert f"fitted with {km.observations} total observations" in text
+    assert f"{km.right_censored} right-censored" in text
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=survival_cases())
+def test_survival_matches_lifelines(case: tuple[Funnel, list[Row], int, str]) -> None:
+    funnel, rows, as_of, lost = case
+    km = survival(build(funnel, rows), as_of=aware(as_of), lost=lost)  # type: ignore[arg-type]
+    if km.observations == 0:
+        return
+    obs = ref_observations(funnel, events(rows), as_of * NS_PER_SECOND, lost)
+    durations = np.array([d for d, _ in obs], dtype=np.float64) / NS_PER_SECOND
+    converted = np.array([e for _, e in obs], dtype=bool)
+    check_against_lifelines(km, durations, converted)
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9])
+def test_survival_matches_lifelines_on_a_larger_random_log(level: float) -> None:
+    rng = np.random.default_rng(7)
+    n = 3_000
+    funnel = Funnel("f", [Stage("lead"), Stage("won", kind="won"), Stage("lost", kind="lost")])
+    entry = rng.integers(0, 200, n)
+    outcome = rng.choice([0, 1, 2], size=n, p=[0.3, 0.4, 0.3])  # open, won, lost
+    close_at = entry + rng.integers(0, 120, n)
+    entity = np.concatenate([np.arange(n), np.flatnonzero(outcome > 0)])
+    stage = np.concatenate([np.zeros(n, np.int64), outcome[outcome > 0]])
+    ts = np.concatenate([entry, close_at[outcome > 0]])
+    log = EventLog.from_arrays(funnel, entity=entity, stage=stage, ts=ts, unit="D")
+    as_of = np.datetime64(250, "D")
+    km = survival(log, as_of=as_of, level=level)
+    before = close_at <= 250
+    won = (outcome == 1) & before
+    durations = np.where(won, close_at - entry, 250 - entry).astype(np.float64) * DAY
+    check_against_lifelines(km, durations, won)
+    assert km.observations == n and km.converted == int(won.sum())
+
+
+# -- survival: closed forms and edge cases -------------------------------------------------------
+
+
+def test_lost_policies_differ_only_for_lost_entities() -> None:
+    f = deals()
+    log = EventLog.from_arrays(f, entity=[1, 1, 2, 2, 3], stage=["lead", "won", "lead",
+                               "lost", "lead"], ts=[0, 4, 0, 2, 0], unit="D")
+    never = survival(log, as_of=np.datetime64(10, "D"))
+    censor = survival(log, as_of=np.datetime64(10, "D"), lost="censor")
+    # never: 2 stays at risk until day 10; censor: 2 leaves at day 2.
+    assert never.time.tolist() == [4 * DAY, 10 * DAY] and never.at_risk.tolist() == [3, 2]
+    assert censor.time.tolist() == [2 * DAY, 4 * DAY, 10 * DAY]
+    assert censor.at_risk.tolist() == [3, 2, 1]
+    assert never.survival[0] == pytest.approx(2 / 3) and censor.survival[1] == 0.5
+
+
+def test_events_after_as_of_are_ignored_and_late_entities_left_out() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1, 1, 2], stage=["lead", "won", "lead"],
+                               ts=[0, 20, 15], unit="D")
+    km = survival(log, as_of="1970-01-11T00:00:00Z")
+    assert (km.observations, km.converted, km.right_censored) == (1, 0, 1)
+    assert km.time.tolist() == [10 * DAY]
+    assert math.isnan(km.median) and "fewer than half" in str(km.reason)
+
+
+def test_survival_edge_cases() -> None:
+    empty = EventLog.from_arrays(deals(), entity=[], stage=[], ts=[], unit="s",
+                                 segments={"rep": []})
+    km = survival(empty, as_of="2026-01-01T00:00Z")
+    assert km.observations == 0 and len(km.time) == 0 and math.isnan(km.median)
+    assert km.reason == "no entity entered by 2026-01-01T00:00:00Z"
+    assert km.survival_at([1.0]).tolist() == [1.0]
+    assert np.isnat(km.median_timedelta)
+    assert len(survival(empty, as_of="2026-01-01T00:00Z", by="rep")) == 0
+    lost = EventLog.from_arrays(deals(), entity=[1, 2], stage=["lost", "lost"], ts=[0, 5],
+                                unit="D")
+    km = survival(lost, as_of=np.datetime64(10, "D"))
+    assert km.converted == 0 and km.survival.tolist() == [1.0, 1.0]
+    assert km.lower.tolist() == [1.0, 1.0]
+    one = FUNNELS[0]
+    km = survival(EventLog.from_arrays(one, entity=["a"], stage=["won"], ts=[0], unit="s"),
+                  as_of=np.datetime64(0, "s"))
+    assert km.time.tolist() == [0.0] and km.survival.tolist() == [0.0] and km.median == 0.0
+    assert km.lower.tolist() == [0.0] and km.upper.tolist() == [0.0]
+
+
+def test_survival_at_and_timedelta() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1, 1, 2, 2], stage=["lead", "won", "lead",
+                               "won"], ts=[0, 2, 0, 6], unit="D")
+    km = survival(log, as_of=np.datetime64(10, "D"))
+    assert km.survival_at([0, 2 * DAY, 3 * DAY, 6 * DAY]).tolist() == [1.0, 0.5, 0.5, 0.0]
+    assert km.median_timedelta == np.timedelta64(2, "D")
+    assert km.timedelta.astype("timedelta64[D]").tolist() == [dt.timedelta(days=2),
+                                                              dt.timedelta(days=6)]
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-01-01", "soon", 1_700_000_000, True,
+                                   dt.datetime(2026, 1, 1), np.datetime64("NaT")])
+def test_bad_as_of_raises(as_of: Any) -> None:
+    log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s")
+    with pytest.raises(InvalidParameterError, match="as_of must be a timezone-aware datetime"):
+        survival(log, as_of=as_of)
+
+
+def test_as_of_forms_are_equivalent() -> None:
+    want = 1_767_225_600 * NS_PER_SECOND
+    assert as_of_ns("2026-01-01T00:00:00Z") == want
+    assert as_of_ns(dt.datetime(2026, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))) \
+        == want
+    assert as_of_ns(np.datetime64("2026-01-01")) == want
+    pd = pytest.importorskip("pandas")
+    assert as_of_ns(pd.Timestamp("2026-01-01", tz="UTC")) == want
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lost": "drop"}, "lost must be one of 'never', 'censor'"),
+        ({"level": 1.5}, "level"),
+        ({"by": "nope"}, "by='nope' is not a segment column"),
+    ],
+)
+def test_bad_survival_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
+    log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s",
+                               segments={"rep": ["x"]})
+    with pytest.raises(InvalidParameterError, match=match):
+        survival(log, as_of="2026-01-01T00:00Z", **kwargs)
+
+
+def test_survival_merge_refuses_incompatible_results() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s")
+    a = survival(log, as_of="2026-01-01T00:00Z")
+    with pytest.raises(InvalidParameterError, match="different as_of"):
+        a.merge(survival(log, as_of="2026-01-02T00:00Z"))
+    with pytest.raises(InvalidParameterError, match="different lost"):
+        a.merge(survival(log, as_of="2026-01-01T00:00Z", lost="censor"))
+    with pytest.raises(InvalidParameterError, match="can only merge a Survival"):
+        a.merge(timing(log))  # type: ignore[arg-type]
+
+
+def test_survival_presentation() -> None:
+    n = 50
+    log = EventLog.from_arrays(
+        deals(), entity=np.concatenate([np.arange(n), np.arange(0, n, 2)]),
+        stage=np.concatenate([np.zeros(n, np.int64), np.full(n // 2, 3)]),
+        ts=np.concatenate([np.zeros(n, np.int64), np.arange(0, n, 2) + 1]), unit="D",
+        segments={"rep": ["a"] * (n + n // 2)},
+    )
+    km = survival(log, as_of="1970-03-01T00:00Z")
+    assert repr(km) == ("<Survival time to 'won' (Kaplan-Meier): fitted with 50 observations, "
+                        "25 right-censored>")
+    text = str(km)
+    assert text.startswith("Kaplan-Meier time to 'won' as of 1970-03-01T00:00:00Z")
+    assert "rows shown" in text and "median time to conversion" in text
+    d = json.loads(json.dumps(km.to_dict()))
+    assert d["observations"] == 50 and len(d["rows"]) == len(km.time)
+    assert d["rows"][0]["at_risk"] == 50
+    frame = km.to_pandas()
+    assert frame["at_risk"].tolist() == km.at_risk.tolist()
+    assert str(frame["time"].dtype).startswith("timedelta64")
+    bd = survival(log, as_of="1970-03-01T00:00Z", by="rep")
+    assert bd["a"] == km
+    with pytest.raises(TypeError):
+        hash(km)
