@@ -243,3 +243,10 @@ def test_nominal_needs_stage_probabilities() -> None:
     with pytest.raises(PlanError) as info:
         forecast([1], as_of=day(1), horizon=1)  # type: ignore[arg-type]
     assert info.value.parameter == "log"
+
+
+def test_result_arrays_are_read_only() -> None:
+    fc = forecast(pipeline_log(), as_of=day(200), horizon=60, n_sims=20, rng=0)
+    for arr in (fc.samples, fc.deal_probability, fc.deal_amount, fc.entity_ids):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 1

@@ -258,3 +258,37 @@ def test_random_chains_satisfy_first_step_equations(chain: tuple[Funnel, np.ndar
     np.testing.assert_allclose(m.expected_days_[open_], s[open_], atol=1e-8)  # 1 day each
     limit = np.linalg.matrix_power(p_abs, 4000)
     np.testing.assert_allclose(w, limit[:, won], atol=1e-6)
+
+
+@st.composite
+def simulated(draw: st.DrawFn) -> tuple[Funnel, np.ndarray, int]:
+    from salesfunnel.simulate import transition_matrix
+    from salesfunnel.testing import funnels
+
+    f = draw(funnels(max_stages=6, transitions=False, expanding=False))
+    w = f.won_index
+    kw: dict[str, object] = {"rates": draw(st.lists(st.floats(0.1, 0.95), min_size=w,
+                                                     max_size=w))}
+    if f.skip_ahead:
+        kw["skip"] = draw(st.floats(0, 0.5))
+    if f.fall_back:
+        kw["fall_back"] = draw(st.floats(0, 0.3))
+    kw["stall"] = draw(st.sampled_from([0.0, 0.1]))
+    if f.reentry is not None:
+        kw["reentry"] = draw(st.sampled_from([0.0, 0.3]))
+    return f, transition_matrix(f, **kw), draw(st.integers(0, 2**32 - 1))  # type: ignore[arg-type]
+
+
+@settings(max_examples=15, deadline=None)
+@given(simulated())
+def test_fit_recovers_the_simulated_chain(case: tuple[Funnel, np.ndarray, int]) -> None:
+    f, p, seed = case
+    log = simulate(f, n=3000, transitions=p, rng=seed, amount=None, max_steps=50)
+    m = MarkovModel().fit(log)
+    for i, stage in enumerate(f.stages):
+        if not stage.is_open or m.exits_[i] < 200:
+            continue
+        # A stall is no observed move: the fitted row is the matrix row given a move.
+        want = p[i] / p[i].sum()
+        sigma = np.sqrt(want * (1 - want) / m.exits_[i])
+        assert np.all(np.abs(m.transition_matrix_[i] - want) <= 5 * sigma + 1e-9), stage.name

@@ -456,6 +456,9 @@ def forecast(
         ))
     if not deal_stage.size:
         notes.append("no open deal at as_of: nothing to forecast")
+    deal_ids = np.array(deal_ids)
+    for arr in (samples, thr, deal_amount, deal_ids):
+        arr.flags.writeable = False
     return Forecast(
         as_of=as_of_dt, horizon_days=horizon_d, n_sims=sims, n_open=int(deal_stage.size),
         probabilities=probabilities, unit=unit, samples=samples, expected=expected,
