@@ -154,7 +154,7 @@ def test_report_json_matches_the_metrics_on_the_same_events(events: tuple[Path, 
 
 
 def test_report_text_has_the_funnel_chart(events: tuple[Path, object]) -> None:
-    path, log = events
+    path, _ = events
     proc = run("report", path, *REPORT, "--progress", "always")
     assert proc.returncode == 0, proc.stderr
     assert "█" in proc.stdout and "Funnel" in proc.stdout
