@@ -48,6 +48,9 @@ class ForecastStage:
 class Forecast:
     """The distribution of revenue won from the open pipeline by ``as_of + horizon``.
 
+    Summaries: ``mean``, ``std``, ``p10``, ``p50``, ``p90``, ``quantile(q)`` and
+    ``p_target``.
+
     Attributes
     ----------
     as_of : datetime
@@ -62,11 +65,9 @@ class Forecast:
         Won revenue in each simulation.
     expected : float
         The exact expectation (sum of amount x win probability x close probability);
-        ``mean`` converges to it.
-    mean, std, p10, p50, p90 : float
+        the simulated ``mean`` converges to it.
     target : float or None
-    p_target : float or None
-        Share of simulations reaching ``target``.
+        The revenue to reach; ``p_target`` is the share of simulations reaching it.
     by_stage : tuple of ForecastStage
     entity_ids : ndarray
         Ids of the open deals; ``deal_probability`` is each one's chance of being won
@@ -122,7 +123,7 @@ class Forecast:
 
     @property
     def p_target(self) -> float | None:
-        """Share of simulations whose won revenue reaches :attr:`target`."""
+        """Share of simulations whose won revenue reaches ``target`` (``None`` without one)."""
         if self.target is None:
             return None
         return float(np.mean(self.samples >= self.target))
