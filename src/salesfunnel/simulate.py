@@ -457,8 +457,9 @@ def simulate(
     Returns
     -------
     EventLog, or (EventLog, list of Journey) with ``journeys=True``
-        Entity ids are the integers ``0 .. N-1`` in order of entry (direct first, then
-        each generation of referrals).
+        Entity ids are integers in order of entry (direct entities ``0 .. n-1``, then
+        each generation of referrals); entities whose first event falls after
+        ``until`` are left out.
 
     Raises
     ------
