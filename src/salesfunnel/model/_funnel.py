@@ -79,6 +79,8 @@ def _to_transitions(value: Any) -> tuple[Transition, ...]:
 
 def closest(name: str, options: Sequence[str]) -> list[str]:
     """``options`` ordered with the closest matches to ``name`` first."""
+    if not options:
+        return []
     close = difflib.get_close_matches(name, options, n=len(options), cutoff=0.0)
     return close or list(options)
 
@@ -150,6 +152,10 @@ class Funnel:
     _gates: dict[tuple[str, str], tuple[Gate, ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
+    _next: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+    _gate_tests: dict[tuple[str, str], tuple[Callable[[Any], bool], ...]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -168,6 +174,10 @@ class Funnel:
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_moves", moves)
         object.__setattr__(self, "_gates", gates)
+        nxt = {s.name: self.stages[i + 1].name for i, s in enumerate(self.stages) if s.is_open}
+        object.__setattr__(self, "_next", nxt)
+        tests = {pair: tuple(g._test for g in gs) for pair, gs in gates.items()}
+        object.__setattr__(self, "_gate_tests", tests)
 
     # -- validation -----------------------------------------------------------------------
     def _problems(self) -> list[str]:

@@ -177,7 +177,7 @@ class Gate:
     # -- evaluation ---------------------------------------------------------------------
     def _compile(self) -> Callable[[Any], bool]:
         if self._rule is not None:
-            return self._rule.test
+            return self._rule._all  # the rule's fused predicate, one call less than .test
         if self._predicate is not None:
             predicate = self._predicate
             return lambda subject: bool(predicate(subject))
