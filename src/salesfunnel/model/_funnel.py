@@ -26,6 +26,23 @@ ADVANCE, SKIP, FALL_BACK, LOSE, REENTER, EXPLICIT = (
 )
 
 
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "owner": "owner", "gate": "gate", "action": "action", "won": "won", "lost": "lost",
+        "transitions": "transitions", "advance": "advance", "skip_ahead": "skip ahead",
+        "fall_back": "fall back", "can_lose": "lose from any open stage",
+        "expanding": "expanding (counts may grow)", "reentry": "re-enter at {} after WON",
+        "extra": "extra: ", "sep": ", ",
+    },
+    "zh": {
+        "owner": "负责人", "gate": "达标检查", "action": "销售动作", "won": "赢单", "lost": "丢单",
+        "transitions": "流转", "advance": "推进", "skip_ahead": "可跳级", "fall_back": "可回退",
+        "can_lose": "任一未结阶段可丢单", "expanding": "扩张型(人数可增长)",
+        "reentry": "赢单后回到{}", "extra": "额外: ", "sep": "、",
+    },
+}
+
+
 @attrs.frozen
 class Transition:
     """An extra transition beyond the funnel's policy, with gates of its own.
@@ -389,46 +406,49 @@ class Funnel:
 
     # -- presentation and serialisation -------------------------------------------------------
     def describe(self, lang: str = "en") -> str:
-        """A readable multi-line description: stages, probabilities, owners and gates.
+        """A readable multi-line description: stages, probabilities, owners, gates and
+        recommended actions, in English or Chinese (``lang="zh"``).
 
         Examples
         --------
-        >>> f = Funnel("mini", [Stage("lead", probability=0.2, owner="SDR"),
+        >>> f = Funnel("mini", [Stage("lead", probability=0.2, owner="SDR", actions="call"),
+        ...                     Stage("demo", gates="contact is set"),
         ...                     Stage("won", kind="won")])
         >>> print(f.describe())
         mini
           1. lead  20%  owner: SDR
-          2. won  100%  [won]
+               action: call
+          2. demo  —
+               gate: contact is set
+          3. won  100%  [won]
         transitions: advance, lose from any open stage
         """
+        words = _WORDS.get(lang, _WORDS["en"])
         lines = [self.label.text(lang) or self.name]
         desc = self.description.text(lang)
         if desc:
             lines.append(desc)
-        owner_word = "负责人" if lang == "zh" else "owner"
         for i, s in enumerate(self.stages, 1):
-            prob = "" if s.probability is None else f"  {s.probability:.0%}"
-            kind = "" if s.is_open else f"  [{s.kind.value}]"
-            owner = f"  {owner_word}: {s.owner}" if s.owner else ""
+            prob = "  —" if s.probability is None else f"  {s.probability:.0%}"
+            kind = "" if s.is_open else f"  [{words[s.kind.value]}]"
+            owner = f"  {words['owner']}: {s.owner}" if s.owner else ""
             lines.append(f"  {i}. {s.label.text(lang)}{prob}{owner}{kind}")
-            for gate in s.gates:
-                lines.append(f"       - {gate.describe(lang)}")
-        policy = ["advance"]
-        if self.skip_ahead:
-            policy.append("skip ahead")
-        if self.fall_back:
-            policy.append("fall back")
-        if self.can_lose:
-            policy.append("lose from any open stage")
+            stage_desc = s.description.text(lang)
+            if stage_desc:
+                lines.append(f"       {stage_desc}")
+            lines.extend(f"       {words['gate']}: {g.describe(lang)}" for g in s.gates)
+            lines.extend(f"       {words['action']}: {a}" for a in s.actions)
+        policy = [words["advance"]]
+        for flag in ("skip_ahead", "fall_back", "can_lose", "expanding"):
+            if getattr(self, flag):
+                policy.append(words[flag])
         if self.reentry is not None:
-            policy.append(f"re-enter at {self.reentry!r} after WON")
-        if self.expanding:
-            policy.append("expanding (counts may grow)")
+            policy.append(words["reentry"].format(self.stage(self.reentry).label.text(lang)))
         if self.transitions:
             policy.append(
-                "extra: " + ", ".join(f"{t.source}->{t.target}" for t in self.transitions)
+                words["extra"] + ", ".join(f"{t.source}->{t.target}" for t in self.transitions)
             )
-        lines.append("transitions: " + ", ".join(policy))
+        lines.append(f"{words['transitions']}: " + words["sep"].join(policy))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
