@@ -81,7 +81,7 @@ def check_int(value: Any, parameter: str, where: str, *, low: int = 1) -> int:
 
 def ceil_count(x: float) -> float:
     """Round a count up, ignoring floating-point noise (``1000.0000000001`` -> 1000)."""
-    return float(math.ceil(x - 1e-9 * max(1.0, abs(x))))
+    return float(math.ceil(x - (1e-9 + 1e-12 * abs(x))))
 
 
 def fmt_count(x: float | None) -> str:
