@@ -31,6 +31,7 @@ __all__ = [
     "GateFailed",
     "InvalidParameterError",
     "MissingDependencyError",
+    "NotFittedError",
     "PlanError",
     "RuleSyntaxError",
     "TransitionNotAllowed",
@@ -158,6 +159,15 @@ class PlanError(FunnelError, ValueError):
         super().__init__(message)
         self.parameter = parameter
         self.value = value
+
+
+class NotFittedError(PlanError, AttributeError):
+    """A fitted model (e.g. :class:`~salesfunnel.planner.MarkovModel`) was used before
+    ``fit``.
+
+    Also an :class:`AttributeError`, so ``hasattr(model, "win_probability_")`` is
+    ``False`` on an unfitted model.
+    """
 
 
 class UnknownTemplateError(FunnelError, KeyError):

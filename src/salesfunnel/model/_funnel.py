@@ -127,7 +127,7 @@ class Funnel:
         that skips consideration). ``None`` means a WON deal stays won.
     expanding : bool
         Counts may grow down the funnel (influence funnels: referrals add people).
-    transitions : sequence of Transition or (source, target)
+    transitions : sequence of Transition or ``(source, target)`` pairs
         Extra transitions, each with optional gates of its own.
     label, description : str or mapping, optional
         Display text and an explanation (where the model comes from), per language.

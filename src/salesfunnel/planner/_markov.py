@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._events import EventLog
-from salesfunnel.errors import PlanError
+from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.model import Funnel, Labels, StageKind
 from salesfunnel.planner._common import fmt_pct, render_table
 
@@ -24,14 +24,6 @@ __all__ = ["MarkovModel", "NominalComparison", "NominalRow", "NotFittedError", "
 
 _NS_PER_DAY = 86_400 * 10**9
 _F64 = npt.NDArray[np.float64]
-
-
-class NotFittedError(PlanError, AttributeError):
-    """A model was used before :meth:`MarkovModel.fit` (or ``from_matrix``).
-
-    Also an :class:`AttributeError`, so ``hasattr(model, "win_probability_")`` is
-    ``False`` on an unfitted model.
-    """
 
 
 @attrs.frozen
