@@ -152,8 +152,82 @@ def _is_missing(value: Any) -> bool:
     return isinstance(value, np.datetime64) and np.isnat(value)
 
 
+_U64 = npt.NDArray[np.uint64]
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier for multiplicative hashing
+
+
+def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> npt.NDArray[np.int64]:
+    """Stable argsort of ``n`` rows by several non-negative integer keys.
+
+    ``keys`` lists ``(values, bits)`` most significant first; every value is in
+    ``0 .. 2**bits - 1``. The keys are cut into digits of ``64 - log2(n)`` bits and sorted
+    least significant digit first; each pass sorts plain ``uint64`` values (the digit with
+    the row's current position packed below it), which numpy sorts with SIMD, far faster
+    than ``argsort``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([3, 1, 3, 0]); b = np.array([9, 5, 2, 7])
+    >>> stable_order([(a, 2), (b, 4)], 4).tolist()
+    [3, 1, 2, 0]
+    """
+    ib = max(_bit_length(n - 1), 1)
+    room = 64 - ib
+    digits: list[_U64] = []
+    cur: _U64 | None = None
+    cur_bits = 0
+    for values, bits in reversed(list(keys)):
+        arr = values.astype(np.uint64, copy=False)
+        used = 0
+        while used < bits:
+            take = min(bits - used, room - cur_bits)
+            piece = arr >> np.uint64(used) if used else arr
+            if used + take < 64:
+                piece = piece & np.uint64((1 << take) - 1)
+            cur = piece.copy() if cur is None else cur | (piece << np.uint64(cur_bits))
+            cur_bits += take
+            used += take
+            if cur_bits == room:
+                digits.append(cur)
+                cur, cur_bits = None, 0
+    if cur is not None or not digits:
+        digits.append(np.zeros(n, np.uint64) if cur is None else cur)
+    rows = np.arange(n, dtype=np.uint64)
+    mask = np.uint64((1 << ib) - 1)
+    order: npt.NDArray[np.int64] | None = None
+    for digit in digits:
+        packed = digit if order is None else digit[order]
+        packed = packed << np.uint64(ib)
+        packed |= rows
+        packed.sort()
+        packed &= mask
+        pos = packed.view(np.int64)
+        order = pos if order is None else order[pos]
+    assert order is not None
+    return order
+
+
+def _dense(order: npt.NDArray[np.int64], keys_sorted: np.ndarray[Any, Any], n: int
+           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Codes from a sort: ``codes[order[i]]`` = number of distinct keys before ``i``."""
+    new = np.empty(n, dtype=np.bool_)
+    new[0] = True
+    np.not_equal(keys_sorted[1:], keys_sorted[:-1], out=new[1:])
+    codes_sorted = np.cumsum(new, dtype=np.int64)
+    codes_sorted -= 1
+    codes = np.empty(n, dtype=np.int64)
+    codes[order] = codes_sorted
+    return codes, new
+
+
 def _factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any]]:
-    """Dense codes for integer ids, ordered like the sorted distinct ids."""
+    """Dense codes for integer ids, ordered like the sorted distinct ids.
+
+    A lookup table when the ids span a small range; one SIMD sort of ``(id - min, row)``
+    packed into a ``uint64`` when that fits; otherwise one (unstable: equal ids get equal
+    codes whatever their order) ``argsort``.
+    """
     n = len(values)
     if n == 0:
         return np.zeros(0, np.int64), values[:0].copy()
@@ -168,24 +242,14 @@ def _factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.
         table = np.cumsum(present, dtype=np.int64) - 1
         uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
         return table[rel], uniques
-    idx_bits = _bit_length(n - 1)
-    if _bit_length(span) + idx_bits <= 63:
-        # Pack (id - min, row) into one int64 and sort values (SIMD sort, no argsort).
-        packed = ((values - lo).astype(np.int64) << idx_bits) | np.arange(n, dtype=np.int64)
-        packed.sort()
-        order = packed & ((1 << idx_bits) - 1)
-        ids_sorted = packed >> idx_bits
+    bits = _bit_length(span)
+    if bits + max(_bit_length(n - 1), 1) <= 64:
+        rel_u = values.astype(np.uint64) - np.uint64(lo % 2**64)
+        order = stable_order([(rel_u, bits)], n)
     else:
-        order = np.argsort(values, kind="stable")
-        ids_sorted = values[order]
-    new = np.empty(n, dtype=np.bool_)
-    new[0] = True
-    np.not_equal(ids_sorted[1:], ids_sorted[:-1], out=new[1:])
-    codes_sorted = np.cumsum(new, dtype=np.int64) - 1
-    codes = np.empty(n, dtype=np.int64)
-    codes[order] = codes_sorted
-    uniques = values[order[new]]
-    return codes, uniques
+        order = np.argsort(values).astype(np.int64, copy=False)
+    codes, new = _dense(order, np.take(values, order), n)
+    return codes, values[order[new]]
 
 
 def _factorize_objects(values: Sequence[Any] | np.ndarray[Any, Any]
@@ -1287,31 +1351,26 @@ def _entity_time_order(ent: npt.NDArray[np.int64], ts: npt.NDArray[np.int64],
                        ) -> npt.NDArray[np.int64]:
     n = len(ent)
     t0, step = time_scale(ts)
-    trel = (ts - t0) // step if step > 1 else ts - t0
-    t_bits = _bit_length(int(trel.max()))
+    trel = ts - t0
+    if step > 1:
+        trel //= step
     e_bits = _bit_length(n_entities - 1)
+    t_bits = _bit_length(int(trel.max()))
     s_bits = _bit_length(n_stages - 1)
-    i_bits = _bit_length(n - 1)
     key_bits = e_bits + t_bits + s_bits
-    if key_bits + i_bits <= 63:
-        packed: npt.NDArray[np.int64] = (
-            (ent << (t_bits + s_bits)) | (trel << s_bits) | stage.astype(np.int64)
-        )
-        packed <<= i_bits
-        packed |= np.arange(n, dtype=np.int64)
-        packed.sort()
-        packed &= (1 << i_bits) - 1
-        return packed
-    if key_bits <= 63:
-        key = (ent << (t_bits + s_bits)) | (trel << s_bits) | stage.astype(np.int64)
-        order = np.argsort(key)
-        ks = key[order]
-        dup = ks[1:] == ks[:-1]
-        if dup.any():
-            # Restore row order among exact duplicates (argsort is not stable).
-            pos = np.flatnonzero(np.concatenate([dup, [False]]) | np.concatenate([[False], dup]))
-            sub = np.lexsort((order[pos], ks[pos]))
-            order[pos] = order[pos][sub]
-        return order.astype(np.int64, copy=False)
-    out: npt.NDArray[np.int64] = np.lexsort((stage, ts, ent)).astype(np.int64)
-    return out
+    keys = [(ent, e_bits), (trel, t_bits), (stage, s_bits)]
+    if key_bits + max(_bit_length(n - 1), 1) <= 64 or key_bits > 63:
+        # One packed SIMD sort, or (keys too wide for one int64) a radix sort by digits.
+        return stable_order(keys, n)
+    key = ent << (t_bits + s_bits)
+    key |= trel << s_bits
+    key |= stage.astype(np.int64)
+    order = np.argsort(key)
+    ks = np.take(key, order)
+    dup = ks[1:] == ks[:-1]
+    if dup.any():
+        # Restore row order among exact duplicates (argsort is not stable).
+        pos = np.flatnonzero(np.concatenate([dup, [False]]) | np.concatenate([[False], dup]))
+        sub = np.lexsort((order[pos], ks[pos]))
+        order[pos] = order[pos][sub]
+    return order.astype(np.int64, copy=False)

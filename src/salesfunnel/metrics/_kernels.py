@@ -68,10 +68,12 @@ from salesfunnel.model._stage import StageKind
 __all__ = [
     "NEVER",
     "EntityGroups",
+    "Progress",
     "counts_at_least",
     "depth",
     "entered",
     "entity_groups",
+    "event_keys",
     "first_event_row",
     "first_event_time",
     "first_times",
@@ -80,7 +82,9 @@ __all__ = [
     "latest_stage",
     "ordered_levels",
     "path_length",
+    "progress",
     "stage_kinds",
+    "time_units",
     "until",
 ]
 
@@ -117,14 +121,28 @@ def path_length(log: EventLog) -> int:
     return log.funnel.won_index + 1
 
 
+def time_units(log: EventLog) -> tuple[int, int]:
+    """``(t0, step)`` of :func:`salesfunnel._events.time_scale` for ``log.ts``, cached."""
+    out = _cached(log, "time_units")
+    if out is None:
+        out = _store(log, "time_units", time_scale(log.ts))
+    return out  # type: ignore[no-any-return]
+
+
 def entered(log: EventLog) -> npt.NDArray[np.bool_]:
-    """``(n_entities, n_stages)`` flags: the entity has an event at stage ``k``."""
+    """``(n_entities, n_stages)`` flags: the entity has an event at stage ``k``.
+
+    Stored stage-major, so a column ``entered(log)[:, k]`` is contiguous.
+    """
     out = _cached(log, "entered")
     if out is None:
-        n_st = len(log.funnel.stages)
-        flags = np.zeros(log.n_entities * n_st, dtype=np.bool_)
-        flags[log.entity * n_st + log.stage] = True
-        out = _store(log, "entered", flags.reshape(log.n_entities, n_st))
+        n, n_st = log.n_entities, len(log.funnel.stages)
+        flags = np.zeros(n_st * n, dtype=np.bool_)
+        key = log.stage.astype(np.int64)
+        key *= n
+        key += log.entity
+        flags[key] = True
+        out = _store(log, "entered", flags.reshape(n_st, n).T)
     return out  # type: ignore[no-any-return]
 
 
@@ -134,8 +152,10 @@ def depth(log: EventLog) -> npt.NDArray[np.int16]:
     if out is None:
         flags = entered(log)
         d = np.full(log.n_entities, -1, dtype=np.int16)
-        for k in range(path_length(log)):
-            d[flags[:, k]] = k
+        reach = np.zeros(log.n_entities, dtype=np.bool_)
+        for k in range(path_length(log) - 1, -1, -1):
+            reach |= flags[:, k]  # depth >= k
+            d += reach
         out = _store(log, "depth", d)
     return out  # type: ignore[no-any-return]
 
@@ -154,20 +174,29 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
 
 
 def first_times(log: EventLog) -> _I64:
-    """``(n_entities, n_path)`` first time (ns) at depth >= ``k``; :data:`NEVER` if not."""
+    """``(n_entities, n_path)`` first time (ns) at depth >= ``k``; :data:`NEVER` if not.
+
+    Stored stage-major (a column ``first_times(log)[:, k]`` is contiguous). One
+    ``np.minimum.at`` over all events fills the first time at each main-path stage and
+    (in an extra row) at any LOST stage; a reverse running minimum over the stages then
+    gives depth >= k, and the minimum with the LOST row gives :func:`first_event_time`.
+    """
     out = _cached(log, "first_times")
     if out is None:
-        n_path = path_length(log)
-        ft = np.full(log.n_entities * n_path, NEVER, dtype=np.int64)
-        main = log.stage < n_path
-        if main.all():
-            np.minimum.at(ft, log.entity * n_path + log.stage, log.ts)
-        else:
-            np.minimum.at(ft, log.entity[main] * n_path + log.stage[main], log.ts[main])
-        mat = ft.reshape(log.n_entities, n_path)
+        n, n_path = log.n_entities, path_length(log)
+        table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
+        key = np.minimum(log.stage, n_path).astype(np.int64)  # LOST stages -> row n_path
+        key *= n
+        key += log.entity
+        np.minimum.at(table, key, log.ts)
+        del key
+        rows = table.reshape(n_path + 1, n)
         # Reaching stage j means depth >= k for every k <= j: reverse running minimum.
-        np.minimum.accumulate(mat[:, ::-1], axis=1, out=mat[:, ::-1])
-        out = _store(log, "first_times", mat)
+        for k in range(n_path - 2, -1, -1):
+            np.minimum(rows[k], rows[k + 1], out=rows[k])
+        if _cached(log, "first_event_time") is None:
+            _store(log, "first_event_time", np.minimum(rows[0], rows[n_path]))
+        out = _store(log, "first_times", rows[:n_path].T)
     return out  # type: ignore[no-any-return]
 
 
@@ -181,30 +210,54 @@ def first_event_time(log: EventLog) -> _I64:
     return out  # type: ignore[no-any-return]
 
 
+def _latest(log: EventLog) -> None:
+    """Fill the caches of :func:`last_event_time` and :func:`latest_stage` in one pass.
+
+    The latest (time, stage) per entity is one ``np.maximum.at`` over a packed
+    ``time << stage_bits | stage`` key when that fits in an int64.
+    """
+    n = log.n_entities
+    t0, step = time_units(log)
+    s_bits = max(len(log.funnel.stages) - 1, 0).bit_length()
+    span = (int(log.ts.max()) - t0) // step if len(log) else 0
+    if span.bit_length() + s_bits <= 62:
+        key = log.ts - t0
+        if step > 1:
+            key //= step
+        key <<= s_bits
+        key |= log.stage.astype(np.int64)
+        best = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(best, log.entity, key)
+        none = best < 0
+        stage = (best & ((1 << s_bits) - 1)).astype(log.stage.dtype)
+        best >>= s_bits
+        best *= step
+        best += t0
+        if none.any():
+            best[none] = np.iinfo(np.int64).min
+            stage[none] = -1
+    else:
+        best = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(best, log.entity, log.ts)
+        at_last = log.ts == best[log.entity]
+        stage = np.full(n, -1, dtype=log.stage.dtype)
+        np.maximum.at(stage, log.entity[at_last], log.stage[at_last])
+    _store(log, "last_event_time", best)
+    _store(log, "latest_stage", stage)
+
+
 def last_event_time(log: EventLog) -> _I64:
     """Per entity: time (ns) of its latest event at any stage."""
-    out = _cached(log, "last_event_time")
-    if out is None:
-        t = np.full(log.n_entities, np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(t, log.entity, log.ts)
-        out = _store(log, "last_event_time", t)
-    return out  # type: ignore[no-any-return]
+    if _cached(log, "last_event_time") is None:
+        _latest(log)
+    return _cached(log, "last_event_time")  # type: ignore[no-any-return]
 
 
 def latest_stage(log: EventLog) -> npt.NDArray[Any]:
     """Per entity: stage of its latest event; ties broken by the larger stage index."""
-    out = _cached(log, "latest_stage")
-    if out is None:
-        sorted_ = _cached(log, "sorted")
-        if sorted_ is not None:
-            last = sorted_.stage[sorted_.ends - 1] if log.n_entities else sorted_.stage[:0]
-            out = last.copy()
-        else:
-            at_last = log.ts == last_event_time(log)[log.entity]
-            out = np.full(log.n_entities, -1, dtype=log.stage.dtype)
-            np.maximum.at(out, log.entity[at_last], log.stage[at_last])
-        out = _store(log, "latest_stage", out)
-    return out  # type: ignore[no-any-return]
+    if _cached(log, "latest_stage") is None:
+        _latest(log)
+    return _cached(log, "latest_stage")  # type: ignore[no-any-return]
 
 
 def first_event_row(log: EventLog) -> _I64:
@@ -304,37 +357,34 @@ def entity_groups(log: EventLog, by: str) -> EntityGroups:
     return out  # type: ignore[no-any-return]
 
 
-def _main_path_sorted(log: EventLog) -> tuple[_I64, _I64, _I64]:
-    """Main-path events sorted by (entity, time, stage): ``(entity, ts, stage)`` arrays."""
+def _sorted_for_ordered(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[Any], int]:
+    """Events sorted by (entity, time, stage) as ``(entity, time, stage, step)``.
+
+    LOST stages become ``n_path`` (ignored by the caller). Times are in units of
+    ``step`` nanoseconds (relative to the earliest event) when the whole key packs into
+    one int64, so only values are sorted (no permutation); otherwise ns from the log's
+    cached stable sort with ``step = 1``.
+    """
     n_path = path_length(log)
-    main = log.stage < n_path
-    all_main = bool(main.all())
-    ent = log.entity if all_main else log.entity[main]
-    ts = log.ts if all_main else log.ts[main]
-    stage = log.stage if all_main else log.stage[main]
-    if len(ent) == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    t0, step = time_scale(ts)
-    trel = ts - t0
-    if step > 1:
-        trel //= step
-    t_bits = int(trel.max()).bit_length()
+    t0, step = time_units(log)
+    t_bits = ((int(log.ts.max()) - t0) // step).bit_length()
     e_bits = max(log.n_entities - 1, 0).bit_length()
-    s_bits = max(n_path - 1, 0).bit_length()
+    s_bits = n_path.bit_length()
     if e_bits + t_bits + s_bits <= 63:
-        # Everything the algorithm needs fits in one int64: sort values, not indices.
-        key = ent << (t_bits + s_bits)
-        key |= trel << s_bits
-        key |= stage.astype(np.int64)
+        key = log.ts - t0
+        if step > 1:
+            key //= step
+        key <<= s_bits
+        key |= np.minimum(log.stage, n_path).astype(np.int64)
+        key |= log.entity << (t_bits + s_bits)
         key.sort()
-        s_sorted = key & ((1 << s_bits) - 1)
-        t_sorted = ((key >> s_bits) & ((1 << t_bits) - 1)) * step + t0
-        e_sorted = key >> (t_bits + s_bits)
-        return e_sorted, t_sorted, s_sorted
+        stage = (key & ((1 << s_bits) - 1)).astype(np.int16)
+        key >>= s_bits
+        t = key & ((1 << t_bits) - 1)
+        key >>= t_bits
+        return key, t, stage, step
     srt = log.sorted_by_entity_time()
-    keep = srt.stage < n_path
-    return (srt.entity[keep], srt.ts[keep], srt.stage[keep].astype(np.int64))
+    return srt.entity, srt.ts, np.minimum(srt.stage, n_path).astype(np.int16), 1
 
 
 def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16]:
@@ -351,8 +401,10 @@ def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16
         return out  # type: ignore[no-any-return]
     n_path = path_length(log)
     level = np.full(log.n_entities, -1, dtype=np.int16)
-    ent, ts, stage = _main_path_sorted(log)
-    if len(ent):
+    if len(log):
+        ent, ts, stage, step = _sorted_for_ordered(log)
+        # Times are multiples of `step`: t_b - t_a <= window  <=>  (units) <= window // step.
+        window = None if window_ns is None else window_ns // step
         # Greedy per level (equivalent to ClickHouse's scan): keep, for every event that
         # extends a chain to level k, the latest chain start; among the valid events of
         # one entity those starts are non-decreasing, so the last valid level-(k-1) event
@@ -366,13 +418,14 @@ def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16
             if len(prev_pos) == 0:
                 break
             pos = by_stage[bounds[k]:bounds[k + 1]]
-            j = np.searchsorted(prev_pos, pos) - 1
+            j = np.searchsorted(prev_pos, pos)
+            j -= 1
             ok = j >= 0
-            jj = np.where(ok, j, 0)
-            ok &= ent[prev_pos[jj]] == ent[pos]
-            start = prev_start[jj]
-            if window_ns is not None:
-                ok &= ts[pos] - start <= window_ns
+            np.maximum(j, 0, out=j)
+            ok &= ent[prev_pos[j]] == ent[pos]
+            start = prev_start[j]
+            if window is not None:
+                ok &= ts[pos] - start <= window
             prev_pos = pos[ok]
             prev_start = start[ok]
             level[ent[prev_pos]] = k
@@ -381,6 +434,196 @@ def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16
 
 # -- kernels added for timing / survival / pipeline (metrics._timing, metrics._pipeline) -------
 # Kept in one block so the owner of the kernels above can review them at a glance.
+# ``progress`` is one pass over the events in (entity, time, stage) order; it sorts packed
+# int64 keys by value (several times faster than an argsort) when they fit in 63 bits.
+
+
+@attrs.frozen(eq=False)
+class Progress:
+    """Per-entity summary of a log from one pass in (entity, time, stage) order.
+
+    The *increases* are the events at which an entity's depth (running maximum of the
+    main-path index, LOST events counting as ``-1``) goes up: the first time at depth
+    ``>= k`` for every ``k`` in ``(prev, depth]`` is that event's time.
+
+    Attributes
+    ----------
+    first_time, last_time : numpy.ndarray of int64
+        Per entity: time of its first and of its latest event (any stage).
+    latest_stage : numpy.ndarray of int16
+        Per entity: stage of its latest event (ties: the larger stage index).
+    won_time : numpy.ndarray of int64
+        Per entity: time of its first WON event, :data:`NEVER` if none.
+    inc_entity, inc_time : numpy.ndarray of int64
+        Entity and time of every increase, in (entity, time) order.
+    inc_depth, inc_prev : numpy.ndarray of int16
+        Depth after and before every increase (``-1`` before an entity's first).
+    last_key : numpy.ndarray of int64 or None
+        Per entity: packed ``(time, stage)`` key of its latest event (see
+        :func:`event_keys`), ``None`` when the keys do not fit in 63 bits.
+    """
+
+    first_time: _I64
+    last_time: _I64
+    latest_stage: npt.NDArray[np.int16]
+    won_time: _I64
+    inc_entity: _I64
+    inc_time: _I64
+    inc_depth: npt.NDArray[np.int16]
+    inc_prev: npt.NDArray[np.int16]
+    last_key: _I64 | None
+
+
+def _packing(log: EventLog) -> tuple[int, int, int, int] | None:
+    """``(t0, step, t_bits, s_bits)`` when (entity, time, stage) packs into 63 bits."""
+    if len(log) == 0:
+        return None
+    if "packing" in log._cache:
+        return log._cache["packing"]  # type: ignore[no-any-return]
+    log._cache["packing"] = out = _pack(log)
+    return out
+
+
+def _pack(log: EventLog) -> tuple[int, int, int, int] | None:
+    t0, step = time_scale(log.ts)
+    span = (int(log.ts.max()) - t0) // step
+    t_bits = span.bit_length()
+    e_bits = max(log.n_entities - 1, 0).bit_length()
+    s_bits = max(len(log.funnel.stages) - 1, 0).bit_length()
+    if e_bits + t_bits + s_bits > 63:
+        return None
+    return t0, step, t_bits, s_bits
+
+
+def event_keys(log: EventLog, packing: tuple[int, int, int, int]) -> _I64:
+    """Per event: ``entity << (t_bits + s_bits) | time rank << s_bits | stage`` (row order)."""
+    t0, step, t_bits, s_bits = packing
+    key = np.left_shift(log.entity, t_bits + s_bits)
+    part = np.subtract(log.ts, t0)
+    if step > 1:
+        part //= step
+    part <<= s_bits
+    key |= part
+    part[:] = log.stage
+    key |= part
+    return key
+
+
+def progress(log: EventLog) -> Progress:
+    """The :class:`Progress` of ``log`` (computed once, cached).
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, Stage
+    >>> f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won"),
+    ...                  Stage("lost", kind="lost")], skip_ahead=True)
+    >>> log = EventLog.from_arrays(f, entity=[1, 1, 1, 2, 2], stage=[3, 0, 2, 1, 0],
+    ...                            ts=[0, 1, 4, 2, 7], unit="s")
+    >>> p = progress(log)
+    >>> p.inc_depth.tolist(), p.inc_prev.tolist(), (p.inc_time // 10**9).tolist()
+    ([0, 2, 1], [-1, 0, -1], [1, 4, 2])
+    >>> p.latest_stage.tolist(), (p.won_time[:1] // 10**9).tolist(), bool(p.won_time[1] == NEVER)
+    ([2, 0], [4], True)
+    """
+    out = _cached(log, "progress")
+    if out is not None:
+        return out  # type: ignore[no-any-return]
+    n = log.n_entities
+    n_path = path_length(log)
+    packing = _packing(log)
+    m = len(log)
+    if m == 0:
+        z = np.zeros(0, dtype=np.int64)
+        z16 = np.zeros(0, dtype=np.int16)
+        out = Progress(np.full(n, NEVER, np.int64), np.full(n, np.iinfo(np.int64).min),
+                       np.full(n, -1, np.int16), np.full(n, NEVER, np.int64), z, z, z16, z16,
+                       None)
+        return _store(log, "progress", out)  # type: ignore[no-any-return]
+    key: _I64 | None = None
+    if packing is not None:
+        t0, step, t_bits, s_bits = packing
+        key = event_keys(log, packing)
+        key.sort()
+        ent = key >> (t_bits + s_bits)
+        scratch = key & ((1 << s_bits) - 1)  # the stage, as int64
+
+        def time_at(idx: _I64) -> _I64:
+            assert key is not None
+            t = (key[idx] >> s_bits) & ((1 << t_bits) - 1)
+            if step > 1:
+                t *= step
+            t += t0
+            return t
+    else:
+        srt = log.sorted_by_entity_time()
+        ent = srt.entity
+        scratch = srt.stage.astype(np.int64)
+
+        def time_at(idx: _I64) -> _I64:
+            return srt.ts[idx]
+
+    start = np.empty(m, dtype=np.bool_)
+    start[0] = True
+    np.not_equal(ent[1:], ent[:-1], out=start[1:])
+    starts = np.flatnonzero(start)
+    lasts = np.empty_like(starts)
+    lasts[:-1] = starts[1:] - 1
+    lasts[-1] = m - 1
+    owners = ent[starts]
+    dense = len(starts) == n  # every entity has an event: owners == arange(n)
+
+    def per_entity(values: np.ndarray[Any, Any], fill: Any) -> np.ndarray[Any, Any]:
+        if dense:
+            return values
+        full = np.full(n, fill, dtype=values.dtype)
+        full[owners] = values
+        return full
+
+    first_time = per_entity(time_at(starts), NEVER)
+    last_time = per_entity(time_at(lasts), np.iinfo(np.int64).min)
+    latest = per_entity(scratch[lasts].astype(np.int16), -1)
+    last_key = None if key is None else per_entity(key[lasts], 0)
+    # Depth + 1 after each event: running maximum of the main-path index + 1 (0 for LOST)
+    # within the entity (entities are sorted, so offsetting by ``entity * width`` keeps
+    # the maximum inside each entity).
+    lut = np.array([k + 1 if k < n_path else 0 for k in range(len(log.funnel.stages))],
+                   dtype=np.int64)
+    running = lut.take(scratch)
+    np.multiply(ent, n_path + 1, out=scratch)
+    running += scratch
+    np.maximum.accumulate(running, out=running)
+    running -= scratch
+    del scratch
+    rises = np.empty(m, dtype=np.bool_)
+    rises[0] = True
+    np.greater(running[1:], running[:-1], out=rises[1:])
+    rises[starts] = running[starts] > 0
+    inc = np.flatnonzero(rises)
+    del rises
+    inc_entity = ent[inc]
+    inc_time = time_at(inc)
+    inc_depth = running[inc].astype(np.int16)
+    inc_depth -= 1
+    del running, inc
+    # Depth before an increase: the depth after the entity's previous increase, -1
+    # before its first.
+    inc_prev = np.empty_like(inc_depth)
+    if len(inc_prev):
+        inc_prev[0] = -1
+        inc_prev[1:] = inc_depth[:-1]
+        first = np.empty(len(inc_prev), dtype=np.bool_)
+        first[0] = True
+        np.not_equal(inc_entity[1:], inc_entity[:-1], out=first[1:])
+        inc_prev[first] = -1
+    won_time = np.full(n, NEVER, dtype=np.int64)
+    won = inc_depth == n_path - 1
+    won_time[inc_entity[won]] = inc_time[won]
+    out = Progress(first_time, last_time, latest, won_time, inc_entity, inc_time, inc_depth,
+                   inc_prev, last_key)
+    for arr in attrs.astuple(out, recurse=False):
+        if isinstance(arr, np.ndarray):
+            arr.flags.writeable = False
+    return _store(log, "progress", out)  # type: ignore[no-any-return]
 
 
 def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
@@ -408,20 +651,29 @@ def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
         return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
     amount = log.amount
     valid = ~np.isnan(amount)
+    best = np.full(n, -np.inf, dtype=np.float64)
     if valid.all():
-        ent, ts, stage = log.entity, log.ts, log.stage
-        last = last_event_time(log)
-    else:
-        ent, ts, stage, amount = (log.entity[valid], log.ts[valid], log.stage[valid],
-                                  amount[valid])
-        last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(last, ent, ts)
+        # The latest (time, stage) of every entity is known from ``progress``: keep the
+        # events that carry it and take the largest amount among them.
+        pr = progress(log)
+        packing = _packing(log)
+        if pr.last_key is not None and packing is not None:
+            cand = event_keys(log, packing) == pr.last_key[log.entity]
+        else:
+            cand = log.ts == pr.last_time[log.entity]
+            cand &= log.stage == pr.latest_stage[log.entity]
+        np.maximum.at(best, log.entity[cand], amount[cand])
+        result[:] = best
+        return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
+    ent, ts, stage, amount = (log.entity[valid], log.ts[valid],
+                              log.stage[valid].astype(np.int32), amount[valid])
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, ent, ts)
     cand = ts == last[ent]
-    ent, stage, amount = ent[cand], stage[cand].astype(np.int32), amount[cand]
+    ent, stage, amount = ent[cand], stage[cand], amount[cand]
     top = np.full(n, -1, dtype=np.int32)
     np.maximum.at(top, ent, stage)
     cand = stage == top[ent]
-    best = np.full(n, -np.inf, dtype=np.float64)
     np.maximum.at(best, ent[cand], amount[cand])
     seen = top >= 0
     result[seen] = best[seen]
