@@ -271,7 +271,7 @@ def result_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
             pass
         else:
             parts.append(svg)
-    if type(obj).__str__ is not object.__str__:
+    if getattr(type(obj), "__str__", None) is not object.__str__:
         parts.append(f"<pre>{escape(str(obj))}</pre>")
     else:
         to_dict = getattr(obj, "to_dict", None)
