@@ -256,3 +256,16 @@ def test_demo_is_seeded() -> None:
     c, _ = run_demo(seed=6, deals=300)
     assert a == b
     assert a != c
+
+
+def test_report_ordered_semantic_takes_a_window_in_days(events: tuple[Path, object]) -> None:
+    path, log = events
+    proc = run("report", path, *REPORT, "--semantic", "ordered", "--window", "30",
+               "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    from datetime import timedelta
+
+    expected = metrics.conversion(log, semantic="ordered",  # type: ignore[arg-type]
+                                  window=timedelta(days=30))
+    assert json.loads(proc.stdout)["conversion"]["counts"] == list(expected.counts)
+    assert "window" in one_line_error(run("report", path, *REPORT, "--window", "30"))

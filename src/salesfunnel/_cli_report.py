@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -96,7 +96,12 @@ def funnel_sections(
 
     kwargs: dict[str, Any] = {"semantic": semantic}
     if window_days is not None:
-        kwargs["window"] = float(window_days)
+        if window_days < 0:
+            raise InvalidParameterError(
+                f"--window must be a number of days >= 0; got {window_days!r}",
+                parameter="window", value=window_days,
+            )
+        kwargs["window"] = timedelta(days=float(window_days))
     conv = metrics.conversion(log, **kwargs)
     labels = [log.funnel.stage(n).label.text(lang) for n in conv.stages]
     sections = [
