@@ -64,6 +64,22 @@ def test_ids_of_any_hashable_type_are_factorized_consistently(ids: Any) -> None:
     assert log.entity[0] == log.entity[2] and len(set(log.entity.tolist())) == 3
 
 
+@pytest.mark.parametrize("ids", [
+    # Ids spanning all 64 bits; 2**40 and 2**40 + 1 share the high bits that are sorted
+    # first, so their run is re-sorted by the full id.
+    [-2**63, 2**63 - 1, 2**40 + 1, 2**40, 2**40 + 1, 2**40],
+    # Many ids sharing the high bits: the argsort fallback.
+    [-2**63, 2**63 - 1, *range(300, 0, -1)],
+])
+def test_wide_integer_ids_with_shared_high_bits(ids: list[int]) -> None:
+    arr = np.asarray(ids, dtype=np.int64)
+    n = len(arr)
+    log = EventLog.from_arrays(FUNNEL, entity=arr, stage=np.zeros(n, np.int64),
+                               ts=np.zeros(n, np.int64), unit="s")
+    assert log.ids.tolist() == sorted(set(ids))
+    assert log.ids[log.entity].tolist() == ids
+
+
 @settings(max_examples=40)
 @given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=30))
 def test_integer_ids_roundtrip(ids: list[int]) -> None:

@@ -224,9 +224,9 @@ def _dense(order: npt.NDArray[np.int64], keys_sorted: np.ndarray[Any, Any], n: i
 def _factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any]]:
     """Dense codes for integer ids, ordered like the sorted distinct ids.
 
-    A lookup table when the ids span a small range; one SIMD sort of ``(id - min, row)``
-    packed into a ``uint64`` when that fits; otherwise one (unstable: equal ids get equal
-    codes whatever their order) ``argsort``.
+    A lookup table when the ids span a small range; otherwise one SIMD sort of
+    ``(id - min, row)`` packed into a ``uint64`` (of the id's high bits when the whole id
+    does not fit, with runs of different ids sharing those bits re-sorted).
     """
     n = len(values)
     if n == 0:
@@ -243,13 +243,35 @@ def _factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.
         uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
         return table[rel], uniques
     bits = _bit_length(span)
-    if bits + max(_bit_length(n - 1), 1) <= 64:
-        rel_u = values.astype(np.uint64) - np.uint64(lo % 2**64)
+    ib = max(_bit_length(n - 1), 1)
+    rel_u = values.astype(np.uint64) - np.uint64(lo % 2**64)
+    if bits + ib <= 64:
         order = stable_order([(rel_u, bits)], n)
+        v_sorted = np.take(values, order)
     else:
-        order = np.argsort(values).astype(np.int64, copy=False)
-    codes, new = _dense(order, np.take(values, order), n)
-    return codes, values[order[new]]
+        # Sort by the high 64 - ib bits only (packed with the row, one SIMD sort): that
+        # orders different ids correctly unless they share those bits; such runs are then
+        # re-sorted by the full id (few for spread-out ids; else fall back to argsort).
+        rel_u >>= np.uint64(bits - (64 - ib))
+        order = stable_order([(rel_u, 64 - ib)], n)
+        high = np.take(rel_u, order)
+        v_sorted = np.take(values, order)
+        clash = high[1:] == high[:-1]
+        clash &= v_sorted[1:] != v_sorted[:-1]
+        n_clash = int(np.count_nonzero(clash))
+        if n_clash > max(n // 64, 64):
+            order = np.argsort(values).astype(np.int64, copy=False)
+            v_sorted = np.take(values, order)
+        elif n_clash:
+            bad = np.unique(high[1:][clash])
+            starts = np.searchsorted(high, bad, side="left")
+            stops = np.searchsorted(high, bad, side="right")
+            pos = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+            sub = np.lexsort((order[pos], v_sorted[pos]))
+            order[pos] = order[pos][sub]
+            v_sorted[pos] = v_sorted[pos][sub]
+    codes, new = _dense(order, v_sorted, n)
+    return codes, v_sorted[new]
 
 
 def _factorize_objects(values: Sequence[Any] | np.ndarray[Any, Any]
