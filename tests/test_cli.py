@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -269,3 +270,13 @@ def test_report_ordered_semantic_takes_a_window_in_days(events: tuple[Path, obje
                                   window=timedelta(days=30))
     assert json.loads(proc.stdout)["conversion"]["counts"] == list(expected.counts)
     assert "window" in one_line_error(run("report", path, *REPORT, "--window", "30"))
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / ("salesfunnel.exe" if os.name == "nt" else "salesfunnel")
+    if not script.exists():
+        pytest.skip("the console script is installed by 'pip install salesfunnel'")
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("salesfunnel ")
