@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 import attrs
+import numpy as np
 from hypothesis import strategies as st
 
 from metrics.reference import Row, columns, logs
@@ -298,3 +299,23 @@ def build(funnel: Funnel, rows: Sequence[Row], amounts: Sequence[float] | None =
           ) -> EventLog:
     """The rows as an EventLog (with a ``channel`` segment and the amounts)."""
     return EventLog.from_arrays(funnel, unit="s", amount=amounts, **columns(rows))
+
+
+def build_unpacked(funnel: Funnel, rows: Sequence[Row], amounts: Sequence[float] | None = None
+                   ) -> tuple[EventLog, list[Event]]:
+    """The rows with nanosecond jitter plus one event 40 years later (for the first
+    entity): (entity, time, stage) no longer pack into 63 bits, so the kernels take their
+    unpacked path. Returns the log and the matching reference events."""
+    evs = [ev._replace(ts=ev.ts + i % 3) for i, ev in enumerate(events(rows, amounts))]
+    if evs:
+        far = evs[0]._replace(stage=0, ts=max(e.ts for e in evs) + 40 * 365 * NS_PER_DAY)
+        evs.append(far)
+    log = EventLog.from_arrays(
+        funnel,
+        entity=[e.entity for e in evs],
+        stage=[e.stage for e in evs],
+        ts=np.array([e.ts for e in evs], dtype="datetime64[ns]"),
+        amount=None if amounts is None else [e.amount for e in evs],
+        segments={"channel": [*(r.channel for r in rows), *(["ads"] if evs else [])]},
+    )
+    return log, evs

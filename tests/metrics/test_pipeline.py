@@ -17,6 +17,7 @@ from metrics.reference import FUNNELS, Row, ref_channel
 from metrics.reference_timing import (
     NS_PER_SECOND,
     build,
+    build_unpacked,
     events,
     priced_logs,
     ref_pipeline,
@@ -24,6 +25,7 @@ from metrics.reference_timing import (
 )
 from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
 from salesfunnel.metrics import Breakdown, Pipeline, pipeline
+from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._kernels import latest_amount, until
 
 DAY = 86_400
@@ -124,6 +126,22 @@ def test_pipeline_breakdown_matches_reference_per_channel(case: Case) -> None:
         mine = [rows[i] for i in keep]
         check_against_reference(p, funnel, mine, None if amounts is None
                                 else [amounts[i] for i in keep], as_of, target)
+
+
+@settings(max_examples=30)
+@given(data=priced_logs(amounts=True))
+def test_unpacked_path_matches_reference(data: tuple[Funnel, list[Row], list[float] | None]
+                                         ) -> None:
+    funnel, rows, amounts = data
+    log, evs = build_unpacked(funnel, rows, amounts)
+    if evs:
+        assert K._packing(log) is None  # the kernels cannot pack: the argsort path
+    p = pipeline(log)
+    ref = ref_pipeline(funnel, evs)
+    assert list(p.counts) == ref["counts"]
+    assert close(p.weighted_value, ref["weighted"]) and close(p.open_value, ref["open_value"])
+    assert close(p.average_won_amount, ref["avg_won_amount"])
+    assert close(p.average_cycle_days, ref["avg_cycle_days"])
 
 
 # -- closed forms ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from metrics.reference import FUNNELS, Row, logs, ref_channel
 from metrics.reference_timing import (
     NS_PER_SECOND,
     build,
+    build_unpacked,
     events,
     ref_kaplan_meier,
     ref_observations,
@@ -24,6 +25,7 @@ from metrics.reference_timing import (
 )
 from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
 from salesfunnel.metrics import Breakdown, Durations, Survival, survival, timing
+from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._timing import as_of_ns, exact_sum, format_duration
 
 PERCENTILES = st.lists(st.sampled_from([0, 2.5, 10, 25, 50, 75, 90, 99, 100]), max_size=4)
@@ -104,6 +106,26 @@ def test_timing_breakdown_matches_reference_per_channel(data: tuple[Funnel, list
         for k, step in enumerate(t.steps, start=1):
             check_durations(step, ref["steps"][k], t.percentiles)
         check_durations(t.cycle, ref["cycle"], t.percentiles)
+
+
+@settings(max_examples=30)
+@given(data=logs(), lost=st.sampled_from(["never", "censor"]))
+def test_unpacked_path_matches_reference(data: tuple[Funnel, list[Row]], lost: str) -> None:
+    funnel, rows = data
+    log, evs = build_unpacked(funnel, rows)
+    if evs:
+        assert K._packing(log) is None  # the kernels cannot pack: the argsort path
+    t = timing(log)
+    ref = ref_timing(funnel, evs)
+    for k, step in enumerate(t.steps, start=1):
+        check_durations(step, ref["steps"][k], t.percentiles)
+    check_durations(t.cycle, ref["cycle"], t.percentiles)
+    as_of = max((e.ts for e in evs), default=0)
+    km = survival(log, as_of=np.datetime64(as_of, "ns"), lost=lost)  # type: ignore[arg-type]
+    ref_rows, _ = ref_kaplan_meier(ref_observations(funnel, evs, as_of, lost))
+    assert km.time_ns.tolist() == [r[0] for r in ref_rows]
+    assert km.events.tolist() == [r[2] for r in ref_rows]
+    assert km.censored.tolist() == [r[3] for r in ref_rows]
 
 
 # -- timing: closed forms and edge cases ----------------------------------------------------------

@@ -485,7 +485,7 @@ def _packing(log: EventLog) -> tuple[int, int, int, int] | None:
 
 
 def _pack(log: EventLog) -> tuple[int, int, int, int] | None:
-    t0, step = time_scale(log.ts)
+    t0, step = time_units(log)
     span = (int(log.ts.max()) - t0) // step
     t_bits = span.bit_length()
     e_bits = max(log.n_entities - 1, 0).bit_length()

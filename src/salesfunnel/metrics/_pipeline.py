@@ -561,10 +561,11 @@ def pipeline(
     cut = None if as_of is None else as_of_ns(as_of)
     target = check_target(target)
     view = K.until(log, cut)
-    current = K.latest_stage(view)
+    pr = K.progress(view)
+    current = pr.latest_stage
     amount = K.latest_amount(view)
-    entry = K.first_event_time(view)
-    won_at = K.first_times(view)[:, log.funnel.won_index]
+    entry = pr.first_time
+    won_at = pr.won_time
     if by is None:
         return _pipeline_of(view, None, current, amount, entry, won_at, cut, target)
     K.entity_groups(log, by)  # validates ``by`` even when nothing is left at ``as_of``

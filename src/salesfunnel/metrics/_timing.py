@@ -100,6 +100,8 @@ def exact_sum(values: _I64) -> int:
     if len(values) == 0:
         return 0
     v = np.asarray(values, dtype=np.int64)
+    if int(v.max()) <= np.iinfo(np.int64).max // len(v):  # the int64 sum cannot overflow
+        return int(v.sum(dtype=np.int64))
     high = int(np.sum(v >> 32, dtype=np.int64))
     low = int(np.sum(v & 0xFFFFFFFF, dtype=np.int64))
     return (high << 32) + low
@@ -177,7 +179,12 @@ def _group_key(value: Any) -> Any:
 
 
 def _readonly(values: Any) -> _I64:
-    arr = np.array(values, dtype=np.int64)  # a private copy (views of caches stay safe)
+    """``values`` as a read-only int64 array: a read-only int64 array that owns its data
+    is kept as it is (the functions here build those), anything else is copied."""
+    if (isinstance(values, np.ndarray) and values.dtype == np.int64 and values.ndim == 1
+            and not values.flags.writeable and values.flags.owndata):
+        return values
+    arr = np.array(values, dtype=np.int64).ravel()
     arr.flags.writeable = False
     return arr
 
@@ -290,8 +297,8 @@ class Durations:
             )
         for field in ("source", "target", "percentiles"):
             check_same("Durations", field, getattr(self, field), getattr(other, field))
-        return Durations(self.source, self.target, np.concatenate([self.values, other.values]),
-                         self.percentiles)
+        return Durations(self.source, self.target,
+                         _frozen(np.concatenate([self.values, other.values])), self.percentiles)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Durations):
@@ -542,21 +549,50 @@ class Timing:
                 f"{cyc.count:,} won>")
 
 
-def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64,
+def _frozen(values: _I64) -> _I64:
+    values.flags.writeable = False
+    return values
+
+
+def step_durations(inc_time: _I64, inc_depth: npt.NDArray[np.int16],
+                   inc_prev: npt.NDArray[np.int16], n_path: int) -> list[_I64]:
+    """Durations (ns) of steps ``1 .. n_path - 1`` from the depth increases of
+    :func:`~salesfunnel.metrics._kernels.progress` (any subset that keeps all the
+    increases of each entity, in order).
+
+    An increase from depth ``p >= 0`` to ``d`` at time ``t`` gives step ``p + 1`` the
+    duration ``t`` minus the time of the entity's previous increase, and steps
+    ``p + 2 .. d`` a zero (a skip reaches them at once); an entity's first increase
+    gives zeros to steps ``1 .. d``.
+    """
+    has_prev = inc_prev >= 0
+    idx = np.flatnonzero(has_prev)  # never 0: an entity's first increase has prev -1
+    dur = inc_time[idx] - inc_time[idx - 1]
+    step = inc_prev[idx]  # step - 1
+    low = np.where(has_prev, inc_prev + 2, 1)
+    high = inc_depth.astype(np.int64)
+    ok = low <= high
+    spans = (np.bincount(low[ok], minlength=n_path + 1)
+             - np.bincount(high[ok] + 1, minlength=n_path + 1))
+    zeros = np.cumsum(spans)
+    out = []
+    for k in range(1, n_path):
+        values = dur[step == k - 1]
+        arr = np.zeros(int(zeros[k]) + len(values), dtype=np.int64)
+        arr[int(zeros[k]):] = values
+        out.append(_frozen(arr))
+    return out
+
+
+def _timing_of(stages: tuple[str, ...], inc: tuple[_I64, npt.NDArray[np.int16],
+               npt.NDArray[np.int16]], entry: _I64, won_at: _I64,
                percentiles: tuple[float, ...]) -> Timing:
-    """Timing from per-entity first times at each depth and first-event times."""
-    steps = []
-    for k in range(1, len(stages)):
-        col = first[:, k]
-        reached = col != K.NEVER
-        steps.append(Durations(stages[k - 1], stages[k], col[reached] - first[reached, k - 1],
-                               percentiles))
-    if len(stages):
-        won_at = first[:, len(stages) - 1]
-        won = won_at != K.NEVER
-        cycle = Durations("first event", stages[-1], won_at[won] - entry[won], percentiles)
-    else:  # pragma: no cover - a funnel always has a WON stage
-        cycle = Durations("first event", "won", np.zeros(0, np.int64), percentiles)
+    """Timing from the depth increases and the per-entity first and first-WON times."""
+    steps = [Durations(stages[k - 1], stages[k], values, percentiles)
+             for k, values in enumerate(step_durations(*inc, len(stages)), start=1)]
+    won = won_at != K.NEVER
+    cycle = Durations("first event", stages[-1], _frozen(won_at[won] - entry[won]),
+                      percentiles)
     return Timing(stages, steps, cycle, len(entry), percentiles)
 
 
@@ -624,18 +660,24 @@ def timing(
     log = _check_log(log)
     qs = check_percentiles(percentiles)
     stages = tuple(s.name for s in log.funnel.path)
-    first = K.first_times(log)
-    entry = K.first_event_time(log)
+    pr = K.progress(log)
     if by is None:
-        return _timing_of(stages, first, entry, qs)
+        return _timing_of(stages, (pr.inc_time, pr.inc_depth, pr.inc_prev), pr.first_time,
+                          pr.won_time, qs)
     groups = K.entity_groups(log, by)
     order, bounds = groups.order()
+    # Increases sorted by group (stable: each entity's increases stay together, in order).
+    inc_group = groups.codes[pr.inc_entity]
+    inc_order = np.argsort(inc_group, kind="stable")
+    inc_bounds = np.searchsorted(inc_group[inc_order], np.arange(groups.n_groups + 1))
     results: dict[Any, Timing] = {}
     for g in range(groups.n_groups):
         rows = order[bounds[g]:bounds[g + 1]]
         if len(rows):
-            results[_group_key(groups.categories[g])] = _timing_of(stages, first[rows],
-                                                                   entry[rows], qs)
+            sel = inc_order[inc_bounds[g]:inc_bounds[g + 1]]
+            inc = (pr.inc_time[sel], pr.inc_depth[sel], pr.inc_prev[sel])
+            results[_group_key(groups.categories[g])] = _timing_of(
+                stages, inc, pr.first_time[rows], pr.won_time[rows], qs)
     return Breakdown(by, results)
 
 
@@ -946,16 +988,15 @@ def check_lost(lost: Any) -> str:
 
 def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArray[np.bool_]]:
     """Per entity of ``log`` (already cut at ``as_of``): duration (ns) and converted flag."""
-    entry = K.first_event_time(log)
-    won_at = K.first_times(log)[:, log.funnel.won_index] if log.n_entities else entry
-    converted = won_at != K.NEVER
+    pr = K.progress(log)
+    converted = pr.won_time != K.NEVER
     end = np.full(log.n_entities, as_of, dtype=np.int64)
     if lost == "censor":
         _, _, is_lost = K.stage_kinds(log.funnel)
-        at_loss = is_lost[K.latest_stage(log)]
-        end = np.where(at_loss, K.last_event_time(log), end)
-    end = np.where(converted, won_at, end)
-    return end - entry, converted
+        at_loss = is_lost[pr.latest_stage]
+        end = np.where(at_loss, pr.last_time, end)
+    end = np.where(converted, pr.won_time, end)
+    return end - pr.first_time, converted
 
 
 @overload
