@@ -33,6 +33,7 @@ CSS = """
   border-bottom:1px solid #9fb3c8}
 .sf-table td{padding:0.2em 0.7em;border-bottom:1px solid #e4e7eb;vertical-align:top}
 .sf-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.sf-table td:nth-child(-n+3){white-space:nowrap}
 .sf-muted{color:#616e7c;font-size:0.9em}
 .sf-block pre{background:#f5f7fa;padding:0.6em;overflow-x:auto;font-size:0.85em}
 """
