@@ -303,12 +303,13 @@ def build(funnel: Funnel, rows: Sequence[Row], amounts: Sequence[float] | None =
 
 def build_unpacked(funnel: Funnel, rows: Sequence[Row], amounts: Sequence[float] | None = None
                    ) -> tuple[EventLog, list[Event]]:
-    """The rows with nanosecond jitter plus one event 40 years later (for the first
+    """The rows with nanosecond jitter plus one event 200 years later (for the first
     entity): (entity, time, stage) no longer pack into 63 bits, so the kernels take their
     unpacked path. Returns the log and the matching reference events."""
     evs = [ev._replace(ts=ev.ts + i % 3) for i, ev in enumerate(events(rows, amounts))]
     if evs:
-        far = evs[0]._replace(stage=0, ts=max(e.ts for e in evs) + 40 * 365 * NS_PER_DAY)
+        far = evs[0]._replace(stage=0,
+                              ts=max(e.ts for e in evs) + 200 * 365 * NS_PER_DAY + 1)
         evs.append(far)
     log = EventLog.from_arrays(
         funnel,

@@ -568,8 +568,7 @@ def pipeline(
     won_at = pr.won_time
     if by is None:
         return _pipeline_of(view, None, current, amount, entry, won_at, cut, target)
-    K.entity_groups(log, by)  # validates ``by`` even when nothing is left at ``as_of``
-    groups = K.entity_groups(view, by)
+    groups = K.entity_groups(view, by)  # the view keeps every segment column
     order, bounds = groups.order()
     results: dict[Any, Pipeline] = {}
     for g in range(groups.n_groups):
