@@ -191,7 +191,7 @@ def test_as_of_snapshot() -> None:
     # 1 at lead (1000), 2 at demo, 3 at lead, 4 lost, 5 not yet seen
     assert p.counts == (2, 1, 0, 0, 1)
     assert p.entities == 4 and p.open_value == 1000 + 500 + 3000
-    assert math.isnan(p.velocity) and p.reasons["velocity"] == "no won entity; no won entity"
+    assert math.isnan(p.velocity) and p.reasons["velocity"] == "no won entity"
     assert p.win_rate == 0.0
 
 
@@ -313,7 +313,8 @@ def test_pipeline_presentation() -> None:
     p = pipeline(log, as_of="1970-03-01T00:00Z", target=2000)
     assert repr(p) == "<Pipeline: 3 open (weighted 1,040.00), 1 won, 1 lost, win rate 50.0%>"
     text = str(p)
-    assert text.startswith("Pipeline (as of 1970-03-01T00:00:00Z): 6 entities"[:30])
+    assert text.startswith("Pipeline (as of 1970-03-01T00:00:00Z): 5 entities, 3 open, "
+                           "1 won, 1 lost\n")
     assert "sales velocity: 150.00 per day" in text
     assert "coverage of target 2,000.00: 52.0% weighted, 145.0% unweighted" in text
     assert "note: weighted_value: 1 open entity worth 500.00" in text

@@ -298,7 +298,8 @@ class Pipeline:
         if math.isnan(self.velocity):
             missing = [out[k] for k in ("win_rate", "average_won_amount", "average_cycle")
                        if k in out]
-            out["velocity"] = "; ".join(missing) if missing else "the average cycle is zero"
+            out["velocity"] = ("; ".join(dict.fromkeys(missing)) if missing
+                               else "the average cycle is zero")
         if self.target is None:
             out["coverage"] = "no target given"
         elif "weighted_value" in out:
