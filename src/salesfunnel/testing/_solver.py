@@ -47,6 +47,19 @@ Draw = Callable[..., Any]
 #: How many times a goal is attempted with fresh choices before the example is rejected.
 ATTEMPTS = 6
 
+_BOOLS = st.booleans()
+_NOISE_INTS = st.integers(-1000, 1000)
+_NOISE_TEXT = st.text(alphabet="abcxyz", max_size=3)
+_INDEX: dict[int, st.SearchStrategy[int]] = {}
+
+
+def _index(n: int) -> st.SearchStrategy[int]:
+    """``st.integers(0, n - 1)``, built once per ``n`` (building strategies is slow)."""
+    strategy = _INDEX.get(n)
+    if strategy is None:
+        strategy = _INDEX[n] = st.integers(0, n - 1)
+    return strategy
+
 
 @attrs.frozen
 class _Opaque:
@@ -111,7 +124,7 @@ def _choose(node: Node, want: bool, draw: Draw, out: list[tuple[Node, bool]]) ->
             for item in node.items:
                 _choose(item, want, draw, out)
         else:
-            i = draw(st.integers(0, len(node.items) - 1))
+            i = draw(_index(len(node.items)))
             _choose(node.items[i], want, draw, out)
     else:
         out.append((node, want))
@@ -295,7 +308,7 @@ def _attempt(
                 fits.append(value)
         if not fits:
             return None
-        put(subject, field, _copy(draw(st.sampled_from(fits))))
+        put(subject, field, _copy(fits[draw(_index(len(fits)))]))
         assigned.add(field)
     if not all(_holds(a, subject) == w for a, w in pending if not isinstance(a, _Opaque)):
         return None
@@ -323,10 +336,7 @@ def solve(draw: Draw, goal: Goal, *, attempts: int = ATTEMPTS) -> dict[str, Any]
             for field in _fields(atom):
                 atoms_by_field.setdefault(field, []).append(atom)
     fields = sorted(atoms_by_field, key=lambda f: (f.count("."), f))
-    noise = (
-        draw(st.integers(-1000, 1000)),
-        draw(st.text(alphabet="abcxyz", max_size=3)),
-    )
+    noise = (draw(_NOISE_INTS), draw(_NOISE_TEXT))
     for _ in range(attempts):
         subject = _attempt(draw, goal, fields, atoms_by_field, noise)
         if subject is not None and goal.check(subject):
@@ -335,15 +345,30 @@ def solve(draw: Draw, goal: Goal, *, attempts: int = ATTEMPTS) -> dict[str, Any]
 
 
 def arbitrary(draw: Draw, nodes: Sequence[Node]) -> dict[str, Any]:
-    """A subject with a value for every field the trees read, with no goal."""
+    """A subject with a value for every field the trees read, with no goal.
+
+    Each distinct tree is meant to pass or fail at random (one attempt), so gates are
+    met about as often as not; when that attempt fails, values are drawn freely.
+    """
     atoms_by_field: dict[str, list[Node]] = {}
+    distinct: list[Node] = []
     for node in nodes:
+        if node in distinct:
+            continue
+        distinct.append(node)
         for atom in _atoms(node):
             for field in _fields(atom):
                 atoms_by_field.setdefault(field, []).append(atom)
-    noise = (draw(st.integers(-1000, 1000)),)
+    noise = (draw(_NOISE_INTS),)
+    fields = sorted(atoms_by_field, key=lambda f: (f.count("."), f))
+    wants = [draw(_BOOLS) for _ in distinct]
+    goal = Goal(holds=tuple(n for n, w in zip(distinct, wants, strict=True) if w),
+                fails=tuple(n for n, w in zip(distinct, wants, strict=True) if not w))
+    aimed = _attempt(draw, goal, fields, atoms_by_field, noise)
+    if aimed is not None:
+        return aimed
     subject: dict[str, Any] = {}
     for field in sorted(atoms_by_field, key=lambda f: (f.count("."), f)):
         pool = _pool(field, atoms_by_field[field], noise)
-        put(subject, field, _copy(draw(st.sampled_from(pool))))
+        put(subject, field, _copy(pool[draw(_index(len(pool)))]))
     return subject

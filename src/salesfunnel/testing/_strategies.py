@@ -111,7 +111,8 @@ _OWNERS = st.one_of(st.none(), st.sampled_from(_ROLES))
 _ACTION_LISTS = st.lists(st.sampled_from(_ACTIONS), max_size=2, unique=True)
 _PROBABILITIES = st.floats(0, 1)
 _WORDS = st.text(st.sampled_from("abcdefxyz"), max_size=4) | st.sampled_from(
-    ("emea", "apac", "saas", "retail", "partner", "web", "华东", "it's", 'say "hi"', "a\\b")
+    ("emea", "apac", "saas", "retail", "partner", "web", "华东", "it's", 'say "hi"', "a\\b",
+     "it's \"ok\"")
 )
 _NUMBERS = st.one_of(
     st.integers(-1000, 1000),
@@ -953,7 +954,7 @@ def _journeys(draw: st.DrawFn, funnel: Funnel, max_steps: int) -> Journey:
         if not targets:
             break
         target = _choice(draw, targets)
-        when = when + draw(_GAPS)
+        when = (when + draw(_GAPS)).astimezone(_choice(draw, _ZONES))
         blocked = not _passes(funnel.gates_for(journey.stage, target), subject)
         reason = None
         if funnel.stage(target).kind is StageKind.LOST:
