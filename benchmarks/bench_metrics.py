@@ -122,6 +122,19 @@ def sf_reached_medians(log: EventLog) -> tuple[list[int], list[float]]:
     return list(counts), [float(d.median) for d in t.steps]
 
 
+def sf_kernel_medians(log: EventLog) -> tuple[list[int], list[float]]:
+    """The same from the first-time matrix kernel (``_kernels.first_times``) directly."""
+    from salesfunnel.metrics import _kernels as K
+
+    counts = conversion(log).counts
+    first = K.first_times(log)
+    medians = []
+    for k in range(1, N_PATH):
+        reached = first[:, k] != K.NEVER
+        medians.append(float(np.median(first[reached, k] - first[reached, k - 1])) / 1e9)
+    return list(counts), medians
+
+
 def sf_fresh(log: EventLog) -> EventLog:
     log._cache.clear()
     return log
@@ -253,6 +266,9 @@ def bench_built(raw: dict[str, np.ndarray], log: EventLog, con: Any, n: int
     rows: list[Row] = []
     t_sf, want = timed(lambda: sf_reached_medians(sf_fresh(log)))
     rows.append(row("reached+medians, built log", "salesfunnel", t_sf, None, n))
+    t, got = timed(lambda: sf_kernel_medians(sf_fresh(log)))
+    check("salesfunnel kernels", got, want)
+    rows.append(row("reached+medians, built log", "(first_times kernel)", t, t_sf, n))
     pdf = pandas_frame(raw)
     t, got = timed(lambda: pandas_reached_medians(pdf), repeat=2)
     check("pandas", got, want)
