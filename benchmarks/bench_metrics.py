@@ -359,8 +359,11 @@ def main(n_deals: int = N_DEALS) -> None:
         "one thread each: DuckDB threads=1, polars POLARS_MAX_THREADS=1, chdb max_threads=1",
         ["task", "tool", "seconds", "M events/s", "time / salesfunnel"], rows,
     )
+    import polars as pl
+
     print(f"reached counts {want[0]} identical for every tool, medians within 1 s; "
-          f"ordered counts {ordered} identical to chdb windowFunnel")
+          f"ordered counts {ordered} identical to chdb windowFunnel; polars thread pool: "
+          f"{pl.thread_pool_size()}")
     del raw, log, con
     gc.collect()
     print_table(
