@@ -31,7 +31,12 @@ from salesfunnel._optional import import_optional
 
 import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
-from salesfunnel.testing._invariants import assert_journey_invariants  # noqa: E402
+from salesfunnel.testing._eventlogs import event_logs  # noqa: E402
+from salesfunnel.testing._invariants import (  # noqa: E402
+    assert_funnel_invariants,
+    assert_journey_invariants,
+    assert_merge_invariant,
+)
 from salesfunnel.testing._stateful import JourneyMachine, journey_machine  # noqa: E402
 from salesfunnel.testing._strategies import (  # noqa: E402
     DEFAULT_FIELDS,
@@ -48,7 +53,10 @@ from salesfunnel.testing._strategies import (  # noqa: E402
 __all__ = [
     "DEFAULT_FIELDS",
     "JourneyMachine",
+    "assert_funnel_invariants",
     "assert_journey_invariants",
+    "assert_merge_invariant",
+    "event_logs",
     "funnels",
     "gate_subjects",
     "gates",

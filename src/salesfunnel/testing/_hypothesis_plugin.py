@@ -41,13 +41,13 @@ def _gate(_: type) -> Any:
 
 
 def _journey(_: type) -> Any:
-    from salesfunnel.testing._strategies import any_journeys
+    from salesfunnel.testing._strategies import journeys
 
-    return any_journeys()
+    return journeys()
 
 
 def _event_log(_: type) -> Any:
-    from salesfunnel.testing._strategies import event_logs
+    from salesfunnel.testing._eventlogs import event_logs
 
     return event_logs()
 
@@ -58,18 +58,14 @@ def _register() -> None:
     try:
         from hypothesis import strategies as st
 
+        from salesfunnel._events import EventLog
         from salesfunnel.model import Funnel, Gate, Journey, Stage
 
         st.register_type_strategy(Funnel, _funnel)
         st.register_type_strategy(Stage, _stage)
         st.register_type_strategy(Gate, _gate)
         st.register_type_strategy(Journey, _journey)
-        try:
-            from salesfunnel._events import EventLog
-        except ImportError:  # pragma: no cover - the event log is not part of this build
-            pass
-        else:
-            st.register_type_strategy(EventLog, _event_log)
+        st.register_type_strategy(EventLog, _event_log)
         _last_error = None
     except Exception as exc:  # pragma: no cover - never break ``import hypothesis``
         _last_error = exc

@@ -27,7 +27,6 @@ from salesfunnel.testing._validation import (
 
 __all__ = [
     "DEFAULT_FIELDS",
-    "any_journeys",
     "funnels",
     "gate_subjects",
     "gates",
@@ -926,11 +925,6 @@ def journeys(
     if funnel is None:
         return funnels().flatmap(lambda f: _journeys(f, max_steps))
     return _journeys(check_funnel("funnel", funnel), max_steps)
-
-
-def any_journeys() -> st.SearchStrategy[Journey]:
-    """Journeys in drawn funnels (what ``st.from_type(Journey)`` gives)."""
-    return journeys()
 
 
 _ACTORS = st.one_of(st.none(), st.sampled_from(("ann", "bo", "crm-sync", "王芳")))
