@@ -31,6 +31,7 @@ from salesfunnel._optional import import_optional
 
 import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
+from salesfunnel.testing._checks import TemplateCheck, check_template  # noqa: E402
 from salesfunnel.testing._eventlogs import event_logs  # noqa: E402
 from salesfunnel.testing._invariants import (  # noqa: E402
     assert_funnel_invariants,
@@ -53,9 +54,11 @@ from salesfunnel.testing._strategies import (  # noqa: E402
 __all__ = [
     "DEFAULT_FIELDS",
     "JourneyMachine",
+    "TemplateCheck",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
+    "check_template",
     "event_logs",
     "funnels",
     "gate_subjects",
