@@ -10,27 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from salesfunnel import DefinitionError, Gate, GateError, GateResult, InvalidParameterError
+from salesfunnel.testing import gate_subjects, gates
 
 FIELDS = ["a", "b", "c"]
-subjects = st.dictionaries(st.sampled_from(FIELDS),
-                           st.one_of(st.none(), st.integers(-3, 3), st.booleans()))
-atoms = st.sampled_from(["a > 0", "b is set", "c", "a == b", "not c"]).map(Gate)
+gate_trees = gates(fields=FIELDS, max_leaves=2)  # rules and &, |, ~ of rules over FIELDS
 
 
-def gate_trees(depth: int = 3) -> st.SearchStrategy[Gate]:
-    return st.recursive(
-        atoms,
-        lambda inner: st.one_of(
-            st.tuples(inner, inner).map(lambda p: p[0] & p[1]),
-            st.tuples(inner, inner).map(lambda p: p[0] | p[1]),
-            inner.map(lambda g: ~g),
-        ),
-        max_leaves=6,
-    )
-
-
-@given(gate_trees(), gate_trees(), subjects)
-def test_boolean_algebra(x: Gate, y: Gate, s: dict[str, Any]) -> None:
+@given(gate_trees, gate_trees, st.data())
+def test_boolean_algebra(x: Gate, y: Gate, data: st.DataObject) -> None:
+    s = data.draw(gate_subjects(x & y), label="subject")
     assert (~(x & y))(s) == ((~x) | (~y))(s)
     assert (~(x | y))(s) == ((~x) & (~y))(s)
     assert (~~x)(s) == x(s)
@@ -38,8 +26,9 @@ def test_boolean_algebra(x: Gate, y: Gate, s: dict[str, Any]) -> None:
     assert (x | y)(s) == (x(s) or y(s))
 
 
-@given(gate_trees(), subjects)
-def test_evaluate_agrees_with_call_and_names_failures(g: Gate, s: dict[str, Any]) -> None:
+@given(gate_trees, st.data())
+def test_evaluate_agrees_with_call_and_names_failures(g: Gate, data: st.DataObject) -> None:
+    s = data.draw(gate_subjects(g), label="subject")
     result = g.evaluate(s)
     assert result.passed == g(s)
     assert bool(result.failed) != result.passed
@@ -82,7 +71,7 @@ def test_callable_gates_and_their_errors() -> None:
         Gate(3)  # type: ignore[arg-type]
 
 
-@given(gate_trees())
+@given(gate_trees)
 def test_rule_gates_round_trip(g: Gate) -> None:
     assert Gate.from_dict(g.to_dict()) == g
 
