@@ -91,7 +91,7 @@ COUNTER = itertools.count()
 
 BAD: list[tuple[Any, str]] = [
     (lambda: "aida", r"check 'builds' failed: the factory returned str 'aida'"),
-    (lambda: Funnel(f"f{next(COUNTER)}", ["a", Stage("won", kind="won")]),
+    (lambda: Funnel(f"f{next(COUNTER)}", ["a", Stage("won", kind="won")], label="F"),
      r"check 'builds' failed: two calls of the factory build different funnels"),
     (NotJsonSafe("x", ["a", Stage("won", kind="won")], label="X"),
      r"check 'json round trip' failed: to_dict\(\) is not JSON-safe"),
@@ -114,6 +114,17 @@ BAD: list[tuple[Any, str]] = [
 def test_each_failed_check_is_named(template: Any, message: str) -> None:
     with pytest.raises(AssertionError, match=message):
         check_template(template, max_examples=3)
+
+
+def test_every_failed_check_is_listed_at_once() -> None:
+    funnel = Funnel("x", [Stage("a", label={"zh": "甲"}),
+                          Stage("won", kind="won", gates="n > 5 and n < 2")])
+    with pytest.raises(AssertionError) as info:
+        check_template(funnel, max_examples=3)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "check_template(x): 2 checks failed:"
+    assert lines[1].startswith("  - 'walkable': no subject found")
+    assert lines[2] == "  - 'labels': no English (en) label on: the funnel, stage 'a'"
 
 
 @pytest.mark.parametrize(

@@ -176,7 +176,8 @@ def check_template(
     Raises
     ------
     AssertionError
-        Naming the first check that failed and why.
+        Naming every check that failed and why (all checks run, then one error lists
+        the failures).
     InvalidParameterError
         If ``template`` is none of the above or ``max_examples`` is out of range.
     UnknownTemplateError
@@ -200,7 +201,9 @@ def check_template(
     ...                                                   gates="x > 1 and x < 0")]))
     Traceback (most recent call last):
     ...
-    AssertionError: check_template(<lambda>): check 'walkable' failed: no subject found ...
+    AssertionError: check_template(<lambda>): 2 checks failed:
+      - 'walkable': no subject found that passes every gate on the way to 'won'; ...
+      - 'labels': no English (en) label on: the funnel
     """
     if isinstance(max_examples, bool) or not isinstance(max_examples, int) or not (
         1 <= max_examples <= 1000
@@ -215,176 +218,235 @@ def check_template(
             parameter="subject", value=subject,
         )
     label, factory, funnel = _resolve(template)
-    passed: list[str] = []
-    notes: list[str] = []
+    return _Checker(label, factory, funnel, max_examples, subject).run()
 
-    def fail(check: str, detail: str) -> AssertionError:
-        return AssertionError(f"check_template({label}): check {check!r} failed: {detail}")
 
-    # 1. builds
-    if factory is not None:
-        again = factory()
-        if again != funnel:
-            raise fail("builds", "two calls of the factory build different funnels")
-    passed.append("builds")
+class _CheckFailed(Exception):
+    def __init__(self, check: str, detail: str) -> None:
+        super().__init__(detail)
+        self.check = check
+        self.detail = detail
 
-    # 2, 3. valid, json round trip
-    try:
-        rebuilt = attrs.evolve(funnel)  # runs every definition check again
-    except FunnelError as exc:
-        raise fail("valid", str(exc)) from exc
-    if rebuilt != funnel:
-        raise fail("valid", "rebuilding the funnel from its fields gives a different funnel")
-    passed.append("valid")
-    refs = _refs(funnel)
-    try:
-        text = json.dumps(funnel.to_dict(), ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise fail("json round trip", f"to_dict() is not JSON-safe: {exc}") from exc
-    try:
-        back = Funnel.from_dict(json.loads(text), gates=refs)
-    except FunnelError as exc:
-        raise fail("json round trip", f"from_dict() cannot load to_dict(): {exc}") from exc
-    if back != funnel:
-        raise fail("json round trip", "from_dict(json.loads(json.dumps(to_dict()))) gives a "
-                                      "different funnel")
-    if refs:
-        notes.append(f"gates built from Python callables ({', '.join(sorted(refs))}) serialize "
-                     "by name only: loading needs Funnel.from_dict(data, gates={name: fn})")
-    passed.append("json round trip")
 
-    def subjects_for(stage: str) -> st.SearchStrategy[Any]:
-        if subject is not None:
-            return st.just(subject)
-        return subjects(funnel, satisfying=stage)
+class _Checker:
+    """Runs the checks one by one, collecting failures, passes and notes."""
 
-    hint = ("; gates built from Python callables cannot be solved: pass subject= (a subject "
-            "that passes every gate)" if refs and subject is None else "")
+    def __init__(self, label: str, factory: Callable[[], Funnel] | None, funnel: Funnel,
+                 max_examples: int, subject: Mapping[str, Any] | None) -> None:
+        self.label = label
+        self.factory = factory
+        self.funnel = funnel
+        self.n = max_examples
+        self.subject = subject
+        self.refs = _refs(funnel)
+        self.notes: list[str] = []
+        self.languages: tuple[str, ...] = ()
+        self.hint = ("; gates built from Python callables cannot be solved: pass subject= (a "
+                     "subject that passes every gate)" if self.refs and subject is None else "")
 
-    # 4. walkable
-    won = funnel.won.name
-
-    def walk(deal: Any) -> None:
-        try:
-            journey = _walk(funnel, deal, won)
-        except FunnelError as exc:
-            raise fail("walkable", f"subject {deal!r} was refused on the way to {won!r}: "
-                                   f"{exc}") from exc
-        assert journey.is_won
-
-    try:
-        _run(subjects_for(won), walk, max_examples)
-    except (Unsatisfiable, FailedHealthCheck) as exc:
-        raise fail("walkable", f"no subject found that passes every gate on the way to "
-                               f"{won!r}; are some gates contradictory? ({type(exc).__name__})"
-                               f"{hint}") from None
-    passed.append("walkable")
-
-    # 5. losable
-    first = funnel.stages[0].name
-    reachable_lost = [s.name for s in funnel.lost if s.name in funnel.moves(first)]
-    for lost in reachable_lost:
-        def lose(deal: Any, lost: str = lost) -> None:
+    def run(self) -> TemplateCheck:
+        checks: list[tuple[str, Callable[[], None]]] = [
+            ("builds", self.builds),
+            ("valid", self.valid),
+            ("json round trip", self.json_round_trip),
+            ("walkable", self.walkable),
+            ("losable", self.losable),
+            ("re-entry", self.reentry),
+            ("gates stop an empty subject", self.gates_stop_an_empty_subject),
+            ("labels", self.labels),
+            ("journeys", self.journeys),
+            ("state machine", self.state_machine),
+        ]
+        passed: list[str] = []
+        failed: list[tuple[str, str]] = []
+        for name, check in checks:
+            if name == "re-entry" and not self.funnel.cyclic:
+                continue
             try:
-                _walk(funnel, deal, lost)
+                check()
+            except _CheckFailed as exc:
+                failed.append((exc.check, exc.detail))
+            except AssertionError as exc:  # a law broken inside journeys / the machine
+                failed.append((name, str(exc).strip().splitlines()[0] if str(exc) else
+                               type(exc).__name__))
+            else:
+                passed.append(name)
+        if len(failed) == 1:
+            name, detail = failed[0]
+            raise AssertionError(f"check_template({self.label}): check {name!r} failed: "
+                                 f"{detail}")
+        if failed:
+            listed = "\n".join(f"  - {name!r}: {detail}" for name, detail in failed)
+            raise AssertionError(f"check_template({self.label}): {len(failed)} checks failed:\n"
+                                 f"{listed}")
+        return TemplateCheck(self.label, self.funnel, tuple(passed), tuple(self.notes),
+                             self.languages)
+
+    # -- the checks ------------------------------------------------------------------------
+    def builds(self) -> None:
+        if self.factory is not None and self.factory() != self.funnel:
+            raise _CheckFailed("builds", "two calls of the factory build different funnels")
+
+    def valid(self) -> None:
+        try:
+            rebuilt = attrs.evolve(self.funnel)  # runs every definition check again
+        except FunnelError as exc:
+            raise _CheckFailed("valid", str(exc)) from exc
+        if rebuilt != self.funnel:
+            raise _CheckFailed("valid", "rebuilding the funnel from its fields gives a "
+                                        "different funnel")
+
+    def json_round_trip(self) -> None:
+        check = "json round trip"
+        try:
+            text = json.dumps(self.funnel.to_dict(), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise _CheckFailed(check, f"to_dict() is not JSON-safe: {exc}") from exc
+        try:
+            back = Funnel.from_dict(json.loads(text), gates=self.refs)
+        except FunnelError as exc:
+            raise _CheckFailed(check, f"from_dict() cannot load to_dict(): {exc}") from exc
+        if back != self.funnel:
+            raise _CheckFailed(check, "from_dict(json.loads(json.dumps(to_dict()))) gives a "
+                                      "different funnel")
+        if self.refs:
+            self.notes.append(
+                f"gates built from Python callables ({', '.join(sorted(self.refs))}) "
+                "serialize by name only: loading needs Funnel.from_dict(data, gates={name: fn})"
+            )
+
+    def _subjects_for(self, stage: str) -> st.SearchStrategy[Any]:
+        if self.subject is not None:
+            return st.just(self.subject)
+        return subjects(self.funnel, satisfying=stage)
+
+    def walkable(self) -> None:
+        funnel, won = self.funnel, self.funnel.won.name
+
+        def walk(deal: Any) -> None:
+            try:
+                _walk(funnel, deal, won)
             except FunnelError as exc:
-                raise fail("losable", f"cannot lose a deal from {first!r} to {lost!r}: "
-                                      f"{exc}") from exc
+                raise _CheckFailed("walkable", f"subject {deal!r} was refused on the way to "
+                                               f"{won!r}: {exc}") from exc
 
         try:
-            _run(subjects(funnel, satisfying=lost), lose, max(1, max_examples // 4))
+            _run(self._subjects_for(won), walk, self.n)
         except (Unsatisfiable, FailedHealthCheck) as exc:
-            raise fail("losable", f"no subject passes the gates of LOST stage {lost!r} "
-                                  f"({type(exc).__name__}){hint}") from None
-    passed.append("losable")
+            raise _CheckFailed(
+                "walkable", f"no subject found that passes every gate on the way to {won!r}; "
+                            f"are some gates contradictory? ({type(exc).__name__}){self.hint}"
+            ) from None
 
-    # 6. re-entry
-    if funnel.cyclic:
+    def losable(self) -> None:
+        funnel = self.funnel
+        first = funnel.stages[0].name
+        for lost in [s.name for s in funnel.lost if s.name in funnel.moves(first)]:
+            def lose(deal: Any, lost: str = lost) -> None:
+                try:
+                    _walk(funnel, deal, lost)
+                except FunnelError as exc:
+                    raise _CheckFailed("losable", f"cannot lose a deal from {first!r} to "
+                                                  f"{lost!r}: {exc}") from exc
+
+            try:
+                _run(subjects(funnel, satisfying=lost), lose, max(1, self.n // 4))
+            except (Unsatisfiable, FailedHealthCheck) as exc:
+                raise _CheckFailed("losable", f"no subject passes the gates of LOST stage "
+                                              f"{lost!r} ({type(exc).__name__}){self.hint}"
+                                   ) from None
+
+    def reentry(self) -> None:
+        funnel, won = self.funnel, self.funnel.won.name
+
         def reenter(deal: Any) -> None:
-            journey = _walk(funnel, deal, won)
+            try:
+                journey = _walk(funnel, deal, won)
+            except FunnelError:
+                return  # reported by 'walkable'
             try:
                 journey.reenter(at=_T1)
             except FunnelError as exc:
-                raise fail("re-entry", f"a won journey cannot re-enter at "
-                                       f"{funnel.reentry!r}: {exc}") from exc
+                raise _CheckFailed("re-entry", f"a won journey cannot re-enter at "
+                                               f"{funnel.reentry!r}: {exc}") from exc
 
-        _run(subjects_for(won), reenter, max(1, max_examples // 4))
-        passed.append("re-entry")
+        try:
+            _run(self._subjects_for(won), reenter, max(1, self.n // 4))
+        except (Unsatisfiable, FailedHealthCheck):
+            return  # reported by 'walkable'
 
-    # 7. gates stop an empty subject
-    path = [s.name for s in funnel.path]
-    lenient = []
-    for k, stage in enumerate(path):
-        gates = funnel.gates_for(path[k - 1] if k else None, stage)
-        if not gates:
-            continue
-        expected: list[str] = []
-        for gate in gates:
-            expected.extend(gate.failures({}))
-        if not expected:
-            lenient.append(stage)
-            continue
-        if k == 0:
-            try:
-                funnel.start({}, at=_T0)
-            except GateFailed as exc:
-                named = exc.result.failed
+    def gates_stop_an_empty_subject(self) -> None:
+        check = "gates stop an empty subject"
+        funnel = self.funnel
+        path = [s.name for s in funnel.path]
+        lenient = []
+        for k, stage in enumerate(path):
+            gates = funnel.gates_for(path[k - 1] if k else None, stage)
+            if not gates:
+                continue
+            expected: list[str] = []
+            for gate in gates:
+                expected.extend(gate.failures({}))
+            if not expected:
+                lenient.append(stage)
+                continue
+            if k == 0:
+                try:
+                    funnel.start({}, at=_T0)
+                except GateFailed as exc:
+                    named = exc.result.failed
+                else:
+                    raise _CheckFailed(check, f"an empty subject started at gated stage "
+                                              f"{stage!r}")
             else:
-                raise fail("gates stop an empty subject",
-                           f"an empty subject started at gated stage {stage!r}")
-        else:
-            journey = funnel.start({}, at=_T0, force=True, reason="check_template")
-            for target in path[1:k]:
-                journey.advance(target, at=_T0, force=True, reason="check_template")
-            result = journey.can_advance(stage)
-            try:
-                journey.advance(stage, at=_T1)
-            except GateFailed as exc:
-                named = exc.result.failed
-            else:
-                raise fail("gates stop an empty subject",
-                           f"an empty subject entered gated stage {stage!r}")
-            if tuple(result.failed) != tuple(named):
-                raise fail("gates stop an empty subject",
-                           f"at {stage!r}, can_advance() names {result.failed} but advance() "
-                           f"names {named}")
-        if not named or tuple(named) != tuple(expected):
-            raise fail("gates stop an empty subject",
-                       f"at {stage!r} the refusal names {named}, expected every failed "
-                       f"check {tuple(expected)}")
-    if lenient:
-        notes.append("an empty subject passes the gates of "
-                     + ", ".join(repr(s) for s in lenient))
-    passed.append("gates stop an empty subject")
+                journey = funnel.start({}, at=_T0, force=True, reason="check_template")
+                for target in path[1:k]:
+                    journey.advance(target, at=_T0, force=True, reason="check_template")
+                result = journey.can_advance(stage)
+                try:
+                    journey.advance(stage, at=_T1)
+                except GateFailed as exc:
+                    named = exc.result.failed
+                else:
+                    raise _CheckFailed(check, f"an empty subject entered gated stage "
+                                              f"{stage!r}")
+                if tuple(result.failed) != tuple(named):
+                    raise _CheckFailed(check, f"at {stage!r}, can_advance() names "
+                                              f"{result.failed} but advance() names {named}")
+            if not named or tuple(named) != tuple(expected):
+                raise _CheckFailed(check, f"at {stage!r} the refusal names {named}, expected "
+                                          f"every failed check {tuple(expected)}")
+        if lenient:
+            self.notes.append("an empty subject passes the gates of "
+                              + ", ".join(repr(s) for s in lenient))
 
-    # 8. labels
-    labelled = [("the funnel", funnel.label)] + [(f"stage {s.name!r}", s.label)
-                                                 for s in funnel.stages]
-    missing_en = [who for who, lab in labelled if not lab.get("en", "").strip()]
-    if missing_en:
-        raise fail("labels", "no English (en) label on: " + ", ".join(missing_en))
-    missing_zh = [who for who, lab in labelled if not lab.get("zh", "").strip()]
-    if missing_zh:
-        notes.append("no Chinese (zh) label on: " + ", ".join(missing_zh))
-    languages = tuple(sorted(set.intersection(*(set(k for k, v in lab.items() if v.strip())
-                                                for _, lab in labelled))))
-    for lang in ("en", "zh"):
-        text = funnel.describe(lang)
-        absent = [s.name for s in funnel.stages if s.label.text(lang) not in text]
-        if absent:
-            raise fail("labels", f"describe({lang!r}) leaves out stages {absent}")
-    passed.append("labels")
+    def labels(self) -> None:
+        funnel = self.funnel
+        labelled = [("the funnel", funnel.label)] + [(f"stage {s.name!r}", s.label)
+                                                     for s in funnel.stages]
+        present = [{k for k, v in lab.items() if v.strip()} for _, lab in labelled]
+        self.languages = tuple(sorted(set.intersection(*present)))
+        missing_zh = [who for (who, _), langs in zip(labelled, present, strict=True)
+                      if "zh" not in langs]
+        if missing_zh:
+            self.notes.append("no Chinese (zh) label on: " + ", ".join(missing_zh))
+        missing_en = [who for (who, _), langs in zip(labelled, present, strict=True)
+                      if "en" not in langs]
+        if missing_en:
+            raise _CheckFailed("labels", "no English (en) label on: " + ", ".join(missing_en))
+        for lang in ("en", "zh"):
+            text = funnel.describe(lang)
+            absent = [s.name for s in funnel.stages if s.label.text(lang) not in text]
+            if absent:
+                raise _CheckFailed("labels", f"describe({lang!r}) leaves out stages {absent}")
 
-    # 9. journeys
-    _run(journeys(funnel, max_steps=8), assert_journey_invariants, max_examples)
-    passed.append("journeys")
+    def journeys(self) -> None:
+        _run(journeys(self.funnel, max_steps=8), assert_journey_invariants, self.n)
 
-    # 10. state machine
-    run_state_machine_as_test(
-        journey_machine(funnel),
-        settings=settings(max_examples=max(1, max_examples // 2), stateful_step_count=15,
-                          deadline=None, database=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow]),
-    )
-    passed.append("state machine")
-    return TemplateCheck(label, funnel, tuple(passed), tuple(notes), languages)
+    def state_machine(self) -> None:
+        run_state_machine_as_test(
+            journey_machine(self.funnel),
+            settings=settings(max_examples=max(1, self.n // 2), stateful_step_count=15,
+                              deadline=None, database=None, derandomize=True,
+                              suppress_health_check=[HealthCheck.too_slow]),
+        )
