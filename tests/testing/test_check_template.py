@@ -75,7 +75,8 @@ def test_callable_gates_are_noted_and_round_trip_by_name() -> None:
         check_template(funnel, max_examples=3)
     report = check_template(funnel, max_examples=3, subject={"credit": 700})
     assert any("credit_ok" in note for note in report.notes)
-    with pytest.raises(AssertionError, match=r"check 'walkable' failed: subject \{'credit': 10\} was refused"):
+    refused = r"check 'walkable' failed: subject \{'credit': 10\} was refused"
+    with pytest.raises(AssertionError, match=refused):
         check_template(funnel, max_examples=3, subject={"credit": 10})
 
 
