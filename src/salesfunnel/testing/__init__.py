@@ -14,8 +14,11 @@ Invariants
     :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
     broke and the stage where it broke.
 Checkers
-    :func:`check_template` (for authors of template plugins) and
-    :class:`JourneyMachine`, a Hypothesis state machine to subclass for your funnel.
+    :func:`check_template` (for authors of template plugins; returns a
+    :class:`TemplateCheck`) and :class:`JourneyMachine`, a Hypothesis state machine to
+    subclass for your funnel (or build one with :func:`journey_machine`).
+
+See the how-to guide "Property-test your funnel" (``docs/howto/property-testing.md``).
 
 Examples
 --------
@@ -27,9 +30,9 @@ Examples
 >>> test_histories_replay()
 """
 
-from salesfunnel._optional import import_optional
+from salesfunnel._optional import import_optional as _import_optional
 
-import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
+_import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 from salesfunnel.testing._checks import TemplateCheck, check_template  # noqa: E402
 from salesfunnel.testing._eventlogs import event_logs  # noqa: E402
