@@ -168,7 +168,10 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
     >>> counts_at_least([-1, 0, 2, 2], 3).tolist()
     [3, 2, 2]
     """
-    v = np.asarray(values, dtype=np.int64)
+    v = np.asarray(values)
+    if n <= 16 and v.dtype.kind in "iu":  # a few vectorized comparisons beat a bincount
+        return np.array([np.count_nonzero(v >= k) for k in range(n)], dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
     hist = np.bincount(np.clip(v + 1, 0, n), minlength=n + 1)
     return np.cumsum(hist[::-1])[::-1][1:].astype(np.int64)
 
@@ -185,11 +188,14 @@ def first_times(log: EventLog) -> _I64:
     if out is None:
         n, n_path = log.n_entities, path_length(log)
         table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
-        key = np.minimum(log.stage, n_path).astype(np.int64)  # LOST stages -> row n_path
-        key *= n
-        key += log.entity
-        np.minimum.at(table, key, log.ts)
-        del key
+        if len(log):
+            if len(log.funnel.stages) > n_path + 1:  # several LOST stages -> row n_path
+                key = np.multiply(np.minimum(log.stage, n_path), n, dtype=np.int64)
+            else:
+                key = np.multiply(log.stage, n, dtype=np.int64)
+            key += log.entity
+            np.minimum.at(table, key, log.ts)
+            del key
         rows = table.reshape(n_path + 1, n)
         # Reaching stage j means depth >= k for every k <= j: reverse running minimum.
         for k in range(n_path - 2, -1, -1):
@@ -210,28 +216,63 @@ def first_event_time(log: EventLog) -> _I64:
     return out  # type: ignore[no-any-return]
 
 
+def _time_stage_packing(log: EventLog) -> tuple[int, int, int] | None:
+    """``(t0, step, s_bits)`` when ``(ts - t0) // step << s_bits | stage`` fits in 62 bits.
+
+    Nanoseconds are used as they are (``step = 1``) when they fit, so no division is
+    needed for spans up to about 18 years; ``None`` when even the coarsest exact unit of
+    :func:`time_units` does not fit.
+    """
+    if "time_stage_packing" in log._cache:
+        return log._cache["time_stage_packing"]  # type: ignore[no-any-return]
+    out: tuple[int, int, int] | None = None
+    if len(log):
+        s_bits = max(len(log.funnel.stages) - 1, 0).bit_length()
+        t0 = int(log.ts.min())
+        span = int(log.ts.max()) - t0
+        if span.bit_length() + s_bits <= 62:
+            out = (t0, 1, s_bits)
+        else:
+            t0, step = time_units(log)
+            if (span // step).bit_length() + s_bits <= 62:
+                out = (t0, step, s_bits)
+    log._cache["time_stage_packing"] = out
+    return out
+
+
+def _time_stage_keys(log: EventLog, packing: tuple[int, int, int]) -> _I64:
+    """Per event: ``(ts - t0) // step << s_bits | stage`` (row order; see above)."""
+    t0, step, s_bits = packing
+    key = np.subtract(log.ts, t0)
+    if step > 1:
+        key //= step
+    key <<= s_bits
+    key |= log.stage
+    return key
+
+
 def _latest(log: EventLog) -> None:
     """Fill the caches of :func:`last_event_time` and :func:`latest_stage` in one pass.
 
     The latest (time, stage) per entity is one ``np.maximum.at`` over a packed
-    ``time << stage_bits | stage`` key when that fits in an int64.
+    ``time << stage_bits | stage`` key when that fits in an int64 (the per-entity
+    maxima are also cached, as ``"latest_key"``, for :func:`latest_amount`).
     """
     n = log.n_entities
-    t0, step = time_units(log)
-    s_bits = max(len(log.funnel.stages) - 1, 0).bit_length()
-    span = (int(log.ts.max()) - t0) // step if len(log) else 0
-    if span.bit_length() + s_bits <= 62:
-        key = log.ts - t0
-        if step > 1:
-            key //= step
-        key <<= s_bits
-        key |= log.stage.astype(np.int64)
+    packing = _time_stage_packing(log)
+    latest_key: _I64 | None = None
+    if packing is not None:
+        t0, step, s_bits = packing
+        key = _time_stage_keys(log, packing)
         best = np.full(n, -1, dtype=np.int64)
         np.maximum.at(best, log.entity, key)
+        del key
+        latest_key = _store(log, "latest_key", best)
         none = best < 0
         stage = (best & ((1 << s_bits) - 1)).astype(log.stage.dtype)
-        best >>= s_bits
-        best *= step
+        best = best >> s_bits
+        if step > 1:
+            best *= step
         best += t0
         if none.any():
             best[none] = np.iinfo(np.int64).min
@@ -242,6 +283,8 @@ def _latest(log: EventLog) -> None:
         at_last = log.ts == best[log.entity]
         stage = np.full(n, -1, dtype=log.stage.dtype)
         np.maximum.at(stage, log.entity[at_last], log.stage[at_last])
+    if latest_key is None:
+        log._cache["latest_key"] = None
     _store(log, "last_event_time", best)
     _store(log, "latest_stage", stage)
 
@@ -434,43 +477,33 @@ def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16
 
 # -- kernels added for timing / survival / pipeline (metrics._timing, metrics._pipeline) -------
 # Kept in one block so the owner of the kernels above can review them at a glance.
-# ``progress`` is one pass over the events in (entity, time, stage) order; it sorts packed
-# int64 keys by value (several times faster than an argsort) when they fit in 63 bits.
+# ``progress`` gathers per-entity arrays that other kernels compute with one scatter each
+# (no sort of the events): ``first_times`` (first event, first WON) and ``_latest``.
 
 
 @attrs.frozen(eq=False)
 class Progress:
-    """Per-entity summary of a log from one pass in (entity, time, stage) order.
-
-    The *increases* are the events at which an entity's depth (running maximum of the
-    main-path index, LOST events counting as ``-1``) goes up: the first time at depth
-    ``>= k`` for every ``k`` in ``(prev, depth]`` is that event's time.
+    """Per-entity summary of a log: first, latest and first-WON event.
 
     Attributes
     ----------
     first_time, last_time : numpy.ndarray of int64
-        Per entity: time of its first and of its latest event (any stage).
+        Per entity: time of its first and of its latest event (any stage);
+        :data:`NEVER` and the smallest int64 for an entity without events.
     latest_stage : numpy.ndarray of int16
-        Per entity: stage of its latest event (ties: the larger stage index).
+        Per entity: stage of its latest event (ties: the larger stage index); ``-1``
+        without events.
     won_time : numpy.ndarray of int64
         Per entity: time of its first WON event, :data:`NEVER` if none.
-    inc_entity, inc_time : numpy.ndarray of int64
-        Entity and time of every increase, in (entity, time) order.
-    inc_depth, inc_prev : numpy.ndarray of int16
-        Depth after and before every increase (``-1`` before an entity's first).
     last_key : numpy.ndarray of int64 or None
         Per entity: packed ``(time, stage)`` key of its latest event (see
-        :func:`event_keys`), ``None`` when the keys do not fit in 63 bits.
+        :func:`_time_stage_keys`), ``None`` when the keys do not fit in 62 bits.
     """
 
     first_time: _I64
     last_time: _I64
     latest_stage: npt.NDArray[np.int16]
     won_time: _I64
-    inc_entity: _I64
-    inc_time: _I64
-    inc_depth: npt.NDArray[np.int16]
-    inc_prev: npt.NDArray[np.int16]
     last_key: _I64 | None
 
 
@@ -512,6 +545,11 @@ def event_keys(log: EventLog, packing: tuple[int, int, int, int]) -> _I64:
 def progress(log: EventLog) -> Progress:
     """The :class:`Progress` of ``log`` (computed once, cached).
 
+    Built from :func:`first_times` (whose extra LOST row also gives the first event)
+    and the latest (time, stage) of :func:`latest_stage`; both are cached on the log, so
+    :func:`~salesfunnel.metrics.timing` and :func:`~salesfunnel.metrics.pipeline` on
+    the same log share them.
+
     Examples
     --------
     >>> from salesfunnel import EventLog, Funnel, Stage
@@ -520,106 +558,19 @@ def progress(log: EventLog) -> Progress:
     >>> log = EventLog.from_arrays(f, entity=[1, 1, 1, 2, 2], stage=[3, 0, 2, 1, 0],
     ...                            ts=[0, 1, 4, 2, 7], unit="s")
     >>> p = progress(log)
-    >>> p.inc_depth.tolist(), p.inc_prev.tolist(), (p.inc_time // 10**9).tolist()
-    ([0, 2, 1], [-1, 0, -1], [1, 4, 2])
+    >>> (p.first_time // 10**9).tolist(), (p.last_time // 10**9).tolist()
+    ([0, 2], [4, 7])
     >>> p.latest_stage.tolist(), (p.won_time[:1] // 10**9).tolist(), bool(p.won_time[1] == NEVER)
     ([2, 0], [4], True)
     """
     out = _cached(log, "progress")
     if out is not None:
         return out  # type: ignore[no-any-return]
-    n = log.n_entities
     n_path = path_length(log)
-    packing = _packing(log)
-    m = len(log)
-    if m == 0:
-        z = np.zeros(0, dtype=np.int64)
-        z16 = np.zeros(0, dtype=np.int16)
-        out = Progress(np.full(n, NEVER, np.int64), np.full(n, np.iinfo(np.int64).min),
-                       np.full(n, -1, np.int16), np.full(n, NEVER, np.int64), z, z, z16, z16,
-                       None)
-        return _store(log, "progress", out)  # type: ignore[no-any-return]
-    key: _I64 | None = None
-    if packing is not None:
-        t0, step, t_bits, s_bits = packing
-        key = event_keys(log, packing)
-        key.sort()
-        ent = key >> (t_bits + s_bits)
-        scratch = key & ((1 << s_bits) - 1)  # the stage, as int64
-
-        def time_at(idx: _I64) -> _I64:
-            assert key is not None
-            t = (key[idx] >> s_bits) & ((1 << t_bits) - 1)
-            if step > 1:
-                t *= step
-            t += t0
-            return t
-    else:
-        srt = log.sorted_by_entity_time()
-        ent = srt.entity
-        scratch = srt.stage.astype(np.int64)
-
-        def time_at(idx: _I64) -> _I64:
-            return srt.ts[idx]
-
-    start = np.empty(m, dtype=np.bool_)
-    start[0] = True
-    np.not_equal(ent[1:], ent[:-1], out=start[1:])
-    starts = np.flatnonzero(start)
-    lasts = np.empty_like(starts)
-    lasts[:-1] = starts[1:] - 1
-    lasts[-1] = m - 1
-    owners = ent[starts]
-    dense = len(starts) == n  # every entity has an event: owners == arange(n)
-
-    def per_entity(values: np.ndarray[Any, Any], fill: Any) -> np.ndarray[Any, Any]:
-        if dense:
-            return values
-        full = np.full(n, fill, dtype=values.dtype)
-        full[owners] = values
-        return full
-
-    first_time = per_entity(time_at(starts), NEVER)
-    last_time = per_entity(time_at(lasts), np.iinfo(np.int64).min)
-    latest = per_entity(scratch[lasts].astype(np.int16), -1)
-    last_key = None if key is None else per_entity(key[lasts], 0)
-    # Depth + 1 after each event: running maximum of the main-path index + 1 (0 for LOST)
-    # within the entity (entities are sorted, so offsetting by ``entity * width`` keeps
-    # the maximum inside each entity).
-    lut = np.array([k + 1 if k < n_path else 0 for k in range(len(log.funnel.stages))],
-                   dtype=np.int64)
-    running = lut.take(scratch)
-    np.multiply(ent, n_path + 1, out=scratch)
-    running += scratch
-    np.maximum.accumulate(running, out=running)
-    running -= scratch
-    del scratch
-    rises = np.empty(m, dtype=np.bool_)
-    rises[0] = True
-    np.greater(running[1:], running[:-1], out=rises[1:])
-    rises[starts] = running[starts] > 0
-    inc = np.flatnonzero(rises)
-    del rises
-    inc_entity = ent[inc]
-    inc_time = time_at(inc)
-    inc_depth = running[inc].astype(np.int16)
-    inc_depth -= 1
-    del running, inc
-    # Depth before an increase: the depth after the entity's previous increase, -1
-    # before its first.
-    inc_prev = np.empty_like(inc_depth)
-    if len(inc_prev):
-        inc_prev[0] = -1
-        inc_prev[1:] = inc_depth[:-1]
-        first = np.empty(len(inc_prev), dtype=np.bool_)
-        first[0] = True
-        np.not_equal(inc_entity[1:], inc_entity[:-1], out=first[1:])
-        inc_prev[first] = -1
-    won_time = np.full(n, NEVER, dtype=np.int64)
-    won = inc_depth == n_path - 1
-    won_time[inc_entity[won]] = inc_time[won]
-    out = Progress(first_time, last_time, latest, won_time, inc_entity, inc_time, inc_depth,
-                   inc_prev, last_key)
+    won_time = first_times(log)[:, n_path - 1]  # depth >= won index: a WON event
+    out = Progress(first_event_time(log), last_event_time(log),
+                   latest_stage(log).astype(np.int16), won_time,
+                   _cached(log, "latest_key"))
     for arr in attrs.astuple(out, recurse=False):
         if isinstance(arr, np.ndarray):
             arr.flags.writeable = False
@@ -656,9 +607,9 @@ def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
         # The latest (time, stage) of every entity is known from ``progress``: keep the
         # events that carry it and take the largest amount among them.
         pr = progress(log)
-        packing = _packing(log)
+        packing = _time_stage_packing(log)
         if pr.last_key is not None and packing is not None:
-            cand = event_keys(log, packing) == pr.last_key[log.entity]
+            cand = _time_stage_keys(log, packing) == pr.last_key[log.entity]
         else:
             cand = log.ts == pr.last_time[log.entity]
             cand &= log.stage == pr.latest_stage[log.entity]
