@@ -141,3 +141,26 @@ def test_the_hook_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()
     _hypothesis_plugin._register()
     assert _hypothesis_plugin._last_error is None
+
+
+def test_the_hook_is_cheap() -> None:
+    result = run_python(
+        """
+        import sys
+        import hypothesis
+        loaded = sorted(m for m in sys.modules if m.startswith("salesfunnel.testing."))
+        assert loaded == ["salesfunnel.testing._hypothesis_plugin"], loaded
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_public_names_load_lazily_and_all_of_them_exist() -> None:
+    import salesfunnel.testing as testing
+
+    assert sorted(testing._WHERE) == testing.__all__
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None
+        assert name in dir(testing)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        testing.nope  # noqa: B018

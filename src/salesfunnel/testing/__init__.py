@@ -30,29 +30,54 @@ Examples
 >>> test_histories_replay()
 """
 
+from typing import TYPE_CHECKING, Any
+
 from salesfunnel._optional import import_optional as _import_optional
 
 _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
-from salesfunnel.testing._checks import TemplateCheck, check_template  # noqa: E402
-from salesfunnel.testing._eventlogs import event_logs  # noqa: E402
-from salesfunnel.testing._invariants import (  # noqa: E402
-    assert_funnel_invariants,
-    assert_journey_invariants,
-    assert_merge_invariant,
-)
-from salesfunnel.testing._stateful import JourneyMachine, journey_machine  # noqa: E402
-from salesfunnel.testing._strategies import (  # noqa: E402
-    DEFAULT_FIELDS,
-    funnels,
-    gate_subjects,
-    gates,
-    journeys,
-    rules,
-    stage_names,
-    stages,
-    subjects,
-)
+if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
+    from salesfunnel.testing._checks import TemplateCheck, check_template
+    from salesfunnel.testing._eventlogs import event_logs
+    from salesfunnel.testing._invariants import (
+        assert_funnel_invariants,
+        assert_journey_invariants,
+        assert_merge_invariant,
+    )
+    from salesfunnel.testing._stateful import JourneyMachine, journey_machine
+    from salesfunnel.testing._strategies import (
+        DEFAULT_FIELDS,
+        funnels,
+        gate_subjects,
+        gates,
+        journeys,
+        rules,
+        stage_names,
+        stages,
+        subjects,
+    )
+
+# Public name -> private module. Loaded on first access (PEP 562), so that the Hypothesis
+# entry point, which imports this package whenever Hypothesis is imported, stays cheap.
+_WHERE = {
+    "DEFAULT_FIELDS": "_strategies",
+    "JourneyMachine": "_stateful",
+    "TemplateCheck": "_checks",
+    "assert_funnel_invariants": "_invariants",
+    "assert_journey_invariants": "_invariants",
+    "assert_merge_invariant": "_invariants",
+    "check_template": "_checks",
+    "event_logs": "_eventlogs",
+    "funnels": "_strategies",
+    "gate_subjects": "_strategies",
+    "gates": "_strategies",
+    "journey_machine": "_stateful",
+    "journeys": "_strategies",
+    "rules": "_strategies",
+    "stage_names": "_strategies",
+    "stages": "_strategies",
+    "subjects": "_strategies",
+}
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -73,3 +98,18 @@ __all__ = [
     "stages",
     "subjects",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'salesfunnel.testing' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"salesfunnel.testing.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
