@@ -609,11 +609,12 @@ def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
         pr = progress(log)
         packing = _time_stage_packing(log)
         if pr.last_key is not None and packing is not None:
-            cand = _time_stage_keys(log, packing) == pr.last_key[log.entity]
+            cand = _time_stage_keys(log, packing) == pr.last_key.take(log.entity)
         else:
-            cand = log.ts == pr.last_time[log.entity]
-            cand &= log.stage == pr.latest_stage[log.entity]
-        np.maximum.at(best, log.entity[cand], amount[cand])
+            cand = log.ts == pr.last_time.take(log.entity)
+            cand &= log.stage == pr.latest_stage.take(log.entity)
+        rows = np.flatnonzero(cand)  # index arrays: much faster than boolean masks here
+        np.maximum.at(best, log.entity.take(rows), amount.take(rows))
         result[:] = best
         return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
     ent, ts, stage, amount = (log.entity[valid], log.ts[valid],
