@@ -73,7 +73,6 @@ __all__ = [
     "depth",
     "entered",
     "entity_groups",
-    "event_keys",
     "first_event_row",
     "first_event_time",
     "first_times",
@@ -508,7 +507,12 @@ class Progress:
 
 
 def _packing(log: EventLog) -> tuple[int, int, int, int] | None:
-    """``(t0, step, t_bits, s_bits)`` when (entity, time, stage) packs into 63 bits."""
+    """``(t0, step, t_bits, s_bits)`` when (entity, time, stage) packs into 63 bits.
+
+    No kernel here needs it any more (``progress`` does not sort); it is kept for the
+    tests, which use it to check that their wide-time logs really are wide (their
+    nanosecond spans also defeat :func:`_time_stage_packing`, so they take its fallbacks).
+    """
     if len(log) == 0:
         return None
     if "packing" in log._cache:
@@ -526,20 +530,6 @@ def _pack(log: EventLog) -> tuple[int, int, int, int] | None:
     if e_bits + t_bits + s_bits > 63:
         return None
     return t0, step, t_bits, s_bits
-
-
-def event_keys(log: EventLog, packing: tuple[int, int, int, int]) -> _I64:
-    """Per event: ``entity << (t_bits + s_bits) | time rank << s_bits | stage`` (row order)."""
-    t0, step, t_bits, s_bits = packing
-    key = np.left_shift(log.entity, t_bits + s_bits)
-    part = np.subtract(log.ts, t0)
-    if step > 1:
-        part //= step
-    part <<= s_bits
-    key |= part
-    part[:] = log.stage
-    key |= part
-    return key
 
 
 def progress(log: EventLog) -> Progress:
