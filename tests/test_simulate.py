@@ -224,6 +224,38 @@ def test_same_seed_same_log() -> None:
     assert not np.array_equal(a.ts[:10], d.ts[:10])
 
 
+def test_rng_forms_and_the_global_rng() -> None:
+    a = simulate(b2b(), n=200, rng=np.int64(5))
+    b = simulate(b2b(), n=200, rng=5)
+    np.testing.assert_array_equal(a.ts, b.ts)
+    np.random.seed(123)
+    expected = np.random.random()
+    np.random.seed(123)
+    simulate(b2b(), n=200, rng=None)
+    simulate(b2b(), n=200, rng=7)
+    assert np.random.random() == expected  # the global RNG is never touched
+
+
+def test_numpy_scalars_are_accepted() -> None:
+    log = simulate(b2b(), n=np.int64(50), spread_days=np.int64(10), max_steps=np.int64(20),
+                   max_entities=np.int64(60), rng=1)
+    assert log.n_entities == 50
+
+
+def test_times_past_the_int64_range_are_cut_by_until_or_refused() -> None:
+    f = b2b(fall_back=True)
+    # A mean of 30,000 days per stage runs past 2262 within a few moves.
+    with pytest.raises(InvalidParameterError, match="2261"):
+        simulate(f, n=200, days_in_stage=30_000, rng=1)
+    until = datetime(2200, 1, 1, tzinfo=UTC)
+    log = simulate(f, n=200, days_in_stage=30_000, rng=1, until=until)
+    assert log.n_entities == 200
+    assert log.ts.max() <= int(until.timestamp()) * 10**9
+    infl = Funnel("influence", [Stage("a"), Stage("spread", kind="won")], expanding=True)
+    grown = simulate(infl, n=200, days_in_stage=30_000, referrals=2.0, rng=1, until=until)
+    assert grown.ts.max() <= int(until.timestamp()) * 10**9
+
+
 def test_journeys_replay_the_log() -> None:
     f = b2b(skip_ahead=True, fall_back=True)
     log, journeys = simulate(f, n=50, rng=12, journeys=True, segments={"rep": ["ann", "bo"]})
@@ -298,6 +330,17 @@ BAD = [
     ({"spread_days": -1}, "spread_days"),
     ({"until": "soon"}, "until"),
     ({"rng": "seed"}, "rng"),
+    ({"rng": -1}, "rng"),
+    ({"rng": True}, "rng"),
+    ({"segments": {"channel": {"ads": "many"}}}, "segments"),
+    ({"amount": (100, "wide")}, "amount"),
+    ({"amount": lambda rng, k: "lots"}, "amount"),
+    ({"amount": lambda rng, k: np.ones((k, 2))}, "amount"),
+    ({"max_entities": "x"}, "max_entities"),
+    ({"max_entities": -1}, "max_entities"),
+    ({"start": "9000-01-01T00:00:00+00:00"}, "start"),
+    ({"spread_days": 1e20}, "spread_days"),
+    ({"days_in_stage": 1e20}, "days_in_stage"),
     ({"max_steps": 0}, "max_steps"),
     ({"transitions": np.eye(3)}, "transitions"),
     ({"transitions": np.eye(7), "rates": [0.5] * 5}, "rates"),

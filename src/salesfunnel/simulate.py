@@ -28,6 +28,9 @@ from salesfunnel.model._journey import to_aware
 __all__ = ["simulate", "transition_matrix"]
 
 _NS_PER_DAY = 86_400 * 10**9
+#: The latest time a simulated event may have: int64 nanoseconds (April 2262) less a
+#: year, clear of the int64 maximum that some kernels use as a "never" marker.
+_MAX_NS = int(np.iinfo(np.int64).max) - 366 * _NS_PER_DAY
 #: Above this many entities ``journeys=True`` is refused (journeys are Python objects).
 MAX_JOURNEYS = 10_000
 
@@ -45,9 +48,14 @@ def _bad(parameter: str, value: Any, expected: str) -> InvalidParameterError:
     )
 
 
+def _is_number(value: Any) -> bool:
+    """A finite real number (numpy scalars included, booleans not)."""
+    return isinstance(value, int | float | np.floating | np.integer) and not isinstance(
+        value, bool | np.bool_) and math.isfinite(float(value))
+
+
 def _prob(value: Any, parameter: str, *, allow_one: bool = False) -> float:
-    ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(
-        value, bool) and math.isfinite(float(value))
+    ok = _is_number(value)
     if ok:
         v = float(value)
         ok = 0.0 <= v <= 1.0 and (allow_one or v < 1.0)
@@ -58,10 +66,23 @@ def _prob(value: Any, parameter: str, *, allow_one: bool = False) -> float:
 
 
 def _positive(value: Any, parameter: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer) \
-            or not math.isfinite(float(value)) or float(value) <= 0:
+    if not _is_number(value) or float(value) <= 0:
         raise _bad(parameter, value, "a positive number")
     return float(value)
+
+
+def generator(
+    rng: Any, error: Callable[[str, Any, str], Exception] = _bad
+) -> np.random.Generator:
+    """``rng`` (None, a seed >= 0 or a Generator) as a Generator; never the global RNG.
+
+    ``error(parameter, value, expected)`` builds the exception for anything else.
+    """
+    ok = rng is None or isinstance(rng, np.random.Generator) or (
+        isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng >= 0)
+    if not ok:
+        raise error("rng", rng, "None, an integer seed >= 0 or a numpy.random.Generator")
+    return np.random.default_rng(rng)
 
 
 def transition_matrix(
@@ -259,17 +280,24 @@ def _amounts(value: Any, rng: np.random.Generator, size: int) -> npt.NDArray[np.
     if value is None:
         return None
     if callable(value):
-        out = np.asarray(value(rng, size), dtype=np.float64)
-        if out.shape != (size,) or not np.all(np.isfinite(out)):
-            raise _bad("amount", value, f"a callable returning {size} finite amounts")
-        return out
+        drawn = value(rng, size)
+        try:
+            out = np.asarray(drawn, dtype=np.float64)
+        except (TypeError, ValueError):
+            got = f"non-numeric {type(drawn).__name__}"
+        else:
+            if out.shape == (size,) and np.all(np.isfinite(out)):
+                return out
+            got = f"shape {out.shape}" if out.shape != (size,) else "non-finite values"
+        raise _bad("amount", value, f"a callable returning {size} finite amounts (it "
+                   f"returned {got})")
     if isinstance(value, tuple):
         if len(value) != 2:
             raise _bad("amount", value, "(mean, sigma) of a lognormal")
         mean = _positive(value[0], "amount")
-        sigma = float(value[1])
-        if not math.isfinite(sigma) or sigma < 0:
+        if not _is_number(value[1]) or float(value[1]) < 0:
             raise _bad("amount", value, "(mean, sigma) with sigma >= 0")
+        sigma = float(value[1])
         mu = math.log(mean) - sigma * sigma / 2.0
         return rng.lognormal(mu, sigma, size) if sigma > 0 else np.full(size, mean)
     return np.full(size, _positive(value, "amount"))
@@ -286,6 +314,8 @@ def _segment_specs(value: Any) -> list[tuple[str, np.ndarray[Any, Any], npt.NDAr
             raise _bad("segments", value, "a mapping with string segment names")
         if isinstance(spec, Mapping):
             cats = list(spec)
+            if not all(_is_number(w) for w in spec.values()):
+                raise _bad("segments", value, f"numbers as the weights of {name!r}")
             weights = np.array([float(w) for w in spec.values()], dtype=np.float64)
         elif isinstance(spec, Sequence | np.ndarray) and not isinstance(spec, str):
             cats = list(spec)
@@ -304,6 +334,24 @@ def _segment_specs(value: Any) -> list[tuple[str, np.ndarray[Any, Any], npt.NDAr
     return out
 
 
+def _in_range(t: npt.NDArray[np.int64], delay: npt.NDArray[np.float64],
+              cut: bool) -> npt.NDArray[np.int64]:
+    """``delay`` as int64 nanoseconds where ``t + delay`` stays within :data:`_MAX_NS`.
+
+    Out-of-range delays raise, or with ``cut`` are marked -1 (the caller drops them).
+    """
+    late = delay >= (_MAX_NS - t).astype(np.float64)
+    if late.any():
+        if not cut:
+            raise InvalidParameterError(
+                "the simulation runs past 2261 (the last time an EventLog holds in int64 "
+                "nanoseconds); shorten 'days_in_stage' or 'max_steps', or pass 'until'",
+                parameter="days_in_stage", value=float(delay[late][0]) / _NS_PER_DAY,
+            )
+        delay = np.where(late, -1.0, delay)
+    return delay.astype(np.int64)
+
+
 def _walk(
     start_stage: npt.NDArray[np.int64],
     start_ns: npt.NDArray[np.int64],
@@ -314,8 +362,13 @@ def _walk(
     mean_ns: npt.NDArray[np.float64],
     max_steps: int,
     rng: np.random.Generator,
+    cut: bool,
 ) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
-    """Run one cohort to the end; returns lists of (entity, stage, ts) chunks."""
+    """Run one cohort to the end; returns lists of (entity, stage, ts) chunks.
+
+    A move that would fall past :data:`_MAX_NS` stops the entity when ``cut`` (an
+    ``until`` drops such events anyway) and raises otherwise.
+    """
     m = len(start_stage)
     width = stop + 1
     ids = np.arange(first_id, first_id + m, dtype=np.int64)
@@ -333,7 +386,11 @@ def _walk(
         moved = nxt != stop
         a = active[moved]
         to = nxt[moved]
-        when = t[a] + hold[moved].astype(np.int64)
+        held = _in_range(t[a], hold[moved], cut)
+        if (held < 0).any():                  # past the last representable time: stop
+            ok = held >= 0
+            a, to, held = a[ok], to[ok], held[ok]
+        when = t[a] + held
         cur[a] = to
         t[a] = when
         ents.append(a + first_id)
@@ -486,18 +543,21 @@ def simulate(
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise _bad("n", n, "an integer >= 0")
     n = int(n)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int | np.integer) or \
+            max_steps < 1:
         raise _bad("max_steps", max_steps, "an integer >= 1")
-    if (rng is not None and not isinstance(rng, int | np.integer | np.random.Generator)) or \
-            isinstance(rng, bool):
-        raise _bad("rng", rng, "None, an integer seed or a numpy.random.Generator")
-    gen = np.random.default_rng(rng)
-    t0 = to_aware(start, "start")
-    start_ns = _to_ns(t0)
-    if isinstance(spread_days, bool) or not isinstance(spread_days, int | float) or \
-            not math.isfinite(spread_days) or spread_days < 0:
+    max_steps = int(max_steps)
+    gen = generator(rng)
+    start_ns = _to_ns(to_aware(start, "start"))
+    if abs(start_ns) > _MAX_NS:
+        raise _bad("start", start, "a time between 1678 and 2261 (int64 nanoseconds)")
+    if not _is_number(spread_days) or spread_days < 0:
         raise _bad("spread_days", spread_days, "a number of days >= 0")
-    until_ns = None if until is None else _to_ns(to_aware(until, "until"))
+    spread_ns = float(spread_days) * _NS_PER_DAY
+    if start_ns + spread_ns > _MAX_NS:
+        raise _bad("spread_days", spread_days,
+                   "a number of days >= 0 that ends before 2261 (int64 nanoseconds)")
+    until_ns = None if until is None else min(_to_ns(to_aware(until, "until")), _MAX_NS)
     if transitions is not None:
         given = {k: v for k, v in (("rates", rates), ("skip", skip), ("fall_back", fall_back),
                                    ("stall", stall), ("reentry", reentry)) if v is not None}
@@ -516,8 +576,7 @@ def simulate(
     if referrals is None:
         n_ref = _DEFAULT_REFERRALS if funnel.expanding else 0.0
     else:
-        if isinstance(referrals, bool) or not isinstance(referrals, int | float) or \
-                not math.isfinite(referrals) or referrals < 0:
+        if not _is_number(referrals) or referrals < 0:
             raise _bad("referrals", referrals, "a mean number of referrals >= 0")
         n_ref = float(referrals)
         if n_ref > 0 and not funnel.expanding:
@@ -532,7 +591,13 @@ def simulate(
     entry = 0 if referral_entry is None else _stage(funnel, referral_entry, "referral_entry")
     if not funnel.stages[entry].is_open:
         raise _bad("referral_entry", referral_entry, "an OPEN stage")
-    cap = 10 * n if max_entities is None else int(max_entities)
+    if max_entities is None:
+        cap = 10 * n
+    elif isinstance(max_entities, bool) or not isinstance(max_entities, int | np.integer) or \
+            max_entities < 0:
+        raise _bad("max_entities", max_entities, "an integer >= 0 or None")
+    else:
+        cap = int(max_entities)
     seg_specs = _segment_specs(segments)
 
     n_stages = len(funnel.stages)
@@ -546,16 +611,14 @@ def simulate(
     final = full[:, stop] >= 1.0
     final = np.append(final, True)  # the stop state itself
 
-    spread_ns = spread_days * _NS_PER_DAY
     entry_ns = start_ns + (gen.random(n) * spread_ns).astype(np.int64)
     stage0 = np.zeros(n, dtype=np.int64)
+    cut = until_ns is not None
     ents, stgs, tss = _walk(stage0, entry_ns, 0, cum_flat, stop, final, mean_ns, max_steps,
-                            gen)
+                            gen, cut)
     total = n
-    generation_sizes = [n]
     if n_ref > 0:
         cohort = (ents, stgs, tss)
-        first = 0
         while True:
             e = np.concatenate(cohort[0])
             s = np.concatenate(cohort[1])
@@ -570,17 +633,16 @@ def simulate(
             if room <= 0 or kids.sum() == 0:
                 break
             kid_times = np.repeat(when, kids)[:room]
-            m = kid_times.size
-            kid_start = kid_times + (gen.standard_exponential(m) * mean_ns[ref_stage]
-                                     ).astype(np.int64)
-            first = total
-            cohort = _walk(np.full(m, entry, dtype=np.int64), kid_start, first, cum_flat, stop,
-                           final, mean_ns, max_steps, gen)
+            delay = _in_range(kid_times, gen.standard_exponential(kid_times.size)
+                              * mean_ns[ref_stage], cut)
+            kid_start = (kid_times + delay)[delay >= 0]
+            m = kid_start.size
+            cohort = _walk(np.full(m, entry, dtype=np.int64), kid_start, total, cum_flat, stop,
+                           final, mean_ns, max_steps, gen, cut)
             ents += cohort[0]
             stgs += cohort[1]
             tss += cohort[2]
             total += m
-            generation_sizes.append(m)
     entity = np.concatenate(ents) if ents else np.zeros(0, np.int64)
     stage = np.concatenate(stgs) if stgs else np.zeros(0, np.int64)
     ts = np.concatenate(tss) if tss else np.zeros(0, np.int64)
