@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -232,6 +235,88 @@ def test_missing_file_and_unknown_template(tmp_path: Path) -> None:
     path.write_text(GOOD, encoding="utf-8")
     args = [a if a != "b2b-seven-stage" else "nope" for a in REPORT]
     assert "nope" in one_line_error(run("report", path, *args))
+
+
+def test_a_directory_is_not_an_event_file(tmp_path: Path) -> None:
+    line = one_line_error(run("report", tmp_path, *REPORT))
+    assert "is a directory" in line and str(tmp_path) in line
+
+
+def test_option_names_survive_in_one_line_errors(events: tuple[Path, object]) -> None:
+    path, _ = events
+    line = one_line_error(run("report", path, *REPORT, "--as-of", "yesterday"))
+    assert "--as-of" in line and "'yesterday'" in line
+
+
+def test_multi_line_errors_become_one_line_without_their_bullets() -> None:
+    from salesfunnel import DefinitionError, Funnel, Stage
+    from salesfunnel.cli import _one_line
+
+    with pytest.raises(DefinitionError) as info:
+        Funnel("x", [Stage("a"), Stage("a")])
+    problems = info.value.problems
+    assert len(problems) >= 2
+    line = _one_line(info.value)
+    assert "\n" not in line
+    assert "- " not in line.replace("--", "")
+    for problem in problems:
+        assert str(problem) in line
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_shows_on_a_terminal_only_for_slow_inputs(tmp_path: Path) -> None:
+    from salesfunnel._cli_read import Progress
+
+    def draw(stream: io.StringIO, **kwargs: object) -> str:
+        bar = Progress("reading x.csv", 1000, stream=stream, **kwargs)  # type: ignore[arg-type]
+        for done in range(0, 1001, 250):
+            bar.update(done, done // 10)
+        bar.close(100)
+        return stream.getvalue()
+
+    slow = draw(_Terminal(), delay=0.0)  # "auto" on a terminal, past the delay
+    assert "reading x.csv" in slow and "100%" in slow and "100 rows" in slow
+    assert slow.endswith("\n") and "\r" in slow
+    assert draw(_Terminal(), delay=3600.0) == ""  # fast: no bar at all
+    assert draw(io.StringIO(), delay=0.0) == ""  # not a terminal: no bar by default
+    assert "100%" in draw(io.StringIO(), mode="always")
+    assert draw(_Terminal(), mode="never", delay=0.0) == ""
+
+
+def _help_examples(text: str) -> list[str]:
+    """The command lines under 'example:'/'examples:' in a --help text."""
+    commands: list[str] = []
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.rstrip() in ("example:", "examples:"))
+    pending = ""
+    for line in lines[start + 1:]:
+        if not line.startswith("  "):
+            break
+        pending += line.strip()
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        commands.append(pending)
+        pending = ""
+    return commands
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["report"], ["plan"], ["templates"]])
+def test_every_example_in_the_help_runs(command: list[str], events: tuple[Path, object],
+                                        tmp_path: Path) -> None:
+    shutil.copy(events[0], tmp_path / "events.csv")
+    examples = _help_examples(run(*command, "--help").stdout)
+    assert examples, "no example in the help"
+    for example in examples:
+        argv = shlex.split(example)
+        assert argv[0] == "salesfunnel", example
+        proc = run(*argv[1:], cwd=tmp_path)
+        assert proc.returncode == 0, (example, proc.stderr)
+        assert proc.stdout.strip() or (tmp_path / "report.html").exists(), example
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -292,6 +292,8 @@ def read_events(
 
     p = Path(path)
     source = p.name
+    if p.is_dir():
+        raise BadInput(f"{path}: is a directory; expected a .csv or .parquet file")
     if not p.is_file():
         raise BadInput(f"{path}: no such file")
     names: dict[str, str | None] = {"entity": entity, "stage": stage, "ts": ts,

@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(--rates, one per step).",
         f"{PROG} plan --target 3,000,000 --deal-size 30,000 --win-rate 10%\n"
         f"{PROG} plan --target 3e6 --deal-size 3e4 --template b2b-seven-stage "
-        "--rates 40%,50%,60%,80%,90%",
+        "--rates 40%,50%,60%,70%,80%,90%",
         _cmd_plan,
     )
     plan.add_argument("--target", type=_number, required=True,
@@ -335,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--rounding", choices=["none", "ceil"], default="none",
                       help="ceil: round deals and every stage up to whole numbers")
     plan.add_argument("--chart", action="store_true", help="also draw the plan as a funnel")
-    plan.add_argument("--format", choices=["text", "json"], default="text")
+    plan.add_argument("--format", choices=["text", "json"], default="text",
+                      help="output format (default: text)")
     _lang(plan)
 
     tmpl = _add(
@@ -345,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"{PROG} templates\n{PROG} templates b2b-seven-stage --lang zh", _cmd_templates,
     )
     tmpl.add_argument("name", nargs="?", metavar="NAME", help="a template to show")
-    tmpl.add_argument("--format", choices=["text", "json"], default="text")
+    tmpl.add_argument("--format", choices=["text", "json"], default="text",
+                      help="output format (default: text)")
     _lang(tmpl)
     return parser
 
@@ -354,7 +356,10 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if isinstance(exc, KeyError) and text.startswith(("'", '"')) and text.endswith(("'", '"')):
         text = text[1:-1]
-    lines = [ln.strip(" -") for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # Join a multi-line message (e.g. a DefinitionError's bulleted problems) into one
+    # line; drop only a "- " bullet, never the dashes of an option such as --as-of.
+    lines = [ln[2:] if ln.startswith("- ") else ln for ln in lines]
     return "; ".join(lines) if lines else type(exc).__name__
 
 
