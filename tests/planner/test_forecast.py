@@ -194,6 +194,40 @@ def test_empty_pipeline_and_no_wins_are_defined() -> None:
     assert fc.expected == pytest.approx(5 * 0.2 + 7 * 0.5)
 
 
+@pytest.mark.parametrize("probabilities", ["observed", "nominal"])
+def test_empty_log_and_as_of_before_every_event(probabilities: str) -> None:
+    f = funnel()
+    empty = EventLog.from_arrays(f, entity=[], stage=[], ts=np.array([], "datetime64[ns]"))
+    for log, as_of in ((empty, day(1)), (pipeline_log(), day(-1))):
+        fc = forecast(log, as_of=as_of, horizon=30, n_sims=50, rng=0, target=10,
+                      probabilities=probabilities)  # type: ignore[arg-type]
+        assert fc.n_open == 0 and fc.expected == 0 and fc.by_stage == ()
+        assert (fc.mean, fc.std, fc.p10, fc.p50, fc.p90) == (0, 0, 0, 0, 0)
+        assert fc.p_target == 0
+        assert any("no open deal" in n for n in fc.notes)
+        assert "0 open deals" in str(fc)
+
+
+def test_no_estimate_and_no_nominal_counts_as_lost_with_a_note() -> None:
+    f = Funnel("bare", [Stage("a"), Stage("won", kind="won"), Stage("lost", kind="lost")])
+    log = EventLog.from_arrays(f, entity=[1, 2], stage=[0, 0], ts=[0, 1], unit="D",
+                               amount=[5.0, 7.0])
+    fc = forecast(log, as_of=day(2), horizon=10, n_sims=100, rng=0)
+    assert fc.n_open == 2 and fc.expected == 0 and fc.mean == 0
+    assert any("count as lost" in n for n in fc.notes)
+
+
+def test_quantiles_are_monotone() -> None:
+    log = simulate(funnel(), n=400, rates=[0.5, 0.6], rng=3, spread_days=300)
+    fc = forecast(log, as_of=datetime(2026, 8, 1, tzinfo=UTC), horizon=120, n_sims=4000,
+                  rng=3)
+    assert fc.n_open > 10
+    qs = [fc.quantile(q) for q in np.linspace(0, 1, 21)]
+    assert all(a <= b for a, b in itertools.pairwise(qs))
+    assert qs[0] == fc.samples.min() and qs[-1] == fc.samples.max()
+    assert fc.p10 <= fc.p50 <= fc.p90
+
+
 def test_result_renders_and_serialises() -> None:
     import json
 
@@ -219,6 +253,9 @@ BAD = [
     ({"n_sims": 0}, "n_sims"),
     ({"probabilities": "hopeful"}, "probabilities"),
     ({"rng": "seed"}, "rng"),
+    ({"rng": -1}, "rng"),
+    ({"rng": True}, "rng"),
+    ({"model": MarkovModel()}, "model"),
     ({"as_of": "yesterday"}, "as_of"),
     ({"as_of": datetime(2026, 1, 1)}, "as_of"),
     ({"target": -1}, "target"),

@@ -120,6 +120,8 @@ BAD = [
     ({"step": {"speed": 0.1}}, "step"),
     ({"target": -5}, "target"),
     ({"period_days": 0}, "period_days"),
+    # Finite inputs whose product is not: the revenue would be infinite.
+    ({"opportunities": 1e300, "deal_size": 1e300, "cycle_days": 1e-300}, "opportunities"),
 ]
 
 

@@ -174,6 +174,34 @@ def test_compare_nominal() -> None:
     assert "days to close" in m.summary()
 
 
+def test_holding_days_may_be_unknown_per_stage() -> None:
+    m = MarkovModel.from_matrix(P, funnel=two_stage(), holding_days=[10, float("nan"), 0, 0])
+    assert np.isnan(m.expected_days_[:2]).all()        # both reach b, whose time is unknown
+    np.testing.assert_allclose(m.holding_days_[[0, 2]], [10, 0])
+
+
+def test_compare_nominal_checks_the_threshold() -> None:
+    m = MarkovModel.from_matrix(P, funnel=two_stage())
+    for bad in ("x", -0.1, 2, float("nan")):
+        with pytest.raises(PlanError) as info:
+            m.compare_nominal(threshold=bad)  # type: ignore[arg-type]
+        assert info.value.parameter == "threshold"
+    # A threshold of 0 words every stage with an estimate, 1 none.
+    assert len(m.compare_nominal(threshold=0).findings) == 2
+    assert m.compare_nominal(threshold=1).findings == ()
+
+
+def test_log_without_wins_gives_zero_not_a_crash() -> None:
+    f = two_stage()
+    log = EventLog.from_arrays(f, entity=[1, 1, 2, 2, 2], stage=["a", "lost", "a", "b", "lost"],
+                               ts=[0, 1, 0, 1, 2], unit="D")
+    m = MarkovModel().fit(log)
+    assert m.win_probability_[:2].tolist() == [0.0, 0.0]
+    assert np.isnan(m.expected_days_to_win_[:2]).all()  # nobody wins: no time to win
+    assert np.isnan(m.reentry_probability_)
+    assert "0%" in m.summary()
+
+
 def test_unfitted_model_raises_clearly() -> None:
     m = MarkovModel()
     assert not hasattr(m, "win_probability_")
@@ -201,6 +229,10 @@ def test_fit_returns_self_and_markov_shorthand() -> None:
     ({"matrix": [[0, -0.5, 0, 1.5], *P[1:]]}, "matrix"),
     ({"matrix": "nope"}, "matrix"),
     ({"matrix": P, "funnel": "two"}, "funnel"),
+    ({"matrix": P, "holding_days": [10, 20]}, "holding_days"),
+    ({"matrix": P, "holding_days": -1}, "holding_days"),
+    ({"matrix": P, "holding_days": "long"}, "holding_days"),
+    ({"matrix": P, "holding_days": [1, float("inf"), 0, 0]}, "holding_days"),
 ])
 def test_from_matrix_rejects_bad_input(kwargs: dict[str, object], parameter: str) -> None:
     kwargs.setdefault("funnel", two_stage())

@@ -232,6 +232,25 @@ def test_to_pandas() -> None:
     assert list(plan.to_pandas("sources").index) == ["inbound", "cold_visit"]
 
 
+def test_rows_serialise_field_by_field() -> None:
+    plan = reverse(target=3_000_000, deal_size=30_000, rates=[0.4, 0.5],
+                   sources={"cold_visit": 1.0}, capacity=Capacity(per_rep=40, touches=1))
+    row = plan.rows[0].to_dict()
+    assert list(row) == ["stage", "label", "rate", "probability", "total", "per_period"]
+    assert row["label"] == plan.rows[0].label.to_dict()
+    assert plan.sources[0].to_dict()["label"] == {"en": "Cold visits", "zh": "陌生拜访"}
+    assert plan.capacity is not None
+    cap = plan.capacity.to_dict()
+    assert cap["touches"] == list(plan.capacity.touches) and cap["reps"] == plan.capacity.reps
+
+
+def test_to_pandas_without_sources_keeps_the_columns() -> None:
+    pytest.importorskip("pandas")
+    frame = reverse(target=1, deal_size=1, win_rate=0.5).to_pandas("sources")
+    assert len(frame) == 0
+    assert frame.index.name == "source" and "contacts" in frame.columns
+
+
 def test_row_lookup_suggests_names() -> None:
     plan = reverse(target=1, deal_size=1, funnel=seven_stage())
     with pytest.raises(PlanError, match="qualified"):
@@ -270,6 +289,8 @@ BAD = [
     ({"sources": {}}, "sources"),
     ({"sources": 0.5}, "sources"),
     ({"capacity": {"per_rep": 0}}, "per_rep"),
+    ({"capacity": {"per_rep": "many"}}, "per_rep"),
+    ({"capacity": {"per_rep": 10, "contact_touches": "x"}}, "contact_touches"),
     ({"capacity": {"per_rep": 10, "touches": {"nope": 1}}}, "capacity"),
     ({"capacity": {"per_rep": 10, "touches": [1, 2, 3]}}, "capacity"),
     ({"capacity": {"per_rep": 10, "touches": -1}}, "touches"),

@@ -1,23 +1,95 @@
-"""Argument checks and plain-text tables shared by the planner modules."""
+"""Argument checks, plain-text tables and result plumbing shared by the planner modules."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, cast
+
+import attrs
 
 from salesfunnel.errors import PlanError
+from salesfunnel.model import Labels
 
 __all__ = [
+    "Report",
+    "Row",
     "ceil_count",
     "check_int",
     "check_number",
     "check_rate",
     "fmt_count",
     "fmt_pct",
+    "plan_error",
     "render_table",
+    "rows_frame",
 ]
+
+
+class Row:
+    """Mixin for the frozen attrs rows of a result: ``to_dict`` from the fields.
+
+    Labels become their mapping and tuples lists, so the form is JSON-safe.
+    """
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: one key per field, in field order."""
+        fields = attrs.fields(cast("type[attrs.AttrsInstance]", type(self)))
+        return {f.name: _plain(getattr(self, f.name)) for f in fields}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Labels):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class Report:
+    """Mixin for result objects: ``str()`` is :meth:`table` in English; notebooks render
+    the HTML of :mod:`salesfunnel.viz`."""
+
+    __slots__ = ()
+
+    def table(self, lang: str = "en") -> str:
+        """Plain text in ``lang``."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.table("en")
+
+    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
+
+
+def rows_frame(
+    rows: Iterable[Any], row_type: type[attrs.AttrsInstance], *, index: str, purpose: str
+) -> Any:
+    """Rows (with a ``label``) as a :class:`pandas.DataFrame` indexed by ``index``.
+
+    The columns are the fields of ``row_type``, so no rows still give the right columns;
+    the label is its text.
+    """
+    from salesfunnel._optional import import_optional
+
+    pd = import_optional("pandas", "pandas", purpose=purpose)
+    recs = [r.to_dict() | {"label": r.label.text()} for r in rows]
+    columns = [f.name for f in attrs.fields(row_type)]
+    return pd.DataFrame.from_records(recs, columns=columns).set_index(index)
+
+
+def plan_error(parameter: str, value: Any, expected: str, *, where: str) -> PlanError:
+    """The :class:`PlanError` for a bad ``parameter`` of ``where``."""
+    return PlanError(
+        f"the {parameter!r} parameter of {where} must be {expected}; got {value!r}",
+        parameter=parameter, value=value,
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -51,11 +123,7 @@ def check_number(
                 f"a number in {'(' if low_open or low is None else '['}{lo}, "
                 f"{hi}{')' if high_open or high is None else ']'}"
             )
-        raise PlanError(
-            f"the {parameter!r} parameter of {where} must be {expected}; got {value!r}",
-            parameter=parameter,
-            value=value,
-        )
+        raise plan_error(parameter, value, expected, where=where)
     return float(value)
 
 
@@ -71,11 +139,7 @@ def check_int(value: Any, parameter: str, where: str, *, low: int = 1) -> int:
     """An integer ``>= low``."""
     ok = _is_number(value) and math.isfinite(float(value)) and float(value) == int(float(value))
     if not ok or int(float(value)) < low:
-        raise PlanError(
-            f"the {parameter!r} parameter of {where} must be an integer >= {low}; got {value!r}",
-            parameter=parameter,
-            value=value,
-        )
+        raise plan_error(parameter, value, f"an integer >= {low}", where=where)
     return int(float(value))
 
 

@@ -14,19 +14,29 @@ from salesfunnel._events import EventLog
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 from salesfunnel.model._journey import to_aware
-from salesfunnel.planner._common import check_int, check_number, fmt_count, fmt_pct, render_table
+from salesfunnel.planner._common import (
+    Report,
+    Row,
+    check_int,
+    check_number,
+    fmt_count,
+    fmt_pct,
+    plan_error,
+    render_table,
+    rows_frame,
+)
 from salesfunnel.planner._markov import MarkovModel
+from salesfunnel.simulate import _NS_PER_DAY, _to_ns, generator
 
 __all__ = ["Forecast", "ForecastStage", "forecast"]
 
-_NS_PER_DAY = 86_400 * 10**9
 _F64 = npt.NDArray[np.float64]
 #: Simulations per chunk: chunk x deals float32 uniforms stay around 10-40 MB.
 _CHUNK_CELLS = 2_500_000
 
 
 @attrs.frozen
-class ForecastStage:
+class ForecastStage(Row):
     """The open deals of one stage and what they are expected to bring by the horizon."""
 
     stage: str
@@ -37,15 +47,9 @@ class ForecastStage:
     close_probability: float
     expected: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {"stage": self.stage, "label": self.label.to_dict(), "deals": self.deals,
-                "amount": self.amount, "win_probability": self.win_probability,
-                "close_probability": self.close_probability, "expected": self.expected}
-
 
 @attrs.frozen(eq=False, repr=False)
-class Forecast:
+class Forecast(Report):
     """The distribution of revenue won from the open pipeline by ``as_of + horizon``.
 
     Summaries: ``mean``, ``std``, ``p10``, ``p50``, ``p90``, ``quantile(q)`` and
@@ -157,20 +161,12 @@ class Forecast:
         parts.extend(f"note: {n}" for n in self.notes)
         return "\n".join(parts)
 
-    def __str__(self) -> str:
-        return self.table("en")
-
     def __repr__(self) -> str:
         tgt = "" if self.target is None else (
             f", P(>= {fmt_count(self.target)}) = {fmt_pct(self.p_target)}")
         return (f"<Forecast: {self.n_open:,} open deals, {fmt_count(self.horizon_days)} days, "
                 f"{self.n_sims:,} sims: mean {self.mean:,.0f}, p10 {self.p10:,.0f}, "
                 f"p50 {self.p50:,.0f}, p90 {self.p90:,.0f}{tgt}>")
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (without the raw samples)."""
@@ -186,16 +182,11 @@ class Forecast:
 
     def to_pandas(self) -> Any:
         """The per-stage breakdown as a :class:`pandas.DataFrame` (``pandas`` extra)."""
-        from salesfunnel._optional import import_optional
-
-        pd = import_optional("pandas", "pandas", purpose="Forecast.to_pandas")
-        recs = [s.to_dict() | {"label": s.label.text()} for s in self.by_stage]
-        cols = ["stage", "label", "deals", "amount", "win_probability", "close_probability",
-                "expected"]
-        return pd.DataFrame.from_records(recs, columns=cols).set_index("stage")
+        return rows_frame(self.by_stage, ForecastStage, index="stage",
+                          purpose="Forecast.to_pandas")
 
 
-def _to_ns(value: Any, parameter: str) -> tuple[int, datetime]:
+def _as_of_ns(value: Any, parameter: str) -> tuple[int, datetime]:
     if isinstance(value, np.datetime64):
         if np.isnat(value):
             raise PlanError(f"the {parameter!r} parameter of forecast is NaT",
@@ -207,9 +198,7 @@ def _to_ns(value: Any, parameter: str) -> tuple[int, datetime]:
     except ValueError as exc:
         raise PlanError(f"the {parameter!r} parameter of forecast: {exc}",
                         parameter=parameter, value=value) from None
-    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
-    ns = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
-    return ns, when
+    return _to_ns(when), when
 
 
 def _horizon_days(value: Any) -> float:
@@ -312,7 +301,7 @@ def forecast(
     if not isinstance(log, EventLog):
         raise PlanError(f"forecast needs an EventLog; got {type(log).__name__}",
                         parameter="log", value=log)
-    as_of_ns, as_of_dt = _to_ns(as_of, "as_of")
+    as_of_ns, as_of_dt = _as_of_ns(as_of, "as_of")
     horizon_d = _horizon_days(horizon)
     sims = check_int(n_sims, "n_sims", "forecast")
     tgt = None if target is None else check_number(target, "target", "forecast", low=0.0)
@@ -322,14 +311,9 @@ def forecast(
             f"got {probabilities!r}",
             parameter="probabilities", value=probabilities,
         )
-    if model is not None and not isinstance(model, MarkovModel):
-        raise PlanError(f"the 'model' parameter of forecast must be a MarkovModel; got "
-                        f"{model!r}", parameter="model", value=model)
-    if isinstance(rng, bool) or not (rng is None or isinstance(
-            rng, int | np.integer | np.random.Generator)):
-        raise PlanError("the 'rng' parameter of forecast must be None, an integer seed or a "
-                        f"numpy.random.Generator; got {rng!r}", parameter="rng", value=rng)
-    gen = np.random.default_rng(rng)
+    if model is not None and not (isinstance(model, MarkovModel) and model.is_fitted):
+        raise plan_error("model", model, "a fitted MarkovModel", where="forecast")
+    gen = generator(rng, lambda p, v, e: plan_error(p, v, e, where="forecast"))
     funnel = log.funnel
     n_stages = len(funnel.stages)
     notes: list[str] = []

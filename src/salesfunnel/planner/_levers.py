@@ -16,7 +16,15 @@ import attrs
 
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
-from salesfunnel.planner._common import check_number, check_rate, fmt_count, render_table
+from salesfunnel.planner._common import (
+    Report,
+    Row,
+    check_number,
+    check_rate,
+    fmt_count,
+    render_table,
+    rows_frame,
+)
 
 __all__ = ["LEVERS", "LeverEffect", "LeverReport", "LeverTarget", "levers"]
 
@@ -36,7 +44,7 @@ def _velocity(opportunities: float, win_rate: float, deal_size: float, cycle_day
 
 
 @attrs.frozen
-class LeverEffect:
+class LeverEffect(Row):
     """What improving one lever by the step does to revenue per period.
 
     ``current`` and ``improved`` are the lever's values (days for ``cycle``);
@@ -52,17 +60,9 @@ class LeverEffect:
     gain_pct: float
     capped: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {
-            "lever": self.lever, "label": self.label.to_dict(), "current": self.current,
-            "improved": self.improved, "revenue": self.revenue, "gain": self.gain,
-            "gain_pct": self.gain_pct, "capped": self.capped,
-        }
-
 
 @attrs.frozen
-class LeverTarget:
+class LeverTarget(Row):
     """The value one lever alone must reach for revenue to hit the target.
 
     ``change`` is relative (0.25 = 25 % more; for ``cycle`` 0.2 = 20 % fewer days);
@@ -76,16 +76,9 @@ class LeverTarget:
     change: float
     feasible: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {
-            "lever": self.lever, "label": self.label.to_dict(), "current": self.current,
-            "required": self.required, "change": self.change, "feasible": self.feasible,
-        }
-
 
 @attrs.frozen(repr=False)
-class LeverReport:
+class LeverReport(Report):
     """Sales velocity, the effect of each lever (sorted, largest first) and the way to a target.
 
     Attributes
@@ -163,20 +156,12 @@ class LeverReport:
                 else ["lever", "now", "required", "change"], trows))
         return "\n".join(parts)
 
-    def __str__(self) -> str:
-        return self.table("en")
-
     def __repr__(self) -> str:
         best = self.effects[0]
         tgt = "" if self.target is None else f", target {fmt_count(self.target)}"
         return (f"<LeverReport: revenue {fmt_count(self.revenue)} per "
                 f"{fmt_count(self.period_days)} days; best lever {best.lever} "
                 f"({best.gain_pct:+.1%}){tgt}>")
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -190,11 +175,8 @@ class LeverReport:
 
     def to_pandas(self) -> Any:
         """The effects as a :class:`pandas.DataFrame` (needs the ``pandas`` extra)."""
-        from salesfunnel._optional import import_optional
-
-        pd = import_optional("pandas", "pandas", purpose="LeverReport.to_pandas")
-        recs = [e.to_dict() | {"label": e.label.text()} for e in self.effects]
-        return pd.DataFrame.from_records(recs, index="lever")
+        return rows_frame(self.effects, LeverEffect, index="lever",
+                          purpose="LeverReport.to_pandas")
 
 
 def _value(lever: str, x: float) -> str:
@@ -315,6 +297,13 @@ def levers(
         expected="a positive revenue per period")
     steps = _steps(step)
     base = _velocity(opp, wr, size, cycle, period)
+    if not (math.isfinite(base) and base > 0):
+        raise PlanError(
+            f"levers: revenue per period = opportunities x win_rate x deal_size / "
+            f"cycle_days x period_days = {opp:g} x {wr:g} x {size:g} / {cycle:g} x "
+            f"{period:g} = {base:g}, not a positive finite number; check the magnitudes",
+            parameter="opportunities", value=opportunities,
+        )
     current = {"opportunities": opp, "win_rate": wr, "deal_size": size, "cycle": cycle}
     effects = []
     for lever, label in LEVERS.items():

@@ -18,16 +18,23 @@ import numpy.typing as npt
 from salesfunnel._events import EventLog
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.model import Funnel, Labels, StageKind
-from salesfunnel.planner._common import fmt_pct, render_table
+from salesfunnel.planner._common import (
+    Report,
+    Row,
+    check_number,
+    fmt_pct,
+    render_table,
+    rows_frame,
+)
+from salesfunnel.simulate import _NS_PER_DAY
 
 __all__ = ["MarkovModel", "NominalComparison", "NominalRow", "NotFittedError", "markov"]
 
-_NS_PER_DAY = 86_400 * 10**9
 _F64 = npt.NDArray[np.float64]
 
 
 @attrs.frozen
-class NominalRow:
+class NominalRow(Row):
     """One stage: its nominal probability next to the observed chance of winning."""
 
     stage: str
@@ -37,15 +44,9 @@ class NominalRow:
     difference: float
     visits: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (NaN stays a float NaN)."""
-        return {"stage": self.stage, "label": self.label.to_dict(), "nominal": self.nominal,
-                "observed": self.observed, "difference": self.difference,
-                "visits": self.visits}
-
 
 @attrs.frozen(repr=False)
-class NominalComparison:
+class NominalComparison(Report):
     """Nominal stage probabilities against the observed probabilities of winning.
 
     ``rows`` holds one :class:`NominalRow` per open stage; :attr:`findings` words the
@@ -82,9 +83,6 @@ class NominalComparison:
         ]
         return "\n".join([render_table(headers, body), *self.findings])
 
-    def __str__(self) -> str:
-        return self.table("en")
-
     def __repr__(self) -> str:
         return (f"<NominalComparison {self.funnel!r}: {len(self.rows)} stages, "
                 f"{len(self.findings)} off by {self.threshold:.0%} or more>")
@@ -96,11 +94,8 @@ class NominalComparison:
 
     def to_pandas(self) -> Any:
         """The rows as a :class:`pandas.DataFrame` (needs the ``pandas`` extra)."""
-        from salesfunnel._optional import import_optional
-
-        pd = import_optional("pandas", "pandas", purpose="NominalComparison.to_pandas")
-        recs = [r.to_dict() | {"label": r.label.text()} for r in self.rows]
-        return pd.DataFrame.from_records(recs, index="stage")
+        return rows_frame(self.rows, NominalRow, index="stage",
+                          purpose="NominalComparison.to_pandas")
 
 
 _LEARNED = (
@@ -297,8 +292,8 @@ class MarkovModel:
             1. Rows of WON and LOST stages are ignored (they are absorbing).
         funnel : Funnel
         holding_days : float or sequence, optional
-            Mean days per stage (one number or one per stage) for the expected times;
-            without it those are NaN.
+            Mean days per stage (one number >= 0 or one per stage) for the expected
+            times; without it those are NaN.
 
         Returns
         -------
@@ -308,7 +303,7 @@ class MarkovModel:
         ------
         PlanError
             If the matrix has the wrong shape, negative entries or open rows not
-            summing to 1.
+            summing to 1, or ``holding_days`` is negative or of the wrong length.
 
         Examples
         --------
@@ -348,10 +343,7 @@ class MarkovModel:
                 f"to {[round(float(sums[funnel.index(b)]), 6) for b in bad]}; expected 1",
                 parameter="matrix", value=matrix,
             )
-        if holding_days is None:
-            hold = np.full(n, np.nan)
-        else:
-            hold = np.broadcast_to(np.asarray(holding_days, dtype=np.float64), (n,)).copy()
+        hold = _holding_days(holding_days, funnel)
         self = cls()
         visits = np.zeros(n, dtype=np.int64)
         self.__dict__.update(reentry_probability_=np.nan, n_entities_=0, n_moves_=0)
@@ -459,8 +451,12 @@ class MarkovModel:
         ------
         NotFittedError
             Before :meth:`fit`.
+        PlanError
+            If ``threshold`` is not a number in [0, 1].
         """
         funnel = self.funnel_
+        threshold = check_number(threshold, "threshold", "compare_nominal", low=0.0, high=1.0,
+                                 expected="a gap in [0, 1] (0.05 = 5 percentage points)")
         rows = []
         for i, st in enumerate(funnel.stages):
             if not st.is_open:
@@ -491,6 +487,27 @@ class MarkovModel:
                 _num(self.expected_days_to_win_[i]),
             ])
         return render_table(headers, body)
+
+
+def _holding_days(value: Any, funnel: Funnel) -> _F64:
+    """Mean days per stage for :meth:`MarkovModel.from_matrix`: NaN, one number or one each."""
+    n = len(funnel.stages)
+    if value is None:
+        return np.full(n, np.nan)
+    expected = (f"a number of days >= 0 (NaN: unknown) or one per stage ({n}: "
+                f"{', '.join(funnel.names)})")
+    try:
+        days = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        days = np.full(n + 1, np.nan)                     # refused below
+    if days.ndim == 0:
+        days = np.full(n, float(days))
+    if days.shape != (n,) or np.isinf(days).any() or (days < 0).any():
+        raise PlanError(
+            f"the 'holding_days' parameter of from_matrix must be {expected}; got {value!r}",
+            parameter="holding_days", value=value,
+        )
+    return days
 
 
 def _pp(x: float) -> str:

@@ -22,6 +22,8 @@ from salesfunnel.model import Funnel, Labels
 from salesfunnel.model._funnel import closest
 from salesfunnel.model._text import to_labels
 from salesfunnel.planner._common import (
+    Report,
+    Row,
     ceil_count,
     check_int,
     check_number,
@@ -29,6 +31,7 @@ from salesfunnel.planner._common import (
     fmt_count,
     fmt_pct,
     render_table,
+    rows_frame,
 )
 
 __all__ = [
@@ -125,14 +128,16 @@ class Capacity:
     40.0
     """
 
-    per_rep: float = attrs.field(converter=float)
-    touches: float | Mapping[str, float] | tuple[float, ...] = attrs.field(default=1.0)
-    contact_touches: float = attrs.field(default=0.0, converter=float)
+    per_rep: float
+    touches: float | Mapping[str, float] | tuple[float, ...] = 1.0
+    contact_touches: float = 0.0
 
     def __attrs_post_init__(self) -> None:
-        check_number(self.per_rep, "per_rep", "Capacity", low=0.0, low_open=True,
-                     expected="a positive number of touches per rep and period")
-        check_number(self.contact_touches, "contact_touches", "Capacity", low=0.0)
+        object.__setattr__(self, "per_rep", check_number(
+            self.per_rep, "per_rep", "Capacity", low=0.0, low_open=True,
+            expected="a positive number of touches per rep and period"))
+        object.__setattr__(self, "contact_touches", check_number(
+            self.contact_touches, "contact_touches", "Capacity", low=0.0))
         t = self.touches
         if isinstance(t, Mapping):
             for k, v in t.items():
@@ -148,7 +153,7 @@ class Capacity:
 
 # -- results -----------------------------------------------------------------------------------
 @attrs.frozen
-class PlanRow:
+class PlanRow(Row):
     """One stage of a plan.
 
     ``rate`` is the conversion from the previous row into this one (``None`` for the
@@ -164,17 +169,9 @@ class PlanRow:
     total: float
     per_period: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {
-            "stage": self.stage, "label": self.label.to_dict(), "rate": self.rate,
-            "probability": self.probability, "total": self.total,
-            "per_period": self.per_period,
-        }
-
 
 @attrs.frozen
-class SourceRow:
+class SourceRow(Row):
     """The part of the first-stage inflow one lead source must deliver.
 
     ``total``/``per_period`` are first-stage entities, ``contacts``/
@@ -190,17 +187,9 @@ class SourceRow:
     contacts: float
     contacts_per_period: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {
-            "source": self.source, "label": self.label.to_dict(), "share": self.share,
-            "rate": self.rate, "total": self.total, "per_period": self.per_period,
-            "contacts": self.contacts, "contacts_per_period": self.contacts_per_period,
-        }
-
 
 @attrs.frozen
-class CapacityPlan:
+class CapacityPlan(Row):
     """The sales capacity a plan needs.
 
     ``workload`` holds the touches per period for each plan row, ``contact_workload``
@@ -216,18 +205,9 @@ class CapacityPlan:
     reps_needed: float
     reps: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {
-            "per_rep": self.per_rep, "touches": list(self.touches),
-            "workload": list(self.workload), "contact_workload": self.contact_workload,
-            "total_workload": self.total_workload, "reps_needed": self.reps_needed,
-            "reps": self.reps,
-        }
-
 
 @attrs.frozen(repr=False)
-class Plan:
+class Plan(Report):
     """A funnel plan: deals, stage requirements, sources and capacity.
 
     Made by :func:`reverse` (from a target) or :func:`forward` (from an inflow).
@@ -357,9 +337,6 @@ class Plan:
                 )
         return "\n".join(parts)
 
-    def __str__(self) -> str:
-        return self.table("en")
-
     def __repr__(self) -> str:
         what = f"{self.unit} " if self.unit else ""
         extra = ""
@@ -373,11 +350,6 @@ class Plan:
             f"{fmt_count(self.inflow)} over {len(self.rows)} stages, {self.periods} "
             f"periods{extra}>"
         )
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form of the whole plan."""
@@ -396,17 +368,11 @@ class Plan:
 
         Needs the ``pandas`` extra.
         """
-        from salesfunnel._optional import import_optional
-
-        pd = import_optional("pandas", "pandas", purpose="Plan.to_pandas")
         if what == "stages":
-            recs = [r.to_dict() | {"label": r.label.text()} for r in self.rows]
-            return pd.DataFrame.from_records(recs, index="stage")
+            return rows_frame(self.rows, PlanRow, index="stage", purpose="Plan.to_pandas")
         if what == "sources":
-            cols = ["source", "label", "share", "rate", "total", "per_period", "contacts",
-                    "contacts_per_period"]
-            recs = [s.to_dict() | {"label": s.label.text()} for s in self.sources]
-            return pd.DataFrame.from_records(recs, columns=cols).set_index("source")
+            return rows_frame(self.sources, SourceRow, index="source",
+                              purpose="Plan.to_pandas")
         raise PlanError(
             f"the 'what' parameter of Plan.to_pandas must be 'stages' or 'sources'; "
             f"got {what!r}",
