@@ -96,6 +96,31 @@ def test_plugins_can_be_switched_off() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_without_the_entry_point_from_type_cannot_draw_a_funnel() -> None:
+    # The contrast that shows the entry point is what makes st.from_type(Funnel) work:
+    # Hypothesis's own inference from the attrs fields cannot build a Funnel.
+    result = run_python(
+        """
+        from hypothesis import given, settings, strategies as st
+        from hypothesis.errors import InvalidArgument
+        from salesfunnel import Funnel
+
+        @settings(max_examples=5, database=None)
+        @given(st.from_type(Funnel))
+        def test(funnel):
+            raise SystemExit(f"drew {funnel!r} without the entry point")
+
+        try:
+            test()
+        except InvalidArgument:
+            print("unresolved")
+        """,
+        HYPOTHESIS_NO_PLUGINS="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "unresolved"
+
+
 def test_importing_salesfunnel_does_not_import_hypothesis() -> None:
     result = run_python(
         """

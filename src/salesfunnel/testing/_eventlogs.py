@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,8 @@ from hypothesis.errors import InvalidArgument
 
 from salesfunnel._events import EventLog
 from salesfunnel.model import Funnel
-from salesfunnel.testing._strategies import funnels
+from salesfunnel.testing._solver import _BOOLS, _ints
+from salesfunnel.testing._strategies import _choice, funnels
 from salesfunnel.testing._validation import check_funnel, check_int, check_optional_bool
 
 __all__ = ["event_logs"]
@@ -22,7 +22,6 @@ _T0_MIN = 1_577_836_800 * _NS_PER_S  # 2020-01-01T00:00:00Z
 _T0_MAX = 1_924_905_600 * _NS_PER_S  # 2030-12-31T00:00:00Z
 _SEGMENT_NAMES = ("channel", "region", "rep")
 _CATEGORIES = ("web", "ads", "referral", "partner", "emea", "apac", "ann", "bo", "华东")
-_BOOLS = st.booleans()
 _T0 = st.integers(_T0_MIN, _T0_MAX)
 _AMOUNTS = st.floats(0, 1e6, allow_nan=False).map(lambda x: round(x, 2))
 _GAP = st.one_of(
@@ -32,15 +31,6 @@ _GAP = st.one_of(
     st.integers(1, 10**9),  # sub-second
 )
 _SEEDS = st.integers(0, 2**32 - 1)
-
-
-@functools.lru_cache(maxsize=256)
-def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
-    return st.integers(lo, hi)
-
-
-def _choice(draw: st.DrawFn, options: Sequence[Any]) -> Any:
-    return options[draw(_ints(0, len(options) - 1))]
 
 
 def _check_segments(value: Any) -> Mapping[str, tuple[Any, ...]] | None:

@@ -50,15 +50,20 @@ ATTEMPTS = 6
 _BOOLS = st.booleans()
 _NOISE_INTS = st.integers(-1000, 1000)
 _NOISE_TEXT = st.text(alphabet="abcxyz", max_size=3)
-_INDEX: dict[int, st.SearchStrategy[int]] = {}
+
+
+@functools.lru_cache(maxsize=256)
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    """``st.integers(lo, hi)``, built once per bounds (building strategies is slow).
+
+    Shared by every strategy module of ``salesfunnel.testing``.
+    """
+    return st.integers(lo, hi)
 
 
 def _index(n: int) -> st.SearchStrategy[int]:
-    """``st.integers(0, n - 1)``, built once per ``n`` (building strategies is slow)."""
-    strategy = _INDEX.get(n)
-    if strategy is None:
-        strategy = _INDEX[n] = st.integers(0, n - 1)
-    return strategy
+    """``st.integers(0, n - 1)``: an index into ``n`` options."""
+    return _ints(0, n - 1)
 
 
 @attrs.frozen

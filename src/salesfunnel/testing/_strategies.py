@@ -3,7 +3,6 @@ journeys and event logs."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -16,6 +15,7 @@ from salesfunnel.errors import GateError
 from salesfunnel.model import Funnel, Gate, Journey, Stage, StageKind, Transition
 from salesfunnel.model._rules import MISSING, parse_rule
 from salesfunnel.testing import _solver
+from salesfunnel.testing._solver import _BOOLS, _ints
 from salesfunnel.testing._validation import (
     check_bool,
     check_fields,
@@ -77,11 +77,6 @@ _FORMS = ("cmp", "cmp", "cmp", "cmp_rev", "cmp_field", "in", "not_in", "in_str",
 _OPS = ("==", "!=", "<", "<=", ">", ">=")
 
 
-@functools.lru_cache(maxsize=256)
-def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
-    return st.integers(lo, hi)
-
-
 def _choice(draw: st.DrawFn, options: Sequence[Any]) -> Any:
     """One of ``options`` (shrinking towards the first), without building a strategy."""
     return options[draw(_ints(0, len(options) - 1))]
@@ -92,7 +87,6 @@ def _chance(draw: st.DrawFn, one_in: int) -> bool:
     return draw(_ints(0, one_in - 1)) == one_in - 1
 
 
-_BOOLS = st.booleans()
 _SLUG_START = "abcdefghijklmnopqrstuvwxyz0123456789"
 _STAGE_NAMES = st.one_of(
     st.sampled_from(_STAGE_WORDS),
