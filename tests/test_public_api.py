@@ -92,3 +92,37 @@ def test_errors_subclass_matching_builtins() -> None:
         assert issubclass(getattr(e, name), e.FunnelError)
     err = e.UnknownTemplateError("aida2", ["aida", "aidma"])
     assert str(err) == "unknown template 'aida2'; available: 'aida', 'aidma'"
+
+
+def test_readme_example_runs_and_prints_what_it_says() -> None:
+    """The README's example, run as written: each ``print(x)  # text`` must print
+    ``text`` (the same check as tests/test_docs.py applies to the documentation)."""
+    import io
+    import re
+    from contextlib import redirect_stdout
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", readme.read_text(encoding="utf-8"),
+                        re.M | re.S)
+    assert blocks, "README.md has no python example"
+    checked = 0
+    for block in blocks:
+        namespace: dict[str, object] = {"__name__": "__readme__"}
+        lines = []
+        for line in block.splitlines():
+            m = re.match(r"^(\s*)print\((.*)\)\s+#\s+(.+?)\s*$", line)
+            if m:
+                indent, args, expected = m.groups()
+                lines.append(f"{indent}__outputs__.append(({expected!r}, "
+                             f"' '.join(map(str, ({args},)))))")
+                checked += 1
+            else:
+                lines.append(line)
+        outputs: list[tuple[str, str]] = []
+        namespace["__outputs__"] = outputs
+        with redirect_stdout(io.StringIO()):
+            exec(compile("\n".join(lines), "README.md", "exec"), namespace)
+        for expected, printed in outputs:
+            assert printed == expected, f"README says {expected!r}, the code prints {printed!r}"
+    assert checked >= 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -186,3 +187,59 @@ def test_describe_lists_stages_and_gates_in_two_languages() -> None:
 
 def test_stage_kind_accepts_strings() -> None:
     assert Stage("w", kind="WON").kind is StageKind.WON
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda: Funnel("x", None), "stages must be a sequence of Stage objects or names; got "
+                                    "NoneType None"),
+        (lambda: Funnel("x", 5), "stages must be a sequence .* got int 5"),
+        (lambda: simple(transitions=5), "transitions must be a sequence .* got int 5"),
+        (lambda: simple(transitions=["ab"]), r"\(source, target\) pairs; got 'ab'"),
+        (lambda: simple(transitions=[(1, "a")]), "source 1 is not a stage"),
+        (lambda: simple(transitions=[(["a"], "b")]), r"source \['a'\] is not a stage"),
+        (lambda: simple(reentry=["a"]), r"reentry stage \['a'\] is not a stage"),
+        (lambda: simple(skip_ahead="no"), "skip_ahead must be True or False; got 'no'"),
+        (lambda: simple(can_lose=None), "can_lose must be True or False; got None"),
+        (lambda: Stage("a", gates={"rule": "x > 1"}), "load a serialized gate with "
+                                                      "Gate.from_dict"),
+    ],
+)
+def test_bad_arguments_raise_definition_errors(build: Any, expected: str) -> None:
+    with pytest.raises(DefinitionError, match=expected):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"stages": 5}, "'stages' must be a list; got int 5"),
+        ({"transitions": 3}, "'transitions' must be a list; got int 3"),
+        ({"transitions": ["a->b"]}, "bad transition 'a->b': expected a mapping"),
+        ({"transitions": [{"source": "a", "target": "b", "gates": "x"}]},
+         "'gates' must be a list; got str 'x'"),
+        ({"can_lose": "false"}, "can_lose must be True or False; got 'false'"),
+        ({"label": 5}, "a label is a string or a mapping"),
+    ],
+)
+def test_from_dict_refuses_malformed_data_with_definition_errors(
+    change: dict[str, Any], expected: str
+) -> None:
+    data = {**simple().to_dict(), **change}
+    with pytest.raises(DefinitionError, match=expected):
+        Funnel.from_dict(data)
+
+
+def test_from_dict_collects_rule_and_label_errors_with_the_rest() -> None:
+    data = simple().to_dict()
+    data["stages"][0]["gates"] = [{"rule": "budget >"}]
+    data["stages"][1]["label"] = 5
+    data["stages"][2]["kind"] = "maybe"
+    with pytest.raises(DefinitionError) as info:
+        Funnel.from_dict(data)
+    problems = info.value.problems
+    assert len(problems) == 3
+    assert problems[0].startswith("stage 0 ('a'): expected a value after '>'")
+    assert problems[1].startswith("stage 1 ('b'): a label is a string or a mapping")
+    assert "stage kind must be one of 'open', 'won', 'lost'; got 'maybe'" in problems[2]

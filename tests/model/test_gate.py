@@ -107,3 +107,17 @@ def test_evaluate_many_refuses_callables() -> None:
     g = Gate(lambda s: True, name="py")
     with pytest.raises(InvalidParameterError, match="'py' is a Python callable"):
         g.evaluate_many({"x": np.zeros(2)})
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda: Gate("x > 1", name=5), "a gate's name is a string; got int 5"),
+        (lambda: Gate.from_dict({"all": 5}), "'all' is a list of gates; got 5"),
+        (lambda: Gate.from_dict({"any": "x"}), "'any' is a list of gates; got 'x'"),
+        (lambda: Gate.from_dict({"rule": 5}), "rule string or a callable; got int 5"),
+    ],
+)
+def test_bad_gate_definitions_raise_definition_errors(build: Any, expected: str) -> None:
+    with pytest.raises(DefinitionError, match=expected):
+        build()

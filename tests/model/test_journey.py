@@ -215,3 +215,75 @@ def test_from_dict_refuses_inconsistent_data(deals: Funnel) -> None:
 def test_repr_says_where_the_deal_is(deals: Funnel) -> None:
     j = deals.start(at=T0, id=3)
     assert repr(j) == "<Journey 3 in 'deals' at 'lead', version 1>"
+
+
+def test_bad_arguments_raise_the_library_errors_and_change_nothing(deals: Funnel) -> None:
+    j = deals.start(dict(READY), at=at(0))
+    before = snapshot(j)
+    table: list[tuple[Any, type[Exception], str]] = [
+        (lambda: j.advance(["qualified"], at=at(1)), InvalidParameterError,
+         r"no stage \['qualified'\]"),
+        (lambda: j.regress({"to": "lead"}, at=at(1)), InvalidParameterError, "no stage"),
+        (lambda: j.advance(at=5), InvalidParameterError, "timezone-aware datetime; got int 5"),
+        (lambda: j.advance(at=datetime(2026, 1, 6)), InvalidParameterError, "naive datetime"),
+        (lambda: j.advance(force=True, reason=5, at=at(1)), InvalidParameterError,
+         "needs a reason"),
+        (lambda: j.can_advance(["x"]), InvalidParameterError, "no stage"),
+    ]
+    for call, error, message in table:
+        with pytest.raises(error, match=message):
+            call()
+        assert snapshot(j) == before
+
+
+def test_a_naive_clock_is_named_as_the_clock(deals: Funnel) -> None:
+    readings = iter([at(0), datetime(2026, 2, 1), at(-1)])
+    j = deals.start(clock=lambda: next(readings))
+    with pytest.raises(InvalidParameterError, match=r"clock\(\)='2026-02-01T00:00:00' is a naive"):
+        j.lose("x")
+    with pytest.raises(InvalidParameterError, match=r"clock\(\)=.* is before the journey's last"):
+        j.lose("x")
+    assert j.version == 1
+
+
+@pytest.mark.parametrize("then", [False, True])
+def test_a_predicate_that_raises_once_is_judged_by_the_full_evaluation(then: bool) -> None:
+    calls = []
+
+    def flaky(subject: object) -> bool:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("CRM timeout")
+        return then
+
+    f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won")],
+               transitions=[Transition("b", "a", gates=flaky)])
+    j = f.start(at=at(0)).advance(at=at(1))
+    if not then:  # raised on the fast pass, failed on the full one: named, nothing changes
+        with pytest.raises(GateFailed, match="flaky"):
+            j.regress("a", at=at(2))
+        assert j.stage == "b" and j.version == 2
+    else:  # never a bare RuntimeError: the full evaluation passed, so the move is made
+        assert j.regress("a", at=at(2)).stage == "a" and j.version == 3
+
+
+def test_replay_accepts_mappings_and_refuses_malformed_histories(deals: Funnel) -> None:
+    j = deals.start(at=at(0)).lose("x", at=at(1))
+    again = Journey.replay(deals, [r.to_dict() for r in j.history])
+    assert again.history == j.history and again.stage == "lost"
+    naive = [j.history[0]._replace(at=datetime(2026, 1, 5)), j.history[1]]
+    with pytest.raises(InvalidParameterError, match=r"history\[0\]\.at='2026-01-05T00:00:00' is "
+                                                    "a naive datetime"):
+        Journey.replay(deals, naive)
+    with pytest.raises(InvalidParameterError, match="sequence of transition records; got int"):
+        Journey.replay(deals, 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="TransitionRecord objects or mappings; got"):
+        Journey.replay(deals, ["lead"])  # type: ignore[list-item]
+    with pytest.raises(InvalidParameterError, match="history cannot be empty"):
+        Journey.replay(deals, [])
+    with pytest.raises(InvalidParameterError, match=r"is a mapping .*got str"):
+        Journey.from_dict("lead", deals)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match=r"needs the Funnel .* got str 'deals'"):
+        Journey.from_dict(j.to_dict(), "deals")  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="sequence of transition records"):
+        Journey.from_dict({"history": 5}, deals)

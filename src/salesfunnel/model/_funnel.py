@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
-from salesfunnel.errors import DefinitionError, InvalidParameterError
+from salesfunnel.errors import DefinitionError, InvalidParameterError, RuleSyntaxError
 from salesfunnel.model._gate import Gate, as_gates
 from salesfunnel.model._stage import SLUG, Stage, StageKind
 from salesfunnel.model._text import Labels, to_labels
@@ -68,9 +68,17 @@ class Transition:
         return out
 
 
+def _iterable(value: Any, what: str, expected: str) -> Any:
+    """``value`` when it is a list-like of items, else a :class:`DefinitionError`."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise DefinitionError(f"{what} must be a sequence of {expected}; got "
+                              f"{type(value).__name__} {value!r}")
+    return value
+
+
 def _to_stages(value: Any) -> tuple[Stage, ...]:
     out = []
-    for item in value:
+    for item in _iterable(value, "stages", "Stage objects or names"):
         if isinstance(item, Stage):
             out.append(item)
         elif isinstance(item, str):
@@ -82,10 +90,10 @@ def _to_stages(value: Any) -> tuple[Stage, ...]:
 
 def _to_transitions(value: Any) -> tuple[Transition, ...]:
     out = []
-    for item in value or ():
+    for item in _iterable(value or (), "transitions", "Transition objects or pairs"):
         if isinstance(item, Transition):
             out.append(item)
-        elif isinstance(item, Sequence) and len(item) == 2:
+        elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:
             out.append(Transition(item[0], item[1]))
         else:
             raise DefinitionError(
@@ -203,6 +211,10 @@ class Funnel:
             problems.append(
                 f"funnel name {self.name!r} is not a slug (lowercase letters, digits, '-', '_')"
             )
+        for flag in ("skip_ahead", "fall_back", "can_lose", "expanding"):
+            value = getattr(self, flag)
+            if not isinstance(value, bool):
+                problems.append(f"{flag} must be True or False; got {value!r}")
         names = [s.name for s in self.stages]
         seen: set[str] = set()
         for n in names:
@@ -237,7 +249,7 @@ class Funnel:
             last = (s.name, s.probability)
         lost = [s.name for s in self.stages if s.kind is StageKind.LOST]
         if self.reentry is not None:
-            if self.reentry not in seen:
+            if not isinstance(self.reentry, str) or self.reentry not in seen:
                 problems.append(f"reentry stage {self.reentry!r} is not a stage of the funnel")
             elif self.reentry in lost or any(
                 s.kind is StageKind.WON for s in self.stages if s.name == self.reentry
@@ -245,10 +257,10 @@ class Funnel:
                 problems.append(f"reentry stage {self.reentry!r} must be an OPEN stage")
         for t in self.transitions:
             for end, label in ((t.source, "source"), (t.target, "target")):
-                if end not in seen:
+                if not isinstance(end, str) or end not in seen:
                     problems.append(
                         f"transition {t.source!r} -> {t.target!r}: {label} {end!r} is not a "
-                        f"stage (stages: {', '.join(closest(end, names))})"
+                        f"stage (stages: {', '.join(closest(str(end), names))})"
                     )
             if t.source == t.target:
                 problems.append(f"transition {t.source!r} -> {t.target!r} goes nowhere")
@@ -497,7 +509,10 @@ class Funnel:
         Raises
         ------
         DefinitionError
-            Listing every problem with the data, including problems of single stages.
+            Listing every problem with the data: its shape, unknown keys, and each
+            malformed stage, gate (rule syntax errors included), label or transition.
+            Once all of that is well formed, the funnel's own checks (order,
+            reachability, probabilities, ...) run and report every problem they find.
         """
         if not isinstance(data, Mapping):
             raise DefinitionError(f"a funnel is a mapping; got {type(data).__name__}")
@@ -510,34 +525,56 @@ class Funnel:
         if "name" not in data or "stages" not in data:
             problems.append("a funnel needs 'name' and 'stages'")
         stages: list[Stage] = []
-        for raw in data.get("stages", ()):
+        for i, raw in enumerate(_listed(data, "stages", problems)):
             try:
                 stages.append(Stage.from_dict(raw, gates=gates))
             except DefinitionError as exc:
                 problems.extend(exc.problems)
+            except (InvalidParameterError, RuleSyntaxError) as exc:
+                problems.append(f"stage {i} ({_name_of(raw)}): {exc}")
         transitions: list[Transition] = []
-        for raw in data.get("transitions", ()):
+        for raw in _listed(data, "transitions", problems):
             try:
+                if not isinstance(raw, Mapping) or not {"source", "target"} <= set(raw):
+                    raise DefinitionError("expected a mapping with 'source' and 'target'")
                 transitions.append(
                     Transition(
                         raw["source"], raw["target"],
-                        gates=tuple(Gate.from_dict(g, refs=gates) for g in raw.get("gates", ())),
+                        gates=tuple(Gate.from_dict(g, refs=gates)
+                                    for g in _listed(raw, "gates", problems)),
                         label=raw.get("label"),
                     )
                 )
-            except (DefinitionError, KeyError, TypeError) as exc:
-                problems.append(f"bad transition {raw!r}: {exc}")
+            except (DefinitionError, InvalidParameterError, RuleSyntaxError) as exc:
+                detail = "; ".join(exc.problems) if isinstance(exc, DefinitionError) else exc
+                problems.append(f"bad transition {raw!r}: {detail}")
         if problems:
             raise DefinitionError(problems, subject=f"funnel {data.get('name')!r}")
-        return cls(
-            name=data["name"],
-            stages=stages,
-            skip_ahead=bool(data.get("skip_ahead", False)),
-            fall_back=bool(data.get("fall_back", False)),
-            can_lose=bool(data.get("can_lose", True)),
-            reentry=data.get("reentry"),
-            expanding=bool(data.get("expanding", False)),
-            transitions=transitions,
-            label=data.get("label"),
-            description=data.get("description"),
-        )
+        try:
+            return cls(
+                name=data["name"],
+                stages=stages,
+                skip_ahead=data.get("skip_ahead", False),
+                fall_back=data.get("fall_back", False),
+                can_lose=data.get("can_lose", True),
+                reentry=data.get("reentry"),
+                expanding=data.get("expanding", False),
+                transitions=transitions,
+                label=data.get("label"),
+                description=data.get("description"),
+            )
+        except InvalidParameterError as exc:  # a malformed funnel label or description
+            raise DefinitionError(str(exc), subject=f"funnel {data.get('name')!r}") from None
+
+
+def _listed(data: Mapping[str, Any], key: str, problems: list[str]) -> Sequence[Any]:
+    """``data[key]`` when it is a list (missing: empty); else a problem is noted."""
+    value = data.get(key, ())
+    if isinstance(value, list | tuple):
+        return value
+    problems.append(f"{key!r} must be a list; got {type(value).__name__} {value!r}")
+    return ()
+
+
+def _name_of(raw: Any) -> str:
+    return repr(raw.get("name")) if isinstance(raw, Mapping) else repr(raw)

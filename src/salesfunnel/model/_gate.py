@@ -121,6 +121,10 @@ class Gate:
         self._children: tuple[Gate, ...] = ()
         self._predicate: Predicate | None = None
         self._rule: Rule | None = None
+        if name is not None and not isinstance(name, str):
+            raise DefinitionError(
+                f"a gate's name is a string; got {type(name).__name__} {name!r}", subject="gate"
+            )
         if isinstance(check, str):
             self._kind = "rule"
             self._rule = parse_rule(check)
@@ -381,6 +385,10 @@ class Gate:
             return cls(target, name=name, label=label)
         for kind in ("all", "any"):
             if kind in data:
+                if not isinstance(data[kind], list | tuple):
+                    raise DefinitionError(
+                        f"{kind!r} is a list of gates; got {data[kind]!r}", subject="gate"
+                    )
                 children = tuple(cls.from_dict(c, refs=refs) for c in data[kind])
                 if not children:
                     raise DefinitionError(f"{kind!r} needs at least one gate", subject="gate")
@@ -438,10 +446,11 @@ def as_gates(value: Any) -> tuple[Gate, ...]:
         return (value,)
     if isinstance(value, str) or callable(value):
         return (Gate(value),)
-    if isinstance(value, Iterable):
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
         return tuple(g for item in value for g in as_gates(item))
     raise DefinitionError(
         f"gates are Gate objects, rule strings or callables; got {type(value).__name__} "
-        f"{value!r}",
+        f"{value!r}" + (" (load a serialized gate with Gate.from_dict)"
+                        if isinstance(value, Mapping) else ""),
         subject="gate",
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from salesfunnel.errors import GateError, GateFailed, InvalidParameterError, TransitionNotAllowed
-from salesfunnel.model._gate import GateResult
+from salesfunnel.model._gate import Gate, GateResult
 from salesfunnel.model._stage import Stage, StageKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,6 +107,25 @@ class TransitionRecord(NamedTuple):
                 parameter="history",
                 value=data,
             ) from exc
+
+
+def _to_record(raw: Any, i: int) -> TransitionRecord:
+    """Record ``i`` of a history to replay: a :class:`TransitionRecord` (its time must be
+    aware) or a mapping as from :meth:`TransitionRecord.to_dict`."""
+    if isinstance(raw, TransitionRecord):
+        rec: TransitionRecord = raw
+        at = rec.at
+        if type(at) is not datetime or at.tzinfo is None or at.utcoffset() is None:
+            rec = rec._replace(at=to_aware(at, f"history[{i}].at"))
+        return rec
+    if isinstance(raw, Mapping):
+        return TransitionRecord.from_dict(raw)
+    raise InvalidParameterError(
+        f"a history holds TransitionRecord objects or mappings; got {type(raw).__name__} "
+        f"{raw!r}",
+        parameter="history",
+        value=raw,
+    )
 
 
 _new_record = tuple.__new__
@@ -396,14 +415,19 @@ class Journey:
         return f.index(to) > f.index(self.stage) and f.index(to) <= f.won_index
 
     def _when(self, at: datetime | str | None) -> datetime:
-        when = self._clock() if at is None else at
+        return self._checked_time(self._clock() if at is None else at, at is None)
+
+    def _checked_time(self, value: Any, from_clock: bool) -> datetime:
+        """``value`` (an ``at=`` argument or the clock's reading) validated: aware, and
+        not before the journey's last change."""
         # fast path: an aware datetime (the common case) skips the full validation
-        if type(when) is not datetime or when.tzinfo is None or when.utcoffset() is None:
-            when = to_aware(when, "clock()" if at is None else "at")
+        when: datetime = value
+        if type(value) is not datetime or value.tzinfo is None or value.utcoffset() is None:
+            when = to_aware(value, "clock()" if from_clock else "at")
         if self.history and when < self.history[-1].at:
             raise InvalidParameterError(
-                f"at={when.isoformat()} is before the journey's last change at "
-                f"{self.history[-1].at.isoformat()}",
+                f"{'clock()' if from_clock else 'at'}={when.isoformat()} is before the "
+                f"journey's last change at {self.history[-1].at.isoformat()}",
                 parameter="at",
                 value=when,
             )
@@ -418,11 +442,15 @@ class Journey:
                 value=reason,
             )
 
-    def _check_gates(self, gates: Iterable[Any], target: str) -> None:
+    def _check_gates(self, gates: tuple[Gate, ...], target: str) -> None:
+        """Raise :class:`GateFailed` naming every failed check of ``gates``, or
+        :class:`GateError` if a predicate raises; return when all pass."""
         subject = self.subject
         for gate in gates:
             try:
                 ok = gate._test(subject)
+            except GateError:
+                raise
             except Exception as exc:
                 raise GateError(gate.name, exc) from exc
             if not ok:
@@ -444,7 +472,7 @@ class Journey:
     ) -> Journey:
         funnel = self.funnel
         source = self.stage
-        kind = funnel._moves[source].get(to)
+        kind = funnel._moves[source].get(to) if isinstance(to, str) else None
         if kind is None or kind not in kinds:
             funnel.index(to)  # unknown stage: a clear error naming the stages
             detail = f"{verb}() cannot make this move"
@@ -459,15 +487,18 @@ class Journey:
             self._check_force(force, reason)
         else:
             subject = self.subject
+            passed = True
             try:
                 for test in funnel._gate_tests[(source, to)]:
                     if not test(subject):
-                        self._check_gates(funnel._gates[(source, to)], to)  # raises GateFailed
-            except (GateFailed, GateError):
-                raise
+                        passed = False
+                        break
             except Exception:
-                self._check_gates(funnel._gates[(source, to)], to)  # raises GateError
-                raise
+                passed = False
+            if not passed:
+                # The full evaluation names the failed checks (GateFailed) or the gate
+                # that raised (GateError); it is the verdict.
+                self._check_gates(funnel._gates[(source, to)], to)
         return self._commit(source, to, kind, at, actor, reason, force)
 
     def _commit(
@@ -484,7 +515,8 @@ class Journey:
         history = self.history
         if (type(when) is not datetime or when.tzinfo is None or when.utcoffset() is None
                 or when < history[-1].at):
-            when = self._when(at if at is not None else when)  # validates, raises clearly
+            # validate and raise clearly (the clock is read once: its reading is checked)
+            when = self._when(at) if at is not None else self._checked_time(when, True)
         history.append(
             _new_record(TransitionRecord, (source, to, when, actor, reason, force, kind)))
         self.stage = to
@@ -527,15 +559,31 @@ class Journey:
         TransitionNotAllowed
             If a recorded move is not legal in ``funnel``.
         """
+        from salesfunnel.model._funnel import Funnel
+
+        if not isinstance(funnel, Funnel):
+            raise InvalidParameterError(
+                f"Journey.from_dict needs the Funnel the journey runs in; got "
+                f"{type(funnel).__name__} {funnel!r}",
+                parameter="funnel",
+                value=funnel,
+            )
+        if not isinstance(data, Mapping):
+            raise InvalidParameterError(
+                f"a serialized journey is a mapping (from Journey.to_dict); got "
+                f"{type(data).__name__} {data!r}",
+                parameter="data",
+                value=data,
+            )
         if data.get("funnel") not in (None, funnel.name):
             raise InvalidParameterError(
                 f"journey belongs to funnel {data.get('funnel')!r}, not {funnel.name!r}",
                 parameter="funnel",
                 value=funnel.name,
             )
-        records = [TransitionRecord.from_dict(r) for r in data.get("history", ())]
         journey = cls.replay(
-            funnel, records, subject=data.get("subject") if subject is None else subject,
+            funnel, data.get("history", ()),
+            subject=data.get("subject") if subject is None else subject,
             id=data.get("id"), clock=clock,
         )
         for key, actual in (("stage", journey.stage), ("version", journey.version)):
@@ -552,15 +600,51 @@ class Journey:
     def replay(
         cls,
         funnel: Funnel,
-        history: Iterable[TransitionRecord],
+        history: Iterable[TransitionRecord | Mapping[str, Any]],
         *,
         subject: Any = None,
         id: Any = None,
         clock: Callable[[], datetime] | None = None,
     ) -> Journey:
-        """Rebuild the state that ``history`` leads to, checking each move is legal."""
+        """Rebuild the state that ``history`` leads to, checking each move is legal.
+
+        Parameters
+        ----------
+        funnel : Funnel
+            The funnel the journey runs in.
+        history : iterable of TransitionRecord or mapping
+            The records, oldest first (mappings as from :meth:`TransitionRecord.to_dict`).
+        subject, id, clock
+            As for :meth:`Funnel.start`.
+
+        Raises
+        ------
+        TransitionNotAllowed
+            If the first record does not start the journey at an open stage, or a
+            record is not a legal move from where the journey is.
+        InvalidParameterError
+            If the history is empty or malformed, names an unknown stage, or a time is
+            naive or earlier than the record before it.
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> deal = f.start(at="2026-01-05T09:00:00+00:00").advance(at="2026-01-09T09:00:00+00:00")
+        >>> again = Journey.replay(f, deal.history)
+        >>> again.stage, again.version, again.history == deal.history
+        ('won', 2, True)
+        """
+        if isinstance(history, str | bytes | Mapping) or not isinstance(history, Iterable):
+            raise InvalidParameterError(
+                f"a journey's history is a sequence of transition records; got "
+                f"{type(history).__name__} {history!r}",
+                parameter="history",
+                value=history,
+            )
         self = cls._new(funnel, subject, id, clock)
-        for i, rec in enumerate(history):
+        for i, raw in enumerate(history):
+            rec = _to_record(raw, i)
             if i == 0:
                 if rec.from_stage is not None or not funnel.stage(rec.to_stage).is_open:
                     raise TransitionNotAllowed(
