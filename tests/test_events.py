@@ -64,6 +64,16 @@ def test_ids_of_any_hashable_type_are_factorized_consistently(ids: Any) -> None:
     assert log.entity[0] == log.entity[2] and len(set(log.entity.tolist())) == 3
 
 
+def test_mixed_type_lists_keep_their_python_values() -> None:
+    # numpy alone would turn [7, "7", 2.5] into the strings '7', '7', '2.5'.
+    log = EventLog.from_arrays(FUNNEL, entity=[7, "7", 2.5, 7], stage=["lead", 1, 0, "won"],
+                               ts=[0, 1, 2, 3], unit="s", segments={"rep": ["ann", 1, 1, "ann"]})
+    assert log.n_entities == 3
+    assert [log.ids[c] for c in log.entity.tolist()] == [7, "7", 2.5, 7]
+    assert log.stage.tolist() == [0, 1, 0, 2]
+    assert log.segments["rep"].values().tolist() == ["ann", 1, 1, "ann"]
+
+
 @pytest.mark.parametrize("ids", [
     # Ids spanning all 64 bits; 2**40 and 2**40 + 1 share the high bits that are sorted
     # first, so their run is re-sorted by the full id.
@@ -260,6 +270,21 @@ def test_from_pandas_polars_arrow_agree_with_from_arrays() -> None:
         EventLog.from_polars(FUNNEL, pl.from_pandas(frame), entity="who")
     with pytest.raises(EventLogError, match=r"columns \['who'\] are not in the table"):
         EventLog.from_arrow(FUNNEL, table, entity="who")
+    # A single segment name may be given as a string.
+    assert events(EventLog.from_pandas(FUNNEL, frame, entity="deal", amount="amount",
+                                       segments="channel")) == events(ref)
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    ("from_pandas", "frame must be a pandas.DataFrame; got dict"),
+    ("from_polars", "frame must be a polars.DataFrame; got dict"),
+    ("from_arrow", "table must be a pyarrow.Table; got dict"),
+])
+def test_frame_constructors_refuse_other_objects(method: str, expected: str) -> None:
+    for module in ("pandas", "polars", "pyarrow"):
+        pytest.importorskip(module)
+    with pytest.raises(InvalidParameterError, match=expected):
+        getattr(EventLog, method)(FUNNEL, {"entity": [1], "stage": [0], "ts": [0]}, unit="s")
 
 
 def test_numeric_columns_are_not_copied() -> None:
@@ -268,6 +293,31 @@ def test_numeric_columns_are_not_copied() -> None:
     log = EventLog.from_arrays(FUNNEL, entity=entity, stage=np.zeros(1000, np.int8),
                                ts=ts.view("datetime64[ns]"))
     assert np.shares_memory(log.ts, ts)
+
+
+def test_frame_columns_are_not_copied_where_the_layout_allows() -> None:
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    n = 1000
+    ts = np.arange(n, dtype=np.int64) * 10**9
+    amount = np.linspace(1.0, 2.0, n)
+    stage = np.zeros(n, np.int8)
+    frame = pd.DataFrame({"entity": np.arange(n), "stage": stage, "amount": amount,
+                          "ts": pd.DatetimeIndex(ts.view("datetime64[ns]")).tz_localize("UTC")})
+    log = EventLog.from_pandas(FUNNEL, frame, amount="amount")
+    assert np.shares_memory(log.amount, frame["amount"].to_numpy())
+    assert np.shares_memory(log.ts, frame["ts"].array.asi8)  # tz-aware (UTC inside)
+    plf = pl.DataFrame({"entity": np.arange(n), "stage": stage, "amount": amount,
+                        "ts": ts}).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
+    log = EventLog.from_polars(FUNNEL, plf, amount="amount")
+    assert np.shares_memory(log.amount, plf["amount"].to_numpy())
+    assert np.shares_memory(log.ts, plf["ts"].to_physical().to_numpy())
+    table = pa.table({"entity": np.arange(n), "stage": stage, "amount": amount,
+                      "ts": pa.array(ts, pa.timestamp("ns"))})
+    log = EventLog.from_arrow(FUNNEL, table, amount="amount")
+    assert np.shares_memory(log.amount, table.column("amount").chunk(0).to_numpy())
+    assert np.shares_memory(log.ts, table.column("ts").chunk(0).to_numpy())
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -328,12 +328,11 @@ def _as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
     else:
         dtype = getattr(values, "dtype", None)
         if dtype is not None and getattr(dtype, "tz", None) is not None:
-            # pandas tz-aware Series / DatetimeIndex: convert to naive UTC datetime64.
-            if hasattr(values, "dt"):
-                values = values.dt.tz_convert(None)
-            else:
-                values = values.tz_convert(None)
-        if hasattr(values, "to_numpy") and not isinstance(values, list | tuple):
+            # pandas tz-aware Series / DatetimeIndex: its values are UTC datetime64 already,
+            # which to_numpy with that dtype returns without a copy.
+            unit = getattr(dtype, "unit", "ns")
+            arr = np.asarray(values.to_numpy(dtype=f"datetime64[{unit}]"))
+        elif hasattr(values, "to_numpy") and not isinstance(values, list | tuple):
             try:
                 arr = np.asarray(values.to_numpy())
             except TypeError:
@@ -343,7 +342,11 @@ def _as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
         else:
             arr = np.asarray(list(values))
         if isinstance(values, list | tuple) and len(values) and (
-                arr.dtype.kind == "O" or arr.ndim != 1):
+                arr.dtype.kind == "O" or arr.ndim != 1 or (
+                    arr.dtype.kind in "US" and not all(isinstance(v, str | bytes)
+                                                       for v in values))):
+            # Keep Python objects as they are: numpy would turn [1, "1"] into two
+            # equal strings (or [("a", 1)] into a 2-D array).
             arr = _object_array(values)
     if arr.ndim != 1:
         raise EventLogError(f"column {name!r} must be one-dimensional; got shape {arr.shape}")
@@ -837,9 +840,8 @@ class EventLog:
         >>> EventLog.from_records(f, rows, entity="deal", ts="at")
         <EventLog 'f': 2 events, 1 entity, 2 stages>
         """
-        if isinstance(segments, str):
-            segments = (segments,)
-        keys = [entity, stage, ts, *([amount] if amount is not None else []), *segments]
+        names = _Columns.of(entity, stage, ts, amount, segments)
+        keys = names.all
         cols: dict[str, list[Any]] = {k: [] for k in keys}
         for i, rec in enumerate(records):
             if not isinstance(rec, Mapping):
@@ -849,16 +851,8 @@ class EventLog:
                 )
             for k in keys:
                 cols[k].append(rec.get(k))
-        return cls.from_arrays(
-            funnel,
-            entity=_object_array(cols[entity]),
-            stage=_object_array(cols[stage]),
-            ts=_object_array(cols[ts]),
-            amount=None if amount is None else _object_array(cols[amount]),
-            segments={s: _object_array(cols[s]) for s in segments},
-            unit=unit,
-            on_invalid=on_invalid,
-        )
+        return names.build(cls, funnel, {k: _object_array(v) for k, v in cols.items()},
+                           unit=unit, on_invalid=on_invalid)
 
     @classmethod
     def from_journeys(
@@ -988,18 +982,12 @@ class EventLog:
         >>> EventLog.from_pandas(f, df).ts.tolist()
         [1767225600000000000, 1767916800000000000]
         """
-        import_optional("pandas", "pandas", purpose="EventLog.from_pandas")
-        cols = _pick_columns(frame, list(frame.columns), entity, stage, ts, amount, segments)
-        return cls.from_arrays(
-            funnel,
-            entity=cols[entity],
-            stage=cols[stage],
-            ts=cols[ts],
-            amount=None if amount is None else cols[amount],
-            segments={s: cols[s] for s in segments},
-            unit=unit,
-            on_invalid=on_invalid,
-        )
+        pd = import_optional("pandas", "pandas", purpose="EventLog.from_pandas")
+        _check_frame(frame, pd.DataFrame, "frame", "a pandas.DataFrame")
+        names = _Columns.of(entity, stage, ts, amount, segments)
+        names.check(list(frame.columns), "frame")
+        return names.build(cls, funnel, {c: frame[c] for c in names.all}, unit=unit,
+                           on_invalid=on_invalid)
 
     @classmethod
     def from_polars(
@@ -1039,36 +1027,19 @@ class EventLog:
         1
         """
         pl = import_optional("polars", "polars", purpose="EventLog.from_polars")
-        frame_cols = list(frame.columns)
-        names = [entity, stage, ts, *([amount] if amount else []), *segments]
-        missing = [c for c in names if c not in frame_cols]
-        if missing:
-            raise EventLogError(
-                f"columns {missing} are not in the frame; it has {frame_cols}",
-                count=len(missing), examples=missing,
-            )
+        _check_frame(frame, pl.DataFrame, "frame", "a polars.DataFrame")
+        names = _Columns.of(entity, stage, ts, amount, segments)
+        names.check(list(frame.columns), "frame")
         cols: dict[str, Any] = {}
-        for c in names:
+        for c in names.all:
             series = frame.get_column(c)
             dtype = series.dtype
-            if isinstance(dtype, pl.Datetime):
-                if getattr(dtype, "time_zone", None) is not None:
-                    series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-                cols[c] = series.to_numpy()
-            elif c in segments and isinstance(dtype, pl.Categorical | pl.Enum):
-                cols[c] = series.cast(pl.String).to_numpy()
-            else:
-                cols[c] = series.to_numpy()
-        return cls.from_arrays(
-            funnel,
-            entity=cols[entity],
-            stage=cols[stage],
-            ts=cols[ts],
-            amount=None if amount is None else cols[amount],
-            segments={s: cols[s] for s in segments},
-            unit=unit,
-            on_invalid=on_invalid,
-        )
+            if isinstance(dtype, pl.Datetime) and getattr(dtype, "time_zone", None) is not None:
+                series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            elif isinstance(dtype, pl.Categorical | pl.Enum):
+                series = series.cast(pl.String)
+            cols[c] = series.to_numpy()
+        return names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid)
 
     @classmethod
     def from_arrow(
@@ -1108,32 +1079,18 @@ class EventLog:
         1
         """
         pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_arrow")
-        frame_cols = list(table.column_names)
-        names = [entity, stage, ts, *([amount] if amount else []), *segments]
-        missing = [c for c in names if c not in frame_cols]
-        if missing:
-            raise EventLogError(
-                f"columns {missing} are not in the table; it has {frame_cols}",
-                count=len(missing), examples=missing,
-            )
+        _check_frame(table, pa.Table | pa.RecordBatch, "table", "a pyarrow.Table")
+        names = _Columns.of(entity, stage, ts, amount, segments)
+        names.check(list(table.column_names), "table")
         cols: dict[str, Any] = {}
-        for c in names:
+        for c in names.all:
             col = table.column(c)
             if pa.types.is_dictionary(col.type):
                 col = col.cast(col.type.value_type)
             if pa.types.is_timestamp(col.type) and col.type.tz is not None:
                 col = col.cast(pa.timestamp(col.type.unit))
             cols[c] = col.to_numpy()
-        return cls.from_arrays(
-            funnel,
-            entity=cols[entity],
-            stage=cols[stage],
-            ts=cols[ts],
-            amount=None if amount is None else cols[amount],
-            segments={s: cols[s] for s in segments},
-            unit=unit,
-            on_invalid=on_invalid,
-        )
+        return names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid)
 
     # -- basic protocol ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -1237,17 +1194,24 @@ class EventLog:
                 )
             mask = np.zeros(self.n_entities, dtype=np.bool_)
             mask[codes] = True
-        remap = np.cumsum(mask, dtype=np.int64) - 1
-        rows = mask[self.entity]
+        return self._select(mask[self.entity], mask)
+
+    def _select(self, rows: npt.NDArray[np.bool_], entities: npt.NDArray[np.bool_]
+                ) -> EventLog:
+        """The events ``rows`` (a row mask) of the ``entities`` (an entity mask that holds
+        the entity of every kept row), re-coded densely in code order; :attr:`ids` and
+        segment categories follow. Shared by :meth:`take_entities` and the ``as_of``
+        views of the metrics."""
+        remap = np.cumsum(entities, dtype=np.int64) - 1
         return EventLog(
             funnel=self.funnel,
             entity=remap[self.entity[rows]],
-            ids=self.ids[mask],
+            ids=self.ids[entities],
             stage=self.stage[rows],
             ts=self.ts[rows],
             amount=None if self.amount is None else self.amount[rows],
             segments={k: Segment(s.codes[rows], s.categories) for k, s in self.segments.items()},
-            n_entities=int(mask.sum()),
+            n_entities=int(entities.sum()),
         )
 
     def partition(self, n: int) -> list[EventLog]:
@@ -1326,16 +1290,57 @@ def _field(subject: Any, name: str) -> Any:
     return getattr(subject, name, None)
 
 
-def _pick_columns(frame: Any, available: list[Any], entity: str, stage: str, ts: str,
-                  amount: str | None, segments: Sequence[str]) -> dict[str, Any]:
-    names = [entity, stage, ts, *([amount] if amount else []), *segments]
-    missing = [c for c in names if c not in available]
-    if missing:
-        raise EventLogError(
-            f"columns {missing} are not in the frame; it has {available}",
-            count=len(missing), examples=missing,
+def _check_frame(frame: Any, kind: Any, parameter: str, expected: str) -> None:
+    if not isinstance(frame, kind):
+        raise InvalidParameterError(
+            f"{parameter} must be {expected}; got {type(frame).__name__}",
+            parameter=parameter, value=frame,
         )
-    return {c: frame[c] for c in names}
+
+
+@attrs.frozen
+class _Columns:
+    """The column (or key) names a table constructor reads, and the call that follows."""
+
+    entity: str
+    stage: str
+    ts: str
+    amount: str | None
+    segments: tuple[str, ...]
+
+    @classmethod
+    def of(cls, entity: str, stage: str, ts: str, amount: str | None,
+           segments: Sequence[str]) -> _Columns:
+        return cls(entity, stage, ts, amount,
+                   (segments,) if isinstance(segments, str) else tuple(segments))
+
+    @property
+    def all(self) -> list[str]:
+        amount = [] if self.amount is None else [self.amount]
+        return [self.entity, self.stage, self.ts, *amount, *self.segments]
+
+    def check(self, available: list[Any], what: str) -> None:
+        """Raise :class:`EventLogError` naming the columns missing from ``available``."""
+        missing = [c for c in self.all if c not in available]
+        if missing:
+            raise EventLogError(
+                f"columns {missing} are not in the {what}; it has {available}",
+                count=len(missing), examples=missing,
+            )
+
+    def build(self, cls: type[EventLog], funnel: Funnel, cols: Mapping[str, Any], *,
+              unit: Any, on_invalid: Any) -> EventLog:
+        """``cls.from_arrays`` on the named columns of ``cols``."""
+        return cls.from_arrays(
+            funnel,
+            entity=cols[self.entity],
+            stage=cols[self.stage],
+            ts=cols[self.ts],
+            amount=None if self.amount is None else cols[self.amount],
+            segments={s: cols[s] for s in self.segments},
+            unit=unit,
+            on_invalid=on_invalid,
+        )
 
 
 def _sort_events(log: EventLog) -> SortedEvents:

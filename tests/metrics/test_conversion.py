@@ -111,6 +111,9 @@ def test_breakdown_matches_reference_per_channel(data: tuple[Funnel, list[Row]],
              for p in log.partition(3)]
     merged = parts[0].merge(parts[1]).merge(parts[2])
     assert dict(merged) == dict(bd)
+    # ... in category order (sorted strings here), whatever the order of merging.
+    assert list(bd) == sorted(set(channel.values()))
+    assert list(merged) == list(parts[2].merge(parts[0]).merge(parts[1])) == list(bd)
 
 
 # -- cross-checks against independent libraries ---------------------------------------------------
@@ -336,3 +339,67 @@ def test_merge_refuses_incompatible_results() -> None:
         a.merge("x")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="2 stages but 1 counts"):
         Conversion("reached", ("lead", "won"), (2,), 2)
+
+
+# -- Breakdown order -------------------------------------------------------------------------------
+
+
+def test_breakdown_merge_keeps_category_order_for_every_metric() -> None:
+    from salesfunnel.metrics import cohorts, pipeline, survival, timing
+
+    funnel = FUNNELS[1]
+    # Entities 1..4 start in channels c, a, d, b: entity codes order ≠ category order, and
+    # with two parts each part holds only some of the channels.
+    log = EventLog.from_arrays(funnel, entity=[1, 2, 3, 4, 4], stage=[0, 0, 0, 0, 2],
+                               ts=[0, 1, 2, 3, 9], unit="D", amount=[1.0, 2.0, 3.0, 4.0, 5.0],
+                               segments={"channel": ["c", "a", "d", "b", "b"]})
+    metrics = [
+        lambda lg: conversion(lg, by="channel"),
+        lambda lg: timing(lg, by="channel"),
+        lambda lg: pipeline(lg, by="channel"),
+        lambda lg: survival(lg, as_of="1970-02-01T00:00Z", by="channel"),
+        lambda lg: cohorts(lg, by="channel"),
+    ]
+    for metric in metrics:
+        whole = metric(log)
+        assert list(whole) == ["a", "b", "c", "d"]
+        first, second = (metric(p) for p in log.partition(2))
+        assert list(first) == ["a", "c"] and list(second) == ["b", "d"]
+        for merged in (first.merge(second), second.merge(first)):
+            assert list(merged) == list(whole)
+            assert merged.categories == whole.categories == ("a", "b", "c", "d")
+            assert dict(merged) == dict(whole)
+
+
+def test_breakdown_merge_order_of_separately_built_logs() -> None:
+    pd = pytest.importorskip("pandas")
+    funnel = FUNNELS[1]
+
+    def by_channel(entity: list[int], channel: Any) -> Breakdown[Conversion]:
+        n = len(entity)
+        return conversion(EventLog.from_arrays(funnel, entity=entity, stage=[0] * n,
+                                               ts=[0] * n, unit="s",
+                                               segments={"channel": channel}), by="channel")
+
+    # Comparable values: each log sorts its own; the merge is sorted like the union's.
+    left, right = by_channel([1, 2], ["web", "ads"]), by_channel([3, 4], ["tv", "mail"])
+    union = by_channel([1, 2, 3, 4], ["web", "ads", "tv", "mail"])
+    assert list(left.merge(right)) == list(right.merge(left)) == list(union)
+    assert list(union) == ["ads", "mail", "tv", "web"]
+    # A categorical column keeps its own category order (here not alphabetical).
+    cat = pd.CategoricalDtype(["web", "tv", "ads"], ordered=True)
+    left = by_channel([1, 2], pd.Series(["ads", "web"], dtype=cat))
+    right = by_channel([3], pd.Series(["tv"], dtype=cat))
+    assert list(left) == ["web", "ads"]
+    assert list(left.merge(right)) == list(right.merge(left)) == ["web", "tv", "ads"]
+    # Values that do not compare: the left side's order, then the right side's new values.
+    left, right = by_channel([1, 2], ["x", 1]), by_channel([3, 4], [2, "x"])
+    assert list(left) == ["x", 1]
+    assert list(left.merge(right)) == ["x", 1, 2]
+
+
+def test_breakdown_constructed_by_hand_orders_results_by_categories() -> None:
+    res = Conversion("reached", ("lead", "won"), (1, 0), 1)
+    bd = Breakdown("channel", {"web": res, "ads": res, "tv": res}, categories=("tv", "web"))
+    assert list(bd) == ["tv", "web", "ads"]  # values not among the categories go last
+    assert bd == Breakdown("channel", {"ads": res, "tv": res, "web": res})

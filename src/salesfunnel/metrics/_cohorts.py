@@ -19,12 +19,16 @@ from salesfunnel.metrics._conversion import (
     Semantic,
     check_ci,
     check_semantic,
-    entity_levels,
+    group_stage_counts,
     window_ns,
 )
 from salesfunnel.metrics._results import (
     Breakdown,
-    check_same,
+    HtmlRepr,
+    breakdown,
+    check_choice,
+    check_log,
+    check_merge,
     format_count,
     format_pct,
     format_table,
@@ -82,7 +86,7 @@ def period_label(start_ns: int, period: str) -> str:
 
 
 @attrs.frozen
-class Cohorts:
+class Cohorts(HtmlRepr):
     """Conversion by entry cohort: one row per period, one column per main-path stage.
 
     An entity's cohort is the period (UTC) of its first event at any stage. Rows are in
@@ -203,13 +207,7 @@ class Cohorts:
         >>> a.merge(b).merge(a).counts
         ((6, 2), (2, 2))
         """
-        if not isinstance(other, Cohorts):
-            raise InvalidParameterError(
-                f"can only merge Cohorts with Cohorts; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("period", "stages", "semantic", "window", "ci", "level"):
-            check_same("Cohorts", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("period", "stages", "semantic", "window", "ci", "level"))
         rows: dict[int, tuple[str, list[int], int]] = {}
         for src in (self, other):
             for label, start, counts, n in zip(src.labels, src.starts, src.counts,
@@ -228,11 +226,6 @@ class Cohorts:
             counts=[rows[k][1] for k in keys],
             entities=[rows[k][2] for k in keys],
         )
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings and one row per cohort (counts and overall rates)."""
@@ -270,17 +263,13 @@ class Cohorts:
         """
         pd = import_optional("pandas", "pandas", purpose="Cohorts.to_pandas")
         table: Any
+        check_choice("values", values, ("counts", "overall", "step"))
         if values == "counts":
             table = self.count_matrix
         elif values == "overall":
             table = self.overall_rate
-        elif values == "step":
-            table = self.step_rate
         else:
-            raise InvalidParameterError(
-                f"values must be 'counts', 'overall' or 'step'; got {values!r}",
-                parameter="values", value=values,
-            )
+            table = self.step_rate
         return pd.DataFrame(table, index=pd.Index(list(self.labels), name="cohort"),
                             columns=list(self.stages))
 
@@ -307,25 +296,14 @@ class Cohorts:
 
 def _cohorts_of(log: EventLog, period: str, semantic: str, win: int | None, ci: str,
                 level: float) -> Cohorts:
-    n_path = K.path_length(log)
     stages = tuple(s.name for s in log.funnel.path)
     if log.n_entities == 0:
         return Cohorts(period, (), (), stages, (), (), semantic, win, ci, level)
     starts = period_starts(K.first_event_time(log), period)
     uniq, cohort = np.unique(starts, return_inverse=True)
-    n_c = len(uniq)
-    cohort = cohort.astype(np.int64).ravel()
-    if semantic == "entered":
-        flags = K.entered(log)[:, :n_path]
-        counts = np.zeros((n_c, n_path), dtype=np.int64)
-        for k in range(n_path):
-            counts[:, k] = np.bincount(cohort[flags[:, k]], minlength=n_c)
-    else:
-        level_ = np.clip(entity_levels(log, semantic, win).astype(np.int64) + 1, 0, n_path)
-        hist = np.bincount(cohort * (n_path + 1) + level_,
-                           minlength=n_c * (n_path + 1)).reshape(n_c, n_path + 1)
-        counts = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    entities = np.bincount(cohort, minlength=n_c)
+    groups = K.EntityGroups("cohort", cohort.astype(np.int64).ravel(), uniq)
+    counts = group_stage_counts(log, groups, semantic, win)
+    entities = np.bincount(groups.codes, minlength=groups.n_groups)
     labels = [period_label(int(s), period) for s in uniq.tolist()]
     return Cohorts(period, labels, uniq.tolist(), stages, counts.tolist(), entities.tolist(),
                    semantic, win, ci, level)
@@ -403,28 +381,13 @@ def cohorts(
     >>> c.labels, c.counts
     (('2026-01', '2026-02'), ((2, 1), (1, 1)))
     """
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(
-            f"log must be an EventLog; got {type(log).__name__}", parameter="log", value=log,
-        )
-    if period not in PERIODS:
-        raise InvalidParameterError(
-            f"period must be one of {', '.join(map(repr, PERIODS))}; got {period!r}",
-            parameter="period", value=period,
-        )
+    log = check_log(log)
+    check_choice("period", period, PERIODS)
     semantic_ = check_semantic(semantic)
     ci_ = check_ci(ci)
     level_ = check_level(level)
     win = window_ns(window, semantic_)
     if by is None:
         return _cohorts_of(log, period, semantic_, win, ci_, level_)
-    groups = K.entity_groups(log, by)
-    results: dict[Any, Cohorts] = {}
-    for g, mask in enumerate(groups.masks()):
-        if not mask.any():
-            continue
-        value = groups.categories[g]
-        key = json_value(value) if isinstance(value, np.generic) else value
-        results[key] = _cohorts_of(log.take_entities(mask), period, semantic_, win, ci_,
-                                   level_)
-    return Breakdown(by, results)
+    return breakdown(K.entity_groups(log, by), lambda _, rows: _cohorts_of(
+        log.take_entities(rows), period, semantic_, win, ci_, level_))

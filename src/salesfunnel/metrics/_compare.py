@@ -13,6 +13,8 @@ from salesfunnel._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics._conversion import Conversion, Semantic, conversion
 from salesfunnel.metrics._results import (
+    HtmlRepr,
+    check_merge,
     check_same,
     format_count,
     format_pct,
@@ -39,12 +41,8 @@ def _signed_pct(value: float) -> str:
     return f"{100.0 * value:+.1f}%"
 
 
-def _floats(values: Any) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
-
-
 @attrs.frozen
-class Comparison:
+class Comparison(HtmlRepr):
     """Step-by-step comparison of conversion between ``a`` and ``b``.
 
     One row per step ``k -> k + 1`` of the main path plus an ``overall`` row (first stage
@@ -202,13 +200,7 @@ class Comparison:
         InvalidParameterError
             If the two comparisons differ in steps, semantic, level, prior or names.
         """
-        if not isinstance(other, Comparison):
-            raise InvalidParameterError(
-                f"can only merge a Comparison with a Comparison; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("steps", "semantic", "level", "prior", "names"):
-            check_same("Comparison", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("steps", "semantic", "level", "prior", "names"))
 
         def add(x: tuple[int, ...], y: tuple[int, ...]) -> list[int]:
             return [i + j for i, j in zip(x, y, strict=True)]
@@ -237,11 +229,6 @@ class Comparison:
             }
             for i, step in enumerate(self.steps)
         ]
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings and one row per step (NaN as ``None``)."""

@@ -16,7 +16,11 @@ from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     Breakdown,
-    check_same,
+    HtmlRepr,
+    breakdown,
+    check_choice,
+    check_log,
+    check_merge,
     format_count,
     format_pct,
     format_table,
@@ -37,22 +41,12 @@ _NS_PER_S = 1_000_000_000
 
 def check_semantic(semantic: Any) -> str:
     """Validate ``semantic`` (one of ``reached``, ``entered``, ``ordered``)."""
-    if semantic not in SEMANTICS:
-        raise InvalidParameterError(
-            f"semantic must be one of {', '.join(map(repr, SEMANTICS))}; got {semantic!r}",
-            parameter="semantic", value=semantic,
-        )
-    return str(semantic)
+    return check_choice("semantic", semantic, SEMANTICS)
 
 
 def check_ci(ci: Any) -> str:
     """Validate ``ci`` (``wilson`` or ``jeffreys``)."""
-    if ci not in INTERVALS:
-        raise InvalidParameterError(
-            f"ci must be one of {', '.join(map(repr, INTERVALS))}; got {ci!r}",
-            parameter="ci", value=ci,
-        )
-    return str(ci)
+    return check_choice("ci", ci, INTERVALS)
 
 
 def window_ns(window: Any, semantic: str) -> int | None:
@@ -108,7 +102,7 @@ def _intervals(successes: npt.NDArray[np.int64], trials: npt.NDArray[np.int64], 
 
 
 @attrs.frozen
-class Conversion:
+class Conversion(HtmlRepr):
     """Entities per main-path stage with step and overall conversion.
 
     Only counts are stored (so results over entity partitions :meth:`merge` by
@@ -258,13 +252,7 @@ class Conversion:
         >>> a.merge(Conversion("reached", ("lead", "won"), (5, 3), 6)).counts
         (15, 5)
         """
-        if not isinstance(other, Conversion):
-            raise InvalidParameterError(
-                f"can only merge a Conversion with a Conversion; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("stages", "semantic", "window", "ci", "level"):
-            check_same("Conversion", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("stages", "semantic", "window", "ci", "level"))
         return attrs.evolve(
             self,
             counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
@@ -291,11 +279,6 @@ class Conversion:
             }
             for k, name in enumerate(self.stages)
         ]
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings, counts and one row per stage (NaN as ``None``).
@@ -414,7 +397,7 @@ def stage_counts(log: EventLog, semantic: str, window: int | None) -> npt.NDArra
 
 def group_stage_counts(log: EventLog, groups: K.EntityGroups, semantic: str,
                        window: int | None) -> npt.NDArray[np.int64]:
-    """``(n_groups, n_path)`` counts per group."""
+    """``(n_groups, n_path)`` counts per group (segment values, cohorts, ...)."""
     n_path = K.path_length(log)
     if semantic == "entered":
         flags = K.entered(log)[:, :n_path]
@@ -516,10 +499,7 @@ def conversion(
     >>> conversion(log)
     <Conversion reached: 3 stages, 4 entities, 1 won>
     """
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(
-            f"log must be an EventLog; got {type(log).__name__}", parameter="log", value=log,
-        )
+    log = check_log(log)
     semantic = check_semantic(semantic)  # type: ignore[assignment]
     ci = check_ci(ci)  # type: ignore[assignment]
     level = check_level(level)
@@ -528,13 +508,7 @@ def conversion(
     if by is not None:
         groups = K.entity_groups(log, by)
         counts = group_stage_counts(log, groups, semantic, win)
-        entities = np.bincount(groups.codes, minlength=groups.n_groups)
-        results = {
-            json_value(groups.categories[g]) if isinstance(groups.categories[g], np.generic)
-            else groups.categories[g]: Conversion(semantic, stages, counts[g],
-                                                  int(entities[g]), win, ci, level)
-            for g in range(groups.n_groups) if entities[g] > 0
-        }
-        return Breakdown(by, results)
+        return breakdown(groups, lambda g, rows: Conversion(semantic, stages, counts[g],
+                                                            len(rows), win, ci, level))
     return Conversion(semantic, stages, stage_counts(log, semantic, win), log.n_entities, win,
                       ci, level)

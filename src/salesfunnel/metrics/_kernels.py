@@ -60,7 +60,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog, Segment, time_scale
+from salesfunnel._events import EventLog, time_scale
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.model._funnel import Funnel, closest
 from salesfunnel.model._stage import StageKind
@@ -644,14 +644,4 @@ def until(log: EventLog, as_of_ns: int | None) -> EventLog:
     rows = log.ts <= as_of_ns
     present = np.zeros(log.n_entities, dtype=np.bool_)
     present[log.entity[rows]] = True
-    remap = np.cumsum(present, dtype=np.int64) - 1
-    return EventLog(
-        funnel=log.funnel,
-        entity=remap[log.entity[rows]],
-        ids=log.ids[present],
-        stage=log.stage[rows],
-        ts=log.ts[rows],
-        amount=None if log.amount is None else log.amount[rows],
-        segments={k: Segment(s.codes[rows], s.categories) for k, s in log.segments.items()},
-        n_entities=int(present.sum()),
-    )
+    return log._select(rows, present)

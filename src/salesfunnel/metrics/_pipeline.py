@@ -7,7 +7,6 @@ days; sales velocity is currency **per day**.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any, overload
 
 import attrs
@@ -21,17 +20,22 @@ from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     DASH,
     Breakdown,
+    HtmlRepr,
+    breakdown,
+    check_log,
+    check_merge,
     check_same,
+    floats,
     format_count,
     format_pct,
     format_table,
+    ints,
     json_value,
+    strs,
 )
 from salesfunnel.metrics._timing import (
     NS_PER_DAY,
     NS_PER_S,
-    _check_log,
-    _group_key,
     _iso,
     as_of_ns,
     exact_sum,
@@ -41,18 +45,6 @@ from salesfunnel.metrics._timing import (
 __all__ = ["Pipeline", "pipeline"]
 
 _I64 = npt.NDArray[np.int64]
-
-
-def _ints(values: Iterable[Any]) -> tuple[int, ...]:
-    return tuple(int(v) for v in values)
-
-
-def _floats(values: Iterable[Any]) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
-
-
-def _strs(values: Iterable[Any]) -> tuple[str, ...]:
-    return tuple(str(v) for v in values)
 
 
 def check_target(target: Any) -> float | None:
@@ -76,7 +68,7 @@ def _money(value: float) -> str:
 
 
 @attrs.frozen(repr=False)
-class Pipeline:
+class Pipeline(HtmlRepr):
     """Where every entity stands as of a date, and what the open pipeline is worth.
 
     Only additive aggregates are stored (counts and sums per current stage, the won
@@ -125,12 +117,12 @@ class Pipeline:
     "2 open entities worth 800.00 at stages without a probability ('deal') are excluded"
     """
 
-    stages: tuple[str, ...] = attrs.field(converter=_strs)
-    kinds: tuple[str, ...] = attrs.field(converter=_strs)
-    probabilities: tuple[float, ...] = attrs.field(converter=_floats)
-    counts: tuple[int, ...] = attrs.field(converter=_ints)
-    priced: tuple[int, ...] = attrs.field(converter=_ints)
-    value: tuple[float, ...] = attrs.field(converter=_floats)
+    stages: tuple[str, ...] = attrs.field(converter=strs)
+    kinds: tuple[str, ...] = attrs.field(converter=strs)
+    probabilities: tuple[float, ...] = attrs.field(converter=floats)
+    counts: tuple[int, ...] = attrs.field(converter=ints)
+    priced: tuple[int, ...] = attrs.field(converter=ints)
+    value: tuple[float, ...] = attrs.field(converter=floats)
     cycle_count: int = attrs.field(default=0, converter=int)
     cycle_total: int = attrs.field(default=0, converter=int)
     as_of: int | None = None
@@ -327,13 +319,7 @@ class Pipeline:
         >>> pipeline(a).merge(pipeline(b)) == pipeline(log)
         True
         """
-        if not isinstance(other, Pipeline):
-            raise InvalidParameterError(
-                f"can only merge a Pipeline with a Pipeline; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("stages", "kinds", "as_of", "target", "has_amount"):
-            check_same("Pipeline", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("stages", "kinds", "as_of", "target", "has_amount"))
         check_same("Pipeline", "probabilities", [json_value(p) for p in self.probabilities],
                    [json_value(p) for p in other.probabilities])
         return attrs.evolve(
@@ -369,11 +355,6 @@ class Pipeline:
             "average_cycle_days": self.average_cycle_days, "velocity_per_day": self.velocity,
             "coverage": self.coverage, "coverage_unweighted": self.coverage_unweighted,
         }
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings, headline numbers, reasons and one row per stage.
@@ -558,7 +539,7 @@ def pipeline(
     >>> pipeline(log, as_of="1970-01-05T00:00Z").counts
     (1, 1, 0, 1)
     """
-    log = _check_log(log)
+    log = check_log(log)
     cut = None if as_of is None else as_of_ns(as_of)
     target = check_target(target)
     view = K.until(log, cut)
@@ -570,11 +551,5 @@ def pipeline(
     if by is None:
         return _pipeline_of(view, None, current, amount, entry, won_at, cut, target)
     groups = K.entity_groups(view, by)  # the view keeps every segment column
-    order, bounds = groups.order()
-    results: dict[Any, Pipeline] = {}
-    for g in range(groups.n_groups):
-        rows = order[bounds[g]:bounds[g + 1]]
-        if len(rows):
-            results[_group_key(groups.categories[g])] = _pipeline_of(
-                view, rows, current, amount, entry, won_at, cut, target)
-    return Breakdown(by, results)
+    return breakdown(groups, lambda _, rows: _pipeline_of(
+        view, rows, current, amount, entry, won_at, cut, target))

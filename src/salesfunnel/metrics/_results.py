@@ -17,21 +17,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
+from salesfunnel._events import EventLog
 from salesfunnel._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from salesfunnel.metrics._kernels import EntityGroups
+
 __all__ = [
     "Breakdown",
+    "HtmlRepr",
     "Mergeable",
+    "breakdown",
+    "check_choice",
+    "check_log",
+    "check_merge",
     "check_same",
+    "floats",
     "format_count",
     "format_pct",
     "format_table",
+    "group_key",
     "int_rows",
     "ints",
     "json_value",
@@ -101,9 +113,56 @@ def strs(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
+def floats(values: Iterable[Any]) -> tuple[float, ...]:
+    """Converter: a tuple of Python floats."""
+    return tuple(float(v) for v in values)
+
+
 def int_rows(rows: Iterable[Iterable[Any]]) -> tuple[tuple[int, ...], ...]:
     """Converter: a tuple of tuples of Python ints."""
     return tuple(ints(r) for r in rows)
+
+
+def check_log(log: Any) -> EventLog:
+    """``log`` itself when it is an :class:`~salesfunnel.EventLog`, else
+    :class:`InvalidParameterError`."""
+    if not isinstance(log, EventLog):
+        raise InvalidParameterError(
+            f"log must be an EventLog; got {type(log).__name__}", parameter="log", value=log,
+        )
+    return log
+
+
+def check_choice(parameter: str, value: Any, options: Sequence[str]) -> str:
+    """``value`` when it is one of ``options``, else :class:`InvalidParameterError`.
+
+    Examples
+    --------
+    >>> check_choice("ci", "wald", ("wilson", "jeffreys"))
+    Traceback (most recent call last):
+    ...
+    salesfunnel.errors.InvalidParameterError: ci must be one of 'wilson', 'jeffreys'; got 'wald'
+    """
+    if not isinstance(value, str) or value not in options:
+        raise InvalidParameterError(
+            f"{parameter} must be one of {', '.join(map(repr, options))}; got {value!r}",
+            parameter=parameter, value=value,
+        )
+    return value
+
+
+def check_merge(mine: Any, other: Any, fields: Sequence[str]) -> None:
+    """Raise :class:`InvalidParameterError` unless ``other`` is a result of the same class
+    as ``mine`` that agrees on every one of ``fields`` (see :func:`check_same`)."""
+    kind = type(mine).__name__
+    if not isinstance(other, type(mine)):
+        named = kind if kind.endswith("s") else f"a {kind}"
+        raise InvalidParameterError(
+            f"can only merge {named} with {named}; got {type(other).__name__}",
+            parameter="other", value=other,
+        )
+    for field in fields:
+        check_same(kind, field, getattr(mine, field), getattr(other, field))
 
 
 def check_same(kind: str, field: str, mine: Any, theirs: Any) -> None:
@@ -114,6 +173,17 @@ def check_same(kind: str, field: str, mine: Any, theirs: Any) -> None:
             parameter="other",
             value=theirs,
         )
+
+
+class HtmlRepr:
+    """Mixin: notebook display of a result (the rendering lives in :mod:`salesfunnel.viz`)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from salesfunnel.viz._html import repr_html
+
+        return repr_html(self)
 
 
 class Mergeable(Protocol):
@@ -127,19 +197,51 @@ class Mergeable(Protocol):
 R = TypeVar("R")
 
 
+def group_key(value: Any) -> Any:
+    """A segment value as a :class:`Breakdown` key (numpy scalars as Python scalars)."""
+    return json_value(value) if isinstance(value, np.generic) else value
+
+
+def _category_order(a: Sequence[Any], b: Sequence[Any]) -> tuple[Any, ...]:
+    """The categories of two breakdowns to merge, in one order.
+
+    Breakdowns over chunks of one log share its categories, so that order is kept. Logs
+    built separately each list their values sorted when they are comparable (see
+    :meth:`~salesfunnel.EventLog.from_arrays`); the union is then sorted too, as the
+    categories of the concatenated log would be. Otherwise ``a``'s order comes first,
+    then ``b``'s new values in their order.
+    """
+    seen = dict.fromkeys(a)
+    union = (*a, *(v for v in b if v not in seen))
+    if len(union) == len(a) == len(b):
+        return union  # the same categories (the order is ``a``'s)
+    try:
+        if list(a) == sorted(a) and list(b) == sorted(b):
+            return tuple(sorted(union))
+    except TypeError:
+        pass
+    return union
+
+
 @attrs.frozen(eq=True)
-class Breakdown(Mapping[Any, R], Generic[R]):
+class Breakdown(HtmlRepr, Mapping[Any, R], Generic[R]):
     """One result per segment value, from ``by=`` on a metric.
 
-    A read-only mapping ``value -> result`` in category order. An entity belongs to the
-    group of its segment value on its first event (earliest time, then lowest stage).
+    A read-only mapping ``value -> result`` in category order (the order of the segment
+    column's categories; :meth:`merge` keeps it). Only values that some entity starts
+    with have a group. An entity belongs to the group of its segment value on its first
+    event (earliest time, then lowest stage).
 
     Attributes
     ----------
     by : str
         The segment column.
     results : mapping
-        Segment value -> result.
+        Segment value -> result, in category order.
+    categories : tuple
+        Every value of the segment column in category order, including values no entity
+        starts with (keyword-only; empty: the order of ``results`` as given). Not part of
+        ``==``.
 
     Examples
     --------
@@ -154,10 +256,21 @@ class Breakdown(Mapping[Any, R], Generic[R]):
     <Breakdown by 'channel': 2 groups ('ads', 'web') of Conversion>
     >>> bd["ads"].counts, bd["web"].counts
     ((2, 1), (1, 0))
+    >>> a, b = log.partition(2)  # entity 3 ('ads') is in b only
+    >>> list(conversion(b, by="channel").merge(conversion(a, by="channel")))
+    ['ads', 'web']
     """
 
     by: str
     results: Mapping[Any, R] = attrs.field(converter=dict)
+    categories: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False,
+                                              kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.categories:
+            rank = {c: i for i, c in enumerate(self.categories)}
+            keys = sorted(self.results, key=lambda k: rank.get(k, len(rank)))  # stable
+            object.__setattr__(self, "results", {k: self.results[k] for k in keys})
 
     def __getitem__(self, key: Any) -> R:
         try:
@@ -197,30 +310,26 @@ class Breakdown(Mapping[Any, R], Generic[R]):
     def merge(self, other: Breakdown[R]) -> Breakdown[R]:
         """Merge group by group (groups present in only one side are kept as they are).
 
+        The groups stay in category order (see :attr:`categories`), whichever side a
+        group comes from.
+
         Raises
         ------
         InvalidParameterError
             If the breakdowns are by different columns, or a group's results cannot merge.
         """
-        if not isinstance(other, Breakdown):
-            raise InvalidParameterError(
-                f"can only merge a Breakdown with a Breakdown; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
+        check_merge(self, other, ())
         check_same("Breakdown", "columns", self.by, other.by)
         out: dict[Any, R] = dict(self.results)
         for key, res in other.results.items():
             out[key] = out[key].merge(res) if key in out else res  # type: ignore[attr-defined]
-        return Breakdown(self.by, out)
+        categories = _category_order(tuple(dict.fromkeys((*self.categories, *self.results))),
+                                     tuple(dict.fromkeys((*other.categories, *other.results))))
+        return Breakdown(self.by, out, categories=categories)
 
     def map(self, fn: Callable[[R], Any]) -> dict[Any, Any]:
         """``{value: fn(result)}`` for every group."""
         return {k: fn(r) for k, r in self.results.items()}
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: ``{"by": column, "groups": [{"value": v, "result": {...}}]}``."""
@@ -243,3 +352,17 @@ class Breakdown(Mapping[Any, R], Generic[R]):
         if not frames:
             return pd.DataFrame({self.by: []})
         return pd.concat(frames, ignore_index=True)
+
+
+def breakdown(groups: EntityGroups, make: Callable[[int, npt.NDArray[np.int64]], R]
+              ) -> Breakdown[R]:
+    """The :class:`Breakdown` of ``by=``: ``make(g, entities)`` for every group ``g`` that
+    has entities (``entities``: their codes, ascending), keyed by the segment value."""
+    order, bounds = groups.order()
+    results: dict[Any, R] = {}
+    for g in range(groups.n_groups):
+        rows = order[bounds[g]:bounds[g + 1]]
+        if len(rows):
+            results[group_key(groups.categories[g])] = make(g, rows)
+    return Breakdown(groups.name, results,
+                     categories=[group_key(c) for c in groups.categories])

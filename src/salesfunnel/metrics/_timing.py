@@ -29,11 +29,16 @@ from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     DASH,
     Breakdown,
-    check_same,
+    HtmlRepr,
+    breakdown,
+    check_choice,
+    check_log,
+    check_merge,
     format_count,
     format_pct,
     format_table,
     json_value,
+    strs,
 )
 from salesfunnel.metrics._stats import check_level, z_value
 
@@ -193,18 +198,6 @@ def _iso(ns: int) -> str:
     return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
-def _check_log(log: Any) -> EventLog:
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(
-            f"log must be an EventLog; got {type(log).__name__}", parameter="log", value=log,
-        )
-    return log
-
-
-def _group_key(value: Any) -> Any:
-    return json_value(value) if isinstance(value, np.generic) else value
-
-
 # -- Durations ------------------------------------------------------------------------------------
 
 
@@ -320,13 +313,7 @@ class Durations:
         InvalidParameterError
             If ``other`` is not a :class:`Durations` of the same step and percentiles.
         """
-        if not isinstance(other, Durations):
-            raise InvalidParameterError(
-                f"can only merge Durations with Durations; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("source", "target", "percentiles"):
-            check_same("Durations", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("source", "target", "percentiles"))
         return Durations(self.source, self.target,
                          _frozen(np.concatenate([self.values, other.values])), self.percentiles)
 
@@ -380,16 +367,12 @@ def _step_rows(items: Sequence[tuple[str, Durations]], percentiles: tuple[float,
 # -- Timing ---------------------------------------------------------------------------------------
 
 
-def _names(values: Iterable[Any]) -> tuple[str, ...]:
-    return tuple(str(v) for v in values)
-
-
 def _steps(values: Iterable[Durations]) -> tuple[Durations, ...]:
     return tuple(values)
 
 
 @attrs.frozen(eq=True, repr=False)
-class Timing:
+class Timing(HtmlRepr):
     """Durations between consecutive main-path stages, and the sales cycle.
 
     Step ``k`` (``steps[k - 1]``) runs from stage ``k - 1`` to stage ``k``: per entity
@@ -433,7 +416,7 @@ class Timing:
     sales cycle (first -> won)      1   9.0 d  9.0 d  9.0 d  9.0 d
     """
 
-    stages: tuple[str, ...] = attrs.field(converter=_names)
+    stages: tuple[str, ...] = attrs.field(converter=strs)
     steps: tuple[Durations, ...] = attrs.field(converter=_steps)
     cycle: Durations
     entities: int = attrs.field(converter=int)
@@ -488,13 +471,7 @@ class Timing:
         >>> timing(a).merge(timing(b)) == timing(log)
         True
         """
-        if not isinstance(other, Timing):
-            raise InvalidParameterError(
-                f"can only merge a Timing with a Timing; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("stages", "percentiles"):
-            check_same("Timing", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("stages", "percentiles"))
         return Timing(
             self.stages,
             [a.merge(b) for a, b in zip(self.steps, other.steps, strict=True)],
@@ -507,11 +484,6 @@ class Timing:
         items = [(f"{d.source} -> {d.target}", d) for d in self.steps]
         items.append((f"sales cycle (first -> {self.cycle.target})", self.cycle))
         return items
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; durations in seconds (NaN as ``None``).
@@ -704,22 +676,15 @@ def timing(
     >>> timing(log, by="rep")["y"].step("demo").count
     1
     """
-    log = _check_log(log)
+    log = check_log(log)
     qs = check_percentiles(percentiles)
     stages = tuple(s.name for s in log.funnel.path)
     first = K.first_times(log)
     entry = K.first_event_time(log)
     if by is None:
         return _timing_of(stages, first, entry, None, qs)
-    groups = K.entity_groups(log, by)
-    order, bounds = groups.order()
-    results: dict[Any, Timing] = {}
-    for g in range(groups.n_groups):
-        rows = order[bounds[g]:bounds[g + 1]]
-        if len(rows):
-            results[_group_key(groups.categories[g])] = _timing_of(stages, first, entry,
-                                                                  rows, qs)
-    return Breakdown(by, results)
+    return breakdown(K.entity_groups(log, by),
+                     lambda _, rows: _timing_of(stages, first, entry, rows, qs))
 
 
 # -- Survival (Kaplan-Meier) ----------------------------------------------------------------------
@@ -749,7 +714,7 @@ def _unique_counts(times: _I64, events: npt.NDArray[np.bool_]) -> tuple[_I64, _I
 
 
 @attrs.frozen(eq=False, repr=False)
-class Survival:
+class Survival(HtmlRepr):
     """Kaplan-Meier estimate of the time to conversion (first event to first WON).
 
     One row per distinct observed duration. ``S(t)`` is the probability of *not yet*
@@ -924,13 +889,7 @@ class Survival:
             If ``other`` is not a :class:`Survival` with the same stage, ``as_of``,
             ``lost`` policy and level.
         """
-        if not isinstance(other, Survival):
-            raise InvalidParameterError(
-                f"can only merge a Survival with a Survival; got {type(other).__name__}",
-                parameter="other", value=other,
-            )
-        for field in ("stage", "as_of", "lost", "level"):
-            check_same("Survival", field, getattr(self, field), getattr(other, field))
+        check_merge(self, other, ("stage", "as_of", "lost", "level"))
         times = np.concatenate([self.time_ns, other.time_ns])
         uniq, inverse = np.unique(times, return_inverse=True)
         events = np.zeros(len(uniq), dtype=np.int64)
@@ -940,11 +899,6 @@ class Survival:
         return Survival(self.stage, self.as_of, self.lost, uniq, events, censored, self.level)
 
     # -- presentation -------------------------------------------------------------------------
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: settings, totals, the median and one row per time (seconds).
 
@@ -1026,12 +980,7 @@ class Survival:
 
 def check_lost(lost: Any) -> str:
     """Validate the ``lost`` policy of :func:`survival`."""
-    if lost not in LOST_POLICIES:
-        raise InvalidParameterError(
-            f"lost must be one of {', '.join(map(repr, LOST_POLICIES))}; got {lost!r}",
-            parameter="lost", value=lost,
-        )
-    return str(lost)
+    return check_choice("lost", lost, LOST_POLICIES)
 
 
 def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArray[np.bool_]]:
@@ -1125,7 +1074,7 @@ def survival(
     >>> survival(log, as_of="2026-01-31T00:00Z", lost="censor").survival.tolist()
     [1.0, 1.0, 0.5, 0.0]
     """
-    log = _check_log(log)
+    log = check_log(log)
     cut = as_of_ns(as_of)
     lost = check_lost(lost)  # type: ignore[assignment]
     level = check_level(level)
@@ -1140,10 +1089,4 @@ def survival(
     if by is None:
         return fit(durations, converted)
     groups = K.entity_groups(view, by)  # the view keeps every segment column
-    order, bounds = groups.order()
-    results: dict[Any, Survival] = {}
-    for g in range(groups.n_groups):
-        rows = order[bounds[g]:bounds[g + 1]]
-        if len(rows):
-            results[_group_key(groups.categories[g])] = fit(durations[rows], converted[rows])
-    return Breakdown(by, results)
+    return breakdown(groups, lambda _, rows: fit(durations[rows], converted[rows]))
