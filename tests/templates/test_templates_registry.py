@@ -159,6 +159,17 @@ def test_bad_register_arguments(name: Any, factory: Any, parameter: str) -> None
     assert repr(name if parameter == "name" else type(factory).__name__)[1:-1] in str(err.value)
 
 
+@pytest.mark.parametrize("replace", ["yes", 1, None])
+def test_replace_must_be_a_bool(replace: Any) -> None:
+    registry = Registry(group="none")
+    registry.register("mini", mini())
+    with pytest.raises(InvalidParameterError) as err:
+        registry.register("mini", mini("other"), replace=replace)
+    assert err.value.parameter == "replace"
+    assert repr(replace) in str(err.value)
+    assert registry.get("mini").name == "mini", "a refused call replaces nothing"
+
+
 def test_registering_a_funnel_instead_of_a_factory_explains_the_fix() -> None:
     with pytest.raises(InvalidParameterError, match="lambda: funnel"):
         Registry(group="none").register("x", mini()())  # type: ignore[arg-type]

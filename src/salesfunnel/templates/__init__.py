@@ -144,7 +144,8 @@ def register(name: str, factory: _registry.Factory, *, replace: bool = False) ->
     DefinitionError
         If ``name`` is already taken and ``replace`` is false.
     InvalidParameterError
-        If ``name`` is not a slug or ``factory`` is not callable.
+        If ``name`` is not a slug, ``factory`` is not callable or ``replace`` is not a
+        bool.
 
     Examples
     --------

@@ -141,12 +141,19 @@ class Registry:
         DefinitionError
             If ``name`` is taken and ``replace`` is false.
         InvalidParameterError
-            If ``name`` is not a slug or ``factory`` is not callable.
+            If ``name`` is not a slug, ``factory`` is not callable or ``replace`` is not
+            a bool.
         """
         self._register(name, factory, replace=replace, origin=REGISTERED)
 
     def _register(self, name: str, factory: Factory, *, replace: bool, origin: str) -> None:
         _check_name(name)
+        if not isinstance(replace, bool):
+            raise InvalidParameterError(
+                f"replace must be True or False; got {type(replace).__name__} {replace!r}",
+                parameter="replace",
+                value=replace,
+            )
         if not callable(factory):
             hint = (
                 "; pass a function returning it, e.g. lambda: funnel"
