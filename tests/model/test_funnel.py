@@ -243,3 +243,37 @@ def test_from_dict_collects_rule_and_label_errors_with_the_rest() -> None:
     assert problems[0].startswith("stage 0 ('a'): expected a value after '>'")
     assert problems[1].startswith("stage 1 ('b'): a label is a string or a mapping")
     assert "stage kind must be one of 'open', 'won', 'lost'; got 'maybe'" in problems[2]
+
+
+def test_one_stage_lists_all_its_problems() -> None:
+    with pytest.raises(DefinitionError) as info:
+        Stage("Bad", probability="high", kind="maybe")  # type: ignore[arg-type]
+    text = "\n".join(info.value.problems)
+    assert "not a slug" in text
+    assert "one of 'open', 'won', 'lost'; got 'maybe'" in text
+    assert "must be a number in [0, 1] or None; got 'high'" in text
+
+
+def test_from_dict_lists_stage_and_funnel_problems_together() -> None:
+    data = {
+        "name": "x",
+        "stages": [
+            {"name": "a", "probability": 3},
+            {"name": "a"},
+            {"name": "won", "kind": "won"},
+            {"name": "b"},
+        ],
+    }
+    with pytest.raises(DefinitionError) as info:
+        Funnel.from_dict(data)
+    text = "\n".join(info.value.problems)
+    assert "probability of stage 'a' is 3.0" in text  # a stage's own problem
+    assert "'a' is listed more than once" in text  # a funnel-wide problem
+    assert "stage 'b' (open) comes after 'won'" in text
+
+
+def test_closest_ignores_case() -> None:
+    from salesfunnel.model._funnel import closest
+
+    assert closest("AIDA", ["tofu-mofu-bofu", "aidma", "aida"])[0] == "aida"
+    assert closest("x", []) == []

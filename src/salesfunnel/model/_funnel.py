@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from salesfunnel.errors import DefinitionError, InvalidParameterError, RuleSyntaxError
+from salesfunnel.errors import (
+    DefinitionError,
+    FunnelError,
+    InvalidParameterError,
+    RuleSyntaxError,
+)
 from salesfunnel.model._gate import Gate, as_gates
 from salesfunnel.model._stage import SLUG, Stage, StageKind
 from salesfunnel.model._text import Labels, to_labels
@@ -106,8 +111,11 @@ def closest(name: str, options: Sequence[str]) -> list[str]:
     """``options`` ordered with the closest matches to ``name`` first."""
     if not options:
         return []
-    close = difflib.get_close_matches(name, options, n=len(options), cutoff=0.0)
-    return close or list(options)
+    by_lower: dict[str, list[str]] = {}
+    for option in options:
+        by_lower.setdefault(option.lower(), []).append(option)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=len(by_lower), cutoff=0.0)
+    return [option for lowered in close for option in by_lower[lowered]] or list(options)
 
 
 @attrs.frozen(eq=True)
@@ -525,13 +533,19 @@ class Funnel:
         if "name" not in data or "stages" not in data:
             problems.append("a funnel needs 'name' and 'stages'")
         stages: list[Stage] = []
+        stand_ins = True  # can every broken stage be stood in for by its name and kind?
         for i, raw in enumerate(_listed(data, "stages", problems)):
             try:
                 stages.append(Stage.from_dict(raw, gates=gates))
+                continue
             except DefinitionError as exc:
                 problems.extend(exc.problems)
             except (InvalidParameterError, RuleSyntaxError) as exc:
                 problems.append(f"stage {i} ({_name_of(raw)}): {exc}")
+            stand_in = _stand_in(raw)
+            stand_ins = stand_ins and stand_in is not None
+            if stand_in is not None:
+                stages.append(stand_in)
         transitions: list[Transition] = []
         for raw in _listed(data, "transitions", problems):
             try:
@@ -548,6 +562,19 @@ class Funnel:
             except (DefinitionError, InvalidParameterError, RuleSyntaxError) as exc:
                 detail = "; ".join(exc.problems) if isinstance(exc, DefinitionError) else exc
                 problems.append(f"bad transition {raw!r}: {detail}")
+                stand_ins = False  # without it, reachability would report false problems
+        if problems and stand_ins and isinstance(data.get("name"), str):
+            # Broken stages stand in by name and kind, so the funnel-wide checks (order,
+            # duplicates, reachability, ...) report their problems in the same error.
+            try:
+                cls(name=data["name"], stages=stages, skip_ahead=data.get("skip_ahead", False),
+                    fall_back=data.get("fall_back", False), can_lose=data.get("can_lose", True),
+                    reentry=data.get("reentry"), expanding=data.get("expanding", False),
+                    transitions=transitions)
+            except DefinitionError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)
+            except FunnelError:
+                pass  # shape problems of the funnel itself are already listed
         if problems:
             raise DefinitionError(problems, subject=f"funnel {data.get('name')!r}")
         try:
@@ -565,6 +592,17 @@ class Funnel:
             )
         except InvalidParameterError as exc:  # a malformed funnel label or description
             raise DefinitionError(str(exc), subject=f"funnel {data.get('name')!r}") from None
+
+
+def _stand_in(raw: Any) -> Stage | None:
+    """A bare stage with the name and kind of a malformed stage mapping, if those are valid."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+        return None
+    try:
+        stand_in = Stage(raw["name"], kind=raw.get("kind", "open"))
+    except FunnelError:
+        return None
+    return stand_in
 
 
 def _listed(data: Mapping[str, Any], key: str, problems: list[str]) -> Sequence[Any]:

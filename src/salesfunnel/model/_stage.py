@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -26,24 +26,36 @@ class StageKind(enum.Enum):
     LOST = "lost"
 
 
+class _Invalid:
+    """A field value that failed conversion; :meth:`Stage.problems` reports it, so one
+    stage lists all its problems at once instead of stopping at the first."""
+
+    __slots__ = ("message", "value")
+
+    def __init__(self, value: Any, message: str) -> None:
+        self.value = value
+        self.message = message
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
 def _to_kind(value: Any) -> StageKind:
     if isinstance(value, StageKind):
         return value
     try:
         return StageKind(str(value).lower())
     except ValueError:
-        raise DefinitionError(
-            f"stage kind must be one of 'open', 'won', 'lost'; got {value!r}", subject="stage"
-        ) from None
+        message = f"stage kind must be one of 'open', 'won', 'lost'; got {value!r}"
+        return cast(StageKind, _Invalid(value, message))
 
 
 def _to_probability(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DefinitionError(
-            f"probability must be a number in [0, 1] or None; got {value!r}", subject="stage"
-        )
+        message = f"probability must be a number in [0, 1] or None; got {value!r}"
+        return cast(float, _Invalid(value, message))
     return float(value)
 
 
@@ -113,7 +125,10 @@ class Stage:
             out.append(
                 f"stage name {self.name!r} is not a slug (lowercase letters, digits, '-', '_')"
             )
-        p = self.probability
+        for value in (self.kind, self.probability):
+            if isinstance(value, _Invalid):
+                out.append(value.message)
+        p = None if isinstance(self.probability, _Invalid) else self.probability
         if p is not None and not 0.0 <= p <= 1.0:
             out.append(f"probability of stage {self.name!r} is {p!r}; expected a value in [0, 1]")
         if p is not None and self.kind is StageKind.WON and p != 1.0:
