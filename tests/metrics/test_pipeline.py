@@ -258,6 +258,8 @@ def test_all_lost_single_entity_one_stage() -> None:
     single = pipeline(EventLog.from_arrays(one, entity=["x"], stage=["lead"], ts=[0],
                                            unit="s", amount=[10.0]))
     assert single.counts == (1, 0) and single.weighted_value == 10 * one.stages[0].probability
+    assert str(single).startswith("Pipeline (all events): 1 entity, 1 open, 0 won")
+    assert str(p).startswith("Pipeline (all events): 2 entities, 0 open, 0 won, 2 lost")
     instant = pipeline(EventLog.from_arrays(one, entity=["x", "y"], stage=["won", "lead"],
                                             ts=[0, 0], unit="s", amount=[10.0, 1.0]))
     assert instant.average_cycle == 0.0 and math.isnan(instant.velocity)

@@ -275,6 +275,25 @@ def test_timing_presentation() -> None:
         hash(t.cycle)
 
 
+def test_durations_presentation_matches_its_timing_row() -> None:
+    log = EventLog.from_arrays(deals(), entity=[1, 1, 2, 2, 2], stage=[0, 3, 0, 1, 4],
+                               ts=[0, 10, 0, 2, 3], unit="D")
+    t = timing(log)
+    frame = t.to_pandas()
+    for i, d in enumerate((*t.steps, t.cycle)):
+        own = d.to_pandas()
+        assert len(own) == 1 and list(own.columns) == list(frame.columns)
+        assert own.iloc[0].equals(frame.iloc[i])
+    cycle = str(t.cycle)
+    assert cycle.splitlines()[0].split() == ["step", "count", "median", "mean", "p10", "p90"]
+    row = cycle.splitlines()[2]
+    assert row.startswith("first event -> won")
+    assert row.split()[4:9] == ["1", "10.0", "d", "10.0", "d"]  # count, median, mean
+    never = Durations("demo", "proposal", np.zeros(0, np.int64))
+    assert str(never).endswith("no entity reached 'proposal'")
+    assert never.to_pandas()["median"].isna().all()
+
+
 def test_format_duration_units() -> None:
     assert [format_duration(x) for x in (0.5, 90.0, 7200.0, 2.5 * DAY)] == \
         ["0.5 s", "1.5 min", "2.0 h", "2.5 d"]
@@ -442,6 +461,7 @@ def test_events_after_as_of_are_ignored_and_late_entities_left_out() -> None:
     km = survival(log, as_of="1970-01-11T00:00:00Z")
     assert (km.observations, km.converted, km.right_censored) == (1, 0, 1)
     assert km.time.tolist() == [10 * DAY]
+    assert ": 1 observation, 0 converted, 1 right-censored" in str(km)
     assert math.isnan(km.median) and "fewer than half" in str(km.reason)
 
 

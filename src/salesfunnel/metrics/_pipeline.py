@@ -27,6 +27,7 @@ from salesfunnel.metrics._results import (
     check_same,
     floats,
     format_count,
+    format_number,
     format_pct,
     format_table,
     ints,
@@ -417,7 +418,8 @@ class Pipeline(HtmlRepr):
         table = format_table(["stage", "kind", "prob.", "count", "value", "weighted"], rows,
                              left=2)
         when = "all events" if self.as_of is None else f"as of {_iso(self.as_of)}"
-        lines = [f"Pipeline ({when}): {self.entities:,} entities, {self.open:,} open, "
+        lines = [f"Pipeline ({when}): {format_number(self.entities, 'entity', 'entities')}, "
+                 f"{self.open:,} open, "
                  f"{self.won:,} won, {self.lost:,} lost", table]
         lines.append(f"open pipeline: {_money(self.open_value)}, weighted "
                      f"{_money(self.weighted_value)}")

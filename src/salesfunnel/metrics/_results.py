@@ -41,6 +41,7 @@ __all__ = [
     "check_same",
     "floats",
     "format_count",
+    "format_number",
     "format_pct",
     "format_table",
     "group_key",
@@ -65,6 +66,11 @@ def format_count(value: float) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return DASH
     return f"{int(value):,}"
+
+
+def format_number(n: int, word: str, plural: str | None = None) -> str:
+    """``format_number(1, "entity", "entities")`` -> ``'1 entity'``; 1,234 entities."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],

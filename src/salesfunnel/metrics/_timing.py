@@ -35,6 +35,7 @@ from salesfunnel.metrics._results import (
     check_log,
     check_merge,
     format_count,
+    format_number,
     format_pct,
     format_table,
     json_value,
@@ -344,6 +345,33 @@ class Durations:
         out["reason"] = self.reason
         return out
 
+    def _row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"from": self.source, "to": self.target, "count": self.count,
+                               "median": self.median_timedelta, "mean": self.mean_timedelta}
+        for q in self.percentiles:
+            row[f"p{q:g}"] = self.percentile_timedelta(q)
+        return row
+
+    def to_pandas(self) -> Any:
+        """One row: ``from``, ``to``, ``count``, then ``median``, ``mean`` and one ``pQ``
+        column per percentile as ``timedelta64[ns]`` (NaT where undefined; ``pandas``
+        extra).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Durations("a", "b", np.array([0, 4 * 86_400 * 10**9]), percentiles=()).to_pandas()
+          from to  count  median   mean
+        0    a  b      2  2 days 2 days
+        """
+        return _durations_frame([self], "Durations.to_pandas")
+
+    def __str__(self) -> str:
+        headers, rows = _step_rows([(f"{self.source} -> {self.target}", self)],
+                                   self.percentiles)
+        text = format_table(headers, rows)
+        return text if self.count else f"{text}\n{self.reason}"
+
     def __repr__(self) -> str:
         n = self.count
         head = f"<Durations {self.source} -> {self.target}: {n:,} observation{'s' * (n != 1)}"
@@ -351,6 +379,15 @@ class Durations:
             return head + ">"
         return (f"{head}, median {format_duration(self.median)}, "
                 f"mean {format_duration(self.mean)}>")
+
+
+def _durations_frame(durations: Sequence[Durations], purpose: str) -> Any:
+    """One row per :class:`Durations` (see :meth:`Durations.to_pandas`)."""
+    pd = import_optional("pandas", "pandas", purpose=purpose)
+    frame = pd.DataFrame([d._row() for d in durations])
+    for col in frame.columns[3:]:
+        frame[col] = frame[col].astype("timedelta64[ns]")
+    return frame
 
 
 def _step_rows(items: Sequence[tuple[str, Durations]], percentiles: tuple[float, ...]
@@ -522,18 +559,7 @@ class Timing(HtmlRepr):
         0        lead  won      1  3 days 3 days
         1 first event  won      1  3 days 3 days
         """
-        pd = import_optional("pandas", "pandas", purpose="Timing.to_pandas")
-        rows = []
-        for d in (*self.steps, self.cycle):
-            row: dict[str, Any] = {"from": d.source, "to": d.target, "count": d.count,
-                                   "median": d.median_timedelta, "mean": d.mean_timedelta}
-            for q in self.percentiles:
-                row[f"p{q:g}"] = d.percentile_timedelta(q)
-            rows.append(row)
-        frame = pd.DataFrame(rows)
-        for col in frame.columns[3:]:
-            frame[col] = frame[col].astype("timedelta64[ns]")
-        return frame
+        return _durations_frame([*self.steps, self.cycle], "Timing.to_pandas")
 
     def __str__(self) -> str:
         headers, rows = _step_rows(self._items(), self.percentiles)
@@ -967,7 +993,7 @@ class Survival(HtmlRepr):
         median = (format_duration(self.median) if not math.isnan(self.median)
                   else f"not reached ({self.reason})")
         head = (f"Kaplan-Meier time to {self.stage!r} as of {_iso(self.as_of)}: "
-                f"{self.observations:,} observations, {self.converted:,} converted, "
+                f"{format_number(self.observations, 'observation')}, {self.converted:,} converted, "
                 f"{self.right_censored:,} right-censored (lost: {self.lost})")
         shown = "" if n <= max_rows else f"\n({len(idx)} of {n:,} rows shown)"
         return f"{head}\n{table}{shown}\nmedian time to conversion: {median}"
