@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
+from salesfunnel._events import NS_PER_UNIT
 
 FUNNEL = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
                           Stage("lost", kind="lost")])
@@ -150,6 +151,12 @@ def test_numeric_times_need_a_unit() -> None:
     ({"ts": [T0, dt.datetime(2026, 1, 1), T0]}, 1, "a naive time"),
     ({"ts": [T0, "yesterday", T0]}, 1, "not a datetime, ISO 8601 string"),
     ({"amount": [1.0, float("nan"), float("inf")]}, 2, "missing or non-finite amount"),
+    ({"ts": np.array(["2026-01-01", "3000-01-01", "1000-01-01"], dtype="datetime64[D]")}, 2,
+     r"2 with a time outside 1677-09-21 \.\. 2262-04-11 UTC .*\(first: "
+     r"datetime.date\(3000, 1, 1\), datetime.date\(1000, 1, 1\)\)"),
+    ({"ts": [T0, dt.datetime(3000, 1, 1, tzinfo=UTC), T0]}, 1, "a time outside 1677-09-21"),
+    ({"ts": [T0, "1000-01-01T00:00Z", T0]}, 1, "a time outside 1677-09-21"),
+    ({"ts": [T0, np.datetime64("3000-01-01"), T0]}, 1, "a time outside 1677-09-21"),
     ({"entity": ["a", None, "b"]}, 1, "a missing entity id"),
     ({"entity": [1.0, float("nan"), 2.0]}, 1, "a missing entity id"),
 ])
@@ -163,6 +170,55 @@ def test_invalid_rows_raise_or_drop(columns: dict[str, Any], count: int, match: 
     log = EventLog.from_arrays(FUNNEL, on_invalid="drop", **base)
     assert log.dropped == count and len(log) == 3 - count
     assert f"{count} row{'s' if count != 1 else ''} dropped>" in repr(log)
+
+
+@pytest.mark.parametrize(("ts", "unit"), [
+    (np.array([1, 10**12, -(10**12)], dtype=np.int64), "D"),  # days: would wrap around
+    (np.array([1, 2**62, 2**63 - 1], dtype=np.uint64), "ms"),
+    (np.array([1.0, 1e30, -1e30]), "s"),
+    (np.array([1, 2**63, 2**64 - 1], dtype=np.uint64), "ns"),
+])
+def test_numeric_times_outside_the_ns_range_are_invalid_not_wrapped(ts: Any, unit: str
+                                                                    ) -> None:
+    kwargs: dict[str, Any] = {"entity": [1, 2, 3], "stage": [0, 0, 0], "ts": ts, "unit": unit}
+    with pytest.raises(EventLogError, match="2 with a time outside 1677-09-21") as info:
+        EventLog.from_arrays(FUNNEL, **kwargs)
+    assert info.value.count == 2
+    log = EventLog.from_arrays(FUNNEL, on_invalid="drop", **kwargs)
+    assert log.dropped == 2 and log.ts.tolist() == [NS_PER_UNIT[unit]]
+
+
+def test_times_at_the_edges_of_the_ns_range_are_kept() -> None:
+    ts = np.array(["1677-09-22", "2262-04-11"], dtype="datetime64[D]")
+    log = EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts)
+    assert log.ts.tolist() == [int(d) * 86_400 * 10**9 for d in ts.view(np.int64)]
+    edge = np.array([2**63 - 1, -(2**63) + 1], dtype=np.int64)
+    assert EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=edge,
+                                unit="ns").ts.tolist() == edge.tolist()
+    nat = np.array([0, -(2**63)], dtype=np.int64)  # -2**63 is NaT's value: not a time
+    with pytest.raises(EventLogError, match="1 with a time outside 1677-09-21"):
+        EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=nat, unit="ns")
+
+
+@pytest.mark.parametrize(("build", "error", "match"), [
+    (lambda: EventLog.from_arrays(FUNNEL, entity=5, stage=[0], ts=[0], unit="s"),
+     EventLogError, "column 'entity' must be a one-dimensional array-like.*got int"),
+    (lambda: EventLog.from_arrays(FUNNEL, entity=[1], stage=[0], ts=[0], unit="s",
+                                  segments=["channel"]),
+     InvalidParameterError, "segments must be a mapping of column name to values; got list"),
+    (lambda: EventLog.from_records(FUNNEL, 5), InvalidParameterError,
+     "records must be an iterable of items; got int"),
+    (lambda: EventLog.from_records(FUNNEL, {"entity": 1}), InvalidParameterError,
+     "records must be an iterable of items; got dict"),
+    (lambda: EventLog.from_journeys(5), InvalidParameterError,
+     "journeys must be an iterable of items; got int"),
+    (lambda: EventLog.from_journeys([FUNNEL]), EventLogError,
+     "journeys\\[0\\] is of type Funnel; expected a Journey"),
+])
+def test_constructors_refuse_wrong_containers(build: Any, error: type[Exception], match: str
+                                              ) -> None:
+    with pytest.raises(error, match=match):
+        build()
 
 
 def test_dropping_keeps_the_right_rows() -> None:

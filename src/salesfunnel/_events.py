@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -21,9 +21,7 @@ import numpy.typing as npt
 from salesfunnel._optional import import_optional
 from salesfunnel.errors import EventLogError, InvalidParameterError
 from salesfunnel.model._funnel import Funnel, closest
-
-if TYPE_CHECKING:  # pragma: no cover
-    from salesfunnel.model._journey import Journey
+from salesfunnel.model._journey import Journey
 
 __all__ = ["EventLog", "Segment", "SortedEvents"]
 
@@ -37,6 +35,10 @@ NS_PER_UNIT: dict[str, int] = {
     "D": 86_400 * 1_000_000_000,
 }
 _MAX_EXAMPLES = 5
+_NS_MIN = -(2**63) + 1  # -2**63 is NaT
+_NS_MAX = 2**63 - 1
+_OUT_OF_RANGE = ("a time outside 1677-09-21 .. 2262-04-11 UTC (the range of int64 "
+                 "nanoseconds)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -340,7 +342,14 @@ def _as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
         elif isinstance(values, np.ndarray | list | tuple) or hasattr(values, "__array__"):
             arr = np.asarray(values)
         else:
-            arr = np.asarray(list(values))
+            try:
+                arr = np.asarray(list(values))
+            except TypeError:
+                raise EventLogError(
+                    f"column {name!r} must be a one-dimensional array-like (a list, numpy "
+                    f"array, or pandas/polars/arrow column); got {type(values).__name__}",
+                    count=1, examples=[values],
+                ) from None
         if isinstance(values, list | tuple) and len(values) and (
                 arr.dtype.kind == "O" or arr.ndim != 1 or (
                     arr.dtype.kind in "US" and not all(isinstance(v, str | bytes)
@@ -432,12 +441,33 @@ def _convert_stage(funnel: Funnel, values: np.ndarray[Any, Any], problems: _Prob
     return out
 
 
+def _datetime64_in_range(values: np.ndarray[Any, Any]) -> npt.NDArray[np.bool_]:
+    """Which ``datetime64`` values (of any unit) fit in int64 nanoseconds (NaT counts as in
+    range): numpy's unit conversion wraps around silently, so this is checked first."""
+    unit, count = np.datetime_data(values.dtype)
+    if unit in ("ns", "ps", "fs", "as", "generic"):
+        return np.ones(values.shape, dtype=np.bool_)
+    raw = values.view(np.int64)
+    if unit in ("Y", "M"):  # months since 1970-01: 1677-10 .. 2262-04 is -3507 .. 3507
+        months = raw.astype(np.float64) * (count * (12 if unit == "Y" else 1))
+        ok: npt.NDArray[np.bool_] = np.abs(months) <= 3507
+    else:
+        per = 7 * NS_PER_UNIT["D"] if unit == "W" else NS_PER_UNIT[unit]
+        limit = _NS_MAX // (count * per)
+        ok = (raw <= limit) & (raw >= -limit)
+    ok |= np.isnat(values)
+    return ok
+
+
 def _to_ns_scalar(value: Any) -> int | None:
-    """One timestamp as ns since the epoch; None when missing; raise ValueError if naive."""
+    """One timestamp as ns since the epoch; None when missing; raise ValueError if naive,
+    OverflowError outside the int64 nanosecond range."""
     if isinstance(value, np.generic):
         if isinstance(value, np.datetime64):
             if np.isnat(value):
                 return None
+            if not _datetime64_in_range(np.asarray([value]))[0]:
+                raise OverflowError(str(value))
             return int(value.astype("datetime64[ns]").astype(np.int64))
         value = value.item()
     if _is_missing(value):
@@ -453,7 +483,10 @@ def _to_ns_scalar(value: Any) -> int | None:
         nanos = getattr(value, "nanosecond", 0)  # pandas.Timestamp
         delta = value - _EPOCH
         seconds = delta.days * 86_400 + delta.seconds
-        return seconds * 1_000_000_000 + delta.microseconds * 1_000 + int(nanos)
+        ns = seconds * 1_000_000_000 + delta.microseconds * 1_000 + int(nanos)
+        if not _NS_MIN <= ns <= _NS_MAX:
+            raise OverflowError(str(value))
+        return ns
     raise TypeError(type(value).__name__)
 
 
@@ -461,11 +494,14 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
                 ) -> npt.NDArray[np.int64]:
     kind = values.dtype.kind
     if kind == "M":
-        as_ns = values.astype("datetime64[ns]", copy=False)
-        missing = np.isnat(as_ns)
+        missing = np.isnat(values)
         problems.add(missing, "a missing time (NaT)", values)
-        out = as_ns.view(np.int64)
-        return np.where(missing, 0, out) if missing.any() else out
+        wide = ~_datetime64_in_range(values)
+        problems.add(wide, _OUT_OF_RANGE, values)
+        with np.errstate(all="ignore"):
+            out = values.astype("datetime64[ns]", copy=False).view(np.int64)
+        bad = missing | wide
+        return np.where(bad, 0, out) if bad.any() else out
     if kind in "iuf" and values.dtype != np.bool_:
         if unit is None:
             raise InvalidParameterError(
@@ -478,9 +514,18 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
         if kind == "f":
             missing = ~np.isfinite(values)
             problems.add(missing, "a missing time (NaN)", values)
+            with np.errstate(invalid="ignore", over="ignore"):
+                scaled = np.round(np.where(missing, 0.0, values) * factor)
+                wide = ~(np.abs(scaled) < 2.0**63)
+            problems.add(wide, _OUT_OF_RANGE, values)
             with np.errstate(invalid="ignore"):
-                out = np.round(np.where(missing, 0.0, values) * factor).astype(np.int64)
-            return out
+                return np.where(wide, 0.0, scaled).astype(np.int64)
+        wide = values > _NS_MAX // factor
+        if kind == "i":
+            wide |= values < _NS_MIN // factor + (_NS_MIN % factor != 0)
+        if wide.any():
+            problems.add(wide, _OUT_OF_RANGE, values)
+            values = np.where(wide, 0, values)
         if factor == 1:
             return values.astype(np.int64, copy=False)
         return values.astype(np.int64) * factor
@@ -488,6 +533,7 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
     missing = np.zeros(len(values), dtype=np.bool_)
     naive = np.zeros(len(values), dtype=np.bool_)
     unparsable = np.zeros(len(values), dtype=np.bool_)
+    wide = np.zeros(len(values), dtype=np.bool_)
     for i, v in enumerate(values):
         try:
             ns = _to_ns_scalar(v)
@@ -497,7 +543,10 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
             else:
                 unparsable[i] = True
             continue
-        except (TypeError, OverflowError):
+        except OverflowError:
+            wide[i] = True
+            continue
+        except TypeError:
             unparsable[i] = True
             continue
         if ns is None:
@@ -509,6 +558,7 @@ def _convert_ts(values: np.ndarray[Any, Any], unit: str | None, problems: _Probl
                         "with an offset)", values)
     problems.add(unparsable, "a time that is not a datetime, ISO 8601 string or datetime64",
                  values)
+    problems.add(wide, _OUT_OF_RANGE, values)
     return out
 
 
@@ -723,6 +773,11 @@ class EventLog:
         stg = _as_array(stage, "stage")
         tsa = _as_array(ts, "ts")
         amt = None if amount is None else _as_array(amount, "amount")
+        if segments is not None and not isinstance(segments, Mapping):
+            raise InvalidParameterError(
+                f"segments must be a mapping of column name to values; got "
+                f"{type(segments).__name__}", parameter="segments", value=segments,
+            )
         segs = dict(segments or {})
         lengths = {"entity": len(ent), "stage": len(stg), "ts": len(tsa)}
         if amt is not None:
@@ -843,7 +898,7 @@ class EventLog:
         names = _Columns.of(entity, stage, ts, amount, segments)
         keys = names.all
         cols: dict[str, list[Any]] = {k: [] for k in keys}
-        for i, rec in enumerate(records):
+        for i, rec in enumerate(_iterable(records, "records")):
             if not isinstance(rec, Mapping):
                 raise EventLogError(
                     f"record {i} is a {type(rec).__name__}; expected a mapping with keys "
@@ -905,7 +960,12 @@ class EventLog:
         times: list[Any] = []
         amounts: list[Any] = []
         segs: dict[str, list[Any]] = {s: [] for s in segments}
-        for pos, j in enumerate(journeys):
+        for pos, j in enumerate(_iterable(journeys, "journeys")):
+            if not isinstance(j, Journey):
+                raise EventLogError(
+                    f"journeys[{pos}] is of type {type(j).__name__}; expected a Journey",
+                    count=1, examples=[j],
+                )
             if funnel is None:
                 funnel = j.funnel
             elif j.funnel != funnel:
@@ -1288,6 +1348,15 @@ def _field(subject: Any, name: str) -> Any:
     if isinstance(subject, Mapping):
         return subject.get(name)
     return getattr(subject, name, None)
+
+
+def _iterable(items: Any, parameter: str) -> Iterable[Any]:
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise InvalidParameterError(
+            f"{parameter} must be an iterable of items; got {type(items).__name__}",
+            parameter=parameter, value=items,
+        )
+    return items
 
 
 def _check_frame(frame: Any, kind: Any, parameter: str, expected: str) -> None:

@@ -132,9 +132,10 @@ def test_empty_sides_give_nan_not_warnings() -> None:
 
 
 @pytest.mark.parametrize(("a", "b", "kwargs", "match"), [
-    (conv(5, 2, 1), Conversion("entered", STAGES, (5, 2, 1), 5), {}, "different semantic"),
+    (conv(5, 2, 1), Conversion("entered", STAGES, (5, 2, 1), 5), {},
+     "cannot compare conversions with different semantic: 'reached' \\(a\\) and 'entered'"),
     (conv(5, 2, 1), Conversion("reached", ("x", "y", "z"), (5, 2, 1), 5), {},
-     "different stages"),
+     "cannot compare conversions with different stages"),
     (conv(5, 2, 1), [5, 2, 1], {}, "b must be an EventLog or a Conversion; got list"),
     (conv(5, 2, 1), conv(5, 2, 1), {"level": 0}, "level must be a number in"),
     (conv(5, 2, 1), conv(5, 2, 1), {"prior": (0, 1)}, "prior must be two positive numbers"),

@@ -514,6 +514,13 @@ def test_as_of_forms_are_equivalent() -> None:
     assert as_of_ns(pd.Timestamp("2026-01-01", tz="UTC")) == want
 
 
+def test_survival_at_refuses_non_numbers() -> None:
+    km = survival(EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="D"),
+                  as_of="1970-01-05T00:00Z")
+    with pytest.raises(InvalidParameterError, match=r"seconds must be numbers.*got 'x'"):
+        km.survival_at("x")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -15,7 +15,6 @@ from salesfunnel.metrics._conversion import Conversion, Semantic, conversion
 from salesfunnel.metrics._results import (
     HtmlRepr,
     check_merge,
-    check_same,
     format_count,
     format_pct,
     format_table,
@@ -130,9 +129,13 @@ class Comparison(HtmlRepr):
                     f"{side} must be an EventLog or a Conversion; got {type(res).__name__}",
                     parameter=side, value=res,
                 )
-        check_same("Conversion", "stages", a.stages, b.stages)
-        check_same("Conversion", "semantic", a.semantic, b.semantic)
-        check_same("Conversion", "window", a.window, b.window)
+        for field in ("stages", "semantic", "window"):
+            mine, theirs = getattr(a, field), getattr(b, field)
+            if mine != theirs:
+                raise InvalidParameterError(
+                    f"cannot compare conversions with different {field}: {mine!r} (a) and "
+                    f"{theirs!r} (b)", parameter="b", value=theirs,
+                )
         level = check_level(level)
         prior_t = _check_prior(prior)
         if (not isinstance(names, tuple | list) or len(names) != 2

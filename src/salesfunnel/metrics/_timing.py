@@ -898,7 +898,13 @@ class Survival(HtmlRepr):
         >>> s.survival_at([0.5, 1.0, 1.5, 3.0]).tolist()
         [1.0, 0.5, 0.5, 0.0]
         """
-        t = np.asarray(seconds, dtype=np.float64)
+        try:
+            t = np.asarray(seconds, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"seconds must be numbers (durations in seconds); got {seconds!r}",
+                parameter="seconds", value=seconds,
+            ) from None
         idx = np.searchsorted(self.time, t, side="right") - 1
         values = np.concatenate([[1.0], self.survival])
         out: _F64 = values[idx + 1]
