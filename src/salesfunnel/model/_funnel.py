@@ -185,7 +185,9 @@ class Funnel:
     _gates: dict[tuple[str, str], tuple[Gate, ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
-    _next: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
+    _advance_steps: dict[str, tuple[str, tuple[Callable[[Any], bool], ...]]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
     _gate_tests: dict[tuple[str, str], tuple[Callable[[Any], bool], ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
@@ -208,9 +210,10 @@ class Funnel:
         object.__setattr__(self, "_moves", moves)
         object.__setattr__(self, "_gates", gates)
         nxt = {s.name: self.stages[i + 1].name for i, s in enumerate(self.stages) if s.is_open}
-        object.__setattr__(self, "_next", nxt)
         tests = {pair: tuple(g._test for g in gs) for pair, gs in gates.items()}
         object.__setattr__(self, "_gate_tests", tests)
+        steps = {source: (target, tests[(source, target)]) for source, target in nxt.items()}
+        object.__setattr__(self, "_advance_steps", steps)
 
     # -- validation -----------------------------------------------------------------------
     def _problems(self) -> list[str]:

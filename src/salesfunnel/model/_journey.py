@@ -287,23 +287,25 @@ class Journey:
             If the subject fails the target's gates (``.result`` names every failed check).
         """
         if to is None:
-            source = self.stage
-            to = self.funnel._next.get(source)
-            if to is None:
+            step = self.funnel._advance_steps.get(self.stage)
+            if step is None:
                 to = self._next_stage()  # raises: the stage is terminal
-            if not force:
-                # Fast path for the most common change: the next stage, gates passing.
-                subject = self.subject
-                passed = True
-                try:
-                    for test in self.funnel._gate_tests[(source, to)]:
-                        if not test(subject):
-                            passed = False
-                            break
-                except Exception:
-                    passed = False  # _move re-evaluates and raises GateError
-                if passed:
-                    return self._commit(source, to, "advance", at, actor, reason, False)
+            else:
+                to, tests = step
+                if not force:
+                    # Fast path for the most common change: the next stage, gates passing.
+                    subject = self.subject
+                    passed = False
+                    try:
+                        for test in tests:
+                            if not test(subject):
+                                break
+                        else:
+                            passed = True
+                    except Exception:
+                        pass  # _move re-evaluates and raises GateError
+                    if passed:
+                        return self._commit(self.stage, to, "advance", at, actor, reason, False)
         return self._move(to, _ADVANCE_KINDS, True, at, actor, reason, force, "advance")
 
     def regress(
