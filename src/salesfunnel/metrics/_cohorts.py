@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from salesfunnel._events import EventLog
 from salesfunnel._optional import import_optional
+from salesfunnel._table import Table, render_text
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._conversion import (
@@ -31,7 +32,6 @@ from salesfunnel.metrics._results import (
     check_merge,
     format_count,
     format_pct,
-    format_table,
     int_rows,
     ints,
     json_value,
@@ -273,7 +273,7 @@ class Cohorts(HtmlRepr):
         return pd.DataFrame(table, index=pd.Index(list(self.labels), name="cohort"),
                             columns=list(self.stages))
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         rates = self.overall_rate
         rows = []
         for i, label in enumerate(self.labels):
@@ -283,8 +283,11 @@ class Cohorts(HtmlRepr):
         head = (f"Cohorts by {self.period} ({self.semantic}), overall conversion from "
                 f"{self.stages[0]!r}" if self.stages else f"Cohorts by {self.period}")
         if not rows:
-            return head + "\n(no cohorts)"
-        return head + "\n" + format_table(["cohort", "entities", *self.stages], rows)
+            return Table(head, [], [], notes=["(no cohorts)"])
+        return Table(head, ["cohort", "entities", *self.stages], rows)
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.labels)

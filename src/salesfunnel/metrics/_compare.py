@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from salesfunnel._events import EventLog
 from salesfunnel._optional import import_optional
+from salesfunnel._table import Table, render_text
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics._conversion import Conversion, Semantic, conversion
 from salesfunnel.metrics._results import (
@@ -17,7 +18,6 @@ from salesfunnel.metrics._results import (
     check_merge,
     format_count,
     format_pct,
-    format_table,
     ints,
     json_value,
     strs,
@@ -250,7 +250,7 @@ class Comparison(HtmlRepr):
         pd = import_optional("pandas", "pandas", purpose="Comparison.to_pandas")
         return pd.DataFrame(self._rows())
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         ra, rb, diff = self.rate_a, self.rate_b, self.difference
         low, high = self.interval
         p, better = self.p_value, self.prob_b_better
@@ -270,10 +270,11 @@ class Comparison(HtmlRepr):
         head = (f"Comparison of conversion ({self.semantic}): {b_name} vs {a_name}; "
                 f"{self.level:.0%} Newcombe intervals, two-proportion z-test, "
                 f"P({b_name} > {a_name}) from Beta{self.prior} posteriors")
-        table = format_table(["step", a_name, b_name, "difference",
-                              f"{self.level:.0%} interval", "p-value",
-                              f"P({b_name} > {a_name})"], rows)
-        return head + "\n" + table
+        return Table(head, ["step", a_name, b_name, "difference", f"{self.level:.0%} interval",
+                            "p-value", f"P({b_name} > {a_name})"], rows)
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.steps) - 1

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from salesfunnel._events import EventLog
 from salesfunnel._optional import import_optional
+from salesfunnel._table import Table, render_text
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
@@ -23,7 +24,6 @@ from salesfunnel.metrics._results import (
     check_merge,
     format_count,
     format_pct,
-    format_table,
     ints,
     json_value,
     strs,
@@ -325,7 +325,7 @@ class Conversion(HtmlRepr):
         return (f"Conversion ({what}) of {self.entities:,} entit"
                 f"{'ies' if self.entities != 1 else 'y'}; {self.level:.0%} {method} intervals")
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         step, overall = self.step_rate, self.overall_rate
         low, high = self.step_interval
         drop = self.dropoff
@@ -335,44 +335,26 @@ class Conversion(HtmlRepr):
                         else f"[{format_pct(low[k])}, {format_pct(high[k])}]")
             rows.append([name, format_count(self.counts[k]), format_pct(step[k]), interval,
                          format_pct(overall[k]), "—" if k == 0 else format_count(drop[k])])
-        table = format_table(
-            ["stage", "count", "step", f"{self.level:.0%} interval", "overall", "drop-off"],
-            rows, left=1,
-        )
-        # Left-align the interval column too (it is easier to read).
-        lines = [self._title()]
-        lines.extend(_left_align(table, 3))
+        notes = []
         neck = self.bottleneck
         if neck is not None:
             k = self.stages.index(neck)
-            lines.append(f"bottleneck: {neck} (step rate {format_pct(step[k])})")
+            notes.append(f"bottleneck: {neck} (step rate {format_pct(step[k])})")
         elif self.counts and self.counts[0] == 0:
-            lines.append("no entity reached the first stage: rates are undefined")
-        return "\n".join(lines)
+            notes.append("no entity reached the first stage: rates are undefined")
+        # The interval column reads better left-aligned.
+        return Table(self._title(),
+                     ["stage", "count", "step", f"{self.level:.0%} interval", "overall",
+                      "drop-off"], rows, notes=notes, align="<>><>>")
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.stages)
         return (f"<Conversion {self.semantic}: {n} stage{'s' if n != 1 else ''}, "
                 f"{self.entities:,} entit{'ies' if self.entities != 1 else 'y'}, "
                 f"{self.won:,} won>")
-
-
-def _left_align(table: str, column: int) -> list[str]:
-    """Re-align one column of a :func:`format_table` table to the left."""
-    lines = table.split("\n")
-    rule = lines[1]
-    spans = []
-    start = 0
-    for part in rule.split("  "):
-        spans.append((start, start + len(part)))
-        start += len(part) + 2
-    a, b = spans[column]
-    out = []
-    for line in lines:
-        padded = line.ljust(len(rule))
-        cell = padded[a:b].strip()
-        out.append((padded[:a] + cell.ljust(b - a) + padded[b:]).rstrip())
-    return out
 
 
 # -- computation ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from salesfunnel._events import EventLog
 from salesfunnel._optional import import_optional
+from salesfunnel._table import Table, render_text
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
@@ -29,7 +30,6 @@ from salesfunnel.metrics._results import (
     format_count,
     format_number,
     format_pct,
-    format_table,
     ints,
     json_value,
     strs,
@@ -409,18 +409,16 @@ class Pipeline(HtmlRepr):
         pd = import_optional("pandas", "pandas", purpose="Pipeline.to_pandas")
         return pd.DataFrame(self._rows())
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         rows = []
         for row in self._rows():
             rows.append([row["stage"], row["kind"], format_pct(row["probability"], 0),
                          format_count(row["count"]), _money(row["value"]),
                          _money(row["weighted_value"])])
-        table = format_table(["stage", "kind", "prob.", "count", "value", "weighted"], rows,
-                             left=2)
         when = "all events" if self.as_of is None else f"as of {_iso(self.as_of)}"
-        lines = [f"Pipeline ({when}): {format_number(self.entities, 'entity', 'entities')}, "
-                 f"{self.open:,} open, "
-                 f"{self.won:,} won, {self.lost:,} lost", table]
+        title = (f"Pipeline ({when}): {format_number(self.entities, 'entity', 'entities')}, "
+                 f"{self.open:,} open, {self.won:,} won, {self.lost:,} lost")
+        lines: list[str] = []
         lines.append(f"open pipeline: {_money(self.open_value)}, weighted "
                      f"{_money(self.weighted_value)}")
         lines.append(f"win rate: {format_pct(self.win_rate)}; average won amount: "
@@ -434,7 +432,11 @@ class Pipeline(HtmlRepr):
         reasons = self.reasons
         reasons.pop("coverage", None)
         lines.extend(f"note: {name}: {why}" for name, why in reasons.items())
-        return "\n".join(lines)
+        return Table(title, ["stage", "kind", "prob.", "count", "value", "weighted"], rows,
+                     notes=lines, align="<<>>>>")
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         weighted = ("" if not self.has_amount

@@ -4,8 +4,10 @@ Every result is a frozen attrs class that
 
 - holds its aggregates as plain tuples (so results compare with ``==`` and hash),
   deriving rates and intervals on access;
-- has ``to_dict()`` (JSON-safe), ``to_pandas()`` (needs the ``pandas`` extra), a
-  plain-text ``__str__`` table and a ``__repr__`` that says what it holds;
+- has ``to_dict()`` (JSON-safe), ``to_pandas()`` (needs the ``pandas`` extra) and a
+  ``__repr__`` that says what it holds;
+- builds its display once as a :class:`salesfunnel._table.Table` in ``_table()``: the
+  plain-text ``__str__`` and the notebook's HTML table (``_repr_html_``) both come from it;
 - when its aggregates are additive, has ``merge(other)``: results computed over
   entity-partitioned chunks merge into the result over the whole.
 
@@ -43,7 +45,6 @@ __all__ = [
     "format_count",
     "format_number",
     "format_pct",
-    "format_table",
     "group_key",
     "int_rows",
     "ints",
@@ -71,31 +72,6 @@ def format_count(value: float) -> str:
 def format_number(n: int, word: str, plural: str | None = None) -> str:
     """``format_number(1, "entity", "entities")`` -> ``'1 entity'``; 1,234 entities."""
     return f"{n:,} {word if n == 1 else plural or word + 's'}"
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
-                 *, left: int = 1) -> str:
-    """Aligned plain-text table: the first ``left`` columns left-aligned, others right.
-
-    Examples
-    --------
-    >>> print(format_table(["stage", "count"], [["lead", "10"], ["won", "2"]]))
-    stage  count
-    -----  -----
-    lead      10
-    won        2
-    """
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        out = [c.ljust(w) if i < left else c.rjust(w)
-               for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(out).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]),
-                      *(line(r) for r in rows)])
 
 
 def json_value(value: Any) -> Any:

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from salesfunnel._events import EventLog, _to_ns_scalar
 from salesfunnel._optional import import_optional
+from salesfunnel._table import Table, render_text
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
@@ -37,7 +38,6 @@ from salesfunnel.metrics._results import (
     format_count,
     format_number,
     format_pct,
-    format_table,
     json_value,
     strs,
 )
@@ -214,7 +214,7 @@ def _readonly(values: Any) -> _I64:
 
 
 @attrs.frozen(eq=False, repr=False)
-class Durations:
+class Durations(HtmlRepr):
     """The distribution of one duration over entities: a funnel step or the sales cycle.
 
     Attributes
@@ -366,11 +366,13 @@ class Durations:
         """
         return _durations_frame([self], "Durations.to_pandas")
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         headers, rows = _step_rows([(f"{self.source} -> {self.target}", self)],
                                    self.percentiles)
-        text = format_table(headers, rows)
-        return text if self.count else f"{text}\n{self.reason}"
+        return Table("", headers, rows, notes=[] if self.count else [self.reason])
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = self.count
@@ -561,11 +563,14 @@ class Timing(HtmlRepr):
         """
         return _durations_frame([*self.steps, self.cycle], "Timing.to_pandas")
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         headers, rows = _step_rows(self._items(), self.percentiles)
         title = (f"Timing of {self.entities:,} entit{'ies' if self.entities != 1 else 'y'} "
                  "(durations from the first time at each depth)")
-        return title + "\n" + format_table(headers, rows)
+        return Table(title, headers, rows)
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.steps)
@@ -983,7 +988,7 @@ class Survival(HtmlRepr):
             "upper": self.upper,
         })
 
-    def __str__(self) -> str:
+    def _table(self) -> Table:
         max_rows = _MAX_ROWS
         n = len(self.time_ns)
         idx = np.arange(n)
@@ -994,15 +999,18 @@ class Survival(HtmlRepr):
                  format_pct(float(self.survival[i])),
                  f"[{format_pct(float(self.lower[i]))}, {format_pct(float(self.upper[i]))}]"]
                 for i in idx]
-        table = format_table(["time", "at risk", "events", "censored", "S(t)",
-                              f"{self.level:.0%} interval"], rows)
         median = (format_duration(self.median) if not math.isnan(self.median)
                   else f"not reached ({self.reason})")
         head = (f"Kaplan-Meier time to {self.stage!r} as of {_iso(self.as_of)}: "
                 f"{format_number(self.observations, 'observation')}, {self.converted:,} converted, "
                 f"{self.right_censored:,} right-censored (lost: {self.lost})")
-        shown = "" if n <= max_rows else f"\n({len(idx)} of {n:,} rows shown)"
-        return f"{head}\n{table}{shown}\nmedian time to conversion: {median}"
+        shown = [] if n <= max_rows else [f"({len(idx)} of {n:,} rows shown)"]
+        return Table(head, ["time", "at risk", "events", "censored", "S(t)",
+                            f"{self.level:.0%} interval"], rows,
+                     notes=[*shown, f"median time to conversion: {median}"])
+
+    def __str__(self) -> str:
+        return render_text(self._table())
 
     def __repr__(self) -> str:
         return (f"<Survival time to {self.stage!r} (Kaplan-Meier): fitted with "

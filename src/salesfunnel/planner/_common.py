@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from numbers import Real
 from typing import Any, cast
 
 import attrs
 
+from salesfunnel._table import Table, render_texts
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 
@@ -22,7 +23,6 @@ __all__ = [
     "fmt_count",
     "fmt_pct",
     "plan_error",
-    "render_table",
     "rows_frame",
 ]
 
@@ -51,13 +51,16 @@ def _plain(value: Any) -> Any:
 
 class Report:
     """Mixin for result objects: ``str()`` is :meth:`table` in English; notebooks render
-    the HTML of :mod:`salesfunnel.viz`."""
+    the HTML of :mod:`salesfunnel.viz`. Both come from the result's ``_tables(lang)``."""
 
     __slots__ = ()
 
-    def table(self, lang: str = "en") -> str:
-        """Plain text in ``lang``."""
+    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
         raise NotImplementedError
+
+    def table(self, lang: str = "en") -> str:
+        """Plain text in ``lang`` (``"en"`` or ``"zh"``)."""
+        return render_texts(self._tables(lang))
 
     def __str__(self) -> str:
         return self.table("en")
@@ -165,27 +168,3 @@ def fmt_pct(x: float | None) -> str:
     if s.endswith(".0"):
         s = s[:-2]
     return f"{s}%"
-
-
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """An aligned plain-text table: first column left-aligned, the others right-aligned."""
-    widths = [_width(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], _width(cell))
-    lines = []
-    for row in [list(headers), *rows]:
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(cell + pad if i == 0 else pad + cell)
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    # East Asian wide characters take two columns in a terminal.
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

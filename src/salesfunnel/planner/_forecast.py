@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._events import EventLog
+from salesfunnel._table import Table
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 from salesfunnel.model._journey import to_aware
@@ -22,7 +23,6 @@ from salesfunnel.planner._common import (
     fmt_count,
     fmt_pct,
     plan_error,
-    render_table,
     rows_frame,
 )
 from salesfunnel.planner._markov import MarkovModel
@@ -132,8 +132,7 @@ class Forecast(Report):
             return None
         return float(np.mean(self.samples >= self.target))
 
-    def table(self, lang: str = "en") -> str:
-        """Plain-text summary in ``lang``."""
+    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
         zh = lang == "zh"
         end = (self.as_of + timedelta(days=self.horizon_days)).date().isoformat()
         what = "deals" if self.unit == "deals" else ("收入" if zh else "revenue")
@@ -157,9 +156,8 @@ class Forecast(Report):
         body = [[s.label.text(lang) or s.stage, f"{s.deals:,}", fmt_count(round(s.amount)),
                  fmt_pct(s.win_probability), fmt_pct(s.close_probability),
                  fmt_count(round(s.expected))] for s in self.by_stage]
-        parts.append(render_table(headers, body))
-        parts.extend(f"note: {n}" for n in self.notes)
-        return "\n".join(parts)
+        return (Table("\n".join(parts), headers, body,
+                      notes=[f"note: {n}" for n in self.notes]),)
 
     def __repr__(self) -> str:
         tgt = "" if self.target is None else (

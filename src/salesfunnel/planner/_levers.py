@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from salesfunnel._table import Table
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 from salesfunnel.planner._common import (
@@ -22,7 +23,6 @@ from salesfunnel.planner._common import (
     check_number,
     check_rate,
     fmt_count,
-    render_table,
     rows_frame,
 )
 
@@ -115,8 +115,7 @@ class LeverReport(Report):
         raise PlanError(f"no lever {lever!r}; expected one of {list(LEVERS)}",
                         parameter="lever", value=lever)
 
-    def table(self, lang: str = "en") -> str:
-        """The report as plain text in ``lang`` (``"en"`` or ``"zh"``)."""
+    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
         zh = lang == "zh"
         head = (
             f"{'每期收入' if zh else 'Revenue per period'}: {fmt_count(self.revenue)} = "
@@ -132,15 +131,15 @@ class LeverReport(Report):
              f"+{fmt_count(e.gain)} ({e.gain_pct:+.1%})"]
             for e in self.effects
         ]
-        parts = [head, render_table(headers, rows)]
+        tables = [Table(head, headers, rows)]
         if self.target is not None:
             if self.target <= self.revenue:
-                parts.append(
+                title = (
                     f"{'目标已达到' if zh else 'Target'} {fmt_count(self.target)} "
                     f"{'; 各杠杆可降至' if zh else 'is already reached; each lever could fall to'}:"
                 )
             else:
-                parts.append(
+                title = (
                     f"{'单独达到目标' if zh else 'To reach'} {fmt_count(self.target)} "
                     f"{'所需' if zh else 'with one lever alone'}:"
                 )
@@ -151,10 +150,9 @@ class LeverReport(Report):
                  f"{t.change:+.1%}" if t.lever != "cycle" else f"{-t.change:+.1%}"]
                 for t in self.to_target
             ]
-            parts.append(render_table(
-                ["杠杆", "现值", "需要", "变化"] if zh
-                else ["lever", "now", "required", "change"], trows))
-        return "\n".join(parts)
+            tables.append(Table(title, ["杠杆", "现值", "需要", "变化"] if zh
+                                else ["lever", "now", "required", "change"], trows))
+        return tuple(tables)
 
     def __repr__(self) -> str:
         best = self.effects[0]

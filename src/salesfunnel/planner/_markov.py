@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._events import EventLog
+from salesfunnel._table import Table, render_text
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.model import Funnel, Labels, StageKind
 from salesfunnel.planner._common import (
@@ -23,7 +24,6 @@ from salesfunnel.planner._common import (
     Row,
     check_number,
     fmt_pct,
-    render_table,
     rows_frame,
 )
 from salesfunnel.simulate import _NS_PER_DAY
@@ -70,8 +70,7 @@ class NominalComparison(Report):
             )
         return tuple(out)
 
-    def table(self, lang: str = "en") -> str:
-        """Plain-text table in ``lang``."""
+    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
         zh = lang == "zh"
         headers = (["阶段", "名义概率", "实际赢单率", "差异", "次数"] if zh
                    else ["stage", "nominal", "observed", "difference", "visits"])
@@ -81,7 +80,7 @@ class NominalComparison(Report):
              f"{r.visits:,}"]
             for r in self.rows
         ]
-        return "\n".join([render_table(headers, body), *self.findings])
+        return (Table("", headers, body, notes=self.findings),)
 
     def __repr__(self) -> str:
         return (f"<NominalComparison {self.funnel!r}: {len(self.rows)} stages, "
@@ -476,6 +475,9 @@ class MarkovModel:
         NotFittedError
             Before :meth:`fit`.
         """
+        return render_text(self._table())
+
+    def _table(self) -> Table:
         headers = ["stage", "visits", "win prob", "moves to close", "days to close",
                    "days to win"]
         body = []
@@ -486,7 +488,7 @@ class MarkovModel:
                 _num(self.expected_steps_[i]), _num(self.expected_days_[i]),
                 _num(self.expected_days_to_win_[i]),
             ])
-        return render_table(headers, body)
+        return Table("", headers, body)
 
 
 def _holding_days(value: Any, funnel: Funnel) -> _F64:

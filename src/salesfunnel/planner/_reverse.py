@@ -17,6 +17,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from salesfunnel._table import Table
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Funnel, Labels
 from salesfunnel.model._funnel import closest
@@ -30,7 +31,6 @@ from salesfunnel.planner._common import (
     check_rate,
     fmt_count,
     fmt_pct,
-    render_table,
     rows_frame,
 )
 
@@ -284,8 +284,7 @@ class Plan(Report):
         text = fmt_count(x)
         return f"{text} {self.unit}" if self.unit else text
 
-    def table(self, lang: str = "en") -> str:
-        """The plan as plain text in ``lang`` (``"en"`` or ``"zh"``)."""
+    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
         zh = lang == "zh"
         per = "个合同" if zh else " deals"
         if self.direction == "reverse":
@@ -311,7 +310,7 @@ class Plan(Report):
              fmt_count(r.total), fmt_count(r.per_period)]
             for r in self.rows
         ]
-        parts = [head, render_table(headers, body)]
+        tables = [Table(head, headers, body)]
         if self.sources:
             sh = (["来源", "占比", "转化率", "客户数", "每期", "接触数", "每期"] if zh
                   else ["source", "share", "rate", "inflow", "per period", "contacts",
@@ -322,20 +321,17 @@ class Plan(Report):
                  fmt_count(s.contacts_per_period)]
                 for s in self.sources
             ]
-            parts.append(render_table(sh, sb))
+            tables.append(Table("", sh, sb))
         if self.capacity is not None:
             c = self.capacity
-            if zh:
-                parts.append(
-                    f"产能: 每期 {fmt_count(c.total_workload)} 次接触 / 每人 "
-                    f"{fmt_count(c.per_rep)} = {c.reps_needed:.1f} -> {c.reps} 名销售"
-                )
-            else:
-                parts.append(
-                    f"capacity: {fmt_count(c.total_workload)} touches per period / "
-                    f"{fmt_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
-                )
-        return "\n".join(parts)
+            note = (
+                f"产能: 每期 {fmt_count(c.total_workload)} 次接触 / 每人 "
+                f"{fmt_count(c.per_rep)} = {c.reps_needed:.1f} -> {c.reps} 名销售" if zh else
+                f"capacity: {fmt_count(c.total_workload)} touches per period / "
+                f"{fmt_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
+            )
+            tables[-1] = attrs.evolve(tables[-1], notes=(*tables[-1].notes, note))
+        return tuple(tables)
 
     def __repr__(self) -> str:
         what = f"{self.unit} " if self.unit else ""

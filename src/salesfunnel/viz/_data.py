@@ -10,13 +10,13 @@ needs the lower layers at import time.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 
+from salesfunnel._table import display_width
 from salesfunnel.errors import InvalidParameterError
 
 __all__ = ["FunnelData", "display_width", "fmt_count", "fmt_rate", "funnel_data", "pad"]
@@ -196,14 +196,6 @@ def funnel_data(
             value=labels,
         )
     return FunnelData(labels=tuple(names), values=values, title=title)
-
-
-def display_width(text: str) -> int:
-    """Terminal columns taken by ``text`` (wide East Asian characters count twice)."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
 
 
 def pad(text: str, width: int, align: str = "<") -> str:

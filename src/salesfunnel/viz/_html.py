@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from salesfunnel.errors import InvalidParameterError
+from salesfunnel._table import Table
+from salesfunnel.errors import FunnelError, InvalidParameterError
 from salesfunnel.viz._data import fmt_count, fmt_rate, funnel_data
 from salesfunnel.viz._svg import svg_from_data
 
@@ -20,6 +21,7 @@ __all__ = [
     "html_table",
     "repr_html",
     "result_html",
+    "table_html",
     "to_html",
 ]
 
@@ -33,6 +35,7 @@ CSS = """
   border-bottom:1px solid #9fb3c8}
 .sf-table td{padding:0.2em 0.7em;border-bottom:1px solid #e4e7eb;vertical-align:top}
 .sf-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.sf-table th.num{text-align:right}
 .sf-table td:nth-child(-n+3){white-space:nowrap}
 .sf-muted{color:#616e7c;font-size:0.9em}
 .sf-block pre{background:#f5f7fa;padding:0.6em;overflow-x:auto;font-size:0.85em}
@@ -83,7 +86,7 @@ def html_table(
     rows : sequence of sequences
         One sequence of cells per row, each as long as ``headers``.
     caption : str, optional
-        A caption shown above the table.
+        A caption shown above the table (line breaks are kept).
     align : sequence of str, optional
         ``"<"`` or ``">"`` per column to force left or right alignment (by default
         numbers align right and everything else left).
@@ -101,17 +104,12 @@ def html_table(
     Examples
     --------
     >>> print(html_table(["stage", "count"], [["lead", 1200], ["won <3", 30]]))
-    <table class="sf-table"><thead><tr><th>stage</th><th>count</th></tr></thead><tbody>
+    <table class="sf-table">
+    <thead><tr><th>stage</th><th>count</th></tr></thead><tbody>
     <tr><td>lead</td><td class="num">1,200</td></tr>
     <tr><td>won &lt;3</td><td class="num">30</td></tr>
     </tbody></table>
     """
-    out = ['<table class="sf-table">']
-    if caption:
-        out.append(f"<caption>{escape(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in headers))
-    out[-1] += "</tr></thead><tbody>"
-    lines = ["".join(out)]
     if align is not None and (
         len(align) != len(headers) or any(a not in ("<", ">") for a in align)
     ):
@@ -120,6 +118,16 @@ def html_table(
             parameter="align",
             value=align,
         )
+    out = ['<table class="sf-table">']
+    if caption:
+        out.append(f"<caption>{'<br>'.join(escape(x) for x in caption.split(chr(10)))}"
+                   "</caption>")
+    th = ['<th class="num">' if align is not None and align[j] == ">" else "<th>"
+          for j in range(len(headers))]
+    lines = ["".join(out)]
+    lines.append("<thead><tr>" + "".join(f"{t}{escape(str(h))}</th>"
+                                         for t, h in zip(th, headers, strict=True))
+                 + "</tr></thead><tbody>")
     for i, row in enumerate(rows):
         if len(row) != len(headers):
             raise InvalidParameterError(
@@ -137,6 +145,42 @@ def html_table(
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
+
+
+def table_html(table: Table) -> str:
+    """A result's :class:`~salesfunnel._table.Table` as HTML: its title as the caption,
+    right-aligned columns marked numeric, its notes as paragraphs under the table.
+
+    Examples
+    --------
+    >>> from salesfunnel._table import Table
+    >>> print(table_html(Table("Deals", ["stage", "count"], [["won <3", "30"]],
+    ...                        notes=["a & b"])))
+    <table class="sf-table"><caption>Deals</caption>
+    <thead><tr><th>stage</th><th class="num">count</th></tr></thead><tbody>
+    <tr><td>won &lt;3</td><td class="num">30</td></tr>
+    </tbody></table>
+    <p class="sf-muted">a &amp; b</p>
+    """
+    if table.headers:
+        parts = [html_table(table.headers, table.rows, caption=table.title or None,
+                            align=table.align)]
+    else:  # no columns: only the title and the notes
+        parts = [f"<p>{escape(line)}</p>" for line in table.title.splitlines()]
+    parts += [f'<p class="sf-muted">{escape(note)}</p>' for note in table.notes]
+    return "\n".join(parts)
+
+
+def _tables_of(obj: Any, lang: str) -> tuple[Table, ...] | None:
+    """The tables a result displays (its ``_tables(lang)`` or ``_table()``), if any."""
+    try:
+        if callable(getattr(obj, "_tables", None)):
+            return tuple(obj._tables(lang))
+        if callable(getattr(obj, "_table", None)):
+            return (obj._table(),)
+    except FunnelError:  # e.g. a model that is not fitted yet: shown by its repr
+        return None
+    return None
 
 
 def _block(*parts: str, title: str | None = None, style: bool = True) -> str:
@@ -247,21 +291,17 @@ def _is_funnel_result(obj: Any) -> bool:
 
 
 def result_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
-    """HTML for a result object: an SVG funnel for conversions and plans, then its table.
+    """HTML for a result object: an SVG funnel for conversions and plans, then its tables.
 
-    The table is the result's own plain-text table (``str(result)``); results without
-    one are shown from ``to_dict()`` as HTML tables.
+    The tables are the ones behind the result's plain text (its ``_tables(lang)`` or
+    ``_table()``, see :func:`table_html`); other objects are shown from ``to_dict()`` as
+    HTML tables, or as their ``str()`` preformatted.
 
     Examples
     --------
-    >>> class Result:
-    ...     counts = [100, 40, 10]
-    ...     labels = ["lead", "demo", "won"]
-    ...     step_rate = [float("nan"), 0.4, 0.25]
-    ...     def __str__(self):
-    ...         return "lead 100 -> demo 40 -> won 10"
-    >>> html = result_html(Result())
-    >>> "<svg" in html and "demo 40" in html
+    >>> from salesfunnel.metrics import Conversion
+    >>> html = result_html(Conversion("reached", ("lead", "demo", "won"), (100, 40, 10), 100))
+    >>> "<svg" in html and "<td>demo</td>" in html and "<pre>" not in html
     True
     """
     parts: list[str] = []
@@ -272,7 +312,10 @@ def result_html(obj: Any, *, lang: str = "en", style: bool = True) -> str:
             pass
         else:
             parts.append(svg)
-    if getattr(type(obj), "__str__", None) is not object.__str__:
+    tables = _tables_of(obj, lang)
+    if tables is not None:
+        parts.extend(table_html(t) for t in tables)
+    elif getattr(type(obj), "__str__", None) is not object.__str__:
         parts.append(f"<pre>{escape(str(obj))}</pre>")
     else:
         to_dict = getattr(obj, "to_dict", None)
