@@ -185,6 +185,90 @@ def test_describe_lists_stages_and_gates_in_two_languages() -> None:
     assert "目标客户" in zh and "拜访过一次" in zh and "负责人" in zh
 
 
+def test_describe_prints_owner_and_actions_in_the_language_asked_for() -> None:
+    f = Funnel("d", [
+        Stage("a", owner={"en": "account manager", "zh": "客户经理"},
+              actions=[{"en": "Visit", "zh": "上门拜访"}, "Call"]),
+        Stage("won", kind="won"),
+    ])
+    en = f.describe().splitlines()
+    zh = f.describe(lang="zh").splitlines()
+    assert "  1. a  —  owner: account manager" in en
+    assert "  1. a  —  负责人: 客户经理" in zh
+    assert "       action: Visit" in en and "       销售动作: 上门拜访" in zh
+    # English-only text falls back to English in every language
+    assert "       action: Call" in en and "       销售动作: Call" in zh
+    assert "客户经理" not in "\n".join(en) and "上门拜访" not in "\n".join(en)
+    assert "account manager" not in "\n".join(zh) and "Visit" not in "\n".join(zh)
+
+
+def test_bilingual_owner_and_actions_round_trip_through_json() -> None:
+    stage = Stage(
+        "target",
+        owner={"en": "account manager", "zh": "客户经理"},
+        actions=[{"en": "Visit", "zh": "上门拜访"}, "Call", {"zh": "互动交流"}],
+    )
+    data = json.loads(json.dumps(stage.to_dict()))
+    # English-only text keeps the plain-string JSON shape; other text is a mapping
+    assert data["owner"] == {"en": "account manager", "zh": "客户经理"}
+    assert data["actions"] == [{"en": "Visit", "zh": "上门拜访"}, "Call", {"zh": "互动交流"}]
+    again = Stage.from_dict(data)
+    assert again == stage and hash(again) == hash(stage)
+    assert again.to_dict() == data
+    assert again.owner is not None and again.owner.text("zh") == "客户经理"
+    assert [a.text("zh") for a in again.actions] == ["上门拜访", "Call", "互动交流"]
+
+
+def test_plain_string_owner_and_actions_keep_their_json_shape() -> None:
+    stage = Stage("a", owner="SDR", actions=["call", "demo"])
+    assert stage.owner == {"en": "SDR"}
+    assert stage.actions == ({"en": "call"}, {"en": "demo"})
+    data = stage.to_dict()
+    assert data["owner"] == "SDR" and data["actions"] == ["call", "demo"]
+    assert Stage.from_dict(data) == stage
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        ({"owner": None}, None),
+        ({"owner": ""}, None),
+        ({"actions": "call"}, ({"en": "call"},)),
+        ({"actions": {"en": "call", "zh": "打电话"}}, ({"en": "call", "zh": "打电话"},)),
+        ({"actions": None}, ()),
+    ],
+)
+def test_owner_and_actions_normalise(kw: dict[str, Any], expected: object) -> None:
+    stage = Stage("a", **kw)
+    assert getattr(stage, next(iter(kw))) == expected
+
+
+@pytest.mark.parametrize(
+    ("kw", "words", "bad"),
+    [
+        ({"owner": 5}, "owner is a string or a mapping", "5"),
+        ({"owner": {"en": 5}}, "owner is a string or a mapping", "{'en': 5}"),
+        ({"actions": ["call", 7]}, "an action is a string or a mapping", "int 7"),
+        ({"actions": 7}, "an action is a string or a mapping", "int 7"),
+    ],
+)
+def test_bad_owner_or_action_is_a_definition_error(
+    kw: dict[str, Any], words: str, bad: str
+) -> None:
+    with pytest.raises(DefinitionError, match=words) as info:
+        Stage("a", **kw)
+    assert bad in str(info.value)
+
+
+def test_stage_is_frozen_and_hashable_with_bilingual_text() -> None:
+    stage = Stage("a", owner={"en": "rep", "zh": "销售"}, actions=[{"en": "x", "zh": "甲"}])
+    assert len({stage, Stage("a", owner={"en": "rep", "zh": "销售"},
+                             actions=[{"en": "x", "zh": "甲"}])}) == 1
+    assert stage != Stage("a", owner={"en": "rep", "zh": "代表"}, actions=[{"en": "x", "zh": "甲"}])
+    with pytest.raises(AttributeError):
+        stage.owner = None  # type: ignore[misc]
+
+
 def test_stage_kind_accepts_strings() -> None:
     assert Stage("w", kind="WON").kind is StageKind.WON
 

@@ -127,10 +127,31 @@ def test_labels_owners_and_actions_match_the_process_table(
     assert step in zh
     if status is not None:
         assert status in zh
-    assert s.owner is not None and owner in s.owner
-    joined = " ".join(s.actions)
+    assert s.owner is not None and s.owner.text("zh") == owner
+    joined = " ".join(a.text("zh") for a in s.actions)
     for words in actions:
         assert words in joined, words
+
+
+OWNERS_EN = {"客户经理": "account manager", "项目小组": "project team"}
+
+
+def test_describe_speaks_one_language_at_a_time(b2b: Funnel) -> None:
+    zh = b2b.describe("zh")
+    en = b2b.describe("en")
+    for row in PROCESS:
+        owner, actions = row[3], row[4]
+        assert f"负责人: {owner}" in zh
+        assert OWNERS_EN[owner] not in zh
+        assert f"owner: {OWNERS_EN[owner]}" in en
+        assert owner not in en
+        for words in actions:
+            assert words in zh and words not in en, words
+    # actions are printed in the language asked for, one per line
+    for stage in b2b.stages:
+        for action in stage.actions:
+            assert f"       销售动作: {action['zh']}" in zh.splitlines()
+            assert f"       action: {action['en']}" in en.splitlines()
 
 
 @pytest.mark.parametrize("stage", list(DOCUMENTED_FIELDS))

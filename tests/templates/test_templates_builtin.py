@@ -146,11 +146,14 @@ def test_description_cites_the_source(name: str) -> None:
 
 @pytest.mark.parametrize("name", BUILTIN)
 def test_actions_and_owners_are_bilingual_where_given(name: str) -> None:
-    # Stage.owner and Stage.actions are plain strings: each carries the English text
-    # and, in parentheses, the Chinese of the source.
+    # Owners and actions give the English and the Chinese of the source separately:
+    # no Chinese in the English text, and the Chinese text is Chinese.
     for stage in templates.get(name).stages:
         for text in (*stage.actions, *([stage.owner] if stage.owner else [])):
-            assert CJK.search(text) and re.search(r"[A-Za-z]", text), (stage.name, text)
+            assert set(text) == {"en", "zh"}, (stage.name, text)
+            assert not CJK.search(text["en"]) and re.search(r"[A-Za-z]", text["en"]), text
+            assert CJK.search(text["zh"]), (stage.name, text)
+            assert "(" not in text["en"] + text["zh"], (stage.name, text)
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -454,13 +454,13 @@ class Funnel:
         for i, s in enumerate(self.stages, 1):
             prob = "  —" if s.probability is None else f"  {s.probability:.0%}"
             kind = "" if s.is_open else f"  [{words[s.kind.value]}]"
-            owner = f"  {words['owner']}: {s.owner}" if s.owner else ""
+            owner = f"  {words['owner']}: {s.owner.text(lang)}" if s.owner else ""
             lines.append(f"  {i}. {s.label.text(lang)}{prob}{owner}{kind}")
             stage_desc = s.description.text(lang)
             if stage_desc:
                 lines.append(f"       {stage_desc}")
             lines.extend(f"       {words['gate']}: {g.describe(lang)}" for g in s.gates)
-            lines.extend(f"       {words['action']}: {a}" for a in s.actions)
+            lines.extend(f"       {words['action']}: {a.text(lang)}" for a in s.actions)
         policy = [words["advance"]]
         for flag in ("skip_ahead", "fall_back", "can_lose", "expanding"):
             if getattr(self, flag):

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import attrs
 
-from salesfunnel.errors import DefinitionError
+from salesfunnel.errors import DefinitionError, InvalidParameterError
 from salesfunnel.model._gate import Gate, GateResult, as_gates
 from salesfunnel.model._text import Labels, to_labels
 
@@ -59,12 +59,39 @@ def _to_probability(value: Any) -> float | None:
     return float(value)
 
 
-def _to_strings(value: Any) -> tuple[str, ...]:
+def _to_text(value: Any, what: str) -> Labels:
+    try:
+        return to_labels(value)
+    except InvalidParameterError:
+        message = (
+            f"{what} is a string or a mapping of language to text (e.g. "
+            f"{{'en': ..., 'zh': ...}}); got {type(value).__name__} {value!r}"
+        )
+        return cast(Labels, _Invalid(value, message))
+
+
+def _to_owner(value: Any) -> Labels | None:
+    if value is None:
+        return None
+    owner = _to_text(value, "owner")
+    return owner if isinstance(owner, _Invalid) or owner else None
+
+
+def _to_actions(value: Any) -> tuple[Labels, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
+    if isinstance(value, str | Mapping):
+        value = (value,)
+    try:
+        items = list(value)
+    except TypeError:
+        items = [value]
+    return tuple(_to_text(v, "an action") for v in items)
+
+
+def _plain(text: Labels) -> str | dict[str, str]:
+    """English-only text as a plain string (the JSON shape of a str argument), else a dict."""
+    return text["en"] if set(text) == {"en"} else text.to_dict()
 
 
 @attrs.frozen
@@ -85,10 +112,13 @@ class Stage:
         omitted). ``None`` for an open stage means "not estimated".
     gates : Gate, str, callable or a sequence of them
         Entry criteria: all must pass before a deal may enter the stage.
-    owner : str, optional
-        The role responsible for deals in this stage.
-    actions : sequence of str
-        Recommended sales actions in this stage.
+    owner : str or mapping, optional
+        The role responsible for deals in this stage, optionally per language:
+        ``{"en": "account manager", "zh": "客户经理"}``. A string means English; an
+        empty one means no owner.
+    actions : str, mapping or a sequence of them
+        Recommended sales actions in this stage, each a string (English) or a mapping of
+        language to text.
     description : str or mapping, optional
         What the stage means, optionally per language.
 
@@ -98,6 +128,13 @@ class Stage:
     ...               probability=0.25, gates="budget_confirmed")
     >>> stage.label.text("zh"), stage.probability, stage.check({"budget_confirmed": True}).passed
     ('有效客户', 0.25, True)
+
+    Owners and actions are bilingual like labels:
+
+    >>> stage = Stage("target", owner={"en": "account manager", "zh": "客户经理"},
+    ...               actions=[{"en": "Visit the customer", "zh": "上门拜访"}, "Call"])
+    >>> stage.owner.text("zh"), [a.text("zh") for a in stage.actions]
+    ('客户经理', ['上门拜访', 'Call'])
     """
 
     name: str
@@ -105,8 +142,8 @@ class Stage:
     kind: StageKind = attrs.field(default=StageKind.OPEN, converter=_to_kind)
     probability: float | None = attrs.field(default=None, converter=_to_probability)
     gates: tuple[Gate, ...] = attrs.field(default=(), converter=as_gates)
-    owner: str | None = None
-    actions: tuple[str, ...] = attrs.field(default=(), converter=_to_strings)
+    owner: Labels | None = attrs.field(default=None, converter=_to_owner)
+    actions: tuple[Labels, ...] = attrs.field(default=(), converter=_to_actions)
     description: Labels = attrs.field(default=None, converter=to_labels)
 
     def __attrs_post_init__(self) -> None:
@@ -125,7 +162,7 @@ class Stage:
             out.append(
                 f"stage name {self.name!r} is not a slug (lowercase letters, digits, '-', '_')"
             )
-        for value in (self.kind, self.probability):
+        for value in (self.kind, self.probability, self.owner, *self.actions):
             if isinstance(value, _Invalid):
                 out.append(value.message)
         p = None if isinstance(self.probability, _Invalid) else self.probability
@@ -164,9 +201,9 @@ class Stage:
         if self.gates:
             out["gates"] = [g.to_dict() for g in self.gates]
         if self.owner is not None:
-            out["owner"] = self.owner
+            out["owner"] = _plain(self.owner)
         if self.actions:
-            out["actions"] = list(self.actions)
+            out["actions"] = [_plain(a) for a in self.actions]
         if self.description:
             out["description"] = self.description.to_dict()
         return out

@@ -51,10 +51,13 @@ def decision_journey() -> Funnel:
                     "博客帖子、G2 Crowd、Capterra 等评论网站上的建议、冷邮件、推荐邮件等。",
                 },
                 actions=(
-                    "Prioritise the main touchpoints and find ways to use them "
-                    "(确定主要接触点的优先级,找到利用它们的方法)",
-                    "Learn which channels customers use to research products and what they "
-                    "share there (找出他们使用哪些渠道来研究产品,以及喜欢在这些渠道中分享什么)",
+                    {"en": "Prioritise the main touchpoints and find ways to use them",
+                     "zh": "确定主要接触点的优先级,找到利用它们的方法"},
+                    {
+                        "en": "Learn which channels customers use to research products and what "
+                        "they share there",
+                        "zh": "找出他们使用哪些渠道来研究产品,以及喜欢在这些渠道中分享什么",
+                    },
                 ),
             ),
             Stage(
@@ -68,10 +71,16 @@ def decision_journey() -> Funnel:
                     "符合购买标准的品牌。",
                 },
                 actions=(
-                    "Actively distribute positive third-party reviews across traditional and "
-                    "social media (积极分发跨越传统以及社交媒体的积极的第三方评论)",
-                    "Be present on review sites and social media where the brand is "
-                    "discussed (评论网站、社交媒体等直接或间接与品牌接触的地方)",
+                    {
+                        "en": "Actively distribute positive third-party reviews across "
+                        "traditional and social media",
+                        "zh": "积极分发跨越传统以及社交媒体的积极的第三方评论",
+                    },
+                    {
+                        "en": "Be present on review sites and social media where the brand is "
+                        "discussed",
+                        "zh": "评论网站、社交媒体等直接或间接与品牌接触的地方",
+                    },
                 ),
             ),
             Stage(
@@ -87,8 +96,11 @@ def decision_journey() -> Funnel:
                     "(忠诚循环)。",
                 },
                 actions=(
-                    "Get positioning, packaging, availability, pricing and the sales "
-                    "interaction right (产品和服务的定位、包装、可用性、定价和销售互动)",
+                    {
+                        "en": "Get positioning, packaging, availability, pricing and the sales "
+                        "interaction right",
+                        "zh": "产品和服务的定位、包装、可用性、定价和销售互动",
+                    },
                 ),
             ),
             Stage(
@@ -103,10 +115,13 @@ def decision_journey() -> Funnel:
                     "倡导者;失望的客户可能切断关系。关系足够牢固时进入忠诚循环。",
                 },
                 actions=(
-                    "Build a lasting post-purchase relationship and encourage brand advocacy "
-                    "(建立持续的购买后的关系,并鼓励品牌倡导)",
-                    "Plan community and social initiatives that build credibility "
-                    "(制定社区和社会倡议计划,建立信誉)",
+                    {
+                        "en": "Build a lasting post-purchase relationship and encourage brand "
+                        "advocacy",
+                        "zh": "建立持续的购买后的关系,并鼓励品牌倡导",
+                    },
+                    {"en": "Plan community and social initiatives that build credibility",
+                     "zh": "制定社区和社会倡议计划,建立信誉"},
                 ),
             ),
             Stage(

@@ -43,7 +43,7 @@ from salesfunnel.model._stage import Stage
 
 __all__ = ["TEMPLATES", "aida", "aida_loyalty", "aidma", "influence", "tofu_mofu_bofu"]
 
-SALESPERSON = "salesperson (销售人员)"
+SALESPERSON = {"en": "salesperson", "zh": "销售人员"}
 
 
 def aida() -> Funnel:
@@ -60,10 +60,13 @@ def aida() -> Funnel:
                     "zh": "消费者了解需要,并准备使用产品或服务来解决它。",
                 },
                 actions=(
-                    "Attract prospects and lead them to take an interest in the product or "
-                    "service (吸引潜在客户并引导他们对你的产品或服务的兴趣)",
-                    "Raise brand awareness with marketing campaigns and advertising "
-                    "(使用营销活动和广告提高品牌知名度)",
+                    {
+                        "en": "Attract prospects and lead them to take an interest in the "
+                        "product or service",
+                        "zh": "吸引潜在客户并引导他们对你的产品或服务的兴趣",
+                    },
+                    {"en": "Raise brand awareness with marketing campaigns and advertising",
+                     "zh": "使用营销活动和广告提高品牌知名度"},
                 ),
             ),
             Stage(
@@ -75,9 +78,13 @@ def aida() -> Funnel:
                     "zh": "消费者接触相关信息,寻求满足需求。",
                 },
                 actions=(
-                    "Build the customer's interest and give more information about the "
-                    "product or service (建立客户的兴趣并提供有关产品或服务的更多信息)",
-                    "Offer valuable content and build trust (提供有价值的内容,建立信任关系)",
+                    {
+                        "en": "Build the customer's interest and give more information about the "
+                        "product or service",
+                        "zh": "建立客户的兴趣并提供有关产品或服务的更多信息",
+                    },
+                    {"en": "Offer valuable content and build trust",
+                     "zh": "提供有价值的内容,建立信任关系"},
                 ),
             ),
             Stage(
@@ -88,10 +95,13 @@ def aida() -> Funnel:
                     "zh": "消费者已进入决策过程。",
                 },
                 actions=(
-                    "Help the customer make the purchase decision and resolve their doubts "
-                    "(帮助客户做出购买决策并解决他们的疑虑)",
-                    "Give personalised advice and solutions, answer the customer's questions "
-                    "(提供个性化的建议和解决方案,回答客户的问题)",
+                    {"en": "Help the customer make the purchase decision and resolve their doubts",
+                     "zh": "帮助客户做出购买决策并解决他们的疑虑"},
+                    {
+                        "en": "Give personalised advice and solutions, answer the customer's "
+                        "questions",
+                        "zh": "提供个性化的建议和解决方案,回答客户的问题",
+                    },
                 ),
             ),
             Stage(
@@ -103,10 +113,10 @@ def aida() -> Funnel:
                     "zh": "客户决定购买该产品并完成交易。",
                 },
                 actions=(
-                    "Prompt the customer to act and complete the transaction "
-                    "(促使客户采取购买行动并完成交易)",
-                    "Simplify the purchase and offer incentives such as discounts or gifts "
-                    "(简化购买流程,提供激励措施,如折扣或赠品)",
+                    {"en": "Prompt the customer to act and complete the transaction",
+                     "zh": "促使客户采取购买行动并完成交易"},
+                    {"en": "Simplify the purchase and offer incentives such as discounts or gifts",
+                     "zh": "简化购买流程,提供激励措施,如折扣或赠品"},
                 ),
             ),
             Stage(
@@ -148,10 +158,12 @@ def aidma() -> Funnel:
                     "zh": "潜在客户对产品或服务还不太了解,也不是很感兴趣(漏斗顶部 TOFU)。",
                 },
                 actions=(
-                    "Provide information that sparks interest: website content, SEO, social "
-                    "networks, e-mail newsletters, web ads, press releases (在企业首页上发布能"
-                    "引起客户兴趣的内容,实施SEO对策,在社交网络上发布信息,发送电子杂志和邮件,"
-                    "网页广告,新闻发布)",
+                    {
+                        "en": "Provide information that sparks interest: website content, SEO, "
+                        "social networks, e-mail newsletters, web ads, press releases",
+                        "zh": "在企业首页上发布能引起客户兴趣的内容,实施SEO对策,在社交网络上发布"
+                        "信息,发送电子杂志和邮件,网页广告,新闻发布",
+                    },
                 ),
             ),
             Stage(
@@ -164,10 +176,10 @@ def aidma() -> Funnel:
                     "zh": "对商品或服务有兴趣,但还没有产生购买行为的决定性因素(漏斗中部 MOFU)。",
                 },
                 actions=(
-                    "Offer valuable information that matches their interests "
-                    "(针对他们的兴趣点,提供有价值的信息)",
-                    "Learn the customer's needs and deeper information "
-                    "(获取客户的需求和深层次的信息)",
+                    {"en": "Offer valuable information that matches their interests",
+                     "zh": "针对他们的兴趣点,提供有价值的信息"},
+                    {"en": "Learn the customer's needs and deeper information",
+                     "zh": "获取客户的需求和深层次的信息"},
                 ),
             ),
             Stage(
@@ -179,10 +191,10 @@ def aidma() -> Funnel:
                 },
                 owner=SALESPERSON,
                 actions=(
-                    "Raise the desire to buy in direct conversation "
-                    "(通过直接对话的方式提高客户的购买欲望)",
-                    "Provide personalised information that motivates the purchase "
-                    "(提供个性化信息引起客户的购买动机)",
+                    {"en": "Raise the desire to buy in direct conversation",
+                     "zh": "通过直接对话的方式提高客户的购买欲望"},
+                    {"en": "Provide personalised information that motivates the purchase",
+                     "zh": "提供个性化信息引起客户的购买动机"},
                 ),
             ),
             Stage(
@@ -194,8 +206,8 @@ def aidma() -> Funnel:
                     "zh": "客户记住产品,直到购买的时机(漏斗中部 MOFU)。",
                 },
                 actions=(
-                    "Keep in regular contact with the customer and hold seminars "
-                    "(定期与客户交流,举办研讨会)",
+                    {"en": "Keep in regular contact with the customer and hold seminars",
+                     "zh": "定期与客户交流,举办研讨会"},
                 ),
             ),
             Stage(
@@ -204,8 +216,11 @@ def aidma() -> Funnel:
                 kind="won",
                 description={"en": "The customer buys.", "zh": "客户完成购买。"},
                 actions=(
-                    "Agree on how the customer will buy and present after-sales service and "
-                    "other added value (与客户沟通明确购买方式,向客户介绍售后服务等附加价值信息)",
+                    {
+                        "en": "Agree on how the customer will buy and present after-sales "
+                        "service and other added value",
+                        "zh": "与客户沟通明确购买方式,向客户介绍售后服务等附加价值信息",
+                    },
                 ),
             ),
             Stage(
@@ -241,8 +256,8 @@ def aida_loyalty() -> Funnel:
                     "zh": "消费者对产品或品牌的知晓程度。",
                 },
                 actions=(
-                    "Advertising, public relations and social media raise brand awareness "
-                    "(宣传广告、公关活动、社交媒体宣传等方式可以提高消费者对品牌的知晓度)",
+                    {"en": "Advertising, public relations and social media raise brand awareness",
+                     "zh": "宣传广告、公关活动、社交媒体宣传等方式可以提高消费者对品牌的知晓度"},
                 ),
             ),
             Stage(
@@ -253,8 +268,8 @@ def aida_loyalty() -> Funnel:
                     "zh": "消费者对产品或品牌产生兴趣。",
                 },
                 actions=(
-                    "Provide useful information or content to raise interest "
-                    "(通过提供有用的信息或内容,引起消费者的兴趣)",
+                    {"en": "Provide useful information or content to raise interest",
+                     "zh": "通过提供有用的信息或内容,引起消费者的兴趣"},
                 ),
             ),
             Stage(
@@ -265,8 +280,11 @@ def aida_loyalty() -> Funnel:
                     "zh": "消费者对产品或品牌产生欲望购买的意愿。",
                 },
                 actions=(
-                    "Show the product's features and advantages so buying feels necessary "
-                    "and desirable (通过展示产品的特点和优点,让消费者感到购买必要和愿望)",
+                    {
+                        "en": "Show the product's features and advantages so buying feels "
+                        "necessary and desirable",
+                        "zh": "通过展示产品的特点和优点,让消费者感到购买必要和愿望",
+                    },
                 ),
             ),
             Stage(
@@ -278,8 +296,11 @@ def aida_loyalty() -> Funnel:
                     "zh": "消费者购买产品或使用服务的阶段;忠诚客户重复购买时回到此层。",
                 },
                 actions=(
-                    "Offer convenient ways to buy to help the decision and complete the "
-                    "purchase (提供方便的购买方式,以促进消费者的决策和完成购买的行动)",
+                    {
+                        "en": "Offer convenient ways to buy to help the decision and complete "
+                        "the purchase",
+                        "zh": "提供方便的购买方式,以促进消费者的决策和完成购买的行动",
+                    },
                 ),
             ),
             Stage(
@@ -292,9 +313,11 @@ def aida_loyalty() -> Funnel:
                     "zh": "已购买的客户;评估消费者满意度和忠诚度。",
                 },
                 actions=(
-                    "Meet the customer's needs, provide attentive customer service and "
-                    "encourage repeat purchases and loyalty (满足消费者的需求,提供集中的客户服务,"
-                    "鼓励重复购买和忠诚度)",
+                    {
+                        "en": "Meet the customer's needs, provide attentive customer service and "
+                        "encourage repeat purchases and loyalty",
+                        "zh": "满足消费者的需求,提供集中的客户服务,鼓励重复购买和忠诚度",
+                    },
                 ),
             ),
             Stage(
@@ -333,11 +356,17 @@ def tofu_mofu_bofu() -> Funnel:
                     "还不太了解,也不是很感兴趣,很难期待完成交易。",
                 },
                 actions=(
-                    "Make them aware and interested with introductory content such as ads and "
-                    "posts (利用广告、推文等介绍性内容来提高认知)",
-                    "Website content, SEO, social networks, e-mail newsletters, web ads and "
-                    "press releases (企业首页内容、SEO对策、社交网络、电子杂志和邮件、网页广告、"
-                    "新闻发布)",
+                    {
+                        "en": "Make them aware and interested with introductory content such as "
+                        "ads and posts",
+                        "zh": "利用广告、推文等介绍性内容来提高认知",
+                    },
+                    {
+                        "en": "Website content, SEO, social networks, e-mail newsletters, web "
+                        "ads and press releases",
+                        "zh": "企业首页内容、SEO对策、社交网络、电子杂志和邮件、网页广告、新闻发"
+                        "布",
+                    },
                 ),
             ),
             Stage(
@@ -351,12 +380,15 @@ def tofu_mofu_bofu() -> Funnel:
                 },
                 owner=SALESPERSON,
                 actions=(
-                    "Keep in regular contact and learn the customer's needs in depth "
-                    "(定期与客户交流、获取客户的需求和深层次的信息)",
-                    "Provide personalised information that motivates the purchase and hold "
-                    "seminars (提供个性化信息引起客户的购买动机,举办研讨会)",
-                    "Raise the desire to buy in direct conversation "
-                    "(通过直接对话的方式提高客户的购买欲望)",
+                    {"en": "Keep in regular contact and learn the customer's needs in depth",
+                     "zh": "定期与客户交流、获取客户的需求和深层次的信息"},
+                    {
+                        "en": "Provide personalised information that motivates the purchase and "
+                        "hold seminars",
+                        "zh": "提供个性化信息引起客户的购买动机,举办研讨会",
+                    },
+                    {"en": "Raise the desire to buy in direct conversation",
+                     "zh": "通过直接对话的方式提高客户的购买欲望"},
                 ),
             ),
             Stage(
@@ -370,11 +402,14 @@ def tofu_mofu_bofu() -> Funnel:
                 },
                 owner=SALESPERSON,
                 actions=(
-                    "Case studies, sales calls, consultations and demos "
-                    "(产品的案例研究内容、销售人员的电话沟通、咨询和演示)",
-                    "Provide detailed material for comparison with other vendors, agree on "
-                    "how to buy, present after-sales service (提供详细资料便于与其他公司的服务"
-                    "进行比较参照,沟通明确购买方式,介绍售后服务等附加价值信息)",
+                    {"en": "Case studies, sales calls, consultations and demos",
+                     "zh": "产品的案例研究内容、销售人员的电话沟通、咨询和演示"},
+                    {
+                        "en": "Provide detailed material for comparison with other vendors, "
+                        "agree on how to buy, present after-sales service",
+                        "zh": "提供详细资料便于与其他公司的服务进行比较参照,沟通明确购买方式,介绍"
+                        "售后服务等附加价值信息",
+                    },
                 ),
             ),
             Stage(
@@ -419,8 +454,8 @@ def influence() -> Funnel:
                     "zh": "客户购买后继续使用产品或服务。",
                 },
                 actions=(
-                    "Make sure the customer is satisfied with the product itself "
-                    "(让客户对产品本身满意)",
+                    {"en": "Make sure the customer is satisfied with the product itself",
+                     "zh": "让客户对产品本身满意"},
                 ),
             ),
             Stage(
@@ -431,10 +466,10 @@ def influence() -> Funnel:
                     "zh": "客户青睐该产品或品牌。",
                 },
                 actions=(
-                    "Decide what impression we want customers to have of the product "
-                    "(考虑我们希望客户对产品有什么样的印象)",
-                    "Let customers experience the product through samples and demos "
-                    "(通过试用品、演示等方式让顾客体验商品)",
+                    {"en": "Decide what impression we want customers to have of the product",
+                     "zh": "考虑我们希望客户对产品有什么样的印象"},
+                    {"en": "Let customers experience the product through samples and demos",
+                     "zh": "通过试用品、演示等方式让顾客体验商品"},
                 ),
             ),
             Stage(
@@ -447,10 +482,10 @@ def influence() -> Funnel:
                     "(BtoB)。",
                 },
                 actions=(
-                    "Plan how we want customers to introduce the product to others "
-                    "(铺垫我们希望客户如何向他人介绍我们的产品)",
-                    "Encourage users to post about their experience on social networks "
-                    "(引导用户在社交网络上发布信息)",
+                    {"en": "Plan how we want customers to introduce the product to others",
+                     "zh": "铺垫我们希望客户如何向他人介绍我们的产品"},
+                    {"en": "Encourage users to post about their experience on social networks",
+                     "zh": "引导用户在社交网络上发布信息"},
                 ),
             ),
             Stage(
@@ -462,8 +497,11 @@ def influence() -> Funnel:
                     "zh": "口碑得到传播,客户创造出新的客户。",
                 },
                 actions=(
-                    "B2B: publish interviews about successful cases so that similar "
-                    "businesses become interested (对成功案例的采访报道)",
+                    {
+                        "en": "B2B: publish interviews about successful cases so that similar "
+                        "businesses become interested",
+                        "zh": "对成功案例的采访报道",
+                    },
                 ),
             ),
             Stage(

@@ -33,8 +33,8 @@ def product_operations() -> Funnel:
                     "zh": "漏斗最宽处:通过各种渠道获取尽量多的潜在用户。关键指标:点击率和访问量。",
                 },
                 actions=(
-                    "Advertising, social media promotion and search engine optimisation "
-                    "(广告、社交媒体宣传、引擎优化)",
+                    {"en": "Advertising, social media promotion and search engine optimisation",
+                     "zh": "广告、社交媒体宣传、引擎优化"},
                 ),
             ),
             Stage(
@@ -47,8 +47,11 @@ def product_operations() -> Funnel:
                     "关键指标:注册转化率,激活的时间和方法。",
                 },
                 actions=(
-                    "If registration conversion is low, simplify registration or offer "
-                    "incentives (简化注册流程或者提供一些激励措施)",
+                    {
+                        "en": "If registration conversion is low, simplify registration or offer "
+                        "incentives",
+                        "zh": "简化注册流程或者提供一些激励措施",
+                    },
                 ),
             ),
             Stage(
@@ -61,8 +64,11 @@ def product_operations() -> Funnel:
                     "活跃度。",
                 },
                 actions=(
-                    "If retention is low, improve the product's features or make it stickier "
-                    "(改进产品的功能设计或者增加用户的黏性)",
+                    {
+                        "en": "If retention is low, improve the product's features or make it "
+                        "stickier",
+                        "zh": "改进产品的功能设计或者增加用户的黏性",
+                    },
                 ),
             ),
             Stage(

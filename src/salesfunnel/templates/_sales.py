@@ -149,9 +149,9 @@ __all__ = [
     "sales_analysis_five_stage",
 ]
 
-ACCOUNT_MANAGER = "account manager (客户经理)"
-PROJECT_TEAM = "project team (项目小组)"
-SALESPERSON = "salesperson (销售人员)"
+ACCOUNT_MANAGER = {"en": "account manager", "zh": "客户经理"}
+PROJECT_TEAM = {"en": "project team", "zh": "项目小组"}
+SALESPERSON = {"en": "salesperson", "zh": "销售人员"}
 
 # stage -> (gate name, rule, English label, the original question)
 B2B_CHECKLISTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
@@ -265,10 +265,13 @@ def b2b_seven_stage() -> Funnel:
                     "待沟通)。原文未给出此步骤的达标检查评估点和概率。",
                 },
                 actions=(
-                    "Collect information about the customer and analyse it to anticipate "
-                    "needs (收集该客户相关信息并进行分析预测需求)",
-                    "Prepare case studies of customers in the same industry "
-                    "(准备同行业客户案例)",
+                    {
+                        "en": "Collect information about the customer and analyse it to "
+                        "anticipate needs",
+                        "zh": "收集该客户相关信息并进行分析预测需求",
+                    },
+                    {"en": "Prepare case studies of customers in the same industry",
+                     "zh": "准备同行业客户案例"},
                 ),
             ),
             Stage(
@@ -294,10 +297,12 @@ def b2b_seven_stage() -> Funnel:
                     "经济效益良好;目前无应用系统或系统不完善、应用效果不好。",
                 },
                 actions=(
-                    "Visit the customer on site (上门拜访)",
-                    "Exchange views, learn how the customer works today and point out the "
-                    "problems they may have (互动交流,了解客户现实应用情况并针对性提出可能存在"
-                    "的问题)",
+                    {"en": "Visit the customer on site", "zh": "上门拜访"},
+                    {
+                        "en": "Exchange views, learn how the customer works today and point out "
+                        "the problems they may have",
+                        "zh": "互动交流,了解客户现实应用情况并针对性提出可能存在的问题",
+                    },
                 ),
             ),
             Stage(
@@ -314,10 +319,10 @@ def b2b_seven_stage() -> Funnel:
                     "产品有兴趣)。",
                 },
                 actions=(
-                    "Confirm the problems or pain points with the customer "
-                    "(向客户确认问题或其困难点)",
-                    "Submit, discuss and agree the solution proposal "
-                    "(提交、讨论并确定解决方案书)",
+                    {"en": "Confirm the problems or pain points with the customer",
+                     "zh": "向客户确认问题或其困难点"},
+                    {"en": "Submit, discuss and agree the solution proposal",
+                     "zh": "提交、讨论并确定解决方案书"},
                 ),
             ),
             Stage(
@@ -338,11 +343,14 @@ def b2b_seven_stage() -> Funnel:
                     "高度重视和支持;客户已有时间进度计划;已有第三方咨询商或竞争厂商介入。",
                 },
                 actions=(
-                    "Product testing (产品测试)",
-                    "Submit the test report (提交测试报告)",
-                    "Guide the customer purposefully with the product's features, e.g. "
-                    "presentations of the product roadmap and white papers (根据产品特征,"
-                    "有目的的对客户进行引导,可提供有关产品方向、白皮书等资料的PPT讲解)",
+                    {"en": "Product testing", "zh": "产品测试"},
+                    {"en": "Submit the test report", "zh": "提交测试报告"},
+                    {
+                        "en": "Guide the customer purposefully with the product's features, e.g. "
+                        "presentations of the product roadmap and white papers",
+                        "zh": "根据产品特征,有目的的对客户进行引导,可提供有关产品方向、白皮书等资"
+                        "料的PPT讲解",
+                    },
                 ),
             ),
             Stage(
@@ -358,8 +366,8 @@ def b2b_seven_stage() -> Funnel:
                     "zh": "五、赢得客户认可:谈判沟通(意向客户:完成重要商务谈判,递交合同)。",
                 },
                 actions=(
-                    "Exchange commercial terms (交换商务条款)",
-                    "Business relationship building (商务公关)",
+                    {"en": "Exchange commercial terms", "zh": "交换商务条款"},
+                    {"en": "Business relationship building", "zh": "商务公关"},
                 ),
             ),
             Stage(
@@ -378,7 +386,7 @@ def b2b_seven_stage() -> Funnel:
                     "已确认我们是唯一厂商或备选的厂商之一;预成交(接近赢单客户:按我们的技术"
                     "标准招标/客户口头承诺/中标)。",
                 },
-                actions=("Shape and take part in the tender (设定并参与投标)",),
+                actions=({"en": "Shape and take part in the tender", "zh": "设定并参与投标"},),
             ),
             Stage(
                 "won",
@@ -391,8 +399,8 @@ def b2b_seven_stage() -> Funnel:
                     "zh": "七、完成销售成交(赢单客户:合同签订,收到预付款)。",
                 },
                 actions=(
-                    "Sign the contract (签定合同)",
-                    "Implement the solution (方案实施)",
+                    {"en": "Sign the contract", "zh": "签定合同"},
+                    {"en": "Implement the solution", "zh": "方案实施"},
                 ),
             ),
             Stage(
@@ -436,12 +444,15 @@ def lead_funnel() -> Funnel:
                     "zh": "漏斗顶部:让正在为问题寻找解决方案的人知道你的存在,而不是向他们推销。",
                 },
                 actions=(
-                    "Cold e-mail, content marketing, search engine optimisation and "
-                    "advertising (冷电子邮件、内容营销、搜索引擎优化和广告)",
-                    "Build a library of helpful, engaging content that answers questions "
-                    "(建立帮助人们寻找问题答案的内容库)",
-                    "Prospect and reach out proactively "
-                    "(寻找潜在客户并主动与他们联系)",
+                    {
+                        "en": "Cold e-mail, content marketing, search engine optimisation and "
+                        "advertising",
+                        "zh": "冷电子邮件、内容营销、搜索引擎优化和广告",
+                    },
+                    {"en": "Build a library of helpful, engaging content that answers questions",
+                     "zh": "建立帮助人们寻找问题答案的内容库"},
+                    {"en": "Prospect and reach out proactively",
+                     "zh": "寻找潜在客户并主动与他们联系"},
                 ),
             ),
             Stage(
@@ -455,10 +466,10 @@ def lead_funnel() -> Funnel:
                     "范围内。许多潜在客户会在这个阶段消失或被遗忘。",
                 },
                 actions=(
-                    "Gentle e-mail campaigns that deliver value and ask little "
-                    "(传递价值、不会对收件人要求太多的温和电子邮件营销)",
-                    "Use smart marketing tools or a sales engagement platform "
-                    "(投资智能营销工具或销售互动平台)",
+                    {"en": "Gentle e-mail campaigns that deliver value and ask little",
+                     "zh": "传递价值、不会对收件人要求太多的温和电子邮件营销"},
+                    {"en": "Use smart marketing tools or a sales engagement platform",
+                     "zh": "投资智能营销工具或销售互动平台"},
                 ),
             ),
             Stage(
@@ -471,8 +482,11 @@ def lead_funnel() -> Funnel:
                     "zh": "漏斗底部:潜在客户完成购买。完成转化的客户会再次进入漏斗,重复该过程。",
                 },
                 actions=(
-                    "Keep engaging and show you want to help; customer service and customer "
-                    "engagement matter most here (保持互动,客户服务和客户参与非常重要)",
+                    {
+                        "en": "Keep engaging and show you want to help; customer service and "
+                        "customer engagement matter most here",
+                        "zh": "保持互动,客户服务和客户参与非常重要",
+                    },
                 ),
             ),
             Stage(
@@ -577,7 +591,9 @@ def sales_analysis_five_stage() -> Funnel:
                     "zh": "销售流程的起点:企业通过各种渠道引起潜在客户的关注,引导潜在客户进入"
                     "销售流程。",
                 },
-                actions=("Advertising and marketing campaigns (广告、市场营销活动)",),
+                actions=(
+                    {"en": "Advertising and marketing campaigns", "zh": "广告、市场营销活动"},
+                ),
             ),
             Stage(
                 "lead",
@@ -590,8 +606,11 @@ def sales_analysis_five_stage() -> Funnel:
                     "需求匹配度;符合要求的线索进入下一个阶段。",
                 },
                 actions=(
-                    "Talk with the prospect, collect lead information, assess buying intent "
-                    "and fit (沟通交流,收集线索信息,评估潜在购买意向和需求匹配度)",
+                    {
+                        "en": "Talk with the prospect, collect lead information, assess buying "
+                        "intent and fit",
+                        "zh": "沟通交流,收集线索信息,评估潜在购买意向和需求匹配度",
+                    },
                 ),
             ),
             Stage(
@@ -605,8 +624,11 @@ def sales_analysis_five_stage() -> Funnel:
                     "真正的销售机会。",
                 },
                 actions=(
-                    "Keep communicating and pushing to turn the prospect into a real "
-                    "opportunity (持续的沟通和推进)",
+                    {
+                        "en": "Keep communicating and pushing to turn the prospect into a real "
+                        "opportunity",
+                        "zh": "持续的沟通和推进",
+                    },
                 ),
             ),
             Stage(
@@ -619,8 +641,8 @@ def sales_analysis_five_stage() -> Funnel:
                     "zh": "与潜在客户商讨产品/服务的详细细节,并提供相应的报价。",
                 },
                 actions=(
-                    "Understand the needs, give professional advice and resolve doubts "
-                    "(充分了解客户需求,提供专业的建议,并解决潜在客户可能存在的疑虑)",
+                    {"en": "Understand the needs, give professional advice and resolve doubts",
+                     "zh": "充分了解客户需求,提供专业的建议,并解决潜在客户可能存在的疑虑"},
                 ),
             ),
             Stage(
@@ -657,34 +679,35 @@ def jiandaoyun_seven_stage() -> Funnel:
         ("lead-acquisition", "Lead acquisition", "潜在客户获取",
          "Obtain information on customers who may want to buy.",
          "获取可能有购买意向的客户信息",
-         "Gather customer information through many channels; targeted marketing "
-         "(多渠道获取客户信息,精准营销)"),
+         {"en": "Gather customer information through many channels; targeted marketing",
+          "zh": "多渠道获取客户信息,精准营销"}),
         ("initial-contact", "Initial contact", "初步接触",
          "First contact with the prospect to learn their needs.",
          "与潜在客户进行初步联系,了解客户需求",
-         "Follow up promptly and build initial trust (及时跟进,建立初步信任)"),
+         {"en": "Follow up promptly and build initial trust", "zh": "及时跟进,建立初步信任"}),
         ("needs-analysis", "Needs analysis", "需求分析",
          "Understand the customer's specific needs and pain points in depth.",
          "深入了解客户需求,确定客户的具体需求和痛点",
-         "Offer solutions and show the product's value (提供解决方案,展示产品价值)"),
+         {"en": "Offer solutions and show the product's value", "zh": "提供解决方案,展示产品价值"}),
         ("proposal", "Proposal", "提供方案",
          "Provide a solution tailored to the customer's needs.",
          "根据客户需求提供定制化解决方案",
-         "Make sure the proposal is targeted and feasible (确保方案的针对性和可行性)"),
+         {"en": "Make sure the proposal is targeted and feasible",
+          "zh": "确保方案的针对性和可行性"}),
         ("negotiation", "Negotiation", "商务谈判",
          "Negotiate price, terms and conditions with the customer.",
          "与客户进行价格、条款等方面的谈判",
-         "Master negotiation skills and aim for a win-win (掌握谈判技巧,争取双赢)"),
+         {"en": "Master negotiation skills and aim for a win-win", "zh": "掌握谈判技巧,争取双赢"}),
         ("contract", "Contract signing", "签订合同",
          "Sign the contract with the customer and confirm the cooperation.",
          "与客户签订合同,确认合作关系",
-         "Make sure the contract terms are clear to avoid later disputes "
-         "(确保合同条款清晰,避免后续纠纷)"),
+         {"en": "Make sure the contract terms are clear to avoid later disputes",
+          "zh": "确保合同条款清晰,避免后续纠纷"}),
         ("after-sales", "After-sales service", "售后服务",
          "The contract is signed; after-sales service keeps the customer satisfied.",
          "合同已签订;提供售后服务,确保客户满意",
-         "Respond promptly to the customer's needs and raise satisfaction "
-         "(及时响应客户需求,提升客户满意度)"),
+         {"en": "Respond promptly to the customer's needs and raise satisfaction",
+          "zh": "及时响应客户需求,提升客户满意度"}),
     ]
     return Funnel(
         "jiandaoyun-seven-stage",

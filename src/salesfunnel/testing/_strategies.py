@@ -100,8 +100,18 @@ _LABELS = st.one_of(
     st.fixed_dictionaries({"en": _EN_TEXT}, optional={"zh": _ZH_TEXT}),
 )
 _DESCRIPTIONS = st.one_of(st.none(), _LABELS)
-_OWNERS = st.one_of(st.none(), st.sampled_from(_ROLES))
-_ACTION_LISTS = st.lists(st.sampled_from(_ACTIONS), max_size=2, unique=True)
+_OWNERS = st.one_of(
+    st.none(),
+    st.sampled_from(_ROLES),
+    st.fixed_dictionaries({"en": st.sampled_from(_ROLES)}, optional={"zh": _ZH_TEXT}),
+)
+_ACTION_LISTS = st.lists(
+    st.one_of(
+        st.sampled_from(_ACTIONS),
+        st.fixed_dictionaries({"en": st.sampled_from(_ACTIONS)}, optional={"zh": _ZH_TEXT}),
+    ),
+    max_size=2,
+)
 _PROBABILITIES = st.floats(0, 1)
 _WORDS = st.text(st.sampled_from("abcdefxyz"), max_size=4) | st.sampled_from(
     ("emea", "apac", "saas", "retail", "partner", "web", "华东", "it's", 'say "hi"', "a\\b",

@@ -205,7 +205,8 @@ def funnel_html(funnel: Any, *, lang: str = "en", style: bool = True) -> str:
     for i, s in enumerate(funnel.stages, 1):
         prob = "" if s.probability is None else f"{s.probability:.0%}"
         gates = "; ".join(g.describe(lang) for g in s.gates)
-        rows.append([i, s.label.text(lang), s.name, s.kind.value, prob, s.owner or "", gates])
+        owner = s.owner.text(lang) if s.owner else ""
+        rows.append([i, s.label.text(lang), s.name, s.kind.value, prob, owner, gates])
     word = {"zh": ("阶段", "名称", "类型", "赢单率", "负责人", "准入条件")}.get(
         lang, ("stage", "name", "kind", "win prob", "owner", "gates")
     )
