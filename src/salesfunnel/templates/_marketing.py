@@ -40,10 +40,9 @@ from __future__ import annotations
 
 from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import Stage
+from salesfunnel.templates._sales import SALESPERSON
 
 __all__ = ["TEMPLATES", "aida", "aida_loyalty", "aidma", "influence", "tofu_mofu_bofu"]
-
-SALESPERSON = {"en": "salesperson", "zh": "销售人员"}
 
 
 def aida() -> Funnel:
