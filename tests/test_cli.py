@@ -250,7 +250,7 @@ def test_option_names_survive_in_one_line_errors(events: tuple[Path, object]) ->
 
 def test_multi_line_errors_become_one_line_without_their_bullets() -> None:
     from salesfunnel import DefinitionError, Funnel, Stage
-    from salesfunnel.cli import _one_line
+    from salesfunnel.cli._main import _one_line
 
     with pytest.raises(DefinitionError) as info:
         Funnel("x", [Stage("a"), Stage("a")])
@@ -269,7 +269,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_shows_on_a_terminal_only_for_slow_inputs(tmp_path: Path) -> None:
-    from salesfunnel._cli_read import Progress
+    from salesfunnel.cli._read import Progress
 
     def draw(stream: io.StringIO, **kwargs: object) -> str:
         bar = Progress("reading x.csv", 1000, stream=stream, **kwargs)  # type: ignore[arg-type]
@@ -335,7 +335,7 @@ def test_demo_prints_every_part_and_writes_the_html_report(tmp_path: Path) -> No
 
 
 def test_demo_is_seeded() -> None:
-    from salesfunnel._cli_demo import run_demo
+    from salesfunnel.cli._demo import run_demo
 
     a, _ = run_demo(seed=5, deals=300)
     b, _ = run_demo(seed=5, deals=300)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
-from salesfunnel._events import NS_PER_UNIT
+from salesfunnel.events._log import NS_PER_UNIT
 
 FUNNEL = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
                           Stage("lost", kind="lost")])

@@ -11,7 +11,6 @@ Examples
 from importlib.metadata import PackageNotFoundError, version
 
 from salesfunnel import templates
-from salesfunnel._events import EventLog
 from salesfunnel.errors import (
     DefinitionError,
     EventLogError,
@@ -26,6 +25,7 @@ from salesfunnel.errors import (
     TransitionNotAllowed,
     UnknownTemplateError,
 )
+from salesfunnel.events import EventLog
 from salesfunnel.model import (
     Funnel,
     Gate,

@@ -19,8 +19,8 @@ from typing import Any, Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog, Segment
 from salesfunnel.errors import InvalidParameterError
+from salesfunnel.events._log import EventLog, Segment
 from salesfunnel.model import Funnel, Journey, StageKind, TransitionRecord
 from salesfunnel.model._funnel import closest
 from salesfunnel.model._journey import to_aware

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from salesfunnel import MissingDependencyError, metrics, templates
-from salesfunnel._cli_demo import DEMO_END, demo_log
+from salesfunnel.cli._demo import DEMO_END, demo_log
 from salesfunnel.planner import forecast, levers, reverse
 from salesfunnel.viz import plot, to_plotly
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from salesfunnel import Funnel, InvalidParameterError, Stage, metrics
-from salesfunnel._cli_demo import DEMO_END, demo_log, run_demo
-from salesfunnel._table import Table, render_text
+from salesfunnel._display._table import Table, render_text
+from salesfunnel.cli._demo import DEMO_END, demo_log, run_demo
 from salesfunnel.planner import (
     Capacity,
     MarkovModel,
@@ -227,7 +227,7 @@ def test_table_checks_its_shape() -> None:
 def test_text_columns_line_up_with_wide_characters() -> None:
     t = Table("", ["阶段", "n"], [["线索", "1"], ["lead", "10"]])
     lines = render_text(t).splitlines()
-    from salesfunnel._table import display_width
+    from salesfunnel._display._table import display_width
 
     assert len({display_width(line) for line in lines}) == 1  # right column ends align
 

@@ -60,8 +60,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog, time_scale
 from salesfunnel.errors import InvalidParameterError
+from salesfunnel.events._log import EventLog, time_scale
 from salesfunnel.model._funnel import Funnel, closest
 from salesfunnel.model._stage import StageKind
 
@@ -121,7 +121,7 @@ def path_length(log: EventLog) -> int:
 
 
 def time_units(log: EventLog) -> tuple[int, int]:
-    """``(t0, step)`` of :func:`salesfunnel._events.time_scale` for ``log.ts``, cached."""
+    """``(t0, step)`` of :func:`salesfunnel.events._log.time_scale` for ``log.ts``, cached."""
     out = _cached(log, "time_units")
     if out is None:
         out = _store(log, "time_units", time_scale(log.ts))

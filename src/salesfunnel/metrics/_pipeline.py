@@ -13,10 +13,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog
-from salesfunnel._optional import import_optional
-from salesfunnel._table import Table, render_text
+from salesfunnel._display._table import Table, render_text
+from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
+from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     DASH,

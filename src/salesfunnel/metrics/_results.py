@@ -6,7 +6,7 @@ Every result is a frozen attrs class that
   deriving rates and intervals on access;
 - has ``to_dict()`` (JSON-safe), ``to_pandas()`` (needs the ``pandas`` extra) and a
   ``__repr__`` that says what it holds;
-- builds its display once as a :class:`salesfunnel._table.Table` in ``_table()``: the
+- builds its display once as a :class:`salesfunnel._display._table.Table` in ``_table()``: the
   plain-text ``__str__`` and the notebook's HTML table (``_repr_html_``) both come from it;
 - when its aggregates are additive, has ``merge(other)``: results computed over
   entity-partitioned chunks merge into the result over the whole.
@@ -25,9 +25,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog
-from salesfunnel._optional import import_optional
+from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
+from salesfunnel.events import EventLog
 
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.metrics._kernels import EntityGroups

@@ -17,8 +17,8 @@ from salesfunnel.errors import (
     RuleSyntaxError,
 )
 from salesfunnel.model._gate import Gate, as_gates
+from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._stage import SLUG, Stage, StageKind
-from salesfunnel.model._text import Labels, to_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._journey import Journey

@@ -9,8 +9,8 @@ import attrs
 import numpy as np
 
 from salesfunnel.errors import DefinitionError, GateError, InvalidParameterError
+from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._rules import Rule, parse_rule
-from salesfunnel.model._text import Labels, to_labels
 
 __all__ = ["Gate", "GateResult", "GateResults", "as_gates"]
 

@@ -11,7 +11,7 @@ import attrs
 
 from salesfunnel.errors import DefinitionError, InvalidParameterError
 from salesfunnel.model._gate import Gate, GateResult, as_gates
-from salesfunnel.model._text import Labels, to_labels
+from salesfunnel.model._labels import Labels, to_labels
 
 __all__ = ["Stage", "StageKind"]
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import attrs
 
-from salesfunnel._table import Table, render_texts
+from salesfunnel._display._table import Table, render_texts
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 
@@ -79,7 +79,7 @@ def rows_frame(
     The columns are the fields of ``row_type``, so no rows still give the right columns;
     the label is its text.
     """
-    from salesfunnel._optional import import_optional
+    from salesfunnel._util._optional import import_optional
 
     pd = import_optional("pandas", "pandas", purpose=purpose)
     recs = [r.to_dict() | {"label": r.label.text()} for r in rows]

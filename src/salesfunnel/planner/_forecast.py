@@ -10,9 +10,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog
-from salesfunnel._table import Table
+from salesfunnel._display._table import Table
 from salesfunnel.errors import PlanError
+from salesfunnel.events import EventLog
 from salesfunnel.model import Labels
 from salesfunnel.model._journey import to_aware
 from salesfunnel.planner._common import (

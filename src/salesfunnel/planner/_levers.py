@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from salesfunnel._table import Table
+from salesfunnel._display._table import Table
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 from salesfunnel.planner._common import (

@@ -15,9 +15,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._events import EventLog
-from salesfunnel._table import Table, render_text
+from salesfunnel._display._table import Table, render_text
 from salesfunnel.errors import NotFittedError, PlanError
+from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
 from salesfunnel.planner._common import (
     Report,

@@ -17,11 +17,11 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from salesfunnel._table import Table
+from salesfunnel._display._table import Table
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Funnel, Labels
 from salesfunnel.model._funnel import closest
-from salesfunnel.model._text import to_labels
+from salesfunnel.model._labels import to_labels
 from salesfunnel.planner._common import (
     Report,
     Row,

@@ -32,7 +32,7 @@ Examples
 
 from typing import TYPE_CHECKING, Any
 
-from salesfunnel._optional import import_optional as _import_optional
+from salesfunnel._util._optional import import_optional as _import_optional
 
 _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 

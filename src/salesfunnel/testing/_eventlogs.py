@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from salesfunnel._events import EventLog
+from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel
 from salesfunnel.testing._solver import _BOOLS, _ints
 from salesfunnel.testing._strategies import _choice, funnels

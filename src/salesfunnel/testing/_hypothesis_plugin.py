@@ -58,7 +58,7 @@ def _register() -> None:
     try:
         from hypothesis import strategies as st
 
-        from salesfunnel._events import EventLog
+        from salesfunnel.events import EventLog
         from salesfunnel.model import Funnel, Gate, Journey, Stage
 
         st.register_type_strategy(Funnel, _funnel)

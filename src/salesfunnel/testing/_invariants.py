@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from salesfunnel._events import EventLog
 from salesfunnel.errors import FunnelError, InvalidParameterError
+from salesfunnel.events import EventLog
 from salesfunnel.model import Journey, StageKind
 
 __all__ = ["assert_funnel_invariants", "assert_journey_invariants", "assert_merge_invariant"]

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from salesfunnel._table import display_width
+from salesfunnel._display._table import display_width
 from salesfunnel.errors import InvalidParameterError
 
 __all__ = ["FunnelData", "display_width", "fmt_count", "fmt_rate", "funnel_data", "pad"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from salesfunnel._table import Table
+from salesfunnel._display._table import Table
 from salesfunnel.errors import FunnelError, InvalidParameterError
 from salesfunnel.viz._data import fmt_count, fmt_rate, funnel_data
 from salesfunnel.viz._svg import svg_from_data
@@ -148,12 +148,12 @@ def html_table(
 
 
 def table_html(table: Table) -> str:
-    """A result's :class:`~salesfunnel._table.Table` as HTML: its title as the caption,
+    """A result's :class:`~salesfunnel._display._table.Table` as HTML: its title as the caption,
     right-aligned columns marked numeric, its notes as paragraphs under the table.
 
     Examples
     --------
-    >>> from salesfunnel._table import Table
+    >>> from salesfunnel._display._table import Table
     >>> print(table_html(Table("Deals", ["stage", "count"], [["won <3", "30"]],
     ...                        notes=["a & b"])))
     <table class="sf-table"><caption>Deals</caption>

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from salesfunnel._optional import import_optional
+from salesfunnel._util._optional import import_optional
 from salesfunnel.viz._data import fmt_count, fmt_rate, funnel_data
 
 __all__ = ["plot"]

@@ -239,7 +239,7 @@ def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
 
 
 def _read_parquet(path: Path, columns: Columns, progress: Progress) -> None:
-    from salesfunnel._optional import import_optional
+    from salesfunnel._util._optional import import_optional
 
     pq = import_optional("pyarrow.parquet", "arrow", purpose="reading Parquet files")
     source = columns.source
@@ -288,7 +288,7 @@ def read_events(
     BadInput
         One line naming the file, the row, the column and what was expected.
     """
-    from salesfunnel._events import EventLog
+    from salesfunnel.events import EventLog
 
     p = Path(path)
     source = p.name

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from salesfunnel._cli_report import Report, Section, funnel_sections
+from salesfunnel.cli._report import Report, Section, funnel_sections
 
 __all__ = ["DEMO_START", "demo_log", "run_demo"]
 

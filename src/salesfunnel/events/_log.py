@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._optional import import_optional
+from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import EventLogError, InvalidParameterError
 from salesfunnel.model._funnel import Funnel, closest
 from salesfunnel.model._journey import Journey

@@ -184,8 +184,8 @@ def _cmd_plan(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from salesfunnel._cli_read import read_events
-    from salesfunnel._cli_report import build_report
+    from salesfunnel.cli._read import read_events
+    from salesfunnel.cli._report import build_report
 
     funnel = _load_template(args.template)
     log = read_events(
@@ -208,7 +208,7 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from salesfunnel._cli_demo import run_demo
+    from salesfunnel.cli._demo import run_demo
 
     text, html = run_demo(seed=args.seed, deals=args.deals, target=args.target,
                           lang=args.lang)

@@ -1,0 +1,9 @@
+"""The columnar event log every metric reads.
+
+:class:`EventLog` is re-exported from :mod:`salesfunnel`; this package holds the log,
+input conversion, sorting and the derived arrays cached per log.
+"""
+
+from salesfunnel.events._log import EventLog, Segment
+
+__all__ = ["EventLog", "Segment"]
