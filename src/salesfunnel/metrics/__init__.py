@@ -24,7 +24,8 @@ from salesfunnel.metrics._compare import Comparison, compare
 from salesfunnel.metrics._conversion import Conversion, conversion
 from salesfunnel.metrics._pipeline import Pipeline, pipeline
 from salesfunnel.metrics._results import Breakdown
-from salesfunnel.metrics._timing import Durations, Survival, Timing, survival, timing
+from salesfunnel.metrics._survival import Survival, survival
+from salesfunnel.metrics._timing import Durations, Timing, timing
 
 __all__ = [
     "Breakdown",
