@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from salesfunnel import metrics, templates
-from salesfunnel.simulate import simulate
+from salesfunnel.simulation import simulate
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

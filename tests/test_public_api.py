@@ -16,6 +16,7 @@ OPTIONAL_PUBLIC_MODULES = [
     "salesfunnel.templates",
     "salesfunnel.metrics",
     "salesfunnel.planner",
+    "salesfunnel.simulation",
     "salesfunnel.testing",
     "salesfunnel.viz",
 ]
@@ -88,7 +89,8 @@ def test_errors_subclass_matching_builtins() -> None:
     assert issubclass(e.MissingDependencyError, ImportError)
     assert issubclass(e.GateError, RuntimeError)
     for name in ("DefinitionError", "TransitionNotAllowed", "GateFailed", "GateError",
-                 "RuleSyntaxError", "EventLogError", "PlanError", "InvalidParameterError"):
+                 "RuleSyntaxError", "EventLogError", "PlanError", "InvalidParameterError",
+                 "NotFittedError", "InputFileError"):
         assert issubclass(getattr(e, name), e.FunnelError)
     err = e.UnknownTemplateError("aida2", ["aida", "aidma"])
     assert str(err) == "unknown template 'aida2'; available: 'aida', 'aidma'"
@@ -126,3 +128,51 @@ def test_readme_example_runs_and_prints_what_it_says() -> None:
         for expected, printed in outputs:
             assert printed == expected, f"README says {expected!r}, the code prints {printed!r}"
     assert checked >= 2
+
+
+def test_one_except_catches_every_bad_argument() -> None:
+    """A bad planning input and a bad metric option are both InvalidParameterErrors."""
+    from salesfunnel import metrics, planner
+
+    f = salesfunnel.Funnel("f", [salesfunnel.Stage("a"), salesfunnel.Stage("won", kind="won")])
+    log = salesfunnel.EventLog.from_arrays(f, entity=[1], stage=[0], ts=[0], unit="D")
+    with pytest.raises(salesfunnel.InvalidParameterError) as info:
+        planner.reverse(target=1000, deal_size=0, win_rate=0.1)
+    assert isinstance(info.value, salesfunnel.PlanError)
+    assert info.value.parameter == "deal_size"
+    with pytest.raises(salesfunnel.InvalidParameterError):
+        metrics.conversion(log, ci="x")  # type: ignore[arg-type]
+    # an unfitted model is a state error, not a bad argument
+    assert not issubclass(salesfunnel.NotFittedError, salesfunnel.InvalidParameterError)
+    assert issubclass(salesfunnel.NotFittedError, AttributeError)
+
+
+def test_subpackages_load_lazily_without_optional_dependencies() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, salesfunnel as sf\n"
+        "lazy = ('metrics', 'planner', 'viz', 'testing')\n"
+        "early = [m for m in lazy if 'salesfunnel.' + m in sys.modules]\n"
+        "assert not early, early\n"
+        "assert callable(sf.metrics.conversion) and callable(sf.planner.reverse)\n"
+        "assert callable(sf.viz.to_html) and callable(sf.simulation.transition_matrix)\n"
+        "bad = [m for m in ('pandas', 'polars', 'pyarrow', 'matplotlib', 'hypothesis',"
+        " 'plotly', 'duckdb') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+        "assert callable(sf.testing.funnels)  # the testing package needs hypothesis\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"the subpackages imported: {out.stdout.strip()}"
+
+
+def test_simulate_function_does_not_hide_its_module() -> None:
+    import salesfunnel.simulation
+
+    assert salesfunnel.simulate is salesfunnel.simulation.simulate
+    assert callable(salesfunnel.simulation.transition_matrix)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = salesfunnel.nope  # type: ignore[attr-defined]

@@ -1,22 +1,33 @@
 """salesfunnel: sales and marketing funnels as state machines, with fast metrics and a planner.
 
+The model, the event log and the errors are imported with the package; the
+subpackages ``metrics``, ``planner``, ``viz`` and ``testing`` load on
+first attribute access (``sf.metrics.conversion(...)``), and none of them imports an
+optional dependency until a function that needs it is called.
+
 Examples
 --------
 >>> import salesfunnel as sf
 >>> funnel = sf.Funnel("deals", [sf.Stage("lead"), sf.Stage("won", kind="won")])
 >>> funnel.names
 ('lead', 'won')
+>>> sf.metrics.conversion.__module__
+'salesfunnel.metrics._conversion'
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from salesfunnel import templates
+from salesfunnel import simulation, templates
 from salesfunnel.errors import (
     DefinitionError,
     EventLogError,
     FunnelError,
     GateError,
     GateFailed,
+    InputFileError,
     InvalidParameterError,
     MissingDependencyError,
     NotFittedError,
@@ -38,7 +49,7 @@ from salesfunnel.model import (
     Transition,
     TransitionRecord,
 )
-from salesfunnel.simulate import simulate
+from salesfunnel.simulation import simulate
 
 try:
     __version__ = version("salesfunnel")
@@ -56,6 +67,7 @@ __all__ = [
     "GateFailed",
     "GateResult",
     "GateResults",
+    "InputFileError",
     "InvalidParameterError",
     "Journey",
     "Labels",
@@ -70,6 +82,30 @@ __all__ = [
     "TransitionRecord",
     "UnknownTemplateError",
     "__version__",
+    "metrics",
+    "planner",
     "simulate",
+    "simulation",
     "templates",
+    "testing",
+    "viz",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from salesfunnel import metrics, planner, testing, viz
+
+#: Subpackages imported on first attribute access (PEP 562), so that ``import
+#: salesfunnel`` stays light.
+_LAZY = frozenset({"metrics", "planner", "testing", "viz"})
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _LAZY:
+        module = importlib.import_module(f"salesfunnel.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'salesfunnel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)

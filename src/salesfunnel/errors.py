@@ -29,6 +29,7 @@ __all__ = [
     "FunnelError",
     "GateError",
     "GateFailed",
+    "InputFileError",
     "InvalidParameterError",
     "MissingDependencyError",
     "NotFittedError",
@@ -149,24 +150,30 @@ class EventLogError(FunnelError, ValueError):
         super().__init__(message)
 
 
-class PlanError(FunnelError, ValueError):
+class PlanError(InvalidParameterError):
     """A planning input makes no sense (a rate outside (0, 1], a negative target, ...).
 
-    ``parameter`` names the input and ``value`` is what was received.
+    A kind of :class:`InvalidParameterError`, so one ``except InvalidParameterError``
+    catches every bad argument, planning inputs included. ``parameter`` names the input
+    and ``value`` is what was received.
     """
 
-    def __init__(self, message: str, *, parameter: str | None = None, value: Any = None) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.value = value
 
-
-class NotFittedError(PlanError, AttributeError):
+class NotFittedError(FunnelError, AttributeError):
     """A fitted model (e.g. :class:`~salesfunnel.planner.MarkovModel`) was used before
     ``fit``.
 
+    A state error, not a bad argument: the call was right, the model is not ready yet.
     Also an :class:`AttributeError`, so ``hasattr(model, "win_probability_")`` is
     ``False`` on an unfitted model.
+    """
+
+
+class InputFileError(FunnelError, ValueError):
+    """A problem with an input file (CSV, JSON, Parquet), described in one line.
+
+    The message names the file, and where it applies the row, the column, the value and
+    what was expected. The command line prints it and exits with status 2.
     """
 
 

@@ -361,3 +361,16 @@ def test_closest_ignores_case() -> None:
 
     assert closest("AIDA", ["tofu-mofu-bofu", "aidma", "aida"])[0] == "aida"
     assert closest("x", []) == []
+
+
+def test_equal_labels_hash_equal_whatever_the_key_order() -> None:
+    """Regression: the hash followed insertion order while equality did not."""
+    from salesfunnel import Labels
+
+    a = Labels({"en": "Qualified", "zh": "有效客户"})
+    b = Labels({"zh": "有效客户", "en": "Qualified"})
+    assert a == b and hash(a) == hash(b)
+    s1 = Stage("qualified", label={"en": "Qualified", "zh": "有效客户"})
+    s2 = Stage("qualified", label={"zh": "有效客户", "en": "Qualified"})
+    assert s1 == s2 and hash(s1) == hash(s2)
+    assert len({s1, s2}) == 1

@@ -12,7 +12,7 @@ import pytest
 
 from salesfunnel import EventLog, Funnel, PlanError, Stage
 from salesfunnel.planner import MarkovModel, forecast
-from salesfunnel.simulate import simulate
+from salesfunnel.simulation import simulate
 
 DAY0 = datetime(1970, 1, 1, tzinfo=UTC)
 

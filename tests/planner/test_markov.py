@@ -11,9 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesfunnel import EventLog, Funnel, PlanError, Stage
-from salesfunnel.planner import MarkovModel, NotFittedError, markov
-from salesfunnel.simulate import simulate
+from salesfunnel import (
+    EventLog,
+    Funnel,
+    FunnelError,
+    InvalidParameterError,
+    NotFittedError,
+    PlanError,
+    Stage,
+)
+from salesfunnel.planner import MarkovModel
+from salesfunnel.simulation import simulate
 
 
 def two_stage(**kw: object) -> Funnel:
@@ -209,7 +217,10 @@ def test_unfitted_model_raises_clearly() -> None:
         _ = m.win_probability_
     with pytest.raises(NotFittedError):
         m.compare_nominal()
-    assert isinstance(NotFittedError("x"), PlanError)
+    # a state error (the call was right, the model is not ready), not a bad argument
+    assert isinstance(NotFittedError("x"), AttributeError)
+    assert isinstance(NotFittedError("x"), FunnelError)
+    assert not isinstance(NotFittedError("x"), InvalidParameterError)
     assert "not fitted" in repr(m)
     with pytest.raises(AttributeError, match="nope"):
         _ = m.nope
@@ -219,7 +230,7 @@ def test_fit_returns_self_and_markov_shorthand() -> None:
     log = simulate(two_stage(), n=200, rng=1)
     m = MarkovModel()
     assert m.fit(log) is m
-    np.testing.assert_array_equal(markov(log).transition_matrix_, m.transition_matrix_)
+    np.testing.assert_array_equal(MarkovModel().fit(log).transition_matrix_, m.transition_matrix_)
     assert "fitted on funnel 'two'" in repr(m)
 
 
@@ -297,7 +308,7 @@ def test_random_chains_satisfy_first_step_equations(chain: tuple[Funnel, np.ndar
 
 @st.composite
 def simulated(draw: st.DrawFn) -> tuple[Funnel, np.ndarray, int]:
-    from salesfunnel.simulate import transition_matrix
+    from salesfunnel.simulation import transition_matrix
     from salesfunnel.testing import funnels
 
     f = draw(funnels(max_stages=6, transitions=False, expanding=False))

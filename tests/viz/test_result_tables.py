@@ -22,7 +22,6 @@ from salesfunnel.planner import (
     forecast,
     forward,
     levers,
-    markov,
     reverse,
 )
 
@@ -108,7 +107,7 @@ def log() -> Any:
 def results(log: Any) -> dict[str, Any]:
     conv = metrics.conversion(log)
     a, b = log.partition(2)
-    model = markov(log)
+    model = MarkovModel().fit(log)
     timing = metrics.timing(log)
     return {
         "conversion": conv,

@@ -25,7 +25,7 @@ DEMO_CHANNELS = {"cold_visit": 0.35, "follow_up": 0.25, "inbound": 0.25, "referr
 def demo_log(*, seed: int = 2026, deals: int = 2400) -> Any:
     """The demo's event log: ``deals`` entering over 2026, observed on 2027-01-01."""
     from salesfunnel import templates
-    from salesfunnel.simulate import simulate
+    from salesfunnel.simulation import simulate
 
     funnel = templates.get("b2b-seven-stage")
     return simulate(
@@ -38,7 +38,7 @@ def demo_log(*, seed: int = 2026, deals: int = 2400) -> Any:
 def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0,
              lang: str = "en") -> tuple[str, str]:
     """Run the demo; return the text report and the HTML page."""
-    from salesfunnel.planner import forecast, levers, markov, reverse
+    from salesfunnel.planner import MarkovModel, forecast, levers, reverse
 
     log = demo_log(seed=seed, deals=deals)
     funnel = log.funnel
@@ -63,7 +63,7 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
                          deal_size=size, cycle_days=cycle, target=target / 12)
         sections.append(Section("levers", "The four levers", effects, str(effects)))
 
-    model = markov(log)
+    model = MarkovModel().fit(log)
     sections.append(Section("markov", "Win probability by stage (Markov chain)", model,
                             model.summary()))
     fc = forecast(log, as_of=DEMO_END, horizon=90, target=target / 4, model=model,

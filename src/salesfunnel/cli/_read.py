@@ -1,6 +1,6 @@
 """Reading event files for the command line: CSV (standard library) and Parquet (pyarrow).
 
-Every problem becomes a :class:`BadInput` whose message is one line naming the file,
+Every problem becomes a :class:`InputFileError` whose message is one line naming the file,
 the row, the column and what was expected, so the command can print it and exit 2.
 """
 
@@ -18,18 +18,14 @@ from typing import IO, Any
 
 import numpy as np
 
-from salesfunnel.errors import FunnelError
+from salesfunnel._util._suggest import closest
+from salesfunnel.errors import InputFileError
 from salesfunnel.model import Funnel
-from salesfunnel.model._funnel import closest
 
-__all__ = ["BadInput", "Columns", "Progress", "read_events"]
+__all__ = ["Columns", "Progress", "read_events"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
-
-
-class BadInput(FunnelError, ValueError):
-    """A problem with an input file, described in one line."""
 
 
 class Progress:
@@ -105,15 +101,15 @@ class Columns:
         self.amount: list[float] = []
         self.segment: list[str] = []
 
-    def fail(self, where: str, role: str, value: Any, expected: str) -> BadInput:
+    def fail(self, where: str, role: str, value: Any, expected: str) -> InputFileError:
         column = self.names[role]
-        return BadInput(
+        return InputFileError(
             f"{self.source}, {where}, column {column!r}: expected {expected}; got {value!r}"
         )
 
     def add(self, where: str, entity: Any, stage: Any, ts: Any, amount: Any = None,
             segment: Any = None) -> None:
-        """Check one row and append it; raise :class:`BadInput` on the first problem."""
+        """Check one row and append it; raise :class:`InputFileError` on the first problem."""
         if entity is None or (isinstance(entity, str) and not entity.strip()):
             raise self.fail(where, "entity", entity, "an entity id (not empty)")
         key = stage.strip() if isinstance(stage, str) else stage
@@ -172,7 +168,7 @@ def _header_index(header: Sequence[str], names: dict[str, str | None], source: s
             continue
         if column not in header:
             listed = ", ".join(repr(h) for h in closest(column, list(header))[:8])
-            raise BadInput(
+            raise InputFileError(
                 f"{source}: no column {column!r} (given with --{role.replace('segment', 'by')}"
                 f"); the columns are: {listed}"
             )
@@ -186,7 +182,7 @@ def _utf8_lines(raw: IO[bytes], source: str, counter: list[int]) -> Iterator[str
         try:
             yield line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
-            raise BadInput(
+            raise InputFileError(
                 f"{source}, line {number}: expected UTF-8 text; the file is binary or in "
                 "another encoding"
             ) from None
@@ -207,7 +203,7 @@ def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise BadInput(f"{source}: the file is empty; expected a header row") from None
+            raise InputFileError(f"{source}: the file is empty; expected a header row") from None
         index = _header_index(header, columns.names, source)
         width = len(header)
         get = {role: index.get(role) for role in ("entity", "stage", "ts", "amount", "segment")}
@@ -219,7 +215,7 @@ def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
                 rows += 1
                 where = f"line {reader.line_num}"
                 if len(row) != width:
-                    raise BadInput(
+                    raise InputFileError(
                         f"{source}, {where}: expected {width} fields like the header; "
                         f"got {len(row)}"
                     )
@@ -234,7 +230,9 @@ def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
                 if rows % 4096 == 0:
                     progress.update(counter[0], rows)
         except csv.Error as exc:
-            raise BadInput(f"{source}, line {reader.line_num}: not valid CSV ({exc})") from None
+            raise InputFileError(
+                f"{source}, line {reader.line_num}: not valid CSV ({exc})"
+            ) from None
     progress.close(rows)
 
 
@@ -246,7 +244,7 @@ def _read_parquet(path: Path, columns: Columns, progress: Progress) -> None:
     try:
         schema = pq.read_schema(path)
     except Exception as exc:  # pyarrow raises its own error types
-        raise BadInput(f"{source}: not a readable Parquet file ({exc})") from None
+        raise InputFileError(f"{source}: not a readable Parquet file ({exc})") from None
     _header_index(list(schema.names), columns.names, source)
     wanted = [c for c in columns.names.values() if c is not None]
     table = pq.read_table(path, columns=list(dict.fromkeys(wanted)))
@@ -285,7 +283,7 @@ def read_events(
 
     Raises
     ------
-    BadInput
+    InputFileError
         One line naming the file, the row, the column and what was expected.
     """
     from salesfunnel.events import EventLog
@@ -293,9 +291,9 @@ def read_events(
     p = Path(path)
     source = p.name
     if p.is_dir():
-        raise BadInput(f"{path}: is a directory; expected a .csv or .parquet file")
+        raise InputFileError(f"{path}: is a directory; expected a .csv or .parquet file")
     if not p.is_file():
-        raise BadInput(f"{path}: no such file")
+        raise InputFileError(f"{path}: no such file")
     names: dict[str, str | None] = {"entity": entity, "stage": stage, "ts": ts,
                                     "amount": amount, "segment": segment}
     columns = Columns(funnel, source=source, names=names)

@@ -19,8 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._suggest import closest
 from salesfunnel.errors import EventLogError, InvalidParameterError
-from salesfunnel.model._funnel import Funnel, closest
+from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._journey import Journey
 
 __all__ = ["EventLog", "Segment", "SortedEvents"]

@@ -60,9 +60,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._util._suggest import closest
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._log import EventLog, time_scale
-from salesfunnel.model._funnel import Funnel, closest
+from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import StageKind
 
 __all__ = [

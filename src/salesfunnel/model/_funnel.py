@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from salesfunnel._util._suggest import closest
 from salesfunnel.errors import (
     DefinitionError,
     FunnelError,
@@ -105,17 +105,6 @@ def _to_transitions(value: Any) -> tuple[Transition, ...]:
                 f"transitions are Transition objects or (source, target) pairs; got {item!r}"
             )
     return tuple(out)
-
-
-def closest(name: str, options: Sequence[str]) -> list[str]:
-    """``options`` ordered with the closest matches to ``name`` first."""
-    if not options:
-        return []
-    by_lower: dict[str, list[str]] = {}
-    for option in options:
-        by_lower.setdefault(option.lower(), []).append(option)
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=len(by_lower), cutoff=0.0)
-    return [option for lowered in close for option in by_lower[lowered]] or list(options)
 
 
 @attrs.frozen(eq=True)

@@ -5,7 +5,7 @@
   the reps needed.
 * :func:`levers`: revenue per period as sales velocity and the effect of each of the
   four levers (win rate, deal size, opportunities, cycle length).
-* :class:`MarkovModel` (and :func:`markov`): an absorbing chain fitted on observed moves:
+* :class:`MarkovModel`: an absorbing chain fitted on observed moves (``MarkovModel().fit(log)``):
   the probability of winning and the expected time to close from every stage.
 * :func:`forecast`: a Monte Carlo distribution of the revenue the open pipeline wins by a
   horizon.
@@ -17,8 +17,6 @@ from salesfunnel.planner._markov import (
     MarkovModel,
     NominalComparison,
     NominalRow,
-    NotFittedError,
-    markov,
 )
 from salesfunnel.planner._reverse import (
     LEAD_SOURCES,
@@ -45,7 +43,6 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py 
     "MarkovModel",
     "NominalComparison",
     "NominalRow",
-    "NotFittedError",
     "Plan",
     "PlanRow",
     "Source",
@@ -53,6 +50,5 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py 
     "forecast",
     "forward",
     "levers",
-    "markov",
     "reverse",
 ]

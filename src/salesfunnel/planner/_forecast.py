@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._display._table import Table
+from salesfunnel._simulation import _NS_PER_DAY, _to_ns, generator
 from salesfunnel.errors import PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Labels
@@ -26,7 +27,6 @@ from salesfunnel.planner._common import (
     rows_frame,
 )
 from salesfunnel.planner._markov import MarkovModel
-from salesfunnel.simulate import _NS_PER_DAY, _to_ns, generator
 
 __all__ = ["Forecast", "ForecastStage", "forecast"]
 

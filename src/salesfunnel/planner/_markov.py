@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._display._table import Table, render_text
+from salesfunnel._simulation import _NS_PER_DAY
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
@@ -26,9 +27,8 @@ from salesfunnel.planner._common import (
     fmt_pct,
     rows_frame,
 )
-from salesfunnel.simulate import _NS_PER_DAY
 
-__all__ = ["MarkovModel", "NominalComparison", "NominalRow", "NotFittedError", "markov"]
+__all__ = ["MarkovModel", "NominalComparison", "NominalRow"]
 
 _F64 = npt.NDArray[np.float64]
 
@@ -193,8 +193,7 @@ class MarkovModel:
         if name in _LEARNED:
             raise NotFittedError(
                 f"this MarkovModel is not fitted yet, so it has no {name!r}; call "
-                "fit(log) or build it with MarkovModel.from_matrix(...)",
-                parameter="self", value=None,
+                "fit(log) or build it with MarkovModel.from_matrix(...)"
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -526,18 +525,3 @@ def _num(x: float) -> str:
     if np.isinf(x):
         return "never"
     return f"{x:,.1f}"
-
-
-def markov(log: EventLog, *, smoothing: float = 0.0) -> MarkovModel:
-    """Fit a :class:`MarkovModel` to ``log`` (shorthand for ``MarkovModel().fit(log)``).
-
-    Examples
-    --------
-    >>> from salesfunnel import EventLog, Funnel, Stage
-    >>> f = Funnel("f", [Stage("a"), Stage("won", kind="won"), Stage("lost", kind="lost")])
-    >>> log = EventLog.from_arrays(f, entity=[1, 1, 2, 2], stage=[0, 1, 0, 2],
-    ...                            ts=[0, 1, 0, 1], unit="D")
-    >>> markov(log).win_probability_.tolist()
-    [0.5, 1.0, 0.0]
-    """
-    return MarkovModel(smoothing=smoothing).fit(log)

@@ -18,9 +18,9 @@ import attrs
 import numpy as np
 
 from salesfunnel._display._table import Table
+from salesfunnel._util._suggest import closest
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Funnel, Labels
-from salesfunnel.model._funnel import closest
 from salesfunnel.model._labels import to_labels
 from salesfunnel.planner._common import (
     Report,

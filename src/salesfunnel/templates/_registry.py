@@ -41,8 +41,9 @@ from typing import Any
 
 import attrs
 
+from salesfunnel._util._suggest import closest
 from salesfunnel.errors import DefinitionError, InvalidParameterError, UnknownTemplateError
-from salesfunnel.model._funnel import Funnel, closest
+from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import SLUG
 
 __all__ = ["GROUP", "Registry"]

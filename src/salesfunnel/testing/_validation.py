@@ -12,8 +12,8 @@ from typing import Any
 
 from hypothesis.errors import InvalidArgument
 
+from salesfunnel._util._suggest import closest
 from salesfunnel.model import Funnel, Stage
-from salesfunnel.model._funnel import closest
 from salesfunnel.model._rules import KEYWORDS
 
 __all__ = [

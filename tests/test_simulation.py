@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
-from salesfunnel.simulate import simulate, transition_matrix
+from salesfunnel.simulation import simulate, transition_matrix
 from salesfunnel.testing import funnels
 
 
@@ -52,7 +52,7 @@ def test_nominal_probabilities_drive_the_default_rates() -> None:
 
 
 def test_default_rates_fill_gaps_between_probabilities() -> None:
-    from salesfunnel.simulate import _nominal_rates
+    from salesfunnel._simulation import _nominal_rates
 
     f = Funnel("f", [Stage("pool"), Stage("t", probability=0.1), Stage("m"),
                      Stage("l", probability=0.4), Stage("won", kind="won")])

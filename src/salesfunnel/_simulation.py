@@ -19,10 +19,10 @@ from typing import Any, Literal, overload
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._util._suggest import closest
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._log import EventLog, Segment
 from salesfunnel.model import Funnel, Journey, StageKind, TransitionRecord
-from salesfunnel.model._funnel import closest
 from salesfunnel.model._journey import to_aware
 
 __all__ = ["simulate", "transition_matrix"]
