@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
 from salesfunnel import Funnel, Stage
 
+# The profile comes from HYPOTHESIS_PROFILE: "ci" (the default, what `make test` runs),
+# "dev" (quicker, while iterating) or "fuzz" (`make fuzz`: many more examples).
 settings.register_profile("ci", max_examples=100, deadline=None)
-settings.register_profile("dev", max_examples=50, deadline=None)
-settings.load_profile("ci")
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5000")),
+                          deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture
 def deals() -> Funnel:

@@ -1,7 +1,9 @@
-"""The ``salesfunnel`` command, driven as a subprocess like a user would."""
+"""The ``salesfunnel`` command, driven in process through ``main(argv, stdout=, stderr=)``
+(one subprocess smoke test at the end runs it as a user would)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -11,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,17 +21,28 @@ import numpy as np
 import pytest
 
 from salesfunnel import metrics, templates
+from salesfunnel.cli import main
 from salesfunnel.simulation import simulate
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "salesfunnel", *map(str, args)],
-        capture_output=True, text=True, encoding="utf-8", check=False, cwd=cwd, timeout=120,
-    )
+@dataclass(frozen=True)
+class Run:
+    """What one command printed and its exit status."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+def run(*args: str | Path, cwd: Path | None = None) -> Run:
+    """Run ``salesfunnel ARGS`` in this process (in ``cwd`` when given)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        code = main([str(a) for a in args], stdout=out, stderr=err)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def one_line_error(proc: Run) -> str:
     """Assert the process failed with exit 2 and exactly one line on stderr."""
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
@@ -357,11 +371,24 @@ def test_report_ordered_semantic_takes_a_window_in_days(events: tuple[Path, obje
     assert "window" in one_line_error(run("report", path, *REPORT, "--window", "30"))
 
 
-def test_console_script_is_installed() -> None:
+def test_console_script_and_module_run_as_a_user_would(tmp_path: Path) -> None:
+    """The one subprocess test: the installed script and ``python -m salesfunnel``."""
     script = Path(sys.executable).parent / ("salesfunnel.exe" if os.name == "nt" else "salesfunnel")
-    if not script.exists():
-        pytest.skip("the console script is installed by 'pip install salesfunnel'")
     proc = subprocess.run([str(script), "--version"], capture_output=True, text=True,
                           check=False, timeout=60)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("salesfunnel ")
+    proc = subprocess.run(
+        [sys.executable, "-m", "salesfunnel", "plan", "--target", "lots", "--deal-size", "3",
+         "--win-rate", "0.1"], capture_output=True, text=True, check=False, timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "expected a number; got 'lots'" in proc.stderr
+
+
+def test_bad_option_values_give_one_line_not_the_usage_block() -> None:
+    for args in (["plan", "--target", "x"], ["report", "--window", "1e300"], ["bogus"],
+                 ["templates", "--lang", "fr"]):
+        line = one_line_error(run(*args))
+        assert "usage:" not in line and "--help" in line, line

@@ -19,13 +19,14 @@ Won                10%      100%    100         8.3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from salesfunnel.errors import FunnelError
 
@@ -224,6 +225,21 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32, width=100)
 
 
+class _UsageError(Exception):
+    """An option argparse refused, raised instead of printing the usage block."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage block is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self.prog, message)
+
+
 def _add(sub: Any, name: str, help_text: str, description: str, example: str,
          handler: Callable[[argparse.Namespace, IO[str], IO[str]], int]
          ) -> argparse.ArgumentParser:
@@ -245,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``salesfunnel`` command."""
     from salesfunnel import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Sales and marketing funnels: reports from event files, reverse "
                     "plans from targets, built-in templates and a demo.",
@@ -396,7 +412,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None,
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out):  # --help and --version go to ``out``
+            args = parser.parse_args(argv)
+    except _UsageError as exc:
+        err.write(f"{exc.prog}: error: {_one_line(exc)} (see '{exc.prog} --help')\n")
+        return 2
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
     handler = getattr(args, "handler", None)
