@@ -147,11 +147,30 @@ def ref_conversion(funnel: Funnel, rows: Sequence[Row], semantic: str,
     return counts, len(groups)
 
 
-def ref_rates(counts: Sequence[int]) -> tuple[list[float], list[float]]:
-    """(step rates with NaN at 0, overall rates)."""
-    step = [math.nan] + [counts[k] / counts[k - 1] if counts[k - 1] else math.nan
+def ref_continued(funnel: Funnel, rows: Sequence[Row]) -> list[int]:
+    """``entered``: entities seen at both stage k - 1 and stage k (0 at k = 0)."""
+    m = n_path(funnel)
+    out = [0] * m
+    for indexed in by_entity(rows).values():
+        seen = ref_entered(funnel, [r for _, r in indexed])
+        for k in range(1, m):
+            out[k] += (k - 1 in seen) and (k in seen)
+    return out
+
+
+def ref_rates(counts: Sequence[int], *, continued: Sequence[int] | None = None,
+              entities: int | None = None) -> tuple[list[float], list[float]]:
+    """(step rates with NaN at 0, overall rates).
+
+    Nested semantics: step k = counts[k] / counts[k - 1], overall = counts[k] / counts[0].
+    ``entered`` (give ``continued`` and ``entities``): step k = continued[k] /
+    counts[k - 1], overall = counts[k] / entities.
+    """
+    hits = counts if continued is None else continued
+    step = [math.nan] + [hits[k] / counts[k - 1] if counts[k - 1] else math.nan
                          for k in range(1, len(counts))]
-    overall = [c / counts[0] if counts[0] else math.nan for c in counts]
+    base = counts[0] if entities is None else entities
+    overall = [c / base if base else math.nan for c in counts]
     return step, overall
 
 

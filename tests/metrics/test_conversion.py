@@ -22,6 +22,7 @@ from metrics.reference import (
     logs,
     n_path,
     ref_channel,
+    ref_continued,
     ref_conversion,
     ref_rates,
     ref_wilson,
@@ -57,16 +58,21 @@ def test_counts_and_rates_match_reference(data: tuple[Funnel, list[Row]], semant
     counts, entities = ref_conversion(funnel, rows, semantic, win)
     assert list(res.counts) == counts
     assert res.entities == entities
-    step, overall = ref_rates(counts)
+    hits = ref_continued(funnel, rows) if semantic == "entered" else counts
+    step, overall = ref_rates(counts, continued=hits if semantic == "entered" else None,
+                              entities=entities if semantic == "entered" else None)
     assert all(same_float(a, b) for a, b in zip(res.step_rate.tolist(), step, strict=True))
     assert all(same_float(a, b) for a, b in zip(res.overall_rate.tolist(), overall,
                                                  strict=True))
-    assert res.dropoff.tolist() == [0] + [counts[k - 1] - counts[k]
+    assert all(0.0 <= r <= 1.0 for r in res.step_rate.tolist() + res.overall_rate.tolist()
+               if not math.isnan(r))
+    assert res.dropoff.tolist() == [0] + [counts[k - 1] - hits[k]
                                           for k in range(1, len(counts))]
+    assert min(res.dropoff.tolist()) >= 0
     z = NormalDist().inv_cdf(0.975)
     low, high = res.step_interval
     for k in range(1, len(counts)):
-        ref_low, ref_high = ref_wilson(counts[k], counts[k - 1], z)
+        ref_low, ref_high = ref_wilson(hits[k], counts[k - 1], z)
         assert same_float(float(low[k]), ref_low) and same_float(float(high[k]), ref_high)
     finite = [s for s in step[1:] if not math.isnan(s)]
     if finite:
@@ -255,15 +261,23 @@ def test_one_stage_log() -> None:
     assert res.bottleneck == "won"
 
 
-def test_entered_counts_may_exceed_previous_stage_and_intervals_are_nan_there() -> None:
+def test_entered_steps_are_shares_of_the_previous_stage_never_above_one() -> None:
+    """Regression: counts may grow along the path under "entered" (deals that start
+    further down), which printed a 200% step and a drop-off of -1. A step is now the
+    share of the previous stage's entities also seen at this one."""
     funnel = FUNNELS[1]
     log = EventLog.from_arrays(funnel, entity=[1, 2, 3], stage=[0, 1, 1], ts=[0, 0, 0],
                                unit="s")
     res = conversion(log, semantic="entered")
     assert res.counts == (1, 2, 0)
-    assert res.step_rate[1] == 2.0
+    assert res.continued == (0, 0, 0)  # entity 1 was never seen at stage 1
+    assert res.step_rate[1] == 0.0 and res.dropoff[1] == 1
+    assert res.overall_rate.tolist()[:2] == [1 / 3, 2 / 3]  # shares of all 3 entities
     low, high = res.step_interval
-    assert np.isnan(low[1]) and np.isnan(high[1])
+    assert low[1] == 0.0 and 0.0 < high[1] < 1.0
+    assert "200" not in str(res) and "-1" not in str(res)
+    with pytest.raises(InvalidParameterError, match="continued"):
+        Conversion("reached", ("a", "b"), (2, 1), 2, continued=(0, 1))
 
 
 # -- presentation ---------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ def test_broken_results_name_the_law_and_stage(result: Any, message: str) -> Non
 
 def test_entered_counts_may_grow() -> None:
     assert_funnel_invariants(conv((3, 5, 1), semantic="entered"))
+    assert_funnel_invariants(Conversion("entered", STAGES, (3, 5, 1), 10, continued=(0, 2, 1)))
+    # more entities continuing into a stage than were at the stage before is a bug
+    with pytest.raises(AssertionError, match="rates law broken"):
+        assert_funnel_invariants(
+            Conversion("entered", STAGES, (3, 5, 1), 10, continued=(0, 4, 1)))
 
 
 FUNNEL = Funnel("f", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),

@@ -126,6 +126,14 @@ class Conversion(HtmlRepr):
         Interval method.
     level : float
         Interval confidence level.
+    continued : tuple of int or None
+        ``semantic="entered"`` only: ``continued[k]`` entities were counted at both stage
+        ``k - 1`` and stage ``k`` (0 at ``k = 0``). The step rate, its interval and the
+        drop-off of step ``k`` are measured on them, because under ``"entered"`` the
+        entities at stage ``k`` need not be among those at ``k - 1`` (a deal can skip a
+        stage or start further down). ``None`` for the nested semantics (``reached``,
+        ``ordered``), where every entity counted at ``k`` is counted at ``k - 1``; an
+        ``"entered"`` result without it has undefined (NaN) step rates.
 
     Examples
     --------
@@ -152,6 +160,8 @@ class Conversion(HtmlRepr):
     window: int | None = None
     ci: str = "wilson"
     level: float = 0.95
+    continued: tuple[int, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(ints), kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if len(self.stages) != len(self.counts):
@@ -159,6 +169,22 @@ class Conversion(HtmlRepr):
                 f"{len(self.stages)} stages but {len(self.counts)} counts; expected one "
                 "count per stage", parameter="counts", value=self.counts,
             )
+        if self.continued is not None and (
+                self.semantic != "entered" or len(self.continued) != len(self.counts)):
+            raise InvalidParameterError(
+                f"continued is for semantic='entered', one count per stage; got "
+                f"{self.continued!r} with semantic={self.semantic!r} and "
+                f"{len(self.counts)} stages", parameter="continued", value=self.continued,
+            )
+
+    def _step_counts(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+        """``(successes, trials)`` of steps ``1..n-1``; ``None`` when undefined."""
+        c = self.count_array
+        if self.semantic != "entered":
+            return c[1:], c[:-1]
+        if self.continued is None:
+            return None
+        return np.asarray(self.continued[1:], dtype=np.int64), c[:-1]
 
     # -- derived ------------------------------------------------------------------------------
     @property
@@ -173,28 +199,51 @@ class Conversion(HtmlRepr):
 
     @property
     def step_rate(self) -> npt.NDArray[np.float64]:
-        """``counts[k] / counts[k - 1]``; NaN at ``k = 0`` and where ``counts[k - 1] = 0``."""
-        c = self.count_array.astype(np.float64)
-        out = np.full(len(c), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[1:] = np.where(c[:-1] > 0, c[1:] / c[:-1], np.nan)
+        """Share of the entities at stage ``k - 1`` also counted at stage ``k``.
+
+        ``counts[k] / counts[k - 1]`` for the nested semantics, ``continued[k] /
+        counts[k - 1]`` for ``"entered"``; always in [0, 1]. NaN at ``k = 0``, where
+        ``counts[k - 1] = 0``, and for an ``"entered"`` result without ``continued``.
+        """
+        out = np.full(len(self.counts), np.nan)
+        steps = self._step_counts()
+        if steps is not None:
+            hit, trials = (a.astype(np.float64) for a in steps)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[1:] = np.where(trials > 0, hit / trials, np.nan)
         return out
 
     @property
     def overall_rate(self) -> npt.NDArray[np.float64]:
-        """``counts[k] / counts[0]``; NaN when ``counts[0] = 0``."""
+        """``counts[k] / counts[0]`` (nested semantics) or ``counts[k] / entities``
+        (``"entered"``: the share of all entities seen at stage ``k``); NaN when the
+        denominator is 0."""
         c = self.count_array.astype(np.float64)
-        if not len(c) or c[0] == 0:
+        base = self._overall_base()
+        if not len(c) or base == 0:
             return np.full(len(c), np.nan)
-        out: npt.NDArray[np.float64] = c / c[0]
+        out: npt.NDArray[np.float64] = c / base
         return out
+
+    def _overall_base(self) -> int:
+        if self.semantic == "entered":
+            return self.entities
+        return self.counts[0] if self.counts else 0
 
     @property
     def dropoff(self) -> npt.NDArray[np.int64]:
-        """``counts[k - 1] - counts[k]`` (entities lost at step ``k``); 0 at ``k = 0``."""
-        c = self.count_array
-        out = np.zeros(len(c), dtype=np.int64)
-        out[1:] = c[:-1] - c[1:]
+        """Entities counted at stage ``k - 1`` but not at stage ``k``; 0 at ``k = 0``.
+
+        ``counts[k - 1] - counts[k]`` for the nested semantics, ``counts[k - 1] -
+        continued[k]`` for ``"entered"`` (never negative); ``-1`` marks an undefined
+        drop-off (an ``"entered"`` result without ``continued``).
+        """
+        out = np.zeros(len(self.counts), dtype=np.int64)
+        steps = self._step_counts()
+        if steps is None:
+            out[1:] = -1
+        else:
+            out[1:] = steps[1] - steps[0]
         return out
 
     @property
@@ -204,16 +253,13 @@ class Conversion(HtmlRepr):
 
     @property
     def step_interval(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """``(low, high)`` interval of each step rate (NaN where undefined).
-
-        Undefined at ``k = 0``, where ``counts[k - 1] = 0``, and where a count exceeds the
-        previous one (possible with ``semantic="entered"``).
-        """
-        c = self.count_array
-        low = np.full(len(c), np.nan)
-        high = np.full(len(c), np.nan)
-        if len(c) > 1:
-            low[1:], high[1:] = _intervals(c[1:], c[:-1], self.ci, self.level)
+        """``(low, high)`` interval of each step rate (NaN where the rate is undefined)."""
+        n = len(self.counts)
+        low = np.full(n, np.nan)
+        high = np.full(n, np.nan)
+        steps = self._step_counts()
+        if n > 1 and steps is not None:
+            low[1:], high[1:] = _intervals(steps[0], steps[1], self.ci, self.level)
         return low, high
 
     @property
@@ -222,9 +268,10 @@ class Conversion(HtmlRepr):
         c = self.count_array
         low = np.full(len(c), np.nan)
         high = np.full(len(c), np.nan)
-        if len(c) > 1:
-            low[1:], high[1:] = _intervals(c[1:], np.full(len(c) - 1, c[0]), self.ci,
-                                           self.level)
+        start = 0 if self.semantic == "entered" else 1
+        if len(c) > start:
+            low[start:], high[start:] = _intervals(
+                c[start:], np.full(len(c) - start, self._overall_base()), self.ci, self.level)
         return low, high
 
     @property
@@ -253,10 +300,14 @@ class Conversion(HtmlRepr):
         (15, 5)
         """
         check_merge(self, other, ("stages", "semantic", "window", "ci", "level"))
+        continued = None
+        if self.continued is not None and other.continued is not None:
+            continued = [a + b for a, b in zip(self.continued, other.continued, strict=True)]
         return attrs.evolve(
             self,
             counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
             entities=self.entities + other.entities,
+            continued=continued,
         )
 
     # -- presentation -------------------------------------------------------------------------
@@ -298,6 +349,7 @@ class Conversion(HtmlRepr):
             "window_ns": self.window,
             "ci": self.ci,
             "level": self.level,
+            "continued": None if self.continued is None else list(self.continued),
             "bottleneck": self.bottleneck,
             "rows": [{k: json_value(v) for k, v in row.items()} for row in self._rows()],
         }
@@ -334,7 +386,8 @@ class Conversion(HtmlRepr):
             interval = ("—" if not np.isfinite(low[k])
                         else f"[{format_pct(low[k])}, {format_pct(high[k])}]")
             rows.append([name, format_count(self.counts[k]), format_pct(step[k]), interval,
-                         format_pct(overall[k]), "—" if k == 0 else format_count(drop[k])])
+                         format_pct(overall[k]),
+                         "—" if k == 0 or drop[k] < 0 else format_count(drop[k])])
         notes = []
         neck = self.bottleneck
         if neck is not None:
@@ -342,6 +395,10 @@ class Conversion(HtmlRepr):
             notes.append(f"bottleneck: {neck} (step rate {format_pct(step[k])})")
         elif self.counts and self.counts[0] == 0:
             notes.append("no entity reached the first stage: rates are undefined")
+        if self.semantic == "entered":
+            notes.append("entered: each stage counts the entities seen there;")
+            notes.append("step = share of the previous stage's entities also seen here, "
+                         "overall = share of all entities")
         # The interval column reads better left-aligned.
         return Table(self._title(),
                      ["stage", "count", "step", f"{self.level:.0%} interval", "overall",
@@ -375,6 +432,19 @@ def stage_counts(log: EventLog, semantic: str, window: int | None) -> npt.NDArra
         return flags.sum(axis=0, dtype=np.int64) if log.n_entities else np.zeros(n_path,
                                                                                    np.int64)
     return K.counts_at_least(entity_levels(log, semantic, window), n_path)
+
+
+def continued_counts(flags: npt.NDArray[np.bool_],
+                     codes: npt.NDArray[np.int64] | None = None,
+                     n_groups: int = 1) -> npt.NDArray[np.int64]:
+    """``(n_groups, n_path)``: entities flagged at both stage ``k - 1`` and ``k`` (0 at 0)."""
+    n_path = flags.shape[1]
+    out = np.zeros((n_groups, n_path), dtype=np.int64)
+    for k in range(1, n_path):
+        both = flags[:, k - 1] & flags[:, k]
+        out[:, k] = (np.bincount(codes[both], minlength=n_groups) if codes is not None
+                     else both.sum(dtype=np.int64))
+    return out
 
 
 def group_stage_counts(log: EventLog, groups: K.EntityGroups, semantic: str,
@@ -435,7 +505,10 @@ def conversion(
         ``"reached"`` (default, the CRM semantic): an entity counts at stage ``k`` when
         its depth is ``>= k`` (skipping a stage counts as passing it; a WON event reaches
         every stage; LOST events do not deepen). ``"entered"``: the entity has an event
-        at stage ``k``. ``"ordered"``: ClickHouse ``windowFunnel``: the entity has a chain
+        at stage ``k``; stages are counted independently, so a step rate is the share of
+        the entities at stage ``k - 1`` also seen at ``k`` and the overall rate the share
+        of all entities seen at ``k`` (see :attr:`Conversion.continued`).
+        ``"ordered"``: ClickHouse ``windowFunnel``: the entity has a chain
         of events at stages ``0, 1, ..., k`` with non-decreasing times, each at most
         ``window`` after the chain's first event (events at equal times may chain).
     window : numpy.timedelta64, datetime.timedelta or float, optional
@@ -487,10 +560,15 @@ def conversion(
     level = check_level(level)
     win = window_ns(window, semantic)
     stages = tuple(s.name for s in log.funnel.path)
+    flags = K.entered(log)[:, :len(stages)] if semantic == "entered" else None
     if by is not None:
         groups = K.entity_groups(log, by)
         counts = group_stage_counts(log, groups, semantic, win)
-        return breakdown(groups, lambda g, rows: Conversion(semantic, stages, counts[g],
-                                                            len(rows), win, ci, level))
+        cont = (None if flags is None
+                else continued_counts(flags, groups.codes, groups.n_groups))
+        return breakdown(groups, lambda g, rows: Conversion(
+            semantic, stages, counts[g], len(rows), win, ci, level,
+            continued=None if cont is None else cont[g]))
+    cont1 = None if flags is None else continued_counts(flags)[0]
     return Conversion(semantic, stages, stage_counts(log, semantic, win), log.n_entities, win,
-                      ci, level)
+                      ci, level, continued=cont1)

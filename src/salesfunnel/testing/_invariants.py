@@ -179,18 +179,24 @@ def _conversion_laws(result: Any, log: EventLog | None, group: str) -> None:
     for k in range(n):
         for name, rates in (("step", step), ("overall", overall)):
             rate = float(rates[k])
-            if math.isnan(rate):
-                continue
-            if rate < -_TOL or (monotone and not _in_unit(rate)):
+            if not math.isnan(rate) and not _in_unit(rate):
                 raise _fail("rates", f"{name} rate {rate!r} {_where(result, k, group)} is "
                                      "outside [0, 1]")
-    for k in range(1, n):
-        if counts[k - 1] > 0 and not _close(float(step[k]), counts[k] / counts[k - 1]):
+    # The entities counted at stage k that were also counted at k - 1: all of them for
+    # the nested semantics, ``continued`` under "entered".
+    continued = getattr(result, "continued", None)
+    hits = counts if continued is None else np.asarray(continued, dtype=np.int64)
+    for k in range(1, n if (monotone or continued is not None) else 1):
+        if hits[k] > min(counts[k], counts[k - 1]):
+            raise _fail("rates", f"{hits[k]} entities continued into "
+                                 f"{result.stages[k]!r}{group}, more than were counted there "
+                                 "or at the stage before")
+        if counts[k - 1] > 0 and not _close(float(step[k]), hits[k] / counts[k - 1]):
             raise _fail("rates", f"step rate {float(step[k])!r} {_where(result, k, group)} is "
-                                 f"not {counts[k]}/{counts[k - 1]}")
+                                 f"not {hits[k]}/{counts[k - 1]}")
     defined = [float(step[k]) for k in range(1, n)]
     product = 1.0
-    for k in range(1, n):
+    for k in range(1, n if monotone else 1):
         if math.isnan(defined[k - 1]):
             break
         product *= defined[k - 1]
