@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from salesfunnel.templates import _journey, _marketing, _product, _registry, _sales
+from salesfunnel.templates import _loader, _registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._funnel import Funnel
@@ -167,13 +167,11 @@ def register(name: str, factory: _registry.Factory, *, replace: bool = False) ->
 def _register_builtins() -> None:
     # Through the same method as register() and the plugins; skipping what is already
     # there keeps a second execution of this module (some test runners import package
-    # files again under another name) from clashing with the first.
-    for family in (_marketing, _sales, _journey, _product):
-        for name, factory in family.TEMPLATES.items():
-            if not _registry.REGISTRY._has(name, factory):
-                _registry.REGISTRY._register(
-                    name, factory, replace=False, origin=_registry.BUILTIN
-                )
+    # files again under another name) from clashing with the first (the loader's
+    # factories are cached, so they are the same objects).
+    for name, factory in _loader.builtins().items():
+        if not _registry.REGISTRY._has(name, factory):
+            _registry.REGISTRY._register(name, factory, replace=False, origin=_registry.BUILTIN)
 
 
 _register_builtins()
