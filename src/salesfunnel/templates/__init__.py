@@ -29,6 +29,12 @@ Built-in templates:
   acquisition to after-sales service.
 - ``product-operations``: acquisition, activation, retention, paying users.
 
+The built-in templates are data: each is a JSON file in the package,
+``salesfunnel/templates/data/<name>.json``, holding exactly ``Funnel.to_dict()``, so one
+can be copied as the starting point of your own funnel
+(``Funnel.from_dict(json.load(f))``). A file is read on the first :func:`get` of its
+template, never at import.
+
 In every template the open stages come first, then one WON stage (the last stage of the
 source's sequence: the purchase, the signed contract, the paying user, or the
 post-purchase stage where the source continues past the purchase), then the LOST stages.
@@ -41,7 +47,9 @@ Plugins: a package publishes templates in the entry-point group
     my-funnel = "my_package.funnels:make_funnel"
 
 The group is read on the first lookup, never at import, and a plugin's module is
-imported only when its template is asked for.
+imported only when its template is asked for. A plugin can ship its funnel as JSON like
+the built-ins: package data read with :mod:`importlib.resources` by that callable, e.g.
+``Funnel.from_dict(json.loads(files("my_package").joinpath("my-funnel.json").read_text()))``.
 
 Examples
 --------
