@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(VENV)/bin/salesfunnel demo --out report.html
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff check conftest.py src tests benchmarks examples
 	$(VENV)/bin/mypy
 
 test: lint docs

@@ -73,7 +73,7 @@ def test_every_template_of_the_issue_is_registered() -> None:
 
 
 def test_the_built_ins_are_exactly_the_listed_and_documented_templates() -> None:
-    # A template added to a family module but not to BUILTIN (so not checked against
+    # A template file added to templates/data but not to BUILTIN (so not checked against
     # its source here) or not to the package docstring fails this test.
     builtins = {n for n in templates.names()
                 if _registry.REGISTRY.origin(n) == _registry.BUILTIN}

@@ -29,6 +29,12 @@ Built-in templates:
   acquisition to after-sales service.
 - ``product-operations``: acquisition, activation, retention, paying users.
 
+The built-in templates are data: each is a JSON file in the package,
+``salesfunnel/templates/data/<name>.json``, holding exactly ``Funnel.to_dict()``, so one
+can be copied as the starting point of your own funnel
+(``Funnel.from_dict(json.load(f))``). A file is read on the first :func:`get` of its
+template, never at import.
+
 In every template the open stages come first, then one WON stage (the last stage of the
 source's sequence: the purchase, the signed contract, the paying user, or the
 post-purchase stage where the source continues past the purchase), then the LOST stages.
@@ -41,7 +47,9 @@ Plugins: a package publishes templates in the entry-point group
     my-funnel = "my_package.funnels:make_funnel"
 
 The group is read on the first lookup, never at import, and a plugin's module is
-imported only when its template is asked for.
+imported only when its template is asked for. A plugin can ship its funnel as JSON like
+the built-ins: package data read with :mod:`importlib.resources` by that callable, e.g.
+``Funnel.from_dict(json.loads(files("my_package").joinpath("my-funnel.json").read_text()))``.
 
 Examples
 --------
@@ -59,7 +67,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from salesfunnel.templates import _journey, _marketing, _product, _registry, _sales
+from salesfunnel.templates import _loader, _registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._funnel import Funnel
@@ -167,13 +175,11 @@ def register(name: str, factory: _registry.Factory, *, replace: bool = False) ->
 def _register_builtins() -> None:
     # Through the same method as register() and the plugins; skipping what is already
     # there keeps a second execution of this module (some test runners import package
-    # files again under another name) from clashing with the first.
-    for family in (_marketing, _sales, _journey, _product):
-        for name, factory in family.TEMPLATES.items():
-            if not _registry.REGISTRY._has(name, factory):
-                _registry.REGISTRY._register(
-                    name, factory, replace=False, origin=_registry.BUILTIN
-                )
+    # files again under another name) from clashing with the first (the loader's
+    # factories are cached, so they are the same objects).
+    for name, factory in _loader.builtins().items():
+        if not _registry.REGISTRY._has(name, factory):
+            _registry.REGISTRY._register(name, factory, replace=False, origin=_registry.BUILTIN)
 
 
 _register_builtins()

@@ -1,10 +1,10 @@
 """The one template registry: built-ins and plugins register through the same path.
 
 A template is a name and a *factory*: a callable without arguments that returns a new
-:class:`~salesfunnel.Funnel`. The built-in families (``_marketing``, ``_sales``,
-``_journey``, ``_product``) each list their factories in ``TEMPLATES``, and
-``salesfunnel.templates`` passes them to :meth:`Registry.register` when it is imported,
-the same method a user or a plugin goes through.
+:class:`~salesfunnel.Funnel`. The built-in templates are JSON files (``data/*.json``,
+read by ``_loader``, one factory per file), and ``salesfunnel.templates`` passes their
+factories to the same registration method a user (:meth:`Registry.register`) or a
+plugin goes through.
 
 Third-party packages publish templates in the entry-point group ``salesfunnel.templates``::
 
