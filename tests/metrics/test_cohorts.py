@@ -18,7 +18,7 @@ from metrics.reference import (
     ref_channel,
     ref_cohorts,
 )
-from salesfunnel import EventLog, Funnel, InvalidParameterError
+from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
 from salesfunnel.metrics import Cohorts, cohorts, conversion
 
 PERIODS = ["day", "week", "month", "quarter"]
@@ -140,3 +140,12 @@ def test_cohort_lookup_and_merge_errors() -> None:
         res.to_pandas("rates")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="one entry per cohort"):
         Cohorts("day", ("a",), (), ("lead",), (), ())
+
+
+def test_entered_cohorts_have_no_step_rates_and_overall_shares_of_all_entities() -> None:
+    f = Funnel("f", [Stage("lead"), Stage("demo"), Stage("won", kind="won")])
+    log = EventLog.from_arrays(f, entity=[1, 2, 3], stage=[0, 1, 1], ts=[0, 0, 0], unit="D")
+    res = cohorts(log, semantic="entered")
+    assert res.count_matrix.tolist() == [[1, 2, 0]]
+    assert np.isnan(res.step_rate).all()  # counts grow: no step rate without pair counts
+    assert res.overall_rate.tolist() == [[1 / 3, 2 / 3, 0.0]]

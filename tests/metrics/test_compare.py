@@ -154,3 +154,24 @@ def test_merge_refuses_other_types() -> None:
     other = Comparison.from_conversions(conv(5, 2, 1), conv(5, 3, 1), level=0.9)
     with pytest.raises(InvalidParameterError, match="different level"):
         cmp.merge(other)
+
+
+def test_entered_compares_the_same_step_rates_as_conversion() -> None:
+    """Under "entered" the counts may grow along the path: a step compares the entities
+    seen at both stages (Conversion.continued), so rates stay in [0, 1] and equal the
+    conversion's own step and overall rates."""
+    funnel = FUNNELS[1]
+    a = EventLog.from_arrays(funnel, entity=[1, 2, 3], stage=[0, 1, 1], ts=[0, 0, 0],
+                             unit="s")
+    b = EventLog.from_arrays(funnel, entity=[1, 1, 2], stage=[0, 1, 0], ts=[0, 1, 0],
+                             unit="s")
+    res = compare(a, b, semantic="entered")
+    ca, cb = conversion(a, semantic="entered"), conversion(b, semantic="entered")
+    assert res.rate_a[:-1].tolist() == ca.step_rate[1:].tolist()
+    assert res.rate_b[:-1].tolist() == cb.step_rate[1:].tolist()
+    assert res.rate_a[-1] == ca.overall_rate[-1] and res.rate_b[-1] == cb.overall_rate[-1]
+    assert all(0.0 <= r <= 1.0 for r in res.rate_a.tolist() + res.rate_b.tolist()
+               if not math.isnan(r))
+    bare = Conversion("entered", ca.stages, ca.counts, ca.entities)
+    with pytest.raises(InvalidParameterError, match="continued"):
+        compare(bare, cb)

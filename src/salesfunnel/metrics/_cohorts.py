@@ -155,16 +155,26 @@ class Cohorts(HtmlRepr):
 
     @property
     def overall_rate(self) -> npt.NDArray[np.float64]:
-        """``counts[i, k] / counts[i, 0]`` (NaN where a cohort has no first-stage entity)."""
+        """``counts[i, k] / counts[i, 0]`` (NaN where a cohort has no first-stage entity);
+        under ``"entered"``, ``counts[i, k] / entities[i]``."""
         c = self.count_matrix.astype(np.float64)
+        base = (np.asarray(self.entities, dtype=np.float64)[:, None]
+                if self.semantic == "entered" else c[:, :1])
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(c[:, :1] > 0, c / c[:, :1], np.nan)
+            return np.where(base > 0, c / base, np.nan)
 
     @property
     def step_rate(self) -> npt.NDArray[np.float64]:
-        """``counts[i, k] / counts[i, k - 1]`` (NaN in column 0 and where undefined)."""
+        """``counts[i, k] / counts[i, k - 1]`` (NaN in column 0 and where undefined).
+
+        Undefined (NaN) under ``"entered"``, where the entities at stage ``k`` need not
+        be among those at ``k - 1``: use ``conversion(log, semantic="entered")`` for
+        step rates on the entities seen at both stages.
+        """
         c = self.count_matrix.astype(np.float64)
         out = np.full(c.shape, np.nan)
+        if self.semantic == "entered":
+            return out
         with np.errstate(divide="ignore", invalid="ignore"):
             out[:, 1:] = np.where(c[:, :-1] > 0, c[:, 1:] / c[:, :-1], np.nan)
         return out

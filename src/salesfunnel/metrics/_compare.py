@@ -145,11 +145,8 @@ class Comparison(HtmlRepr):
             )
         stages = a.stages
         steps = [f"{stages[k - 1]} -> {stages[k]}" for k in range(1, len(stages))]
-        ca, cb = list(a.counts), list(b.counts)
-        a_succ = ca[1:] + ca[-1:]
-        a_tri = ca[:-1] + ca[:1]
-        b_succ = cb[1:] + cb[-1:]
-        b_tri = cb[:-1] + cb[:1]
+        a_succ, a_tri = _successes_trials(a)
+        b_succ, b_tri = _successes_trials(b)
         return cls(a.semantic, (*steps, "overall"), a_succ, a_tri, b_succ, b_tri,
                    a.entities, b.entities, level, prior_t, (names[0], names[1]), stages)
 
@@ -301,6 +298,25 @@ def _check_prior(prior: Any) -> tuple[float, float]:
             parameter="prior", value=prior,
         )
     return a, b
+
+
+def _successes_trials(c: Conversion) -> tuple[list[int], list[int]]:
+    """Per step then overall: (entities that converted, entities at the start).
+
+    Nested semantics: step ``k`` is ``counts[k]`` of ``counts[k - 1]``, overall the last
+    count of the first. ``"entered"``: step ``k`` is ``continued[k]`` of ``counts[k - 1]``
+    and overall the last count of all entities (see :attr:`Conversion.continued`).
+    """
+    counts = list(c.counts)
+    if c.semantic != "entered":
+        return counts[1:] + counts[-1:], counts[:-1] + counts[:1]
+    if c.continued is None:
+        raise InvalidParameterError(
+            "an 'entered' Conversion without 'continued' counts has no step rates to "
+            "compare; compute it with conversion(log, semantic='entered')",
+            parameter="a", value=c,
+        )
+    return list(c.continued[1:]) + counts[-1:], [*counts[:-1], c.entities]
 
 
 def compare(
