@@ -2,7 +2,7 @@
 
 Every function here works on whole columns (no Python loop over rows or entities) and
 caches its result on the log, so metrics that need the same per-entity arrays compute
-them once. Semantics follow DESIGN.md "Metric semantics".
+them once. Semantics: the documentation page "Metric semantics".
 
 Functions
 ---------

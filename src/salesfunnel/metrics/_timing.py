@@ -649,7 +649,7 @@ def timing(
     -------
     Timing or Breakdown
         Step ``k`` = first time at depth ``>= k`` minus first time at depth ``>= k - 1``
-        over the entities that reached stage ``k`` (DESIGN.md "Metric semantics"); the
+        over the entities that reached stage ``k`` (see the "Metric semantics" page); the
         sales cycle = first event to first WON event over the entities that won.
         Statistics in seconds, with ``numpy.timedelta64`` twins. Steps nobody reached
         have ``count`` 0, NaN statistics and a ``reason``.
