@@ -19,7 +19,7 @@ from typing import Any, Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._util._suggest import closest
+from salesfunnel._util._suggest import listing
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._log import EventLog, Segment
 from salesfunnel.model import Funnel, Journey, StageKind, TransitionRecord
@@ -260,7 +260,7 @@ def _days(funnel: Funnel, value: Any) -> npt.NDArray[np.float64]:
         out = np.full(n, 14.0)
         for name, v in value.items():
             if name not in funnel.names:
-                options = ", ".join(repr(x) for x in closest(str(name), funnel.names))
+                options = listing(name, funnel.names)
                 raise InvalidParameterError(
                     f"the 'days_in_stage' parameter of simulate names {name!r}, which is not "
                     f"a stage; expected one of: {options}",

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from salesfunnel._util._suggest import closest
+from salesfunnel._util._suggest import closest, listing
 from salesfunnel.errors import InputFileError
 from salesfunnel.model import Funnel
 
@@ -121,7 +121,7 @@ class Columns:
                     and 0 <= key < len(self.funnel.stages):
                 idx = key
             else:
-                options = ", ".join(repr(n) for n in closest(str(key), self.funnel.names)[:6])
+                options = listing(key, self.funnel.names, limit=6)
                 raise self.fail(where, "stage", stage,
                                 f"a stage of {self.funnel.name!r} (closest: {options})")
         try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from salesfunnel._util._suggest import closest
+from salesfunnel._util._suggest import closest, listing
 from salesfunnel.errors import (
     DefinitionError,
     FunnelError,
@@ -360,7 +360,7 @@ class Funnel:
         try:
             return self._index[name]
         except (KeyError, TypeError):
-            options = ", ".join(repr(n) for n in closest(str(name), self.names))
+            options = listing(name, self.names)
             raise InvalidParameterError(
                 f"funnel {self.name!r} has no stage {name!r}; expected one of: {options}",
                 parameter="stage",

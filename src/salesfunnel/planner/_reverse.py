@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from salesfunnel._display._table import Table
-from salesfunnel._util._suggest import closest
+from salesfunnel._util._suggest import listing
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Funnel, Labels
 from salesfunnel.model._labels import to_labels
@@ -275,7 +275,7 @@ class Plan(Report):
         for r in self.rows:
             if r.stage == stage:
                 return r
-        options = ", ".join(repr(n) for n in closest(str(stage), self.stages))
+        options = listing(stage, self.stages)
         raise PlanError(f"the plan has no stage {stage!r}; expected one of: {options}",
                         parameter="stage", value=stage)
 
@@ -580,7 +580,7 @@ def _touches(cap: Capacity, path: _Path, where: str) -> tuple[float, ...]:
     if isinstance(t, Mapping):
         unknown = [k for k in t if k not in path.names]
         if unknown:
-            options = ", ".join(repr(x) for x in closest(unknown[0], path.names))
+            options = listing(unknown[0], path.names)
             raise PlanError(
                 f"the 'capacity' parameter of {where} gives touches for {unknown}, which "
                 f"are not stages of the plan; expected some of: {options}",
