@@ -10,7 +10,7 @@ import numpy as np
 
 from salesfunnel.errors import DefinitionError, GateError, InvalidParameterError
 from salesfunnel.model._labels import Labels, to_labels
-from salesfunnel.model._rules import Rule, parse_rule
+from salesfunnel.model.rules import Rule, parse_rule
 
 __all__ = ["Gate", "GateResult", "GateResults", "as_gates"]
 
