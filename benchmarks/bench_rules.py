@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _table import best_of, print_table
 
-from salesfunnel.model._rules import parse_rule
+from salesfunnel.model.rules import parse_rule
 
 RULE = "budget >= 10000 and decision_maker is set and stage_ok"
 N_SUBJECTS = 100_000

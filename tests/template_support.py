@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from salesfunnel import Stage
-from salesfunnel.model._rules import parse_rule
+from salesfunnel.model.rules import parse_rule
 
 BUILTIN = (
     "aida",

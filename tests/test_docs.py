@@ -62,4 +62,4 @@ def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_docs_pages_are_found() -> None:
     names = {p.name for p in pages()}
-    assert {"b2b-seven-stage.md", "decision-journey.md"} <= names
+    assert {"b2b-seven-stage.md", "decision-journey.md", "rules.md"} <= names

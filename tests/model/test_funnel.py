@@ -357,7 +357,7 @@ def test_from_dict_lists_stage_and_funnel_problems_together() -> None:
 
 
 def test_closest_ignores_case() -> None:
-    from salesfunnel.model._funnel import closest
+    from salesfunnel._util._suggest import closest
 
     assert closest("AIDA", ["tofu-mofu-bofu", "aidma", "aida"])[0] == "aida"
     assert closest("x", []) == []

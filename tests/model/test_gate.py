@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from salesfunnel import DefinitionError, Gate, GateError, GateResult, InvalidParameterError
+from salesfunnel.errors import RuleSyntaxError
+from salesfunnel.model._gate import MAX_DEPTH
 from salesfunnel.testing import gate_subjects, gates
 
 FIELDS = ["a", "b", "c"]
@@ -121,3 +123,48 @@ def test_evaluate_many_refuses_callables() -> None:
 def test_bad_gate_definitions_raise_definition_errors(build: Any, expected: str) -> None:
     with pytest.raises(DefinitionError, match=expected):
         build()
+
+
+# -- nesting depth (regression: RecursionError in from_dict / to_dict / evaluate) --------
+
+
+def test_gates_nest_up_to_max_depth_and_round_trip() -> None:
+    gate = Gate("budget >= 10")
+    for _ in range(MAX_DEPTH - 1):
+        gate = ~gate
+    assert gate({"budget": 20}) is (MAX_DEPTH % 2 == 1)
+    assert Gate.from_dict(gate.to_dict()) == gate
+    assert bool(gate.evaluate({"budget": 20})) is gate({"budget": 20})
+
+
+def test_inverting_a_gate_2000_times_is_refused_with_definition_error() -> None:
+    gate = Gate("budget >= 10")
+    with pytest.raises(DefinitionError, match=rf"nested {MAX_DEPTH + 1} deep.*at most {MAX_DEPTH}"):
+        for _ in range(2_000):
+            gate = ~gate
+    assert gate._depth == MAX_DEPTH
+
+
+def test_alternating_and_or_is_refused_beyond_max_depth() -> None:
+    gate = Gate("a")
+    with pytest.raises(DefinitionError, match=str(MAX_DEPTH)):
+        for i in range(2 * MAX_DEPTH):
+            other = Gate(f"f{i}")
+            gate = (gate & other) if i % 2 else (gate | other)
+
+
+@pytest.mark.parametrize("kind", ["not", "all", "any"])
+def test_from_dict_nested_1000_deep_raises_definition_error(kind: str) -> None:
+    data: dict[str, object] = {"rule": "budget >= 10"}
+    for _ in range(1_000):
+        data = {kind: data} if kind == "not" else {kind: [data, {"rule": "x is set"}]}
+    with pytest.raises(DefinitionError, match=rf"at most {MAX_DEPTH} deep") as info:
+        Gate.from_dict(data)
+    assert not isinstance(info.value.__cause__, RecursionError)
+
+
+def test_rule_text_nested_thousands_deep_raises_rule_syntax_error() -> None:
+    with pytest.raises(RuleSyntaxError, match="nested deeper than 64"):
+        Gate("(" * 4_000 + "a" + ")" * 4_000)
+    with pytest.raises(RuleSyntaxError, match="nested deeper than 64"):
+        Gate("not " * 2_000 + "a")

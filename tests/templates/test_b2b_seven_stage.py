@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from salesfunnel import Funnel, GateFailed, StageKind, templates
-from salesfunnel.model._rules import parse_rule
+from salesfunnel.model.rules import parse_rule
 from support import at
 from template_support import fields_of, satisfying
 

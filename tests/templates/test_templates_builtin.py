@@ -14,7 +14,7 @@ import re
 import pytest
 
 from salesfunnel import Funnel, StageKind, templates
-from salesfunnel.model._rules import parse_rule
+from salesfunnel.model.rules import parse_rule
 from salesfunnel.templates import _registry
 from salesfunnel.testing import check_template
 from support import at

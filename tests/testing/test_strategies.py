@@ -19,8 +19,8 @@ from salesfunnel import (
     StageKind,
     templates,
 )
-from salesfunnel.model._rules import parse_rule
 from salesfunnel.model._stage import SLUG
+from salesfunnel.model.rules import parse_rule
 from salesfunnel.testing import (
     DEFAULT_FIELDS,
     assert_journey_invariants,

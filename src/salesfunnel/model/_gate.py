@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import numpy as np
 
 from salesfunnel.errors import DefinitionError, GateError, InvalidParameterError
 from salesfunnel.model._labels import Labels, to_labels
-from salesfunnel.model._rules import Rule, parse_rule
+from salesfunnel.model.rules import Rule, parse_rule
 
-__all__ = ["Gate", "GateResult", "GateResults", "as_gates"]
+__all__ = ["MAX_DEPTH", "Gate", "GateResult", "GateResults", "as_gates"]
+
+MAX_DEPTH: Final = 100
+"""Deepest nesting of composite gates (``~``, and ``&`` inside ``|`` inside ``&`` ...).
+
+A rule or callable gate has depth 1; ``~g``, ``g & h`` and ``g | h`` are one deeper
+than their deepest part (``a & b & c`` is flat: depth 2).  Building a deeper gate, with
+the operators or :meth:`Gate.from_dict`, raises :class:`~salesfunnel.DefinitionError`,
+so evaluating and serialising a gate never runs out of stack.
+"""
 
 Predicate = Callable[[Any], Any]
 
@@ -110,7 +119,9 @@ class Gate:
     ('not signed',)
     """
 
-    __slots__ = ("_children", "_kind", "_predicate", "_rule", "_test", "label", "name")
+    __slots__ = (
+        "_children", "_depth", "_kind", "_predicate", "_rule", "_test", "label", "name",
+    )
 
     name: str
     label: Labels
@@ -119,6 +130,7 @@ class Gate:
         self, check: str | Predicate, *, name: str | None = None, label: Any = None
     ) -> None:
         self._children: tuple[Gate, ...] = ()
+        self._depth = 1
         self._predicate: Predicate | None = None
         self._rule: Rule | None = None
         if name is not None and not isinstance(name, str):
@@ -149,7 +161,15 @@ class Gate:
 
     @classmethod
     def _composite(cls, kind: str, children: tuple[Gate, ...], name: str) -> Gate:
+        depth = 1 + max(child._depth for child in children)
+        if depth > MAX_DEPTH:
+            raise DefinitionError(
+                f"a composite gate would be nested {depth} deep; gates nest at most "
+                f"{MAX_DEPTH} deep (salesfunnel.model._gate.MAX_DEPTH)",
+                subject="gate",
+            )
         gate = cls.__new__(cls)
+        gate._depth = depth
         gate._kind = kind
         gate._children = children
         gate._predicate = None
@@ -363,8 +383,21 @@ class Gate:
         Raises
         ------
         DefinitionError
-            If the data is malformed or names a reference not in ``refs``.
+            If the data is malformed, names a reference not in ``refs``, or nests
+            deeper than :data:`MAX_DEPTH`.
         """
+        return cls._from_dict(data, refs, 1)
+
+    @classmethod
+    def _from_dict(
+        cls, data: Mapping[str, Any], refs: Mapping[str, Predicate | Gate] | None, depth: int
+    ) -> Gate:
+        if depth > MAX_DEPTH:
+            raise DefinitionError(
+                f"the gate mapping is nested {depth} deep or more; gates nest at most "
+                f"{MAX_DEPTH} deep (salesfunnel.model._gate.MAX_DEPTH)",
+                subject="gate",
+            )
         if not isinstance(data, Mapping):
             raise DefinitionError(f"a gate is a mapping; got {data!r}", subject="gate")
         label = data.get("label")
@@ -389,7 +422,7 @@ class Gate:
                     raise DefinitionError(
                         f"{kind!r} is a list of gates; got {data[kind]!r}", subject="gate"
                     )
-                children = tuple(cls.from_dict(c, refs=refs) for c in data[kind])
+                children = tuple(cls._from_dict(c, refs, depth + 1) for c in data[kind])
                 if not children:
                     raise DefinitionError(f"{kind!r} needs at least one gate", subject="gate")
                 gate = children[0]
@@ -397,7 +430,7 @@ class Gate:
                     gate = (gate & child) if kind == "all" else (gate | child)
                 return gate
         if "not" in data:
-            return ~cls.from_dict(data["not"], refs=refs)
+            return ~cls._from_dict(data["not"], refs, depth + 1)
         raise DefinitionError(
             f"a gate mapping needs one of 'rule', 'ref', 'all', 'any', 'not'; got keys "
             f"{sorted(data)}",

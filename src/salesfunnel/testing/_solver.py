@@ -24,24 +24,24 @@ import attrs
 from hypothesis import strategies as st
 
 from salesfunnel.model._gate import Gate
-from salesfunnel.model._rules import (
+from salesfunnel.model.rules.api import (
     MISSING,
-    _And,
-    _Cmp,
-    _compile,
-    _Field,
-    _fields_of,
-    _In,
-    _join,
-    _Lit,
-    _Not,
-    _Or,
-    _Parser,
+    And,
+    Cmp,
+    Field,
+    In,
+    Lit,
+    Not,
+    Or,
+    compile_scalar,
+    fields_of,
+    join,
+    parse,
 )
 
 __all__ = ["Goal", "solve", "tree_of"]
 
-Node = Any  # a node of salesfunnel.model._rules' syntax tree, or _Opaque
+Node = Any  # a node of the rule syntax tree (salesfunnel.model.rules.api), or _Opaque
 Draw = Callable[..., Any]
 
 #: How many times a goal is attempted with fresh choices before the example is rejected.
@@ -82,7 +82,7 @@ class _Const:
 
 @functools.lru_cache(maxsize=2048)
 def _rule_tree(text: str) -> Node:
-    return _join(_And, [node for node, _, _ in _Parser(text).parse()])
+    return join(And, [node for node, _, _ in parse(text)])
 
 
 def tree_of(gates: Gate | Iterable[Gate]) -> Node:
@@ -97,14 +97,14 @@ def tree_of(gates: Gate | Iterable[Gate]) -> Node:
             return _Opaque(gate)
         children = tuple(tree_of(c) for c in gate._children)
         if kind == "all":
-            return _And(children)
+            return And(children)
         if kind == "any":
-            return _Or(children)
-        return _Not(children[0])
+            return Or(children)
+        return Not(children[0])
     items = tuple(tree_of(g) for g in gates)
     if not items:
         return _Const(True)
-    return items[0] if len(items) == 1 else _And(items)
+    return items[0] if len(items) == 1 else And(items)
 
 
 @attrs.frozen
@@ -121,10 +121,10 @@ class Goal:
 
 def _choose(node: Node, want: bool, draw: Draw, out: list[tuple[Node, bool]]) -> None:
     """Append the atoms that must take a truth value for ``node`` to be ``want``."""
-    if isinstance(node, _Not):
+    if isinstance(node, Not):
         _choose(node.inner, not want, draw, out)
-    elif isinstance(node, _And | _Or):
-        every = want if isinstance(node, _And) else not want
+    elif isinstance(node, And | Or):
+        every = want if isinstance(node, And) else not want
         if every:
             for item in node.items:
                 _choose(item, want, draw, out)
@@ -139,9 +139,9 @@ def _choose(node: Node, want: bool, draw: Draw, out: list[tuple[Node, bool]]) ->
 
 
 def _atoms(node: Node) -> Iterable[Node]:
-    if isinstance(node, _Not):
+    if isinstance(node, Not):
         yield from _atoms(node.inner)
-    elif isinstance(node, _And | _Or):
+    elif isinstance(node, And | Or):
         for item in node.items:
             yield from _atoms(item)
     else:
@@ -152,7 +152,7 @@ def _fields(atom: Node) -> set[str]:
     if isinstance(atom, _Opaque | _Const):
         return set()
     out: set[str] = set()
-    _fields_of(atom, out)
+    fields_of(atom, out)
     return out
 
 
@@ -189,20 +189,20 @@ def _string_candidates(values: Sequence[str]) -> list[Any]:
 def _constants(atom: Node, field: str) -> list[Any]:
     """Literal values that ``atom`` compares ``field`` with, and containers it needs."""
     out: list[Any] = []
-    if isinstance(atom, _Cmp):
+    if isinstance(atom, Cmp):
         for mine, other in ((atom.left, atom.right), (atom.right, atom.left)):
-            if isinstance(mine, _Field) and mine.name == field and isinstance(other, _Lit):
+            if isinstance(mine, Field) and mine.name == field and isinstance(other, Lit):
                 value = other.value
                 out.append(list(value) if isinstance(value, tuple) else value)
-    elif isinstance(atom, _In):
+    elif isinstance(atom, In):
         left, right = atom.left, atom.right
-        if isinstance(left, _Field) and left.name == field and isinstance(right, _Lit):
+        if isinstance(left, Field) and left.name == field and isinstance(right, Lit):
             container = right.value
             if isinstance(container, tuple):
                 out.extend(container)
             elif isinstance(container, str):
                 out.extend((container, container[:1], container[1:], container + "!"))
-        if isinstance(right, _Field) and right.name == field and isinstance(left, _Lit):
+        if isinstance(right, Field) and right.name == field and isinstance(left, Lit):
             item = left.value
             out.append([item])
             if isinstance(item, str):
@@ -233,7 +233,7 @@ def _pool(field: str, atoms: Iterable[Node], extra: Sequence[Any]) -> list[Any]:
 
 @functools.lru_cache(maxsize=4096)
 def _predicate(atom: Node) -> Callable[[object], bool]:
-    return _compile(atom)
+    return compile_scalar(atom)
 
 
 def _holds(atom: Node, subject: dict[str, Any]) -> bool:

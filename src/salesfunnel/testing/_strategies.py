@@ -13,7 +13,8 @@ from hypothesis.errors import InvalidArgument
 
 from salesfunnel.errors import GateError
 from salesfunnel.model import Funnel, Gate, Journey, Stage, StageKind, Transition
-from salesfunnel.model._rules import MISSING, parse_rule
+from salesfunnel.model.rules import parse_rule
+from salesfunnel.model.rules.api import MISSING
 from salesfunnel.testing import _solver
 from salesfunnel.testing._solver import _BOOLS, _ints
 from salesfunnel.testing._validation import (

@@ -14,7 +14,7 @@ from hypothesis.errors import InvalidArgument
 
 from salesfunnel._util._suggest import closest
 from salesfunnel.model import Funnel, Stage
-from salesfunnel.model._rules import KEYWORDS
+from salesfunnel.model.rules.api import KEYWORDS
 
 __all__ = [
     "check_bool",
