@@ -8,9 +8,8 @@ Examples
 ('lead', 'won')
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from salesfunnel import templates
+from salesfunnel._util._version import package_version as _package_version
 from salesfunnel.errors import (
     DefinitionError,
     EventLogError,
@@ -40,10 +39,7 @@ from salesfunnel.model import (
 )
 from salesfunnel.simulate import simulate
 
-try:
-    __version__ = version("salesfunnel")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = _package_version()
 
 __all__ = [
     "DefinitionError",

@@ -243,7 +243,7 @@ def _lang(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``salesfunnel`` command."""
-    from salesfunnel import __version__
+    from salesfunnel._util._version import package_version
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                f"Run '{PROG} COMMAND --help' for the options of a command.",
         formatter_class=_Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     demo = _add(
