@@ -11,7 +11,7 @@ from typing import Any
 
 from salesfunnel.errors import InvalidParameterError
 
-__all__ = ["LANGS", "WORDS", "check_lang", "word"]
+__all__ = ["LANGS", "NOUNS", "WORDS", "check_lang", "counted", "word"]
 
 LANGS = ("en", "zh")
 
@@ -29,6 +29,64 @@ WORDS: dict[str, tuple[str, str]] = {
     "owner": ("owner", "负责人"),
     "gates": ("gates", "准入条件"),
     "value": ("value", "值"),
+    "none": ("none", "无"),
+    "interval": ("{} interval", "{} 区间"),
+    "drop-off": ("drop-off", "流失"),
+    "step.name": ("step", "步骤"),
+    "median": ("median", "中位数"),
+    "mean": ("mean", "均值"),
+    "note": ("note: {}: {}", "注: {}: {}"),
+    # -- metrics: conversion -------------------------------------------------------------
+    "conv.title": ("Conversion ({}) of {}; {} {} intervals", "转化 ({}), {}; {} {} 区间"),
+    "conv.window": (", window ", ", 时间窗 "),
+    "conv.bottleneck": ("bottleneck: {} (step rate {})", "瓶颈: {} (转化率 {})"),
+    "conv.undefined": ("no entity reached the first stage: rates are undefined",
+                       "没有实体到达第一阶段: 比率无定义"),
+    # -- metrics: timing and survival ----------------------------------------------------
+    "timing.title": ("Timing of {} (durations from the first time at each depth)",
+                     "{}的时长 (从首次到达各深度起计)"),
+    "surv.title": ("Kaplan-Meier time to {} as of {}: {}, {:,} converted, {:,} right-censored "
+                   "(lost: {})",
+                   "到达 {} 的 Kaplan-Meier 时间 (截至 {}): {}, {:,} 个转化, {:,} 个右删失 "
+                   "(丢单: {})"),
+    "time": ("time", "时间"),
+    "at risk": ("at risk", "风险集"),
+    "events": ("events", "事件"),
+    "censored": ("censored", "删失"),
+    "S(t)": ("S(t)", "留存 S(t)"),
+    "surv.shown": ("({} of {:,} rows shown)", "(显示 {} / {:,} 行)"),
+    "surv.median": ("median time to conversion: {}", "转化时间中位数: {}"),
+    "surv.not_reached": ("not reached ({})", "未达到 ({})"),
+    # -- metrics: pipeline ---------------------------------------------------------------
+    "pipe.title": ("Pipeline ({}): {}, {:,} open, {:,} won, {:,} lost",
+                   "管道 ({}): {}, {:,} 未结, {:,} 赢单, {:,} 丢单"),
+    "pipe.all": ("all events", "全部事件"),
+    "pipe.as_of": ("as of {}", "截至 {}"),
+    "prob.": ("prob.", "概率"),
+    "amount": ("value", "金额"),
+    "weighted": ("weighted", "加权"),
+    "pipe.open": ("open pipeline: {}, weighted {}", "未结管道: {}, 加权 {}"),
+    "pipe.win": ("win rate: {}; average won amount: {}; average cycle: {}",
+                 "赢单率: {}; 平均赢单金额: {}; 平均周期: {}"),
+    "pipe.velocity": ("sales velocity: {} per day", "销售速度: 每天 {}"),
+    "pipe.coverage": ("coverage of target {}: {} weighted, {} unweighted",
+                      "目标 {} 的覆盖率: 加权 {}, 未加权 {}"),
+    # -- metrics: cohorts and comparison -------------------------------------------------
+    "cohort.title": ("Cohorts by {} ({}), overall conversion from {!r}",
+                     "按{}分组 ({}), 从 {!r} 起的累计转化"),
+    "cohort.title_empty": ("Cohorts by {}", "按{}分组"),
+    "cohort.none": ("(no cohorts)", "(无分组)"),
+    "cohort": ("cohort", "分组"),
+    "entities": ("entities", "实体数"),
+    "cmp.title": ("Comparison of conversion ({}): {} vs {}; {} Newcombe intervals, "
+                  "two-proportion z-test, P({} > {}) from Beta{} posteriors",
+                  "转化对比 ({}): {} 对 {}; {} Newcombe 区间, 双比例 z 检验, "
+                  "P({} > {}) 来自 Beta{} 后验"),
+    "cmp.of": ("{} of {}", "{} / {}"),
+    "difference": ("difference", "差异"),
+    "p-value": ("p-value", "p 值"),
+    # -- metrics: breakdown --------------------------------------------------------------
+    "bd.none": ("(no groups by {!r})", "(没有按 {!r} 的分组)"),
     # -- Funnel.describe -----------------------------------------------------------------
     "funnel.owner": ("owner", "负责人"),
     "funnel.gate": ("gate", "达标检查"),
@@ -45,6 +103,26 @@ WORDS: dict[str, tuple[str, str]] = {
     "funnel.extra": ("extra: ", "额外: "),
     "funnel.sep": (", ", "、"),
 }
+
+#: id -> (English singular, English plural, Chinese measure word and noun)
+NOUNS: dict[str, tuple[str, str, str]] = {
+    "entity": ("entity", "entities", "个实体"),
+    "observation": ("observation", "observations", "个观测"),
+}
+
+
+def counted(n: int, key: str, lang: str = "en") -> str:
+    """``n`` things of kind ``key``, with thousands separators.
+
+    Examples
+    --------
+    >>> counted(1, "entity"), counted(1234, "entity"), counted(3, "entity", "zh")
+    ('1 entity', '1,234 entities', '3 个实体')
+    """
+    one, many, zh = NOUNS[key]
+    if lang == "zh":
+        return f"{n:,} {zh}"
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def check_lang(lang: Any) -> str:

@@ -47,8 +47,12 @@ def to_json_value(obj: Any) -> Any:
     >>> to_json_value({1: "a"})
     {'1': 'a'}
     """
-    if obj is None or isinstance(obj, bool | str):
-        return obj
+    if obj is None:
+        return None
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, str):  # also numpy's str_
+        return str(obj)
     if isinstance(obj, int):
         return int(obj)
     if isinstance(obj, float):
