@@ -85,6 +85,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "cmp.of": ("{} of {}", "{} / {}"),
     "difference": ("difference", "差异"),
     "p-value": ("p-value", "p 值"),
+    # -- planner: Markov chain -----------------------------------------------------------
+    "markov.visits": ("visits", "访问次数"),
+    "markov.moves": ("moves to close", "结单步数"),
+    "markov.days": ("days to close", "结单天数"),
+    "markov.days_win": ("days to win", "赢单天数"),
+    "markov.title": ("Markov chain of funnel {!r}: {:,} moves of {:,} entities",
+                     "漏斗 {!r} 的马尔可夫链: {:,} 次流转, {:,} 个实体"),
+    "markov.unfitted": ("MarkovModel(smoothing={!r}), not fitted",
+                        "MarkovModel(smoothing={!r}), 尚未拟合"),
     # -- metrics: breakdown --------------------------------------------------------------
     "bd.none": ("(no groups by {!r})", "(没有按 {!r} 的分组)"),
     # -- Funnel.describe -----------------------------------------------------------------

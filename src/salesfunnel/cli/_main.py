@@ -177,7 +177,7 @@ def _cmd_plan(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.format == "json":
         _dump_json(plan.to_dict(), out)
         return 0
-    out.write(plan.table(args.lang) + "\n")
+    out.write(plan.text(args.lang) + "\n")
     if args.chart:
         out.write("\n" + funnel_chart(plan, lang=args.lang, width=40) + "\n")
     return 0
