@@ -30,7 +30,6 @@ from salesfunnel.metrics._results import (
     check_same,
     floats,
     format_count,
-    format_number,
     format_pct,
     ints,
     strs,

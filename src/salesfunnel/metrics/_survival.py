@@ -29,7 +29,6 @@ from salesfunnel.metrics._results import (
     check_log,
     check_merge,
     format_count,
-    format_number,
     format_pct,
 )
 from salesfunnel.metrics._stats import check_level, z_value

@@ -327,7 +327,8 @@ class Durations(Displayable):
         {'from': 'a', 'to': 'b', 'count': 2, 'mean': 2.0, 'median': 2.0, 'p90': 3.6, 'reason': None}
         """
         out: dict[str, Any] = {"from": self.source, "to": self.target, "count": self.count,
-                               "mean": to_json_value(self.mean), "median": to_json_value(self.median)}
+                               "mean": to_json_value(self.mean),
+                               "median": to_json_value(self.median)}
         for q, v in self.quantiles.items():
             out[f"p{q:g}"] = to_json_value(v)
         out["reason"] = self.reason
