@@ -9,10 +9,10 @@ Examples
 --------
 >>> main(["plan", "--target", "3,000,000", "--deal-size", "30000", "--win-rate", "10%"])
 Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
-stage             rate  win prob  total  per period
-----------------  ----  --------  -----  ----------
-Target customers     -       10%  1,000        83.3
-Won                10%      100%    100         8.3
+stage              rate  win prob  total  per period
+----------------  -----  --------  -----  ----------
+Target customers      —     10.0%  1,000        83.3
+Won               10.0%    100.0%    100         8.3
 0
 """
 
