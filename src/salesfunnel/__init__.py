@@ -16,11 +16,11 @@ Examples
 """
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from salesfunnel import simulation, templates
+from salesfunnel._util._version import package_version as _package_version
 from salesfunnel.errors import (
     DefinitionError,
     EventLogError,
@@ -51,10 +51,7 @@ from salesfunnel.model import (
 )
 from salesfunnel.simulation import simulate
 
-try:
-    __version__ = version("salesfunnel")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = _package_version()
 
 __all__ = [
     "DefinitionError",

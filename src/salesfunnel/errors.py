@@ -18,10 +18,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from salesfunnel.model._gate import GateResult
+
+class _FailedChecks(Protocol):
+    """What :class:`GateFailed` reads of a :class:`~salesfunnel.GateResult` (errors sit
+    below the model, so they name no model class)."""
+
+    @property
+    def failed(self) -> Sequence[str]:  # pragma: no cover - protocol
+        """The names of the failed checks."""
+        ...
 
 __all__ = [
     "DefinitionError",
@@ -108,7 +115,7 @@ class GateFailed(FunnelError, ValueError):
     ``result`` is the :class:`~salesfunnel.GateResult` naming every failed check.
     """
 
-    def __init__(self, stage: str, result: GateResult) -> None:
+    def __init__(self, stage: str, result: _FailedChecks) -> None:
         self.stage = stage
         self.result = result
         failed = "; ".join(result.failed) or "(no check named)"

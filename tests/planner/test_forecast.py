@@ -238,7 +238,7 @@ def test_result_renders_and_serialises() -> None:
     assert json.loads(json.dumps(data)) == data
     assert "p50" in str(fc) and "P(reaching 250)" in str(fc)
     assert "Forecast" in repr(fc)
-    assert "预测" in fc.table("zh")
+    assert "预测" in fc.text("zh")
 
 
 def test_to_pandas() -> None:

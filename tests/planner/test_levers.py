@@ -85,7 +85,7 @@ def test_result_is_frozen_and_serialises() -> None:
     assert json.loads(json.dumps(data)) == data
     assert "LeverReport" in repr(r)
     assert set(LEVERS) == {e.lever for e in r.effects}
-    assert "提高赢单率" in r.table("zh")
+    assert "提高赢单率" in r.text("zh")
     with pytest.raises(AttributeError):
         r.revenue = 1  # type: ignore[misc]
 

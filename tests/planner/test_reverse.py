@@ -83,7 +83,7 @@ def test_funnel_nominal_probabilities_give_every_stage() -> None:
     assert [r.total for r in plan.rows] == pytest.approx(expected, rel=1e-12)
     assert plan.row("target").total == 1000
     assert plan.row("target").label.text("zh") == "目标客户"
-    assert "目标客户" in plan.table("zh")
+    assert "目标客户" in plan.text("zh")
 
 
 def test_stage_rates_match_exact_fractions() -> None:
@@ -178,7 +178,7 @@ def test_sources_split_the_inflow() -> None:
     assert by["penetration"].contacts == pytest.approx(200)       # rate 1
     assert by["cold_visit"].per_period == pytest.approx(25)
     assert by["cold_visit"].label.text("zh") == "陌生拜访"
-    assert "陌生拜访" in plan.table("zh")
+    assert "陌生拜访" in plan.text("zh")
 
 
 def test_sources_as_source_objects() -> None:

@@ -1,6 +1,6 @@
 """Metric and planner results show one table model as plain text and as HTML tables.
 
-The expected headers and cells come from each result's ``_table()`` / ``_tables()``; the
+The expected headers and cells come from each result's ``table()``; the
 HTML is parsed independently (``html.parser``) and the text is split on its column gaps.
 """
 
@@ -95,7 +95,7 @@ def parse(html: str) -> Tables:
 
 
 def tables_of(obj: Any) -> tuple[Table, ...]:
-    return tuple(obj._tables()) if hasattr(obj, "_tables") else (obj._table(),)
+    return tuple(obj.table())
 
 
 @pytest.fixture(scope="module")

@@ -183,20 +183,30 @@ def test_funnel_html_lists_every_stage_gate_and_owner(b2b: Funnel) -> None:
         assert text in doc
 
 
-def test_result_objects_render_from_counts_and_to_dict() -> None:
-    class Result:
-        counts = np.array([100, 40, 10])
-        labels = ("lead", "demo", "won")
-        step_rate = (np.nan, 0.4, 0.25)
+def test_result_objects_render_from_their_display_parts() -> None:
+    from salesfunnel._display._chart import FunnelData
+    from salesfunnel._display._result import Displayable, Part
+    from salesfunnel._display._table import Table
 
-        def to_dict(self) -> dict[str, object]:
-            return {"counts": [100, 40, 10], "semantic": "reached",
-                    "rows": [{"stage": "lead", "n": 100}, {"stage": "demo", "n": 40}]}
+    class Result(Displayable):
+        counts = np.array([100, 40, 10])  # attributes alone are never read
+
+        def _display_parts(self, lang: str) -> tuple[Part, ...]:
+            return (FunnelData(["lead", "demo", "won"], [100, 40, 10]),
+                    Table("reached", ["stage", "n"], [["lead", "100"], ["demo", "40"]]))
 
     doc = to_html(Result())
     assert balanced(doc)
     assert "<svg" in doc and "reached" in doc and "<th>stage</th>" in doc
     assert ET.fromstring(re.search(r"<svg.*?</svg>", doc, re.S).group(0))  # type: ignore[union-attr]
+    assert funnel_chart(Result(), width=10).splitlines()[1].startswith("lead")
+
+    class Counts:  # counts as an attribute, but no display parts: not guessed at
+        counts = (100, 40, 10)
+
+    with pytest.raises(InvalidParameterError, match="per-stage counts"):
+        funnel_chart(Counts())
+    assert "<pre>" in to_html(Counts())
 
 
 def test_report_is_a_self_contained_document(b2b: Funnel) -> None:

@@ -1,8 +1,9 @@
 """The one table model behind the plain-text and HTML display of results.
 
-A result builds its :class:`Table` (or several) once, in ``_table()`` / ``_tables()``;
-:func:`render_text` turns it into the aligned plain text of ``str(result)`` and
-:mod:`salesfunnel.viz` into an HTML ``<table>`` for notebooks and reports.
+A result builds its :class:`Table` objects once, in ``_display_parts(lang)`` (see
+:mod:`salesfunnel._display._result`); :func:`render_text` turns one into the aligned plain
+text of ``str(result)`` and :func:`salesfunnel._display._html.table_html` into an HTML
+``<table>`` for notebooks and reports.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ class Table:
                 f"align must give '<' or '>' for each of the {n} columns; got {self.align!r}",
                 parameter="align", value=self.align,
             )
+
+    def __str__(self) -> str:
+        return render_text(self)
 
 
 def render_text(table: Table) -> str:

@@ -53,7 +53,7 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
                    funnel=None if rates is not None else funnel)
     sections.append(Section(
         "plan", f"Reverse plan for {target:,.0f} next year", plan,
-        f"{plan.table(lang)}\n\nAt this year's rates, {target:,.0f} at {size:,.0f} per deal "
+        f"{plan.text(lang)}\n\nAt this year's rates, {target:,.0f} at {size:,.0f} per deal "
         f"needs {plan.deals:,.1f} deals and {plan.inflow:,.0f} new prospects a year "
         f"({plan.rows[0].per_period:,.1f} a month).",
     ))

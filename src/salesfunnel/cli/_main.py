@@ -9,10 +9,10 @@ Examples
 --------
 >>> main(["plan", "--target", "3,000,000", "--deal-size", "30000", "--win-rate", "10%"])
 Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
-stage             rate  win prob  total  per period
-----------------  ----  --------  -----  ----------
-Target customers     -       10%  1,000        83.3
-Won                10%      100%    100         8.3
+stage              rate  win prob  total  per period
+----------------  -----  --------  -----  ----------
+Target customers      —     10.0%  1,000        83.3
+Won               10.0%    100.0%    100         8.3
 0
 """
 
@@ -178,7 +178,7 @@ def _cmd_plan(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.format == "json":
         _dump_json(plan.to_dict(), out)
         return 0
-    out.write(plan.table(args.lang) + "\n")
+    out.write(plan.text(args.lang) + "\n")
     if args.chart:
         out.write("\n" + funnel_chart(plan, lang=args.lang, width=40) + "\n")
     return 0
@@ -259,7 +259,7 @@ def _lang(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``salesfunnel`` command."""
-    from salesfunnel import __version__
+    from salesfunnel._util._version import package_version
 
     parser = _Parser(
         prog=PROG,
@@ -274,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
                f"Run '{PROG} COMMAND --help' for the options of a command.",
         formatter_class=_Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     demo = _add(

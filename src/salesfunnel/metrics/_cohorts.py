@@ -9,7 +9,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._table import Table, render_text
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -25,7 +28,6 @@ from salesfunnel.metrics._conversion import (
 )
 from salesfunnel.metrics._results import (
     Breakdown,
-    HtmlRepr,
     breakdown,
     check_choice,
     check_log,
@@ -34,7 +36,6 @@ from salesfunnel.metrics._results import (
     format_pct,
     int_rows,
     ints,
-    json_value,
     strs,
 )
 from salesfunnel.metrics._stats import check_level
@@ -86,7 +87,7 @@ def period_label(start_ns: int, period: str) -> str:
 
 
 @attrs.frozen
-class Cohorts(HtmlRepr):
+class Cohorts(Displayable):
     """Conversion by entry cohort: one row per period, one column per main-path stage.
 
     An entity's cohort is the period (UTC) of its first event at any stage. Rows are in
@@ -249,7 +250,7 @@ class Cohorts(HtmlRepr):
             "stages": list(self.stages),
             "cohorts": [
                 {"cohort": label, "start_ns": start, "entities": n, "counts": list(c),
-                 "overall_rate": [json_value(float(r)) for r in rates[i]]}
+                 "overall_rate": [to_json_value(float(r)) for r in rates[i]]}
                 for i, (label, start, c, n) in enumerate(
                     zip(self.labels, self.starts, self.counts, self.entities, strict=True))
             ],
@@ -283,21 +284,20 @@ class Cohorts(HtmlRepr):
         return pd.DataFrame(table, index=pd.Index(list(self.labels), name="cohort"),
                             columns=list(self.stages))
 
-    def _table(self) -> Table:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         rates = self.overall_rate
         rows = []
         for i, label in enumerate(self.labels):
             cells = [label, format_count(self.entities[i]), format_count(self.counts[i][0])]
             cells.extend(format_pct(rates[i, k]) for k in range(1, len(self.stages)))
             rows.append(cells)
-        head = (f"Cohorts by {self.period} ({self.semantic}), overall conversion from "
-                f"{self.stages[0]!r}" if self.stages else f"Cohorts by {self.period}")
+        head = (word("cohort.title", lang).format(self.period, self.semantic, self.stages[0])
+                if self.stages else word("cohort.title_empty", lang).format(self.period))
         if not rows:
-            return Table(head, [], [], notes=["(no cohorts)"])
-        return Table(head, ["cohort", "entities", *self.stages], rows)
+            return (Table(head, [], [], notes=[word("cohort.none", lang)]),)
+        return (Table(head, [word("cohort", lang), word("entities", lang), *self.stages],
+                      rows),)
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.labels)

@@ -8,18 +8,20 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._table import Table, render_text
+from salesfunnel._display._format import MISSING
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics._conversion import Conversion, Semantic, conversion
 from salesfunnel.metrics._results import (
-    HtmlRepr,
     check_merge,
     format_count,
     format_pct,
     ints,
-    json_value,
     strs,
 )
 from salesfunnel.metrics._stats import (
@@ -35,13 +37,11 @@ _F = npt.NDArray[np.float64]
 
 
 def _signed_pct(value: float) -> str:
-    if not np.isfinite(value):
-        return "—"
-    return f"{100.0 * value:+.1f}%"
+    return format_pct(value, signed=True)
 
 
 @attrs.frozen
-class Comparison(HtmlRepr):
+class Comparison(Displayable):
     """Step-by-step comparison of conversion between ``a`` and ``b``.
 
     One row per step ``k -> k + 1`` of the main path plus an ``overall`` row (first stage
@@ -239,7 +239,7 @@ class Comparison(HtmlRepr):
             "prior": list(self.prior),
             "a_entities": self.a_entities,
             "b_entities": self.b_entities,
-            "rows": [{k: json_value(v) for k, v in row.items()} for row in self._rows()],
+            "rows": [{k: to_json_value(v) for k, v in row.items()} for row in self._rows()],
         }
 
     def to_pandas(self) -> Any:
@@ -247,31 +247,31 @@ class Comparison(HtmlRepr):
         pd = import_optional("pandas", "pandas", purpose="Comparison.to_pandas")
         return pd.DataFrame(self._rows())
 
-    def _table(self) -> Table:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         ra, rb, diff = self.rate_a, self.rate_b, self.difference
         low, high = self.interval
         p, better = self.p_value, self.prob_b_better
         a_name, b_name = self.names
         rows = []
+        of = word("cmp.of", lang)
         for i, step in enumerate(self.steps):
-            interval = ("—" if not np.isfinite(low[i])
+            interval = (MISSING if not np.isfinite(low[i])
                         else f"[{_signed_pct(low[i])}, {_signed_pct(high[i])}]")
             rows.append([
                 step,
-                f"{format_pct(ra[i])} of {format_count(self.a_trials[i])}",
-                f"{format_pct(rb[i])} of {format_count(self.b_trials[i])}",
+                of.format(format_pct(ra[i]), format_count(self.a_trials[i])),
+                of.format(format_pct(rb[i]), format_count(self.b_trials[i])),
                 _signed_pct(diff[i]), interval,
-                "—" if not np.isfinite(p[i]) else f"{p[i]:.4g}",
+                MISSING if not np.isfinite(p[i]) else f"{p[i]:.4g}",
                 format_pct(better[i]),
             ])
-        head = (f"Comparison of conversion ({self.semantic}): {b_name} vs {a_name}; "
-                f"{self.level:.0%} Newcombe intervals, two-proportion z-test, "
-                f"P({b_name} > {a_name}) from Beta{self.prior} posteriors")
-        return Table(head, ["step", a_name, b_name, "difference", f"{self.level:.0%} interval",
-                            "p-value", f"P({b_name} > {a_name})"], rows)
+        level = format_pct(self.level, 0)
+        head = word("cmp.title", lang).format(self.semantic, b_name, a_name, level, b_name,
+                                              a_name, self.prior)
+        return (Table(head, [word("step.name", lang), a_name, b_name, word("difference", lang),
+                             word("interval", lang).format(level), word("p-value", lang),
+                             f"P({b_name} > {a_name})"], rows),)
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.steps) - 1

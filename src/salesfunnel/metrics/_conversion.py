@@ -10,14 +10,18 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._table import Table, render_text
+from salesfunnel._display._chart import FunnelData
+from salesfunnel._display._format import MISSING
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import counted, word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     Breakdown,
-    HtmlRepr,
     breakdown,
     check_choice,
     check_log,
@@ -25,7 +29,6 @@ from salesfunnel.metrics._results import (
     format_count,
     format_pct,
     ints,
-    json_value,
     strs,
 )
 from salesfunnel.metrics._stats import check_level, jeffreys, wilson
@@ -102,7 +105,7 @@ def _intervals(successes: npt.NDArray[np.int64], trials: npt.NDArray[np.int64], 
 
 
 @attrs.frozen
-class Conversion(HtmlRepr):
+class Conversion(Displayable):
     """Entities per main-path stage with step and overall conversion.
 
     Only counts are stored (so results over entity partitions :meth:`merge` by
@@ -351,7 +354,7 @@ class Conversion(HtmlRepr):
             "level": self.level,
             "continued": None if self.continued is None else list(self.continued),
             "bottleneck": self.bottleneck,
-            "rows": [{k: json_value(v) for k, v in row.items()} for row in self._rows()],
+            "rows": [{k: to_json_value(v) for k, v in row.items()} for row in self._rows()],
         }
 
     def to_pandas(self) -> Any:
@@ -368,44 +371,42 @@ class Conversion(HtmlRepr):
         pd = import_optional("pandas", "pandas", purpose="Conversion.to_pandas")
         return pd.DataFrame(self._rows())
 
-    def _title(self) -> str:
+    def _title(self, lang: str = "en") -> str:
         what = self.semantic
         if self.semantic == "ordered":
-            what += ", window " + ("none" if self.window is None else describe_window(
-                self.window))
+            what += word("conv.window", lang) + (
+                word("none", lang) if self.window is None else describe_window(self.window))
         method = "Wilson" if self.ci == "wilson" else "Jeffreys"
-        return (f"Conversion ({what}) of {self.entities:,} entit"
-                f"{'ies' if self.entities != 1 else 'y'}; {self.level:.0%} {method} intervals")
+        return word("conv.title", lang).format(
+            what, counted(self.entities, "entity", lang), format_pct(self.level, 0), method)
 
-    def _table(self) -> Table:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         step, overall = self.step_rate, self.overall_rate
         low, high = self.step_interval
         drop = self.dropoff
         rows = []
         for k, name in enumerate(self.stages):
-            interval = ("—" if not np.isfinite(low[k])
+            interval = (MISSING if not np.isfinite(low[k])
                         else f"[{format_pct(low[k])}, {format_pct(high[k])}]")
             rows.append([name, format_count(self.counts[k]), format_pct(step[k]), interval,
                          format_pct(overall[k]),
-                         "—" if k == 0 or drop[k] < 0 else format_count(drop[k])])
+                         MISSING if k == 0 or drop[k] < 0 else format_count(drop[k])])
         notes = []
         neck = self.bottleneck
         if neck is not None:
             k = self.stages.index(neck)
-            notes.append(f"bottleneck: {neck} (step rate {format_pct(step[k])})")
+            notes.append(word("conv.bottleneck", lang).format(neck, format_pct(step[k])))
         elif self.counts and self.counts[0] == 0:
-            notes.append("no entity reached the first stage: rates are undefined")
+            notes.append(word("conv.undefined", lang))
         if self.semantic == "entered":
-            notes.append("entered: each stage counts the entities seen there;")
-            notes.append("step = share of the previous stage's entities also seen here, "
-                         "overall = share of all entities")
+            notes.append(word("conv.entered", lang))
         # The interval column reads better left-aligned.
-        return Table(self._title(),
-                     ["stage", "count", "step", f"{self.level:.0%} interval", "overall",
-                      "drop-off"], rows, notes=notes, align="<>><>>")
+        headers = [word("stage", lang), word("count", lang), word("step", lang),
+                   word("interval", lang).format(format_pct(self.level, 0)),
+                   word("overall", lang), word("drop-off", lang)]
+        table = Table(self._title(lang), headers, rows, notes=notes, align="<>><>>")
+        return FunnelData(self.stages, self.counts), table
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.stages)

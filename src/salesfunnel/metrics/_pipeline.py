@@ -13,7 +13,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._table import Table, render_text
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import counted, word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -21,17 +24,14 @@ from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     DASH,
     Breakdown,
-    HtmlRepr,
     breakdown,
     check_log,
     check_merge,
     check_same,
     floats,
     format_count,
-    format_number,
     format_pct,
     ints,
-    json_value,
     strs,
 )
 from salesfunnel.metrics._timing import (
@@ -69,7 +69,7 @@ def _money(value: float) -> str:
 
 
 @attrs.frozen(repr=False)
-class Pipeline(HtmlRepr):
+class Pipeline(Displayable):
     """Where every entity stands as of a date, and what the open pipeline is worth.
 
     Only additive aggregates are stored (counts and sums per current stage, the won
@@ -321,8 +321,8 @@ class Pipeline(HtmlRepr):
         True
         """
         check_merge(self, other, ("stages", "kinds", "as_of", "target", "has_amount"))
-        check_same("Pipeline", "probabilities", [json_value(p) for p in self.probabilities],
-                   [json_value(p) for p in other.probabilities])
+        check_same("Pipeline", "probabilities", [to_json_value(p) for p in self.probabilities],
+                   [to_json_value(p) for p in other.probabilities])
         return attrs.evolve(
             self,
             counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
@@ -342,7 +342,7 @@ class Pipeline(HtmlRepr):
 
     def _key(self) -> tuple[Any, ...]:
         # NaN probabilities compare equal to each other here (they mean "not estimated").
-        return (self.stages, self.kinds, tuple(json_value(p) for p in self.probabilities),
+        return (self.stages, self.kinds, tuple(to_json_value(p) for p in self.probabilities),
                 self.counts, self.priced, self.value, self.cycle_count, self.cycle_total,
                 self.as_of, self.target, self.has_amount)
 
@@ -374,11 +374,11 @@ class Pipeline(HtmlRepr):
             "target": self.target,
             "has_amount": self.has_amount,
         }
-        out.update({k: json_value(v) for k, v in self.summary().items()})
+        out.update({k: to_json_value(v) for k, v in self.summary().items()})
         out["unpriced"] = self.unpriced
         out["unestimated"] = self.unestimated
         out["reasons"] = self.reasons
-        out["rows"] = [{k: json_value(v) for k, v in row.items()} for row in self._rows()]
+        out["rows"] = [{k: to_json_value(v) for k, v in row.items()} for row in self._rows()]
         return out
 
     def _rows(self) -> list[dict[str, Any]]:
@@ -409,34 +409,34 @@ class Pipeline(HtmlRepr):
         pd = import_optional("pandas", "pandas", purpose="Pipeline.to_pandas")
         return pd.DataFrame(self._rows())
 
-    def _table(self) -> Table:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         rows = []
         for row in self._rows():
             rows.append([row["stage"], row["kind"], format_pct(row["probability"], 0),
                          format_count(row["count"]), _money(row["value"]),
                          _money(row["weighted_value"])])
-        when = "all events" if self.as_of is None else f"as of {_iso(self.as_of)}"
-        title = (f"Pipeline ({when}): {format_number(self.entities, 'entity', 'entities')}, "
-                 f"{self.open:,} open, {self.won:,} won, {self.lost:,} lost")
+        when = (word("pipe.all", lang) if self.as_of is None
+                else word("pipe.as_of", lang).format(_iso(self.as_of)))
+        title = word("pipe.title", lang).format(
+            when, counted(self.entities, "entity", lang), self.open, self.won, self.lost)
         lines: list[str] = []
-        lines.append(f"open pipeline: {_money(self.open_value)}, weighted "
-                     f"{_money(self.weighted_value)}")
-        lines.append(f"win rate: {format_pct(self.win_rate)}; average won amount: "
-                     f"{_money(self.average_won_amount)}; average cycle: "
-                     f"{format_duration(self.average_cycle)}")
-        lines.append(f"sales velocity: {_money(self.velocity)} per day")
+        lines.append(word("pipe.open", lang).format(_money(self.open_value),
+                                                    _money(self.weighted_value)))
+        lines.append(word("pipe.win", lang).format(
+            format_pct(self.win_rate), _money(self.average_won_amount),
+            format_duration(self.average_cycle)))
+        lines.append(word("pipe.velocity", lang).format(_money(self.velocity)))
         if self.target is not None:
-            lines.append(f"coverage of target {_money(self.target)}: "
-                         f"{format_pct(self.coverage)} weighted, "
-                         f"{format_pct(self.coverage_unweighted)} unweighted")
+            lines.append(word("pipe.coverage", lang).format(
+                _money(self.target), format_pct(self.coverage),
+                format_pct(self.coverage_unweighted)))
         reasons = self.reasons
         reasons.pop("coverage", None)
-        lines.extend(f"note: {name}: {why}" for name, why in reasons.items())
-        return Table(title, ["stage", "kind", "prob.", "count", "value", "weighted"], rows,
-                     notes=lines, align="<<>>>>")
+        lines.extend(word("note", lang).format(name, why) for name, why in reasons.items())
+        headers = [word(k, lang) for k in ("stage", "kind", "prob.", "count", "amount",
+                                           "weighted")]
+        return (Table(title, headers, rows, notes=lines, align="<<>>>>"),)
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         weighted = ("" if not self.has_amount

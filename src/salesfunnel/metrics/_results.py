@@ -4,10 +4,11 @@ Every result is a frozen attrs class that
 
 - holds its aggregates as plain tuples (so results compare with ``==`` and hash),
   deriving rates and intervals on access;
-- has ``to_dict()`` (JSON-safe), ``to_pandas()`` (needs the ``pandas`` extra) and a
-  ``__repr__`` that says what it holds;
-- builds its display once as a :class:`salesfunnel._display._table.Table` in ``_table()``: the
-  plain-text ``__str__`` and the notebook's HTML table (``_repr_html_``) both come from it;
+- has ``to_dict()`` (strict JSON, through :func:`salesfunnel._util._json.to_json_value`),
+  ``to_pandas()`` (needs the ``pandas`` extra) and a ``__repr__`` that says what it holds;
+- is :class:`~salesfunnel._display._result.Displayable`: it builds its tables once, in
+  ``_display_parts(lang)``, and ``table(lang)``, the plain-text ``__str__`` and the
+  notebook's HTML (``_repr_html_``) all come from them;
 - when its aggregates are additive, has ``merge(other)``: results computed over
   entity-partitioned chunks merge into the result over the whole.
 
@@ -17,7 +18,6 @@ segment value to that group's result, itself mergeable when the results are.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
@@ -25,6 +25,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._display._format import MISSING, format_count, format_pct
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -34,7 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Breakdown",
-    "HtmlRepr",
     "Mergeable",
     "breakdown",
     "check_choice",
@@ -48,41 +52,15 @@ __all__ = [
     "group_key",
     "int_rows",
     "ints",
-    "json_value",
     "strs",
 ]
 
-DASH = "—"
-
-
-def format_pct(value: float, digits: int = 1) -> str:
-    """``0.4`` -> ``'40.0%'``; NaN -> ``'—'``."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{100.0 * value:.{digits}f}%"
-
-
-def format_count(value: float) -> str:
-    """``1234`` -> ``'1,234'``; NaN -> ``'—'``."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return DASH
-    return f"{int(value):,}"
+DASH = MISSING
 
 
 def format_number(n: int, word: str, plural: str | None = None) -> str:
     """``format_number(1, "entity", "entities")`` -> ``'1 entity'``; 1,234 entities."""
     return f"{n:,} {word if n == 1 else plural or word + 's'}"
-
-
-def json_value(value: Any) -> Any:
-    """A JSON-safe version of a scalar: numpy scalars to Python, NaN/inf to ``None``."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
 
 
 def ints(values: Iterable[Any]) -> tuple[int, ...]:
@@ -157,17 +135,6 @@ def check_same(kind: str, field: str, mine: Any, theirs: Any) -> None:
         )
 
 
-class HtmlRepr:
-    """Mixin: notebook display of a result (the rendering lives in :mod:`salesfunnel.viz`)."""
-
-    __slots__ = ()
-
-    def _repr_html_(self) -> str:
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
-
-
 class Mergeable(Protocol):
     """A result whose aggregates add up over entity-partitioned chunks."""
 
@@ -181,7 +148,7 @@ R = TypeVar("R")
 
 def group_key(value: Any) -> Any:
     """A segment value as a :class:`Breakdown` key (numpy scalars as Python scalars)."""
-    return json_value(value) if isinstance(value, np.generic) else value
+    return to_json_value(value) if isinstance(value, np.generic) else value
 
 
 def _category_order(a: Sequence[Any], b: Sequence[Any]) -> tuple[Any, ...]:
@@ -206,7 +173,7 @@ def _category_order(a: Sequence[Any], b: Sequence[Any]) -> tuple[Any, ...]:
 
 
 @attrs.frozen(eq=True)
-class Breakdown(HtmlRepr, Mapping[Any, R], Generic[R]):
+class Breakdown(Displayable, Mapping[Any, R], Generic[R]):
     """One result per segment value, from ``by=`` on a metric.
 
     A read-only mapping ``value -> result`` in category order (the order of the segment
@@ -279,15 +246,25 @@ class Breakdown(HtmlRepr, Mapping[Any, R], Generic[R]):
 
     def __repr__(self) -> str:
         keys = list(self.results)
-        shown = ", ".join(repr(json_value(k)) for k in keys[:5]) + (", ..." if len(keys) > 5
+        shown = ", ".join(repr(to_json_value(k)) for k in keys[:5]) + (", ..." if len(keys) > 5
                                                                      else "")
         kinds = sorted({type(r).__name__ for r in self.results.values()}) or ["results"]
         return (f"<Breakdown by {self.by!r}: {len(keys)} group{'s' if len(keys) != 1 else ''}"
                 f" ({shown}) of {'/'.join(kinds)}>")
 
     def __str__(self) -> str:
-        parts = [f"{self.by} = {json_value(k)}\n{r}" for k, r in self.results.items()]
-        return "\n\n".join(parts) if parts else f"(no groups by {self.by!r})"
+        parts = [f"{self.by} = {to_json_value(k)}\n{r}" for k, r in self.results.items()]
+        return "\n\n".join(parts) if parts else word("bd.none", "en").format(self.by)
+
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
+        """Each group's parts under a heading ``by = value``."""
+        if not self.results:
+            return (Table(word("bd.none", lang).format(self.by), [], []),)
+        out: list[Part] = []
+        for key, res in self.results.items():
+            out.append(Table(f"{self.by} = {to_json_value(key)}", [], []))
+            out.extend(res._display_parts(lang))  # type: ignore[attr-defined]
+        return tuple(out)
 
     def merge(self, other: Breakdown[R]) -> Breakdown[R]:
         """Merge group by group (groups present in only one side are kept as they are).
@@ -315,13 +292,14 @@ class Breakdown(HtmlRepr, Mapping[Any, R], Generic[R]):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: ``{"by": column, "groups": [{"value": v, "result": {...}}]}``."""
-        return {
+        out: dict[str, Any] = to_json_value({
             "by": self.by,
             "groups": [
-                {"value": json_value(k), "result": r.to_dict()}  # type: ignore[attr-defined]
+                {"value": k, "result": r.to_dict()}  # type: ignore[attr-defined]
                 for k, r in self.results.items()
             ],
-        }
+        })
+        return out
 
     def to_pandas(self) -> Any:
         """The groups' ``to_pandas()`` tables stacked, with the segment value as first column."""

@@ -14,22 +14,22 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._table import Table, render_text
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import counted, word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     Breakdown,
-    HtmlRepr,
     breakdown,
     check_choice,
     check_log,
     check_merge,
     format_count,
-    format_number,
     format_pct,
-    json_value,
 )
 from salesfunnel.metrics._stats import check_level, z_value
 from salesfunnel.metrics._timing import (
@@ -77,7 +77,7 @@ def _unique_counts(times: _I64, events: npt.NDArray[np.bool_]) -> tuple[_I64, _I
 
 
 @attrs.frozen(eq=False, repr=False)
-class Survival(HtmlRepr):
+class Survival(Displayable):
     """Kaplan-Meier estimate of the time to conversion (first event to first WON).
 
     One row per distinct observed duration. ``S(t)`` is the probability of *not yet*
@@ -288,12 +288,12 @@ class Survival(HtmlRepr):
             "observations": self.observations,
             "converted": self.converted,
             "right_censored": self.right_censored,
-            "median": json_value(self.median),
+            "median": to_json_value(self.median),
             "reason": self.reason,
             "rows": [
-                {"time": json_value(float(t)), "at_risk": int(n), "events": int(d),
-                 "censored": int(c), "survival": json_value(float(s)),
-                 "lower": json_value(float(lo)), "upper": json_value(float(hi))}
+                {"time": to_json_value(float(t)), "at_risk": int(n), "events": int(d),
+                 "censored": int(c), "survival": to_json_value(float(s)),
+                 "lower": to_json_value(float(lo)), "upper": to_json_value(float(hi))}
                 for t, n, d, c, s, lo, hi in zip(self.time, self.at_risk, self.events,
                                                  self.censored, self.survival, self.lower,
                                                  self.upper, strict=True)
@@ -320,7 +320,7 @@ class Survival(HtmlRepr):
             "upper": self.upper,
         })
 
-    def _table(self) -> Table:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         max_rows = _MAX_ROWS
         n = len(self.time_ns)
         idx = np.arange(n)
@@ -332,17 +332,16 @@ class Survival(HtmlRepr):
                  f"[{format_pct(float(self.lower[i]))}, {format_pct(float(self.upper[i]))}]"]
                 for i in idx]
         median = (format_duration(self.median) if not math.isnan(self.median)
-                  else f"not reached ({self.reason})")
-        head = (f"Kaplan-Meier time to {self.stage!r} as of {_iso(self.as_of)}: "
-                f"{format_number(self.observations, 'observation')}, {self.converted:,} converted, "
-                f"{self.right_censored:,} right-censored (lost: {self.lost})")
-        shown = [] if n <= max_rows else [f"({len(idx)} of {n:,} rows shown)"]
-        return Table(head, ["time", "at risk", "events", "censored", "S(t)",
-                            f"{self.level:.0%} interval"], rows,
-                     notes=[*shown, f"median time to conversion: {median}"])
+                  else word("surv.not_reached", lang).format(self.reason))
+        head = word("surv.title", lang).format(
+            repr(self.stage), _iso(self.as_of), counted(self.observations, "observation", lang),
+            self.converted, self.right_censored, self.lost)
+        shown = [] if n <= max_rows else [word("surv.shown", lang).format(len(idx), n)]
+        headers = [*(word(k, lang) for k in ("time", "at risk", "events", "censored", "S(t)")),
+                   word("interval", lang).format(format_pct(self.level, 0))]
+        return (Table(head, headers, rows,
+                      notes=[*shown, word("surv.median", lang).format(median)]),)
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         return (f"<Survival time to {self.stage!r} (Kaplan-Meier): fitted with "

@@ -22,7 +22,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._table import Table, render_text
+from salesfunnel._display._result import Displayable, Part
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import counted, word
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._log import EventLog, _to_ns_scalar
@@ -30,12 +33,10 @@ from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     DASH,
     Breakdown,
-    HtmlRepr,
     breakdown,
     check_log,
     check_merge,
     format_count,
-    json_value,
     strs,
 )
 
@@ -201,7 +202,7 @@ def _readonly(values: Any) -> _I64:
 
 
 @attrs.frozen(eq=False, repr=False)
-class Durations(HtmlRepr):
+class Durations(Displayable):
     """The distribution of one duration over entities: a funnel step or the sales cycle.
 
     Attributes
@@ -326,9 +327,10 @@ class Durations(HtmlRepr):
         {'from': 'a', 'to': 'b', 'count': 2, 'mean': 2.0, 'median': 2.0, 'p90': 3.6, 'reason': None}
         """
         out: dict[str, Any] = {"from": self.source, "to": self.target, "count": self.count,
-                               "mean": json_value(self.mean), "median": json_value(self.median)}
+                               "mean": to_json_value(self.mean),
+                               "median": to_json_value(self.median)}
         for q, v in self.quantiles.items():
-            out[f"p{q:g}"] = json_value(v)
+            out[f"p{q:g}"] = to_json_value(v)
         out["reason"] = self.reason
         return out
 
@@ -353,13 +355,11 @@ class Durations(HtmlRepr):
         """
         return _durations_frame([self], "Durations.to_pandas")
 
-    def _table(self) -> Table:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         headers, rows = _step_rows([(f"{self.source} -> {self.target}", self)],
-                                   self.percentiles)
-        return Table("", headers, rows, notes=[] if self.count else [self.reason])
+                                   self.percentiles, lang)
+        return (Table("", headers, rows, notes=[] if self.count else [self.reason]),)
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = self.count
@@ -379,10 +379,11 @@ def _durations_frame(durations: Sequence[Durations], purpose: str) -> Any:
     return frame
 
 
-def _step_rows(items: Sequence[tuple[str, Durations]], percentiles: tuple[float, ...]
-               ) -> tuple[list[str], list[list[str]]]:
+def _step_rows(items: Sequence[tuple[str, Durations]], percentiles: tuple[float, ...],
+               lang: str) -> tuple[list[str], list[list[str]]]:
     shown = [q for q in percentiles if q != 50.0]  # p50 is the median column
-    headers = ["step", "count", "median", "mean", *(f"p{q:g}" for q in shown)]
+    headers = [*(word(k, lang) for k in ("step.name", "count", "median", "mean")),
+               *(f"p{q:g}" for q in shown)]
     rows = []
     for label, d in items:
         rows.append([label, format_count(d.count), format_duration(d.median),
@@ -398,7 +399,7 @@ def _steps(values: Iterable[Durations]) -> tuple[Durations, ...]:
 
 
 @attrs.frozen(eq=True, repr=False)
-class Timing(HtmlRepr):
+class Timing(Displayable):
     """Durations between consecutive main-path stages, and the sales cycle.
 
     Step ``k`` (``steps[k - 1]``) runs from stage ``k - 1`` to stage ``k``: per entity
@@ -550,14 +551,11 @@ class Timing(HtmlRepr):
         """
         return _durations_frame([*self.steps, self.cycle], "Timing.to_pandas")
 
-    def _table(self) -> Table:
-        headers, rows = _step_rows(self._items(), self.percentiles)
-        title = (f"Timing of {self.entities:,} entit{'ies' if self.entities != 1 else 'y'} "
-                 "(durations from the first time at each depth)")
-        return Table(title, headers, rows)
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
+        headers, rows = _step_rows(self._items(), self.percentiles, lang)
+        title = word("timing.title", lang).format(counted(self.entities, "entity", lang))
+        return (Table(title, headers, rows),)
 
-    def __str__(self) -> str:
-        return render_text(self._table())
 
     def __repr__(self) -> str:
         n = len(self.steps)

@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from salesfunnel._display._chart import FunnelData
+from salesfunnel._display._format import MISSING, format_pct
+from salesfunnel._display._result import Part, Viewable
+from salesfunnel._display._table import Table
+from salesfunnel._util._i18n import word
 from salesfunnel._util._suggest import closest, listing
 from salesfunnel.errors import (
     DefinitionError,
@@ -29,24 +34,6 @@ __all__ = ["Funnel", "Transition"]
 ADVANCE, SKIP, FALL_BACK, LOSE, REENTER, EXPLICIT = (
     "advance", "skip", "fall_back", "lose", "reenter", "explicit",
 )
-
-
-_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "owner": "owner", "gate": "gate", "action": "action", "won": "won", "lost": "lost",
-        "transitions": "transitions", "advance": "advance", "skip_ahead": "skip ahead",
-        "fall_back": "fall back", "can_lose": "lose from any open stage",
-        "expanding": "expanding (counts may grow)", "reentry": "re-enter at {} after WON",
-        "extra": "extra: ", "sep": ", ",
-    },
-    "zh": {
-        "owner": "负责人", "gate": "达标检查", "action": "销售动作", "won": "赢单", "lost": "丢单",
-        "transitions": "流转", "advance": "推进", "skip_ahead": "可跳级", "fall_back": "可回退",
-        "can_lose": "任一未结阶段可丢单", "expanding": "扩张型(人数可增长)",
-        "reentry": "赢单后回到{}", "extra": "额外: ", "sep": "、",
-    },
-}
-
 
 @attrs.frozen
 class Transition:
@@ -108,7 +95,7 @@ def _to_transitions(value: Any) -> tuple[Transition, ...]:
 
 
 @attrs.frozen(eq=True)
-class Funnel:
+class Funnel(Viewable):
     """An immutable funnel: ordered stages and the policy for moving between them.
 
     Stages come in order: the open stages of the main path, then exactly one WON
@@ -435,38 +422,76 @@ class Funnel:
           3. won  100%  [won]
         transitions: advance, lose from any open stage
         """
-        words = _WORDS.get(lang, _WORDS["en"])
+        def w(key: str) -> str:
+            return word(f"funnel.{key}", lang)
+
         lines = [self.label.text(lang) or self.name]
         desc = self.description.text(lang)
         if desc:
             lines.append(desc)
         for i, s in enumerate(self.stages, 1):
-            prob = "  —" if s.probability is None else f"  {s.probability:.0%}"
-            kind = "" if s.is_open else f"  [{words[s.kind.value]}]"
-            owner = f"  {words['owner']}: {s.owner.text(lang)}" if s.owner else ""
+            prob = f"  {MISSING}" if s.probability is None else f"  {format_pct(s.probability, 0)}"
+            kind = "" if s.is_open else f"  [{w(s.kind.value)}]"
+            owner = f"  {w('owner')}: {s.owner.text(lang)}" if s.owner else ""
             lines.append(f"  {i}. {s.label.text(lang)}{prob}{owner}{kind}")
             stage_desc = s.description.text(lang)
             if stage_desc:
                 lines.append(f"       {stage_desc}")
-            lines.extend(f"       {words['gate']}: {g.describe(lang)}" for g in s.gates)
-            lines.extend(f"       {words['action']}: {a.text(lang)}" for a in s.actions)
-        policy = [words["advance"]]
-        for flag in ("skip_ahead", "fall_back", "can_lose", "expanding"):
-            if getattr(self, flag):
-                policy.append(words[flag])
-        if self.reentry is not None:
-            policy.append(words["reentry"].format(self.stage(self.reentry).label.text(lang)))
-        if self.transitions:
-            policy.append(
-                words["extra"] + ", ".join(f"{t.source}->{t.target}" for t in self.transitions)
-            )
-        lines.append(f"{words['transitions']}: " + words["sep"].join(policy))
+            lines.extend(f"       {w('gate')}: {g.describe(lang)}" for g in s.gates)
+            lines.extend(f"       {w('action')}: {a.text(lang)}" for a in s.actions)
+        lines.append(f"{w('transitions')}: {self._policy(lang)}")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
+    def _policy(self, lang: str) -> str:
+        """The moves allowed, in one line (the last line of :meth:`describe`)."""
+        policy = [word("funnel.advance", lang)]
+        for flag in ("skip_ahead", "fall_back", "can_lose", "expanding"):
+            if getattr(self, flag):
+                policy.append(word(f"funnel.{flag}", lang))
+        if self.reentry is not None:
+            policy.append(word("funnel.reentry", lang).format(
+                self.stage(self.reentry).label.text(lang)))
+        if self.transitions:
+            policy.append(word("funnel.extra", lang)
+                          + ", ".join(f"{t.source}->{t.target}" for t in self.transitions))
+        return word("funnel.sep", lang).join(policy)
 
-        return repr_html(self)
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
+        """The funnel's shape (with win probabilities) and a table of its stages.
+
+        Examples
+        --------
+        >>> f = Funnel("mini", [Stage("lead", probability=0.2, owner="SDR",
+        ...                           gates="budget > 0"), Stage("won", kind="won")])
+        >>> chart, stages = f._display_parts("en")
+        >>> chart.note, stages.headers[1:3], stages.rows[0][-1]
+        (('20%', '100%'), ('stage', 'name'), 'budget > 0')
+        """
+        path = self.path
+        n = len(path)
+        # A schematic shape: equal steps down (or up for an expanding funnel).
+        shape = np.linspace(1.0, 0.35, n) if n > 1 else np.ones(1)
+        if self.expanding:
+            shape = shape[::-1].copy()
+        title = self.label.text(lang) or self.name
+        chart = FunnelData(
+            [s.label.text(lang) for s in path], shape, title=title,
+            note=["" if s.probability is None else format_pct(s.probability, 0) for s in path],
+        )
+        rows = [
+            [str(i), s.label.text(lang), s.name, s.kind.value,
+             "" if s.probability is None else format_pct(s.probability, 0),
+             s.owner.text(lang) if s.owner else "",
+             "; ".join(g.describe(lang) for g in s.gates)]
+            for i, s in enumerate(self.stages, 1)
+        ]
+        desc = self.description.text(lang)
+        headers = ["#", *(word(k, lang) for k in ("stage", "name", "kind", "win prob", "owner",
+                                                   "gates"))]
+        table = Table(title + (f"\n{desc}" if desc else ""), headers, rows,
+                      notes=[f"{word('funnel.transitions', lang)}: {self._policy(lang)}"],
+                      align="><<<><<")
+        return chart, table
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; ``Funnel.from_dict(f.to_dict()) == f``.

@@ -9,9 +9,10 @@ from typing import Any, cast
 
 import attrs
 
-from salesfunnel._display._table import Table, render_texts
+from salesfunnel._display._format import format_count, format_pct
+from salesfunnel._display._result import Displayable
+from salesfunnel._util._json import to_json_value
 from salesfunnel.errors import PlanError
-from salesfunnel.model import Labels
 
 __all__ = [
     "Report",
@@ -30,45 +31,22 @@ __all__ = [
 class Row:
     """Mixin for the frozen attrs rows of a result: ``to_dict`` from the fields.
 
-    Labels become their mapping and tuples lists, so the form is JSON-safe.
+    Labels become their mapping, tuples lists and NaN ``None``: the form is strict JSON
+    (see :func:`salesfunnel._util._json.to_json_value`).
     """
 
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form: one key per field, in field order."""
+        """Strict-JSON form: one key per field, in field order."""
         fields = attrs.fields(cast("type[attrs.AttrsInstance]", type(self)))
-        return {f.name: _plain(getattr(self, f.name)) for f in fields}
+        return {f.name: to_json_value(getattr(self, f.name)) for f in fields}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Labels):
-        return value.to_dict()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-class Report:
-    """Mixin for result objects: ``str()`` is :meth:`table` in English; notebooks render
-    the HTML of :mod:`salesfunnel.viz`. Both come from the result's ``_tables(lang)``."""
-
-    __slots__ = ()
-
-    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
-        raise NotImplementedError
-
-    def table(self, lang: str = "en") -> str:
-        """Plain text in ``lang`` (``"en"`` or ``"zh"``)."""
-        return render_texts(self._tables(lang))
-
-    def __str__(self) -> str:
-        return self.table("en")
-
-    def _repr_html_(self) -> str:  # notebook display; rendering lives in salesfunnel.viz
-        from salesfunnel.viz._html import repr_html
-
-        return repr_html(self)
+#: Planner results are :class:`~salesfunnel._display._result.Displayable`: each implements
+#: ``_display_parts(lang)``; ``table(lang)``, ``text(lang)``, ``str()`` and the notebook
+#: HTML come from it.
+Report = Displayable
 
 
 def rows_frame(
@@ -151,20 +129,6 @@ def ceil_count(x: float) -> float:
     return float(math.ceil(x - (1e-9 + 1e-12 * abs(x))))
 
 
-def fmt_count(x: float | None) -> str:
-    """A count: whole numbers without decimals, others with one (``83.3``)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if abs(x - round(x)) < 1e-9 * max(1.0, abs(x)):
-        return f"{round(x):,}"
-    return f"{x:,.1f}"
-
-
-def fmt_pct(x: float | None) -> str:
-    """A rate as a percentage with up to one decimal (``10%``, ``12.5%``)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    s = f"{100 * x:.1f}"
-    if s.endswith(".0"):
-        s = s[:-2]
-    return f"{s}%"
+#: The display layer's count and percent formats, under the planner's names.
+fmt_count = format_count
+fmt_pct = format_pct

@@ -10,8 +10,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
 from salesfunnel._simulation import _NS_PER_DAY, _to_ns, generator
+from salesfunnel._util._json import to_json_value
 from salesfunnel.errors import PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Labels
@@ -132,7 +134,7 @@ class Forecast(Report):
             return None
         return float(np.mean(self.samples >= self.target))
 
-    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         zh = lang == "zh"
         end = (self.as_of + timedelta(days=self.horizon_days)).date().isoformat()
         what = "deals" if self.unit == "deals" else ("收入" if zh else "revenue")
@@ -168,15 +170,16 @@ class Forecast(Report):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (without the raw samples)."""
-        return {
-            "as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
-            "n_sims": self.n_sims, "n_open": self.n_open,
-            "probabilities": self.probabilities, "unit": self.unit,
-            "expected": self.expected, "mean": self.mean, "std": self.std,
-            "p10": self.p10, "p50": self.p50, "p90": self.p90, "target": self.target,
-            "p_target": self.p_target, "by_stage": [s.to_dict() for s in self.by_stage],
-            "notes": list(self.notes),
-        }
+        out: dict[str, Any] = to_json_value({
+                "as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days,
+                "n_sims": self.n_sims, "n_open": self.n_open,
+                "probabilities": self.probabilities, "unit": self.unit,
+                "expected": self.expected, "mean": self.mean, "std": self.std,
+                "p10": self.p10, "p50": self.p50, "p90": self.p90, "target": self.target,
+                "p_target": self.p_target, "by_stage": [s.to_dict() for s in self.by_stage],
+                "notes": list(self.notes),
+            })
+        return out
 
     def to_pandas(self) -> Any:
         """The per-stage breakdown as a :class:`pandas.DataFrame` (``pandas`` extra)."""

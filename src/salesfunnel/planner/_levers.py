@@ -14,7 +14,9 @@ from typing import Any
 
 import attrs
 
+from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
+from salesfunnel._util._json import to_json_value
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Labels
 from salesfunnel.planner._common import (
@@ -115,7 +117,7 @@ class LeverReport(Report):
         raise PlanError(f"no lever {lever!r}; expected one of {list(LEVERS)}",
                         parameter="lever", value=lever)
 
-    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         zh = lang == "zh"
         head = (
             f"{'每期收入' if zh else 'Revenue per period'}: {fmt_count(self.revenue)} = "
@@ -163,13 +165,14 @@ class LeverReport(Report):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
-        return {
-            "opportunities": self.opportunities, "win_rate": self.win_rate,
-            "deal_size": self.deal_size, "cycle_days": self.cycle_days,
-            "period_days": self.period_days, "revenue": self.revenue,
-            "steps": dict(self.steps), "effects": [e.to_dict() for e in self.effects],
-            "target": self.target, "to_target": [t.to_dict() for t in self.to_target],
-        }
+        out: dict[str, Any] = to_json_value({
+                "opportunities": self.opportunities, "win_rate": self.win_rate,
+                "deal_size": self.deal_size, "cycle_days": self.cycle_days,
+                "period_days": self.period_days, "revenue": self.revenue,
+                "steps": dict(self.steps), "effects": [e.to_dict() for e in self.effects],
+                "target": self.target, "to_target": [t.to_dict() for t in self.to_target],
+            })
+        return out
 
     def to_pandas(self) -> Any:
         """The effects as a :class:`pandas.DataFrame` (needs the ``pandas`` extra)."""

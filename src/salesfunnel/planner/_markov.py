@@ -15,8 +15,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
 from salesfunnel._simulation import _NS_PER_DAY
+from salesfunnel._util._i18n import word
+from salesfunnel._util._json import to_json_value
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
@@ -70,7 +73,7 @@ class NominalComparison(Report):
             )
         return tuple(out)
 
-    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         zh = lang == "zh"
         headers = (["阶段", "名义概率", "实际赢单率", "差异", "次数"] if zh
                    else ["stage", "nominal", "observed", "difference", "visits"])
@@ -88,8 +91,10 @@ class NominalComparison(Report):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
-        return {"funnel": self.funnel, "rows": [r.to_dict() for r in self.rows],
-                "findings": list(self.findings)}
+        out: dict[str, Any] = to_json_value({
+            "funnel": self.funnel, "rows": [r.to_dict() for r in self.rows],
+            "findings": list(self.findings)})
+        return out
 
     def to_pandas(self) -> Any:
         """The rows as a :class:`pandas.DataFrame` (needs the ``pandas`` extra)."""
@@ -105,7 +110,7 @@ _LEARNED = (
 )
 
 
-class MarkovModel:
+class MarkovModel(Report):
     """An absorbing Markov chain over a funnel's stages (estimator style).
 
     :meth:`fit` counts the moves between consecutive events of each entity
@@ -179,10 +184,10 @@ class MarkovModel:
     >>> print(model.compare_nominal())
     stage  nominal  observed  difference  visits
     -----  -------  --------  ----------  ------
-    lead       30%     37.5%     +7.5 pp       4
-    deal       60%       50%    -10.0 pp       3
-    your 30% stage 'lead' wins 37.5% of the time
-    your 60% stage 'deal' wins 50% of the time
+    lead     30.0%     37.5%     +7.5 pp       4
+    deal     60.0%     50.0%    -10.0 pp       3
+    your 30.0% stage 'lead' wins 37.5% of the time
+    your 60.0% stage 'deal' wins 50.0% of the time
     """
 
     def __init__(self, *, smoothing: float = 0.0) -> None:
@@ -474,20 +479,63 @@ class MarkovModel:
         NotFittedError
             Before :meth:`fit`.
         """
-        return render_text(self._table())
+        return render_text(self._table("en"))
 
-    def _table(self) -> Table:
-        headers = ["stage", "visits", "win prob", "moves to close", "days to close",
-                   "days to win"]
-        body = []
-        for i, st in enumerate(self.funnel_.stages):
-            body.append([
-                st.label.text() or st.name, f"{int(self.visits_[i]):,}",
-                fmt_pct(float(self.win_probability_[i])),
-                _num(self.expected_steps_[i]), _num(self.expected_days_[i]),
-                _num(self.expected_days_to_win_[i]),
-            ])
+    def _table(self, lang: str) -> Table:
+        headers = [word(k, lang) for k in ("stage", "markov.visits", "win prob",
+                                           "markov.moves", "markov.days", "markov.days_win")]
+        body = [[row["label"], f"{row['visits']:,}", fmt_pct(row["win_probability"]),
+                 _num(row["expected_steps"]), _num(row["expected_days"]),
+                 _num(row["expected_days_to_win"])] for row in self._rows(lang)]
         return Table("", headers, body)
+
+    def _rows(self, lang: str = "en") -> list[dict[str, Any]]:
+        return [
+            {"stage": st.name, "label": st.label.text(lang) or st.name,
+             "visits": int(self.visits_[i]),
+             "win_probability": float(self.win_probability_[i]),
+             "expected_steps": float(self.expected_steps_[i]),
+             "expected_days": float(self.expected_days_[i]),
+             "expected_days_to_win": float(self.expected_days_to_win_[i])}
+            for i, st in enumerate(self.funnel_.stages)
+        ]
+
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
+        """The per-stage table once fitted; a one-line title before."""
+        if not self.is_fitted:
+            return (Table(word("markov.unfitted", lang).format(self.smoothing), [], []),)
+        title = word("markov.title", lang).format(self.funnel_.name, self.n_moves_,
+                                                  self.n_entities_)
+        return (attrs.evolve(self._table(lang), title=title),)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Strict-JSON form: the smoothing, and once fitted the funnel name, the counts of
+        moves and entities, the transition matrix and the per-stage rows of :meth:`summary`.
+
+        Examples
+        --------
+        >>> MarkovModel().to_dict()
+        {'smoothing': 0.0, 'fitted': False}
+        """
+        out: dict[str, Any] = {"smoothing": self.smoothing, "fitted": self.is_fitted}
+        if self.is_fitted:
+            out.update({"funnel": self.funnel_.name, "n_moves": self.n_moves_,
+                        "n_entities": self.n_entities_,
+                        "transition_matrix": self.transition_matrix_,
+                        "rows": self._rows()})
+        converted: dict[str, Any] = to_json_value(out)
+        return converted
+
+    def to_pandas(self) -> Any:
+        """The per-stage rows of :meth:`summary` as a :class:`pandas.DataFrame` indexed by
+        stage (needs the ``pandas`` extra; no rows before :meth:`fit`)."""
+        from salesfunnel._util._optional import import_optional
+
+        pd = import_optional("pandas", "pandas", purpose="MarkovModel.to_pandas")
+        columns = ["stage", "label", "visits", "win_probability", "expected_steps",
+                   "expected_days", "expected_days_to_win"]
+        rows = self._rows() if self.is_fitted else []
+        return pd.DataFrame.from_records(rows, columns=columns).set_index("stage")
 
 
 def _holding_days(value: Any, funnel: Funnel) -> _F64:

@@ -17,7 +17,10 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from salesfunnel._display._chart import FunnelData
+from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
+from salesfunnel._util._json import to_json_value
 from salesfunnel._util._suggest import listing
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Funnel, Labels
@@ -284,7 +287,7 @@ class Plan(Report):
         text = fmt_count(x)
         return f"{text} {self.unit}" if self.unit else text
 
-    def _tables(self, lang: str = "en") -> tuple[Table, ...]:
+    def _display_parts(self, lang: str) -> tuple[Part, ...]:
         zh = lang == "zh"
         per = "个合同" if zh else " deals"
         if self.direction == "reverse":
@@ -331,7 +334,11 @@ class Plan(Report):
                 f"{fmt_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
             )
             tables[-1] = attrs.evolve(tables[-1], notes=(*tables[-1].notes, note))
-        return tuple(tables)
+        totals = [r.total for r in self.rows]
+        if not totals or not all(math.isfinite(t) and t >= 0 for t in totals):
+            return tuple(tables)
+        chart = FunnelData([r.label.text(lang) or r.stage for r in self.rows], totals)
+        return (chart, *tables)
 
     def __repr__(self) -> str:
         what = f"{self.unit} " if self.unit else ""
@@ -349,15 +356,16 @@ class Plan(Report):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form of the whole plan."""
-        return {
-            "direction": self.direction, "target": self.target,
-            "deal_size": self.deal_size, "unit": self.unit, "deals": self.deals,
-            "periods": self.periods, "rounding": self.rounding,
-            "inflow": self.inflow, "win_rate": self.win_rate,
-            "rows": [r.to_dict() for r in self.rows],
-            "sources": [s.to_dict() for s in self.sources],
-            "capacity": None if self.capacity is None else self.capacity.to_dict(),
-        }
+        out: dict[str, Any] = to_json_value({
+                "direction": self.direction, "target": self.target,
+                "deal_size": self.deal_size, "unit": self.unit, "deals": self.deals,
+                "periods": self.periods, "rounding": self.rounding,
+                "inflow": self.inflow, "win_rate": self.win_rate,
+                "rows": [r.to_dict() for r in self.rows],
+                "sources": [s.to_dict() for s in self.sources],
+                "capacity": None if self.capacity is None else self.capacity.to_dict(),
+            })
+        return out
 
     def to_pandas(self, what: Literal["stages", "sources"] = "stages") -> Any:
         """The stage rows (or the source rows) as a :class:`pandas.DataFrame`.
@@ -744,10 +752,10 @@ def reverse(
     (100.0, 1000.0, 83.333...)
     >>> print(plan)
     Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
-    stage             rate  win prob  total  per period
-    ----------------  ----  --------  -----  ----------
-    Target customers     -       10%  1,000        83.3
-    Won                10%      100%    100         8.3
+    stage              rate  win prob  total  per period
+    ----------------  -----  --------  -----  ----------
+    Target customers      —     10.0%  1,000        83.3
+    Won               10.0%    100.0%    100         8.3
 
     The same with units: 200 devices at 2 devices per contract.
 

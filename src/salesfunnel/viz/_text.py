@@ -7,15 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from salesfunnel._util._i18n import word
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.viz._data import display_width, fmt_count, fmt_rate, funnel_data, pad
 
 __all__ = ["funnel_chart"]
 
-_WORDS = {
-    "en": ("stage", "funnel", "count", "step", "overall", "win prob"),
-    "zh": ("阶段", "漏斗", "数量", "转化率", "累计", "赢单率"),
-}
 _FULL = "█"
 _HALF = "▌"
 
@@ -91,7 +88,8 @@ def funnel_chart(
     head = title if title is not None else data.title
     if head:
         lines.append(head)
-    w_stage, w_funnel, w_count, w_step, w_overall, w_prob = _WORDS.get(lang, _WORDS["en"])
+    w_stage, w_funnel, w_count, w_step, w_overall, w_prob = (
+        word(key, lang) for key in ("stage", "funnel", "count", "step", "overall", "win prob"))
     label_w = max([display_width(w_stage), *(display_width(x) for x in data.labels)])
     fractions = data.fractions
     if data.note:  # a funnel definition: its shape and the win probability of each stage
