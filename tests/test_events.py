@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
-from salesfunnel.events._log import NS_PER_UNIT
+from salesfunnel._util._time import NS_PER_UNIT
 
 FUNNEL = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
                           Stage("lost", kind="lost")])
@@ -150,7 +150,7 @@ def test_numeric_times_need_a_unit() -> None:
      r"missing time \(NaT\)"),
     ({"ts": [T0, dt.datetime(2026, 1, 1), T0]}, 1, "a naive time"),
     ({"ts": [T0, "yesterday", T0]}, 1, "not a datetime, ISO 8601 string"),
-    ({"amount": [1.0, float("nan"), float("inf")]}, 2, "missing or non-finite amount"),
+    ({"amount": [1.0, "ten", float("inf")]}, 2, "amount that is not a finite number"),
     ({"ts": np.array(["2026-01-01", "3000-01-01", "1000-01-01"], dtype="datetime64[D]")}, 2,
      r"2 with a time outside 1677-09-21 \.\. 2262-04-11 UTC .*\(first: "
      r"datetime.date\(3000, 1, 1\), datetime.date\(1000, 1, 1\)\)"),
@@ -192,9 +192,14 @@ def test_times_at_the_edges_of_the_ns_range_are_kept() -> None:
     ts = np.array(["1677-09-22", "2262-04-11"], dtype="datetime64[D]")
     log = EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts)
     assert log.ts.tolist() == [int(d) * 86_400 * 10**9 for d in ts.view(np.int64)]
-    edge = np.array([2**63 - 1, -(2**63) + 1], dtype=np.int64)
+    # The representable times are [int64 min + 1, int64 max - 1]: int64 min is NaT and
+    # int64 max is the kernels' "never" marker, so both are refused.
+    edge = np.array([2**63 - 2, -(2**63) + 1], dtype=np.int64)
     assert EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=edge,
                                 unit="ns").ts.tolist() == edge.tolist()
+    never = np.array([0, 2**63 - 1], dtype=np.int64)
+    with pytest.raises(EventLogError, match="1 with a time outside 1677-09-21"):
+        EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=never, unit="ns")
     nat = np.array([0, -(2**63)], dtype=np.int64)  # -2**63 is NaT's value: not a time
     with pytest.raises(EventLogError, match="1 with a time outside 1677-09-21"):
         EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=nat, unit="ns")
@@ -224,7 +229,7 @@ def test_constructors_refuse_wrong_containers(build: Any, error: type[Exception]
 def test_dropping_keeps_the_right_rows() -> None:
     log = EventLog.from_arrays(FUNNEL, entity=["a", "b", "c", "d"],
                                stage=["lead", "nope", "won", "demo"],
-                               ts=[0, 1, 2, 3], unit="s", amount=[1, 2, float("nan"), 4],
+                               ts=[0, 1, 2, 3], unit="s", amount=[1, 2, float("inf"), 4],
                                segments={"channel": ["x", "y", "z", "x"]},
                                on_invalid="drop")
     assert events(log) == [("a", 0, 0, 1.0, "x"), ("d", 1, 3 * 10**9, 4.0, "x")]

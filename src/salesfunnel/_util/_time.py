@@ -141,7 +141,7 @@ def check_unit(unit: Any, *, parameter: str = "unit") -> str | None:
     >>> check_unit("sec")
     Traceback (most recent call last):
     ...
-    salesfunnel.errors.InvalidParameterError: unit must be one of 'ns', 'us', ..., 'W' or None; got 'sec'
+    salesfunnel.errors.InvalidParameterError: unit must be one of 'ns', 'us', ... got 'sec'
     """
     if unit is not None and (not isinstance(unit, str) or unit not in NS_PER_UNIT):
         raise InvalidParameterError(
@@ -316,6 +316,7 @@ def to_ns(value: Any, *, parameter: str = "time", unit: str | None = None,
     ...
     salesfunnel.errors.InvalidParameterError: time='2026-01-01' is a naive datetime ...
     """
+    check_naive(naive)
     try:
         ns = scalar_ns(value, unit=unit, naive=naive)
     except TimeProblem as problem:
@@ -520,7 +521,7 @@ def to_ns_array(values: np.ndarray[Any, Any], *, unit: str | None = None,
     if kind in "iuf" and values.dtype != np.bool_:
         if unit is None:
             raise InvalidParameterError(
-                f"numeric times need unit= (one of {', '.join(map(repr, NS_PER_UNIT))}); "
+                f"numeric timestamps need unit= (one of {', '.join(map(repr, NS_PER_UNIT))}); "
                 f"got dtype {values.dtype} and unit=None", parameter="unit", value=None,
             )
         factor = NS_PER_UNIT[unit]
