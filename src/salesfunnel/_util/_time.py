@@ -276,9 +276,10 @@ def _error(problem: TimeProblem, value: Any, parameter: str, unit: str | None,
     else:
         numbers = "" if unit is None else f", a number of {unit!r}"
         detail = f"; {problem.detail}" if problem.detail else ""
+        what = ", which is not an ISO 8601 time" if isinstance(value, str) else ""
         message = (f"{parameter} must be a timezone-aware datetime; got "
-                   f"{type(value).__name__} {value!r} (expected it, an ISO 8601 string with "
-                   f"an offset or a numpy.datetime64{numbers}{detail})")
+                   f"{type(value).__name__} {value!r}{what} (expected it, an ISO 8601 string "
+                   f"with an offset or a numpy.datetime64{numbers}{detail})")
     return InvalidParameterError(message, parameter=parameter, value=value)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._display._table import Table, render_text
+from salesfunnel._util._time import NS_PER_DAY
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
@@ -26,7 +27,6 @@ from salesfunnel.planner._common import (
     fmt_pct,
     rows_frame,
 )
-from salesfunnel.simulate import _NS_PER_DAY
 
 __all__ = ["MarkovModel", "NominalComparison", "NominalRow", "NotFittedError", "markov"]
 
@@ -249,7 +249,7 @@ class MarkovModel:
         same = e[1:] == e[:-1]
         frm = s[:-1][same]
         to = s[1:][same]
-        dt = (t[1:] - t[:-1])[same].astype(np.float64) / _NS_PER_DAY
+        dt = (t[1:] - t[:-1])[same].astype(np.float64) / NS_PER_DAY
         counts = np.bincount(frm * n + to, minlength=n * n).reshape(n, n).astype(np.int64)
         exits = counts.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
