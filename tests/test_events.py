@@ -525,7 +525,7 @@ def test_a_missing_amount_is_unknown_not_invalid() -> None:
 def test_the_naive_policy_is_one_option(naive: str) -> None:
     ts = ["2026-01-05T09:00:00", dt.datetime(2026, 1, 5, 9)]
     if naive == "raise":
-        with pytest.raises(EventLogError, match="2 with a naive time.*naive='utc'"):
+        with pytest.raises(EventLogError, match=r"2 with a naive time.*naive='utc'"):
             EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts)
         return
     log = EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts, naive="utc")

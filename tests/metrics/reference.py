@@ -1,5 +1,5 @@
 """Slow, obviously-correct references for the EventLog kernels, ``conversion`` and
-``cohorts``, written straight from DESIGN.md "Metric semantics" with loops over dicts.
+``cohorts``, written straight from the documented metric semantics with loops over dicts.
 
 Nothing here imports the code under test except the model (to read stage kinds). Events
 are plain tuples ``Row(entity, stage, ts, channel)``: ``stage`` an index into

@@ -1,6 +1,6 @@
 """Slow, obviously-correct references for ``timing``, ``survival`` and ``pipeline``.
 
-Pure Python loops over events, written straight from DESIGN.md "Metric semantics" and
+Pure Python loops over events, written straight from the documented metric semantics and
 the documented choices of ``salesfunnel.metrics``; nothing here imports the code under
 test. Events are plain tuples ``(entity, stage_index, ts_ns, amount)`` where ``amount``
 is a float (possibly NaN) or ``None``.

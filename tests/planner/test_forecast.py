@@ -293,12 +293,12 @@ def test_result_arrays_are_read_only() -> None:
                                    datetime(3000, 1, 1, tzinfo=UTC)])
 def test_as_of_outside_the_time_range_is_refused_not_wrapped(as_of: Any) -> None:
     # datetime64("9999-01-01") wrapped round to 1815 before.
-    with pytest.raises(PlanError, match="'as_of'.*outside the representable times"):
+    with pytest.raises(PlanError, match=r"'as_of'.*outside the representable times"):
         forecast(pipeline_log(), as_of=as_of, horizon=30, n_sims=10, rng=0)
 
 
 def test_naive_as_of_needs_naive_utc() -> None:
-    with pytest.raises(PlanError, match="naive.*naive='utc'"):
+    with pytest.raises(PlanError, match=r"naive.*naive='utc'"):
         forecast(pipeline_log(), as_of="1970-07-19T00:00", horizon=30, n_sims=10, rng=0)
     fc = forecast(pipeline_log(), as_of="1970-07-19T00:00", horizon=30, n_sims=10, rng=0,
                   naive="utc", probabilities="nominal")

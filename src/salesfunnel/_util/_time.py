@@ -381,8 +381,8 @@ def to_iso(ns: int) -> str:
     ('1970-01-01T00:00:00Z', '1970-01-01T00:00:00.001500Z', '1969-12-31T23:59:59.999999999Z')
     """
     ns = int(ns)
-    unit = "s" if ns % NS_PER_S == 0 else "ms" if ns % 1_000_000 == 0 \
-        else "us" if ns % 1_000 == 0 else "ns"
+    unit: Literal["s", "ms", "us", "ns"] = "s" if ns % NS_PER_S == 0 else "ms" \
+        if ns % 1_000_000 == 0 else "us" if ns % 1_000 == 0 else "ns"
     return str(np.datetime_as_string(np.datetime64(ns, "ns"), unit=unit)) + "Z"
 
 

@@ -1,6 +1,6 @@
 """Funnel metrics over an :class:`~salesfunnel.EventLog`.
 
-Semantics follow DESIGN.md "Metric semantics". Every function takes the log first and
+Semantics are documented on each function. Every function takes the log first and
 keyword-only options, and returns a frozen result object with ``to_dict()``,
 ``to_pandas()`` (``pandas`` extra), a plain-text table as ``str(result)`` and a ``repr``
 saying what it holds. Additive results ``merge``: results over entity-partitioned chunks

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from salesfunnel._display._table import Table, render_text
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_S
+from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -67,7 +67,8 @@ def format_duration(seconds: float) -> str:
     if seconds is None or not math.isfinite(seconds):
         return DASH
     size = abs(seconds)
-    for unit, name in ((86_400.0, "d"), (3_600.0, "h"), (60.0, "min")):
+    for unit, name in ((NS_PER_UNIT["D"] / NS_PER_S, "d"), (NS_PER_UNIT["h"] / NS_PER_S, "h"),
+                       (NS_PER_UNIT["m"] / NS_PER_S, "min")):
         if size >= unit:
             return f"{seconds / unit:,.1f} {name}"
     return f"{seconds:.1f} s"
