@@ -261,7 +261,7 @@ def scalar_ns(value: Any, *, unit: str | None = None, naive: str = "raise") -> i
     ns += extra + int(getattr(value, "nanosecond", 0))  # pandas.Timestamp keeps ns
     if not TS_MIN <= ns <= TS_MAX:
         raise TimeProblem("range")
-    return ns
+    return int(ns)
 
 
 def _error(problem: TimeProblem, value: Any, parameter: str, unit: str | None,
