@@ -141,15 +141,20 @@ class EventLog:
             ``datetime`` or ``pandas.Timestamp`` objects, ISO 8601 strings with an offset,
             or numbers with ``unit=``.
         amount : array-like, optional
-            Deal value per event (finite numbers).
+            Deal value per event. A missing amount (None, NaN, blank text) is *unknown*:
+            the row is kept with a NaN amount, and the metrics leave it out of sums and
+            averages (and count it). Text that is no number and infinities are invalid.
         segments : mapping of str to array-like, optional
             Categorical columns such as channel or region.
-        unit : {"ns", "us", "ms", "s", "m", "h", "D"}, optional
+        unit : {"ns", "us", "ms", "s", "m", "h", "D", "W"}, optional
             Unit of numeric timestamps (since the Unix epoch); required for them.
         on_invalid : {"raise", "drop"}
-            What to do with invalid rows (unknown stage, missing or naive time, missing
-            id, missing or non-finite amount): raise, or drop them and count them in
-            :attr:`dropped`.
+            What to do with invalid rows (unknown stage, missing, naive or unparsable
+            time, a time outside 1677-09-21 .. 2262-04-11, missing id, an amount that is
+            not a number): raise, or drop them and count them in :attr:`dropped`.
+        naive : {"raise", "utc"}
+            Times without a UTC offset: invalid rows (the default), or read as UTC. See
+            the "Time and units" page for every accepted time form.
 
         Returns
         -------
@@ -213,8 +218,8 @@ class EventLog:
             Key holding the amount.
         segments : sequence of str
             Keys of categorical columns.
-        unit, on_invalid
-            As in :meth:`from_arrays`.
+        unit, on_invalid, naive
+            As in :meth:`from_arrays` (numbers in the ``ts`` key need ``unit``).
 
         Returns
         -------
@@ -311,7 +316,7 @@ class EventLog:
             The funnel the stages refer to.
         frame : pandas.DataFrame
             One row per event.
-        entity, stage, ts, amount, segments, unit, on_invalid
+        entity, stage, ts, amount, segments, unit, on_invalid, naive
             Column names and options as in :meth:`from_records` / :meth:`from_arrays`.
 
         Returns
