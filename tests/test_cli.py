@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -219,15 +220,17 @@ GOOD = "deal_id,stage,time,amount\nA,prospect,2026-01-05T09:00:00+00:00,100\n"
         (GOOD + "B,qualifed,2026-01-06T09:00:00,5\n", [],
          ["line 3", "column 'stage'", "'qualifed'", "'qualified'"]),
         (GOOD + "B,target,yesterday,5\n", [], ["line 3", "column 'time'", "ISO 8601"]),
-        (GOOD + "B,target,2026-01-06,lots\n", ["--amount", "amount"],
+        (GOOD + "B,target,2026-01-06T00:00Z,lots\n", ["--amount", "amount"],
          ["line 3", "column 'amount'", "a finite number", "'lots'"]),
+        (GOOD + "B,target,2026-01-06T09:00:00,5\n", [],
+         ["line 3", "column 'time'", "'2026-01-06T09:00:00'", "--naive utc"]),
         (GOOD + ",target,2026-01-06,5\n", [], ["line 3", "column 'deal_id'"]),
         (GOOD + "B,target\n", [], ["line 3", "expected 4 fields", "got 2"]),
         ("id,stage,time\nA,prospect,2026-01-05\n", [], ["no column 'deal_id'", "'id'"]),
         ("", [], ["empty"]),
         (None, [], ["UTF-8"]),
     ],
-    ids=["unknown-stage", "bad-time", "bad-amount", "missing-id", "short-row",
+    ids=["unknown-stage", "bad-time", "bad-amount", "naive-time", "missing-id", "short-row",
          "missing-column", "empty", "binary"],
 )
 def test_bad_files_give_one_clear_line(tmp_path: Path, content: str | None,
@@ -392,3 +395,33 @@ def test_bad_option_values_give_one_line_not_the_usage_block() -> None:
                  ["templates", "--lang", "fr"]):
         line = one_line_error(run(*args))
         assert "usage:" not in line and "--help" in line, line
+
+
+def test_naive_times_are_refused_unless_naive_utc(tmp_path: Path) -> None:
+    from salesfunnel.cli._main import main
+    from salesfunnel.cli._read import read_events
+    from salesfunnel.errors import InputFileError
+
+    funnel = templates.get("b2b-seven-stage")
+    naive = tmp_path / "naive.csv"
+    naive.write_text("deal_id,stage,time,amount\nA,prospect,2026-01-05T09:00:00.123456789,\n"
+                     "B,prospect,2026-01-06T09:00:00,7\n", encoding="utf-8")
+    aware = tmp_path / "aware.csv"
+    aware.write_text("deal_id,stage,time,amount\nA,prospect,2026-01-05T09:00:00.123456789Z,\n"
+                     "B,prospect,2026-01-06T09:00:00+00:00,7\n", encoding="utf-8")
+    kw: dict[str, Any] = {"entity": "deal_id", "stage": "stage", "ts": "time",
+                          "amount": "amount", "progress": "never"}
+    with pytest.raises(InputFileError, match=r"line 2, column 'time'.*--naive utc"):
+        read_events(naive, funnel, **kw)
+    as_utc = read_events(naive, funnel, naive="utc", **kw)
+    want = read_events(aware, funnel, **kw)
+    # Nanoseconds survive; the empty amount is unknown (NaN), not an invalid row.
+    assert as_utc.ts.tolist() == want.ts.tolist() == [1767603600123456789, 1767690000000000000]
+    assert np.isnan(as_utc.amount[0]) and as_utc.amount[1] == 7.0
+    out, err = io.StringIO(), io.StringIO()
+    args = ["report", str(naive), *REPORT, "--amount", "amount", "--format", "json"]
+    assert main([*args, "--naive", "utc", "--as-of", "2026-02-01T00:00"], stdout=out,
+                stderr=err) == 0
+    assert json.loads(out.getvalue())["pipeline"]["as_of"] == "2026-02-01T00:00:00Z"
+    assert main(args, stdout=io.StringIO(), stderr=err) == 2
+    assert "--naive utc" in err.getvalue()

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
-from salesfunnel.events._log import NS_PER_UNIT
+from salesfunnel._util._time import NS_PER_UNIT
 
 FUNNEL = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
                           Stage("lost", kind="lost")])
@@ -150,7 +150,7 @@ def test_numeric_times_need_a_unit() -> None:
      r"missing time \(NaT\)"),
     ({"ts": [T0, dt.datetime(2026, 1, 1), T0]}, 1, "a naive time"),
     ({"ts": [T0, "yesterday", T0]}, 1, "not a datetime, ISO 8601 string"),
-    ({"amount": [1.0, float("nan"), float("inf")]}, 2, "missing or non-finite amount"),
+    ({"amount": [1.0, "ten", float("inf")]}, 2, "amount that is not a finite number"),
     ({"ts": np.array(["2026-01-01", "3000-01-01", "1000-01-01"], dtype="datetime64[D]")}, 2,
      r"2 with a time outside 1677-09-21 \.\. 2262-04-11 UTC .*\(first: "
      r"datetime.date\(3000, 1, 1\), datetime.date\(1000, 1, 1\)\)"),
@@ -192,9 +192,14 @@ def test_times_at_the_edges_of_the_ns_range_are_kept() -> None:
     ts = np.array(["1677-09-22", "2262-04-11"], dtype="datetime64[D]")
     log = EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts)
     assert log.ts.tolist() == [int(d) * 86_400 * 10**9 for d in ts.view(np.int64)]
-    edge = np.array([2**63 - 1, -(2**63) + 1], dtype=np.int64)
+    # The representable times are [int64 min + 1, int64 max - 1]: int64 min is NaT and
+    # int64 max is the kernels' "never" marker, so both are refused.
+    edge = np.array([2**63 - 2, -(2**63) + 1], dtype=np.int64)
     assert EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=edge,
                                 unit="ns").ts.tolist() == edge.tolist()
+    never = np.array([0, 2**63 - 1], dtype=np.int64)
+    with pytest.raises(EventLogError, match="1 with a time outside 1677-09-21"):
+        EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=never, unit="ns")
     nat = np.array([0, -(2**63)], dtype=np.int64)  # -2**63 is NaT's value: not a time
     with pytest.raises(EventLogError, match="1 with a time outside 1677-09-21"):
         EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=nat, unit="ns")
@@ -224,7 +229,7 @@ def test_constructors_refuse_wrong_containers(build: Any, error: type[Exception]
 def test_dropping_keeps_the_right_rows() -> None:
     log = EventLog.from_arrays(FUNNEL, entity=["a", "b", "c", "d"],
                                stage=["lead", "nope", "won", "demo"],
-                               ts=[0, 1, 2, 3], unit="s", amount=[1, 2, float("nan"), 4],
+                               ts=[0, 1, 2, 3], unit="s", amount=[1, 2, float("inf"), 4],
                                segments={"channel": ["x", "y", "z", "x"]},
                                on_invalid="drop")
     assert events(log) == [("a", 0, 0, 1.0, "x"), ("d", 1, 3 * 10**9, 4.0, "x")]
@@ -453,3 +458,111 @@ def test_to_pandas_and_segments() -> None:
     assert frame["rep"].tolist() == ["ann", None]
     assert str(frame["ts"].dtype) == "datetime64[ns, UTC]"
     assert repr(log.segments["rep"]) == "<Segment: 2 events, 2 values ['ann', None]>"
+
+
+# -- regressions: time handling, amounts, the derived cache ------------------------------------
+
+
+def test_sorting_a_log_spanning_more_than_2_63_ns_keeps_time_order() -> None:
+    # ts - t0 overflowed int64 for spans > 2**63 ns and sorted late events first.
+    lo, hi = -(2**63) + 1, 2**63 - 2
+    ts = np.array([hi, lo, 0, hi - 1, lo + 1, 5], dtype=np.int64)
+    log = EventLog.from_arrays(FUNNEL, entity=[1, 1, 1, 2, 2, 2], stage=[0, 1, 2, 0, 1, 0],
+                               ts=ts, unit="ns")
+    s = log.sorted_by_entity_time()
+    assert s.ts.tolist() == [lo, 0, hi, lo + 1, 5, hi - 1]
+    assert s.order.tolist() == [1, 2, 0, 4, 5, 3]
+    # Whole seconds far apart: the step is found on the exact (uint64) offsets.
+    sec = np.array([9 * 10**18, -9 * 10**18, 0], dtype=np.int64)
+    log_s = EventLog.from_arrays(FUNNEL, entity=[1, 1, 1], stage=[0, 0, 0], ts=sec, unit="ns")
+    assert log_s.sorted_by_entity_time().ts.tolist() == sorted(sec.tolist())
+
+
+def test_the_last_representable_ns_is_refused_so_never_cannot_collide() -> None:
+    from salesfunnel.metrics import timing
+
+    never = np.datetime64(2**63 - 1, "ns")  # 2262-04-11T23:47:16.854775807
+    with pytest.raises(EventLogError, match="1 with a time outside 1677-09-21"):
+        EventLog.from_arrays(FUNNEL, entity=[1, 1], stage=[0, 1], ts=[T0, never])
+    last = np.datetime64(2**63 - 2, "ns")
+    log = EventLog.from_arrays(FUNNEL, entity=[1, 1], stage=[0, 1],
+                               ts=np.array([np.datetime64(T0_NS, "ns"), last]))
+    assert timing(log).step("demo").count == 1  # the event counts as reached, not "never"
+
+
+def test_from_records_accepts_numbers_with_a_unit_like_from_arrays() -> None:
+    rows = [{"entity": "a", "stage": "lead", "ts": 1_500},
+            {"entity": "a", "stage": "demo", "ts": 2_500.5}]
+    log = EventLog.from_records(FUNNEL, rows, unit="ms")
+    arrays = EventLog.from_arrays(FUNNEL, entity=["a", "a"], stage=["lead", "demo"],
+                                  ts=[1_500, 2_500.5], unit="ms")
+    assert log.ts.tolist() == arrays.ts.tolist() == [1_500_000_000, 2_500_500_000]
+    with pytest.raises(EventLogError, match="not a datetime, ISO 8601 string, datetime64 or "
+                                            "number with unit="):
+        EventLog.from_records(FUNNEL, rows)
+
+
+def test_a_missing_amount_is_unknown_not_invalid() -> None:
+    from salesfunnel.metrics import pipeline
+
+    log = EventLog.from_arrays(FUNNEL, entity=["a", "a", "b", "c"],
+                               stage=["lead", "demo", "lead", "lead"], ts=[0, 1, 2, 3],
+                               unit="D", amount=[100.0, None, float("nan"), ""],
+                               on_invalid="drop")
+    assert log.dropped == 0 and len(log) == 4 and log.n_entities == 3
+    assert log.amount is not None and log.amount[0] == 100.0
+    assert np.isnan(log.amount[1:]).all()
+    p = pipeline(log)
+    # "a" keeps its latest known amount; "b" and "c" stay in the funnel, unpriced.
+    assert p.counts[:2] == (2, 1) and p.open_value == 100.0 and p.unpriced == 2
+    assert "2 open entities without an amount are excluded" in p.reasons["open_value"]
+    with pytest.raises(EventLogError, match="an amount that is not a finite number"):
+        EventLog.from_arrays(FUNNEL, entity=["a"], stage=["lead"], ts=[0], unit="D",
+                             amount=["ten"])
+
+
+@pytest.mark.parametrize("naive", ["raise", "utc"])
+def test_the_naive_policy_is_one_option(naive: str) -> None:
+    ts = ["2026-01-05T09:00:00", dt.datetime(2026, 1, 5, 9)]
+    if naive == "raise":
+        with pytest.raises(EventLogError, match=r"2 with a naive time.*naive='utc'"):
+            EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts)
+        return
+    log = EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 0], ts=ts, naive="utc")
+    assert log.ts.tolist() == [T0_NS, T0_NS]
+    with pytest.raises(InvalidParameterError, match="naive must be 'raise'"):
+        EventLog.from_arrays(FUNNEL, entity=[1], stage=[0], ts=ts[:1], naive="local")
+
+
+def test_iso_nanoseconds_are_kept() -> None:
+    log = EventLog.from_arrays(FUNNEL, entity=[1], stage=[0],
+                               ts=["2026-01-05T09:00:00.000000007Z"])
+    assert log.ts.tolist() == [T0_NS + 7]
+
+
+def test_derived_arrays_are_cached_under_their_function_and_read_only() -> None:
+    from salesfunnel.events._derived import derived, peek
+    from salesfunnel.metrics import _kernels as K
+
+    log = EventLog.from_arrays(FUNNEL, entity=[1, 2], stage=[0, 1], ts=[0, 1], unit="s")
+    assert all(isinstance(k, tuple) and callable(k[0]) for k in log._cache) or not log._cache
+    assert K.depth(log) is K.depth(log)
+    assert peek(log, K.depth) is K.depth(log)
+    assert log.sorted_by_entity_time() is log.sorted_by_entity_time()
+    assert not log.sorted_by_entity_time().ts.flags.writeable
+    assert K.ordered_levels(log, 5) is not K.ordered_levels(log, None)
+    keys = list(log._cache)
+    assert keys and all(isinstance(k, tuple) and callable(k[0]) for k in keys)
+    assert not any(isinstance(part, str) for k in keys for part in k)
+
+    calls: list[int] = []
+
+    @derived
+    def count_rows(log: EventLog, scale: int) -> np.ndarray[Any, Any]:
+        calls.append(scale)
+        return np.arange(len(log)) * scale
+
+    assert count_rows(log, 2).tolist() == count_rows(log, 2).tolist() == [0, 2]
+    assert count_rows(log, 3).tolist() == [0, 3] and calls == [2, 3]
+    with pytest.raises(ValueError, match="read-only"):
+        count_rows(log, 2)[0] = 1

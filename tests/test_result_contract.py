@@ -53,8 +53,8 @@ RESULTS: dict[str, list[Callable[[], Any]]] = {
                                            cycle_days=60, target=2e5)],
     "Forecast": [lambda: planner.forecast(log(), as_of=DEMO_END, horizon=30, n_sims=50,
                                           rng=1)],
-    "MarkovModel": [lambda: planner.markov(log())],
-    "NominalComparison": [lambda: planner.markov(log()).compare_nominal()],
+    "MarkovModel": [lambda: planner.MarkovModel().fit(log())],
+    "NominalComparison": [lambda: planner.MarkovModel().fit(log()).compare_nominal()],
 }
 
 #: public classes that are not results, and why
@@ -68,7 +68,6 @@ NOT_RESULTS = {
     "CapacityPlan": "a part of Plan (Plan.capacity), shown in the plan's notes",
     "ForecastStage": "a row of Forecast.by_stage",
     "NominalRow": "a row of NominalComparison.rows",
-    "NotFittedError": "an exception",
 }
 
 

@@ -20,17 +20,16 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._util._suggest import listing
+from salesfunnel._util._time import NS_PER_DAY, TS_MAX, to_ns
 from salesfunnel.errors import InvalidParameterError
-from salesfunnel.events._log import EventLog, Segment
+from salesfunnel.events import EventLog, Segment
 from salesfunnel.model import Funnel, Journey, StageKind, TransitionRecord
-from salesfunnel.model._journey import to_aware
 
 __all__ = ["simulate", "transition_matrix"]
 
-_NS_PER_DAY = 86_400 * 10**9
 #: The latest time a simulated event may have: int64 nanoseconds (April 2262) less a
 #: year, clear of the int64 maximum that some kernels use as a "never" marker.
-_MAX_NS = int(np.iinfo(np.int64).max) - 366 * _NS_PER_DAY
+_MAX_NS = TS_MAX - 366 * NS_PER_DAY
 #: Above this many entities ``journeys=True`` is refused (journeys are Python objects).
 MAX_JOURNEYS = 10_000
 
@@ -346,7 +345,7 @@ def _in_range(t: npt.NDArray[np.int64], delay: npt.NDArray[np.float64],
             raise InvalidParameterError(
                 "the simulation runs past 2261 (the last time an EventLog holds in int64 "
                 "nanoseconds); shorten 'days_in_stage' or 'max_steps', or pass 'until'",
-                parameter="days_in_stage", value=float(delay[late][0]) / _NS_PER_DAY,
+                parameter="days_in_stage", value=float(delay[late][0]) / NS_PER_DAY,
             )
         delay = np.where(late, -1.0, delay)
     return delay.astype(np.int64)
@@ -548,16 +547,16 @@ def simulate(
         raise _bad("max_steps", max_steps, "an integer >= 1")
     max_steps = int(max_steps)
     gen = generator(rng)
-    start_ns = _to_ns(to_aware(start, "start"))
+    start_ns = to_ns(start, parameter="start")
     if abs(start_ns) > _MAX_NS:
         raise _bad("start", start, "a time between 1678 and 2261 (int64 nanoseconds)")
     if not _is_number(spread_days) or spread_days < 0:
         raise _bad("spread_days", spread_days, "a number of days >= 0")
-    spread_ns = float(spread_days) * _NS_PER_DAY
+    spread_ns = float(spread_days) * NS_PER_DAY
     if start_ns + spread_ns > _MAX_NS:
         raise _bad("spread_days", spread_days,
                    "a number of days >= 0 that ends before 2261 (int64 nanoseconds)")
-    until_ns = None if until is None else min(_to_ns(to_aware(until, "until")), _MAX_NS)
+    until_ns = None if until is None else min(to_ns(until, parameter="until"), _MAX_NS)
     if transitions is not None:
         given = {k: v for k, v in (("rates", rates), ("skip", skip), ("fall_back", fall_back),
                                    ("stall", stall), ("reentry", reentry)) if v is not None}
@@ -571,7 +570,7 @@ def simulate(
     else:
         matrix = transition_matrix(funnel, rates=rates, skip=skip, fall_back=fall_back,
                                    stall=stall, reentry=reentry)
-    mean_ns = _days(funnel, days_in_stage) * _NS_PER_DAY
+    mean_ns = _days(funnel, days_in_stage) * NS_PER_DAY
     # Referrals.
     if referrals is None:
         n_ref = _DEFAULT_REFERRALS if funnel.expanding else 0.0
@@ -683,9 +682,6 @@ def _stage(funnel: Funnel, name: Any, parameter: str) -> int:
                                     parameter=parameter, value=name) from None
 
 
-def _to_ns(when: datetime) -> int:
-    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
 
 
 def _journeys(log: EventLog) -> list[Journey]:

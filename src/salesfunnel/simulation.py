@@ -13,7 +13,7 @@ Examples
 >>> log.n_entities
 100
 >>> transition_matrix(sf.templates.get("aida")).shape
-(6, 6)
+(5, 5)
 """
 
 from salesfunnel._simulation import MAX_JOURNEYS, simulate, transition_matrix

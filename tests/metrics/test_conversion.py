@@ -417,3 +417,25 @@ def test_breakdown_constructed_by_hand_orders_results_by_categories() -> None:
     bd = Breakdown("channel", {"web": res, "ads": res, "tv": res}, categories=("tv", "web"))
     assert list(bd) == ["tv", "web", "ads"]  # values not among the categories go last
     assert bd == Breakdown("channel", {"ads": res, "tv": res, "web": res})
+
+
+def test_windows_longer_than_any_log_mean_no_limit_and_never_wrap() -> None:
+    from salesfunnel import Stage
+
+    f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won")])
+    # 400 years between the steps: within a 500-year window, outside a 300-year one.
+    year = 31_556_952 * 10**9
+    log = EventLog.from_arrays(f, entity=[1, 1, 1], stage=[0, 1, 2],
+                               ts=np.array([-(2**63) + 1, -(2**63) + 1 + 400 * year,
+                                            2**63 - 2], dtype=np.int64), unit="ns")
+    c = lambda w: conversion(log, semantic="ordered", window=w).counts  # noqa: E731
+    assert c(None) == (1, 1, 1)
+    # 600 years used to wrap round to 17.5 years; 10**6 years was refused as negative.
+    for huge in (np.timedelta64(600, "Y"), np.timedelta64(10**6, "Y"),
+                 dt.timedelta(days=365 * 10**6)):
+        result = conversion(log, semantic="ordered", window=huge)
+        assert result.counts == (1, 1, 1) and result.window is None
+    assert c(np.timedelta64(500, "Y")) == (1, 1, 0)  # uint64 differences past 2**63 ns
+    assert c(np.timedelta64(300, "Y")) == (1, 0, 0)
+    with pytest.raises(InvalidParameterError, match="non-negative"):
+        conversion(log, semantic="ordered", window=np.timedelta64(-1, "D"))

@@ -24,9 +24,10 @@ from metrics.reference_timing import (
     ref_timing,
 )
 from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
+from salesfunnel._util._time import to_ns
 from salesfunnel.metrics import Breakdown, Durations, Survival, survival, timing
 from salesfunnel.metrics import _kernels as K
-from salesfunnel.metrics._timing import as_of_ns, exact_sum, format_duration
+from salesfunnel.metrics._timing import exact_sum, format_duration
 
 PERCENTILES = st.lists(st.sampled_from([0, 2.5, 10, 25, 50, 75, 90, 99, 100]), max_size=4)
 DAY = 86_400
@@ -502,6 +503,10 @@ def test_bad_as_of_raises(as_of: Any) -> None:
     log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s")
     with pytest.raises(InvalidParameterError, match="as_of must be a timezone-aware datetime"):
         survival(log, as_of=as_of)
+
+
+def as_of_ns(value: Any) -> int:
+    return to_ns(value, parameter="as_of")
 
 
 def test_as_of_forms_are_equivalent() -> None:

@@ -287,3 +287,35 @@ def test_result_arrays_are_read_only() -> None:
     for arr in (fc.samples, fc.deal_probability, fc.deal_amount, fc.entity_ids):
         with pytest.raises(ValueError, match="read-only"):
             arr[0] = 1
+
+
+@pytest.mark.parametrize("as_of", [np.datetime64("9999-01-01"), np.datetime64("1000-01-01"),
+                                   datetime(3000, 1, 1, tzinfo=UTC)])
+def test_as_of_outside_the_time_range_is_refused_not_wrapped(as_of: Any) -> None:
+    # datetime64("9999-01-01") wrapped round to 1815 before.
+    with pytest.raises(PlanError, match=r"'as_of'.*outside the representable times"):
+        forecast(pipeline_log(), as_of=as_of, horizon=30, n_sims=10, rng=0)
+
+
+def test_naive_as_of_needs_naive_utc() -> None:
+    with pytest.raises(PlanError, match=r"naive.*naive='utc'"):
+        forecast(pipeline_log(), as_of="1970-07-19T00:00", horizon=30, n_sims=10, rng=0)
+    fc = forecast(pipeline_log(), as_of="1970-07-19T00:00", horizon=30, n_sims=10, rng=0,
+                  naive="utc", probabilities="nominal")
+    assert fc.as_of == day(199) and fc.n_open == 3
+
+
+def test_unknown_amounts_are_left_out_and_counted() -> None:
+    log = pipeline_log()
+    amount = log.amount.copy()  # type: ignore[union-attr]
+    ids = log.ids[log.entity]
+    amount[ids == "y"] = np.nan  # no known amount at all
+    amount[(ids == "x") & (log.stage == 1)] = np.nan  # known earlier: 100
+    unknown = EventLog.from_arrays(funnel(), entity=ids, stage=log.stage, ts=log.ts,
+                                   amount=amount, unit="ns")
+    fc = forecast(unknown, as_of=day(200), horizon=60, probabilities="nominal",
+                  n_sims=200, rng=0)
+    assert fc.n_open == 3 and not np.isnan(fc.samples).any()
+    assert sorted(fc.deal_amount.tolist()) == [0.0, 100.0, 400.0]
+    assert math.isfinite(fc.expected)
+    assert any("1 open deal has no known amount" in n for n in fc.notes)

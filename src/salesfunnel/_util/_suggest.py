@@ -38,8 +38,8 @@ def listing(name: object, options: Sequence[str], *, limit: int | None = None) -
     --------
     >>> listing("wn", ["lead", "won"])
     "'won', 'lead'"
-    >>> listing("a", ["b", "c", "d"], limit=2)
-    "'b', 'c', ..."
+    >>> listing("lead", ["won", "lead", "lost"], limit=1)
+    "'lead', ..."
     >>> listing("a", [])
     'none'
     """

@@ -192,9 +192,10 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     log = read_events(
         args.events, funnel, entity=args.entity, stage=args.stage, ts=args.ts,
         amount=args.amount, segment=args.by, progress=args.progress, stream=err,
+        naive=args.naive,
     )
     report = build_report(log, semantic=args.semantic, window_days=args.window,
-                          by=args.by, as_of=args.as_of, lang=args.lang)
+                          by=args.by, as_of=args.as_of, lang=args.lang, naive=args.naive)
     if args.format == "json":
         _dump_json(report.to_dict(), out)
     elif args.format == "html":
@@ -297,9 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "report", "funnel report from an event file (CSV or Parquet)",
         "Read one event per row (an entity id, a stage name and a time; optionally an "
         "amount and a\nsegment column), validate every row and print the conversion "
-        "funnel, stage timing and the\nopen pipeline. Times are ISO 8601; times without an "
-        "offset are taken as UTC. Parquet files\nneed the arrow extra (pip install "
-        "'salesfunnel[arrow]').",
+        "funnel, stage timing and the\nopen pipeline. Times are ISO 8601 with a UTC offset "
+        "(--naive utc reads times without\none as UTC). An empty amount is unknown. Parquet "
+        "files need the arrow extra (pip install\n'salesfunnel[arrow]').",
         f"{PROG} report events.csv --template b2b-seven-stage \\\n"
         "    --entity deal_id --stage stage --ts time --amount amount --by channel",
         _cmd_report,
@@ -319,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time window of the 'ordered' semantic, in days")
     report.add_argument("--as-of", metavar="TIME",
                         help="censoring time for open deals (default: the last event)")
+    report.add_argument("--naive", choices=["raise", "utc"], default="raise",
+                        help="times without a UTC offset: refuse them (default) or read "
+                             "them as UTC")
     report.add_argument("--format", choices=["text", "json", "html"], default="text",
                         help="output format (default: text)")
     report.add_argument("--out", metavar="FILE", help="with --format html: write to FILE")

@@ -12,20 +12,19 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from salesfunnel._util._suggest import closest, listing
+from salesfunnel._util._time import TimeProblem, check_naive, scalar_ns
 from salesfunnel.errors import InputFileError
 from salesfunnel.model import Funnel
 
 __all__ = ["Columns", "Progress", "read_events"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
+_TIME_EXAMPLE = "2026-03-01T09:30:00+00:00"
 
 
 class Progress:
@@ -71,27 +70,13 @@ class Progress:
             self.stream.flush()
 
 
-def parse_time(text: Any) -> int:
-    """Nanoseconds since the epoch from an ISO 8601 string or a datetime.
-
-    Naive times are taken as UTC. Raises ``ValueError`` when ``text`` is no time.
-    """
-    if isinstance(text, datetime):
-        dt = text
-    elif isinstance(text, str) and text.strip():
-        dt = datetime.fromisoformat(text.strip())
-    else:
-        raise ValueError(text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return ((dt - _EPOCH) // _US) * 1000
-
-
 class Columns:
     """Validates rows one by one and collects the event columns."""
 
-    def __init__(self, funnel: Funnel, *, source: str, names: dict[str, str | None]) -> None:
+    def __init__(self, funnel: Funnel, *, source: str, names: dict[str, str | None],
+                 naive: str = "raise") -> None:
         self.funnel = funnel
+        self.naive = check_naive(naive)
         self.source = source
         self.names = names
         self.stage_index = {n: i for i, n in enumerate(funnel.names)}
@@ -125,20 +110,33 @@ class Columns:
                 raise self.fail(where, "stage", stage,
                                 f"a stage of {self.funnel.name!r} (closest: {options})")
         try:
-            ns = parse_time(ts)
-        except (ValueError, TypeError, OverflowError):
-            raise self.fail(where, "ts", ts,
-                            "an ISO 8601 time such as 2026-03-01T09:30:00+00:00") from None
+            ns = scalar_ns(ts, naive=self.naive)
+        except TimeProblem as problem:
+            if problem.reason == "naive":
+                raise self.fail(where, "ts", ts, f"a time with a UTC offset such as "
+                                f"{_TIME_EXAMPLE}; pass --naive utc to read times without "
+                                "one as UTC") from None
+            if problem.reason == "range":
+                raise self.fail(where, "ts", ts, "a time between 1677-09-21 and 2262-04-11 "
+                                "(int64 nanoseconds)") from None
+            ns = None
+        if ns is None:
+            raise self.fail(where, "ts", ts, f"an ISO 8601 time such as {_TIME_EXAMPLE}")
         self.entity.append(str(entity))
         self.stage.append(idx)
         self.ts.append(ns)
         if self.names.get("amount") is not None:
-            try:
-                value = float(amount)
-            except (TypeError, ValueError):
+            # A missing amount (empty field, null) is unknown: kept as NaN, not an error.
+            if amount is None or (isinstance(amount, str) and not amount.strip()):
                 value = math.nan
-            if not math.isfinite(value):
-                raise self.fail(where, "amount", amount, "a finite number")
+            else:
+                try:
+                    value = float(amount)
+                except (TypeError, ValueError):
+                    value = math.inf
+                if not math.isfinite(value):
+                    raise self.fail(where, "amount", amount,
+                                    "a finite number (or nothing when unknown)")
             self.amount.append(value)
         if self.names.get("segment") is not None:
             if segment is None:
@@ -240,6 +238,7 @@ def _read_parquet(path: Path, columns: Columns, progress: Progress) -> None:
     from salesfunnel._util._optional import import_optional
 
     pq = import_optional("pyarrow.parquet", "arrow", purpose="reading Parquet files")
+    pa = import_optional("pyarrow", "arrow", purpose="reading Parquet files")
     source = columns.source
     try:
         schema = pq.read_schema(path)
@@ -252,6 +251,11 @@ def _read_parquet(path: Path, columns: Columns, progress: Progress) -> None:
     progress.total = max(total, 1)
     data = {role: table.column(c).to_pylist() if c is not None else None
             for role, c in columns.names.items()}
+    ts_col = table.column(columns.names["ts"])
+    if pa.types.is_timestamp(ts_col.type):
+        # A timestamp column is a typed time, UTC like numpy's datetime64 (as in
+        # EventLog.from_arrow), read as datetime64 to keep its nanoseconds.
+        data["ts"] = list(ts_col.cast(pa.timestamp(ts_col.type.unit)).to_numpy())
     none = [None] * total
     for i in range(total):
         columns.add(
@@ -278,8 +282,12 @@ def read_events(
     segment: str | None = None,
     progress: str = "auto",
     stream: IO[str] | None = None,
+    naive: str = "raise",
 ) -> Any:
     """Read a CSV or Parquet event file into an :class:`~salesfunnel.EventLog`.
+
+    Times need a UTC offset unless ``naive="utc"`` (``--naive utc``); Parquet timestamp
+    columns are UTC. An empty amount is unknown (NaN), not an error.
 
     Raises
     ------
@@ -296,7 +304,7 @@ def read_events(
         raise InputFileError(f"{path}: no such file")
     names: dict[str, str | None] = {"entity": entity, "stage": stage, "ts": ts,
                                     "amount": amount, "segment": segment}
-    columns = Columns(funnel, source=source, names=names)
+    columns = Columns(funnel, source=source, names=names, naive=naive)
     bar = Progress(f"reading {source}", p.stat().st_size, mode=progress, stream=stream)
     if p.suffix.lower() in (".parquet", ".pq"):
         _read_parquet(p, columns, bar)

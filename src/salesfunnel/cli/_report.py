@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from salesfunnel._util._time import ns_to_datetime, to_ns
 from salesfunnel.errors import InvalidParameterError
 
 __all__ = ["Report", "Section", "build_report", "last_event_time"]
@@ -55,30 +56,19 @@ class Report:
 
 
 def last_event_time(log: Any) -> datetime:
-    """The time of the latest event (UTC), or now for an empty log."""
+    """The time of the latest event (UTC, to the microsecond), or now for an empty log."""
     if not len(log):
         return datetime.now(UTC)
-    ns = int(np.max(log.ts))
-    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).replace(
-        microsecond=(ns // 1000) % 1_000_000
-    )
+    return ns_to_datetime(int(np.max(log.ts)))
 
 
-def _as_of(value: str | datetime | None, log: Any) -> datetime:
+def _as_of(value: str | datetime | None, log: Any, naive: str = "raise") -> Any:
+    """``--as-of`` (default: the latest event, exactly) for the metrics."""
     if value is None:
-        return last_event_time(log)
-    if isinstance(value, datetime):
-        return value
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidParameterError(
-            f"--as-of must be an ISO 8601 time such as 2026-12-31T00:00:00+00:00; got "
-            f"{value!r}",
-            parameter="as_of",
-            value=value,
-        ) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        ns = int(np.max(log.ts)) if len(log) else to_ns(datetime.now(UTC))
+    else:
+        ns = to_ns(value, parameter="--as-of", naive=naive)
+    return np.datetime64(ns, "ns")
 
 
 def funnel_sections(
@@ -89,6 +79,7 @@ def funnel_sections(
     by: str | None = None,
     as_of: str | datetime | None = None,
     lang: str = "en",
+    naive: str = "raise",
 ) -> list[Section]:
     """Conversion (with a chart), an optional breakdown, timing and the open pipeline."""
     from salesfunnel import metrics
@@ -111,7 +102,7 @@ def funnel_sections(
     if by is not None:
         breakdown = metrics.conversion(log, by=by, **kwargs)
         sections.append(Section("breakdown", f"Funnel by {by}", breakdown, str(breakdown)))
-    when = _as_of(as_of, log)
+    when = _as_of(as_of, log, naive)
     timing = metrics.timing(log)
     sections.append(Section("timing", "Time between stages", timing, str(timing)))
     pipe = metrics.pipeline(log, as_of=when)
@@ -121,11 +112,12 @@ def funnel_sections(
 
 def build_report(log: Any, *, semantic: str = "reached", window_days: float | None = None,
                  by: str | None = None, as_of: str | datetime | None = None,
-                 lang: str = "en", extra: Sequence[Section] = ()) -> Report:
+                 lang: str = "en", extra: Sequence[Section] = (), naive: str = "raise"
+                 ) -> Report:
     """The report of ``salesfunnel report``."""
     intro = (
         f"{len(log):,} events of {log.n_entities:,} entities in funnel {log.funnel.name!r}"
     )
     sections = funnel_sections(log, semantic=semantic, window_days=window_days, by=by,
-                               as_of=as_of, lang=lang)
+                               as_of=as_of, lang=lang, naive=naive)
     return Report(tuple(sections) + tuple(extra), intro=intro)

@@ -1,7 +1,8 @@
 """Funnel metrics over an :class:`~salesfunnel.EventLog`.
 
 Semantics are defined in the documentation page "Metric semantics". Every function
-takes the log first and keyword-only options, and returns a frozen result object with ``to_dict()``,
+takes the log first and keyword-only options, and returns a frozen result object with
+``to_dict()``,
 ``to_pandas()`` (``pandas`` extra), a plain-text table as ``str(result)`` and a ``repr``
 saying what it holds. Additive results ``merge``: results over entity-partitioned chunks
 combine into the result over the whole. ``by="segment"`` returns a :class:`Breakdown`

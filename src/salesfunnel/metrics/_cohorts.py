@@ -14,6 +14,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import NS_PER_DAY
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -44,7 +45,6 @@ __all__ = ["Cohorts", "cohorts"]
 
 Period = Literal["day", "week", "month", "quarter"]
 PERIODS = ("day", "week", "month", "quarter")
-_NS_PER_DAY = 86_400 * 1_000_000_000
 
 
 def period_starts(ts_ns: npt.NDArray[np.int64], period: str) -> npt.NDArray[np.int64]:
@@ -64,7 +64,7 @@ def period_starts(ts_ns: npt.NDArray[np.int64], period: str) -> npt.NDArray[np.i
     elif period == "week":
         days = t.astype("datetime64[D]").astype(np.int64)
         monday = days - (days + 3) % 7  # 1970-01-01 was a Thursday
-        return monday * _NS_PER_DAY
+        return monday * NS_PER_DAY
     elif period == "month":
         out = t.astype("datetime64[M]").astype("datetime64[ns]")
     else:
@@ -75,7 +75,7 @@ def period_starts(ts_ns: npt.NDArray[np.int64], period: str) -> npt.NDArray[np.i
 
 def period_label(start_ns: int, period: str) -> str:
     """``'2026-02-18'``, ``'2026-W08'``, ``'2026-02'`` or ``'2026-Q1'``."""
-    day = _dt.date(1970, 1, 1) + _dt.timedelta(days=start_ns // _NS_PER_DAY)
+    day = _dt.date(1970, 1, 1) + _dt.timedelta(days=start_ns // NS_PER_DAY)
     if period == "day":
         return day.isoformat()
     if period == "week":

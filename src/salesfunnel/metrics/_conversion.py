@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 from typing import Any, Literal, overload
 
 import attrs
@@ -17,6 +15,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import NS_PER_UNIT, TS_MAX, TS_MIN, duration_ns
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -39,7 +38,6 @@ Semantic = Literal["reached", "entered", "ordered"]
 Interval = Literal["wilson", "jeffreys"]
 SEMANTICS = ("reached", "entered", "ordered")
 INTERVALS = ("wilson", "jeffreys")
-_NS_PER_S = 1_000_000_000
 
 
 def check_semantic(semantic: Any) -> str:
@@ -53,13 +51,25 @@ def check_ci(ci: Any) -> str:
 
 
 def window_ns(window: Any, semantic: str) -> int | None:
-    """``window`` (timedelta64, timedelta or seconds) as integer nanoseconds.
+    """``window`` (timedelta64 of any unit, timedelta or seconds) as integer nanoseconds.
+
+    The conversion is exact and checked (:func:`salesfunnel._util._time.duration_ns`):
+    nothing wraps around. A window at least as long as the widest possible log
+    (``TS_MAX - TS_MIN``, about 584 years) can exclude no chain, so it **saturates** to
+    ``None``, no limit: a 600-year or a million-year window is the same as no window.
 
     Raises
     ------
     InvalidParameterError
         A negative or non-finite window, a window of another type, or a window with a
         semantic other than ``"ordered"``.
+
+    Examples
+    --------
+    >>> window_ns(np.timedelta64(30, "D"), "ordered"), window_ns(1.5, "ordered")
+    (2592000000000000, 1500000000)
+    >>> window_ns(np.timedelta64(600, "Y"), "ordered") is None
+    True
     """
     if window is None:
         return None
@@ -69,29 +79,23 @@ def window_ns(window: Any, semantic: str) -> int | None:
             f"semantic={semantic!r}",
             parameter="window", value=window,
         )
-    if isinstance(window, np.timedelta64):
-        ns = None if np.isnat(window) else int(window.astype("timedelta64[ns]").astype(np.int64))
-    elif isinstance(window, _dt.timedelta):
-        ns = (window.days * 86_400 + window.seconds) * _NS_PER_S + window.microseconds * 1_000
-    elif isinstance(window, int | float | np.integer | np.floating) and not isinstance(
-            window, bool) and math.isfinite(float(window)):
-        ns = round(float(window) * _NS_PER_S) if isinstance(window, float | np.floating) \
-            else int(window) * _NS_PER_S
-    else:
-        ns = None
-    if ns is None or ns < 0:
+    try:
+        ns = duration_ns(window, parameter="window", unit="s", bounded=False)
+    except InvalidParameterError:
+        ns = -1
+    if ns < 0:
         raise InvalidParameterError(
             "window must be a non-negative numpy.timedelta64, datetime.timedelta or number "
             f"of seconds; got {window!r}",
             parameter="window", value=window,
         )
-    return ns
+    return None if ns >= TS_MAX - TS_MIN else ns
 
 
 def describe_window(ns: int) -> str:
     """``2592000000000000`` -> ``'30 days'``."""
-    for size, name in ((86_400 * _NS_PER_S, "day"), (3_600 * _NS_PER_S, "hour"),
-                       (60 * _NS_PER_S, "minute"), (_NS_PER_S, "second")):
+    for size, name in ((NS_PER_UNIT["D"], "day"), (NS_PER_UNIT["h"], "hour"),
+                       (NS_PER_UNIT["m"], "minute"), (NS_PER_UNIT["s"], "second")):
         if ns % size == 0 and ns:
             n = ns // size
             return f"{n:,} {name}{'s' if n != 1 else ''}"
@@ -514,7 +518,10 @@ def conversion(
         ``window`` after the chain's first event (events at equal times may chain).
     window : numpy.timedelta64, datetime.timedelta or float, optional
         The ``ordered`` window (numbers are seconds; inclusive, like ClickHouse).
-        ``None`` means no limit. Only valid with ``semantic="ordered"``.
+        ``None`` means no limit; so does any window at least as long as the widest
+        possible log (about 584 years): it converts exactly, never wraps around, and
+        saturates to ``None`` (``Conversion.window`` is then ``None``). Only valid with
+        ``semantic="ordered"``.
     ci : {"wilson", "jeffreys"}
         Interval for step and overall rates: Wilson score (default) or the central
         Jeffreys interval (quantiles of the Beta(k + 1/2, n - k + 1/2) posterior).

@@ -1,7 +1,8 @@
 """Shared numpy kernels over an :class:`~salesfunnel.EventLog`.
 
 Every function here works on whole columns (no Python loop over rows or entities) and
-caches its result on the log, so metrics that need the same per-entity arrays compute
+caches its result on the log (a :func:`~salesfunnel.events._derived.derived` function,
+cached under the function itself), so metrics that need the same per-entity arrays compute
 them once. Semantics: the documentation page "Metric semantics".
 
 Functions
@@ -32,6 +33,9 @@ Functions
     Per entity: ClickHouse ``windowFunnel`` level minus one (``-1``: never at stage 0):
     the longest chain stage 0 -> 1 -> ... -> j of events with non-decreasing times,
     each within ``window_ns`` of the chain's first event.
+
+Every time in a log is below :data:`NEVER` (``int64`` max is not a representable time,
+see :mod:`salesfunnel._util._time`), so the sentinel never collides with an event.
 ``counts_at_least(values, n)``
     ``out[k]`` = number of values ``>= k`` for ``k < n`` (reached counts from depths).
 
@@ -62,7 +66,9 @@ import numpy.typing as npt
 
 from salesfunnel._util._suggest import closest
 from salesfunnel.errors import InvalidParameterError
-from salesfunnel.events._log import EventLog, time_scale
+from salesfunnel.events._derived import derived, peek
+from salesfunnel.events._log import EventLog
+from salesfunnel.events._sort import time_scale
 from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import StageKind
 
@@ -94,17 +100,6 @@ NEVER = np.iinfo(np.int64).max
 _I64 = npt.NDArray[np.int64]
 
 
-def _cached(log: EventLog, key: str) -> Any:
-    return log._cache.get(key)
-
-
-def _store(log: EventLog, key: str, value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        value.flags.writeable = False
-    log._cache[key] = value
-    return value
-
-
 def stage_kinds(funnel: Funnel) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_],
                                          npt.NDArray[np.bool_]]:
     """``(is_open, is_won, is_lost)`` boolean arrays indexed by stage."""
@@ -121,43 +116,37 @@ def path_length(log: EventLog) -> int:
     return log.funnel.won_index + 1
 
 
+@derived
 def time_units(log: EventLog) -> tuple[int, int]:
-    """``(t0, step)`` of :func:`salesfunnel.events._log.time_scale` for ``log.ts``, cached."""
-    out = _cached(log, "time_units")
-    if out is None:
-        out = _store(log, "time_units", time_scale(log.ts))
-    return out  # type: ignore[no-any-return]
+    """``(t0, step)`` of :func:`salesfunnel.events._sort.time_scale` for ``log.ts``."""
+    return time_scale(log.ts)
 
 
+@derived
 def entered(log: EventLog) -> npt.NDArray[np.bool_]:
     """``(n_entities, n_stages)`` flags: the entity has an event at stage ``k``.
 
     Stored stage-major, so a column ``entered(log)[:, k]`` is contiguous.
     """
-    out = _cached(log, "entered")
-    if out is None:
-        n, n_st = log.n_entities, len(log.funnel.stages)
-        flags = np.zeros(n_st * n, dtype=np.bool_)
-        key = log.stage.astype(np.int64)
-        key *= n
-        key += log.entity
-        flags[key] = True
-        out = _store(log, "entered", flags.reshape(n_st, n).T)
-    return out  # type: ignore[no-any-return]
+    n, n_st = log.n_entities, len(log.funnel.stages)
+    flags = np.zeros(n_st * n, dtype=np.bool_)
+    key = log.stage.astype(np.int64)
+    key *= n
+    key += log.entity
+    flags[key] = True
+    return flags.reshape(n_st, n).T
 
 
+@derived
 def depth(log: EventLog) -> npt.NDArray[np.int16]:
     """Per entity: the highest main-path index reached, ``-1`` when none (only LOST)."""
-    out = _cached(log, "depth")
-    if out is None:
-        flags = entered(log)
-        d = np.full(log.n_entities, -1, dtype=np.int16)
-        reach = np.zeros(log.n_entities, dtype=np.bool_)
-        for k in range(path_length(log) - 1, -1, -1):
-            reach |= flags[:, k]  # depth >= k
-            d += reach
-        out = _store(log, "depth", d)
-    return out  # type: ignore[no-any-return]
+    flags = entered(log)
+    d = np.full(log.n_entities, -1, dtype=np.int16)
+    reach = np.zeros(log.n_entities, dtype=np.bool_)
+    for k in range(path_length(log) - 1, -1, -1):
+        reach |= flags[:, k]  # depth >= k
+        d += reach
+    return d
 
 
 def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
@@ -176,6 +165,26 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
     return np.cumsum(hist[::-1])[::-1][1:].astype(np.int64)
 
 
+@derived
+def _first_tables(log: EventLog) -> tuple[_I64, _I64]:
+    """``(first_times, first_event_time)``: see :func:`first_times`."""
+    n, n_path = log.n_entities, path_length(log)
+    table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
+    if len(log):
+        if len(log.funnel.stages) > n_path + 1:  # several LOST stages -> row n_path
+            key = np.multiply(np.minimum(log.stage, n_path), n, dtype=np.int64)
+        else:
+            key = np.multiply(log.stage, n, dtype=np.int64)
+        key += log.entity
+        np.minimum.at(table, key, log.ts)
+        del key
+    rows = table.reshape(n_path + 1, n)
+    # Reaching stage j means depth >= k for every k <= j: reverse running minimum.
+    for k in range(n_path - 2, -1, -1):
+        np.minimum(rows[k], rows[k + 1], out=rows[k])
+    return rows[:n_path].T, np.minimum(rows[0], rows[n_path])
+
+
 def first_times(log: EventLog) -> _I64:
     """``(n_entities, n_path)`` first time (ns) at depth >= ``k``; :data:`NEVER` if not.
 
@@ -184,38 +193,23 @@ def first_times(log: EventLog) -> _I64:
     (in an extra row) at any LOST stage; a reverse running minimum over the stages then
     gives depth >= k, and the minimum with the LOST row gives :func:`first_event_time`.
     """
-    out = _cached(log, "first_times")
-    if out is None:
-        n, n_path = log.n_entities, path_length(log)
-        table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
-        if len(log):
-            if len(log.funnel.stages) > n_path + 1:  # several LOST stages -> row n_path
-                key = np.multiply(np.minimum(log.stage, n_path), n, dtype=np.int64)
-            else:
-                key = np.multiply(log.stage, n, dtype=np.int64)
-            key += log.entity
-            np.minimum.at(table, key, log.ts)
-            del key
-        rows = table.reshape(n_path + 1, n)
-        # Reaching stage j means depth >= k for every k <= j: reverse running minimum.
-        for k in range(n_path - 2, -1, -1):
-            np.minimum(rows[k], rows[k + 1], out=rows[k])
-        if _cached(log, "first_event_time") is None:
-            _store(log, "first_event_time", np.minimum(rows[0], rows[n_path]))
-        out = _store(log, "first_times", rows[:n_path].T)
-    return out  # type: ignore[no-any-return]
+    return _first_tables(log)[0]
 
 
 def first_event_time(log: EventLog) -> _I64:
     """Per entity: time (ns) of its first event at any stage."""
-    out = _cached(log, "first_event_time")
-    if out is None:
-        t = np.full(log.n_entities, NEVER, dtype=np.int64)
-        np.minimum.at(t, log.entity, log.ts)
-        out = _store(log, "first_event_time", t)
-    return out  # type: ignore[no-any-return]
+    tables = peek(log, _first_tables)
+    return tables[1] if tables is not None else _first_event_time(log)
 
 
+@derived
+def _first_event_time(log: EventLog) -> _I64:
+    t = np.full(log.n_entities, NEVER, dtype=np.int64)
+    np.minimum.at(t, log.entity, log.ts)
+    return t
+
+
+@derived
 def _time_stage_packing(log: EventLog) -> tuple[int, int, int] | None:
     """``(t0, step, s_bits)`` when ``(ts - t0) // step << s_bits | stage`` fits in 62 bits.
 
@@ -223,8 +217,6 @@ def _time_stage_packing(log: EventLog) -> tuple[int, int, int] | None:
     needed for spans up to about 18 years; ``None`` when even the coarsest exact unit of
     :func:`time_units` does not fit.
     """
-    if "time_stage_packing" in log._cache:
-        return log._cache["time_stage_packing"]  # type: ignore[no-any-return]
     out: tuple[int, int, int] | None = None
     if len(log):
         s_bits = max(len(log.funnel.stages) - 1, 0).bit_length()
@@ -236,7 +228,6 @@ def _time_stage_packing(log: EventLog) -> tuple[int, int, int] | None:
             t0, step = time_units(log)
             if (span // step).bit_length() + s_bits <= 62:
                 out = (t0, step, s_bits)
-    log._cache["time_stage_packing"] = out
     return out
 
 
@@ -251,12 +242,13 @@ def _time_stage_keys(log: EventLog, packing: tuple[int, int, int]) -> _I64:
     return key
 
 
-def _latest(log: EventLog) -> None:
-    """Fill the caches of :func:`last_event_time` and :func:`latest_stage` in one pass.
+@derived
+def _latest(log: EventLog) -> tuple[_I64, npt.NDArray[Any], _I64 | None]:
+    """``(last_event_time, latest_stage, latest_key)`` in one pass.
 
     The latest (time, stage) per entity is one ``np.maximum.at`` over a packed
     ``time << stage_bits | stage`` key when that fits in an int64 (the per-entity
-    maxima are also cached, as ``"latest_key"``, for :func:`latest_amount`).
+    maxima, ``latest_key``, serve :func:`latest_amount`; ``None`` when they do not fit).
     """
     n = log.n_entities
     packing = _time_stage_packing(log)
@@ -267,7 +259,7 @@ def _latest(log: EventLog) -> None:
         best = np.full(n, -1, dtype=np.int64)
         np.maximum.at(best, log.entity, key)
         del key
-        latest_key = _store(log, "latest_key", best)
+        latest_key = best
         none = best < 0
         stage = (best & ((1 << s_bits) - 1)).astype(log.stage.dtype)
         best = best >> s_bits
@@ -283,39 +275,30 @@ def _latest(log: EventLog) -> None:
         at_last = log.ts == best[log.entity]
         stage = np.full(n, -1, dtype=log.stage.dtype)
         np.maximum.at(stage, log.entity[at_last], log.stage[at_last])
-    if latest_key is None:
-        log._cache["latest_key"] = None
-    _store(log, "last_event_time", best)
-    _store(log, "latest_stage", stage)
+    return best, stage, latest_key
 
 
 def last_event_time(log: EventLog) -> _I64:
     """Per entity: time (ns) of its latest event at any stage."""
-    if _cached(log, "last_event_time") is None:
-        _latest(log)
-    return _cached(log, "last_event_time")  # type: ignore[no-any-return]
+    return _latest(log)[0]
 
 
 def latest_stage(log: EventLog) -> npt.NDArray[Any]:
     """Per entity: stage of its latest event; ties broken by the larger stage index."""
-    if _cached(log, "latest_stage") is None:
-        _latest(log)
-    return _cached(log, "latest_stage")  # type: ignore[no-any-return]
+    return _latest(log)[1]
 
 
+@derived
 def first_event_row(log: EventLog) -> _I64:
     """Per entity: row of its first event (smallest time, then stage, then row)."""
-    out = _cached(log, "first_event_row")
-    if out is None:
-        n = log.n_entities
-        cand = log.ts == first_event_time(log)[log.entity]
-        smin = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
-        np.minimum.at(smin, log.entity[cand], log.stage[cand])
-        cand &= log.stage == smin[log.entity]
-        rows = np.full(n, len(log), dtype=np.int64)
-        np.minimum.at(rows, log.entity[cand], np.flatnonzero(cand))
-        out = _store(log, "first_event_row", rows)
-    return out  # type: ignore[no-any-return]
+    n = log.n_entities
+    cand = log.ts == first_event_time(log)[log.entity]
+    smin = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+    np.minimum.at(smin, log.entity[cand], log.stage[cand])
+    cand &= log.stage == smin[log.entity]
+    rows = np.full(n, len(log), dtype=np.int64)
+    np.minimum.at(rows, log.entity[cand], np.flatnonzero(cand))
+    return rows
 
 
 @attrs.frozen(eq=False)
@@ -389,15 +372,15 @@ def entity_groups(log: EventLog, by: str) -> EntityGroups:
             parameter="by",
             value=by,
         )
-    key = f"groups:{by}"
-    out = _cached(log, key)
-    if out is None:
-        seg = log.segments[by]
-        rows = first_event_row(log)
-        codes = seg.codes[rows].astype(np.int64) if log.n_entities else np.zeros(0, np.int64)
-        out = EntityGroups(by, codes, seg.categories)
-        log._cache[key] = out
-    return out  # type: ignore[no-any-return]
+    return _groups(log, by)
+
+
+@derived
+def _groups(log: EventLog, by: str) -> EntityGroups:
+    seg = log.segments[by]
+    rows = first_event_row(log)
+    codes = seg.codes[rows].astype(np.int64) if log.n_entities else np.zeros(0, np.int64)
+    return EntityGroups(by, codes, seg.categories)
 
 
 def _sorted_for_ordered(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[Any], int]:
@@ -430,18 +413,16 @@ def _sorted_for_ordered(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[Any], in
     return srt.entity, srt.ts, np.minimum(srt.stage, n_path).astype(np.int16), 1
 
 
+@derived
 def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16]:
     """Per entity: windowFunnel level minus one (``-1`` when never at stage 0).
 
     ``window_ns=None`` means no window. A chain's events have non-decreasing times and
     each is at most ``window_ns`` after the chain's first event (inclusive, like
     ClickHouse). Equal times are ordered by stage, so ``0 -> 1`` at the same instant
-    counts.
+    counts. Any window below ``2**64`` ns works: time differences are taken in ``uint64``,
+    exact even when a log spans more than ``2**63`` ns.
     """
-    key = f"ordered:{window_ns}"
-    out = _cached(log, key)
-    if out is not None:
-        return out  # type: ignore[no-any-return]
     n_path = path_length(log)
     level = np.full(log.n_entities, -1, dtype=np.int16)
     if len(log):
@@ -468,11 +449,12 @@ def ordered_levels(log: EventLog, window_ns: int | None) -> npt.NDArray[np.int16
             ok &= ent[prev_pos[j]] == ent[pos]
             start = prev_start[j]
             if window is not None:
-                ok &= ts[pos] - start <= window
+                # ts[pos] >= start: the difference is exact in uint64 (not in int64).
+                ok &= ts[pos].view(np.uint64) - start.view(np.uint64) <= np.uint64(window)
             prev_pos = pos[ok]
             prev_start = start[ok]
             level[ent[prev_pos]] = k
-    return _store(log, key, level)  # type: ignore[no-any-return]
+    return level
 
 
 # -- kernels added for timing / survival / pipeline (metrics._timing, metrics._pipeline) -------
@@ -507,6 +489,7 @@ class Progress:
     last_key: _I64 | None
 
 
+@derived
 def _packing(log: EventLog) -> tuple[int, int, int, int] | None:
     """``(t0, step, t_bits, s_bits)`` when (entity, time, stage) packs into 63 bits.
 
@@ -516,13 +499,6 @@ def _packing(log: EventLog) -> tuple[int, int, int, int] | None:
     """
     if len(log) == 0:
         return None
-    if "packing" in log._cache:
-        return log._cache["packing"]  # type: ignore[no-any-return]
-    log._cache["packing"] = out = _pack(log)
-    return out
-
-
-def _pack(log: EventLog) -> tuple[int, int, int, int] | None:
     t0, step = time_units(log)
     span = (int(log.ts.max()) - t0) // step
     t_bits = span.bit_length()
@@ -533,6 +509,7 @@ def _pack(log: EventLog) -> tuple[int, int, int, int] | None:
     return t0, step, t_bits, s_bits
 
 
+@derived
 def progress(log: EventLog) -> Progress:
     """The :class:`Progress` of ``log`` (computed once, cached).
 
@@ -554,20 +531,13 @@ def progress(log: EventLog) -> Progress:
     >>> p.latest_stage.tolist(), (p.won_time[:1] // 10**9).tolist(), bool(p.won_time[1] == NEVER)
     ([2, 0], [4], True)
     """
-    out = _cached(log, "progress")
-    if out is not None:
-        return out  # type: ignore[no-any-return]
     n_path = path_length(log)
     won_time = first_times(log)[:, n_path - 1]  # depth >= won index: a WON event
-    out = Progress(first_event_time(log), last_event_time(log),
-                   latest_stage(log).astype(np.int16), won_time,
-                   _cached(log, "latest_key"))
-    for arr in attrs.astuple(out, recurse=False):
-        if isinstance(arr, np.ndarray):
-            arr.flags.writeable = False
-    return _store(log, "progress", out)  # type: ignore[no-any-return]
+    return Progress(first_event_time(log), last_event_time(log),
+                    latest_stage(log).astype(np.int16), won_time, _latest(log)[2])
 
 
+@derived
 def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
     """Per entity: amount of its latest event with a non-NaN amount.
 
@@ -584,13 +554,10 @@ def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
     >>> latest_amount(log).tolist()
     [30.0, 7.0]
     """
-    out = _cached(log, "latest_amount")
-    if out is not None:
-        return out  # type: ignore[no-any-return]
     n = log.n_entities
     result = np.full(n, np.nan, dtype=np.float64)
     if log.amount is None or n == 0 or len(log) == 0:
-        return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
+        return result
     amount = log.amount
     valid = ~np.isnan(amount)
     best = np.full(n, -np.inf, dtype=np.float64)
@@ -607,7 +574,7 @@ def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
         rows = np.flatnonzero(cand)  # index arrays: much faster than boolean masks here
         np.maximum.at(best, log.entity.take(rows), amount.take(rows))
         result[:] = best
-        return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
+        return result
     ent, ts, stage, amount = (log.entity[valid], log.ts[valid],
                               log.stage[valid].astype(np.int32), amount[valid])
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
@@ -620,7 +587,7 @@ def latest_amount(log: EventLog) -> npt.NDArray[np.float64]:
     np.maximum.at(best, ent[cand], amount[cand])
     seen = top >= 0
     result[seen] = best[seen]
-    return _store(log, "latest_amount", result)  # type: ignore[no-any-return]
+    return result
 
 
 def until(log: EventLog, as_of_ns: int | None) -> EventLog:

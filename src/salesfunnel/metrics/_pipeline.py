@@ -18,6 +18,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import NS_PER_DAY, NS_PER_S, Naive, to_iso, to_ns
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -34,14 +35,7 @@ from salesfunnel.metrics._results import (
     ints,
     strs,
 )
-from salesfunnel.metrics._timing import (
-    NS_PER_DAY,
-    NS_PER_S,
-    _iso,
-    as_of_ns,
-    exact_sum,
-    format_duration,
-)
+from salesfunnel.metrics._timing import exact_sum, format_duration
 
 __all__ = ["Pipeline", "pipeline"]
 
@@ -370,7 +364,7 @@ class Pipeline(Displayable):
         (5.0, 14.0, 5.0)
         """
         out: dict[str, Any] = {
-            "as_of": None if self.as_of is None else _iso(self.as_of),
+            "as_of": None if self.as_of is None else to_iso(self.as_of),
             "target": self.target,
             "has_amount": self.has_amount,
         }
@@ -416,7 +410,7 @@ class Pipeline(Displayable):
                          format_count(row["count"]), _money(row["value"]),
                          _money(row["weighted_value"])])
         when = (word("pipe.all", lang) if self.as_of is None
-                else word("pipe.as_of", lang).format(_iso(self.as_of)))
+                else word("pipe.as_of", lang).format(to_iso(self.as_of)))
         title = word("pipe.title", lang).format(
             when, counted(self.entities, "entity", lang), self.open, self.won, self.lost)
         lines: list[str] = []
@@ -466,12 +460,12 @@ def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
 
 @overload
 def pipeline(log: EventLog, *, as_of: Any = ..., target: float | None = ...,
-             by: None = ...) -> Pipeline: ...
+             by: None = ..., naive: Naive = ...) -> Pipeline: ...
 
 
 @overload
 def pipeline(log: EventLog, *, as_of: Any = ..., target: float | None = ...,
-             by: str) -> Breakdown[Pipeline]: ...
+             by: str, naive: Naive = ...) -> Breakdown[Pipeline]: ...
 
 
 def pipeline(
@@ -480,6 +474,7 @@ def pipeline(
     as_of: Any = None,
     target: float | None = None,
     by: str | None = None,
+    naive: Naive = "raise",
 ) -> Pipeline | Breakdown[Pipeline]:
     """The pipeline as of a date: current stages, weighted value, win rate, velocity.
 
@@ -488,8 +483,11 @@ def pipeline(
     - **current stage** of an entity: the stage of its latest event (ties: the larger
       stage index). Open / won / lost entities are those whose current stage is OPEN /
       WON / LOST.
-    - **amount** of an entity: the amount of its latest event with a non-NaN amount
-      (ties: larger stage, then larger amount).
+    - **amount** of an entity: the amount of its latest event with a known amount
+      (ties: larger stage, then larger amount). A missing amount (NaN, as an event log
+      keeps a missing value) is *unknown*: entities without a known amount count in
+      ``counts`` but not in ``priced`` or any sum or average, and ``reasons`` says how
+      many open ones were left out (``unpriced``).
     - **weighted pipeline** = sum over open entities of amount x probability of their
       current stage. Stages whose probability is not estimated (NaN) are excluded and
       reported in ``reasons``; so are open entities without an amount.
@@ -510,6 +508,9 @@ def pipeline(
         Revenue target (> 0) for the pipeline coverage.
     by : str, optional
         A segment column: one :class:`Pipeline` per value (value on the first event).
+    naive : {"raise", "utc"}
+        A naive ``as_of`` (no UTC offset): refuse it, or read it as UTC (see
+        :mod:`salesfunnel._util._time`).
 
     Returns
     -------
@@ -544,7 +545,7 @@ def pipeline(
     (1, 1, 0, 1)
     """
     log = check_log(log)
-    cut = None if as_of is None else as_of_ns(as_of)
+    cut = None if as_of is None else to_ns(as_of, parameter="as_of", naive=naive)
     target = check_target(target)
     view = K.until(log, cut)
     pr = K.progress(view)

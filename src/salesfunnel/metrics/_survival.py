@@ -19,6 +19,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import NS_PER_S, Naive, to_iso, to_ns
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -32,13 +33,7 @@ from salesfunnel.metrics._results import (
     format_pct,
 )
 from salesfunnel.metrics._stats import check_level, z_value
-from salesfunnel.metrics._timing import (
-    NS_PER_S,
-    _iso,
-    _readonly,
-    as_of_ns,
-    format_duration,
-)
+from salesfunnel.metrics._timing import _readonly, format_duration
 
 __all__ = ["Survival", "survival"]
 
@@ -219,7 +214,7 @@ class Survival(Displayable):
         if not math.isnan(self.median):
             return None
         if not self.observations:
-            return f"no entity entered by {_iso(self.as_of)}"
+            return f"no entity entered by {to_iso(self.as_of)}"
         return ("fewer than half of the entities converted within the follow-up "
                 f"({self.converted:,} of {self.observations:,})")
 
@@ -281,7 +276,7 @@ class Survival(Displayable):
         """
         return {
             "stage": self.stage,
-            "as_of": _iso(self.as_of),
+            "as_of": to_iso(self.as_of),
             "lost": self.lost,
             "level": self.level,
             "unit": "seconds",
@@ -334,7 +329,7 @@ class Survival(Displayable):
         median = (format_duration(self.median) if not math.isnan(self.median)
                   else word("surv.not_reached", lang).format(self.reason))
         head = word("surv.title", lang).format(
-            repr(self.stage), _iso(self.as_of), counted(self.observations, "observation", lang),
+            repr(self.stage), to_iso(self.as_of), counted(self.observations, "observation", lang),
             self.converted, self.right_censored, self.lost)
         shown = [] if n <= max_rows else [word("surv.shown", lang).format(len(idx), n)]
         headers = [*(word(k, lang) for k in ("time", "at risk", "events", "censored", "S(t)")),
@@ -369,12 +364,12 @@ def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArra
 
 @overload
 def survival(log: EventLog, *, as_of: Any, by: None = ..., lost: LostPolicy = ...,
-             level: float = ...) -> Survival: ...
+             level: float = ..., naive: Naive = ...) -> Survival: ...
 
 
 @overload
 def survival(log: EventLog, *, as_of: Any, by: str, lost: LostPolicy = ...,
-             level: float = ...) -> Breakdown[Survival]: ...
+             level: float = ..., naive: Naive = ...) -> Breakdown[Survival]: ...
 
 
 def survival(
@@ -384,6 +379,7 @@ def survival(
     by: str | None = None,
     lost: LostPolicy = "never",
     level: float = 0.95,
+    naive: Naive = "raise",
 ) -> Survival | Breakdown[Survival]:
     """Kaplan-Meier time to conversion, with open deals right-censored at ``as_of``.
 
@@ -411,6 +407,8 @@ def survival(
           overstates the share that eventually wins.
     level : float
         Confidence level of the intervals.
+    naive : {"raise", "utc"}
+        A naive ``as_of`` (no UTC offset): refuse it, or read it as UTC.
 
     Returns
     -------
@@ -446,7 +444,7 @@ def survival(
     [1.0, 1.0, 0.5, 0.0]
     """
     log = check_log(log)
-    cut = as_of_ns(as_of)
+    cut = to_ns(as_of, parameter="as_of", naive=naive)
     lost = check_lost(lost)  # type: ignore[assignment]
     level = check_level(level)
     stage = log.funnel.won.name

@@ -27,8 +27,9 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT
 from salesfunnel.errors import InvalidParameterError
-from salesfunnel.events._log import EventLog, _to_ns_scalar
+from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
     DASH,
@@ -43,15 +44,12 @@ from salesfunnel.metrics._results import (
 __all__ = [
     "Durations",
     "Timing",
-    "as_of_ns",
     "format_duration",
     "timing",
 ]
 
 _I64 = npt.NDArray[np.int64]
 _F64 = npt.NDArray[np.float64]
-NS_PER_S = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_S
 
 
 # -- small helpers --------------------------------------------------------------------------------
@@ -70,7 +68,8 @@ def format_duration(seconds: float) -> str:
     if seconds is None or not math.isfinite(seconds):
         return DASH
     size = abs(seconds)
-    for unit, name in ((86_400.0, "d"), (3_600.0, "h"), (60.0, "min")):
+    for unit, name in ((NS_PER_UNIT["D"] / NS_PER_S, "d"), (NS_PER_UNIT["h"] / NS_PER_S, "h"),
+                       (NS_PER_UNIT["m"] / NS_PER_S, "min")):
         if size >= unit:
             return f"{seconds / unit:,.1f} {name}"
     return f"{seconds:.1f} s"
@@ -148,43 +147,6 @@ def check_percentiles(percentiles: Any) -> tuple[float, ...]:
             )
         out.append(float(q))
     return tuple(sorted(set(out)))
-
-
-def as_of_ns(value: Any, *, parameter: str = "as_of") -> int:
-    """A point in time as integer nanoseconds since the epoch (UTC).
-
-    Accepts a timezone-aware :class:`datetime.datetime` (or pandas ``Timestamp``), an
-    ISO 8601 string with an offset (``"2026-03-31T00:00Z"``) and ``numpy.datetime64``.
-
-    Raises
-    ------
-    InvalidParameterError
-        For naive datetimes, numbers (the unit would be a guess) and anything else.
-
-    Examples
-    --------
-    >>> as_of_ns("1970-01-02T00:00:00+00:00")
-    86400000000000
-    >>> as_of_ns("2026-01-01")
-    Traceback (most recent call last):
-    ...
-    salesfunnel.errors.InvalidParameterError: as_of must be a timezone-aware datetime, ...
-    """
-    problem = ("as_of must be a timezone-aware datetime, an ISO 8601 string with an offset "
-               f"or a numpy.datetime64; got {value!r}").replace("as_of", parameter, 1)
-    if isinstance(value, bool) or value is None:
-        raise InvalidParameterError(problem, parameter=parameter, value=value)
-    try:
-        ns = _to_ns_scalar(value)
-    except (ValueError, TypeError, OverflowError):
-        ns = None
-    if ns is None:
-        raise InvalidParameterError(problem, parameter=parameter, value=value)
-    return ns
-
-
-def _iso(ns: int) -> str:
-    return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
 # -- Durations ------------------------------------------------------------------------------------

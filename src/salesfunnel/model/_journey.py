@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from salesfunnel._util._time import aware_datetime
 from salesfunnel.errors import GateError, GateFailed, InvalidParameterError, TransitionNotAllowed
 from salesfunnel.model._gate import Gate, GateResult
 from salesfunnel.model._stage import Stage, StageKind
@@ -15,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Journey", "TransitionRecord"]
 
+_NAIVE_HINT = "; give a timezone (e.g. datetime(..., tzinfo=timezone.utc))"
+
 
 def utc_now() -> datetime:
     """The default clock: the current time in UTC."""
@@ -22,31 +25,9 @@ def utc_now() -> datetime:
 
 
 def to_aware(value: Any, parameter: str = "at") -> datetime:
-    """Accept an aware ``datetime`` or an ISO 8601 string with an offset."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise InvalidParameterError(
-                f"{parameter}={value!r} is not an ISO 8601 timestamp",
-                parameter=parameter,
-                value=value,
-            ) from None
-    if not isinstance(value, datetime):
-        raise InvalidParameterError(
-            f"{parameter} must be a timezone-aware datetime; got {type(value).__name__} "
-            f"{value!r}",
-            parameter=parameter,
-            value=value,
-        )
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidParameterError(
-            f"{parameter}={value.isoformat()!r} is a naive datetime; give a timezone "
-            "(e.g. datetime(..., tzinfo=timezone.utc))",
-            parameter=parameter,
-            value=value,
-        )
-    return value
+    """An ``at=`` value as an aware datetime: the time module's conversion with the
+    default naive policy ("raise"); a given datetime or ISO offset is kept."""
+    return aware_datetime(value, parameter=parameter, hint=_NAIVE_HINT)
 
 
 class TransitionRecord(NamedTuple):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import attrs
@@ -12,12 +12,12 @@ import numpy.typing as npt
 
 from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
-from salesfunnel._simulation import _NS_PER_DAY, _to_ns, generator
+from salesfunnel._simulation import generator
 from salesfunnel._util._json import to_json_value
-from salesfunnel.errors import PlanError
+from salesfunnel._util._time import NS_PER_DAY, Naive, aware_datetime, duration_ns, to_ns
+from salesfunnel.errors import InvalidParameterError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Labels
-from salesfunnel.model._journey import to_aware
 from salesfunnel.planner._common import (
     Report,
     Row,
@@ -187,26 +187,25 @@ class Forecast(Report):
                           purpose="Forecast.to_pandas")
 
 
-def _as_of_ns(value: Any, parameter: str) -> tuple[int, datetime]:
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            raise PlanError(f"the {parameter!r} parameter of forecast is NaT",
-                            parameter=parameter, value=value)
-        ns = int(value.astype("datetime64[ns]").astype(np.int64))
-        return ns, datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+def _as_of_ns(value: Any, parameter: str, naive: str) -> tuple[int, datetime]:
+    """``value`` as ns (checked by the time module: range, naive policy) and as an aware
+    datetime (a given datetime or offset is kept)."""
     try:
-        when = to_aware(value, parameter)
-    except ValueError as exc:
+        ns = to_ns(value, parameter=parameter, naive=naive)
+        when = aware_datetime(value, parameter=parameter, naive=naive)
+    except InvalidParameterError as exc:
         raise PlanError(f"the {parameter!r} parameter of forecast: {exc}",
                         parameter=parameter, value=value) from None
-    return _to_ns(when), when
+    return ns, when
 
 
 def _horizon_days(value: Any) -> float:
-    if isinstance(value, timedelta):
-        value = value.total_seconds() / 86_400
-    elif isinstance(value, np.timedelta64):
-        value = float(value / np.timedelta64(1, "s")) / 86_400
+    if isinstance(value, timedelta | np.timedelta64):
+        try:
+            value = duration_ns(value, parameter="horizon") / NS_PER_DAY
+        except InvalidParameterError as exc:
+            raise PlanError(f"the 'horizon' parameter of forecast: {exc}",
+                            parameter="horizon", value=value) from None
     return check_number(value, "horizon", "forecast", low=0.0, low_open=True,
                         expected="a positive number of days or a timedelta")
 
@@ -233,6 +232,7 @@ def forecast(
     probabilities: Literal["observed", "nominal"] = "observed",
     model: MarkovModel | None = None,
     rng: int | np.random.Generator | None = None,
+    naive: Naive = "raise",
 ) -> Forecast:
     """Simulate the open pipeline: how much will it win by ``as_of + horizon``?
 
@@ -273,10 +273,15 @@ def forecast(
         A fitted model to take observed probabilities from (default: fit one).
     rng : None, int or numpy.random.Generator
         Randomness; the same seed gives the same forecast.
+    naive : {"raise", "utc"}
+        A naive ``as_of`` (no UTC offset): refuse it, or read it as UTC.
 
     Returns
     -------
     Forecast
+        A deal whose amount is unknown (missing, NaN in the log) is valued at its latest
+        known amount; with none it is left out of every amount (samples, expected,
+        per-stage amounts), and a note counts those deals.
 
     Raises
     ------
@@ -302,7 +307,7 @@ def forecast(
     if not isinstance(log, EventLog):
         raise PlanError(f"forecast needs an EventLog; got {type(log).__name__}",
                         parameter="log", value=log)
-    as_of_ns, as_of_dt = _as_of_ns(as_of, "as_of")
+    as_of_ns, as_of_dt = _as_of_ns(as_of, "as_of", naive)
     horizon_d = _horizon_days(horizon)
     sims = check_int(n_sims, "n_sims", "forecast")
     tgt = None if target is None else check_number(target, "target", "forecast", low=0.0)
@@ -344,6 +349,19 @@ def forecast(
     else:
         deal_amount = sub.amount[srt.order[last_row]][open_mask].astype(np.float64)
         unit = "amount"
+        unknown = np.isnan(deal_amount)
+        if unknown.any():
+            # A missing amount is unknown: take the deal's latest known amount, else
+            # leave the deal out of the amounts (it still counts as an open deal).
+            from salesfunnel.metrics._kernels import latest_amount
+
+            known = latest_amount(sub)[np.flatnonzero(open_mask)]
+            deal_amount = np.where(unknown, known, deal_amount)
+            n_unknown = int(np.isnan(deal_amount).sum())
+            if n_unknown:
+                notes.append(f"{n_unknown:,} open deal{'s have' if n_unknown != 1 else ' has'} "
+                             "no known amount; left out of the amounts")
+                deal_amount = np.nan_to_num(deal_amount, nan=0.0)
     deal_ids = ids[np.flatnonzero(open_mask)]
 
     # Win probability per stage.
@@ -383,7 +401,7 @@ def forecast(
 
     # Close-by-horizon probability from the won deals' stage-to-close durations.
     won = funnel.won_index
-    horizon_ns = horizon_d * _NS_PER_DAY
+    horizon_ns = horizon_d * NS_PER_DAY
     deal_q = np.ones(deal_stage.size)
     if n_ent and deal_stage.size:
         from salesfunnel.metrics._kernels import first_times

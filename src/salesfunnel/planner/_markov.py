@@ -17,9 +17,9 @@ import numpy.typing as npt
 
 from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
-from salesfunnel._simulation import _NS_PER_DAY
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
+from salesfunnel._util._time import NS_PER_DAY
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
@@ -253,7 +253,7 @@ class MarkovModel(Report):
         same = e[1:] == e[:-1]
         frm = s[:-1][same]
         to = s[1:][same]
-        dt = (t[1:] - t[:-1])[same].astype(np.float64) / _NS_PER_DAY
+        dt = (t[1:] - t[:-1])[same].astype(np.float64) / NS_PER_DAY
         counts = np.bincount(frm * n + to, minlength=n * n).reshape(n, n).astype(np.int64)
         exits = counts.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from salesfunnel._util._time import NS_PER_DAY, NS_PER_S
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel
 from salesfunnel.testing._solver import _BOOLS, _ints
@@ -17,17 +18,16 @@ from salesfunnel.testing._validation import check_funnel, check_int, check_optio
 
 __all__ = ["event_logs"]
 
-_NS_PER_S = 1_000_000_000
-_T0_MIN = 1_577_836_800 * _NS_PER_S  # 2020-01-01T00:00:00Z
-_T0_MAX = 1_924_905_600 * _NS_PER_S  # 2030-12-31T00:00:00Z
+_T0_MIN = 1_577_836_800 * NS_PER_S  # 2020-01-01T00:00:00Z
+_T0_MAX = 1_924_905_600 * NS_PER_S  # 2030-12-31T00:00:00Z
 _SEGMENT_NAMES = ("channel", "region", "rep")
 _CATEGORIES = ("web", "ads", "referral", "partner", "emea", "apac", "ann", "bo", "华东")
 _T0 = st.integers(_T0_MIN, _T0_MAX)
 _AMOUNTS = st.floats(0, 1e6, allow_nan=False).map(lambda x: round(x, 2))
 _GAP = st.one_of(
     st.just(0),
-    st.integers(1, 3600).map(lambda s: s * _NS_PER_S),
-    st.integers(1, 120).map(lambda d: d * 86_400 * _NS_PER_S),
+    st.integers(1, 3600).map(lambda s: s * NS_PER_S),
+    st.integers(1, 120).map(lambda d: d * NS_PER_DAY),
     st.integers(1, 10**9),  # sub-second
 )
 _SEEDS = st.integers(0, 2**32 - 1)

@@ -15,6 +15,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from salesfunnel._util._time import NS_PER_DAY, NS_PER_S
 from salesfunnel.errors import FunnelError, GateError, GateFailed, InvalidParameterError
 from salesfunnel.model import Funnel, Journey, StageKind, TransitionRecord
 from salesfunnel.testing._invariants import assert_journey_invariants
@@ -31,7 +32,7 @@ _ACCEPTS = {
 }
 _GAPS = st.one_of(
     st.just(timedelta(0)),
-    st.integers(1, 86_400 * 30).map(lambda s: timedelta(seconds=s)),
+    st.integers(1, 30 * NS_PER_DAY // NS_PER_S).map(lambda s: timedelta(seconds=s)),
 )
 _REASONS = st.sampled_from((*_LOSS_REASONS, "", "  ", None))
 
