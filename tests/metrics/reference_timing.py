@@ -84,7 +84,9 @@ def summary(durations_ns: Sequence[int], percentiles: Sequence[float]) -> dict[s
 def ref_timing(
     funnel: Funnel, events: Iterable[Event], percentiles: Sequence[float] = (10, 50, 90)
 ) -> dict[str, Any]:
-    """Per step k (1..won_index): first time at depth >= k minus first at depth >= k-1."""
+    """Per step k (1..won_index): first time at depth >= k minus first at depth >= k-1,
+    over the entities that reached k and whose first arrival at depth >= k-1 was an
+    event at stage k-1 itself (an entity that skipped stage k-1 has no time from it)."""
     won = funnel.won_index
     steps: dict[int, list[int]] = {k: [] for k in range(1, won + 1)}
     cycle: list[int] = []
@@ -95,7 +97,8 @@ def ref_timing(
             if times:
                 first_at[k] = min(times)
         for k in range(1, won + 1):
-            if k in first_at:
+            if k in first_at and any(ev.stage == k - 1 and ev.ts == first_at[k - 1]
+                                     for ev in evs):
                 steps[k].append(first_at[k] - first_at[k - 1])
         won_times = [ev.ts for ev in evs if ev.stage == won]
         if won_times:

@@ -138,13 +138,17 @@ def deals() -> Funnel:
                   skip_ahead=True, fall_back=True)
 
 
-def test_skip_ahead_gives_zero_for_skipped_steps_and_fall_back_does_not_reset() -> None:
+def test_a_skipped_stage_has_no_time_from_it_and_fall_back_does_not_reset() -> None:
+    """Regression: a deal that skipped a stage used to count a 0 s step out of it,
+    which printed 0.0 s medians. It now has no time in the step out of the skipped stage
+    (it never was there) and keeps the time to get past the stage before."""
     # a: lead d0, proposal d4 (skips demo), back to demo d6, won d10
     log = EventLog.from_arrays(deals(), entity=["a"] * 4, stage=[0, 2, 1, 3],
                                ts=[0, 4, 6, 10], unit="D")
     t = timing(log)
     days = [d.values.tolist() for d in t.steps]
-    assert days == [[4 * DAY * NS_PER_SECOND], [0], [6 * DAY * NS_PER_SECOND]]
+    assert days == [[4 * DAY * NS_PER_SECOND], [], [6 * DAY * NS_PER_SECOND]]
+    assert t.steps[1].count == 0 and "0.0 s" not in str(t)
     assert t.cycle.values.tolist() == [10 * DAY * NS_PER_SECOND]
 
 
@@ -191,7 +195,8 @@ def test_all_lost_and_single_entity_and_one_stage() -> None:
     assert [d.count for d in t.steps] == [0, 0, 0] and t.cycle.count == 0
     one = FUNNELS[0]  # lead, won
     t1 = timing(EventLog.from_arrays(one, entity=["x"], stage=["won"], ts=[3], unit="s"))
-    assert t1.steps[0].values.tolist() == [0] and t1.cycle.values.tolist() == [0]
+    # never seen at "lead": no time out of it; its cycle (first event to WON) is 0
+    assert t1.steps[0].values.tolist() == [] and t1.cycle.values.tolist() == [0]
     t2 = timing(EventLog.from_arrays(one, entity=["x", "y"], stage=["lead", "lead"],
                                      ts=[3, 4], unit="s"))
     assert t2.steps[0].count == 0 and t2.cycle.count == 0 and math.isnan(t2.cycle.mean)
@@ -262,7 +267,8 @@ def test_timing_presentation() -> None:
     assert "lead -> demo" in text and "sales cycle (first -> won)" in text
     assert "10.0 d" in text and "p10" in text and "p50" not in text  # median shown once
     assert repr(t) == "<Timing: 3 steps, 2 entities, median sales cycle 10.0 d over 1 won>"
-    assert repr(t.steps[2]).startswith("<Durations proposal -> won: 1 observation, median")
+    assert repr(t.steps[0]).startswith("<Durations lead -> demo: 2 observations, median")
+    assert t.steps[2].count == 0  # nobody was seen at "proposal"
     d = json.loads(json.dumps(t.to_dict()))
     assert d["unit"] == "seconds" and d["cycle"]["median"] == 10 * DAY
     assert d["steps"][0]["p90"] == pytest.approx(t.steps[0].quantiles[90])

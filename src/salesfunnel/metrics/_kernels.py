@@ -166,8 +166,9 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
 
 
 @derived
-def _first_tables(log: EventLog) -> tuple[_I64, _I64]:
-    """``(first_times, first_event_time)``: see :func:`first_times`."""
+def _first_tables(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[np.bool_]]:
+    """``(first_times, first_event_time, arrived)``: see :func:`first_times` and
+    :func:`arrived`."""
     n, n_path = log.n_entities, path_length(log)
     table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
     if len(log):
@@ -179,10 +180,16 @@ def _first_tables(log: EventLog) -> tuple[_I64, _I64]:
         np.minimum.at(table, key, log.ts)
         del key
     rows = table.reshape(n_path + 1, n)
-    # Reaching stage j means depth >= k for every k <= j: reverse running minimum.
+    seen = np.empty((n_path, n), dtype=np.bool_)
+    seen[n_path - 1] = rows[n_path - 1] != NEVER
+    # Reaching stage j means depth >= k for every k <= j: reverse running minimum. The
+    # first arrival at depth >= k was an event at stage k itself when that stage's
+    # first time is no later than the first time at depth >= k + 1.
     for k in range(n_path - 2, -1, -1):
+        np.less_equal(rows[k], rows[k + 1], out=seen[k])
+        seen[k] &= rows[k] != NEVER
         np.minimum(rows[k], rows[k + 1], out=rows[k])
-    return rows[:n_path].T, np.minimum(rows[0], rows[n_path])
+    return rows[:n_path].T, np.minimum(rows[0], rows[n_path]), seen.T
 
 
 def first_times(log: EventLog) -> _I64:
@@ -194,6 +201,13 @@ def first_times(log: EventLog) -> _I64:
     gives depth >= k, and the minimum with the LOST row gives :func:`first_event_time`.
     """
     return _first_tables(log)[0]
+
+
+def arrived(log: EventLog) -> npt.NDArray[np.bool_]:
+    """``(n_entities, n_path)``: the entity's first arrival at depth >= ``k`` was an event
+    at stage ``k`` itself (it did not skip past ``k``). Stage-major, like
+    :func:`first_times`."""
+    return _first_tables(log)[2]
 
 
 def first_event_time(log: EventLog) -> _I64:

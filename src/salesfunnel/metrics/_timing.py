@@ -534,7 +534,8 @@ def _frozen(values: _I64) -> _I64:
     return values
 
 
-def step_durations(first: _I64, n_path: int, rows: _I64 | None = None) -> list[_I64]:
+def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
+                   arrived: npt.NDArray[np.bool_] | None = None) -> list[_I64]:
     """Durations (ns) of steps ``1 .. n_path - 1`` from the first times at each depth.
 
     ``first`` is :func:`~salesfunnel.metrics._kernels.first_times` (stage-major, so a
@@ -555,18 +556,24 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None) -> list[_
             col = col.take(sel)
             prev = prev.take(sel)
             idx = sel if idx is None else idx.take(sel)
-        out.append(_frozen(np.subtract(col, prev)))
+        if arrived is None:
+            out.append(_frozen(np.subtract(col, prev)))
+        else:  # only entities that were at stage k - 1 have a time from it
+            at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
+            keep = np.flatnonzero(at)
+            out.append(_frozen(np.subtract(col.take(keep), prev.take(keep))))
         prev = col
     return out
 
 
 def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | None,
-               percentiles: tuple[float, ...]) -> Timing:
-    """Timing of the entities ``rows`` (all when ``None``) from the first-time matrix
-    and the per-entity first event times ``entry``."""
+               percentiles: tuple[float, ...], arrived: npt.NDArray[np.bool_]) -> Timing:
+    """Timing of the entities ``rows`` (all when ``None``) from the first-time matrix,
+    the per-entity first event times ``entry`` and the :func:`~K.arrived` flags."""
     n_path = len(stages)
     steps = [Durations(stages[k - 1], stages[k], values, percentiles)
-             for k, values in enumerate(step_durations(first, n_path, rows), start=1)]
+             for k, values in enumerate(step_durations(first, n_path, rows, arrived),
+                                        start=1)]
     won_at = first[:, n_path - 1]
     if rows is not None:
         won_at = won_at.take(rows)
@@ -609,7 +616,9 @@ def timing(
     -------
     Timing or Breakdown
         Step ``k`` = first time at depth ``>= k`` minus first time at depth ``>= k - 1``
-        over the entities that reached stage ``k`` (see the "Metric semantics" page); the
+        over the entities that reached stage ``k`` and were seen at stage ``k - 1`` when
+        they first got that deep (an entity that skipped stage ``k - 1`` has no time out
+        of it; see the "Metric semantics" page); the
         sales cycle = first event to first WON event over the entities that won.
         Statistics in seconds, with ``numpy.timedelta64`` twins. Steps nobody reached
         have ``count`` 0, NaN statistics and a ``reason``.
@@ -648,7 +657,7 @@ def timing(
     ...     ts=[0, 30, 0, 6, 0, 9], unit="D", segments={"rep": ["x", "x", "y", "y", "x", "x"]})
     >>> t = timing(log)
     >>> [d.count for d in t.steps], t.step("demo").median / 86_400
-    ([2, 1], 18.0)
+    ([2, 0], 18.0)
     >>> t.cycle.median_timedelta.astype("timedelta64[D]")
     np.timedelta64(30,'D')
     >>> timing(log, by="rep")["y"].step("demo").count
@@ -659,10 +668,11 @@ def timing(
     stages = tuple(s.name for s in log.funnel.path)
     first = K.first_times(log)
     entry = K.first_event_time(log)
+    seen = K.arrived(log)
     if by is None:
-        return _timing_of(stages, first, entry, None, qs)
+        return _timing_of(stages, first, entry, None, qs, seen)
     return breakdown(K.entity_groups(log, by),
-                     lambda _, rows: _timing_of(stages, first, entry, rows, qs))
+                     lambda _, rows: _timing_of(stages, first, entry, rows, qs, seen))
 
 
 # -- Survival (Kaplan-Meier) ----------------------------------------------------------------------
