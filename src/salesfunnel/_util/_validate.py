@@ -87,11 +87,12 @@ def _bounds(low: float | None, high: float | None, low_open: bool, high_open: bo
     if low is not None and high is not None:
         return (f"a number in {'(' if low_open else '['}{low:g}, {high:g}"
                 f"{')' if high_open else ']'}")
+    kind = "a finite number" if finite else "a number"
     if low is not None:
-        return f"a number {'>' if low_open else '>='} {low:g}"
+        return f"{kind} {'>' if low_open else '>='} {low:g}"
     if high is not None:
-        return f"a number {'<' if high_open else '<='} {high:g}"
-    return "a finite number" if finite else "a number"
+        return f"{kind} {'<' if high_open else '<='} {high:g}"
+    return kind
 
 
 @overload

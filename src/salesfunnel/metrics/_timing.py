@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from salesfunnel._display._table import Table, render_text
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._log import EventLog, _to_ns_scalar
 from salesfunnel.metrics import _kernels as K
@@ -130,23 +131,16 @@ def percentiles_of(values: _I64, wanted: Sequence[float]) -> _F64:
     return out
 
 
-def check_percentiles(percentiles: Any) -> tuple[float, ...]:
+def check_percentiles(percentiles: Any, *, where: str | None = None) -> tuple[float, ...]:
     """Validate ``percentiles``: numbers in [0, 100]; returned sorted without duplicates."""
+    expected = "a sequence of numbers in [0, 100]"
     if isinstance(percentiles, str | bytes) or not isinstance(percentiles, Iterable):
-        raise InvalidParameterError(
-            f"percentiles must be a sequence of numbers in [0, 100]; got {percentiles!r}",
-            parameter="percentiles", value=percentiles,
-        )
-    out = []
-    for q in percentiles:
-        if (isinstance(q, bool) or not isinstance(q, int | float | np.integer | np.floating)
-                or not 0.0 <= float(q) <= 100.0):
-            raise InvalidParameterError(
-                f"percentiles must be numbers in [0, 100]; got {q!r} in {percentiles!r}",
-                parameter="percentiles", value=percentiles,
-            )
-        out.append(float(q))
-    return tuple(sorted(set(out)))
+        raise invalid("percentiles", percentiles, expected, where=where)
+    try:
+        out = {check_number("percentiles", q, low=0.0, high=100.0) for q in percentiles}
+    except InvalidParameterError:
+        raise invalid("percentiles", percentiles, expected, where=where) from None
+    return tuple(sorted(out))
 
 
 def as_of_ns(value: Any, *, parameter: str = "as_of") -> int:
@@ -695,7 +689,7 @@ def timing(
     1
     """
     log = check_log(log)
-    qs = check_percentiles(percentiles)
+    qs = check_percentiles(percentiles, where="timing")
     stages = tuple(s.name for s in log.funnel.path)
     first = K.first_times(log)
     entry = K.first_event_time(log)
