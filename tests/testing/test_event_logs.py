@@ -148,7 +148,8 @@ def test_default_funnels_are_drawn(log: EventLog) -> None:
         ({"min_entities": 5, "max_entities": 2}, r"min_entities=5 must not exceed"),
         ({"max_events": -3}, r"The 'max_events' parameter "
                              r"must be an integer >= 0; got -3\."),
-        ({"with_amount": "yes"}, r"The 'with_amount' parameter must be True, False or None; got 'yes'\."),
+        ({"with_amount": "yes"}, r"The 'with_amount' parameter must be True, False or None; "
+         r"got 'yes'\."),
         ({"segments": "channel"}, r"segments='channel' must be None, a sequence"),
         ({"segments": ["a", "a"]}, r"lists a name more than once"),
         ({"segments": {"channel": []}}, r"segments\['channel'\]=\[\] must be a non-empty"),

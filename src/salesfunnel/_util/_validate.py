@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def invalid(
     name: str,
     value: Any,
@@ -180,7 +183,8 @@ def check_int(
 ) -> int:
     """``value`` as a Python int within the bounds, else ``error``.
 
-    Accepts Python and numpy integers; refuses booleans and floats (even ``3.0``).
+    Accepts Python and numpy integers; refuses booleans, floats (even ``3.0``) and
+    integers outside int64 (``10**400``), which no array of the library could hold.
 
     Examples
     --------
@@ -198,7 +202,8 @@ def check_int(
     ok = isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
     if ok:
         i = int(value)
-        ok = (low is None or i >= low) and (high is None or i <= high)
+        ok = (_INT64_MIN <= i <= _INT64_MAX and (low is None or i >= low)
+              and (high is None or i <= high))
     if not ok:
         if expected is None:
             if low is not None and high is not None:
