@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 from salesfunnel._util._suggest import listing
 from salesfunnel._util._time import NS_PER_DAY, TS_MAX, to_ns
+from salesfunnel._util._validate import check_int, check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog, Segment
 from salesfunnel.model import Funnel, Journey, StageKind, TransitionRecord
@@ -40,48 +42,23 @@ _DEFAULT_REENTRY = 0.3
 _DEFAULT_REFERRALS = 0.5
 
 
-def _bad(parameter: str, value: Any, expected: str) -> InvalidParameterError:
-    return InvalidParameterError(
-        f"the {parameter!r} parameter of simulate must be {expected}; got {value!r}",
-        parameter=parameter, value=value,
-    )
-
-
-def _is_number(value: Any) -> bool:
-    """A finite real number (numpy scalars included, booleans not)."""
-    return isinstance(value, int | float | np.floating | np.integer) and not isinstance(
-        value, bool | np.bool_) and math.isfinite(float(value))
-
-
-def _prob(value: Any, parameter: str, *, allow_one: bool = False) -> float:
-    ok = _is_number(value)
-    if ok:
-        v = float(value)
-        ok = 0.0 <= v <= 1.0 and (allow_one or v < 1.0)
-    if not ok:
-        raise _bad(parameter, value, "a probability in [0, 1]" if allow_one
-                   else "a probability in [0, 1)")
-    return float(value)
-
-
-def _positive(value: Any, parameter: str) -> float:
-    if not _is_number(value) or float(value) <= 0:
-        raise _bad(parameter, value, "a positive number")
-    return float(value)
+#: ``_bad(parameter, value, expected)``: the error for a bad argument of :func:`simulate`.
+_bad = partial(invalid, where="simulate")
 
 
 def generator(
-    rng: Any, error: Callable[[str, Any, str], Exception] = _bad
+    rng: Any, *, where: str = "simulate",
+    error: type[InvalidParameterError] = InvalidParameterError,
 ) -> np.random.Generator:
     """``rng`` (None, a seed >= 0 or a Generator) as a Generator; never the global RNG.
 
-    ``error(parameter, value, expected)`` builds the exception for anything else.
+    Anything else raises ``error`` (the shape of :mod:`salesfunnel._util._validate`).
     """
-    ok = rng is None or isinstance(rng, np.random.Generator) or (
-        isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng >= 0)
-    if not ok:
-        raise error("rng", rng, "None, an integer seed >= 0 or a numpy.random.Generator")
-    return np.random.default_rng(rng)
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    seed = check_int("rng", rng, where=where, low=0, error=error,
+                     expected="None, an integer seed >= 0 or a numpy.random.Generator")
+    return np.random.default_rng(seed)
 
 
 def transition_matrix(
@@ -149,13 +126,15 @@ def transition_matrix(
         if isinstance(rates, str) or not isinstance(rates, Sequence | np.ndarray) or len(
                 rates) != w:
             raise _bad("rates", rates, f"one forward probability per open stage ({w})")
-        fwd = [_prob(r, "rates", allow_one=True) for r in rates]
+        fwd = [check_number("rates", r, where="simulate", low=0.0, high=1.0)
+               for r in rates]
 
     def flag(value: float | None, allowed: bool, default: float, name: str,
              allow_one: bool = False) -> float:
         if value is None:
             return default if allowed else 0.0
-        v = _prob(value, name, allow_one=allow_one)
+        v = check_number(name, value, where="simulate", low=0.0, high=1.0,
+                         high_open=not allow_one)
         if v > 0 and not allowed:
             raise InvalidParameterError(
                 f"the {name!r} parameter of simulate is {v:g}, but funnel {funnel.name!r} "
@@ -265,14 +244,17 @@ def _days(funnel: Funnel, value: Any) -> npt.NDArray[np.float64]:
                     f"a stage; expected one of: {options}",
                     parameter="days_in_stage", value=value,
                 )
-            out[funnel.index(name)] = _positive(v, "days_in_stage")
+            out[funnel.index(name)] = check_number("days_in_stage", v, where="simulate",
+                                                   low=0.0, low_open=True)
         return out
     if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
         if len(value) != n:
             raise _bad("days_in_stage", value, f"a number, a mapping or one number per stage "
                        f"({n})")
-        return np.array([_positive(v, "days_in_stage") for v in value], dtype=np.float64)
-    return np.full(n, _positive(value, "days_in_stage"))
+        return np.array([check_number("days_in_stage", v, where="simulate", low=0.0,
+                                      low_open=True) for v in value], dtype=np.float64)
+    return np.full(n, check_number("days_in_stage", value, where="simulate", low=0.0,
+                                   low_open=True))
 
 
 def _amounts(value: Any, rng: np.random.Generator, size: int) -> npt.NDArray[np.float64] | None:
@@ -293,13 +275,15 @@ def _amounts(value: Any, rng: np.random.Generator, size: int) -> npt.NDArray[np.
     if isinstance(value, tuple):
         if len(value) != 2:
             raise _bad("amount", value, "(mean, sigma) of a lognormal")
-        mean = _positive(value[0], "amount")
-        if not _is_number(value[1]) or float(value[1]) < 0:
-            raise _bad("amount", value, "(mean, sigma) with sigma >= 0")
-        sigma = float(value[1])
+        mean = check_number("amount", value[0], where="simulate", low=0.0, low_open=True)
+        try:
+            sigma = check_number("amount", value[1], low=0.0)
+        except InvalidParameterError:
+            raise _bad("amount", value, "(mean, sigma) with sigma >= 0") from None
         mu = math.log(mean) - sigma * sigma / 2.0
         return rng.lognormal(mu, sigma, size) if sigma > 0 else np.full(size, mean)
-    return np.full(size, _positive(value, "amount"))
+    return np.full(size, check_number("amount", value, where="simulate", low=0.0,
+                                      low_open=True))
 
 
 def _segment_specs(value: Any) -> list[tuple[str, np.ndarray[Any, Any], npt.NDArray[np.float64]]]:
@@ -313,9 +297,11 @@ def _segment_specs(value: Any) -> list[tuple[str, np.ndarray[Any, Any], npt.NDAr
             raise _bad("segments", value, "a mapping with string segment names")
         if isinstance(spec, Mapping):
             cats = list(spec)
-            if not all(_is_number(w) for w in spec.values()):
-                raise _bad("segments", value, f"numbers as the weights of {name!r}")
-            weights = np.array([float(w) for w in spec.values()], dtype=np.float64)
+            try:
+                weights = np.array([check_number("segments", w) for w in spec.values()],
+                                   dtype=np.float64)
+            except InvalidParameterError:
+                raise _bad("segments", value, f"numbers as the weights of {name!r}") from None
         elif isinstance(spec, Sequence | np.ndarray) and not isinstance(spec, str):
             cats = list(spec)
             weights = np.ones(len(cats))
@@ -539,20 +525,14 @@ def simulate(
     """
     if not isinstance(funnel, Funnel):
         raise _bad("funnel", funnel, "a Funnel")
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise _bad("n", n, "an integer >= 0")
-    n = int(n)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int | np.integer) or \
-            max_steps < 1:
-        raise _bad("max_steps", max_steps, "an integer >= 1")
-    max_steps = int(max_steps)
+    n = check_int("n", n, where="simulate", low=0)
+    max_steps = check_int("max_steps", max_steps, where="simulate", low=1)
     gen = generator(rng)
     start_ns = to_ns(start, parameter="start")
     if abs(start_ns) > _MAX_NS:
         raise _bad("start", start, "a time between 1678 and 2261 (int64 nanoseconds)")
-    if not _is_number(spread_days) or spread_days < 0:
-        raise _bad("spread_days", spread_days, "a number of days >= 0")
-    spread_ns = float(spread_days) * NS_PER_DAY
+    spread_ns = check_number("spread_days", spread_days, where="simulate", low=0.0,
+                             expected="a number of days >= 0") * NS_PER_DAY
     if start_ns + spread_ns > _MAX_NS:
         raise _bad("spread_days", spread_days,
                    "a number of days >= 0 that ends before 2261 (int64 nanoseconds)")
@@ -575,9 +555,8 @@ def simulate(
     if referrals is None:
         n_ref = _DEFAULT_REFERRALS if funnel.expanding else 0.0
     else:
-        if not _is_number(referrals) or referrals < 0:
-            raise _bad("referrals", referrals, "a mean number of referrals >= 0")
-        n_ref = float(referrals)
+        n_ref = check_number("referrals", referrals, where="simulate", low=0.0,
+                             expected="a mean number of referrals >= 0")
         if n_ref > 0 and not funnel.expanding:
             raise InvalidParameterError(
                 f"the 'referrals' parameter of simulate is {n_ref:g}, but funnel "
@@ -592,11 +571,9 @@ def simulate(
         raise _bad("referral_entry", referral_entry, "an OPEN stage")
     if max_entities is None:
         cap = 10 * n
-    elif isinstance(max_entities, bool) or not isinstance(max_entities, int | np.integer) or \
-            max_entities < 0:
-        raise _bad("max_entities", max_entities, "an integer >= 0 or None")
     else:
-        cap = int(max_entities)
+        cap = check_int("max_entities", max_entities, where="simulate", low=0,
+                        expected="an integer >= 0 or None")
     seg_specs = _segment_specs(segments)
 
     n_stages = len(funnel.stages)

@@ -116,8 +116,9 @@ def test_empty_log() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"period": "year"}, "period must be one of 'day', 'week', 'month', 'quarter'"),
-    ({"semantic": "seen"}, "semantic must be one of"),
+    ({"period": "year"}, r"^The 'period' parameter of cohorts must be one of "
+                         r"'quarter', 'day', 'week', 'month'; got 'year'\.$"),
+    ({"semantic": "seen"}, "The 'semantic' parameter of cohorts must be one of .*; got 'seen'"),
     ({"by": "region"}, "by='region' is not a segment column"),
 ])
 def test_bad_arguments(kwargs: dict[str, object], match: str) -> None:
@@ -132,11 +133,13 @@ def test_cohort_lookup_and_merge_errors() -> None:
     assert res.conversion("1970-01") == conversion(log)
     with pytest.raises(InvalidParameterError, match="no cohort '1999-01'; cohorts: '1970-01'"):
         res.conversion("1999-01")
-    with pytest.raises(InvalidParameterError, match="different period"):
+    with pytest.raises(InvalidParameterError, match="the same period"):
         res.merge(cohorts(log, period="day"))
-    with pytest.raises(InvalidParameterError, match="Cohorts with Cohorts"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Cohorts\.merge "
+        r"must be Cohorts; got <Conversion"):
         res.merge(conversion(log))  # type: ignore[arg-type]
-    with pytest.raises(InvalidParameterError, match="values must be"):
+    with pytest.raises(InvalidParameterError, match=r"The 'values' parameter of "
+        r"Cohorts\.to_pandas must be one of .*; got 'rates'"):
         res.to_pandas("rates")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="one entry per cohort"):
         Cohorts("day", ("a",), (), ("lead",), (), ())

@@ -136,11 +136,16 @@ def test_empty_sides_give_nan_not_warnings() -> None:
      "cannot compare conversions with different semantic: 'reached' \\(a\\) and 'entered'"),
     (conv(5, 2, 1), Conversion("reached", ("x", "y", "z"), (5, 2, 1), 5), {},
      "cannot compare conversions with different stages"),
-    (conv(5, 2, 1), [5, 2, 1], {}, "b must be an EventLog or a Conversion; got list"),
-    (conv(5, 2, 1), conv(5, 2, 1), {"level": 0}, "level must be a number in"),
-    (conv(5, 2, 1), conv(5, 2, 1), {"prior": (0, 1)}, "prior must be two positive numbers"),
-    (conv(5, 2, 1), conv(5, 2, 1), {"prior": "flat"}, "prior must be two positive numbers"),
-    (conv(5, 2, 1), conv(5, 2, 1), {"names": ("x",)}, "names must be two strings"),
+    (conv(5, 2, 1), [5, 2, 1], {}, r"The 'b' parameter of compare must be an EventLog or a "
+        r"Conversion; got \[5, 2, 1\]"),
+    (conv(5, 2, 1), conv(5, 2, 1), {"level": 0}, r"The 'level' parameter of compare must be a "
+        r"number in \(0, 1\); got 0\."),
+    (conv(5, 2, 1), conv(5, 2, 1), {"prior": (0, 1)}, r"The 'prior' parameter of compare must be "
+        r"two finite numbers > 0 \(alpha, beta\); got \(0, 1\)"),
+    (conv(5, 2, 1), conv(5, 2, 1), {"prior": "flat"}, r"The 'prior' parameter of compare must be "
+        r"two finite numbers > 0 .*; got 'flat'"),
+    (conv(5, 2, 1), conv(5, 2, 1), {"names": ("x",)}, r"The 'names' parameter of compare must be "
+        r"two strings; got \('x',\)"),
 ])
 def test_bad_arguments(a: object, b: object, kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
@@ -149,10 +154,11 @@ def test_bad_arguments(a: object, b: object, kwargs: dict[str, object], match: s
 
 def test_merge_refuses_other_types() -> None:
     cmp = compare(conv(5, 2, 1), conv(5, 3, 1))
-    with pytest.raises(InvalidParameterError, match="Comparison with a Comparison"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Comparison\.merge "
+        r"must be a Comparison; got <Conversion"):
         cmp.merge(conv(5, 2, 1))  # type: ignore[arg-type]
     other = Comparison.from_conversions(conv(5, 2, 1), conv(5, 3, 1), level=0.9)
-    with pytest.raises(InvalidParameterError, match="different level"):
+    with pytest.raises(InvalidParameterError, match="the same level"):
         cmp.merge(other)
 
 

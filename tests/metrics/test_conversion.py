@@ -321,10 +321,13 @@ def test_breakdown_presentation() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"semantic": "reach"}, "semantic must be one of 'reached', 'entered', 'ordered'"),
-    ({"ci": "wald"}, "ci must be one of 'wilson', 'jeffreys'; got 'wald'"),
-    ({"level": 1.0}, r"level must be a number in \(0, 1\)"),
-    ({"level": "95%"}, "level must be a number"),
+    ({"semantic": "reach"}, "The 'semantic' parameter of conversion must be one of 'reached', "
+        "'ordered', 'entered'; got 'reach'"),
+    ({"ci": "wald"}, "The 'ci' parameter of conversion must be one of 'wilson', 'jeffreys'; got "
+        "'wald'"),
+    ({"level": 1.0}, r"The 'level' parameter of conversion must be a number in \(0, 1\); got "
+        r"1\.0\."),
+    ({"level": "95%"}, "The 'level' parameter of conversion must be a number in .*; got '95%'"),
     ({"window": 10}, "window applies only to semantic='ordered'"),
     ({"semantic": "ordered", "window": -1}, "window must be a non-negative"),
     ({"semantic": "ordered", "window": "30d"}, "window must be a non-negative"),
@@ -339,17 +342,19 @@ def test_bad_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
 
 
 def test_log_must_be_an_eventlog() -> None:
-    with pytest.raises(InvalidParameterError, match="log must be an EventLog; got list"):
+    with pytest.raises(InvalidParameterError, match=r"The 'log' parameter must be an EventLog; "
+        r"got \[1, 2\]"):
         conversion([1, 2])  # type: ignore[call-overload]
 
 
 def test_merge_refuses_incompatible_results() -> None:
     a = Conversion("reached", ("lead", "won"), (2, 1), 2)
-    with pytest.raises(InvalidParameterError, match="different semantic"):
+    with pytest.raises(InvalidParameterError, match="the same semantic"):
         a.merge(Conversion("entered", ("lead", "won"), (2, 1), 2))
-    with pytest.raises(InvalidParameterError, match="different stages"):
+    with pytest.raises(InvalidParameterError, match="the same stages"):
         a.merge(Conversion("reached", ("x", "won"), (2, 1), 2))
-    with pytest.raises(InvalidParameterError, match="Conversion with a Conversion"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Conversion\.merge "
+        r"must be a Conversion; got 'x'"):
         a.merge("x")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="2 stages but 1 counts"):
         Conversion("reached", ("lead", "won"), (2,), 2)

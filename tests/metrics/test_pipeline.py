@@ -269,11 +269,16 @@ def test_all_lost_single_entity_one_stage() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"target": 0}, "target must be a finite number > 0"),
-        ({"target": -5.0}, "target must be a finite number > 0"),
-        ({"target": float("inf")}, "target must be a finite number > 0"),
-        ({"target": "100"}, "target must be a finite number > 0"),
-        ({"target": True}, "target must be a finite number > 0"),
+        ({"target": 0}, "The 'target' parameter of pipeline must be a finite number > 0 or None; "
+            "got 0"),
+        ({"target": -5.0}, "The 'target' parameter of pipeline must be a finite number > 0 or "
+            "None; got -5\\.0"),
+        ({"target": float("inf")}, "The 'target' parameter of pipeline must be a finite number > "
+            "0 or None; got inf"),
+        ({"target": "100"}, "The 'target' parameter of pipeline must be a finite number > 0 or "
+            "None; got '100'"),
+        ({"target": True}, "The 'target' parameter of pipeline must be a finite number > 0 or "
+            "None; got True"),
         ({"as_of": "2026-01-01"}, "as_of must be a timezone-aware datetime"),
         ({"as_of": 5}, "as_of must be a timezone-aware datetime"),
         ({"by": "nope"}, "by='nope' is not a segment column"),
@@ -287,21 +292,23 @@ def test_bad_pipeline_arguments_raise(kwargs: dict[str, Any], match: str) -> Non
 
 
 def test_log_must_be_an_eventlog() -> None:
-    with pytest.raises(InvalidParameterError, match="log must be an EventLog; got NoneType"):
+    with pytest.raises(InvalidParameterError, match="The 'log' parameter must be an EventLog; got "
+        "None"):
         pipeline(None)  # type: ignore[call-overload]
 
 
 def test_pipeline_merge_refuses_incompatible_results() -> None:
     log = sample()
-    with pytest.raises(InvalidParameterError, match="different target"):
+    with pytest.raises(InvalidParameterError, match="the same target"):
         pipeline(log).merge(pipeline(log, target=5))
-    with pytest.raises(InvalidParameterError, match="different as_of"):
+    with pytest.raises(InvalidParameterError, match="the same as_of"):
         pipeline(log).merge(pipeline(log, as_of="2026-01-01T00:00Z"))
     other = EventLog.from_arrays(with_probabilities(FUNNELS[0]), entity=[1], stage=[0], ts=[0],
                                  unit="s")
-    with pytest.raises(InvalidParameterError, match="different stages"):
+    with pytest.raises(InvalidParameterError, match="the same stages"):
         pipeline(log).merge(pipeline(other))
-    with pytest.raises(InvalidParameterError, match="can only merge a Pipeline"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Pipeline\.merge "
+        r"must be a Pipeline; got 'x'"):
         pipeline(log).merge("x")  # type: ignore[arg-type]
 
 

@@ -223,12 +223,18 @@ def test_step_lookup_and_errors() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"percentiles": [101]}, "percentiles must be numbers in"),
-        ({"percentiles": [-1]}, "percentiles must be numbers in"),
-        ({"percentiles": ["10"]}, "percentiles must be numbers in"),
-        ({"percentiles": "10"}, "percentiles must be a sequence"),
-        ({"percentiles": 10}, "percentiles must be a sequence"),
-        ({"percentiles": [True]}, "percentiles must be numbers in"),
+        ({"percentiles": [101]}, r"The 'percentiles' parameter of timing must be a sequence of "
+            r"numbers in \[0, 100\]; got \[101\]\."),
+        ({"percentiles": [-1]}, r"The 'percentiles' parameter of timing must be a sequence of "
+            r"numbers in \[0, 100\]; got \[-1\]\."),
+        ({"percentiles": ["10"]}, r"The 'percentiles' parameter of timing must be a sequence of "
+            r"numbers in \[0, 100\]; got \['10'\]\."),
+        ({"percentiles": "10"}, r"The 'percentiles' parameter of timing must be a sequence of "
+            r"numbers in \[0, 100\]; got '10'\."),
+        ({"percentiles": 10}, r"The 'percentiles' parameter of timing must be a sequence of "
+            r"numbers in \[0, 100\]; got 10\."),
+        ({"percentiles": [True]}, r"The 'percentiles' parameter of timing must be a sequence of "
+            r"numbers in \[0, 100\]; got \[True\]\."),
         ({"by": "nope"}, "by='nope' is not a segment column"),
     ],
 )
@@ -240,22 +246,26 @@ def test_bad_timing_arguments_raise(kwargs: dict[str, Any], match: str) -> None:
 
 
 def test_log_must_be_an_eventlog() -> None:
-    with pytest.raises(InvalidParameterError, match="log must be an EventLog; got list"):
+    with pytest.raises(InvalidParameterError, match=r"The 'log' parameter must be an EventLog; "
+        r"got \[\]"):
         timing([])  # type: ignore[call-overload]
-    with pytest.raises(InvalidParameterError, match="log must be an EventLog; got dict"):
+    with pytest.raises(InvalidParameterError, match=r"The 'log' parameter must be an EventLog; "
+        r"got \{\}"):
         survival({}, as_of="2026-01-01T00:00Z")  # type: ignore[call-overload]
 
 
 def test_timing_merge_refuses_incompatible_results() -> None:
     log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s")
     other = EventLog.from_arrays(FUNNELS[0], entity=[1], stage=[0], ts=[0], unit="s")
-    with pytest.raises(InvalidParameterError, match="different stages"):
+    with pytest.raises(InvalidParameterError, match="the same stages"):
         timing(log).merge(timing(other))
-    with pytest.raises(InvalidParameterError, match="different percentiles"):
+    with pytest.raises(InvalidParameterError, match="the same percentiles"):
         timing(log).merge(timing(log, percentiles=[5]))
-    with pytest.raises(InvalidParameterError, match="can only merge a Timing"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Timing\.merge must "
+        r"be a Timing; got <Survival"):
         timing(log).merge(survival(log, as_of="2026-01-01T00:00Z"))  # type: ignore[arg-type]
-    with pytest.raises(InvalidParameterError, match="can only merge Durations"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Durations\.merge "
+        r"must be Durations; got "):
         timing(log).cycle.merge(1)  # type: ignore[arg-type]
 
 
@@ -535,7 +545,8 @@ def test_survival_at_refuses_non_numbers() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"lost": "drop"}, "lost must be one of 'never', 'censor'"),
+        ({"lost": "drop"}, "The 'lost' parameter of survival must be one of .*'never'.*; got "
+            "'drop'"),
         ({"level": 1.5}, "level"),
         ({"by": "nope"}, "by='nope' is not a segment column"),
     ],
@@ -550,11 +561,12 @@ def test_bad_survival_arguments_raise(kwargs: dict[str, Any], match: str) -> Non
 def test_survival_merge_refuses_incompatible_results() -> None:
     log = EventLog.from_arrays(deals(), entity=[1], stage=[0], ts=[0], unit="s")
     a = survival(log, as_of="2026-01-01T00:00Z")
-    with pytest.raises(InvalidParameterError, match="different as_of"):
+    with pytest.raises(InvalidParameterError, match="the same as_of"):
         a.merge(survival(log, as_of="2026-01-02T00:00Z"))
-    with pytest.raises(InvalidParameterError, match="different lost"):
+    with pytest.raises(InvalidParameterError, match="the same lost"):
         a.merge(survival(log, as_of="2026-01-01T00:00Z", lost="censor"))
-    with pytest.raises(InvalidParameterError, match="can only merge a Survival"):
+    with pytest.raises(InvalidParameterError, match=r"The 'other' parameter of Survival\.merge "
+        r"must be a Survival; got "):
         a.merge(timing(log))  # type: ignore[arg-type]
 
 

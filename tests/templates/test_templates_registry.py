@@ -307,7 +307,8 @@ def test_a_plugin_name_that_is_not_a_slug_is_reported_on_lookup(
                         EntryPoints(("Bad Name", "sf_fake_plugin:good")))
     registry = Registry()
     assert registry.names() == ("Bad Name",)
-    with pytest.raises(DefinitionError, match="not a slug"):
+    with pytest.raises(DefinitionError, match=r"The 'name' parameter of register "
+                                              r"must be a slug .*; got 'Bad Name'\."):
         registry.get("Bad Name")
 
 

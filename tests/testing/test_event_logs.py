@@ -142,11 +142,14 @@ def test_default_funnels_are_drawn(log: EventLog) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"funnel": "aida"}, r"funnel must be a salesfunnel.Funnel; got str"),
-        ({"max_entities": -1}, r"max_entities=-1 must be at least 0"),
+        ({"funnel": "aida"}, r"The 'funnel' parameter must be a salesfunnel\.Funnel; got 'aida'\."),
+        ({"max_entities": -1}, r"The 'max_entities' parameter "
+                               r"must be an integer in \[0, 10000\]; got -1\."),
         ({"min_entities": 5, "max_entities": 2}, r"min_entities=5 must not exceed"),
-        ({"max_events": -3}, r"max_events=-3 must be at least 0"),
-        ({"with_amount": "yes"}, r"with_amount='yes' must be True, False or None"),
+        ({"max_events": -3}, r"The 'max_events' parameter "
+                             r"must be an integer >= 0; got -3\."),
+        ({"with_amount": "yes"}, r"The 'with_amount' parameter must be True, False or None; "
+         r"got 'yes'\."),
         ({"segments": "channel"}, r"segments='channel' must be None, a sequence"),
         ({"segments": ["a", "a"]}, r"lists a name more than once"),
         ({"segments": {"channel": []}}, r"segments\['channel'\]=\[\] must be a non-empty"),

@@ -57,7 +57,8 @@ def test_a_machine_with_a_bad_funnel_attribute_says_so() -> None:
     class Broken(JourneyMachine):
         funnel = "aida"  # type: ignore[assignment]
 
-    with pytest.raises(Exception, match=r"JourneyMachine\.funnel must be a salesfunnel\.Funnel"):
+    with pytest.raises(Exception, match=r"The 'JourneyMachine\.funnel' parameter must be a "
+                       r"salesfunnel\.Funnel; got 'aida'"):
         run_state_machine_as_test(Broken, settings=RUN)
 
 

@@ -274,7 +274,7 @@ class Cohorts(Displayable):
         """
         pd = import_optional("pandas", "pandas", purpose="Cohorts.to_pandas")
         table: Any
-        check_choice("values", values, ("counts", "overall", "step"))
+        check_choice("values", values, ("counts", "overall", "step"), where="Cohorts.to_pandas")
         if values == "counts":
             table = self.count_matrix
         elif values == "overall":
@@ -395,10 +395,10 @@ def cohorts(
     (('2026-01', '2026-02'), ((2, 1), (1, 1)))
     """
     log = check_log(log)
-    check_choice("period", period, PERIODS)
-    semantic_ = check_semantic(semantic)
-    ci_ = check_ci(ci)
-    level_ = check_level(level)
+    check_choice("period", period, PERIODS, where="cohorts")
+    semantic_ = check_semantic(semantic, where="cohorts")
+    ci_ = check_ci(ci, where="cohorts")
+    level_ = check_level(level, where="cohorts")
     win = window_ns(window, semantic_)
     if by is None:
         return _cohorts_of(log, period, semantic_, win, ci_, level_)

@@ -14,6 +14,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics._conversion import Conversion, Semantic, conversion
@@ -125,10 +126,7 @@ class Comparison(Displayable):
         """
         for side, res in (("a", a), ("b", b)):
             if not isinstance(res, Conversion):
-                raise InvalidParameterError(
-                    f"{side} must be an EventLog or a Conversion; got {type(res).__name__}",
-                    parameter=side, value=res,
-                )
+                raise invalid(side, res, "an EventLog or a Conversion", where="compare")
         for field in ("stages", "semantic", "window"):
             mine, theirs = getattr(a, field), getattr(b, field)
             if mine != theirs:
@@ -136,13 +134,11 @@ class Comparison(Displayable):
                     f"cannot compare conversions with different {field}: {mine!r} (a) and "
                     f"{theirs!r} (b)", parameter="b", value=theirs,
                 )
-        level = check_level(level)
-        prior_t = _check_prior(prior)
+        level = check_level(level, where="compare")
+        prior_t = _check_prior(prior, where="compare")
         if (not isinstance(names, tuple | list) or len(names) != 2
                 or not all(isinstance(n, str) for n in names)):
-            raise InvalidParameterError(
-                f"names must be two strings; got {names!r}", parameter="names", value=names,
-            )
+            raise invalid("names", names, "two strings", where="compare")
         stages = a.stages
         steps = [f"{stages[k - 1]} -> {stages[k]}" for k in range(1, len(stages))]
         a_succ, a_tri = _successes_trials(a)
@@ -287,16 +283,13 @@ def _rates(k: tuple[int, ...], n: tuple[int, ...]) -> _F:
         return np.where(na > 0, ka / na, np.nan)
 
 
-def _check_prior(prior: Any) -> tuple[float, float]:
+def _check_prior(prior: Any, *, where: str) -> tuple[float, float]:
+    """``prior`` as (alpha, beta): two finite numbers > 0."""
     try:
-        a, b = (float(v) for v in prior)
-    except (TypeError, ValueError):
-        a = b = float("nan")
-    if not (np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0):
-        raise InvalidParameterError(
-            f"prior must be two positive numbers (alpha, beta); got {prior!r}",
-            parameter="prior", value=prior,
-        )
+        a, b = (check_number("prior", v, low=0.0, low_open=True) for v in prior)
+    except (TypeError, ValueError):  # InvalidParameterError is a ValueError
+        raise invalid("prior", prior, "two finite numbers > 0 (alpha, beta)",
+                      where=where) from None
     return a, b
 
 
@@ -373,7 +366,7 @@ def compare(
     >>> cmp.rate_a.tolist(), [round(x, 4) for x in cmp.rate_b.tolist()]
     ([0.5, 0.5], [0.6667, 0.6667])
     """
-    level = check_level(level)
+    level = check_level(level, where="compare")
     ca = a if isinstance(a, Conversion) else _as_conversion(a, "a", semantic, window)
     cb = b if isinstance(b, Conversion) else _as_conversion(b, "b", semantic, window)
     return Comparison.from_conversions(ca, cb, level=level, prior=prior, names=names)
@@ -381,8 +374,5 @@ def compare(
 
 def _as_conversion(log: Any, side: str, semantic: Semantic, window: Any) -> Conversion:
     if not isinstance(log, EventLog):
-        raise InvalidParameterError(
-            f"{side} must be an EventLog or a Conversion; got {type(log).__name__}",
-            parameter=side, value=log,
-        )
+        raise invalid(side, log, "an EventLog or a Conversion", where="compare")
     return conversion(log, semantic=semantic, window=window)

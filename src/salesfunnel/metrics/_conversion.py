@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal, overload
 
 import attrs
@@ -40,14 +41,10 @@ SEMANTICS = ("reached", "entered", "ordered")
 INTERVALS = ("wilson", "jeffreys")
 
 
-def check_semantic(semantic: Any) -> str:
-    """Validate ``semantic`` (one of ``reached``, ``entered``, ``ordered``)."""
-    return check_choice("semantic", semantic, SEMANTICS)
-
-
-def check_ci(ci: Any) -> str:
-    """Validate ``ci`` (``wilson`` or ``jeffreys``)."""
-    return check_choice("ci", ci, INTERVALS)
+#: ``check_semantic(semantic, where=...)``: one of ``reached``, ``entered``, ``ordered``.
+check_semantic = partial(check_choice, "semantic", options=SEMANTICS)
+#: ``check_ci(ci, where=...)``: ``wilson`` or ``jeffreys``.
+check_ci = partial(check_choice, "ci", options=INTERVALS)
 
 
 def window_ns(window: Any, semantic: str) -> int | None:
@@ -563,9 +560,9 @@ def conversion(
     <Conversion reached: 3 stages, 4 entities, 1 won>
     """
     log = check_log(log)
-    semantic = check_semantic(semantic)  # type: ignore[assignment]
-    ci = check_ci(ci)  # type: ignore[assignment]
-    level = check_level(level)
+    semantic = check_semantic(semantic, where="conversion")  # type: ignore[assignment]
+    ci = check_ci(ci, where="conversion")  # type: ignore[assignment]
+    level = check_level(level, where="conversion")
     win = window_ns(window, semantic)
     stages = tuple(s.name for s in log.funnel.path)
     flags = K.entered(log)[:, :len(stages)] if semantic == "entered" else None

@@ -7,6 +7,7 @@ days; sales velocity is currency **per day**.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, overload
 
 import attrs
@@ -19,6 +20,7 @@ from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import NS_PER_DAY, NS_PER_S, Naive, to_iso, to_ns
+from salesfunnel._util._validate import check_number
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -42,18 +44,14 @@ __all__ = ["Pipeline", "pipeline"]
 _I64 = npt.NDArray[np.int64]
 
 
-def check_target(target: Any) -> float | None:
-    """Validate ``target``: ``None`` or a finite number > 0."""
-    if target is None:
-        return None
-    if (isinstance(target, bool) or not isinstance(target, int | float | np.integer
-                                                   | np.floating)
-            or not math.isfinite(float(target)) or float(target) <= 0):
-        raise InvalidParameterError(
-            f"target must be a finite number > 0 (the revenue to cover) or None; got "
-            f"{target!r}", parameter="target", value=target,
-        )
-    return float(target)
+#: ``check_target(target, where=...)``: ``None`` or a finite number > 0 (the revenue
+#: to cover).
+check_target = partial(check_number, "target", low=0.0, low_open=True, allow_none=True)
+
+
+def _target(value: Any) -> float | None:
+    """attrs converter of :attr:`Pipeline.target` (converters take the value only)."""
+    return check_target(value, where="Pipeline")
 
 
 def _money(value: float) -> str:
@@ -121,7 +119,7 @@ class Pipeline(Displayable):
     cycle_count: int = attrs.field(default=0, converter=int)
     cycle_total: int = attrs.field(default=0, converter=int)
     as_of: int | None = None
-    target: float | None = attrs.field(default=None, converter=check_target)
+    target: float | None = attrs.field(default=None, converter=_target)
     has_amount: bool = True
 
     def __attrs_post_init__(self) -> None:
@@ -546,7 +544,7 @@ def pipeline(
     """
     log = check_log(log)
     cut = None if as_of is None else to_ns(as_of, parameter="as_of", naive=naive)
-    target = check_target(target)
+    target = check_target(target, where="pipeline")
     view = K.until(log, cut)
     pr = K.progress(view)
     current = pr.latest_stage

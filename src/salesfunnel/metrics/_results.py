@@ -31,6 +31,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
+from salesfunnel._util._validate import check_choice, check_instance
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 
@@ -86,50 +87,34 @@ def int_rows(rows: Iterable[Iterable[Any]]) -> tuple[tuple[int, ...], ...]:
 def check_log(log: Any) -> EventLog:
     """``log`` itself when it is an :class:`~salesfunnel.EventLog`, else
     :class:`InvalidParameterError`."""
-    if not isinstance(log, EventLog):
-        raise InvalidParameterError(
-            f"log must be an EventLog; got {type(log).__name__}", parameter="log", value=log,
-        )
-    return log
-
-
-def check_choice(parameter: str, value: Any, options: Sequence[str]) -> str:
-    """``value`` when it is one of ``options``, else :class:`InvalidParameterError`.
-
-    Examples
-    --------
-    >>> check_choice("ci", "wald", ("wilson", "jeffreys"))
-    Traceback (most recent call last):
-    ...
-    salesfunnel.errors.InvalidParameterError: ci must be one of 'wilson', 'jeffreys'; got 'wald'
-    """
-    if not isinstance(value, str) or value not in options:
-        raise InvalidParameterError(
-            f"{parameter} must be one of {', '.join(map(repr, options))}; got {value!r}",
-            parameter=parameter, value=value,
-        )
-    return value
+    checked: EventLog = check_instance("log", log, EventLog, expected="an EventLog")
+    return checked
 
 
 def check_merge(mine: Any, other: Any, fields: Sequence[str]) -> None:
     """Raise :class:`InvalidParameterError` unless ``other`` is a result of the same class
     as ``mine`` that agrees on every one of ``fields`` (see :func:`check_same`)."""
     kind = type(mine).__name__
-    if not isinstance(other, type(mine)):
-        named = kind if kind.endswith("s") else f"a {kind}"
-        raise InvalidParameterError(
-            f"can only merge {named} with {named}; got {type(other).__name__}",
-            parameter="other", value=other,
-        )
+    check_instance("other", other, type(mine), where=f"{kind}.merge",
+                   expected=kind if kind.endswith("s") else f"a {kind}")
     for field in fields:
         check_same(kind, field, getattr(mine, field), getattr(other, field))
 
 
 def check_same(kind: str, field: str, mine: Any, theirs: Any) -> None:
-    """Raise :class:`InvalidParameterError` when two results to merge disagree on ``field``."""
+    """Raise :class:`InvalidParameterError` when two results to merge disagree on ``field``.
+
+    Examples
+    --------
+    >>> check_same("Conversion", "semantic", "reached", "entered")
+    Traceback (most recent call last):
+    ...
+    salesfunnel.errors.InvalidParameterError: The 'other' parameter of Conversion.merge must be a result with the same semantic ('reached'); got one with semantic 'entered'.
+    """  # noqa: E501
     if mine != theirs:
         raise InvalidParameterError(
-            f"cannot merge {kind} results with different {field}: {mine!r} and {theirs!r}",
+            f"The 'other' parameter of {kind}.merge must be a result with the same {field} "
+            f"({mine!r}); got one with {field} {theirs!r}.",
             parameter="other",
             value=theirs,
         )

@@ -15,13 +15,13 @@ Examples
 from __future__ import annotations
 
 import math
+from functools import partial
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel.errors import InvalidParameterError
+from salesfunnel._util._validate import check_number
 
 __all__ = [
     "beta_ppf",
@@ -39,17 +39,11 @@ _F = npt.NDArray[np.float64]
 _STD_NORMAL = NormalDist()
 
 
-def check_level(level: Any) -> float:
-    """``level`` as a float in (0, 1), else :class:`InvalidParameterError`."""
-    if isinstance(level, bool) or not isinstance(level, int | float | np.floating) or not (
-        0.0 < float(level) < 1.0
-    ):
-        raise InvalidParameterError(
-            f"level must be a number in (0, 1), e.g. 0.95; got {level!r}",
-            parameter="level",
-            value=level,
-        )
-    return float(level)
+#: ``check_level(level, where=...)``: a confidence level as a float in (0, 1), else
+#: :class:`~salesfunnel.errors.InvalidParameterError` (the shape of
+#: :mod:`salesfunnel._util._validate`).
+check_level = partial(check_number, "level", low=0.0, high=1.0, low_open=True,
+                      high_open=True)
 
 
 def z_value(level: float) -> float:

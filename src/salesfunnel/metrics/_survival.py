@@ -8,6 +8,7 @@ events, censored) is kept, so results over entity partitions merge exactly.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Literal, overload
 
 import attrs
@@ -71,6 +72,11 @@ def _unique_counts(times: _I64, events: npt.NDArray[np.bool_]) -> tuple[_I64, _I
     return uniq.astype(np.int64), ev, total - ev
 
 
+def _level(value: Any) -> float:
+    """attrs converter of :attr:`Survival.level` (converters take the value only)."""
+    return check_level(value, where="Survival")
+
+
 @attrs.frozen(eq=False, repr=False)
 class Survival(Displayable):
     """Kaplan-Meier estimate of the time to conversion (first event to first WON).
@@ -125,7 +131,7 @@ class Survival(Displayable):
     time_ns: _I64 = attrs.field(converter=_readonly)
     events: _I64 = attrs.field(converter=_readonly)
     censored: _I64 = attrs.field(converter=_readonly)
-    level: float = attrs.field(default=0.95, converter=check_level)
+    level: float = attrs.field(default=0.95, converter=_level)
     at_risk: _I64 = attrs.field(init=False)
     survival: _F64 = attrs.field(init=False)
     lower: _F64 = attrs.field(init=False)
@@ -344,9 +350,8 @@ class Survival(Displayable):
                 f"{self.right_censored:,} right-censored>")
 
 
-def check_lost(lost: Any) -> str:
-    """Validate the ``lost`` policy of :func:`survival`."""
-    return check_choice("lost", lost, LOST_POLICIES)
+#: ``check_lost(lost, where=...)``: the ``lost`` policy of :func:`survival`.
+check_lost = partial(check_choice, "lost", options=LOST_POLICIES)
 
 
 def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArray[np.bool_]]:
@@ -445,8 +450,8 @@ def survival(
     """
     log = check_log(log)
     cut = to_ns(as_of, parameter="as_of", naive=naive)
-    lost = check_lost(lost)  # type: ignore[assignment]
-    level = check_level(level)
+    lost = check_lost(lost, where="survival")  # type: ignore[assignment]
+    level = check_level(level, where="survival")
     stage = log.funnel.won.name
     view = K.until(log, cut)
 

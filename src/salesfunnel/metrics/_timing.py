@@ -28,6 +28,7 @@ from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT
+from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
@@ -130,23 +131,16 @@ def percentiles_of(values: _I64, wanted: Sequence[float]) -> _F64:
     return out
 
 
-def check_percentiles(percentiles: Any) -> tuple[float, ...]:
+def check_percentiles(percentiles: Any, *, where: str | None = None) -> tuple[float, ...]:
     """Validate ``percentiles``: numbers in [0, 100]; returned sorted without duplicates."""
+    expected = "a sequence of numbers in [0, 100]"
     if isinstance(percentiles, str | bytes) or not isinstance(percentiles, Iterable):
-        raise InvalidParameterError(
-            f"percentiles must be a sequence of numbers in [0, 100]; got {percentiles!r}",
-            parameter="percentiles", value=percentiles,
-        )
-    out = []
-    for q in percentiles:
-        if (isinstance(q, bool) or not isinstance(q, int | float | np.integer | np.floating)
-                or not 0.0 <= float(q) <= 100.0):
-            raise InvalidParameterError(
-                f"percentiles must be numbers in [0, 100]; got {q!r} in {percentiles!r}",
-                parameter="percentiles", value=percentiles,
-            )
-        out.append(float(q))
-    return tuple(sorted(set(out)))
+        raise invalid("percentiles", percentiles, expected, where=where)
+    try:
+        out = {check_number("percentiles", q, low=0.0, high=100.0) for q in percentiles}
+    except InvalidParameterError:
+        raise invalid("percentiles", percentiles, expected, where=where) from None
+    return tuple(sorted(out))
 
 
 # -- Durations ------------------------------------------------------------------------------------
@@ -664,7 +658,7 @@ def timing(
     1
     """
     log = check_log(log)
-    qs = check_percentiles(percentiles)
+    qs = check_percentiles(percentiles, where="timing")
     stages = tuple(s.name for s in log.funnel.path)
     first = K.first_times(log)
     entry = K.first_event_time(log)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Real
+from functools import partial
 from typing import Any, cast
 
 import attrs
@@ -12,6 +12,9 @@ import attrs
 from salesfunnel._display._format import format_count, format_pct
 from salesfunnel._display._result import Displayable
 from salesfunnel._util._json import to_json_value
+from salesfunnel._util._validate import check_int as _check_int
+from salesfunnel._util._validate import check_number as _check_number
+from salesfunnel._util._validate import invalid
 from salesfunnel.errors import PlanError
 
 __all__ = [
@@ -65,63 +68,14 @@ def rows_frame(
     return pd.DataFrame.from_records(recs, columns=columns).set_index(index)
 
 
-def plan_error(parameter: str, value: Any, expected: str, *, where: str) -> PlanError:
-    """The :class:`PlanError` for a bad ``parameter`` of ``where``."""
-    return PlanError(
-        f"the {parameter!r} parameter of {where} must be {expected}; got {value!r}",
-        parameter=parameter, value=value,
-    )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def check_number(
-    value: Any,
-    parameter: str,
-    where: str,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-    expected: str | None = None,
-) -> float:
-    """``value`` as a finite float within the bounds, else :class:`PlanError`."""
-    ok = _is_number(value) and math.isfinite(float(value))
-    if ok:
-        v = float(value)
-        if low is not None and (v < low or (low_open and v == low)):
-            ok = False
-        if high is not None and (v > high or (high_open and v == high)):
-            ok = False
-    if not ok:
-        if expected is None:
-            lo = "-inf" if low is None else f"{low:g}"
-            hi = "inf" if high is None else f"{high:g}"
-            expected = (
-                f"a number in {'(' if low_open or low is None else '['}{lo}, "
-                f"{hi}{')' if high_open or high is None else ']'}"
-            )
-        raise plan_error(parameter, value, expected, where=where)
-    return float(value)
-
-
-def check_rate(value: Any, parameter: str, where: str) -> float:
-    """A conversion rate in (0, 1]."""
-    return check_number(
-        value, parameter, where, low=0.0, high=1.0, low_open=True,
-        expected="a rate in (0, 1] (e.g. 0.1 for 10 %)",
-    )
-
-
-def check_int(value: Any, parameter: str, where: str, *, low: int = 1) -> int:
-    """An integer ``>= low``."""
-    ok = _is_number(value) and math.isfinite(float(value)) and float(value) == int(float(value))
-    if not ok or int(float(value)) < low:
-        raise plan_error(parameter, value, f"an integer >= {low}", where=where)
-    return int(float(value))
+#: The planner's argument checks: the family of :mod:`salesfunnel._util._validate`
+#: raising :class:`~salesfunnel.errors.PlanError` (``check_int`` defaults to ``low=1``,
+#: ``check_rate`` accepts a conversion rate in (0, 1]).
+plan_error = partial(invalid, error=PlanError)
+check_number = partial(_check_number, error=PlanError)
+check_int = partial(_check_int, low=1, error=PlanError)
+check_rate = partial(_check_number, low=0.0, high=1.0, low_open=True,
+                     expected="a rate in (0, 1] (e.g. 0.1 for 10 %)", error=PlanError)
 
 
 def ceil_count(x: float) -> float:

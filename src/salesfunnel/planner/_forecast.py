@@ -109,7 +109,7 @@ class Forecast(Report):
 
     def quantile(self, q: float) -> float:
         """The ``q`` quantile (0..1) of won revenue."""
-        q = check_number(q, "q", "Forecast.quantile", low=0.0, high=1.0)
+        q = check_number("q", q, where="Forecast.quantile", low=0.0, high=1.0)
         return float(np.quantile(self.samples, q))
 
     @property
@@ -206,7 +206,7 @@ def _horizon_days(value: Any) -> float:
         except InvalidParameterError as exc:
             raise PlanError(f"the 'horizon' parameter of forecast: {exc}",
                             parameter="horizon", value=value) from None
-    return check_number(value, "horizon", "forecast", low=0.0, low_open=True,
+    return check_number("horizon", value, where="forecast", low=0.0, low_open=True,
                         expected="a positive number of days or a timedelta")
 
 
@@ -309,8 +309,8 @@ def forecast(
                         parameter="log", value=log)
     as_of_ns, as_of_dt = _as_of_ns(as_of, "as_of", naive)
     horizon_d = _horizon_days(horizon)
-    sims = check_int(n_sims, "n_sims", "forecast")
-    tgt = None if target is None else check_number(target, "target", "forecast", low=0.0)
+    sims = check_int("n_sims", n_sims, where="forecast")
+    tgt = None if target is None else check_number("target", target, where="forecast", low=0.0)
     if probabilities not in ("observed", "nominal"):
         raise PlanError(
             f"the 'probabilities' parameter of forecast must be 'observed' or 'nominal'; "
@@ -319,7 +319,7 @@ def forecast(
         )
     if model is not None and not (isinstance(model, MarkovModel) and model.is_fitted):
         raise plan_error("model", model, "a fitted MarkovModel", where="forecast")
-    gen = generator(rng, lambda p, v, e: plan_error(p, v, e, where="forecast"))
+    gen = generator(rng, where="forecast", error=PlanError)
     funnel = log.funnel
     n_stages = len(funnel.stages)
     notes: list[str] = []

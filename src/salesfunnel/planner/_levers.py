@@ -200,10 +200,10 @@ def _steps(step: Any) -> dict[str, float]:
             )
         out = {k: 0.1 for k in LEVERS}
         for k, v in step.items():
-            out[k] = check_number(v, "step", where, low=0.0, high=1.0, low_open=True,
+            out[k] = check_number("step", v, where=where, low=0.0, high=1.0, low_open=True,
                                   high_open=True, expected="a relative step in (0, 1)")
         return out
-    s = check_number(step, "step", where, low=0.0, high=1.0, low_open=True, high_open=True,
+    s = check_number("step", step, where=where, low=0.0, high=1.0, low_open=True, high_open=True,
                      expected="a relative step in (0, 1) (0.1 = 10 %) or a mapping per lever")
     return dict.fromkeys(LEVERS, s)
 
@@ -284,17 +284,17 @@ def levers(
     More and better opportunities     100     133.3  +33.3%
     """
     where = "levers"
-    opp = check_number(opportunities, "opportunities", where, low=0.0, low_open=True,
+    opp = check_number("opportunities", opportunities, where=where, low=0.0, low_open=True,
                        expected="a positive number of open opportunities")
-    wr = check_rate(win_rate, "win_rate", where)
-    size = check_number(deal_size, "deal_size", where, low=0.0, low_open=True,
+    wr = check_rate("win_rate", win_rate, where=where)
+    size = check_number("deal_size", deal_size, where=where, low=0.0, low_open=True,
                         expected="a positive average deal size")
-    cycle = check_number(cycle_days, "cycle_days", where, low=0.0, low_open=True,
+    cycle = check_number("cycle_days", cycle_days, where=where, low=0.0, low_open=True,
                          expected="a positive cycle length in days")
-    period = check_number(period_days, "period_days", where, low=0.0, low_open=True,
+    period = check_number("period_days", period_days, where=where, low=0.0, low_open=True,
                           expected="a positive number of days per period")
     tgt = None if target is None else check_number(
-        target, "target", where, low=0.0, low_open=True,
+        "target", target, where=where, low=0.0, low_open=True,
         expected="a positive revenue per period")
     steps = _steps(step)
     base = _velocity(opp, wr, size, cycle, period)

@@ -238,7 +238,8 @@ class MarkovModel(Report):
                 f"MarkovModel.fit needs an EventLog; got {type(log).__name__} {log!r}",
                 parameter="log", value=log,
             )
-        alpha = self._check_smoothing()
+        alpha = check_number("smoothing", self.smoothing, where="MarkovModel", low=0.0,
+                             expected="a pseudo-count >= 0")
         funnel = log.funnel
         n = len(funnel.stages)
         srt = log.sorted_by_entity_time()
@@ -354,16 +355,6 @@ class MarkovModel(Report):
                     np.full(n, np.nan))
         return self
 
-    def _check_smoothing(self) -> float:
-        a = self.smoothing
-        if isinstance(a, bool) or not isinstance(a, int | float) or not np.isfinite(a) or a < 0:
-            raise PlanError(
-                f"the 'smoothing' parameter of MarkovModel must be a pseudo-count >= 0; "
-                f"got {a!r}",
-                parameter="smoothing", value=a,
-            )
-        return float(a)
-
     def _solve(self, funnel: Funnel, est: _F64, holding: _F64, counts: npt.NDArray[np.int64],
                visits: npt.NDArray[np.int64], exits: npt.NDArray[np.int64],
                entry: _F64) -> None:
@@ -458,7 +449,7 @@ class MarkovModel(Report):
             If ``threshold`` is not a number in [0, 1].
         """
         funnel = self.funnel_
-        threshold = check_number(threshold, "threshold", "compare_nominal", low=0.0, high=1.0,
+        threshold = check_number("threshold", threshold, where="compare_nominal", low=0.0, high=1.0,
                                  expected="a gap in [0, 1] (0.05 = 5 percentage points)")
         rows = []
         for i, st in enumerate(funnel.stages):

@@ -22,6 +22,7 @@ from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._suggest import listing
+from salesfunnel._util._validate import check_instance
 from salesfunnel.errors import PlanError
 from salesfunnel.model import Funnel, Labels
 from salesfunnel.model._labels import to_labels
@@ -103,8 +104,8 @@ class Source:
 
     def __attrs_post_init__(self) -> None:
         where = f"Source({self.name!r})"
-        check_number(self.share, "share", where, low=0.0, high=1.0)
-        check_rate(self.rate, "rate", where)
+        check_number("share", self.share, where=where, low=0.0, high=1.0)
+        check_rate("rate", self.rate, where=where)
         if not self.label:
             object.__setattr__(self, "label", _source_label(self))
 
@@ -137,21 +138,22 @@ class Capacity:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "per_rep", check_number(
-            self.per_rep, "per_rep", "Capacity", low=0.0, low_open=True,
+            "per_rep", self.per_rep, where="Capacity", low=0.0, low_open=True,
             expected="a positive number of touches per rep and period"))
         object.__setattr__(self, "contact_touches", check_number(
-            self.contact_touches, "contact_touches", "Capacity", low=0.0))
+            "contact_touches", self.contact_touches, where="Capacity", low=0.0))
         t = self.touches
         if isinstance(t, Mapping):
             for k, v in t.items():
-                check_number(v, f"touches[{k!r}]", "Capacity", low=0.0)
+                check_number(f"touches[{k!r}]", v, where="Capacity", low=0.0)
             object.__setattr__(self, "touches", {str(k): float(v) for k, v in t.items()})
         elif isinstance(t, Sequence) and not isinstance(t, str):
             for i, v in enumerate(t):
-                check_number(v, f"touches[{i}]", "Capacity", low=0.0)
+                check_number(f"touches[{i}]", v, where="Capacity", low=0.0)
             object.__setattr__(self, "touches", tuple(float(v) for v in t))
         else:
-            object.__setattr__(self, "touches", check_number(t, "touches", "Capacity", low=0.0))
+            object.__setattr__(self, "touches",
+                               check_number("touches", t, where="Capacity", low=0.0))
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -452,7 +454,7 @@ def _resolve_path(
                 f"got {rates!r}",
                 parameter="rates", value=rates,
             )
-        values = [check_rate(r, "rates", where) for r in rates]
+        values = [check_rate("rates", r, where=where) for r in rates]
         if funnel is not None:
             expected = len(funnel.path) - 1
             if len(values) != expected:
@@ -480,7 +482,7 @@ def _resolve_path(
             prob[k] = prob[k + 1] * values[k]
         return _Path(names, labels, tuple(values), tuple(prob))
     if win_rate is not None:
-        w = check_rate(win_rate, "win_rate", where)
+        w = check_rate("win_rate", win_rate, where=where)
         if funnel is not None:
             first, won = funnel.path[0], funnel.won
             return _Path((first.name, won.name), (first.label, won.label), (w,), (w, 1.0))
@@ -658,15 +660,11 @@ def _build(
 
 
 def _check_common(where: str, deal_size: Any, periods: Any, unit: Any) -> tuple[float, int]:
-    size = check_number(deal_size, "deal_size", where, low=0.0, low_open=True,
+    size = check_number("deal_size", deal_size, where=where, low=0.0, low_open=True,
                         expected="a positive average deal size (revenue or units per deal)")
-    n = check_int(periods, "periods", where)
-    if unit is not None and not isinstance(unit, str):
-        raise PlanError(
-            f"the 'unit' parameter of {where} must be a string such as 'devices' or None "
-            f"(money); got {unit!r}",
-            parameter="unit", value=unit,
-        )
+    n = check_int("periods", periods, where=where)
+    check_instance("unit", unit, (str, type(None)), where=where,
+                   expected="a string such as 'devices' or None (money)", error=PlanError)
     return size, n
 
 
@@ -776,7 +774,7 @@ def reverse(
     """
     where = "reverse"
     size, n = _check_common(where, deal_size, periods, unit)
-    tgt = check_number(target, "target", where, low=0.0,
+    tgt = check_number("target", target, where=where, low=0.0,
                        expected="a target >= 0 (revenue, or units with 'unit')")
     if rounding not in ("none", "ceil"):
         raise PlanError(
@@ -848,7 +846,7 @@ def forward(
     """
     where = "forward"
     size, n = _check_common(where, deal_size, periods, unit)
-    flow = check_number(inflow, "inflow", where, low=0.0,
+    flow = check_number("inflow", inflow, where=where, low=0.0,
                         expected="an inflow >= 0 of first-stage entities")
     path = _resolve_path(where, win_rate, rates, funnel)
     srcs = _resolve_sources(sources, where)

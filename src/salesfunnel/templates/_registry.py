@@ -42,6 +42,7 @@ from typing import Any
 import attrs
 
 from salesfunnel._util._suggest import closest
+from salesfunnel._util._validate import check_bool, invalid
 from salesfunnel.errors import DefinitionError, InvalidParameterError, UnknownTemplateError
 from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import SLUG
@@ -69,20 +70,11 @@ class _Entry:
     factory: Any = None
 
 
-def _check_name(name: Any) -> str:
-    if not isinstance(name, str):
-        raise InvalidParameterError(
-            f"a template name is a str; got {type(name).__name__} {name!r}",
-            parameter="name",
-            value=name,
-        )
-    if not SLUG.match(name):
-        raise InvalidParameterError(
-            f"template name {name!r} is not a slug; expected lowercase letters, digits, "
-            "'-' and '_' (e.g. 'b2b-seven-stage')",
-            parameter="name",
-            value=name,
-        )
+def _check_name(name: Any, *, where: str = "register") -> str:
+    """``name`` when it is a template slug, else :class:`InvalidParameterError`."""
+    if not isinstance(name, str) or not SLUG.match(name):
+        raise invalid("name", name, "a slug of lowercase letters, digits, '-' and '_' (e.g. "
+                      "'b2b-seven-stage')", where=where)
     return name
 
 
@@ -149,12 +141,7 @@ class Registry:
 
     def _register(self, name: str, factory: Factory, *, replace: bool, origin: str) -> None:
         _check_name(name)
-        if not isinstance(replace, bool):
-            raise InvalidParameterError(
-                f"replace must be True or False; got {type(replace).__name__} {replace!r}",
-                parameter="replace",
-                value=replace,
-            )
+        check_bool("replace", replace, where="register")
         if not callable(factory):
             hint = (
                 "; pass a function returning it, e.g. lambda: funnel"

@@ -118,14 +118,14 @@ def event_logs(
     """
     if funnel is not None:
         funnel = check_funnel("funnel", funnel)
-    min_entities = check_int("min_entities", min_entities, min_value=0, max_value=10_000)
-    max_entities = check_int("max_entities", max_entities, min_value=0, max_value=10_000)
+    min_entities = check_int("min_entities", min_entities, low=0, high=10_000)
+    max_entities = check_int("max_entities", max_entities, low=0, high=10_000)
     if min_entities > max_entities:
         raise InvalidArgument(
             f"min_entities={min_entities} must not exceed max_entities={max_entities}"
         )
     if max_events is not None:
-        max_events = check_int("max_events", max_events, min_value=0)
+        max_events = check_int("max_events", max_events, low=0)
     with_amount = check_optional_bool("with_amount", with_amount)
     segment_spec = _check_segments(segments)
     if funnel is None:

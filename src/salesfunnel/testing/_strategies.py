@@ -321,7 +321,7 @@ def rules(
     >>> test()
     """
     names = DEFAULT_FIELDS if fields is None else check_fields("fields", fields)
-    max_leaves = check_int("max_leaves", max_leaves, min_value=1, max_value=32)
+    max_leaves = check_int("max_leaves", max_leaves, low=1, high=32)
     witness = _check_witness(satisfied_by)
     return _rules(names, max_leaves, witness)
 
@@ -416,7 +416,7 @@ def gates(
     >>> test()
     """
     names = DEFAULT_FIELDS if fields is None else check_fields("fields", fields)
-    max_leaves = check_int("max_leaves", max_leaves, min_value=1, max_value=32)
+    max_leaves = check_int("max_leaves", max_leaves, low=1, high=32)
     composite = check_optional_bool("composite", composite)
     witness = _check_witness(satisfied_by)
     return _gates(names, max_leaves, composite, witness)
@@ -582,8 +582,8 @@ def funnels(
     ...     assert funnel.cyclic and Funnel.from_dict(funnel.to_dict()) == funnel
     >>> test()
     """
-    min_stages = check_int("min_stages", min_stages, min_value=2, max_value=40)
-    max_stages = check_int("max_stages", max_stages, min_value=2, max_value=40)
+    min_stages = check_int("min_stages", min_stages, low=2, high=40)
+    max_stages = check_int("max_stages", max_stages, low=2, high=40)
     if min_stages > max_stages:
         raise InvalidArgument(
             f"min_stages={min_stages} must not exceed max_stages={max_stages}"
@@ -926,7 +926,7 @@ def journeys(
     ...     assert (again.stage, again.version) == (journey.stage, journey.version)
     >>> test()
     """
-    max_steps = check_int("max_steps", max_steps, min_value=0, max_value=1000)
+    max_steps = check_int("max_steps", max_steps, low=0, high=1000)
     if funnel is None:
         return funnels().flatmap(lambda f: _journeys(f, max_steps))
     return _journeys(check_funnel("funnel", funnel), max_steps)

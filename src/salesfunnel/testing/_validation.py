@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from hypothesis.errors import InvalidArgument
 
-from salesfunnel._util._suggest import closest
+from salesfunnel._util._suggest import listing
+from salesfunnel._util._validate import check_bool as _check_bool
+from salesfunnel._util._validate import check_instance as _check_instance
+from salesfunnel._util._validate import check_int as _check_int
+from salesfunnel._util._validate import invalid
+from salesfunnel.errors import InvalidParameterError
 from salesfunnel.model import Funnel, Stage
 from salesfunnel.model.rules.api import KEYWORDS
 
 __all__ = [
+    "StrategyArgumentError",
     "check_bool",
     "check_fields",
     "check_funnel",
@@ -28,77 +35,50 @@ __all__ = [
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 
 
-def check_int(
-    name: str, value: Any, *, min_value: int | None = None, max_value: int | None = None
-) -> int:
-    """``value`` as an int within the bounds, else ``InvalidArgument`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"{name}={value!r} must be an int; got {type(value).__name__}")
-    if min_value is not None and value < min_value:
-        raise InvalidArgument(f"{name}={value!r} must be at least {min_value}")
-    if max_value is not None and value > max_value:
-        raise InvalidArgument(f"{name}={value!r} must be at most {max_value}")
-    return value
+class StrategyArgumentError(InvalidArgument, InvalidParameterError):
+    """A bad strategy option: both hypothesis' ``InvalidArgument`` and the library's
+    :class:`~salesfunnel.errors.InvalidParameterError`, so either ``except`` catches it."""
+
+    def __init__(self, message: str, *, parameter: str | None = None,
+                 value: Any = None) -> None:
+        InvalidParameterError.__init__(self, message, parameter=parameter, value=value)
 
 
-def check_optional_bool(name: str, value: Any) -> bool | None:
-    """``True``, ``False`` or ``None`` (meaning "either"); anything else is an error."""
-    if value is not None and not isinstance(value, bool):
-        raise InvalidArgument(
-            f"{name}={value!r} must be True, False or None (either); got {type(value).__name__}"
-        )
-    return value
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """``True`` or ``False``; anything else is an error."""
-    if not isinstance(value, bool):
-        raise InvalidArgument(f"{name}={value!r} must be True or False")
-    return value
-
-
-def check_funnel(name: str, value: Any) -> Funnel:
-    """A :class:`~salesfunnel.Funnel`, else an error naming what was received."""
-    if not isinstance(value, Funnel):
-        raise InvalidArgument(
-            f"{name} must be a salesfunnel.Funnel; got {type(value).__name__} {value!r}"
-        )
-    return value
+#: The checks of :mod:`salesfunnel._util._validate`, raising :class:`StrategyArgumentError`.
+check_int = partial(_check_int, error=StrategyArgumentError)
+check_bool = partial(_check_bool, error=StrategyArgumentError)
+check_optional_bool = partial(_check_bool, allow_none=True, error=StrategyArgumentError)
+check_funnel = partial(_check_instance, types=Funnel, expected="a salesfunnel.Funnel",
+                       error=StrategyArgumentError)
+_invalid = partial(invalid, error=StrategyArgumentError)
 
 
 def check_stage_of(funnel: Funnel, name: str, value: Any) -> str:
     """The name of a stage of ``funnel`` (a name or a :class:`Stage`)."""
     stage = value.name if isinstance(value, Stage) else value
     if not isinstance(stage, str) or stage not in funnel.names:
-        options = ", ".join(repr(n) for n in closest(str(stage), funnel.names))
-        raise InvalidArgument(
-            f"{name}={value!r} is not a stage of funnel {funnel.name!r}; expected one of: "
-            f"{options}"
-        )
+        raise _invalid(name, value, f"a stage of funnel {funnel.name!r}, one of "
+                       f"{listing(str(stage), funnel.names)}")
     return stage
 
 
 def check_fields(name: str, value: Any) -> tuple[str, ...]:
     """Field names a rule may read: dotted identifiers, not keywords, at least one."""
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise InvalidArgument(
-            f"{name}={value!r} must be a sequence of field names such as ['budget', "
-            "'contact.email']"
-        )
+        raise _invalid(name, value, "a sequence of field names such as ['budget', "
+                       "'contact.email']")
     fields = tuple(value)
     if not fields:
-        raise InvalidArgument(f"{name}={value!r} must name at least one field")
+        raise _invalid(name, value, "a sequence that names at least one field")
     for field in fields:
         if not isinstance(field, str) or not _FIELD.match(field):
-            raise InvalidArgument(
-                f"{name} contains {field!r}, which is not a field name (letters, digits and "
-                "'_', starting with a letter; dots between parts)"
-            )
+            raise _invalid(name, value, f"field names; {field!r} is not a field name (letters, "
+                           "digits and '_', starting with a letter; dots between parts)")
         bad = [part for part in field.split(".") if part in KEYWORDS]
         if bad:
-            raise InvalidArgument(
-                f"{name} contains {field!r}, but {bad[0]!r} is a keyword of the rule language"
-            )
+            raise _invalid(name, value, f"field names; {field!r} contains {bad[0]!r}, which is a "
+                           "keyword of the rule language")
     if len(set(fields)) != len(fields):
-        raise InvalidArgument(f"{name}={value!r} lists a field more than once")
+        raise _invalid(name, value, "field names without repeats (one is listed more than "
+                       "once)")
     return fields
