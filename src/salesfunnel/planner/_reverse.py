@@ -6,6 +6,10 @@ wins, the entities needed at the top; spread over the periods of the plan, the
 monthly (or weekly) requirement. With stage-to-stage rates the same is done at every
 stage of the main path, and the top-of-funnel requirement is split over lead sources
 and turned into the number of sales reps needed.
+
+Over 800 lines on purpose: ``reverse`` and ``forward`` are one calculation run in two
+directions and share their result classes (``Plan``, ``PlanRow``, ``Source``,
+``Capacity``); splitting them would scatter one piece of arithmetic over files.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """Hypothesis strategies for salesfunnel's model: rules, gates, stages, funnels, subjects,
-journeys and event logs."""
+journeys and event logs.
+
+Over 800 lines on purpose: the strategies build on one another (a funnel draws stages,
+which draw gates, which draw rules with witnesses that journeys then satisfy), and
+keeping the chain in one module keeps the shared witness bookkeeping private to it.
+"""
 
 from __future__ import annotations
 
