@@ -64,7 +64,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._util._suggest import closest
+from salesfunnel._util._suggest import listing
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._derived import derived, peek
 from salesfunnel.events._log import EventLog
@@ -379,8 +379,7 @@ def entity_groups(log: EventLog, by: str) -> EntityGroups:
         If ``by`` is not a segment column of the log.
     """
     if not isinstance(by, str) or by not in log.segments:
-        options = list(log.segments)
-        listed = ", ".join(repr(o) for o in closest(str(by), options)) if options else "none"
+        listed = listing(by, list(log.segments))
         raise InvalidParameterError(
             f"by={by!r} is not a segment column of the log; expected one of: {listed}",
             parameter="by",

@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
@@ -25,7 +26,6 @@ from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
-    DASH,
     Breakdown,
     breakdown,
     check_log,
@@ -56,7 +56,7 @@ def _target(value: Any) -> float | None:
 
 def _money(value: float) -> str:
     if not math.isfinite(value):
-        return DASH
+        return MISSING
     return f"{value:,.2f}"
 
 

@@ -25,7 +25,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._display._format import MISSING, format_count, format_pct
+from salesfunnel._display._format import format_count, format_pct
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import word
@@ -48,7 +48,6 @@ __all__ = [
     "check_same",
     "floats",
     "format_count",
-    "format_number",
     "format_pct",
     "group_key",
     "int_rows",
@@ -56,12 +55,6 @@ __all__ = [
     "strs",
 ]
 
-DASH = MISSING
-
-
-def format_number(n: int, word: str, plural: str | None = None) -> str:
-    """``format_number(1, "entity", "entities")`` -> ``'1 entity'``; 1,234 entities."""
-    return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
 
 def ints(values: Iterable[Any]) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
@@ -33,7 +34,6 @@ from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import (
-    DASH,
     Breakdown,
     breakdown,
     check_log,
@@ -67,7 +67,7 @@ def format_duration(seconds: float) -> str:
     '—'
     """
     if seconds is None or not math.isfinite(seconds):
-        return DASH
+        return MISSING
     size = abs(seconds)
     for unit, name in ((NS_PER_UNIT["D"] / NS_PER_S, "d"), (NS_PER_UNIT["h"] / NS_PER_S, "h"),
                        (NS_PER_UNIT["m"] / NS_PER_S, "min")):

@@ -24,8 +24,8 @@ __all__ = [
     "check_int",
     "check_number",
     "check_rate",
-    "fmt_count",
-    "fmt_pct",
+    "format_count",
+    "format_pct",
     "plan_error",
     "rows_frame",
 ]
@@ -82,7 +82,3 @@ def ceil_count(x: float) -> float:
     """Round a count up, ignoring floating-point noise (``1000.0000000001`` -> 1000)."""
     return float(math.ceil(x - (1e-9 + 1e-12 * abs(x))))
 
-
-#: The display layer's count and percent formats, under the planner's names.
-fmt_count = format_count
-fmt_pct = format_pct

@@ -23,8 +23,8 @@ from salesfunnel.planner._common import (
     Row,
     check_int,
     check_number,
-    fmt_count,
-    fmt_pct,
+    format_count,
+    format_pct,
     plan_error,
     rows_frame,
 )
@@ -140,31 +140,31 @@ class Forecast(Report):
         what = "deals" if self.unit == "deals" else ("收入" if zh else "revenue")
         head = (
             f"{'预测' if zh else 'Forecast'}: {what} {'截至' if zh else 'won by'} {end} "
-            f"({fmt_count(self.horizon_days)} {'天' if zh else 'days'} "
+            f"({format_count(self.horizon_days)} {'天' if zh else 'days'} "
             f"{'自' if zh else 'after'} {self.as_of.date().isoformat()}), "
             f"{self.n_open:,} {'个在途机会' if zh else 'open deals'}, "
             f"{self.n_sims:,} {'次模拟' if zh else 'simulations'}, "
             f"{self.probabilities} {'概率' if zh else 'probabilities'}"
         )
-        line = (f"mean {fmt_count(round(self.mean))}  p10 {fmt_count(round(self.p10))}  "
-                f"p50 {fmt_count(round(self.p50))}  p90 {fmt_count(round(self.p90))}")
+        line = (f"mean {format_count(round(self.mean))}  p10 {format_count(round(self.p10))}  "
+                f"p50 {format_count(round(self.p50))}  p90 {format_count(round(self.p90))}")
         parts = [head, line]
         if self.target is not None:
-            parts.append(f"P({'达到目标' if zh else 'reaching'} {fmt_count(self.target)}) = "
-                         f"{fmt_pct(self.p_target)}")
+            parts.append(f"P({'达到目标' if zh else 'reaching'} {format_count(self.target)}) = "
+                         f"{format_pct(self.p_target)}")
         headers = (["阶段", "机会数", "金额", "赢单概率", "期内成交", "期望"] if zh
                    else ["stage", "deals", "amount", "win prob", "closes in time",
                          "expected"])
-        body = [[s.label.text(lang) or s.stage, f"{s.deals:,}", fmt_count(round(s.amount)),
-                 fmt_pct(s.win_probability), fmt_pct(s.close_probability),
-                 fmt_count(round(s.expected))] for s in self.by_stage]
+        body = [[s.label.text(lang) or s.stage, f"{s.deals:,}", format_count(round(s.amount)),
+                 format_pct(s.win_probability), format_pct(s.close_probability),
+                 format_count(round(s.expected))] for s in self.by_stage]
         return (Table("\n".join(parts), headers, body,
                       notes=[f"note: {n}" for n in self.notes]),)
 
     def __repr__(self) -> str:
         tgt = "" if self.target is None else (
-            f", P(>= {fmt_count(self.target)}) = {fmt_pct(self.p_target)}")
-        return (f"<Forecast: {self.n_open:,} open deals, {fmt_count(self.horizon_days)} days, "
+            f", P(>= {format_count(self.target)}) = {format_pct(self.p_target)}")
+        return (f"<Forecast: {self.n_open:,} open deals, {format_count(self.horizon_days)} days, "
                 f"{self.n_sims:,} sims: mean {self.mean:,.0f}, p10 {self.p10:,.0f}, "
                 f"p50 {self.p50:,.0f}, p90 {self.p90:,.0f}{tgt}>")
 
@@ -395,7 +395,7 @@ def forecast(
                     stage_p[k] = 0.0
                 else:
                     notes.append(f"stage {name!r} has no observed win probability; used the "
-                                 f"nominal {fmt_pct(float(fallback))}")
+                                 f"nominal {format_pct(float(fallback))}")
                     stage_p[k] = fallback
     deal_p = stage_p[deal_stage] if deal_stage.size else np.zeros(0)
 

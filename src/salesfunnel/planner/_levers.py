@@ -24,7 +24,7 @@ from salesfunnel.planner._common import (
     Row,
     check_number,
     check_rate,
-    fmt_count,
+    format_count,
     rows_frame,
 )
 
@@ -120,29 +120,29 @@ class LeverReport(Report):
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
         zh = lang == "zh"
         head = (
-            f"{'每期收入' if zh else 'Revenue per period'}: {fmt_count(self.revenue)} = "
-            f"{fmt_count(self.opportunities)} opp x {self.win_rate:.1%} x "
-            f"{fmt_count(self.deal_size)} / {fmt_count(self.cycle_days)} d x "
-            f"{fmt_count(self.period_days)} d"
+            f"{'每期收入' if zh else 'Revenue per period'}: {format_count(self.revenue)} = "
+            f"{format_count(self.opportunities)} opp x {self.win_rate:.1%} x "
+            f"{format_count(self.deal_size)} / {format_count(self.cycle_days)} d x "
+            f"{format_count(self.period_days)} d"
         )
         headers = (["杠杆", "现值", "改进后", "收入", "增加"] if zh
                    else ["lever", "now", "improved", "revenue", "gain"])
         rows = [
             [e.label.text(lang), _value(e.lever, e.current), _value(e.lever, e.improved)
-             + (" (cap)" if e.capped else ""), fmt_count(e.revenue),
-             f"+{fmt_count(e.gain)} ({e.gain_pct:+.1%})"]
+             + (" (cap)" if e.capped else ""), format_count(e.revenue),
+             f"+{format_count(e.gain)} ({e.gain_pct:+.1%})"]
             for e in self.effects
         ]
         tables = [Table(head, headers, rows)]
         if self.target is not None:
             if self.target <= self.revenue:
                 title = (
-                    f"{'目标已达到' if zh else 'Target'} {fmt_count(self.target)} "
+                    f"{'目标已达到' if zh else 'Target'} {format_count(self.target)} "
                     f"{'; 各杠杆可降至' if zh else 'is already reached; each lever could fall to'}:"
                 )
             else:
                 title = (
-                    f"{'单独达到目标' if zh else 'To reach'} {fmt_count(self.target)} "
+                    f"{'单独达到目标' if zh else 'To reach'} {format_count(self.target)} "
                     f"{'所需' if zh else 'with one lever alone'}:"
                 )
             trows = [
@@ -158,9 +158,9 @@ class LeverReport(Report):
 
     def __repr__(self) -> str:
         best = self.effects[0]
-        tgt = "" if self.target is None else f", target {fmt_count(self.target)}"
-        return (f"<LeverReport: revenue {fmt_count(self.revenue)} per "
-                f"{fmt_count(self.period_days)} days; best lever {best.lever} "
+        tgt = "" if self.target is None else f", target {format_count(self.target)}"
+        return (f"<LeverReport: revenue {format_count(self.revenue)} per "
+                f"{format_count(self.period_days)} days; best lever {best.lever} "
                 f"({best.gain_pct:+.1%}){tgt}>")
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,7 +185,7 @@ def _value(lever: str, x: float) -> str:
         return f"{x:.1%}"
     if lever == "cycle":
         return f"{x:,.1f} d"
-    return fmt_count(x) if abs(x) >= 100 or x == round(x) else f"{x:,.2f}"
+    return format_count(x) if abs(x) >= 100 or x == round(x) else f"{x:,.2f}"
 
 
 def _steps(step: Any) -> dict[str, float]:

@@ -27,7 +27,7 @@ from salesfunnel.planner._common import (
     Report,
     Row,
     check_number,
-    fmt_pct,
+    format_pct,
     rows_frame,
 )
 
@@ -68,7 +68,7 @@ class NominalComparison(Report):
             if np.isnan(r.difference) or abs(r.difference) < self.threshold:
                 continue
             out.append(
-                f"your {fmt_pct(r.nominal)} stage {r.stage!r} wins {fmt_pct(r.observed)} "
+                f"your {format_pct(r.nominal)} stage {r.stage!r} wins {format_pct(r.observed)} "
                 f"of the time"
             )
         return tuple(out)
@@ -78,7 +78,7 @@ class NominalComparison(Report):
         headers = (["阶段", "名义概率", "实际赢单率", "差异", "次数"] if zh
                    else ["stage", "nominal", "observed", "difference", "visits"])
         body = [
-            [r.label.text(lang) or r.stage, fmt_pct(r.nominal), fmt_pct(r.observed),
+            [r.label.text(lang) or r.stage, format_pct(r.nominal), format_pct(r.observed),
              _pp(r.difference),
              f"{r.visits:,}"]
             for r in self.rows
@@ -475,7 +475,7 @@ class MarkovModel(Report):
     def _table(self, lang: str) -> Table:
         headers = [word(k, lang) for k in ("stage", "markov.visits", "win prob",
                                            "markov.moves", "markov.days", "markov.days_win")]
-        body = [[row["label"], f"{row['visits']:,}", fmt_pct(row["win_probability"]),
+        body = [[row["label"], f"{row['visits']:,}", format_pct(row["win_probability"]),
                  _num(row["expected_steps"]), _num(row["expected_days"]),
                  _num(row["expected_days_to_win"])] for row in self._rows(lang)]
         return Table("", headers, body)

@@ -37,8 +37,8 @@ from salesfunnel.planner._common import (
     check_int,
     check_number,
     check_rate,
-    fmt_count,
-    fmt_pct,
+    format_count,
+    format_pct,
     rows_frame,
 )
 
@@ -290,7 +290,7 @@ class Plan(Report):
 
     # -- presentation ------------------------------------------------------------------------
     def _amount(self, x: float) -> str:
-        text = fmt_count(x)
+        text = format_count(x)
         return f"{text} {self.unit}" if self.unit else text
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
@@ -301,12 +301,12 @@ class Plan(Report):
                 f"{'反推计划' if zh else 'Reverse plan'}: "
                 f"{'目标' if zh else 'target'} {self._amount(self.target)} / "
                 f"{self._amount(self.deal_size)} {'每单' if zh else 'per deal'} = "
-                f"{fmt_count(self.deals)}{per}"
+                f"{format_count(self.deals)}{per}"
             )
         else:
             head = (
-                f"{'正推计划' if zh else 'Forward plan'}: {fmt_count(self.inflow)} "
-                f"{'进入' if zh else 'entering'} -> {fmt_count(self.deals)}{per} x "
+                f"{'正推计划' if zh else 'Forward plan'}: {format_count(self.inflow)} "
+                f"{'进入' if zh else 'entering'} -> {format_count(self.deals)}{per} x "
                 f"{self._amount(self.deal_size)} = {self._amount(self.target)}"
             )
         head += f"; {self.periods} {'期' if zh else 'periods'}"
@@ -315,8 +315,8 @@ class Plan(Report):
         headers = (["阶段", "转化率", "赢单概率", "总数", "每期"] if zh
                    else ["stage", "rate", "win prob", "total", "per period"])
         body = [
-            [r.label.text(lang) or r.stage, fmt_pct(r.rate), fmt_pct(r.probability),
-             fmt_count(r.total), fmt_count(r.per_period)]
+            [r.label.text(lang) or r.stage, format_pct(r.rate), format_pct(r.probability),
+             format_count(r.total), format_count(r.per_period)]
             for r in self.rows
         ]
         tables = [Table(head, headers, body)]
@@ -325,19 +325,19 @@ class Plan(Report):
                   else ["source", "share", "rate", "inflow", "per period", "contacts",
                         "per period"])
             sb = [
-                [s.label.text(lang) or s.source, fmt_pct(s.share), fmt_pct(s.rate),
-                 fmt_count(s.total), fmt_count(s.per_period), fmt_count(s.contacts),
-                 fmt_count(s.contacts_per_period)]
+                [s.label.text(lang) or s.source, format_pct(s.share), format_pct(s.rate),
+                 format_count(s.total), format_count(s.per_period), format_count(s.contacts),
+                 format_count(s.contacts_per_period)]
                 for s in self.sources
             ]
             tables.append(Table("", sh, sb))
         if self.capacity is not None:
             c = self.capacity
             note = (
-                f"产能: 每期 {fmt_count(c.total_workload)} 次接触 / 每人 "
-                f"{fmt_count(c.per_rep)} = {c.reps_needed:.1f} -> {c.reps} 名销售" if zh else
-                f"capacity: {fmt_count(c.total_workload)} touches per period / "
-                f"{fmt_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
+                f"产能: 每期 {format_count(c.total_workload)} 次接触 / 每人 "
+                f"{format_count(c.per_rep)} = {c.reps_needed:.1f} -> {c.reps} 名销售" if zh else
+                f"capacity: {format_count(c.total_workload)} touches per period / "
+                f"{format_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
             )
             tables[-1] = attrs.evolve(tables[-1], notes=(*tables[-1].notes, note))
         totals = [r.total for r in self.rows]
@@ -354,9 +354,9 @@ class Plan(Report):
         if self.capacity is not None:
             extra += f", {self.capacity.reps} reps"
         return (
-            f"<Plan {self.direction}: target {fmt_count(self.target)} {what}= "
-            f"{fmt_count(self.deals)} deals x {fmt_count(self.deal_size)}; inflow "
-            f"{fmt_count(self.inflow)} over {len(self.rows)} stages, {self.periods} "
+            f"<Plan {self.direction}: target {format_count(self.target)} {what}= "
+            f"{format_count(self.deals)} deals x {format_count(self.deal_size)}; inflow "
+            f"{format_count(self.inflow)} over {len(self.rows)} stages, {self.periods} "
             f"periods{extra}>"
         )
 
