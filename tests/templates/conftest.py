@@ -14,8 +14,7 @@ collect_ignore = ["plugin_pkg"]
 
 
 @pytest.fixture
-def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[_registry.Registry]:
-    """The module-level registry swapped for a copy, so tests can register freely."""
-    copy = _registry.REGISTRY._copy()
-    monkeypatch.setattr(_registry, "REGISTRY", copy)
-    yield copy
+def isolated_registry() -> Iterator[_registry.Registry]:
+    """This test's own copy of the registry (the root conftest swaps one in for every
+    test), so tests can register freely."""
+    yield _registry.REGISTRY

@@ -294,22 +294,19 @@ def _check_prior(prior: Any, *, where: str) -> tuple[float, float]:
 
 
 def _successes_trials(c: Conversion) -> tuple[list[int], list[int]]:
-    """Per step then overall: (entities that converted, entities at the start).
-
-    Nested semantics: step ``k`` is ``counts[k]`` of ``counts[k - 1]``, overall the last
-    count of the first. ``"entered"``: step ``k`` is ``continued[k]`` of ``counts[k - 1]``
-    and overall the last count of all entities (see :attr:`Conversion.continued`).
-    """
-    counts = list(c.counts)
-    if c.semantic != "entered":
-        return counts[1:] + counts[-1:], counts[:-1] + counts[:1]
-    if c.continued is None:
+    """Per step then overall: (entities that converted, entities at the start), the
+    numerators and denominators of ``c.step_rate`` and ``c.overall_rate[-1]``."""
+    steps = c._step_counts()
+    if steps is None:
         raise InvalidParameterError(
             "an 'entered' Conversion without 'continued' counts has no step rates to "
             "compare; compute it with conversion(log, semantic='entered')",
             parameter="a", value=c,
         )
-    return list(c.continued[1:]) + counts[-1:], [*counts[:-1], c.entities]
+    hit, trials = steps
+    last = list(c.counts[-1:])
+    base = [c._overall_base()] if last else []
+    return [*map(int, hit), *last], [*map(int, trials), *base]
 
 
 def compare(
