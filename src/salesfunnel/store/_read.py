@@ -1,0 +1,116 @@
+"""Column-wise reads of the transitions table into an :class:`~salesfunnel.EventLog`.
+
+Transitions are stored as four integers that matter here (journey key, funnel version,
+stage index, time in ns), so a read is one integer matrix: through ADBC and Arrow
+(no Python object per row) when an ADBC driver is installed, else through the standard
+driver's rows flattened straight into a numpy buffer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from salesfunnel._util._optional import import_optional
+from salesfunnel.errors import StoreError
+from salesfunnel.events import EventLog
+from salesfunnel.model import Funnel
+from salesfunnel.store._backends import Backend, SqliteBackend
+
+__all__ = ["adbc_available", "event_log"]
+
+_ADBC = {"sqlite": "adbc_driver_sqlite", "postgresql": "adbc_driver_postgresql"}
+
+
+def adbc_available(db: Backend) -> bool:
+    """Whether the ADBC driver for ``db`` is installed and can reach the same data (an
+    in-memory SQLite database is private to its connection)."""
+    if isinstance(db, SqliteBackend) and db.path == ":memory:":
+        return False
+    return importlib.util.find_spec(_ADBC[db.kind]) is not None
+
+
+def _columns_stdlib(db: Backend, sql: str, params: Sequence[Any]
+                    ) -> npt.NDArray[np.int64]:
+    rows = db.execute(sql, params).fetchall()
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                       count=4 * len(rows))
+    return flat.reshape(len(rows), 4)
+
+
+def _columns_adbc(db: Backend, sql: str, params: Sequence[Any]) -> npt.NDArray[np.int64]:
+    module = import_optional(f"{_ADBC[db.kind]}.dbapi", "store-arrow",
+                             purpose="reading a store through ADBC")
+    target = db.path if isinstance(db, SqliteBackend) else db.url
+    if db.kind == "postgresql":
+        sql = _numbered(sql)
+    with module.connect(target) as conn, conn.cursor() as cur:
+        cur.execute(sql, tuple(params))
+        table = cur.fetch_arrow_table()
+    out = np.empty((table.num_rows, 4), dtype=np.int64)
+    for i in range(4):
+        out[:, i] = table.column(i).to_numpy()
+    return out
+
+
+def _numbered(sql: str) -> str:
+    parts = sql.split("?")
+    return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+
+
+def event_log(db: Backend, funnel: Funnel, fids: Sequence[int], all_fids: bool,
+              luts: Mapping[int, npt.NDArray[np.int64]], since_ns: int | None,
+              engine: str) -> EventLog:
+    """Read ``funnel``'s transitions (stored under versions ``fids``) as an event log."""
+    where: list[str] = []
+    params: list[Any] = []
+    if not fids:
+        raise StoreError(f"funnel {funnel.name!r} has no stored versions")
+    if not all_fids:
+        where.append(f"fid IN ({', '.join('?' for _ in fids)})")
+        params.extend(fids)
+    if since_ns is not None:
+        where.append("at >= ?")
+        params.append(since_ns)
+    sql = "SELECT journey, fid, to_stage, at FROM sf_transitions"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    use_adbc = engine == "adbc" or (engine == "auto" and adbc_available(db))
+    with db.lock:
+        matrix = _columns_adbc(db, sql, params) if use_adbc else _columns_stdlib(db, sql,
+                                                                                  params)
+        idrows = db.execute("SELECT id, ext_id FROM sf_journeys WHERE funnel = ?",
+                            (funnel.name,)).fetchall()
+    keys, fid_col, stage_col, ts = matrix[:, 0], matrix[:, 1], matrix[:, 2], matrix[:, 3]
+    if len(fids) == 1:
+        stage = luts[fids[0]][stage_col] if len(stage_col) else stage_col
+    else:
+        width = max(len(v) for v in luts.values())
+        table = np.full((max(fids) + 1, width), -1, dtype=np.int64)
+        for fid, lut in luts.items():
+            table[fid, : len(lut)] = lut
+        stage = table[fid_col, stage_col]
+    if len(stage) and stage.min() < 0:
+        bad = int((stage < 0).sum())
+        raise StoreError(f"{bad} stored transitions of funnel {funnel.name!r} are at stages "
+                         "the funnel registered now does not have and no migration maps")
+    log = EventLog.from_arrays(funnel, entity=np.ascontiguousarray(keys),
+                               stage=np.ascontiguousarray(stage),
+                               ts=np.ascontiguousarray(ts), unit="ns")
+    ext = {int(k): json.loads(e) for k, e in idrows}
+    try:
+        names = [ext[int(k)] for k in log.ids.tolist()]
+    except KeyError as exc:  # pragma: no cover - the read is one snapshot
+        raise StoreError(f"transition of unknown journey key {exc}") from None
+    ids = np.asarray(names) if names and all(isinstance(n, str) for n in names) else \
+        np.asarray(names, dtype=object) if names else log.ids
+    if names and all(isinstance(n, int) for n in names):
+        ids = np.asarray(names, dtype=np.int64)
+    return attrs.evolve(log, ids=ids)
