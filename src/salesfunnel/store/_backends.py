@@ -165,6 +165,8 @@ class PostgresBackend(Backend):
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if not params:
+            return self.conn.execute(sql)
         return self.conn.execute(sql.replace("?", "%s"), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -847,7 +847,7 @@ class Store:
         """The (funnel version, stored stage name) pairs that mean ``stage`` now."""
         funnel.index(stage)
         target = self._current_version(funnel)
-        out = []
+        out: list[tuple[int, str]] = []
         for fid, v in self._versions.items():
             if v.name != funnel.name:
                 continue
@@ -914,7 +914,8 @@ class Store:
 
     def stale(self, funnel: str | Funnel, thresholds: Mapping[str, Any], *,
               now: Any = None) -> list[StaleJourney]:
-        """Journeys longer in their stage than that stage's threshold, oldest first.
+        """Journeys longer in their stage than that stage's threshold, longest first (ties
+        by id).
 
         Parameters
         ----------
@@ -942,7 +943,7 @@ class Store:
                 out.extend(StaleJourney(json.loads(ext), stage, ns_to_datetime(at),
                                         timedelta(microseconds=(now_ns - at) // 1000))
                            for ext, at in rows)
-        out.sort(key=lambda s: s.entered_at)
+        out.sort(key=lambda s: (s.entered_at, str(s.id)))
         return out
 
     # -- the event log ------------------------------------------------------------------------
