@@ -7,9 +7,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import pgserver
 import pytest
 
+import pgserver
 from salesfunnel import Funnel, Stage
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

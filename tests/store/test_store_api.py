@@ -208,7 +208,7 @@ def test_queries(store_url: str, pipeline: Funnel) -> None:
                                                     ("d", "lead")]
         assert stale[0].age == timedelta(days=9)
         assert store.stale("deals", {"lead": timedelta(days=100)}, now=day(10)) == []
-        with pytest.raises(Exception, match="wonn|unknown stage"):
+        with pytest.raises(Exception, match=r"wonn|unknown stage"):
             store.find("deals", stage="wonn")
 
 
@@ -259,9 +259,8 @@ def test_transitions_are_append_only(store_url: str, pipeline: Funnel) -> None:
         store.add(pipeline.start(id="a", at=day(0)))
         db = store._db
         for sql in ("UPDATE sf_transitions SET to_stage = 3", "DELETE FROM sf_transitions"):
-            with pytest.raises(Exception, match="append-only"):
-                with db.transaction():
-                    db.execute(sql)
+            with pytest.raises(Exception, match="append-only"), db.transaction():
+                db.execute(sql)
         assert len(store.history("a")) == 1
 
 
@@ -287,7 +286,7 @@ def test_funnel_versions_and_migrations(store_url: str) -> None:
         assert [c.record.to_stage for c in store.changes()] == ["lead", "demo", "won"]
         v3 = Funnel("f", [Stage("lead"), Stage("won", kind="won"), Stage("lost", kind="lost")])
         assert store.register(v3, migration={"trial": None}) == 3
-        with pytest.raises(StoreError, match="'demo'.*migration"):
+        with pytest.raises(StoreError, match=r"'demo'.*migration"):
             store.get("old")
         with pytest.raises(StoreError, match="migration"):
             store.event_log("f")
@@ -304,7 +303,7 @@ def test_unknown_funnel_and_missing_id(store_url: str, pipeline: Funnel) -> None
         with pytest.raises(StoreError, match="no journey with id 'zz'") as info:
             store.get("zz")
         assert info.value.journey == "zz"
-        with pytest.raises(StoreError, match="unknown funnel 'nope'.*deals"):
+        with pytest.raises(StoreError, match=r"unknown funnel 'nope'.*deals"):
             store.counts("nope")
         with pytest.raises(InvalidParameterError, match="'id'"):
             store.get(1.5)
@@ -371,7 +370,7 @@ def test_bad_files(tmp_path, pipeline: Funnel) -> None:  # type: ignore[no-untyp
     conn.execute("CREATE TABLE invoices (id INTEGER)")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="not a salesfunnel store.*invoices"):
+    with pytest.raises(StoreError, match=r"not a salesfunnel store.*invoices"):
         Store.open(f"sqlite:///{other}")
 
     good = tmp_path / "deals.db"
@@ -385,11 +384,10 @@ def test_bad_files(tmp_path, pipeline: Funnel) -> None:  # type: ignore[no-untyp
     mangled = bytearray(data)
     mangled[4096:8192] = b"\xff" * 4096  # a whole page of garbage
     (tmp_path / "bad.db").write_bytes(bytes(mangled))
-    with pytest.raises(StoreError):
-        with Store.open(f"sqlite:///{tmp_path / 'bad.db'}") as store:
-            for i in range(30):
-                store.get(f"d{i}")
-            store.event_log("deals")
+    with pytest.raises(StoreError), Store.open(f"sqlite:///{tmp_path / 'bad.db'}") as store:
+        for i in range(30):
+            store.get(f"d{i}")
+        store.event_log("deals")
     with pytest.raises(StoreError, match="folder"):
         Store.open(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
     # the good store is intact after all this
@@ -402,7 +400,7 @@ def test_wrong_schema_version(store_url: str, pipeline: Funnel) -> None:
         store.add(pipeline.start(id="a", at=day(0)))
         with store._db.transaction():
             store._db.execute("UPDATE sf_schema SET version = 99")
-    with pytest.raises(StoreError, match="schema version 99.*reads version 1"):
+    with pytest.raises(StoreError, match=r"schema version 99.*reads version 1"):
         Store.open(store_url)
     backend = open_backend(store_url)
     with backend.transaction():

@@ -789,6 +789,7 @@ class Store:
         subject_before = copy.deepcopy(journey.subject)
         moves0, edits0 = len(journey.history), len(tuple(getattr(journey, "edits", ())))
         yield journey
+        block = _Block.of(journey, moves0, edits0, subject_before)
         for attempt in range(retries + 1):
             try:
                 self.save(journey, key=key)
@@ -797,9 +798,8 @@ class Store:
                 if attempt == retries:
                     raise
             time.sleep(0.001 * (attempt + 1))
-            fresh = self.get(id)
-            _reapply(fresh, journey, moves0, edits0, subject_before)
-            journey = fresh
+            journey = self.get(id)
+            block.apply(journey)
 
     def apply(self, id: Any, change: Callable[[Journey], object], *, retries: int = 5,
               key: str | None = None) -> Receipt:
@@ -1086,34 +1086,47 @@ class _Strict(list[str]):
         return name
 
 
-def _reapply(fresh: Journey, old: Journey, moves0: int, edits0: int,
-             subject_before: Any) -> None:
-    """Apply to ``fresh`` what the block did to ``old`` since it was loaded."""
-    before = subject_before if isinstance(subject_before, Mapping) else {}
-    after = old.subject if isinstance(old.subject, Mapping) else {}
-    if isinstance(fresh.subject, dict):
-        for field in set(before) | set(after):
-            if field not in after:
-                fresh.subject.pop(field, None)
-            elif field not in before or before[field] != after[field]:
-                fresh.subject[field] = copy.deepcopy(after[field])
-    old_edits = tuple(getattr(old, "edits", ()))
-    update = getattr(fresh, "update", None)
-    for edit in old_edits[edits0:]:
-        if update is not None:
-            update({k: v[1] for k, v in dict(edit.changes).items()}, at=edit.at,
-                   actor=edit.actor, reason=edit.reason)
-    for rec in old.history[moves0:]:
-        at = rec.at if rec.at >= fresh.history[-1].at else None
-        kwargs: dict[str, Any] = {"at": at, "actor": rec.actor, "force": rec.forced}
-        if rec.kind == "lose":
-            fresh.lose(rec.reason or "", to=rec.to_stage, **kwargs)
-            continue
-        kwargs["reason"] = rec.reason
-        if rec.kind == "explicit":
-            forward = fresh.funnel.index(rec.to_stage) > fresh.funnel.index(fresh.stage)
-            verb = "advance" if forward else "regress"
-        else:
-            verb = _KIND_VERB.get(rec.kind, "advance")
-        getattr(fresh, verb)(rec.to_stage, **kwargs)
+@attrs.frozen
+class _Block:
+    """What the block of ``Store.edit`` did to a journey: its moves, its edits and the
+    subject fields it set or removed, to apply again to a fresh load."""
 
+    moves: tuple[TransitionRecord, ...]
+    edits: tuple[Any, ...]
+    set_fields: dict[str, Any]
+    removed: frozenset[str]
+
+    @classmethod
+    def of(cls, journey: Journey, moves0: int, edits0: int, before: Any) -> _Block:
+        before = before if isinstance(before, Mapping) else {}
+        after = journey.subject if isinstance(journey.subject, Mapping) else {}
+        changed = {k: copy.deepcopy(v) for k, v in after.items()
+                   if k not in before or before[k] != v}
+        return cls(tuple(journey.history[moves0:]),
+                   tuple(getattr(journey, "edits", ()))[edits0:],
+                   changed, frozenset(set(before) - set(after)))
+
+    def apply(self, fresh: Journey) -> None:
+        """Apply the block's changes to ``fresh`` (raising if a move is refused now)."""
+        if isinstance(fresh.subject, dict):
+            for field in self.removed:
+                fresh.subject.pop(field, None)
+            fresh.subject.update(copy.deepcopy(self.set_fields))
+        update = getattr(fresh, "update", None)
+        for edit in self.edits:
+            if update is not None:
+                update({k: v[1] for k, v in dict(edit.changes).items()}, at=edit.at,
+                       actor=edit.actor, reason=edit.reason)
+        for rec in self.moves:
+            at = max(rec.at, fresh.history[-1].at)
+            kwargs: dict[str, Any] = {"at": at, "actor": rec.actor, "force": rec.forced}
+            if rec.kind == "lose":
+                fresh.lose(rec.reason or "", to=rec.to_stage, **kwargs)
+                continue
+            kwargs["reason"] = rec.reason
+            if rec.kind == "explicit":
+                forward = fresh.funnel.index(rec.to_stage) > fresh.funnel.index(fresh.stage)
+                verb = "advance" if forward else "regress"
+            else:
+                verb = _KIND_VERB.get(rec.kind, "advance")
+            getattr(fresh, verb)(rec.to_stage, **kwargs)
