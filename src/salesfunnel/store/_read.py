@@ -26,6 +26,7 @@ from salesfunnel.store._backends import Backend, SqliteBackend
 
 __all__ = ["adbc_available", "event_log"]
 
+_SHIFT = 1 << 16
 _ADBC = {"sqlite": "adbc_driver_sqlite", "postgresql": "adbc_driver_postgresql"}
 
 
@@ -41,8 +42,8 @@ def _columns_stdlib(db: Backend, sql: str, params: Sequence[Any]
                     ) -> npt.NDArray[np.int64]:
     rows = db.execute(sql, params).fetchall()
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
-                       count=4 * len(rows))
-    return flat.reshape(len(rows), 4)
+                       count=3 * len(rows))
+    return flat.reshape(len(rows), 3)
 
 
 def _columns_adbc(db: Backend, sql: str, params: Sequence[Any]) -> npt.NDArray[np.int64]:
@@ -54,8 +55,8 @@ def _columns_adbc(db: Backend, sql: str, params: Sequence[Any]) -> npt.NDArray[n
     with module.connect(target) as conn, conn.cursor() as cur:
         cur.execute(sql, tuple(params))
         table = cur.fetch_arrow_table()
-    out = np.empty((table.num_rows, 4), dtype=np.int64)
-    for i in range(4):
+    out = np.empty((table.num_rows, 3), dtype=np.int64)
+    for i in range(3):
         out[:, i] = table.column(i).to_numpy()
     return out
 
@@ -79,7 +80,10 @@ def event_log(db: Backend, funnel: Funnel, fids: Sequence[int], all_fids: bool,
     if since_ns is not None:
         where.append("at >= ?")
         params.append(since_ns)
-    sql = "SELECT journey, fid, to_stage, at FROM sf_transitions"
+    # three integer columns: the journey key, the stage (with its funnel version when there
+    # are several: fid * 2**16 + index) and the time
+    code = "to_stage" if len(fids) == 1 else f"fid * {_SHIFT} + to_stage"
+    sql = f"SELECT journey, {code}, at FROM sf_transitions"
     if where:
         sql += " WHERE " + " AND ".join(where)
     use_adbc = engine == "adbc" or (engine == "auto" and adbc_available(db))
@@ -88,10 +92,11 @@ def event_log(db: Backend, funnel: Funnel, fids: Sequence[int], all_fids: bool,
                                                                                   params)
         idrows = db.execute("SELECT id, ext_id FROM sf_journeys WHERE funnel = ?",
                             (funnel.name,)).fetchall()
-    keys, fid_col, stage_col, ts = matrix[:, 0], matrix[:, 1], matrix[:, 2], matrix[:, 3]
+    keys, code_col, ts = matrix[:, 0], matrix[:, 1], matrix[:, 2]
     if len(fids) == 1:
-        stage = luts[fids[0]][stage_col] if len(stage_col) else stage_col
+        stage = luts[fids[0]][code_col] if len(code_col) else code_col
     else:
+        fid_col, stage_col = np.divmod(code_col, _SHIFT)
         width = max(len(v) for v in luts.values())
         table = np.full((max(fids) + 1, width), -1, dtype=np.int64)
         for fid, lut in luts.items():
@@ -104,9 +109,11 @@ def event_log(db: Backend, funnel: Funnel, fids: Sequence[int], all_fids: bool,
     log = EventLog.from_arrays(funnel, entity=np.ascontiguousarray(keys),
                                stage=np.ascontiguousarray(stage),
                                ts=np.ascontiguousarray(ts), unit="ns")
-    ext = {int(k): json.loads(e) for k, e in idrows}
+    # the caller's ids, stored as JSON text: decoded in one call, not one per journey
+    decoded = json.loads("[" + ",".join(e for _, e in idrows) + "]")
+    ext = dict(zip((int(k) for k, _ in idrows), decoded, strict=True))
     try:
-        names = [ext[int(k)] for k in log.ids.tolist()]
+        names = [ext[k] for k in log.ids.tolist()]
     except KeyError as exc:  # pragma: no cover - the read is one snapshot
         raise StoreError(f"transition of unknown journey key {exc}") from None
     ids = np.asarray(names) if names and all(isinstance(n, str) for n in names) else \

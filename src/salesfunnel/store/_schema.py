@@ -51,7 +51,6 @@ CREATE TABLE sf_transitions (
     from_stage SMALLINT, to_stage SMALLINT NOT NULL, at BIGINT NOT NULL,
     actor TEXT, reason TEXT, forced SMALLINT NOT NULL, kind TEXT NOT NULL, facts TEXT,
     UNIQUE (journey, n));
-CREATE INDEX sf_transitions_fid ON sf_transitions (fid);
 CREATE TABLE sf_edits (
     seq {pk}, journey BIGINT NOT NULL, n INTEGER NOT NULL, at BIGINT NOT NULL,
     actor TEXT, reason TEXT, changes TEXT NOT NULL, UNIQUE (journey, n));
