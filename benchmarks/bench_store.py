@@ -29,9 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))  # pgserver: a local PostgreSQL
 
 from _table import print_table
 
@@ -237,7 +236,7 @@ def postgres_url() -> str | None:
         base = pgserver.server_url()
         url, _ = pgserver.fresh_schema_url(base)
         return url
-    except Exception as exc:  # noqa: BLE001 - a benchmark runs with what it has
+    except Exception as exc:  # a benchmark runs with what it has
         print(f"(PostgreSQL rows skipped: {exc})")
         return None
 
