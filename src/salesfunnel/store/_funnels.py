@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel.errors import StoreError
+from salesfunnel.model import Funnel
 
-__all__ = ["FunnelVersion", "check_migration", "translation"]
+__all__ = ["FunnelVersion", "StrictNames", "check_migration", "translation"]
 
 
 class FunnelVersion(NamedTuple):
@@ -94,3 +95,23 @@ def translation(versions: Mapping[int, FunnelVersion], fid: int, target: tuple[s
         if current is not None and current in position:
             out[i] = position[current]
     return out
+
+
+class StrictNames(list[str]):
+    """Stage names of a funnel version some of whose stages have no meaning now: using
+    one of those is a clear error."""
+
+    def __init__(self, names: list[str], version: FunnelVersion, funnel: Funnel) -> None:
+        super().__init__(names)
+        self._version = version
+        self._funnel = funnel
+
+    def __getitem__(self, i: Any) -> Any:
+        name = super().__getitem__(i)
+        if isinstance(name, str) and name.startswith("<removed stage"):
+            raise StoreError(
+                f"stored history names stage {self._version.stages[i]!r} of funnel "
+                f"{self._funnel.name!r} version {self._version.version}, which the funnel "
+                f"registered now does not have and no migration maps; register it with "
+                f"migration={{{self._version.stages[i]!r}: <new stage>}}")
+        return name

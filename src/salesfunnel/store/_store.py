@@ -1,4 +1,10 @@
-"""The journey store: journeys with their full history in SQLite or PostgreSQL."""
+"""The journey store: journeys with their full history in SQLite or PostgreSQL.
+
+One class over about 900 lines on purpose: its methods share one connection, one lock
+and the per-store caches (funnel versions, loaded journeys' base versions). The SQL
+dialects live in ``_backends``, the tables in ``_schema``, the column-wise read in
+``_read``, the funnel versions in ``_funnels`` and the edit retries in ``_edit``.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import attrs
 
-from salesfunnel._util._json import check_json
 from salesfunnel._util._time import duration_ns, ns_to_datetime, to_ns
 from salesfunnel._util._validate import check_instance, check_int, invalid
 from salesfunnel.errors import (
@@ -29,7 +34,19 @@ from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Journey, TransitionRecord
 from salesfunnel.store import _schema
 from salesfunnel.store._backends import Backend, SqliteBackend, open_backend
-from salesfunnel.store._funnels import FunnelVersion, check_migration, translation
+from salesfunnel.store._edit import Block
+from salesfunnel.store._funnels import FunnelVersion, StrictNames, check_migration, translation
+from salesfunnel.store._records import (
+    Change,
+    Delivery,
+    Receipt,
+    StaleJourney,
+    ext_key,
+    facts_json,
+    indexed_field,
+    ns_of,
+    subject_json,
+)
 
 __all__ = ["Change", "Delivery", "Receipt", "StaleJourney", "Store"]
 
@@ -42,61 +59,6 @@ _KIND_VERB = {"advance": "advance", "skip": "advance", "fall_back": "regress",
               "lose": "lose", "reenter": "reenter"}
 
 
-def _ns(at: datetime) -> int:
-    return (at - _EPOCH) // _US * 1_000
-
-
-class Receipt(NamedTuple):
-    """The outcome of a write: the journey's id, version and stage after it.
-
-    ``replayed`` is True when the command's idempotency key had been seen: nothing was
-    written and the outcome is the first one.
-    """
-
-    id: Any
-    version: int
-    stage: str
-    replayed: bool = False
-
-
-class StaleJourney(NamedTuple):
-    """A journey longer in its stage than the stage's threshold (:meth:`Store.stale`)."""
-
-    id: Any
-    stage: str
-    entered_at: datetime
-    age: timedelta
-
-
-class Change(NamedTuple):
-    """One committed transition from the change feed (:meth:`Store.changes`).
-
-    ``cursor`` orders the feed: pass the last one seen as ``after=``. ``n`` is the
-    move's number in the journey's history (1 for the start).
-    """
-
-    cursor: int
-    id: Any
-    funnel: str
-    n: int
-    record: TransitionRecord
-
-
-class Delivery(NamedTuple):
-    """An outbox message handed to a dispatcher's handler (:meth:`Store.dispatch`).
-
-    ``seq`` is unique per message: handlers that must not act twice deduplicate on it
-    (delivery is at least once).
-    """
-
-    seq: int
-    id: Any
-    version: int
-    topic: str
-    payload: Any
-    attempts: int
-
-
 @attrs.define
 class _Base:
     """What the store knows of a loaded journey: the stored counts it was read at."""
@@ -106,42 +68,6 @@ class _Base:
     moves: int
     edits: int
     version: int
-
-
-def _ext(ident: Any) -> str:
-    if isinstance(ident, bool) or not isinstance(ident, str | int):
-        raise invalid("id", ident, "a str or int journey id (or None to let the store "
-                      "number it)", where="Store")
-    return json.dumps(ident)
-
-
-def _subject_json(journey: Journey) -> str | None:
-    subject = journey.subject
-    if subject is None:
-        return None
-    if not isinstance(subject, Mapping):
-        raise InvalidParameterError(
-            f"a stored journey's subject is a mapping of JSON values (or None); journey "
-            f"{journey.id!r} has a {type(subject).__name__}", parameter="journey",
-            value=subject)
-    try:
-        return check_json(dict(subject))
-    except InvalidParameterError as exc:
-        raise InvalidParameterError(
-            f"journey {journey.id!r}: its subject is not JSON ({exc})", parameter="journey",
-            value=subject) from None
-
-
-def _field(subject: Any, name: str | None) -> str | None:
-    if name is None or not isinstance(subject, Mapping):
-        return None
-    value = subject.get(name)
-    return None if value is None else str(value)
-
-
-def _facts(rec: TransitionRecord) -> str | None:
-    facts = getattr(rec, "facts", None)
-    return json.dumps(dict(facts), default=str) if facts else None
 
 
 class Store:
@@ -444,8 +370,8 @@ class Store:
         """
         check_instance("journey", journey, Journey, where="Store.add")
         self._check_key(key)
-        ext = None if journey.id is None else _ext(journey.id)
-        subject = _subject_json(journey)
+        ext = None if journey.id is None else ext_key(journey.id)
+        subject = subject_json(journey)
         fid = self._fid_for(journey.funnel)
         with self._guard():
             for _ in range(2):
@@ -461,7 +387,7 @@ class Store:
         db = self._db
         edits = tuple(getattr(journey, "edits", ()))
         history = journey.history
-        now = _ns(datetime.now(UTC))
+        now = ns_of(datetime.now(UTC))
         with db.transaction():
             if key is not None:
                 done = self._replayed(key)
@@ -477,12 +403,12 @@ class Store:
                 "moves, edits, subject, owner, segment, entered_at, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (placeholder, journey.funnel.name, fid, journey.stage, fid, journey.version,
-                 len(history), len(edits), subject, _field(journey.subject, self._owner),
-                 _field(journey.subject, self._segment), _ns(history[-1].at), now, now))
+                 len(history), len(edits), subject, indexed_field(journey.subject, self._owner),
+                 indexed_field(journey.subject, self._segment), ns_of(history[-1].at), now, now))
             jkey = int(cur.fetchone()[0])
             if ext is None:
                 journey.id = jkey
-                ext = _ext(jkey)
+                ext = ext_key(jkey)
                 db.execute("UPDATE sf_journeys SET ext_id = ? WHERE id = ?", (ext, jkey))
             self._append(journey, jkey, fid, 0, 0, history, edits, key)
         self._sent(journey)
@@ -517,8 +443,8 @@ class Store:
         self._check_key(key)
         if journey.id is None:
             raise StoreError("this journey has no id: it was never stored; use store.add()")
-        ext = _ext(journey.id)
-        subject = _subject_json(journey)
+        ext = ext_key(journey.id)
+        subject = subject_json(journey)
         fid = self._fid_for(journey.funnel)
         with self._guard():
             for _ in range(2):
@@ -548,8 +474,9 @@ class Store:
                 "edits = ?, subject = ?, owner = ?, segment = ?, entered_at = ?, "
                 "updated_at = ? WHERE id = ? AND version = ?",
                 (journey.stage, fid, journey.version, len(history), len(edits), subject,
-                 _field(journey.subject, self._owner), _field(journey.subject, self._segment),
-                 _ns(history[-1].at), _ns(datetime.now(UTC)), jkey, version))
+                 indexed_field(journey.subject, self._owner),
+                 indexed_field(journey.subject, self._segment),
+                 ns_of(history[-1].at), ns_of(datetime.now(UTC)), jkey, version))
             if cur.rowcount != 1:
                 rows = db.execute("SELECT version FROM sf_journeys WHERE id = ?",
                                   (jkey,)).fetchall()
@@ -596,18 +523,18 @@ class Store:
                 "actor, reason, forced, kind, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(jkey, fid, moves + i + 1,
                   None if r.from_stage is None else index(r.from_stage), index(r.to_stage),
-                  _ns(r.at), r.actor, r.reason, int(r.forced), r.kind, _facts(r))
+                  ns_of(r.at), r.actor, r.reason, int(r.forced), r.kind, facts_json(r))
                  for i, r in enumerate(new)])
         if len(edits) > n_edits:
             db.executemany(
                 "INSERT INTO sf_edits (journey, n, at, actor, reason, changes) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(jkey, n_edits + i + 1, _ns(e.at), e.actor, e.reason,
+                [(jkey, n_edits + i + 1, ns_of(e.at), e.actor, e.reason,
                   json.dumps({k: list(v) for k, v in dict(e.changes).items()}, default=str))
                  for i, e in enumerate(edits[n_edits:])])
         messages = tuple(getattr(journey, "pending_messages", ()))
         if messages:
-            now = _ns(datetime.now(UTC))
+            now = ns_of(datetime.now(UTC))
             db.executemany(
                 "INSERT INTO sf_outbox (journey, version, topic, payload, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -670,7 +597,7 @@ class Store:
             No journey has that id (also a ``KeyError``-like miss: the message names
             it), or its funnel is unknown or changed without a migration.
         """
-        ext = _ext(id)
+        ext = ext_key(id)
         with self._snapshot():
             rows = self._db.execute(
                 "SELECT id, funnel, version, moves, edits, subject FROM sf_journeys "
@@ -721,7 +648,7 @@ class Store:
                 names.append(funnel.names[j] if j >= 0 else f"<removed stage {old!r}>")
             out[fid] = names
             if (lut < 0).any():
-                out[fid] = _Strict(names, self._versions[fid], funnel)
+                out[fid] = StrictNames(names, self._versions[fid], funnel)
         return out
 
     def _current_version(self, funnel: Funnel) -> int:
@@ -736,7 +663,7 @@ class Store:
         StoreError
             No journey has that id.
         """
-        ext = _ext(id)
+        ext = ext_key(id)
         with self._snapshot():
             rows = self._db.execute("SELECT id, funnel, moves FROM sf_journeys "
                                     "WHERE ext_id = ?", (ext,)).fetchall()
@@ -747,7 +674,7 @@ class Store:
 
     def __contains__(self, id: object) -> bool:
         try:
-            ext = _ext(id)
+            ext = ext_key(id)
         except InvalidParameterError:
             return False
         with self._guard():
@@ -789,7 +716,7 @@ class Store:
         subject_before = copy.deepcopy(journey.subject)
         moves0, edits0 = len(journey.history), len(tuple(getattr(journey, "edits", ())))
         yield journey
-        block = _Block.of(journey, moves0, edits0, subject_before)
+        block = Block.of(journey, moves0, edits0, subject_before)
         for attempt in range(retries + 1):
             try:
                 self.save(journey, key=key)
@@ -1061,72 +988,6 @@ class Store:
             with self._guard(), self._db.transaction():
                 self._db.execute(
                     "UPDATE sf_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE "
-                    "seq = ? AND delivered_at IS NULL", (_ns(datetime.now(UTC)), message.seq))
+                    "seq = ? AND delivered_at IS NULL", (ns_of(datetime.now(UTC)), message.seq))
             done += 1
         return done
-
-
-class _Strict(list[str]):
-    """Stage names of a funnel version some of whose stages have no meaning now: using
-    one of those is a clear error."""
-
-    def __init__(self, names: list[str], version: FunnelVersion, funnel: Funnel) -> None:
-        super().__init__(names)
-        self._version = version
-        self._funnel = funnel
-
-    def __getitem__(self, i: Any) -> Any:
-        name = super().__getitem__(i)
-        if isinstance(name, str) and name.startswith("<removed stage"):
-            raise StoreError(
-                f"stored history names stage {self._version.stages[i]!r} of funnel "
-                f"{self._funnel.name!r} version {self._version.version}, which the funnel "
-                f"registered now does not have and no migration maps; register it with "
-                f"migration={{{self._version.stages[i]!r}: <new stage>}}")
-        return name
-
-
-@attrs.frozen
-class _Block:
-    """What the block of ``Store.edit`` did to a journey: its moves, its edits and the
-    subject fields it set or removed, to apply again to a fresh load."""
-
-    moves: tuple[TransitionRecord, ...]
-    edits: tuple[Any, ...]
-    set_fields: dict[str, Any]
-    removed: frozenset[str]
-
-    @classmethod
-    def of(cls, journey: Journey, moves0: int, edits0: int, before: Any) -> _Block:
-        before = before if isinstance(before, Mapping) else {}
-        after = journey.subject if isinstance(journey.subject, Mapping) else {}
-        changed = {k: copy.deepcopy(v) for k, v in after.items()
-                   if k not in before or before[k] != v}
-        return cls(tuple(journey.history[moves0:]),
-                   tuple(getattr(journey, "edits", ()))[edits0:],
-                   changed, frozenset(set(before) - set(after)))
-
-    def apply(self, fresh: Journey) -> None:
-        """Apply the block's changes to ``fresh`` (raising if a move is refused now)."""
-        if isinstance(fresh.subject, dict):
-            for field in self.removed:
-                fresh.subject.pop(field, None)
-            fresh.subject.update(copy.deepcopy(self.set_fields))
-        update = getattr(fresh, "update", None)
-        for edit in self.edits:
-            if update is not None:
-                update({k: v[1] for k, v in dict(edit.changes).items()}, at=edit.at,
-                       actor=edit.actor, reason=edit.reason)
-        for rec in self.moves:
-            at = max(rec.at, fresh.history[-1].at)
-            kwargs: dict[str, Any] = {"at": at, "actor": rec.actor, "force": rec.forced}
-            if rec.kind == "lose":
-                fresh.lose(rec.reason or "", to=rec.to_stage, **kwargs)
-                continue
-            kwargs["reason"] = rec.reason
-            if rec.kind == "explicit":
-                forward = fresh.funnel.index(rec.to_stage) > fresh.funnel.index(fresh.stage)
-                verb = "advance" if forward else "regress"
-            else:
-                verb = _KIND_VERB.get(rec.kind, "advance")
-            getattr(fresh, verb)(rec.to_stage, **kwargs)
