@@ -27,6 +27,9 @@ from salesfunnel.store._backends import Backend, SqliteBackend
 __all__ = ["adbc_available", "event_log"]
 
 _SHIFT = 1 << 16
+#: journey keys, stage codes, times; then the journeys' keys (sorted) and ids (JSON)
+_Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64],
+                 npt.NDArray[np.int64], list[str]]
 _ADBC = {"sqlite": "adbc_driver_sqlite", "postgresql": "adbc_driver_postgresql"}
 
 
@@ -38,27 +41,38 @@ def adbc_available(db: Backend) -> bool:
     return importlib.util.find_spec(_ADBC[db.kind]) is not None
 
 
-def _columns_stdlib(db: Backend, sql: str, params: Sequence[Any]
-                    ) -> npt.NDArray[np.int64]:
+def _fetch_stdlib(db: Backend, sql: str, params: Sequence[Any], id_sql: str,
+                  id_params: Sequence[Any]) -> _Columns:
     rows = db.execute(sql, params).fetchall()
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
                        count=3 * len(rows))
-    return flat.reshape(len(rows), 3)
+    del rows
+    matrix = flat.reshape(-1, 3).T.copy()  # three contiguous columns
+    idrows = db.execute(id_sql, id_params).fetchall()
+    idkeys = np.fromiter((k for k, _ in idrows), dtype=np.int64, count=len(idrows))
+    return matrix[0], matrix[1], matrix[2], idkeys, [e for _, e in idrows]
 
 
-def _columns_adbc(db: Backend, sql: str, params: Sequence[Any]) -> npt.NDArray[np.int64]:
+def _fetch_adbc(db: Backend, sql: str, params: Sequence[Any], id_sql: str,
+                id_params: Sequence[Any]) -> _Columns:
     module = import_optional(f"{_ADBC[db.kind]}.dbapi", "store-arrow",
                              purpose="reading a store through ADBC")
     target = db.path if isinstance(db, SqliteBackend) else db.url
     if db.kind == "postgresql":
-        sql = _numbered(sql)
+        sql, id_sql = _numbered(sql), _numbered(id_sql)
     with module.connect(target) as conn, conn.cursor() as cur:
+        if db.kind == "postgresql":  # one snapshot for both reads
+            cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         cur.execute(sql, tuple(params))
         table = cur.fetch_arrow_table()
-    out = np.empty((table.num_rows, 3), dtype=np.int64)
-    for i in range(3):
-        out[:, i] = table.column(i).to_numpy()
-    return out
+        cur.execute(id_sql, tuple(id_params))
+        ids = cur.fetch_arrow_table()
+    cols = [np.asarray(table.column(i).to_numpy(), dtype=np.int64) for i in range(3)]
+    if table.num_rows == 0:
+        cols = [np.zeros(0, dtype=np.int64) for _ in range(3)]
+    idkeys = np.asarray(ids.column(0).to_numpy(), dtype=np.int64) if ids.num_rows else \
+        np.zeros(0, dtype=np.int64)
+    return cols[0], cols[1], cols[2], idkeys, ids.column(1).to_pylist()
 
 
 def _numbered(sql: str) -> str:
@@ -87,12 +101,10 @@ def event_log(db: Backend, funnel: Funnel, fids: Sequence[int], all_fids: bool,
     if where:
         sql += " WHERE " + " AND ".join(where)
     use_adbc = engine == "adbc" or (engine == "auto" and adbc_available(db))
+    id_sql = "SELECT id, ext_id FROM sf_journeys WHERE funnel = ? ORDER BY id"
+    fetch = _fetch_adbc if use_adbc else _fetch_stdlib
     with db.lock:
-        matrix = _columns_adbc(db, sql, params) if use_adbc else _columns_stdlib(db, sql,
-                                                                                  params)
-        idrows = db.execute("SELECT id, ext_id FROM sf_journeys WHERE funnel = ?",
-                            (funnel.name,)).fetchall()
-    keys, code_col, ts = matrix[:, 0], matrix[:, 1], matrix[:, 2]
+        keys, code_col, ts, keys_sorted, ext = fetch(db, sql, params, id_sql, (funnel.name,))
     if len(fids) == 1:
         stage = luts[fids[0]][code_col] if len(code_col) else code_col
     else:
@@ -110,14 +122,16 @@ def event_log(db: Backend, funnel: Funnel, fids: Sequence[int], all_fids: bool,
                                stage=np.ascontiguousarray(stage),
                                ts=np.ascontiguousarray(ts), unit="ns")
     # the caller's ids, stored as JSON text: decoded in one call, not one per journey
-    decoded = json.loads("[" + ",".join(e for _, e in idrows) + "]")
-    ext = dict(zip((int(k) for k, _ in idrows), decoded, strict=True))
-    try:
-        names = [ext[k] for k in log.ids.tolist()]
-    except KeyError as exc:  # pragma: no cover - the read is one snapshot
-        raise StoreError(f"transition of unknown journey key {exc}") from None
-    ids = np.asarray(names) if names and all(isinstance(n, str) for n in names) else \
-        np.asarray(names, dtype=object) if names else log.ids
-    if names and all(isinstance(n, int) for n in names):
-        ids = np.asarray(names, dtype=np.int64)
+    decoded = json.loads("[" + ",".join(ext) + "]")
+    if not len(log.ids):
+        return log
+    pos = np.searchsorted(keys_sorted, log.ids)
+    if pos.max() >= len(keys_sorted) or (keys_sorted[pos] != log.ids).any():
+        raise StoreError("transitions of journeys missing from the journeys table")
+    if all(isinstance(n, str) for n in decoded):
+        ids = np.asarray(decoded)[pos]
+    elif all(isinstance(n, int) for n in decoded):
+        ids = np.asarray(decoded, dtype=np.int64)[pos]
+    else:
+        ids = np.asarray(decoded, dtype=object)[pos]
     return attrs.evolve(log, ids=ids)
