@@ -349,6 +349,11 @@ def test_postgres_without_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
         Store.open("postgresql://nobody@127.0.0.1:1/none")
 
 
+def test_postgres_unreachable() -> None:
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL"):
+        Store.open("postgresql://nobody:secret@127.0.0.1:1/none", timeout=1)
+
+
 def test_store_loads_lazily_and_without_psycopg() -> None:
     code = ("import sys, salesfunnel as sf; assert 'salesfunnel.store' not in sys.modules; "
             "s = sf.store.Store.open('sqlite:///:memory:'); "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,11 +30,33 @@ def test_no_lost_update(store_url: str) -> None:
                                start],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=env) for seed in (1, 2, 3)]
+    # a reader tails the change feed while the workers write: it must miss nothing
+    tailed: list[int] = []
+    done = threading.Event()
+
+    def tail() -> None:
+        with Store.open(store_url) as reader:
+            cursor = 0
+            while True:
+                finished = done.is_set()
+                for change in reader.changes(after=cursor):
+                    tailed.append(change.cursor)
+                    cursor = change.cursor
+                if finished:
+                    return
+                time.sleep(0.002)
+
+    tailer = threading.Thread(target=tail)
+    tailer.start()
     saves: Counter[str] = Counter()
     moves: Counter[str] = Counter()
     conflicts = refused = 0
-    for proc in procs:
-        out, err = proc.communicate(timeout=300)
+    try:
+        outputs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        done.set()
+        tailer.join()
+    for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         report = json.loads(out)
         saves.update(report["saves"])
@@ -57,3 +80,5 @@ def test_no_lost_update(store_url: str) -> None:
         for change in feed:
             per_journey.setdefault(change.id, []).append(change.n)
         assert all(ns == list(range(1, len(ns) + 1)) for ns in per_journey.values())
+        # the tailing reader saw every committed transition exactly once, in order
+        assert tailed == [c.cursor for c in feed]
