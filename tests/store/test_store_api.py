@@ -312,6 +312,20 @@ def test_unknown_funnel_and_missing_id(store_url: str, pipeline: Funnel) -> None
         assert other.get("a").funnel == pipeline
 
 
+def test_journey_of_a_funnel_this_process_cannot_rebuild(store_url: str) -> None:
+    def has_budget(subject: dict[str, int]) -> bool:
+        return subject.get("budget", 0) > 0
+
+    funnel = Funnel("custom", [Stage("lead"), Stage("won", kind="won", gates=[has_budget])])
+    with Store.open(store_url) as store:
+        store.add(funnel.start({"budget": 1}, id="c1", at=day(0)))
+    with Store.open(store_url) as other:
+        with pytest.raises(StoreError, match=r"funnel 'custom'.*store.register"):
+            other.get("c1")
+        other.register(funnel)
+        assert other.get("c1").stage == "lead"
+
+
 def test_subject_must_be_json(store_url: str, pipeline: Funnel) -> None:
     with Store.open(store_url) as store:
         with pytest.raises(InvalidParameterError, match="not JSON"):
