@@ -445,3 +445,22 @@ def test_refused_move_does_not_reach_the_store(store_url: str, pipeline: Funnel)
         with pytest.raises(TransitionNotAllowed), store.edit("a") as deal:
             deal.regress("won", at=day(1))
         assert store.get("a").version == 1
+
+
+def test_check_store_names_the_broken_law(sqlite_url: str, pipeline: Funnel) -> None:
+    with Store.open(sqlite_url) as store:
+        store.add(pipeline.start({"budget": 500}, id="a", at=day(0)).advance(at=day(1)))
+        assert check_store(store) == 1
+        db = store._db
+        with db.transaction():
+            db.execute("UPDATE sf_journeys SET version = 7")
+        with pytest.raises(AssertionError, match=r"'a': version 7 is not moves 2"):
+            check_store(store)
+        with db.transaction():
+            db.execute("UPDATE sf_journeys SET version = 2, stage = 'won'")
+        with pytest.raises(AssertionError, match="stored stage 'won'"):
+            check_store(store)
+        with db.transaction():
+            db.execute("UPDATE sf_journeys SET stage = 'qualified', moves = 3, version = 3")
+        with pytest.raises(AssertionError, match=r"numbered 1\.\.2"):
+            check_store(store)

@@ -52,8 +52,9 @@ CREATE TABLE sf_transitions (
     actor TEXT, reason TEXT, forced SMALLINT NOT NULL, kind TEXT NOT NULL, facts TEXT,
     UNIQUE (journey, n));
 CREATE TABLE sf_edits (
-    seq {pk}, journey BIGINT NOT NULL, n INTEGER NOT NULL, at BIGINT NOT NULL,
-    actor TEXT, reason TEXT, changes TEXT NOT NULL, UNIQUE (journey, n));
+    seq {pk}, journey BIGINT NOT NULL, n INTEGER NOT NULL, version INTEGER,
+    at BIGINT NOT NULL, actor TEXT, reason TEXT, changes TEXT NOT NULL,
+    UNIQUE (journey, n));
 CREATE TABLE sf_outbox (
     seq {pk}, journey BIGINT NOT NULL, version INTEGER NOT NULL, topic TEXT NOT NULL,
     payload TEXT NOT NULL, created_at BIGINT NOT NULL, delivered_at BIGINT,

@@ -527,10 +527,11 @@ class Store:
                  for i, r in enumerate(new)])
         if len(edits) > n_edits:
             db.executemany(
-                "INSERT INTO sf_edits (journey, n, at, actor, reason, changes) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(jkey, n_edits + i + 1, ns_of(e.at), e.actor, e.reason,
-                  json.dumps({k: list(v) for k, v in dict(e.changes).items()}, default=str))
+                "INSERT INTO sf_edits (journey, n, version, at, actor, reason, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(jkey, n_edits + i + 1, getattr(e, "version", None), ns_of(e.at), e.actor,
+                  e.reason, json.dumps({k: list(v) for k, v in dict(e.changes).items()},
+                                       default=str))
                  for i, e in enumerate(edits[n_edits:])])
         messages = tuple(getattr(journey, "pending_messages", ()))
         if messages:
@@ -538,8 +539,8 @@ class Store:
             db.executemany(
                 "INSERT INTO sf_outbox (journey, version, topic, payload, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(jkey, journey.version, m.topic, json.dumps(m.payload, default=str), now)
-                 for m in messages])
+                [(jkey, getattr(m, "version", journey.version), m.topic,
+                  json.dumps(dict(m.payload), default=str), now) for m in messages])
         if key is not None:
             db.execute("INSERT INTO sf_idempotency (key, journey, version, stage) "
                        "VALUES (?, ?, ?, ?)", (key, jkey, journey.version, journey.stage))
