@@ -26,6 +26,7 @@ from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._stage import SLUG, Stage, StageKind
 
 if TYPE_CHECKING:  # pragma: no cover
+    from salesfunnel.model._hooks import Hooks
     from salesfunnel.model._journey import Journey
 
 __all__ = ["Funnel", "Transition"]
@@ -390,17 +391,20 @@ class Funnel(Viewable):
         force: bool = False,
         reason: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        hooks: Hooks | None = None,
     ) -> Journey:
         """Start tracking a deal or lead in this funnel.
 
         See :class:`~salesfunnel.Journey` for the parameters; ``stage`` defaults to
         the first stage and must be open. Its gates apply unless ``force=True``.
+        ``hooks`` (:class:`~salesfunnel.Hooks`) run around this start and every later
+        change: ``before``, ``enter`` and ``after`` fire for the start itself.
         """
         from salesfunnel.model._journey import Journey
 
         return Journey._begin(
             self, subject, at=at, stage=stage, id=id, actor=actor, force=force,
-            reason=reason, clock=clock,
+            reason=reason, clock=clock, hooks=hooks,
         )
 
     # -- presentation and serialisation -------------------------------------------------------
