@@ -168,6 +168,12 @@ class Funnel(Viewable):
     _gate_tests: dict[tuple[str, str], tuple[Callable[[Any], bool], ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
+    _readers: dict[tuple[str | None, str], tuple[tuple[str, Callable[[Any], Any]], ...]] = (
+        attrs.field(init=False, eq=False, repr=False)
+    )
+    _plain_readers: dict[tuple[str | None, str], bool] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -191,6 +197,15 @@ class Funnel(Viewable):
         object.__setattr__(self, "_gate_tests", tests)
         steps = {source: (target, tests[(source, target)]) for source, target in nxt.items()}
         object.__setattr__(self, "_advance_steps", steps)
+        # What a journey records as the facts of a move: the fields its gates read.
+        readers: dict[tuple[str | None, str], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+        pairs = [*gates.items(), *(((None, s.name), s.gates) for s in self.stages)]
+        for pair, gs in pairs:
+            unique = {name: get for g in gs for name, get in g._readers()}
+            readers[pair] = tuple(sorted(unique.items()))
+        object.__setattr__(self, "_readers", readers)
+        plain = {pair: all("." not in name for name, _ in rs) for pair, rs in readers.items()}
+        object.__setattr__(self, "_plain_readers", plain)
 
     # -- validation -----------------------------------------------------------------------
     def _problems(self) -> list[str]:

@@ -365,6 +365,12 @@ class Gate:
             out.update(child.read(subject))
         return out
 
+    def _readers(self) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+        """``(field, getter)`` for each field the gate's rules read (for journeys)."""
+        if self._rule is not None:
+            return self._rule._getters
+        return tuple(r for child in self._children for r in child._readers())
+
     def _read_each(self, subject: Any) -> dict[str, Any]:
         """:meth:`read` field by field, keeping a lookup that raises as a text."""
         assert self._rule is not None

@@ -71,6 +71,7 @@ _VERB_FOR = {"advance": "advance()", "skip": "advance(to=...)", "fall_back": "re
              "lose": "lose(reason=...)", "reenter": "reenter()", "explicit": "regress(to=...)"}
 _REFUSALS = (TransitionNotAllowed, GateFailed)
 _ID_TYPES = (str, int, float, type(None))
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 class Journey:
@@ -176,7 +177,7 @@ class Journey:
         _text_or_none("reason", reason, "Funnel.start")
         when = self._when(at)
         rec = TransitionRecord(None, target, when, actor, reason, force, "start",
-                               self._facts(gates))
+                               self._facts(None, target))
         if self._hooks is None:
             self._apply(rec)
         else:
@@ -661,17 +662,35 @@ class Journey:
                     failed.extend(g.failures(subject))
                 raise GateFailed(target, GateResult(target, False, tuple(failed)))
 
-    def _facts(self, gates: tuple[Gate, ...]) -> FrozenMap:
-        """The values of the fields ``gates`` read, as strict JSON (callables: none)."""
-        if not gates:
+    def _facts(self, source: str | None, to: str) -> FrozenMap:
+        """The values of the fields the gates of ``source -> to`` read, as strict JSON
+        (a callable gate reads nothing we can name)."""
+        readers = self.funnel._readers[(source, to)]
+        if not readers:
             return EMPTY
         subject = self.subject
-        raw: dict[str, Any] = {}
-        for gate in gates:
-            raw.update(gate.read(subject))
-        if not raw:
-            return EMPTY
-        return FrozenMap({k: json_fact(v) for k, v in raw.items()})
+        data: dict[str, Any]
+        if type(subject) is dict and self.funnel._plain_readers[(source, to)]:
+            # fast path: a plain dict and undotted fields
+            get = subject.get
+            data = {name: get(name) for name, _ in readers}
+            for name, value in data.items():
+                if type(value) not in _PLAIN:
+                    data[name] = json_fact(MISSING if name not in subject else value)
+            return FrozenMap.wrap(data)
+        data = {}
+        try:
+            for name, getter in readers:
+                value = getter(subject)
+                data[name] = value if type(value) in _PLAIN else json_fact(value)
+        except Exception:  # a property that raises: read field by field
+            data = {}
+            for name, getter in readers:
+                try:
+                    data[name] = json_fact(getter(subject))
+                except Exception as exc:
+                    data[name] = f"<unreadable: {type(exc).__name__}>"
+        return FrozenMap.wrap(data)
 
     def _move(
         self,
@@ -736,7 +755,7 @@ class Journey:
             _text_or_none("actor", actor, "Journey")
             _text_or_none("reason", reason, "Journey")
         rec = _new_record(TransitionRecord, (source, to, when, actor, reason, force, kind,
-                                             self._facts(self.funnel._gates[(source, to)])))
+                                             self._facts(source, to)))
         hooks = self._hooks
         if hooks is None:
             self._history.append(rec)

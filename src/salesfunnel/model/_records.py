@@ -49,6 +49,15 @@ class FrozenMap(Mapping[str, Any]):
         self._data: dict[str, Any] = dict(data)
         self._hash: int | None = None
 
+    @classmethod
+    def wrap(cls, data: dict[str, Any]) -> FrozenMap:
+        """A frozen map that takes ownership of ``data`` (no copy; values already
+        frozen)."""
+        self = cls.__new__(cls)
+        self._data = data
+        self._hash = None
+        return self
+
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
