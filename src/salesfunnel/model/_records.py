@@ -273,7 +273,21 @@ def _checked_map(value: Mapping[str, Any], parameter: str) -> FrozenMap:
 
 def _changes(value: Any) -> FrozenMap:
     """Changes as recorded: ``{field: (old, new)}``, frozen."""
-    return FrozenMap({k: tuple(v) for k, v in value.items()})
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            f"SubjectEdit.changes must be a mapping of field names to (old, new) pairs; got "
+            f"{type(value).__name__} {value!r:.200}",
+            parameter="changes", value=value,
+        )
+    out = {}
+    for key, pair in value.items():
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise InvalidParameterError(
+                f"SubjectEdit.changes[{key!r}] must be an (old, new) pair; got {pair!r:.200}",
+                parameter="changes", value=value,
+            )
+        out[key] = (freeze(pair[0]), freeze(pair[1]))
+    return FrozenMap.wrap(out)
 
 
 @attrs.frozen
