@@ -175,7 +175,7 @@ def test_moves_refuse_actors_and_reasons_that_are_not_text(deals: Funnel) -> Non
     deal = deals.start(ready(), at=at(0))
     with pytest.raises(InvalidParameterError, match="'actor' parameter of Journey"):
         deal.advance(actor=b"ann")  # type: ignore[arg-type]
-    with pytest.raises(InvalidParameterError, match="'actor' parameter of Funnel.start"):
+    with pytest.raises(InvalidParameterError, match=r"'actor' parameter of Funnel\.start"):
         deals.start(actor=1)  # type: ignore[arg-type]
     assert deal.version == 1
 
@@ -334,7 +334,7 @@ def test_refused_hooks_see_the_refusal_and_it_is_raised(deals: Funnel) -> None:
     assert [type(e) for e in refusals] == [GateFailed, TransitionNotAllowed]
     assert deal.version == 1 and [m.version for m in deal.take_messages()] == [1, 1]
     hooks.on("refused", lambda e: 1 / 0)
-    with pytest.raises(HookError, match="ZeroDivisionError.*the refusal") as info:
+    with pytest.raises(HookError, match=r"ZeroDivisionError.*the refusal") as info:
         deal.regress("won", at=at(1))
     assert isinstance(info.value.__context__, TransitionNotAllowed)
     assert deal.version == 1

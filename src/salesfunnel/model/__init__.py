@@ -7,8 +7,8 @@ from salesfunnel.model._funnel import Funnel, Transition
 from salesfunnel.model._gate import Gate, GateResult, GateResults
 from salesfunnel.model._hooks import HookEvent, Hooks, OutboxMessage
 from salesfunnel.model._journey import Journey
-from salesfunnel.model._records import SubjectEdit, TransitionRecord
 from salesfunnel.model._labels import Labels
+from salesfunnel.model._records import SubjectEdit, TransitionRecord
 from salesfunnel.model._stage import Stage, StageKind
 
 __all__ = [

@@ -32,7 +32,8 @@ from salesfunnel.model.rules import MISSING
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._funnel import Funnel
 
-__all__ = ["Journey", "SubjectEdit", "TransitionRecord", "to_aware"]
+# Hooks is re-exported for _funnel, whose only way in is through this module.
+__all__ = ["Hooks", "Journey", "SubjectEdit", "TransitionRecord", "to_aware"]
 
 
 def utc_now() -> datetime:
@@ -792,7 +793,7 @@ class Journey:
                     "make changes)",
                 )
         self._apply(rec)
-        plan = (("enter", to), ("after", to))
+        plan: tuple[tuple[str, str | None], ...] = (("enter", to), ("after", to))
         if source is not None:
             plan = (("leave", source), *plan)
         self._fire(hooks, plan, event, outbox, "the move stands")
@@ -813,8 +814,8 @@ class Journey:
                         failure = (topic, fn, exc)
         self._pending.extend(outbox)
         if failure is not None:
-            topic, fn, exc = failure
-            raise HookError(topic, hook_name(fn), exc, self, outcome=outcome) from exc
+            where, culprit, error = failure
+            raise HookError(where, hook_name(culprit), error, self, outcome=outcome) from error
 
     def _refused(self, hooks: Hooks, error: Exception, to: str | None) -> None:
         """Run the ``refused`` callbacks for ``error`` (the caller re-raises it)."""
@@ -910,7 +911,7 @@ class Journey:
         >>> Journey.from_dict(data, f)
         Traceback (most recent call last):
         ...
-        salesfunnel.errors.InvalidParameterError: history[0].forced must be a bool (True or False); got str 'false'
+        salesfunnel.errors.InvalidParameterError: history[0].forced must be a bool ...; got str ...
         """
         from salesfunnel.model._funnel import Funnel
 
@@ -972,7 +973,7 @@ class Journey:
                     parameter=key, value=value,
                 )
         ident = data.get("id")
-        if isinstance(ident, float) and ident != ident or ident in (float("inf"),
+        if (isinstance(ident, float) and ident != ident) or ident in (float("inf"),
                                                                     float("-inf")):
             raise InvalidParameterError(f"journey.id must be finite; got {ident!r}",
                                         parameter="id", value=ident)

@@ -227,7 +227,7 @@ class TransitionRecord(NamedTuple):
         ...                             "at": "2026-01-05T09:00:00+00:00", "forced": "no"})
         Traceback (most recent call last):
         ...
-        salesfunnel.errors.InvalidParameterError: record.forced must be a bool (True or False); got str 'no'
+        salesfunnel.errors.InvalidParameterError: record.forced must be a bool ...; got str 'no'
         """
         if not isinstance(data, Mapping):
             raise InvalidParameterError(

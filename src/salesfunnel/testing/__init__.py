@@ -41,12 +41,12 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
     from salesfunnel.testing._eventlogs import event_logs
-    from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
         assert_journey_invariants,
         assert_merge_invariant,
     )
+    from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
     from salesfunnel.testing._strategies import (
         DEFAULT_FIELDS,

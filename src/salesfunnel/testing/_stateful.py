@@ -42,10 +42,10 @@ class JourneyMachine(RuleBasedStateMachine):
     """Drive one journey with random legal and illegal operations, checking every step.
 
     Operations: ``advance`` (to the next stage or any named one), ``regress``,
-    ``lose``, ``reenter``, ``update`` (subject edits), forced moves with and without a reason, unknown stage names
-    and times that go backwards. An independent oracle, written from the funnel's
-    policy (:meth:`Funnel.moves`, the gates, the clock), says whether each operation
-    must succeed; after every step the machine checks that
+    ``lose``, ``reenter``, ``update`` (subject edits), forced moves with and without a
+    reason, unknown stage names and times that go backwards. An independent oracle,
+    written from the funnel's policy (:meth:`Funnel.moves`, the gates, the clock), says
+    whether each operation must succeed; after every step the machine checks that
 
     - a refused operation raised a :class:`~salesfunnel.FunnelError` and left stage,
       history, version and subject unchanged;
