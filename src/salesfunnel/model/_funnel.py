@@ -26,7 +26,8 @@ from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._stage import SLUG, Stage, StageKind
 
 if TYPE_CHECKING:  # pragma: no cover
-    from salesfunnel.model._journey import Hooks, Journey
+    from salesfunnel.model._hooks import Hooks
+    from salesfunnel.model._journey import Journey
 
 __all__ = ["Funnel", "Transition"]
 

@@ -32,8 +32,7 @@ from salesfunnel.model.rules import MISSING
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._funnel import Funnel
 
-# Hooks is re-exported for _funnel, whose only way in is through this module.
-__all__ = ["Hooks", "Journey", "SubjectEdit", "TransitionRecord", "to_aware"]
+__all__ = ["Journey", "SubjectEdit", "TransitionRecord", "to_aware"]
 
 
 def utc_now() -> datetime:
