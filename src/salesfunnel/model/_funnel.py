@@ -168,12 +168,11 @@ class Funnel(Viewable):
     _gate_tests: dict[tuple[str, str], tuple[Callable[[Any], bool], ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
-    _readers: dict[tuple[str | None, str], tuple[tuple[str, Callable[[Any], Any]], ...]] = (
-        attrs.field(init=False, eq=False, repr=False)
-    )
-    _plain_readers: dict[tuple[str | None, str], bool] = attrs.field(
-        init=False, eq=False, repr=False
-    )
+    # (source, target) -> (the fields' names when none is dotted, else None; (name,
+    # getter) per field): what a journey records as the facts of that move.
+    _fact_plan: dict[tuple[str | None, str], tuple[tuple[str, ...] | None,
+                                                   tuple[tuple[str, Callable[[Any], Any]], ...]]
+                     ] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -203,9 +202,12 @@ class Funnel(Viewable):
         for pair, gs in pairs:
             unique = {name: get for g in gs for name, get in g._readers()}
             readers[pair] = tuple(sorted(unique.items()))
-        object.__setattr__(self, "_readers", readers)
-        plain = {pair: all("." not in name for name, _ in rs) for pair, rs in readers.items()}
-        object.__setattr__(self, "_plain_readers", plain)
+        canonical: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per field list
+        plan = {pair: (canonical.setdefault(tuple(name for name, _ in rs),
+                                            tuple(name for name, _ in rs))
+                       if all("." not in name for name, _ in rs) else None, rs)
+                for pair, rs in readers.items()}
+        object.__setattr__(self, "_fact_plan", plan)
 
     # -- validation -----------------------------------------------------------------------
     def _problems(self) -> list[str]:

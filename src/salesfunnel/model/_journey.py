@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import operator
 import threading
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
@@ -72,6 +74,7 @@ _VERB_FOR = {"advance": "advance()", "skip": "advance(to=...)", "fall_back": "re
 _REFUSALS = (TransitionNotAllowed, GateFailed)
 _ID_TYPES = (str, int, float, type(None))
 _PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN_OR_FLOAT = _PLAIN | {float}
 
 
 class Journey:
@@ -108,8 +111,9 @@ class Journey:
     ('lost', 4)
     """
 
-    __slots__ = ("_clock", "_edits", "_history", "_history_t", "_hooks", "_last_at", "_lock",
-                 "_pending", "_version", "funnel", "id", "stage", "subject")
+    __slots__ = ("_clock", "_edits", "_history", "_history_t", "_hooks", "_last_at",
+                 "_last_facts", "_lock", "_pending", "_version", "funnel", "id", "stage",
+                 "subject")
 
     funnel: Funnel
     subject: Any
@@ -121,6 +125,7 @@ class Journey:
     _pending: list[OutboxMessage]
     _hooks: Hooks | None
     _last_at: datetime | None
+    _last_facts: FrozenMap | None
     _lock: threading.RLock
     _version: int
     _clock: Callable[[], datetime]
@@ -140,6 +145,7 @@ class Journey:
         self._edits = []
         self._pending = []
         self._last_at = None
+        self._last_facts = None
         self._lock = threading.RLock()
         self._version = 0
         self._clock = clock or utc_now
@@ -665,20 +671,23 @@ class Journey:
     def _facts(self, source: str | None, to: str) -> FrozenMap:
         """The values of the fields the gates of ``source -> to`` read, as strict JSON
         (a callable gate reads nothing we can name)."""
-        readers = self.funnel._readers[(source, to)]
+        names, readers = self.funnel._fact_plan[(source, to)]
         if not readers:
             return EMPTY
         subject = self.subject
-        data: dict[str, Any]
-        if type(subject) is dict and self.funnel._plain_readers[(source, to)]:
-            # fast path: a plain dict and undotted fields
-            get = subject.get
-            data = {name: get(name) for name, _ in readers}
-            for name, value in data.items():
-                if type(value) not in _PLAIN:
-                    data[name] = json_fact(MISSING if name not in subject else value)
-            return FrozenMap.wrap(data)
-        data = {}
+        if names is not None and type(subject) is dict:
+            # fast path: a plain dict, undotted fields, plain values (C-level loops)
+            values = tuple(map(subject.get, names))
+            last = self._last_facts
+            if (last is not None and last._keys is names
+                    and all(map(operator.is_, last._values, values))):
+                return last  # the same fields with the very same values: share the map
+            if _PLAIN.issuperset(map(type, values)) or (
+                    _PLAIN_OR_FLOAT.issuperset(map(type, values))
+                    and all(math.isfinite(v) for v in values if type(v) is float)):
+                facts = self._last_facts = FrozenMap.pairs(names, values)
+                return facts
+        data: dict[str, Any] = {}
         try:
             for name, getter in readers:
                 value = getter(subject)
@@ -829,7 +838,7 @@ class Journey:
     def __getstate__(self) -> dict[str, Any]:
         with self._lock:
             state = {name: getattr(self, name) for name in self.__slots__
-                     if name not in ("_lock", "_history_t")}
+                     if name not in ("_lock", "_history_t", "_last_facts")}
             state["_history"] = list(self._history)
             state["_edits"] = list(self._edits)
             state["_pending"] = list(self._pending)
@@ -839,6 +848,7 @@ class Journey:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         self._history_t = None
+        self._last_facts = None
         self._lock = threading.RLock()
 
     # -- serialisation ------------------------------------------------------------------------

@@ -43,10 +43,13 @@ class FrozenMap(Mapping[str, Any]):
     (True, 5, True)
     """
 
-    __slots__ = ("_data", "_hash")
+    __slots__ = ("_hash", "_items", "_keys", "_values")
+
+    _keys: tuple[str, ...]
+    _values: tuple[Any, ...]
 
     def __init__(self, data: Mapping[str, Any] = ()) -> None:  # type: ignore[assignment]
-        self._data: dict[str, Any] = dict(data)
+        self._items: dict[str, Any] | None = dict(data)
         self._hash: int | None = None
 
     @classmethod
@@ -54,9 +57,27 @@ class FrozenMap(Mapping[str, Any]):
         """A frozen map that takes ownership of ``data`` (no copy; values already
         frozen)."""
         self = cls.__new__(cls)
-        self._data = data
+        self._items = data
         self._hash = None
         return self
+
+    @classmethod
+    def pairs(cls, keys: tuple[str, ...], values: tuple[Any, ...]) -> FrozenMap:
+        """A frozen map of ``zip(keys, values)`` (immutable values), built lazily: a
+        journey makes one per move and most are never read."""
+        self = cls.__new__(cls)
+        self._items = None
+        self._keys = keys
+        self._values = values
+        self._hash = None
+        return self
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        items = self._items
+        if items is None:
+            items = self._items = dict(zip(self._keys, self._values, strict=True))
+        return items
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
