@@ -160,9 +160,10 @@ def test_every_problem_in_the_data_is_named_at_once(funnel: Funnel, chosen: set[
 @SETTINGS
 @given(journeys(max_steps=10))
 def test_replaying_the_history_reproduces_the_state(journey: Journey) -> None:
-    again = Journey.replay(journey.funnel, journey.history, subject=journey.subject)
-    assert (again.stage, again.version, again.history) == (
-        journey.stage, journey.version, journey.history)
+    again = Journey.replay(journey.funnel, journey.history, subject=journey.subject,
+                           edits=journey.edits)
+    assert (again.stage, again.version, again.history, again.edits) == (
+        journey.stage, journey.version, journey.history, journey.edits)
     from_data = Journey.replay(journey.funnel, [r.to_dict() for r in journey.history])
     assert (from_data.stage, from_data.history) == (journey.stage, journey.history)
     stored = json_copy(journey.to_dict())

@@ -948,9 +948,8 @@ class Journey:
         journey = cls.replay(
             funnel, data.get("history", ()),
             subject=data.get("subject") if subject is None else subject,
-            id=data.get("id"), clock=clock, hooks=hooks,
+            id=data.get("id"), clock=clock, hooks=hooks, edits=data.get("edits", ()),
         )
-        journey._load_edits(data.get("edits", ()))
         for key, actual in (("stage", journey.stage), ("version", journey.version)):
             if key in data and data[key] != actual:
                 detail = " and edits" if key == "version" else ""
@@ -1034,6 +1033,7 @@ class Journey:
         id: Any = None,
         clock: Callable[[], datetime] | None = None,
         hooks: Hooks | None = None,
+        edits: Iterable[SubjectEdit | Mapping[str, Any]] = (),
     ) -> Journey:
         """Rebuild the state that ``history`` leads to, checking each move is legal.
 
@@ -1045,6 +1045,9 @@ class Journey:
             The records, oldest first (mappings as from :meth:`TransitionRecord.to_dict`).
         subject, id, clock, hooks
             As for :meth:`Funnel.start` (no hook runs during the replay).
+        edits : iterable of SubjectEdit or mapping, optional
+            The subject's recorded edits (they count in the version; the subject is
+            taken as given, not rebuilt from them).
 
         Raises
         ------
@@ -1100,6 +1103,13 @@ class Journey:
         if not self._history:
             raise InvalidParameterError("a journey's history cannot be empty",
                                         parameter="history", value=[])
+        if isinstance(edits, str | bytes | Mapping) or not isinstance(edits, Iterable):
+            raise InvalidParameterError(
+                f"a journey's edits are a sequence of subject edits; got "
+                f"{type(edits).__name__} {edits!r:.200}",
+                parameter="edits", value=edits,
+            )
+        self._load_edits(edits)
         return self
 
     def __repr__(self) -> str:

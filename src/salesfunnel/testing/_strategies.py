@@ -929,7 +929,7 @@ def journeys(
     >>> from salesfunnel import Journey
     >>> @given(journeys(max_steps=5))
     ... def test(journey):
-    ...     again = Journey.replay(journey.funnel, journey.history)
+    ...     again = Journey.replay(journey.funnel, journey.history, edits=journey.edits)
     ...     assert (again.stage, again.version) == (journey.stage, journey.version)
     >>> test()
     """
