@@ -320,10 +320,12 @@ def test_a_failing_after_hook_leaves_the_move_standing(deals: Funnel) -> None:
 def test_refused_hooks_see_the_refusal_and_it_is_raised(deals: Funnel) -> None:
     hooks = Hooks()
     refusals: list[FunnelError | None] = []
+    events: list[HookEvent] = []
 
     @hooks.on("refused")
     def audit(event: HookEvent) -> None:
         refusals.append(event.error)
+        events.append(event)
         event.emit("move.refused", {"why": str(event.error)})
 
     deal = deals.start({}, at=at(0), hooks=hooks)
@@ -332,6 +334,7 @@ def test_refused_hooks_see_the_refusal_and_it_is_raised(deals: Funnel) -> None:
     with pytest.raises(TransitionNotAllowed):
         deal.advance("won", at=at(1))
     assert [type(e) for e in refusals] == [GateFailed, TransitionNotAllowed]
+    assert [e.to_stage for e in events] == ["demo", "won"]
     assert deal.version == 1 and [m.version for m in deal.take_messages()] == [1, 1]
     hooks.on("refused", lambda e: 1 / 0)
     with pytest.raises(HookError, match=r"ZeroDivisionError.*the refusal") as info:

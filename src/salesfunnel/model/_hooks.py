@@ -148,9 +148,10 @@ class Hooks:
     * ``"leave"``, ``"enter"``, ``"after"``: the move is made (recorded, version
       increased). ``stage=`` filters ``leave`` on the stage left and ``enter`` on
       the stage entered.
-    * ``"refused"``: the move raised :class:`~salesfunnel.TransitionNotAllowed` or
-      :class:`~salesfunnel.GateFailed` (``event.error``); the error is raised after the
-      callbacks ran.
+    * ``"refused"``: a move of the journey raised
+      :class:`~salesfunnel.TransitionNotAllowed` or :class:`~salesfunnel.GateFailed`
+      (``event.error``); the error is raised after the callbacks ran. (A refused
+      ``Funnel.start`` creates no journey and fires nothing.)
     * ``"edited"``: after :meth:`Journey.update <salesfunnel.Journey.update>`.
 
     ``stage=`` on ``before``, ``after`` and ``refused`` filters on the target stage, on

@@ -828,7 +828,9 @@ class Journey:
     def _refused(self, hooks: Hooks, error: Exception, to: str | None) -> None:
         """Run the ``refused`` callbacks for ``error`` (the caller re-raises it)."""
         assert isinstance(error, TransitionNotAllowed | GateFailed)
-        target = to if to is not None else getattr(error, "to_stage", None)
+        target = to
+        if target is None:
+            target = error.stage if isinstance(error, GateFailed) else error.to_stage
         outbox: list[OutboxMessage] = []
         self._fire(hooks, (("refused", target),), lambda topic: HookEvent(
             topic, self, self.stage, target, None, None, error, self._version, outbox=outbox),
