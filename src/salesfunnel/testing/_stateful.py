@@ -270,7 +270,8 @@ class JourneyMachine(RuleBasedStateMachine):
             assert at < journey.updated_at, f"update at {at} was refused: {exc}"
             return
         event("update: accepted")
-        assert at >= last, f"update dated {at} accepted before the last change at {last}"
+        assert at >= last, (f"update dated {at} was accepted, but the time is before the last "
+                           f"change at {last}")
         assert journey.version == before[1] + 1, "update did not bump the version by one"
         assert journey.history == before[2] and journey.stage == before[0]
         assert journey.edits[:-1] == before[4], "update rewrote earlier edits"
