@@ -44,6 +44,36 @@ def test_add_get_round_trip(store_url: str, pipeline: Funnel) -> None:
         assert check_store(store) == 1
 
 
+def test_edits_and_facts_round_trip(store_url: str, pipeline: Funnel) -> None:
+    with Store.open(store_url) as store:
+        deal = pipeline.start({"budget": 50}, id="d1", at=day(0))
+        deal.update({"budget": 500, "owner": "ann"}, at=day(1), actor="bo", reason="call")
+        deal.advance(at=day(2))
+        store.add(deal)
+        again = store.get("d1")
+        assert again.version == 3 and again.edits == deal.edits
+        assert again.history == deal.history
+        assert dict(again.history[-1].facts) == {"budget": 500}
+        assert store.find("deals", owner="ann") == ["d1"]
+        # an edit made on a stale copy conflicts like a stale move
+        first, second = store.get("d1"), store.get("d1")
+        store.save(first.update({"budget": 600}, at=day(3)))
+        second.update({"budget": 700}, at=day(3))
+        with pytest.raises(ConflictError) as info:
+            store.save(second)
+        assert (info.value.expected, info.value.actual) == (3, 4)
+        final = store.get("d1")
+        assert final.subject["budget"] == 600 and final.version == 4
+        assert [dict(e.changes) for e in final.edits][-1] == {"budget": (500, 600)}
+        # edit() re-applies a block's update after a conflict
+        with Store.open(store_url) as rival, store.edit("d1") as d:
+            d.update({"owner": "cy"}, at=day(4))
+            rival.save(rival.get("d1").update({"budget": 800}, at=day(4)))
+        final = store.get("d1")
+        assert final.subject == {"budget": 800, "owner": "cy"} and final.version == 6
+        check_store(store)
+
+
 def test_journey_without_id_gets_the_store_key(store_url: str, pipeline: Funnel) -> None:
     with Store.open(store_url) as store:
         a, b = pipeline.start(at=day(0)), pipeline.start(at=day(0))
@@ -227,15 +257,35 @@ def test_event_log_matches_the_journeys(store_url: str, pipeline: Funnel) -> Non
             store.add(deal)
             journeys.append(deal)
         expected = EventLog.from_journeys(journeys)
-        for engine in ("stdlib", "adbc"):
+        engines = ("stdlib", "auto") + (("adbc",) if store.kind == "postgresql" else ())
+        for engine in engines:
             log = store.event_log("deals", engine=engine)
             got = sorted(zip(log.ids[log.entity].tolist(), log.stage.tolist(), log.ts.tolist(),
                              strict=True))
             want = sorted(zip(expected.ids[expected.entity].tolist(), expected.stage.tolist(),
                               expected.ts.tolist(), strict=True))
             assert got == want
+        if store.kind == "sqlite":
+            with pytest.raises(InvalidParameterError, match="second copy of the SQLite"):
+                store.event_log("deals", engine="adbc")
         since = store.event_log("deals", since=day(3), engine="stdlib")
         assert len(since) == int((expected.ts >= np.int64(day(3).timestamp() * 1e9)).sum())
+
+
+def test_reads_and_second_stores_leave_the_file_intact(sqlite_url: str,
+                                                        pipeline: Funnel) -> None:
+    """Nothing in the process may open the database file beside SQLite (closing it would
+    drop this process's locks on it): event_log and a second store, then more writes."""
+    with Store.open(sqlite_url) as store:
+        for i in range(40):
+            store.add(pipeline.start({"budget": 500}, id=f"d{i}", at=day(0)))
+        store.event_log("deals")
+        Store.open(sqlite_url).close()
+        for i in range(40):
+            store.apply(f"d{i}", lambda d: d.advance(at=day(1)))
+        Store.open(sqlite_url).close()
+        assert store._db.query("PRAGMA integrity_check") == [("ok",)]
+        assert check_store(store) == 40
 
 
 def test_change_feed(store_url: str, pipeline: Funnel) -> None:
@@ -379,10 +429,15 @@ def test_store_loads_lazily_and_without_psycopg() -> None:
 
 def test_bad_files(tmp_path, pipeline: Funnel) -> None:  # type: ignore[no-untyped-def]
     text = tmp_path / "notes.db"
-    text.write_text("these are my notes, not a database\n" * 50)
-    with pytest.raises(StoreError, match="not an SQLite database"):
+    text.write_text("these are my notes, not a database!\n" * 128)  # 4608 bytes
+    before = text.read_bytes()
+    with pytest.raises(StoreError, match=r"not a salesfunnel store.*not a database"):
         Store.open(f"sqlite:///{text}")
-    assert text.read_text().startswith("these are my notes")  # untouched
+    assert text.read_bytes() == before  # untouched
+    odd = tmp_path / "odd.db"
+    odd.write_text("short")
+    with pytest.raises(StoreError, match="not a whole number of database pages"):
+        Store.open(f"sqlite:///{odd}")
 
     other = tmp_path / "other.db"
     conn = sqlite3.connect(other)

@@ -26,8 +26,9 @@ class StoreMachine(RuleBasedStateMachine):
         self.folder = tempfile.mkdtemp(prefix="sf-store-")
         self.url = f"sqlite:///{self.folder}/deals.db"
         self.store = Store.open(self.url, funnels=[FUNNEL])
-        # the model: id -> (stages visited, subject)
+        # the model: id -> (stages visited, subject); and the edits per id
         self.model: dict[str, tuple[list[str], dict[str, Any]]] = {}
+        self.edits: dict[str, int] = {}
         self.clock = T0
 
     def tick(self) -> Any:
@@ -40,6 +41,7 @@ class StoreMachine(RuleBasedStateMachine):
             return name
         self.store.add(FUNNEL.start({"n": 0}, id=name, at=self.tick()))
         self.model[name] = (["lead"], {"n": 0})
+        self.edits[name] = 0
         return name
 
     def step(self, deal: Any, choice: int) -> bool:
@@ -64,11 +66,15 @@ class StoreMachine(RuleBasedStateMachine):
             self.store.save(deal)
             self.model[ident][0].append(deal.stage)
 
-    @rule(ident=ids, value=st.integers(-5, 5))
-    def edit(self, ident: str, value: int) -> None:
+    @rule(ident=ids, value=st.integers(-5, 5), recorded=st.booleans())
+    def edit(self, ident: str, value: int, recorded: bool) -> None:
         with self.store.edit(ident) as deal:
-            deal.subject["n"] = value
+            if recorded:  # a versioned edit
+                deal.update({"n": value}, at=self.tick())
+            else:  # a plain change of the subject, saved but not versioned
+                deal.subject["n"] = value
         self.model[ident][1]["n"] = value
+        self.edits[ident] += recorded
 
     @rule(ident=ids, choice=st.integers(0, 10))
     def stale_save(self, ident: str, choice: int) -> None:
@@ -101,7 +107,8 @@ class StoreMachine(RuleBasedStateMachine):
         for ident, (stages, subject) in self.model.items():
             deal = self.store.get(ident)
             assert [r.to_stage for r in deal.history] == stages
-            assert deal.version == len(stages) and deal.subject == subject
+            assert deal.version == len(stages) + self.edits[ident]
+            assert deal.subject == subject and len(deal.edits) == self.edits[ident]
         counts = self.store.counts("loop")
         for stage in FUNNEL.names:
             assert counts[stage] == sum(1 for s, _ in self.model.values() if s[-1] == stage)

@@ -204,8 +204,13 @@ def _redact(url: str) -> str:
 
 
 def _check_sqlite_file(path: str) -> None:
-    """Refuse a file that exists but is not an SQLite database, before SQLite touches it
-    (a store never overwrites someone else's file)."""
+    """Refuse a path that cannot be a store before SQLite touches it.
+
+    Only ``os.stat``: the file is never opened here. Opening and closing a database
+    file outside SQLite drops every POSIX lock this process holds on it (another store
+    open on the same file would lose its locks and could corrupt the database), so
+    the header is left for SQLite to check ("file is not a database").
+    """
     if not os.path.exists(path):
         parent = os.path.dirname(path) or "."
         if not os.path.isdir(parent):
@@ -214,18 +219,9 @@ def _check_sqlite_file(path: str) -> None:
     if os.path.isdir(path):
         raise StoreError(f"store path {path!r} is a folder; expected a database file")
     size = os.path.getsize(path)
-    if size == 0:
-        return
-    with open(path, "rb") as fh:
-        head = fh.read(100)
-    if not head.startswith(b"SQLite format 3\x00"):
-        raise StoreError(
-            f"{path!r} is not a salesfunnel store: it is not an SQLite database "
-            f"({size} bytes, starting {head[:16]!r})"
-        )
-    if size < 512 or size % 512:
-        raise StoreError(f"{path!r} is truncated: {size} bytes is not a whole number of "
-                         "database pages")
+    if size and (size < 512 or size % 512):
+        raise StoreError(f"{path!r} is not a salesfunnel store or is truncated: {size} bytes "
+                         "is not a whole number of database pages")
 
 
 def open_backend(url: str, *, synchronous: str = "FULL", timeout: float = 30.0) -> Backend:

@@ -32,8 +32,7 @@ class Block:
         after = journey.subject if isinstance(journey.subject, Mapping) else {}
         changed = {k: copy.deepcopy(v) for k, v in after.items()
                    if k not in before or before[k] != v}
-        return cls(tuple(journey.history[moves0:]),
-                   tuple(getattr(journey, "edits", ()))[edits0:],
+        return cls(tuple(journey.history[moves0:]), tuple(journey.edits[edits0:]),
                    changed, frozenset(set(before) - set(after)))
 
     def apply(self, fresh: Journey) -> None:
@@ -42,13 +41,12 @@ class Block:
             for field in self.removed:
                 fresh.subject.pop(field, None)
             fresh.subject.update(copy.deepcopy(self.set_fields))
-        update = getattr(fresh, "update", None)
         for edit in self.edits:
-            if update is not None:
-                update({k: v[1] for k, v in dict(edit.changes).items()}, at=edit.at,
-                       actor=edit.actor, reason=edit.reason)
+            fresh.update({k: v[1] for k, v in dict(edit.changes).items()},
+                         at=max(edit.at, fresh.updated_at), actor=edit.actor,
+                         reason=edit.reason)
         for rec in self.moves:
-            at = max(rec.at, fresh.history[-1].at)
+            at = max(rec.at, fresh.updated_at)
             kwargs: dict[str, Any] = {"at": at, "actor": rec.actor, "force": rec.forced}
             if rec.kind == "lose":
                 fresh.lose(rec.reason or "", to=rec.to_stage, **kwargs)

@@ -1,9 +1,10 @@
 """Column-wise reads of the transitions table into an :class:`~salesfunnel.EventLog`.
 
-Transitions are stored as four integers that matter here (journey key, funnel version,
-stage index, time in ns), so a read is one integer matrix: through ADBC and Arrow
-(no Python object per row) when an ADBC driver is installed, else through the standard
-driver's rows flattened straight into a numpy buffer.
+Transitions are stored as integers (journey key, funnel version, stage index, time in
+ns), so a read is three integer columns: through ADBC and Arrow (no Python object per
+row) for PostgreSQL when ``adbc-driver-postgresql`` is installed, else through the
+standard driver's rows flattened straight into numpy buffers. SQLite stores are never
+read through ADBC (see :data:`SQLITE_ADBC_REFUSED`).
 """
 
 from __future__ import annotations
@@ -24,19 +25,29 @@ from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel
 from salesfunnel.store._backends import Backend, SqliteBackend
 
-__all__ = ["adbc_available", "event_log"]
+__all__ = ["SQLITE_ADBC_REFUSED", "adbc_available", "event_log"]
 
 _SHIFT = 1 << 16
 #: journey keys, stage codes, times; then the journeys' keys (sorted) and ids (JSON)
 _Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64],
                  npt.NDArray[np.int64], list[str]]
-_ADBC = {"sqlite": "adbc_driver_sqlite", "postgresql": "adbc_driver_postgresql"}
+_ADBC = {"postgresql": "adbc_driver_postgresql"}
+
+#: Why SQLite stores are never read through ADBC. The ADBC SQLite driver carries its own
+#: copy of the SQLite library; two copies in one process do not share their bookkeeping
+#: of POSIX file locks, so when one closes the database file the other's locks vanish
+#: and a later write can corrupt the file (reproduced here: "database disk image is
+#: malformed" after an ADBC read beside an open store).
+SQLITE_ADBC_REFUSED = (
+    "an SQLite store is not read through ADBC: its driver brings a second copy of the "
+    "SQLite library into the process, and two copies drop each other's file locks "
+    "(a known way to corrupt an SQLite file); use engine='stdlib' or 'auto'")
 
 
 def adbc_available(db: Backend) -> bool:
-    """Whether the ADBC driver for ``db`` is installed and can reach the same data (an
-    in-memory SQLite database is private to its connection)."""
-    if isinstance(db, SqliteBackend) and db.path == ":memory:":
+    """Whether ``db`` is read through ADBC by ``engine="auto"``: a PostgreSQL store with
+    ``adbc-driver-postgresql`` installed."""
+    if isinstance(db, SqliteBackend):
         return False
     return importlib.util.find_spec(_ADBC[db.kind]) is not None
 
@@ -57,12 +68,9 @@ def _fetch_adbc(db: Backend, sql: str, params: Sequence[Any], id_sql: str,
                 id_params: Sequence[Any]) -> _Columns:
     module = import_optional(f"{_ADBC[db.kind]}.dbapi", "store-arrow",
                              purpose="reading a store through ADBC")
-    target = db.path if isinstance(db, SqliteBackend) else db.url
-    if db.kind == "postgresql":
-        sql, id_sql = _numbered(sql), _numbered(id_sql)
-    with module.connect(target) as conn, conn.cursor() as cur:
-        if db.kind == "postgresql":  # one snapshot for both reads
-            cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    sql, id_sql = _numbered(sql), _numbered(id_sql)
+    with module.connect(db.url) as conn, conn.cursor() as cur:
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # one snapshot for both reads
         cur.execute(sql, tuple(params))
         table = cur.fetch_arrow_table()
         cur.execute(id_sql, tuple(id_params))

@@ -105,5 +105,5 @@ def indexed_field(subject: Any, name: str | None) -> str | None:
 
 
 def facts_json(rec: TransitionRecord) -> str | None:
-    facts = getattr(rec, "facts", None)
+    facts = rec.facts
     return json.dumps(dict(facts), default=str) if facts else None

@@ -31,8 +31,9 @@ from salesfunnel.errors import (
     StoreError,
 )
 from salesfunnel.events import EventLog
-from salesfunnel.model import Funnel, Journey, TransitionRecord
-from salesfunnel.store import _schema
+from salesfunnel.model import Funnel, Hooks, Journey, TransitionRecord
+from salesfunnel.model._records import FrozenMap
+from salesfunnel.store import _read, _schema
 from salesfunnel.store._backends import Backend, SqliteBackend, open_backend
 from salesfunnel.store._edit import Block
 from salesfunnel.store._funnels import FunnelVersion, StrictNames, check_migration, translation
@@ -104,8 +105,9 @@ class Store:
     """
 
     def __init__(self, backend: Backend, *, owner: str | None = "owner",
-                 segment: str | None = "segment") -> None:
+                 segment: str | None = "segment", hooks: Hooks | None = None) -> None:
         self._db = backend
+        self._hooks = hooks
         self._owner = owner
         self._segment = segment
         self._versions: dict[int, FunnelVersion] = {}
@@ -119,7 +121,7 @@ class Store:
     @classmethod
     def open(cls, url: str, *, synchronous: str = "FULL", timeout: float = 30.0,
              owner: str | None = "owner", segment: str | None = "segment",
-             funnels: Sequence[Funnel] = ()) -> Store:
+             funnels: Sequence[Funnel] = (), hooks: Hooks | None = None) -> Store:
         """Open (creating when new) the store at ``url``.
 
         Parameters
@@ -139,6 +141,9 @@ class Store:
             The subject fields indexed for :meth:`find` (``None``: not indexed).
         funnels : sequence of Funnel
             Funnels to :meth:`register` at once.
+        hooks : Hooks, optional
+            Hooks attached to every journey the store loads; the messages they emit
+            are written to the outbox with the save (see :meth:`dispatch`).
 
         Raises
         ------
@@ -154,9 +159,11 @@ class Store:
         for name, value in (("owner", owner), ("segment", segment)):
             if value is not None and not isinstance(value, str):
                 raise invalid(name, value, "a subject field name or None", where="Store.open")
+        if hooks is not None and not isinstance(hooks, Hooks):
+            raise invalid("hooks", hooks, "a Hooks object or None", where="Store.open")
         backend = open_backend(url, synchronous=synchronous, timeout=float(timeout))
         try:
-            store = cls(backend, owner=owner, segment=segment)
+            store = cls(backend, owner=owner, segment=segment, hooks=hooks)
         except BaseException:
             backend.close()
             raise
@@ -385,7 +392,7 @@ class Store:
     def _add(self, journey: Journey, ext: str | None, subject: str | None, fid: int,
              key: str | None) -> Receipt:
         db = self._db
-        edits = tuple(getattr(journey, "edits", ()))
+        edits = tuple(journey.edits)
         history = journey.history
         now = ns_of(datetime.now(UTC))
         with db.transaction():
@@ -458,7 +465,7 @@ class Store:
     def _save(self, journey: Journey, ext: str, subject: str | None, fid: int,
               key: str | None) -> Receipt:
         db = self._db
-        edits = tuple(getattr(journey, "edits", ()))
+        edits = tuple(journey.edits)
         history = journey.history
         with db.transaction():
             if key is not None:
@@ -529,17 +536,17 @@ class Store:
             db.executemany(
                 "INSERT INTO sf_edits (journey, n, version, at, actor, reason, changes) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(jkey, n_edits + i + 1, getattr(e, "version", None), ns_of(e.at), e.actor,
+                [(jkey, n_edits + i + 1, e.version, ns_of(e.at), e.actor,
                   e.reason, json.dumps({k: list(v) for k, v in dict(e.changes).items()},
                                        default=str))
                  for i, e in enumerate(edits[n_edits:])])
-        messages = tuple(getattr(journey, "pending_messages", ()))
+        messages = journey.pending_messages
         if messages:
             now = ns_of(datetime.now(UTC))
             db.executemany(
                 "INSERT INTO sf_outbox (journey, version, topic, payload, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(jkey, getattr(m, "version", journey.version), m.topic,
+                [(jkey, m.version, m.topic,
                   json.dumps(dict(m.payload), default=str), now) for m in messages])
         if key is not None:
             db.execute("INSERT INTO sf_idempotency (key, journey, version, stage) "
@@ -548,9 +555,7 @@ class Store:
     @staticmethod
     def _sent(journey: Journey) -> None:
         """The messages are in the outbox now: clear them from the journey."""
-        take = getattr(journey, "take_messages", None)
-        if take is not None:
-            take()
+        journey.take_messages()
 
     def _track(self, journey: Journey, jkey: int, moves: int, edits: int, version: int
                ) -> None:
@@ -587,10 +592,17 @@ class Store:
             finally:
                 db.execute("COMMIT")
 
-    def get(self, id: Any) -> Journey:
-        """The journey with its full history, rebuilt on its funnel (as registered
-        now; history saved under older versions is translated through their migration
-        maps).
+    def get(self, id: Any, *, hooks: Hooks | None = None) -> Journey:
+        """The journey with its full history and edits, rebuilt on its funnel (as
+        registered now; history saved under older versions is translated through their
+        migration maps).
+
+        Parameters
+        ----------
+        id : str or int
+            The journey's id.
+        hooks : Hooks, optional
+            Hooks for the loaded journey (default: the store's ``hooks``).
 
         Raises
         ------
@@ -608,16 +620,23 @@ class Store:
             jkey, name, version, moves, n_edits, subject = rows[0]
             funnel, _ = self._funnel(name)
             records = self._records(int(jkey), int(moves), funnel)
-        journey = self._rebuild(funnel, records, subject, id)
+            edits = [{"version": v, "at": ns_to_datetime(at).isoformat(), "actor": actor,
+                      "reason": reason, "changes": json.loads(changes)}
+                     for v, at, actor, reason, changes in self._db.execute(
+                         "SELECT version, at, actor, reason, changes FROM sf_edits WHERE "
+                         "journey = ? AND n <= ? ORDER BY n", (jkey, n_edits)).fetchall()]
+        journey = self._rebuild(funnel, records, edits, subject, id,
+                                self._hooks if hooks is None else hooks)
         self._track(journey, int(jkey), int(moves), int(n_edits), int(version))
         return journey
 
-    def _rebuild(self, funnel: Funnel, records: list[TransitionRecord], subject: Any,
-                 id: Any) -> Journey:
+    def _rebuild(self, funnel: Funnel, records: list[TransitionRecord],
+                 edits: list[dict[str, Any]], subject: Any, id: Any,
+                 hooks: Hooks | None) -> Journey:
         try:
             return Journey.replay(funnel, records,
                                   subject=None if subject is None else json.loads(subject),
-                                  id=id)
+                                  id=id, edits=edits, hooks=hooks)
         except FunnelError as exc:
             raise StoreError(f"journey {id!r} does not replay on funnel {funnel.name!r} as "
                              f"registered now: {exc}", journey=id) from exc
@@ -625,15 +644,16 @@ class Store:
     def _records(self, jkey: int, moves: int, funnel: Funnel, start: int = 1
                  ) -> list[TransitionRecord]:
         rows = self._db.execute(
-            "SELECT fid, from_stage, to_stage, at, actor, reason, forced, kind FROM "
+            "SELECT fid, from_stage, to_stage, at, actor, reason, forced, kind, facts FROM "
             "sf_transitions WHERE journey = ? AND n >= ? AND n <= ? ORDER BY n",
             (jkey, start, moves)).fetchall()
         names = self._names_for(funnel, {int(r[0]) for r in rows})
         out = []
-        for fid, frm, to, at, actor, reason, forced, kind in rows:
+        for fid, frm, to, at, actor, reason, forced, kind, facts in rows:
             table = names[int(fid)]
             out.append(TransitionRecord(None if frm is None else table[frm], table[to],
-                                        ns_to_datetime(at), actor, reason, bool(forced), kind))
+                                        ns_to_datetime(at), actor, reason, bool(forced), kind,
+                                        FrozenMap(json.loads(facts) if facts else {})))
         return out
 
     def _names_for(self, funnel: Funnel, fids: set[int]) -> dict[int, list[str]]:
@@ -715,7 +735,7 @@ class Store:
         self._check_key(key)
         journey = self.get(id)
         subject_before = copy.deepcopy(journey.subject)
-        moves0, edits0 = len(journey.history), len(tuple(getattr(journey, "edits", ())))
+        moves0, edits0 = len(journey.history), len(tuple(journey.edits))
         yield journey
         block = Block.of(journey, moves0, edits0, subject_before)
         for attempt in range(retries + 1):
@@ -887,9 +907,12 @@ class Store:
         since : datetime or ISO string, optional
             Only transitions at or after this time.
         engine : {"auto", "adbc", "stdlib"}
-            ``"adbc"`` reads through ADBC and Arrow (``adbc-driver-sqlite`` or
-            ``adbc-driver-postgresql``, the ``store-arrow`` extra); ``"auto"`` uses it
-            when installed and the database is a file or a server.
+            ``"adbc"`` reads a PostgreSQL store through ADBC and Arrow
+            (``adbc-driver-postgresql``, the ``store-arrow`` extra), without a Python
+            object per row; ``"auto"`` uses it when installed. SQLite stores are read
+            with the standard library: an ADBC SQLite driver would bring a second copy
+            of the SQLite library into the process, and two copies drop each other's
+            file locks, which can corrupt the database.
 
         Examples
         --------
@@ -901,11 +924,12 @@ class Store:
         >>> len(log), log.ids.tolist(), log.stage.tolist()
         (2, ['a'], [0, 1])
         """
-        from salesfunnel.store import _read
-
         if engine not in ("auto", "adbc", "stdlib"):
             raise invalid("engine", engine, "one of 'auto', 'adbc', 'stdlib'",
                           where="Store.event_log")
+        if engine == "adbc" and self._db.kind == "sqlite":
+            raise InvalidParameterError(_read.SQLITE_ADBC_REFUSED, parameter="engine",
+                                        value=engine)
         fn, _ = self._funnel(funnel)
         since_ns = None if since is None else to_ns(since, parameter="since")
         target = self._current_version(fn)
