@@ -1,10 +1,12 @@
 """Embed salesfunnel in a CRM: a tiny deal service on the SQLite journey store.
 
 The service keeps its deals in :class:`salesfunnel.store.Store` (one SQLite file: a
-current-state row per deal and an append-only history), moves deals only when the
+current-state row per deal and an append-only history), records facts with
+``Journey.update`` (versioned, with old and new values), moves deals only when the
 stage's checklist (its gates) passes, lets a stale write fail with ``ConflictError``
-(optimistic concurrency), answers "which deals are stuck?" with a query, and computes
-the funnel metrics straight from the stored history. The funnel is the seven-stage B2B
+(optimistic concurrency), notifies presales through a hook whose message goes to the
+store's outbox in the same transaction as the move, answers "which deals are stuck?"
+with a query, and computes the funnel metrics straight from the stored history. The funnel is the seven-stage B2B
 project funnel from the built-in templates.
 
 Run with ``python examples/crm_embedding.py [DEALS.db]``.
@@ -19,8 +21,29 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from salesfunnel import ConflictError, GateFailed, GateResult, Journey, metrics, templates
-from salesfunnel.store import Store
+from salesfunnel import (
+    ConflictError,
+    GateFailed,
+    GateResult,
+    HookEvent,
+    Hooks,
+    Journey,
+    metrics,
+    templates,
+)
+from salesfunnel.store import Delivery, Store
+
+
+def presales_hooks() -> Hooks:
+    """Tell presales when a deal shows purchase intent (a message for the outbox)."""
+    hooks = Hooks()
+
+    @hooks.on("enter", stage="qualified")
+    def qualified(event: HookEvent) -> None:
+        event.emit("deal.qualified", {"deal": event.journey.id,
+                                      "amount": event.journey.subject["amount"]})
+
+    return hooks
 
 
 class DealService:
@@ -45,10 +68,11 @@ class DealService:
         self.store.add(deal, key=f"open:{deal_id}")  # a retried request adds it once
         return deal
 
-    def record(self, deal_id: str, **fields: Any) -> None:
-        """Record facts about a deal (checklist answers); retried on a conflict."""
+    def record(self, deal_id: str, *, at: datetime, actor: str, **fields: Any) -> None:
+        """Record facts about a deal (checklist answers), versioned; retried on a
+        conflict."""
         with self.store.edit(deal_id) as deal:
-            deal.subject.update(fields)
+            deal.update(fields, at=at, actor=actor)
 
     def missing(self, deal_id: str) -> GateResult:
         """What the deal still lacks to enter the next stage."""
@@ -77,7 +101,7 @@ def main(path: Path) -> None:
     t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     day = timedelta(days=1)
     url = f"sqlite:///{path}"
-    with Store.open(url) as store:
+    with Store.open(url, hooks=presales_hooks()) as store:
         crm = DealService(store)
         crm.open("acme", {"company": "Acme Ltd", "amount": 30_000}, at=t0, actor="li")
         crm.open("beta", {"company": "Beta Co", "amount": 45_000}, at=t0, actor="wang")
@@ -88,21 +112,29 @@ def main(path: Path) -> None:
         except GateFailed as refused:
             print(f"refused: {len(refused.result.failed)} checks open")
 
-        crm.record("acme", problems_understood=True, need_deadline="2026-06-30",
-                   preferred_product="ERP", competition_assessed=True)
+        crm.record("acme", at=t0 + 2 * day, actor="li", problems_understood=True,
+                   need_deadline="2026-06-30", preferred_product="ERP",
+                   competition_assessed=True)
         crm.advance("acme", at=t0 + 3 * day, actor="li")
-        crm.record("acme", project_approved=True, budget_confirmed=True,
-                   budget_amount=30_000, budget_payer="CFO")
+        crm.record("acme", at=t0 + 9 * day, actor="li", project_approved=True,
+                   budget_confirmed=True, budget_amount=30_000, budget_payer="CFO")
         crm.advance("acme", at=t0 + 10 * day, actor="li")
+        print("audit:", dict(store.history("acme")[-1].facts))
 
         # Two reps open Beta at the same time; the second save is based on a stale version.
         wang, zhao = store.get("beta"), store.get("beta")
         store.save(wang.lose(reason="no budget this year", at=t0 + 5 * day, actor="wang"))
-        zhao.subject["note"] = "call back in Q3"
+        zhao.update({"note": "call back in Q3"}, at=t0 + 6 * day, actor="zhao")
         try:
             store.save(zhao)
         except ConflictError as conflict:
             print("conflict:", conflict)
+
+        # The outbox: written with the move that emitted it; delivered at least once.
+        def send(message: Delivery) -> None:
+            print(f"outbox -> {message.topic} {message.payload}")
+
+        store.dispatch(send)
 
     # A restart: a new service on the same file sees the same deals.
     with Store.open(url) as store:

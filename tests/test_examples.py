@@ -35,10 +35,14 @@ def test_crm_embedding_runs_and_persists(tmp_path: Path) -> None:
     assert "refused: 4 checks open" in proc.stdout
     assert "conflict: journey 'beta' changed" in proc.stdout
     assert "stuck: gamma (prospect, 20 days)" in proc.stdout
+    assert "outbox -> deal.qualified {'deal': 'acme', 'amount': 30000}" in proc.stdout
     with Store.open(f"sqlite:///{path}") as store:
         stages = {i: store.get(i).stage for i in ("acme", "beta", "gamma")}
         assert stages == {"acme": "qualified", "beta": "lost", "gamma": "prospect"}
         assert "note" not in store.get("beta").subject  # the stale write changed nothing
+        assert store.pending() == []  # delivered and marked
+        acme = store.get("acme")
+        assert acme.version == 5 and len(acme.edits) == 2
         assert check_store(store) == 3
 
 
