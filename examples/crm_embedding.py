@@ -6,8 +6,8 @@ current-state row per deal and an append-only history), records facts with
 stage's checklist (its gates) passes, lets a stale write fail with ``ConflictError``
 (optimistic concurrency), notifies presales through a hook whose message goes to the
 store's outbox in the same transaction as the move, answers "which deals are stuck?"
-with a query, and computes the funnel metrics straight from the stored history. The funnel is the seven-stage B2B
-project funnel from the built-in templates.
+with a query, and computes the funnel metrics straight from the stored history. The
+funnel is the seven-stage B2B project funnel from the built-in templates.
 
 Run with ``python examples/crm_embedding.py [DEALS.db]``.
 """
