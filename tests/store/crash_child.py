@@ -10,13 +10,16 @@ import random
 import sys
 from datetime import timedelta
 
+from salesfunnel import Hooks
 from salesfunnel.store import Store
 from store_support import FUNNEL, IDS, T0
 
 
 def main(url: str, seed: int) -> None:
     rng = random.Random(seed)
-    store = Store.open(url, funnels=[FUNNEL])
+    hooks = Hooks()  # one outbox message per move, written with the move
+    hooks.on("after", lambda e: e.emit("moved", {"to": e.to_stage}))
+    store = Store.open(url, funnels=[FUNNEL], hooks=hooks)
     for ident in IDS:
         if ident not in store:
             store.add(FUNNEL.start({"n": 0}, id=ident, at=T0), key=f"add-{ident}")

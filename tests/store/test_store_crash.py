@@ -60,8 +60,14 @@ def test_sigkill_loses_no_committed_transition(store_url: str, rounds: int) -> N
                 reported[ident] = max(reported.get(ident, 0), version)
             for ident, version in reported.items():
                 assert store.get(ident).version >= version
-            # the subject field counts moves made one per save: never ahead of history
+            # the subject field counts saves: never ahead of the history
             for ident in reported:
                 deal = store.get(ident)
                 assert deal.subject["n"] <= deal.version - 1
+            # every committed move has its outbox message, and no message exists for a
+            # move that was not committed (same transaction)
+            rows = store._db.query(
+                "SELECT j.ext_id, COUNT(o.seq), j.moves FROM sf_journeys j LEFT JOIN "
+                "sf_outbox o ON o.journey = j.id GROUP BY j.ext_id, j.moves")
+            assert rows and all(n == moves - 1 for _, n, moves in rows), rows
     assert total_lines > 0, "the child never committed before being killed"
