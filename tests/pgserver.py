@@ -44,9 +44,11 @@ def _cluster() -> tuple[str, str, int, str]:
     return version, name, int(port), status
 
 
-def _psql(sql: str) -> subprocess.CompletedProcess[str]:
+def _psql(sql: str, *, tuples: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``sql`` as the ``postgres`` superuser on the local socket."""
     runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return _run([*runner, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres",
+    flags = ["-tA"] if tuples else ["-q"]
+    return _run([*runner, "psql", "-X", *flags, "-v", "ON_ERROR_STOP=1", "-d", "postgres",
                  "-c", sql])
 
 
@@ -67,13 +69,12 @@ def server_url() -> str:
         time.sleep(0.1)
     else:
         raise Unavailable("the PostgreSQL server does not answer")
-    role = _psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}'")
-    _psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN "
-          f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'; END IF; END $$")
-    del role
-    has_db = _run([*(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []),
-                   "psql", "-X", "-tA", "-d", "postgres", "-c",
-                   f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"])
+    made_role = _psql(
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN "
+        f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'; END IF; END $$")
+    if made_role.returncode != 0:
+        raise Unavailable(f"cannot create role {ROLE}: {made_role.stderr.strip()}")
+    has_db = _psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", tuples=True)
     if has_db.stdout.strip() != "1":
         made = _psql(f"CREATE DATABASE {DATABASE} OWNER {ROLE}")
         if made.returncode != 0 and "already exists" not in made.stderr:

@@ -1,6 +1,6 @@
 """The journey store: journeys with their full history in SQLite or PostgreSQL.
 
-One class over about 900 lines on purpose: its methods share one connection, one lock
+One class over about 1,000 lines on purpose: its methods share one connection, one lock
 and the per-store caches (funnel versions, loaded journeys' base versions). The SQL
 dialects live in ``_backends``, the tables in ``_schema``, the column-wise read in
 ``_read``, the funnel versions in ``_funnels`` and the edit retries in ``_edit``.
