@@ -404,7 +404,8 @@ class Pipeline(Displayable):
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
         rows = []
         for row in self._rows():
-            rows.append([row["stage"], row["kind"], format_pct(row["probability"], 0),
+            rows.append([row["stage"], word(f"kind.{row['kind']}", lang),
+                         format_pct(row["probability"]),
                          format_count(row["count"]), _money(row["value"]),
                          _money(row["weighted_value"])])
         when = (word("pipe.all", lang) if self.as_of is None

@@ -27,6 +27,7 @@ from salesfunnel.planner._common import (
     format_count,
     format_pct,
     rows_frame,
+    whole,
     word,
     word_labels,
 )
@@ -172,6 +173,8 @@ def _value(lever: str, x: float, lang: str = "en") -> str:
         return format_pct(x)
     if lever == "cycle":
         return word("days.short", lang).format(f"{x:,.1f}")
+    if lever == "opportunities":       # people and deals are whole, rounded up
+        return whole(x)
     return format_count(x) if abs(x) >= 100 or x == round(x) else f"{x:,.2f}"
 
 

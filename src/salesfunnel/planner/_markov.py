@@ -84,7 +84,8 @@ class NominalComparison(Report):
              _pp(r.difference), format_count(r.visits)]
             for r in self.rows
         ]
-        title = word("nominal.title", lang).format(format_pct(self.threshold, 0))
+        title = word("nominal.title", lang).format(
+            word("pp", lang).format(f"{100 * self.threshold:g}"))
         return (Table(title, headers, body, notes=self._findings(lang)),)
 
     def __repr__(self) -> str:
@@ -184,7 +185,7 @@ class MarkovModel(Report):
     >>> model.win_probability_.round(3).tolist()
     [0.375, 0.5, 1.0, 0.0]
     >>> print(model.compare_nominal())
-    Nominal vs observed probability of winning (5% or more apart is flagged)
+    Nominal vs observed probability of winning (5 pp or more apart is flagged)
     stage  nominal  observed  difference  visits
     -----  -------  --------  ----------  ------
     lead     30.0%     37.5%     +7.5 pp       4
