@@ -104,8 +104,8 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
                 w = abs(v) * scale
                 x = x0 - w if v < 0 else x0
                 body.append(f'<rect x="{x:.1f}" y="{by:.1f}" width="{max(w, 1):.1f}" '
-                            f'height="{bar_h:.1f}" fill="{colour}"><title>{escape(label)}: {escape(texts[g])}</title>'
-                            "</rect>")
+                            f'height="{bar_h:.1f}" fill="{colour}"><title>{escape(label)}: '
+                            f"{escape(texts[g])}</title></rect>")
                 tx, anchor = (x - 4, "end") if v < 0 else (x0 + w + 4, "start")
             else:
                 tx, anchor = x0 + 4, "start"
@@ -149,7 +149,7 @@ def histogram(values: Sequence[float] | np.ndarray, *, bins: int = 24, title: st
         hi = lo + 1.0
     counts, edges = np.histogram(data, bins=bins, range=(lo, hi))
     left, right = 44.0, 16.0
-    top = 28.0 if title else 10.0
+    top = (28.0 if title else 10.0) + (16.0 if marker_label else 0.0)
     bottom = 40.0 if xlabel else 24.0
     plot_w = width - left - right
     plot_h = height - top - bottom
@@ -189,11 +189,12 @@ def histogram(values: Sequence[float] | np.ndarray, *, bins: int = 24, title: st
                     f'stroke="{PALETTE[1]}" stroke-width="2" stroke-dasharray="5,3"/>')
         lw = text_width(marker_label, _FONT - 1)
         right_room = left + plot_w - mx - 4
+        ly = top - 8          # above the bars, never over them
         if lw <= right_room:
-            body.append(text(mx + 4, top + 8, marker_label, size=_FONT - 1,
+            body.append(text(mx + 4, ly, marker_label, size=_FONT - 1,
                              fill=PALETTE[1], weight="600", box=right_room))
         else:
-            body.append(text(mx - 4, top + 8, marker_label, size=_FONT - 1, anchor="end",
+            body.append(text(mx - 4, ly, marker_label, size=_FONT - 1, anchor="end",
                              fill=PALETTE[1], weight="600", box=mx - 4))
     desc = (f"{int(data.size):,} values from {value_format.format(lo)} to "
             f"{value_format.format(hi)}" + (f"; {marker_label}" if marker_label else ""))
@@ -240,7 +241,8 @@ def stacked_bars(labels: Sequence[str], names: Sequence[str], matrix: Sequence[S
                 continue
             w = plot_w * c / peak
             body.append(f'<rect x="{x:.1f}" y="{by:.1f}" width="{w:.1f}" height="{bar_h}" '
-                        f'fill="{colours[k]}"><title>{escape(label)}, {escape(name)}: {c:,}</title></rect>')
+                        f'fill="{colours[k]}"><title>{escape(label)}, {escape(name)}: {c:,}'
+                        "</title></rect>")
             inside = f"{c:,}"
             if text_width(inside, _FONT - 2) + 6 <= w:
                 body.append(text(x + w / 2, by + bar_h / 2 + 4, inside, size=_FONT - 2,

@@ -54,7 +54,9 @@ def plan_section(log: Any, plan: Any, target: float, size: float, lang: str) -> 
     labels = stage_labels(log.funnel, lang)
     chart = FunnelData([labels.get(r.stage, r.stage) for r in plan.rows],
                        [float(whole(r.total).replace(",", "")) for r in plan.rows])
-    text = plan.text(lang) + "\n\n" + word("rep.plan_line", lang).format(
+    from salesfunnel.viz._report import labelled_text
+
+    text = labelled_text(plan, labels, lang) + "\n\n" + word("rep.plan_line", lang).format(
         format_count(target), format_count(size), whole(plan.deals), whole(plan.inflow),
         whole(plan.rows[0].per_period))
     return Section("plan", word("rep.plan", lang).format(format_count(target)), plan, text,
@@ -74,11 +76,12 @@ def levers_section(effects: Any, lang: str) -> Section:
 
 def markov_section(log: Any, model: Any, lang: str) -> Section:
     """Nominal against observed probabilities of winning, and the Markov chain."""
-    from salesfunnel.viz._report import nominal_chart
+    from salesfunnel.viz._report import labelled_text, nominal_chart
 
     cmp = model.compare_nominal()
     labels = stage_labels(log.funnel, lang)
-    text = f"{cmp.text(lang)}\n\n{model.text(lang)}"
+    text = (f"{labelled_text(cmp, labels, lang)}\n\n"
+            f"{labelled_text(model, labels, lang)}")
     return Section("markov", word("rep.markov", lang), _Both(cmp, model), text,
                    charts=(nominal_chart(cmp, lang=lang),),
                    explain=word("rep.markov_explain", lang).format(
@@ -88,11 +91,13 @@ def markov_section(log: Any, model: Any, lang: str) -> Section:
 
 def forecast_section(log: Any, fc: Any, lang: str) -> Section:
     """The distribution of won revenue in the horizon, with P(target)."""
-    from salesfunnel.viz._report import forecast_chart
+    from salesfunnel.viz._report import forecast_chart, labelled_text
 
+    labels = stage_labels(log.funnel, lang)
     return Section("forecast", word("rep.forecast", lang).format(format_count(
-        fc.horizon_days)), fc, fc.text(lang), charts=(forecast_chart(fc, lang=lang),),
-        explain=word("rep.fc_explain", lang), labels=stage_labels(log.funnel, lang))
+        fc.horizon_days)), fc, labelled_text(fc, labels, lang),
+        charts=(forecast_chart(fc, lang=lang),), explain=word("rep.fc_explain", lang),
+        labels=labels)
 
 
 @attrs.frozen

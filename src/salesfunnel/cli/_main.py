@@ -11,8 +11,9 @@ Examples
 Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
 stage              rate  win prob  total  per period
 ----------------  -----  --------  -----  ----------
-Target customers      —     10.0%  1,000        83.3
-Won               10.0%    100.0%    100         8.3
+Target customers      —     10.0%  1,000          84
+Won               10.0%    100.0%    100           9
+people and deals are shown rounded up to whole numbers (exact values in to_dict())
 0
 """
 

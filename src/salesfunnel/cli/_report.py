@@ -8,7 +8,7 @@ Adding a section is adding one such function.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
@@ -34,6 +34,10 @@ __all__ = [
     "summary_tiles",
     "timing_section",
 ]
+
+
+def _strs(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 @attrs.frozen
@@ -64,7 +68,7 @@ class Section:
     heading: str
     result: Any
     text: str
-    charts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    charts: tuple[str, ...] = attrs.field(default=(), converter=_strs)
     explain: str = ""
     labels: Mapping[str, str] = attrs.field(factory=dict)
     collapse: bool = False
@@ -162,50 +166,54 @@ def conversion_section(log: Any, conv: Any, lang: str) -> Section:
     """The funnel: chart and conversion table, the bottleneck and intervals explained."""
     from salesfunnel._display._chart import FunnelData
     from salesfunnel.viz import funnel_chart
-    from salesfunnel.viz._report import funnel_chart_html
+    from salesfunnel.viz._report import funnel_chart_html, labelled_text
 
     labels = stage_labels(log.funnel, lang)
     names = [labels[n] for n in conv.stages]
     chart = funnel_chart_html(FunnelData(names, conv.counts), width=760, lang=lang)
     explain = word("rep.conv_explain", lang).format(format_pct(conv.level, 0))
-    return Section("conversion", word("rep.funnel", lang), conv,
-                   f"{conv.text(lang)}\n\n{funnel_chart(conv, labels=names, width=40, lang=lang)}",
+    text = (f"{labelled_text(conv, labels, lang)}\n\n"
+            f"{funnel_chart(conv, labels=names, width=40, lang=lang)}")
+    return Section("conversion", word("rep.funnel", lang), conv, text,
                    charts=(chart,), explain=explain, labels=labels)
 
 
 def channels_section(log: Any, breakdown: Any, by: str, lang: str) -> Section:
     """The funnel of each group of ``by``, side by side (small multiples)."""
     from salesfunnel._display._chart import FunnelData
-    from salesfunnel.viz._report import small_multiples
+    from salesfunnel.viz._report import labelled_text, small_multiples
 
     labels = stage_labels(log.funnel, lang)
     items = [(group_label(key, lang), FunnelData([labels[n] for n in conv.stages],
                                                  conv.counts))
              for key, conv in breakdown.items()]
     groups = {str(key): group_label(key, lang) for key in breakdown}
+    both = {**labels, **groups}
     return Section("breakdown", word("rep.by", lang).format(column_label(by, lang)),
-                   breakdown, breakdown.text(lang), charts=(small_multiples(items, lang=lang),),
-                   explain=word("rep.by_explain", lang), labels={**labels, **groups},
-                   collapse=True)
+                   breakdown, labelled_text(breakdown, both, lang),
+                   charts=(small_multiples(items, lang=lang),),
+                   explain=word("rep.by_explain", lang), labels=both, collapse=True)
 
 
 def timing_section(log: Any, timing: Any, lang: str) -> Section:
     """Days between stages: a histogram per step and the percentile table."""
-    from salesfunnel.viz._report import timing_charts
+    from salesfunnel.viz._report import labelled_text, timing_charts
 
     labels = stage_labels(log.funnel, lang)
-    return Section("timing", word("rep.timing", lang), timing, timing.text(lang),
+    return Section("timing", word("rep.timing", lang), timing,
+                   labelled_text(timing, labels, lang),
                    charts=(timing_charts(timing, labels, lang=lang),),
                    explain=word("rep.timing_explain", lang), labels=labels)
 
 
 def pipeline_section(log: Any, pipe: Any, as_of: Any, lang: str) -> Section:
     """The open pipeline by stage and age, and the pipeline table."""
-    from salesfunnel.viz._report import pipeline_age_chart
+    from salesfunnel.viz._report import labelled_text, pipeline_age_chart
 
     labels = stage_labels(log.funnel, lang)
     as_of_ns = int(np.datetime64(as_of, "ns").astype(np.int64))
-    return Section("pipeline", word("rep.pipeline", lang), pipe, pipe.text(lang),
+    return Section("pipeline", word("rep.pipeline", lang), pipe,
+                   labelled_text(pipe, labels, lang),
                    charts=(pipeline_age_chart(log, as_of_ns, lang=lang),),
                    explain=word("rep.pipe_explain", lang), labels=labels)
 

@@ -465,7 +465,7 @@ class Funnel(Viewable):
         ...                           gates="budget > 0"), Stage("won", kind="won")])
         >>> chart, stages = f._display_parts("en")
         >>> chart.note, stages.headers[1:3], stages.rows[0][-1]
-        (('20%', '100%'), ('stage', 'name'), 'budget > 0')
+        (('20.0%', '100.0%'), ('stage', 'name'), 'budget > 0')
         """
         path = self.path
         n = len(path)
@@ -476,11 +476,11 @@ class Funnel(Viewable):
         title = self.label.text(lang) or self.name
         chart = FunnelData(
             [s.label.text(lang) for s in path], shape, title=title,
-            note=["" if s.probability is None else format_pct(s.probability, 0) for s in path],
+            note=["" if s.probability is None else format_pct(s.probability) for s in path],
         )
         rows = [
-            [str(i), s.label.text(lang), s.name, s.kind.value,
-             "" if s.probability is None else format_pct(s.probability, 0),
+            [str(i), s.label.text(lang), s.name, word(f"kind.{s.kind.value}", lang),
+             "" if s.probability is None else format_pct(s.probability),
              s.owner.text(lang) if s.owner else "",
              "; ".join(g.describe(lang) for g in s.gates)]
             for i, s in enumerate(self.stages, 1)

@@ -271,7 +271,7 @@ def levers(
     Shorter sales cycle            60.0 d    45.0 d  -25.0%
     Raise the win rate              20.0%     26.7%  +33.3%
     Bigger deals                   30,000    40,000  +33.3%
-    More and better opportunities     100     133.3  +33.3%
+    More and better opportunities     100       134  +33.3%
     """
     where = "levers"
     opp = check_number("opportunities", opportunities, where=where, low=0.0, low_open=True,

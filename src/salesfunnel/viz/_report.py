@@ -20,7 +20,7 @@ from salesfunnel._display._format import format_count, format_pct
 from salesfunnel._display._html import CSS, table_html
 from salesfunnel._display._measure import FONT_STACK
 from salesfunnel._display._svg import svg_from_data
-from salesfunnel._display._table import Table
+from salesfunnel._display._table import Table, render_texts
 from salesfunnel._util._i18n import check_lang, word
 from salesfunnel._util._time import NS_PER_DAY
 from salesfunnel._util._version import package_version
@@ -30,7 +30,9 @@ __all__ = [
     "age_matrix",
     "forecast_chart",
     "funnel_chart_html",
+    "labelled_parts",
     "labelled_tables",
+    "labelled_text",
     "levers_chart",
     "nominal_chart",
     "page",
@@ -70,20 +72,30 @@ details.sf-more summary{{cursor:pointer;color:#1f4e79;margin:0.5em 0}}
 """
 
 
-def labelled_tables(result: Any, labels: Mapping[str, str], lang: str) -> list[str]:
-    """The tables of ``result`` as HTML, stage ids in the first column replaced by labels.
+def labelled_parts(result: Any, labels: Mapping[str, str], lang: str) -> list[Table]:
+    """The tables of ``result``, stage ids in the first column replaced by labels.
 
-    ``"a -> b"`` becomes ``"label of a → label of b"``; other cells stay as they are.
+    ``"a -> b"`` becomes ``"label of a → label of b"``; ids quoted or named in titles and
+    notes become labels too; other cells stay as they are.
     """
     out = []
     for part in result._display_parts(lang):
         if not isinstance(part, Table):
             continue
         rows = [[_label_cell(row[0], labels), *row[1:]] if row else row for row in part.rows]
-        out.append(table_html(Table(_label_text(part.title, labels), part.headers, rows,
-                                    notes=[_label_text(n, labels) for n in part.notes],
-                                    align=part.align)))
+        out.append(Table(_label_text(part.title, labels), part.headers, rows,
+                         notes=[_label_text(n, labels) for n in part.notes], align=part.align))
     return out
+
+
+def labelled_tables(result: Any, labels: Mapping[str, str], lang: str) -> list[str]:
+    """:func:`labelled_parts` as HTML tables."""
+    return [table_html(t) for t in labelled_parts(result, labels, lang)]
+
+
+def labelled_text(result: Any, labels: Mapping[str, str], lang: str) -> str:
+    """:func:`labelled_parts` as plain text."""
+    return render_texts(labelled_parts(result, labels, lang))
 
 
 def _label_text(text: str, labels: Mapping[str, str]) -> str:
