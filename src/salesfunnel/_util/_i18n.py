@@ -200,6 +200,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "kind.open": ("open", "未结"),
     "kind.won": ("won", "赢单"),
     "kind.lost": ("lost", "丢单"),
+    "diagram.lose": ("lose", "丢单"),
+    "diagram.reenter": ("re-enter", "重新进入"),
+    "diagram.open": ("open stages", "未结阶段"),
     # -- charts -------------------------------------------------------------------------
     "chart.funnel": ("Funnel chart", "漏斗图"),
     "chart.of_previous": ("{} of previous", "占上一阶段 {}"),

@@ -13,7 +13,7 @@ from salesfunnel._display._chart import FunnelData
 from salesfunnel._display._format import MISSING, format_pct
 from salesfunnel._display._result import Part, Viewable
 from salesfunnel._display._table import Table
-from salesfunnel._util._i18n import word
+from salesfunnel._util._i18n import check_lang, word
 from salesfunnel._util._suggest import closest, listing
 from salesfunnel.errors import (
     DefinitionError,
@@ -21,6 +21,7 @@ from salesfunnel.errors import (
     InvalidParameterError,
     RuleSyntaxError,
 )
+from salesfunnel.model._diagram import to_dot, to_mermaid
 from salesfunnel.model._gate import Gate, as_gates
 from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._stage import SLUG, Stage, StageKind
@@ -455,6 +456,53 @@ class Funnel(Viewable):
             policy.append(word("funnel.extra", lang)
                           + ", ".join(f"{t.source}->{t.target}" for t in self.transitions))
         return word("funnel.sep", lang).join(policy)
+
+    def to_mermaid(self, lang: str = "en") -> str:
+        """The funnel as a Mermaid flowchart (paste it into Markdown that renders Mermaid).
+
+        Open stages sit in one group; the main path is drawn with solid arrows labelled
+        with the gates checked on each move; losing (from any open stage), re-entry after
+        WON and extra transitions are dashed; WON and LOST stages are styled; the
+        skip-ahead and fall-back policy is a note.
+
+        Examples
+        --------
+        >>> f = Funnel("mini", [Stage("lead", gates="budget > 0"), Stage("demo", gates="budget > 0"),
+        ...                     Stage("won", kind="won"), Stage("lost", kind="lost")])
+        >>> print(f.to_mermaid())
+        flowchart TD
+            %% mini
+            subgraph open_stages ["open stages"]
+                s0["lead"]
+                s1["demo"]
+            end
+            s2(["won"]):::won
+            s3[/"lost"/]:::lost
+            s0 -->|"budget > 0"| s1
+            s1 --> s2
+            open_stages -.->|"lose"| s3
+            policy>"advance"]:::policy
+            classDef won fill:#d8f3dc,stroke:#2f855a,stroke-width:2px
+            classDef lost fill:#fde2e1,stroke:#9b2c2c
+            classDef policy fill:#fffbea,stroke:#f0b429
+        <BLANKLINE>
+        """
+        return to_mermaid(self, check_lang(lang))
+
+    def to_dot(self, lang: str = "en") -> str:
+        """The funnel as a Graphviz DOT digraph (``dot -Tsvg``), drawn like :meth:`to_mermaid`.
+
+        Examples
+        --------
+        >>> f = Funnel("mini", [Stage("lead"), Stage("won", kind="won"),
+        ...                     Stage("lost", kind="lost")], skip_ahead=True)
+        >>> dot = f.to_dot()
+        >>> dot.startswith('digraph "mini" {') and "s0 -> s1;" in dot
+        True
+        >>> 's0 -> s2 [label="lose", style=dashed, ltail=cluster_open];' in dot
+        True
+        """
+        return to_dot(self, check_lang(lang))
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
         """The funnel's shape (with win probabilities) and a table of its stages.
