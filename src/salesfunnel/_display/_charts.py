@@ -10,12 +10,11 @@ label is cut off: long ones wrap, and a chart that needs more room grows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 import numpy as np
 
 from salesfunnel._display._measure import text_width, wrap
-from salesfunnel._display._svgkit import INK, MUTED, PALETTE, document, text, text_on
+from salesfunnel._display._svgkit import INK, MUTED, PALETTE, document, text, text_on, xml_escape
 
 __all__ = ["bar_chart", "histogram", "stacked_bars"]
 
@@ -104,8 +103,8 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
                 w = abs(v) * scale
                 x = x0 - w if v < 0 else x0
                 body.append(f'<rect x="{x:.1f}" y="{by:.1f}" width="{max(w, 1):.1f}" '
-                            f'height="{bar_h:.1f}" fill="{colour}"><title>{escape(label)}: '
-                            f"{escape(texts[g])}</title></rect>")
+                            f'height="{bar_h:.1f}" fill="{colour}"><title>{xml_escape(label)}: '
+                            f"{xml_escape(texts[g])}</title></rect>")
                 tx, anchor = (x - 4, "end") if v < 0 else (x0 + w + 4, "start")
             else:
                 tx, anchor = x0 + 4, "start"
@@ -165,7 +164,7 @@ def histogram(values: Sequence[float] | np.ndarray, *, bins: int = 24, title: st
                f"{int(c):,}")
         body.append(f'<rect x="{x + 0.5:.1f}" y="{top + plot_h - h:.1f}" '
                     f'width="{max(bw - 1, 0.5):.1f}" height="{h:.1f}" fill="{PALETTE[0]}">'
-                    f"<title>{escape(tip)}</title></rect>")
+                    f"<title>{xml_escape(tip)}</title></rect>")
     base = top + plot_h
     body.append(f'<line x1="{left:.1f}" y1="{base:.1f}" x2="{left + plot_w:.1f}" '
                 f'y2="{base:.1f}" stroke="{INK}"/>')
@@ -241,7 +240,7 @@ def stacked_bars(labels: Sequence[str], names: Sequence[str], matrix: Sequence[S
                 continue
             w = plot_w * c / peak
             body.append(f'<rect x="{x:.1f}" y="{by:.1f}" width="{w:.1f}" height="{bar_h}" '
-                        f'fill="{colours[k]}"><title>{escape(label)}, {escape(name)}: {c:,}'
+                        f'fill="{colours[k]}"><title>{xml_escape(label)}, {xml_escape(name)}: {c:,}'
                         "</title></rect>")
             inside = f"{c:,}"
             if text_width(inside, _FONT - 2) + 6 <= w:

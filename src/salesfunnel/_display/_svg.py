@@ -3,14 +3,12 @@ only; displays in browsers and notebooks)."""
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 import numpy as np
 
 from salesfunnel._display._chart import FunnelData, fmt_count, fmt_rate
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._measure import text_width, wrap
-from salesfunnel._display._svgkit import MUTED, document, shade, text, text_on
+from salesfunnel._display._svgkit import MUTED, document, shade, text, text_on, xml_escape
 from salesfunnel._util._i18n import word
 
 __all__ = ["svg_from_data"]
@@ -84,7 +82,7 @@ def svg_from_data(data: FunnelData, *, width: int = 640, title: str | None = Non
         pts = (f"{cx - w0 / 2:.1f},{y0:.1f} {cx + w0 / 2:.1f},{y0:.1f} "
                f"{cx + w1 / 2:.1f},{y1:.1f} {cx - w1 / 2:.1f},{y1:.1f}")
         fill = shade(k, n)
-        body.append(f"<g><title>{escape(data.labels[k])}: {escape(values[k])}</title>"
+        body.append(f"<g><title>{xml_escape(data.labels[k])}: {xml_escape(values[k])}</title>"
                     f'<polygon points="{pts}" fill="{fill}"/></g>')
         mid = (y0 + y1) / 2
         ls = labels[k]

@@ -8,11 +8,27 @@ canvas.
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from salesfunnel._display._measure import FONT_STACK, text_width
 
-__all__ = ["INK", "MUTED", "PALETTE", "document", "fits", "shade", "text", "text_on"]
+__all__ = ["INK", "MUTED", "PALETTE", "document", "fits", "shade", "text", "text_on",
+           "xml_escape"]
+
+# Characters XML 1.0 does not allow (C0 controls but tab and newlines, surrogates, FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_escape(s: str) -> str:
+    """``s`` escaped for SVG text, without the characters XML cannot hold.
+
+    Examples
+    --------
+    >>> xml_escape("a < b\x08")
+    'a &lt; b'
+    """
+    return escape(_NOT_XML.sub("", s))
 
 INK = "#1f2933"
 MUTED = "#52606d"
@@ -50,7 +66,7 @@ def text(x: float, y: float, s: str, *, size: float, box: float | None = None,
         attrs_ += f' text-anchor="{anchor}"'
     if weight:
         attrs_ += f' font-weight="{weight}"'
-    return f"<text {attrs_}>{escape(s)}</text>"
+    return f"<text {attrs_}>{xml_escape(s)}</text>"
 
 
 def document(width: float, height: float, body: list[str], *, title: str, desc: str) -> str:
@@ -59,10 +75,10 @@ def document(width: float, height: float, body: list[str], *, title: str, desc: 
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
         f'viewBox="0 0 {w} {h}" role="img" style="max-width:100%;height:auto" '
-        f"aria-label={quoteattr(title + ': ' + desc if title else desc)} "
+        f"aria-label={quoteattr(_NOT_XML.sub('', title + ': ' + desc if title else desc))} "
         f"font-family={quoteattr(FONT_STACK)}>",
-        f"<title>{escape(title or desc)}</title>",
-        f"<desc>{escape(desc)}</desc>",
+        f"<title>{xml_escape(title or desc)}</title>",
+        f"<desc>{xml_escape(desc)}</desc>",
         *body,
         "</svg>",
     ])

@@ -83,6 +83,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "pipe.velocity": ("sales velocity: {} per day", "销售速度: 每天 {}"),
     "pipe.coverage": ("coverage of target {}: {} weighted, {} unweighted",
                       "目标 {} 的覆盖率: 加权 {}, 未加权 {}"),
+    "attr.open_value": ("open value", "未结金额"),
+    "attr.weighted_value": ("weighted value", "加权金额"),
+    "attr.average_won_amount": ("average won amount", "平均赢单金额"),
+    "attr.win_rate": ("win rate", "赢单率"),
+    "attr.average_cycle": ("average cycle", "平均周期"),
+    "attr.velocity": ("sales velocity", "销售速度"),
     "why.no_amount": ("the log has no amount column", "日志没有金额列"),
     "why.unestimated": ("{n} open entities worth {value} at stages without a probability "
                         "({names}) are excluded",

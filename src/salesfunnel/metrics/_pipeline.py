@@ -425,7 +425,8 @@ class Pipeline(Displayable):
                 format_pct(self.coverage_unweighted)))
         reasons = self._reasons(lang)
         reasons.pop("coverage", None)
-        lines.extend(word("note", lang).format(name, why) for name, why in reasons.items())
+        lines.extend(word("note", lang).format(word(f"attr.{name}", lang), why)
+                     for name, why in reasons.items())
         headers = [word(k, lang) for k in ("stage", "kind", "prob.", "count", "amount",
                                            "weighted")]
         return (Table(title, headers, rows, notes=lines, align="<<>>>>"),)

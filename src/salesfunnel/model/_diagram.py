@@ -9,6 +9,7 @@ of :func:`salesfunnel.viz.diagram_svg` draws the same graph.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import attrs
@@ -70,7 +71,7 @@ def diagram(funnel: Any, lang: str = "en") -> Diagram:
                   for s in funnel.stages)
     edges: list[Edge] = []
     path = funnel.path
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         edges.append(Edge(ids[a.name], ids[b.name], "advance",
                           _gates(funnel.gates_for(a.name, b.name), lang)))
     if funnel.can_lose:

@@ -467,7 +467,8 @@ class Funnel(Viewable):
 
         Examples
         --------
-        >>> f = Funnel("mini", [Stage("lead", gates="budget > 0"), Stage("demo", gates="budget > 0"),
+        >>> f = Funnel("mini", [Stage("lead", gates="budget > 0"),
+        ...                     Stage("demo", gates="budget > 0"),
         ...                     Stage("won", kind="won"), Stage("lost", kind="lost")])
         >>> print(f.to_mermaid())
         flowchart TD

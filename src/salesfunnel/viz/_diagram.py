@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from salesfunnel._display._measure import text_width, wrap
-from salesfunnel._display._svgkit import INK, MUTED, document, text
+from salesfunnel._display._svgkit import INK, MUTED, document, text, xml_escape
 from salesfunnel._util._i18n import check_lang, word
 from salesfunnel._util._validate import check_instance
 from salesfunnel.model import Funnel
@@ -98,7 +96,7 @@ def diagram_svg(funnel: Funnel, *, lang: str = "en", width: int = 720) -> str:
         fill, line = _colours(n)
         extra = ' stroke-width="2.5"' if n.kind == "won" else ""
         body.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{box_w:.1f}" height="{h:.1f}" '
-                    f'rx="8" fill="{fill}" stroke="{line}"{extra}><title>{escape(n.name)}'
+                    f'rx="8" fill="{fill}" stroke="{line}"{extra}><title>{xml_escape(n.name)}'
                     "</title></rect>")
         if n.kind == "won":
             body.append(f'<rect x="{x0 + 3:.1f}" y="{y + 3:.1f}" width="{box_w - 6:.1f}" '
@@ -128,17 +126,17 @@ def diagram_svg(funnel: Funnel, *, lang: str = "en", width: int = 720) -> str:
     ly = group_top + 20
     for e in (e for e in d.edges if e.kind == "lose"):
         n = by_id[e.target]
-        h = 30.0
+        lh = 30.0
         body.append(f'<rect x="{lost_x:.1f}" y="{ly:.1f}" width="{lost_w:.1f}" '
-                    f'height="{h:.1f}" rx="8" fill="{LOST_FILL}" stroke="{LOST_LINE}">'
-                    f"<title>{escape(n.name)}</title></rect>")
+                    f'height="{lh:.1f}" rx="8" fill="{LOST_FILL}" stroke="{LOST_LINE}">'
+                    f"<title>{xml_escape(n.name)}</title></rect>")
         body.append(text(lost_x + lost_w / 2, ly + 20, n.label, size=_FONT, anchor="middle",
                          box=lost_w - 16))
         gx = group_r
-        body.append(_arrow(gx, ly + h / 2, lost_x, ly + h / 2, dashed=True))
-        body.append(text((gx + lost_x) / 2, ly + h / 2 - 5, e.label, size=_SMALL,
+        body.append(_arrow(gx, ly + lh / 2, lost_x, ly + lh / 2, dashed=True))
+        body.append(text((gx + lost_x) / 2, ly + lh / 2 - 5, e.label, size=_SMALL,
                          anchor="middle", fill=MUTED, box=lost_x - gx))
-        ly += h + 14
+        ly += lh + 14
     for n in lost:               # LOST stages nobody can reach by losing (no can_lose)
         if not any(e.kind == "lose" and e.target == n.id for e in d.edges):
             body.append(f'<rect x="{lost_x:.1f}" y="{ly:.1f}" width="{lost_w:.1f}" '
@@ -153,7 +151,7 @@ def diagram_svg(funnel: Funnel, *, lang: str = "en", width: int = 720) -> str:
         (st, sb, _), (tt, tb, _) = centers[e.source], centers[e.target]
         sy, ty = (st + sb) / 2, (tt + tb) / 2
         ax = left - 12 - 28 * k
-        tip = f"<title>{escape(e.label)}</title>" if e.label else ""
+        tip = f"<title>{xml_escape(e.label)}</title>" if e.label else ""
         body.append(f'<g>{tip}<path d="M{x0:.1f},{sy:.1f} L{ax:.1f},{sy:.1f} '
                     f'L{ax:.1f},{ty:.1f} L{x0 - 6:.1f},{ty:.1f}" fill="none" stroke="{INK}" '
                     f'stroke-dasharray="5,3"/>{_head(x0 - 6, ty, "right")}</g>')
