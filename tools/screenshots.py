@@ -4,7 +4,7 @@ Renders each page in headless Chromium (Debian's ``chromium`` package) and write
 files to ``screenshots/``, so a person can look at what users see. Run by
 ``make screenshots`` after ``make docs``; needs no network.
 
-Usage: python tools/screenshots.py [OUTDIR]
+Usage: python tools/screenshots.py [OUTDIR [DOCS_HTML_DIR]]
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars"]
-DOC_PAGES = ("index.html", "gallery.html", "concepts/templates.html",
-             "tutorials/crm.html", "api/salesfunnel.viz.html")
+DOC_PAGES = ("index.html", "gallery.html", "concepts/templates.html", "tutorials/crm.html",
+             "tutorials/notebook.html", "howto/property-testing.html",
+             "api/salesfunnel.model.html")
 
 
 def chromium() -> str:
@@ -68,13 +69,14 @@ def main(argv: list[str]) -> int:
         shoot(browser, page.as_uri(), out / f"report-{lang}.png", 1100, 11000)
         split(out / f"report-{lang}.png")
         shoot(browser, page.as_uri(), out / f"report-{lang}-narrow.png", 480, 2400)
-    docs = ROOT / "docs" / "_build" / "html"
+    docs = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "_build" / "html"
     for name in DOC_PAGES:
         page = docs / name
         if page.exists():
             print(f"docs {name} ...", flush=True)
-            shoot(browser, page.as_uri(), out / ("docs-" + name.replace("/", "-")
-                                                 .replace(".html", ".png")), 1200, 3000)
+            png = out / ("docs-" + name.replace("/", "-").replace(".html", ".png"))
+            shoot(browser, page.as_uri(), png, 1200, 6000)
+            split(png)
     return 0
 
 

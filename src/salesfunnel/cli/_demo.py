@@ -19,7 +19,7 @@ from salesfunnel.cli._report import (
 )
 from salesfunnel.planner._common import whole
 
-__all__ = ["DEMO_START", "demo_log", "forecast_section", "levers_section", "markov_section",
+__all__ = ["DEMO_START", "demo_log", "demo_report", "forecast_section", "levers_section", "markov_section",
            "plan_section", "run_demo"]
 
 DEMO_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -117,6 +117,14 @@ class _Both:
 def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0,
              lang: str = "en") -> tuple[str, str]:
     """Run the demo; return the text report and the HTML page."""
+    report = demo_report(seed=seed, deals=deals, target=target, lang=lang)
+    html = report.to_html(title=word("rep.demo_title", lang), lang=lang)
+    return report.to_text(), html
+
+
+def demo_report(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0,
+                lang: str = "en") -> Report:
+    """The demo's report: summary and sections (charts included)."""
     from salesfunnel.planner import MarkovModel, forecast, levers, reverse
 
     log = demo_log(seed=seed, deals=deals)
@@ -154,6 +162,4 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
                             format_count(fc.target), format_count(fc.horizon_days))))
     summary.append((word("rep.s_plan", lang), whole(plan.rows[0].per_period),
                     word("rep.s_plan_hint", lang).format(format_count(target))))
-    report = Report(tuple(sections), intro=intro, summary=tuple(summary), lang=lang)
-    html = report.to_html(title=word("rep.demo_title", lang), lang=lang)
-    return report.to_text(), html
+    return Report(tuple(sections), intro=intro, summary=tuple(summary), lang=lang)

@@ -305,7 +305,7 @@ class Funnel(Viewable):
 
     @property
     def path(self) -> tuple[Stage, ...]:
-        """The main path: the open stages followed by the WON stage."""
+        """The open stages followed by the WON stage (the main path)."""
         return self.stages[: self.won_index + 1]
 
     @property
