@@ -211,3 +211,19 @@ def test_generated_charts_always_fit(labels: list[str], values: list[float]) -> 
     check_svg(stacked_bars(labels, ["x", "y"], [[int(v) % 50 + 1, 3] for v in vals],
                            width=500))
     check_svg(histogram(vals, bins=5, marker=vals[0], marker_label=labels[0][:20]))
+
+
+def test_text_columns_left_numbers_right_also_in_notebooks() -> None:
+    from salesfunnel._display._table import Table
+
+    t = Table("", ["stage", "owner", "count", "rate"],
+              [["lead", "Alice", "1,200", "—"], ["won", "Bob 2", "30", "+5.0%"]])
+    assert t.align == "<<>>"
+    html = templates.get("b2b-seven-stage")._repr_html_()
+    # notebook styles right-align every cell; ours say left for text, right for numbers
+    assert ".sf-block .sf-table td{" in html and "text-align:left" in html
+    row = re.search(r"<tr><td[^>]*>1</td>(.*?)</tr>", html, flags=re.S)
+    assert row is not None
+    cells = re.findall(r"<td([^>]*)>([^<]*)</td>", row.group(1))
+    owner = next(attrs for attrs, text in cells if text == "account manager")
+    assert 'class="num"' not in owner

@@ -19,8 +19,8 @@ from salesfunnel.cli._report import (
 )
 from salesfunnel.planner._common import whole
 
-__all__ = ["DEMO_START", "demo_log", "demo_report", "forecast_section", "levers_section", "markov_section",
-           "plan_section", "run_demo"]
+__all__ = ["DEMO_START", "demo_log", "demo_report", "forecast_section", "levers_section",
+           "markov_section", "plan_section", "run_demo"]
 
 DEMO_START = datetime(2026, 1, 1, tzinfo=UTC)
 DEMO_END = DEMO_START + timedelta(days=365)
