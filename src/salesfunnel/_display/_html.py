@@ -12,6 +12,7 @@ import numpy as np
 
 from salesfunnel._display._chart import FunnelData
 from salesfunnel._display._format import MISSING
+from salesfunnel._display._measure import FONT_STACK
 from salesfunnel._display._svg import svg_from_data
 from salesfunnel._display._table import Table
 from salesfunnel.errors import InvalidParameterError
@@ -19,8 +20,8 @@ from salesfunnel.errors import InvalidParameterError
 __all__ = ["CSS", "block", "html_table", "is_number", "parts_html", "table_html"]
 
 CSS = """
-.sf-block{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans','Noto Sans CJK SC',sans-serif;
-  color:#1f2933;margin:0.5em 0 1.5em 0}
+.sf-block{font-family:""" + FONT_STACK + """;
+  color:#1f2933;margin:0.5em 0 1.5em 0;max-width:100%;overflow-x:auto}
 .sf-block h3{font-size:1.05em;margin:0.4em 0}
 .sf-table{border-collapse:collapse;font-size:0.9em;margin:0.4em 0}
 .sf-table caption{text-align:left;font-weight:600;padding:0.2em 0}

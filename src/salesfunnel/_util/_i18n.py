@@ -288,7 +288,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "rep.forecast": ("Forecast of the open pipeline ({} days)", "在途管道预测 ({} 天)"),
     "rep.fc_explain": ("Each simulation plays every open deal forward with the observed "
                        "probabilities and times; the chart shows the won revenue of all "
-                       "simulations. p10/p50/p90: 10 %, 50 %, 90 % of simulations won less. "
+                       "simulations. p10/p50/p90: 10%, 50%, 90% of simulations won less. "
                        "P(target) is the share of simulations that reach the target "
                        "(the dashed line).",
                        "每次模拟按实际概率和时长推演每个在途商机; 图为所有模拟的赢单收入分布。"
