@@ -86,7 +86,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
         body.append(text(8, 18, title, size=_FONT + 2, weight="600", box=total_w - 16))
     x_left = col + 12 + (text_w + 6 if signed else 0)
     x0 = x_left + (plot_w / 2 if signed else 0)
-    scale = (plot_w / 2 if signed else plot_w) / hi
+    room = plot_w / 2 if signed else plot_w
     y = top
     for g, label in enumerate(labels):
         h = group_h[g]
@@ -100,7 +100,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
             colour = PALETTE[s % len(PALETTE)] if n_series > 1 or not signed else (
                 PALETTE[0] if v >= 0 else PALETTE[1])
             if np.isfinite(v):
-                w = abs(v) * scale
+                w = abs(v) / hi * room          # divide first: hi may be tiny
                 x = x0 - w if v < 0 else x0
                 body.append(f'<rect x="{x:.1f}" y="{by:.1f}" width="{max(w, 1):.1f}" '
                             f'height="{bar_h:.1f}" fill="{colour}"><title>{xml_escape(label)}: '

@@ -416,11 +416,11 @@ class Funnel(Viewable):
         ...                     Stage("won", kind="won")])
         >>> print(f.describe())
         mini
-          1. lead  20%  owner: SDR
+          1. lead  20.0%  owner: SDR
                action: call
           2. demo  —
                gate: contact is set
-          3. won  100%  [won]
+          3. won  100.0%  [won]
         transitions: advance, lose from any open stage
         """
         def w(key: str) -> str:
@@ -431,7 +431,7 @@ class Funnel(Viewable):
         if desc:
             lines.append(desc)
         for i, s in enumerate(self.stages, 1):
-            prob = f"  {MISSING}" if s.probability is None else f"  {format_pct(s.probability, 0)}"
+            prob = f"  {MISSING}" if s.probability is None else f"  {format_pct(s.probability)}"
             kind = "" if s.is_open else f"  [{w(s.kind.value)}]"
             owner = f"  {w('owner')}: {s.owner.text(lang)}" if s.owner else ""
             lines.append(f"  {i}. {s.label.text(lang)}{prob}{owner}{kind}")
