@@ -52,7 +52,8 @@ def templates_fragment() -> str:
 def gallery_fragment() -> str:
     from salesfunnel.cli._demo import demo_report
 
-    report = demo_report()
+    reports = {lang: demo_report(lang=lang) for lang in ("en", "zh")}
+    report = reports["en"]
     parts = []
     for s in report.sections:
         if not s.charts:
@@ -65,7 +66,7 @@ def gallery_fragment() -> str:
             else:   # a grid of small charts: shown as they are in the report
                 parts.append(f"```{{raw}} html\n{chart}\n```\n")
     for lang in ("en", "zh"):
-        html = demo_report(lang=lang).to_html(
+        html = reports[lang].to_html(
             title="salesfunnel demo: a year of B2B deals" if lang == "en"
             else "salesfunnel 演示: 一年的 B2B 商机", lang=lang)
         _write(OUT / "extra" / f"report-{lang}.html", html)
