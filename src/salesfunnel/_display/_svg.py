@@ -38,7 +38,7 @@ def svg_from_data(data: FunnelData, *, width: int = 640, title: str | None = Non
     font = _FONT
     small = font - 1
     longest = max((text_width(s, font) for s in data.labels), default=40.0)
-    label_w = max(60.0, min(longest, (0.45 if compact else 0.34) * width))
+    label_w = max(60.0, min(longest, (0.45 if compact else 0.4) * width))
     labels = [wrap(s, label_w, font) for s in data.labels]
     label_w = max([60.0] + [text_width(x, font) for ls in labels for x in ls])
     step, overall = data.step, data.overall
