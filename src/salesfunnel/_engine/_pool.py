@@ -45,7 +45,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
                 fut = pool.submit(fn, item)
                 fut.add_done_callback(lambda _: bar.advance())
                 futures.append(fut)
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            wait(futures, return_when=FIRST_EXCEPTION)
             for fut in futures:
                 if fut.done() and not fut.cancelled() and fut.exception() is not None:
                     raise fut.exception()  # type: ignore[misc]

@@ -55,7 +55,7 @@ class Progress:
     def _draw(self) -> None:
         width = 30
         frac = self.done / self.total if self.total else 1.0
-        filled = int(round(width * min(frac, 1.0)))
+        filled = round(width * min(frac, 1.0))
         secs = time.monotonic() - self._start
         self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
                           f"{self.done}/{self.total} {secs:,.0f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import math
 from collections.abc import Sequence
@@ -230,7 +231,7 @@ def factorize_text(values: Any
         return None
     if values.dtype.kind not in "OU" or len(values) == 0:
         return None
-    import pyarrow as pa
+    pa: Any = importlib.import_module("pyarrow")
 
     try:
         arr = pa.array(values, type=pa.large_string(), from_pandas=False)
@@ -243,8 +244,8 @@ def factorize_text(values: Any
 def encode_arrow_text(arr: Any) -> tuple[npt.NDArray[np.int64], list[Any]]:
     """``(codes, sorted distinct values)`` of a pyarrow string (chunked) array by
     dictionary encoding; nulls get code -1."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    pa: Any = importlib.import_module("pyarrow")
+    pc: Any = importlib.import_module("pyarrow.compute")
 
     enc = pc.dictionary_encode(arr)
     if isinstance(enc, pa.ChunkedArray):

@@ -23,9 +23,9 @@ from salesfunnel.events._convert import (
     stage_dtype,
 )
 from salesfunnel.events._factorize import (
+    encode_arrow_text,
     factorize_int,
     factorize_objects,
-    encode_arrow_text,
     factorize_text,
     missing_mask,
     object_array,

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -35,6 +36,7 @@ from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
     Breakdown,
     breakdown,
@@ -748,19 +750,25 @@ def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | N
 
 
 @overload
-def timing(log: EventLog, *, by: None = ..., percentiles: Sequence[float] = ...) -> Timing: ...
+def timing(log: EventLog | PartitionedLog, *, by: None = ...,
+           percentiles: Sequence[float] = ..., accuracy: float | None = ...,
+           workers: int | None = ..., progress: bool = ...) -> Timing: ...
 
 
 @overload
-def timing(log: EventLog, *, by: str, percentiles: Sequence[float] = ...
-           ) -> Breakdown[Timing]: ...
+def timing(log: EventLog | PartitionedLog, *, by: str, percentiles: Sequence[float] = ...,
+           accuracy: float | None = ..., workers: int | None = ...,
+           progress: bool = ...) -> Breakdown[Timing]: ...
 
 
 def timing(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     by: str | None = None,
     percentiles: Sequence[float] = (10, 50, 90),
+    accuracy: float | None = None,
+    workers: int | None = None,
+    progress: bool = False,
 ) -> Timing | Breakdown[Timing]:
     """Stage-to-stage durations (count, median, mean, percentiles) and the sales cycle.
 
@@ -774,6 +782,20 @@ def timing(
     percentiles : sequence of float
         Percentiles (0 - 100) to report besides the median and the mean; numpy's
         default linear interpolation.
+
+    accuracy : float, optional
+        ``None`` (default): exact durations. A relative accuracy such as ``0.01``: every
+        duration is rounded to a logarithmic grid (a sketch, DDSketch's mapping), so a
+        step keeps at most a few thousand distinct values whatever the number of
+        entities; percentiles are then within ``accuracy`` of the exact ones.
+    workers : int, optional
+        Threads: the log is split by entity into partitions computed in parallel and
+        merged (exactly: the result is the same for every number of workers). Default:
+        the library option (:func:`salesfunnel.set_options`, the number of cores).
+        Logs under 400,000 events run on one thread. A
+        :class:`~salesfunnel.PartitionedLog` always runs per partition.
+    progress : bool
+        Show a progress bar on stderr (on a terminal, for work over a few seconds).
 
     Returns
     -------
@@ -826,16 +848,21 @@ def timing(
     >>> timing(log, by="rep")["y"].step("demo").count
     1
     """
+    parted = run_partitioned(log, workers, progress, "timing", lambda part: timing(
+        part, by=by, percentiles=percentiles, accuracy=accuracy, workers=1))
+    if parted is not None:
+        return parted
     log = check_log(log)
     qs = check_percentiles(percentiles, where="timing")
+    acc = check_accuracy(accuracy, where="timing")
     stages = tuple(s.name for s in log.funnel.path)
     first = K.first_times(log)
     entry = K.first_event_time(log)
     seen = K.arrived(log)
     if by is None:
-        return _timing_of(stages, first, entry, None, qs, seen)
+        return _timing_of(stages, first, entry, None, qs, seen, acc)
     return breakdown(K.entity_groups(log, by),
-                     lambda _, rows: _timing_of(stages, first, entry, rows, qs, seen))
+                     lambda _, rows: _timing_of(stages, first, entry, rows, qs, seen, acc))
 
 
 # -- Survival (Kaplan-Meier) ----------------------------------------------------------------------
