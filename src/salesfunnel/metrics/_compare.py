@@ -11,12 +11,12 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
-from salesfunnel._engine import PartitionedLog
 from salesfunnel.events import EventLog
 from salesfunnel.metrics._conversion import Conversion, Semantic, conversion
 from salesfunnel.metrics._results import (

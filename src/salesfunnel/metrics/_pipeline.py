@@ -7,6 +7,7 @@ days; sales velocity is currency **per day**.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import partial
 from typing import Any, overload
 
@@ -18,6 +19,7 @@ from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
 from salesfunnel._engine import PartitionedLog
+from salesfunnel._engine._exact import exact_group_sums
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -123,6 +125,10 @@ class Pipeline(Displayable):
     as_of: int | None = None
     target: float | None = attrs.field(default=None, converter=_target)
     has_amount: bool = True
+    #: The exact sums behind :attr:`value` (fractions), so that merges round once and
+    #: every partitioning gives the same floats; ``None``: add the floats.
+    sums: tuple[Fraction, ...] | None = attrs.field(default=None, kw_only=True, eq=False,
+                                                    repr=False)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.stages)
@@ -321,7 +327,11 @@ class Pipeline(Displayable):
             self,
             counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
             priced=[a + b for a, b in zip(self.priced, other.priced, strict=True)],
-            value=[a + b for a, b in zip(self.value, other.value, strict=True)],
+            value=([float(a + b) for a, b in zip(self.sums, other.sums, strict=True)]
+                   if self.sums is not None and other.sums is not None
+                   else [a + b for a, b in zip(self.value, other.value, strict=True)]),
+            sums=(None if self.sums is None or other.sums is None
+                  else tuple(a + b for a, b in zip(self.sums, other.sums, strict=True))),
             cycle_count=self.cycle_count + other.cycle_count,
             cycle_total=self.cycle_total + other.cycle_total,
         )
@@ -450,12 +460,13 @@ def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
     priced = ~np.isnan(amount)
     counts = np.bincount(cur, minlength=n_st)
     n_priced = np.bincount(cur[priced], minlength=n_st)
-    value = np.bincount(cur[priced], weights=amount[priced], minlength=n_st)
+    sums = exact_group_sums(cur[priced], amount[priced], n_st)
+    value = [float(x) for x in sums]
     is_won = cur == f.won_index
     won_cycles = won_at[is_won] - entry[is_won]
     return Pipeline(f.names, [s.kind.value for s in f.stages], f.probabilities, counts,
                     n_priced, value, len(won_cycles), exact_sum(won_cycles), as_of, target,
-                    log.amount is not None)
+                    log.amount is not None, sums=tuple(sums))
 
 
 @overload

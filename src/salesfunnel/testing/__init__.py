@@ -5,13 +5,15 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`.
+    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`,
+    :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
 Invariants
     :func:`assert_funnel_invariants`, :func:`assert_journey_invariants`,
-    :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
+    :func:`assert_merge_invariant`, :func:`assert_partition_invariant`: each raises
+    ``AssertionError`` naming the law that
     broke and the stage where it broke.
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
@@ -38,6 +40,11 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
+    from salesfunnel.testing._engine import (
+        Partitioning,
+        assert_partition_invariant,
+        partitionings,
+    )
     from salesfunnel.testing._eventlogs import event_logs
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
@@ -62,10 +69,12 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
     "JourneyMachine": "_stateful",
+    "Partitioning": "_engine",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
+    "assert_partition_invariant": "_engine",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
     "funnels": "_strategies",
@@ -73,6 +82,7 @@ _WHERE = {
     "gates": "_strategies",
     "journey_machine": "_stateful",
     "journeys": "_strategies",
+    "partitionings": "_engine",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stages": "_strategies",
@@ -82,10 +92,12 @@ _WHERE = {
 __all__ = [
     "DEFAULT_FIELDS",
     "JourneyMachine",
+    "Partitioning",
     "TemplateCheck",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
+    "assert_partition_invariant",
     "check_template",
     "event_logs",
     "funnels",
@@ -93,6 +105,7 @@ __all__ = [
     "gates",
     "journey_machine",
     "journeys",
+    "partitionings",
     "rules",
     "stage_names",
     "stages",
