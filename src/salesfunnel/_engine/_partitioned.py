@@ -17,6 +17,7 @@ import numpy as np
 from salesfunnel._engine._hash import bucket_of, hash_arrow_text
 from salesfunnel._engine._options import resolve_workers
 from salesfunnel._engine._pool import parallel_map, tree_merge
+from salesfunnel._engine._progress import Progress
 from salesfunnel._engine._split import group_rows, split_log
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit
@@ -364,14 +365,12 @@ class PartitionedLog:
         n = (max(1, -(-total // 2_000_000)) if parts is None
              else check_int("parts", parts, where=where, low=1))
         directory = tempfile.mkdtemp(prefix="salesfunnel-", dir=spill_dir)
-        from salesfunnel._engine._progress import Progress
-
         try:
             writers: list[Any] = [None] * n
             counts = [0] * n
             schema = dataset.schema
             with Progress(total, "reading Parquet", progress) as bar:
-                for batch in dataset.to_batches(columns=names, batch_size=batch_rows):
+                for batch in _batches(dataset, names, batch_rows):
                     table = pa.Table.from_batches([batch])
                     bucket = _arrow_bucket(pa, table.column(entity), n)
                     order, bounds = group_rows(bucket, n)
@@ -450,7 +449,9 @@ class PartitionedLog:
 
     def reduce(self, fn: Callable[[EventLog], R], *, workers: int | None = None,
                progress: bool = False, label: str = "computing") -> R:
-        """``fn`` on every part, results merged (``a.merge(b)``, a tree of merges).
+        """``fn`` on every part, the results merged (``a.merge(b)``) as they come, in
+        part order: at most ``workers`` partial results and the running total are held
+        at a time, so the memory of a reduction over many parts stays bounded.
 
         Examples
         --------
@@ -461,7 +462,18 @@ class PartitionedLog:
         >>> p.reduce(metrics.conversion).counts
         (2, 1)
         """
-        out: R = tree_merge(self.map(fn, workers=workers, progress=progress, label=label))
+        n = resolve_workers(workers, where="PartitionedLog.reduce")
+        funnel = self.funnel
+        total: Any = None
+        with Progress(len(self.parts), label, progress) as bar:
+            for start in range(0, len(self.parts), n):
+                chunk = self.parts[start:start + n]
+                results = parallel_map(lambda part: fn(_load(part, funnel)), chunk, n)
+                merged = tree_merge(results)
+                total = merged if total is None else total.merge(merged)
+                del results, merged
+                bar.advance(len(chunk))
+        out: R = total
         return out
 
     def to_logs(self) -> list[EventLog]:
@@ -479,6 +491,17 @@ class PartitionedLog:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _batches(dataset: Any, columns: list[str], batch_rows: int) -> Iterable[Any]:
+    """The dataset's rows in batches, one row group of one file read at a time (no
+    read-ahead, no pre-buffering of whole files: memory stays bounded)."""
+    pq = import_optional("pyarrow.parquet", "arrow", purpose="PartitionedLog.from_parquet")
+    for path in dataset.files:
+        with pq.ParquetFile(dataset.filesystem.open_input_file(path), pre_buffer=False,
+                            buffer_size=1 << 20) as handle:
+            yield from handle.iter_batches(batch_size=batch_rows, columns=columns,
+                                           use_threads=False)
 
 
 def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
