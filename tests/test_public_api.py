@@ -19,6 +19,7 @@ OPTIONAL_PUBLIC_MODULES = [
     "salesfunnel.simulation",
     "salesfunnel.testing",
     "salesfunnel.viz",
+    "salesfunnel.dask",
 ]
 
 
