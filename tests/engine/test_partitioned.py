@@ -198,3 +198,74 @@ def test_progress_bar_only_on_a_terminal_and_erased_at_the_end() -> None:
     with Progress(4, "work", False, stream=quiet, delay=0.0) as bar:
         bar.advance(4)
     assert quiet.getvalue() == ""
+
+
+def _parquet_dataset(directory: Any, n: int = 5000) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rng = np.random.default_rng(4)
+    for i in range(3):
+        pq.write_table(pa.table({"entity": [f"d{k}" for k in rng.integers(0, n // 3, n)],
+                                 "stage": rng.integers(0, 2, n),
+                                 "ts": rng.integers(0, 10**6, n)}),
+                       directory / f"f{i}.parquet", row_group_size=1000)
+
+
+def test_parquet_partitions_equal_the_in_memory_log_and_are_cleaned_up(tmp_path: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    data, spill = tmp_path / "data", tmp_path / "spill"
+    data.mkdir()
+    spill.mkdir()
+    _parquet_dataset(data)
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    log = EventLog.from_arrow(f, pq.read_table(data), unit="s")
+    files = sorted(str(p) for p in data.glob("*.parquet"))
+    with PartitionedLog.from_parquet(f, files, unit="s", parts=5, batch_rows=700,
+                                     spill_dir=spill) as plog:
+        assert len(plog) == len(log) and plog.n_parts == 5
+        assert len(list(spill.iterdir())) == 1
+        assert conversion(plog, workers=2) == conversion(log, workers=1)
+        assert timing(plog, workers=2) == timing(log, workers=1)
+        assert plog.n_entities == log.n_entities
+    assert list(spill.iterdir()) == []  # closed: the partitions are gone
+    plog = PartitionedLog.from_parquet(f, data, unit="s", parts=2, spill_dir=spill)
+    del plog
+    import gc
+
+    gc.collect()
+    assert list(spill.iterdir()) == []  # garbage collected: gone too
+
+
+def test_ctrl_c_while_reading_leaves_nothing_behind(tmp_path: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import salesfunnel._engine._partitioned as part
+
+    data, spill = tmp_path / "data", tmp_path / "spill"
+    data.mkdir()
+    spill.mkdir()
+    _parquet_dataset(data)
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    calls = []
+    real = part.group_rows
+
+    def interrupted(bucket: Any, n: int) -> Any:
+        calls.append(n)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(bucket, n)
+
+    monkeypatch.setattr(part, "group_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        PartitionedLog.from_parquet(f, data, unit="s", parts=4, batch_rows=500,
+                                    spill_dir=spill)
+    assert len(calls) == 3 and list(spill.iterdir()) == []
+
+
+def test_parquet_errors_name_the_problem(tmp_path: Any) -> None:
+    pytest.importorskip("pyarrow")
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    with pytest.raises(sf.InvalidParameterError, match="'source' parameter"):
+        PartitionedLog.from_parquet(f, tmp_path / "nowhere", unit="s")
+    _parquet_dataset(tmp_path)
+    with pytest.raises(sf.EventLogError, match=r"\['deal'\]"):
+        PartitionedLog.from_parquet(f, tmp_path, entity="deal", unit="s")
