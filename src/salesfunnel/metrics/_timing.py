@@ -819,11 +819,12 @@ def timing(
     Units: statistics are seconds (float64), ``Durations.values`` are nanoseconds
     (int64), the ``*_timedelta`` accessors and ``to_pandas()`` give ``timedelta64[ns]``.
 
-    Memory: each step keeps its durations (8 bytes per entity that reached the step, so
-    at most ``8 x entities x steps`` bytes) so that :meth:`Timing.merge` is exact: the
-    merged result equals the one over the whole log bit for bit (means from exact
-    integer sums, percentiles from the same multiset). A sketch (t-digest) would be
-    smaller but only approximately mergeable.
+    Memory: each step keeps its distinct durations with their counts (16 bytes per
+    distinct value, at most one per entity that reached the step) so that
+    :meth:`Timing.merge` is exact: the merged result equals the one over the whole log
+    bit for bit (means from exact integer sums, percentiles from the same multiset).
+    Durations in whole seconds, hours or days repeat and stay small; ``accuracy=``
+    bounds the size whatever the data, at the price of approximate percentiles.
 
     One scatter of the events (``np.minimum.at``, no sort) gives every entity's first
     time at each stage; a running minimum over the stages turns that into the first
