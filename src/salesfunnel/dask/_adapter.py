@@ -35,7 +35,11 @@ def _dd() -> Any:
 def _shuffle_method() -> str:
     """P2P (spills to disk, needs a distributed client) when a client is active, else
     the task-based shuffle of the local schedulers."""
+    dask = import_optional("dask", "dask", purpose="salesfunnel.dask")
     distributed = import_optional("distributed", "dask", purpose="salesfunnel.dask")
+    if dask.config.get("scheduler", None) in ("sync", "synchronous", "single-threaded",
+                                               "threads", "threading", "processes"):
+        return "tasks"
     try:
         distributed.get_client()
     except ValueError:
@@ -116,15 +120,13 @@ class DaskLog:
 
     Examples
     --------
-    >>> import dask
     >>> import pandas as pd, dask.dataframe as dd
     >>> from salesfunnel import Funnel, Stage, metrics
     >>> from salesfunnel.dask import DaskLog
     >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
     >>> pdf = pd.DataFrame({"entity": [1, 1, 2, 3], "stage": [0, 1, 0, 0], "ts": [0, 3, 1, 2]})
-    >>> with dask.config.set(scheduler="sync"):
-    ...     dlog = DaskLog.from_dask(f, dd.from_pandas(pdf, npartitions=2), unit="D")
-    ...     dlog.run(metrics.conversion).counts
+    >>> dlog = DaskLog.from_dask(f, dd.from_pandas(pdf, npartitions=2), unit="D")
+    >>> dlog.run(metrics.conversion).counts
     (3, 1)
     """
 
