@@ -6,15 +6,17 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
     :func:`gate_subjects`, :func:`journeys` (with subject edits and facts),
-    :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`.
+    :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`,
+    :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
 Invariants
     :func:`assert_funnel_invariants`, :func:`assert_journey_invariants`,
-    :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
-    broke and the stage where it broke. :func:`check_store` checks the laws of a journey
-    store (histories replay to the stored stage, versions contiguous).
+    :func:`assert_merge_invariant`, :func:`assert_partition_invariant`: each raises
+    ``AssertionError`` naming the law that broke and the stage where it broke.
+    :func:`check_store` checks the laws of a journey store (histories replay to the
+    stored stage, versions contiguous).
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
     :class:`TemplateCheck`), :class:`JourneyMachine`, a Hypothesis state machine to
@@ -41,6 +43,11 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
+    from salesfunnel.testing._engine import (
+        Partitioning,
+        assert_partition_invariant,
+        partitionings,
+    )
     from salesfunnel.testing._eventlogs import event_logs
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
@@ -68,11 +75,13 @@ _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
     "HookRecorder": "_journeys",
     "JourneyMachine": "_stateful",
+    "Partitioning": "_engine",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
     "check_store": "_stores",
+    "assert_partition_invariant": "_engine",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
     "funnels": "_strategies",
@@ -81,6 +90,7 @@ _WHERE = {
     "journey_machine": "_stateful",
     "journeys": "_strategies",
     "json_values": "_journeys",
+    "partitionings": "_engine",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stages": "_strategies",
@@ -92,11 +102,13 @@ __all__ = [
     "DEFAULT_FIELDS",
     "HookRecorder",
     "JourneyMachine",
+    "Partitioning",
     "TemplateCheck",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
     "check_store",
+    "assert_partition_invariant",
     "check_template",
     "event_logs",
     "funnels",
@@ -105,6 +117,7 @@ __all__ = [
     "journey_machine",
     "journeys",
     "json_values",
+    "partitionings",
     "rules",
     "stage_names",
     "stages",
