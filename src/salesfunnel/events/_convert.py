@@ -131,7 +131,7 @@ class Problems:
         self.reasons: list[tuple[str, int, list[Any]]] = []
 
     def add(self, mask: npt.NDArray[np.bool_], reason: str,
-            values: np.ndarray[Any, Any] | Sequence[Any]) -> None:
+            values: np.ndarray[Any, Any] | Sequence[Any] | Factorized) -> None:
         count = int(mask.sum())
         if not count:
             return

@@ -54,6 +54,16 @@ def _target(value: Any) -> float | None:
     return check_target(value, where="Pipeline")
 
 
+def _floats_or_none(value: Any) -> tuple[float, ...] | None:
+    """attrs converter of the optional per-stage float fields."""
+    return None if value is None else floats(value)
+
+
+def _ints_or_none(value: Any) -> tuple[int, ...] | None:
+    """attrs converter of the optional per-stage count fields."""
+    return None if value is None else ints(value)
+
+
 def _money(value: float) -> str:
     if not math.isfinite(value):
         return MISSING
@@ -129,12 +139,10 @@ class Pipeline(Displayable):
     as_of: int | None = None
     target: float | None = attrs.field(default=None, converter=_target)
     has_amount: bool = True
-    weighted: tuple[float, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else floats(v))
-    estimated: tuple[int, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else ints(v))
-    estimated_value: tuple[float, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else floats(v))
+    weighted: tuple[float, ...] | None = attrs.field(default=None, converter=_floats_or_none)
+    estimated: tuple[int, ...] | None = attrs.field(default=None, converter=_ints_or_none)
+    estimated_value: tuple[float, ...] | None = attrs.field(default=None,
+                                                            converter=_floats_or_none)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.stages)
