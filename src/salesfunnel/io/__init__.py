@@ -14,6 +14,7 @@ from salesfunnel.io._crm import (
     read_salesforce_history,
 )
 from salesfunnel.io._defs import load_funnel, load_stage_map
+from salesfunnel.io._policy import one_value_per_entity
 from salesfunnel.io._read import WIDE_PATTERNS, Loaded, load_events, read_events
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "load_events",
     "load_funnel",
     "load_stage_map",
+    "one_value_per_entity",
     "read_events",
     "read_hubspot_stage_history",
     "read_pipedrive_deal_flow",

@@ -44,13 +44,34 @@ class CsvOptions:
 class Columns:
     """The columns read from a file, with the file's whole header."""
 
-    __slots__ = ("data", "header", "rows", "source")
+    __slots__ = ("data", "dialect", "header", "path", "rows", "source")
 
-    def __init__(self, source: str, header: list[str], data: dict[str, Any], rows: int) -> None:
+    def __init__(self, source: str, header: list[str], data: dict[str, Any], rows: int,
+                 path: Path | None = None, dialect: Any = None) -> None:
         self.source = source
         self.header = header
         self.data = data
         self.rows = rows
+        self.path = path
+        self.dialect = dialect
+
+    def where(self, row: int) -> str:
+        """``"row N"`` for data row ``N`` (1-based), with its line in a CSV file (found
+        by reading the file again: only on the way to an error message)."""
+        if self.path is None or self.dialect is None:
+            return f"row {row}"
+        with self.path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, self.dialect)
+            next(reader, None)
+            count = 0
+            for record in reader:
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue
+                count += 1
+                if count == row:
+                    start = reader.line_num - sum(f.count("\n") for f in record)
+                    return f"row {row} (line {start})"
+        return f"row {row}"
 
     def missing(self, wanted: Sequence[str], *, hint: str = "") -> InputFileError:
         """The error for columns not in the file, listing every column it has."""
@@ -167,14 +188,12 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> C
                 column_types=types, include_columns=include, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        text = str(exc).splitlines()[0]
-        if "UTF8" in text or "utf-8" in text.lower() or isinstance(exc, UnicodeDecodeError):
-            raise InputFileError(f"{path.name}: expected UTF-8 text; the file is binary or "
-                                 "in another encoding") from None
-        raise InputFileError(f"{path.name}: not valid CSV ({text})") from None
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        # The standard-library reader names the line of the problem (or reads what
+        # pyarrow would not).
+        return _read_csv_python(path, wanted, dialect)
     data = {n: table.column(raw) for n, raw in zip(names, include, strict=True)}
-    return Columns(path.name, header, data, table.num_rows)
+    return Columns(path.name, header, data, table.num_rows, path, dialect)
 
 
 def _raw_header(path: Path, dialect: Any) -> list[str]:
@@ -233,7 +252,7 @@ def _read_csv_python(path: Path, wanted: Sequence[str] | None, dialect: Any) -> 
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
         arrays[n] = arr
-    return Columns(path.name, header, arrays, rows)
+    return Columns(path.name, header, arrays, rows, path, dialect)
 
 
 def _read_parquet(path: Path, wanted: Sequence[str] | None) -> Columns:

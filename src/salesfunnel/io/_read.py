@@ -61,9 +61,9 @@ _EXPECTED = {
     "missing": "a time (not empty)",
     "naive": ("a time with a UTC offset such as 2026-03-01T09:30:00+00:00 (pass "
               "naive='utc' / --naive utc to read times without one as UTC)"),
-    "unparsable": "a time such as 2026-03-01T09:30:00+00:00",
+    "unparsable": "an ISO 8601 time such as 2026-03-01T09:30:00+00:00",
     "range": "a time between 1677-09-21 and 2262-04-11",
-    "amount": "a number such as 25000.00 or 25000,00 (blank when unknown)",
+    "amount": "a finite number such as 25000.00 or 25000,00 (blank when unknown)",
     "probability": "a probability in [0, 1] or a percentage such as 25% (blank when unknown)",
 }
 
@@ -101,8 +101,9 @@ class Loaded:
 class _Rows:
     """Problems per column, with the rows they are on."""
 
-    def __init__(self, source: str, n: int, origin: npt.NDArray[np.int64] | None) -> None:
-        self.source = source
+    def __init__(self, source: Columns, n: int, origin: npt.NDArray[np.int64] | None) -> None:
+        self.file = source
+        self.source = source.source
         self.n = n
         self.origin = origin
         self.items: list[tuple[str, str, npt.NDArray[np.bool_], Sequence[Any], str]] = []
@@ -126,7 +127,8 @@ class _Rows:
             more = f" ({total:,} bad rows in all; --on-invalid drop / on_invalid='drop' " \
                    "drops them)" if total > 1 else ""
             raise InputFileError(
-                f"{self.source}, row {self.row(i)}, column {column!r}: expected {expected}; "
+                f"{self.source}, {self.file.where(self.row(i))}, column {column!r}: expected "
+                f"{expected}; "
                 f"got {values[i]!r}{more}"
             )
         bad = np.zeros(self.n, dtype=np.bool_)
@@ -241,7 +243,7 @@ def load_events(
         origin = chosen if origin is None else origin[chosen]
     n = len(origin) if origin is not None else cols.rows
     source = cols.source
-    problems = _Rows(source, n, origin)
+    problems = _Rows(cols, n, origin)
 
     ent = to_factorized(data[entity])
     if isinstance(ent, Factorized):
