@@ -25,7 +25,6 @@ from salesfunnel import metrics, templates
 from salesfunnel.cli import main
 from salesfunnel.simulation import simulate
 
-
 CRM = Path(__file__).parent / "data" / "crm"
 
 

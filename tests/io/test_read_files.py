@@ -92,7 +92,7 @@ def test_time_formats(tmp_path: Path, engine: str, fmt: str, text: str, iso: str
 
 def test_a_time_format_without_a_zone_follows_the_naive_policy(tmp_path: Path) -> None:
     path = write(tmp_path, "deal,stage,at\nd1,lead,1/8/2024\n")
-    with pytest.raises(InputFileError, match="row 1 \\(line 2\\), column 'at'.*UTC offset"):
+    with pytest.raises(InputFileError, match=r"row 1 \(line 2\), column 'at'.*UTC offset"):
         read_events(path, funnel(), entity="deal", stage="stage", ts="at",
                     time_format="%m/%d/%Y")
 
@@ -254,7 +254,7 @@ def test_funnel_files_in_json_and_toml(tmp_path: Path, suffix: str) -> None:
 
 def test_bad_definition_files_give_one_line(tmp_path: Path) -> None:
     bad = write(tmp_path, '{"name": "x", "stages": [{"name": "Bad Name"}]}', "f.json")
-    with pytest.raises(InputFileError, match="f.json: not a valid funnel definition"):
+    with pytest.raises(InputFileError, match=r"f\.json: not a valid funnel definition"):
         load_funnel(bad)
     with pytest.raises(InputFileError, match="line 1, column 2: not valid JSON"):
         load_funnel(write(tmp_path, "{oops", "g.json"))

@@ -45,7 +45,7 @@ def test_aliases_must_be_non_empty_text(bad: list[Any]) -> None:
 
 
 def test_an_alias_naming_two_stages_is_a_definition_error() -> None:
-    with pytest.raises(DefinitionError, match="'won'.*also names stage 'lead'|also names"):
+    with pytest.raises(DefinitionError, match=r"'won' of stage 'won' also names stage 'lead'"):
         Funnel("f", [Stage("lead", aliases=["Won"]), Stage("won", kind="won")])
 
 
@@ -137,7 +137,7 @@ def test_stage_map_works_on_every_constructor(how: str) -> None:
 
 
 def test_a_stage_map_to_no_stage_is_refused_naming_every_bad_target() -> None:
-    with pytest.raises(InvalidParameterError, match="'x': 'nowhere'.*'y': 3"):
+    with pytest.raises(InvalidParameterError, match=r"'x': 'nowhere', 'y': 3"):
         EventLog.from_records(funnel(), ROWS, entity="id", stage="st", ts="t",
                               stage_map={"x": "nowhere", "y": 3})
 

@@ -213,8 +213,7 @@ def _report_funnel(args: argparse.Namespace) -> Any:
 
 def _read_report_log(args: argparse.Namespace, err: IO[str]) -> Any:
     from salesfunnel.cli._read import load
-    from salesfunnel.io import load_stage_map
-    from salesfunnel.io import one_value_per_entity
+    from salesfunnel.io import load_stage_map, one_value_per_entity
 
     funnel = _report_funnel(args)
     stage_map = load_stage_map(args.stage_map) if args.stage_map else None
