@@ -217,7 +217,8 @@ class Funnel(Viewable):
                 other = owner.setdefault(key, s.name)
                 if other != s.name:
                     problems.append(
-                        f"alias {text!r} of stage {s.name!r} also names stage {other!r}; "
+                        f"{'name' if text == s.name else 'alias'} {text!r} of stage {s.name!r} "
+                        f"also names stage {other!r}; "
                         "expected every name and alias to name one stage"
                     )
         kinds = [s.kind for s in self.stages]

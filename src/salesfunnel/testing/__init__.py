@@ -5,7 +5,8 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`.
+    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`,
+    :func:`crm_exports` (CRM-export-like files with the funnel they must read back as).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
@@ -38,6 +39,7 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
+    from salesfunnel.testing._crm import CrmExport, crm_exports
     from salesfunnel.testing._eventlogs import event_logs
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 # Public name -> private module. Loaded on first access (PEP 562), so that the Hypothesis
 # entry point, which imports this package whenever Hypothesis is imported, stays cheap.
 _WHERE = {
+    "CrmExport": "_crm",
     "DEFAULT_FIELDS": "_strategies",
     "JourneyMachine": "_stateful",
     "TemplateCheck": "_checks",
@@ -67,6 +70,7 @@ _WHERE = {
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
     "check_template": "_checks",
+    "crm_exports": "_crm",
     "event_logs": "_eventlogs",
     "funnels": "_strategies",
     "gate_subjects": "_strategies",
@@ -80,6 +84,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "CrmExport",
     "DEFAULT_FIELDS",
     "JourneyMachine",
     "TemplateCheck",
@@ -87,6 +92,7 @@ __all__ = [
     "assert_journey_invariants",
     "assert_merge_invariant",
     "check_template",
+    "crm_exports",
     "event_logs",
     "funnels",
     "gate_subjects",
