@@ -1,7 +1,7 @@
 """salesfunnel: sales and marketing funnels as state machines, with fast metrics and a planner.
 
 The model, the event log and the errors are imported with the package; the
-subpackages ``metrics``, ``planner``, ``viz`` and ``testing`` load on
+subpackages ``io``, ``metrics``, ``planner``, ``viz`` and ``testing`` load on
 first attribute access (``sf.metrics.conversion(...)``), and none of them imports an
 optional dependency until a function that needs it is called.
 
@@ -79,6 +79,7 @@ __all__ = [
     "TransitionRecord",
     "UnknownTemplateError",
     "__version__",
+    "io",
     "metrics",
     "planner",
     "simulate",
@@ -89,11 +90,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from salesfunnel import metrics, planner, testing, viz
+    from salesfunnel import io, metrics, planner, testing, viz
 
 #: Subpackages imported on first attribute access (PEP 562), so that ``import
 #: salesfunnel`` stays light.
-_LAZY = frozenset({"metrics", "planner", "testing", "viz"})
+_LAZY = frozenset({"io", "metrics", "planner", "testing", "viz"})
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -104,7 +104,10 @@ class Factorized:
         return len(self.codes)
 
     def __getitem__(self, i: int) -> Any:
-        return None if self.missing[i] else self.uniques[self.codes[i]]
+        if self.missing[i]:
+            return None
+        value = self.uniques[self.codes[i]]
+        return value.item() if isinstance(value, np.generic) else value
 
     def take(self, keep: npt.NDArray[np.bool_]) -> Factorized:
         """The kept rows, re-coded densely over the values still used (order kept)."""

@@ -18,8 +18,8 @@ from salesfunnel.io._policy import one_value_per_entity
 from salesfunnel.io._read import WIDE_PATTERNS, Loaded, load_events, read_events
 
 __all__ = [
-    "WIDE_PATTERNS",
     "Loaded",
+    "WIDE_PATTERNS",
     "load_events",
     "load_funnel",
     "load_stage_map",

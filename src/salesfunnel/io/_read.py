@@ -266,8 +266,8 @@ def load_events(
         if unknown.any():
             listed = _unknown_listing(stg, unknown, funnel)
             problems.add(stage_col if layout == "long" else "stage", unknown, values,
-                         f"a stage of {funnel.name!r} (a name, alias or label; or map it "
-                         f"with a stage map); unknown stages: {listed}", "an unknown stage")
+                         f"a stage of {funnel.name!r} (a name, alias or label, or map it "
+                         f"with --stage-map / stage_map=); unknown stages: {listed}", "an unknown stage")
         problems.add(stage_col, stage_problems.bad & missing_mask, values,
                      _EXPECTED["missing stage"], "a missing stage")
 
