@@ -22,25 +22,43 @@ __all__ = ["arrow_columns", "factorize_arrow"]
 
 
 def factorize_arrow(column: Any) -> Factorized:
-    """A text (or dictionary) Arrow column as codes over its sorted distinct values."""
+    """A text (or dictionary) Arrow column as codes over its sorted distinct values.
+
+    A chunked column is dictionary-encoded chunk by chunk against one shared hash table
+    (no copy into one array); the distinct values are sorted by Arrow and only they
+    become Python strings.
+    """
     pa = import_optional("pyarrow", "arrow", purpose="reading Arrow columns")
     pc = import_optional("pyarrow.compute", "arrow", purpose="reading Arrow columns")
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column)
-    dictionary = column.dictionary
-    indices = column.indices
-    missing = indices.is_null().to_numpy(zero_copy_only=False)
-    codes = indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    values = dictionary.to_numpy(zero_copy_only=False)
-    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64) \
-        if len(dictionary) else np.zeros(0, np.int64)
+    if not isinstance(column, pa.ChunkedArray):
+        column = pa.chunked_array([column])
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+    else:
+        column = column.dictionary_encode()
+    if column.num_chunks == 0:
+        column = pa.chunked_array([pa.array([], column.type.value_type).dictionary_encode()])
+    dictionary = column.chunk(0).dictionary
+    codes_parts: list[Any] = []
+    missing_parts: list[Any] = []
+    for chunk in column.chunks:
+        indices = chunk.indices
+        if indices.null_count:
+            missing_parts.append(indices.is_null().to_numpy(zero_copy_only=False))
+            indices = indices.fill_null(0)
+        else:
+            missing_parts.append(np.zeros(len(indices), dtype=np.bool_))
+        codes_parts.append(indices.to_numpy(zero_copy_only=False))
+    codes = np.concatenate(codes_parts).astype(np.int64, copy=False)
+    missing = np.concatenate(missing_parts)
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
-    uniques = values[order]
-    if uniques.dtype.kind == "O" and len(uniques) and all(isinstance(u, str) for u in uniques):
-        uniques = uniques.astype(str)
+    ordered = dictionary.take(pa.array(order, pa.int64()))
+    if _is_text(pa, dictionary.type) and len(ordered):
+        uniques = np.array(ordered.to_pylist())  # str values: a "U" array, no check
+    else:
+        uniques = ordered.to_numpy(zero_copy_only=False)
     return Factorized(rank[codes] if len(rank) else codes, uniques, missing)
 
 

@@ -121,7 +121,8 @@ class _Rows:
             return None, []
         if on_invalid == "raise":
             first = min(self.items, key=lambda it: int(np.argmax(it[2])))
-            column, expected, mask, values, _ = first
+            column, expected, mask, raw, _ = first
+            values = text_values(raw)
             i = int(np.argmax(mask))
             total = int(np.logical_or.reduce([it[2] for it in self.items]).sum())
             more = f" ({total:,} bad rows in all; --on-invalid drop / on_invalid='drop' " \
@@ -252,16 +253,15 @@ def load_events(
         ent = to_objects(ent)
         ent_missing = np.fromiter((v is None or not str(v).strip() for v in ent),
                                   dtype=np.bool_, count=len(ent))
-    problems.add(entity, ent_missing, text_values(data[entity]), _EXPECTED["entity"],
+    problems.add(entity, ent_missing, data[entity] if isinstance(ent, Factorized) else ent, _EXPECTED["entity"],
                  "a missing id")
 
     stg = to_factorized(data["stage" if layout == "wide" else stage_col])
     stage_problems = Problems(n)
     stage_idx = convert_stage(funnel, stg, stage_problems, mapping)
     if stage_problems.bad.any():
-        values = text_values(stg)
-        missing_mask = np.array([values[i] is None for i in range(n)]) if n < 1 \
-            else _missing(stg)
+        values = stg
+        missing_mask = _missing(stg)
         unknown = stage_problems.bad & ~missing_mask
         if unknown.any():
             listed = _unknown_listing(stg, unknown, funnel)
@@ -277,7 +277,7 @@ def load_events(
         unit = guess_unit if unit == "auto" else unit
         time_format = guess_format if time_format == "auto" else time_format
     ts_ns, masks = _times_of(ts_raw, unit, time_format, naive)
-    ts_values = text_values(ts_raw)
+    ts_values = ts_raw
     ts_name = ts_col if layout == "long" else "the stage date column"
     for reason, mask in masks.items():
         expected = _EXPECTED[reason]
@@ -291,17 +291,17 @@ def load_events(
     amount_f = None
     if amount is not None:
         amount_f, bad = numbers(data[amount], decimal)
-        problems.add(amount, bad, text_values(data[amount]), _EXPECTED["amount"],
+        problems.add(amount, bad, data[amount], _EXPECTED["amount"],
                      "an amount that is no number")
         inf = ~np.isfinite(amount_f) & ~np.isnan(amount_f)
-        problems.add(amount, inf, text_values(data[amount]), _EXPECTED["amount"],
+        problems.add(amount, inf, data[amount], _EXPECTED["amount"],
                      "an infinite amount")
     prob_f = None
     if probability is not None:
         prob_f, bad = numbers(data[probability], decimal, probability_scale)
         with np.errstate(invalid="ignore"):
             bad |= ~np.isnan(prob_f) & ~((prob_f >= 0) & (prob_f <= 1))
-        problems.add(probability, bad, text_values(data[probability]),
+        problems.add(probability, bad, data[probability],
                      _EXPECTED["probability"], "a probability outside [0, 1]")
         prob_f = np.where(bad, np.nan, prob_f)
     keep, lines = problems.fail_or_keep(on_invalid)
