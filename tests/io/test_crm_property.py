@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 
 from salesfunnel import metrics
-from salesfunnel.io import read_events
 from salesfunnel.errors import InvalidParameterError
+from salesfunnel.io import read_events
 from salesfunnel.testing import CrmExport, crm_exports
 
 
