@@ -12,12 +12,12 @@ from hypothesis import given
 from salesfunnel import metrics
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.io import read_events
-from salesfunnel.testing import CrmExport, crm_exports
+from salesfunnel.testing import GeneratedExport, crm_exports
 
 
 @pytest.mark.parametrize("engine", ["pyarrow", "python"])
 @given(export=crm_exports(max_deals=12))
-def test_exports_read_back_as_their_funnel(engine: str, export: CrmExport) -> None:
+def test_exports_read_back_as_their_funnel(engine: str, export: GeneratedExport) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = export.write(Path(folder) / "export.csv")
         log = read_events(path, export.funnel, engine=engine, **export.options)

@@ -15,11 +15,10 @@ from salesfunnel.io._crm import (
 )
 from salesfunnel.io._defs import load_funnel, load_stage_map
 from salesfunnel.io._policy import one_value_per_entity
-from salesfunnel.io._read import WIDE_PATTERNS, Loaded, load_events, read_events
+from salesfunnel.io._read import Loaded, load_events, read_events
 
 __all__ = [
     "Loaded",
-    "WIDE_PATTERNS",
     "load_events",
     "load_funnel",
     "load_stage_map",

@@ -237,7 +237,7 @@ def read_hubspot_stage_history(path: str | os.PathLike[str], funnel: Funnel | No
     ...     "101,1200,1704705300000,1706801400000\\n102,,1704791700000,\\n")
     >>> log = read_hubspot_stage_history(p)
     >>> len(log), log.n_entities, [log.stage_names[s] for s in log.stage]
-    (3, 2, ['follow-ups', 'follow-ups', 'contracts'])
+    (3, 2, ['leads', 'leads', 'contracts'])
     """
     return load_hubspot(path, funnel, stage_map=stage_map, on_invalid=on_invalid,
                         naive=naive, segments=segments).log

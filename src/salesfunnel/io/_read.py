@@ -253,8 +253,8 @@ def load_events(
         ent = to_objects(ent)
         ent_missing = np.fromiter((v is None or not str(v).strip() for v in ent),
                                   dtype=np.bool_, count=len(ent))
-    problems.add(entity, ent_missing, data[entity] if isinstance(ent, Factorized) else ent, _EXPECTED["entity"],
-                 "a missing id")
+    problems.add(entity, ent_missing, data[entity] if isinstance(ent, Factorized) else ent,
+                 _EXPECTED["entity"], "a missing id")
 
     stg = to_factorized(data["stage" if layout == "wide" else stage_col])
     stage_problems = Problems(n)
@@ -265,9 +265,11 @@ def load_events(
         unknown = stage_problems.bad & ~missing_mask
         if unknown.any():
             listed = _unknown_listing(stg, unknown, funnel)
-            problems.add(stage_col if layout == "long" else "stage", unknown, values,
+            where = stage_col if layout == "long" else "the stage date column names"
+            problems.add(where, unknown, values,
                          f"a stage of {funnel.name!r} (a name, alias or label, or map it "
-                         f"with --stage-map / stage_map=); unknown stages: {listed}", "an unknown stage")
+                         f"with --stage-map / stage_map=); unknown stages: {listed}",
+                         "an unknown stage")
         problems.add(stage_col, stage_problems.bad & missing_mask, values,
                      _EXPECTED["missing stage"], "a missing stage")
 
@@ -285,8 +287,8 @@ def load_events(
             expected = (f"a time in the format {time_format!r}" if time_format else
                         f"a number (epoch {unit})" if unit else expected +
                         " (or pass a time format / unit)")
-        problems.add(ts_name, mask, ts_values, expected, f"{'an' if reason[0] in 'aeiou' else 'a'} "
-                     f"{reason} time")
+        article = "an" if reason[0] in "aeiou" else "a"
+        problems.add(ts_name, mask, ts_values, expected, f"{article} {reason} time")
 
     amount_f = None
     if amount is not None:

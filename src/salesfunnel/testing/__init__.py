@@ -39,7 +39,7 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
-    from salesfunnel.testing._crm import CrmExport, crm_exports
+    from salesfunnel.testing._crm import GeneratedExport, crm_exports
     from salesfunnel.testing._eventlogs import event_logs
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
@@ -62,8 +62,8 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 # Public name -> private module. Loaded on first access (PEP 562), so that the Hypothesis
 # entry point, which imports this package whenever Hypothesis is imported, stays cheap.
 _WHERE = {
-    "CrmExport": "_crm",
     "DEFAULT_FIELDS": "_strategies",
+    "GeneratedExport": "_crm",
     "JourneyMachine": "_stateful",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
@@ -84,8 +84,8 @@ _WHERE = {
 }
 
 __all__ = [
-    "CrmExport",
     "DEFAULT_FIELDS",
+    "GeneratedExport",
     "JourneyMachine",
     "TemplateCheck",
     "assert_funnel_invariants",

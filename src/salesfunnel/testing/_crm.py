@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from salesfunnel.model import Funnel, Stage
 from salesfunnel.testing._validation import StrategyArgumentError, check_funnel, check_int
 
-__all__ = ["CrmExport", "crm_exports"]
+__all__ = ["GeneratedExport", "crm_exports"]
 
 _T0 = 1_704_067_200  # 2024-01-01T00:00:00Z, seconds
 
 
 @attrs.frozen
-class CrmExport:
+class GeneratedExport:
     """A generated CRM export: its rows, how to read it, and what it must read back as.
 
     Attributes
@@ -109,7 +109,7 @@ def _fmt_amount(value: float, decimal: str) -> str:
 
 
 @st.composite
-def _exports(draw: Any, funnel: Funnel, min_deals: int, max_deals: int) -> CrmExport:
+def _exports(draw: Any, funnel: Funnel, min_deals: int, max_deals: int) -> GeneratedExport:
     path = funnel.path
     n_open = len(path) - 1
     layout = draw(st.sampled_from(["long", "wide"]))
@@ -168,12 +168,12 @@ def _exports(draw: Any, funnel: Funnel, min_deals: int, max_deals: int) -> CrmEx
                 cells[s] = _fmt_time(t, time_form)
             amount = next((a for _, _, a in reversed(evs) if a), "")
             rows.append((f"D{d:05d}", amount, *cells))
-    return CrmExport(funnel=funnel, header=header, rows=tuple(rows), delimiter=delimiter,
+    return GeneratedExport(funnel=funnel, header=header, rows=tuple(rows), delimiter=delimiter,
                      options=options, reached=tuple(reached), deals=n)
 
 
 def crm_exports(funnel: Funnel | None = None, *, min_deals: int = 0, max_deals: int = 20
-                ) -> st.SearchStrategy[CrmExport]:
+                ) -> st.SearchStrategy[GeneratedExport]:
     """Generate CRM-export-like tables with the funnel counts they must read back as.
 
     Each export is long (one row per stage change, rows shuffled, every stage written as
@@ -194,8 +194,8 @@ def crm_exports(funnel: Funnel | None = None, *, min_deals: int = 0, max_deals: 
 
     Returns
     -------
-    SearchStrategy of CrmExport
-        Write one with :meth:`CrmExport.write` and read it with
+    SearchStrategy of GeneratedExport
+        Write one with :meth:`GeneratedExport.write` and read it with
         ``salesfunnel.io.read_events(path, export.funnel, **export.options)``.
 
     Examples
