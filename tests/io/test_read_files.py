@@ -328,3 +328,19 @@ def test_templates_name_lists_stage_ids_and_aliases() -> None:
                  "Prospecting"):
         assert text in section
     assert templates.get("crm-pipeline").to_dict()["stages"][0]["aliases"]
+
+
+def test_salesforce_rows_in_the_recycle_bin_are_skipped() -> None:
+    text = (CRM / "OpportunityHistory.csv").read_text(encoding="utf-8")
+    assert ",true," in text  # the sample has a deleted "Closed Lost" of a won deal
+    log = read_salesforce_history(CRM / "OpportunityHistory.csv")
+    assert len(log) == text.count("\n") - 1 - text.count(",true,")
+    assert metrics.pipeline(log).lost == 2
+
+
+def test_to_pandas_keeps_the_probability_column() -> None:
+    need("pandas")
+    log = read_salesforce_history(CRM / "OpportunityHistory.csv")
+    frame = log.to_pandas()
+    assert frame["probability"].tolist()[:2] == log.probability[:2].tolist()
+    assert "forecast_category" in frame.columns

@@ -705,7 +705,8 @@ class EventLog:
         """The events as a :class:`pandas.DataFrame` (needs the ``pandas`` extra).
 
         Columns: ``entity`` (original ids), ``stage`` (categorical of stage names in funnel
-        order), ``ts`` (UTC timestamps), ``amount`` when present, then the segments.
+        order), ``ts`` (UTC timestamps), ``amount`` and ``probability`` when present, then
+        the segments.
 
         Returns
         -------
@@ -729,6 +730,8 @@ class EventLog:
         }
         if self.amount is not None:
             data["amount"] = self.amount
+        if self.probability is not None:
+            data["probability"] = self.probability
         for name, seg in self.segments.items():
             data[name] = seg.values()
         return pd.DataFrame(data)

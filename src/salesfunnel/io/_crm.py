@@ -93,12 +93,21 @@ def load_salesforce(path: str | os.PathLike[str], funnel: Funnel | None = None, 
     cols = {role: _pick(header, names) for role, names in _SF.items()}
     for role in ("entity", "stage", "ts"):
         cols[role] = _need(header, _SF[role], role, p.name, "Salesforce")
+    deleted = _pick(header, ("IsDeleted", "Deleted"))
+
+    def not_deleted(data: Mapping[str, Any]) -> Any:
+        flags = to_objects(data[str(deleted)])
+        return np.array([str(v).strip().lower() not in ("true", "1") for v in flags],
+                        dtype=np.bool_)
+
     return load_events(
         p, _funnel(funnel), entity=str(cols["entity"]), stage=cols["stage"], ts=cols["ts"],
         amount=cols["amount"], probability=cols["probability"],
         forecast_category=cols["forecast_category"], segments=segments,
         stage_map=stage_map, time_format=time_format, probability_scale=100.0,
-        naive=naive, on_invalid=on_invalid)
+        naive=naive, on_invalid=on_invalid,
+        _keep_rows=None if deleted is None else not_deleted,
+        _extra=() if deleted is None else (deleted,))
 
 
 def read_salesforce_history(path: str | os.PathLike[str], funnel: Funnel | None = None, *,
@@ -117,7 +126,8 @@ def read_salesforce_history(path: str | os.PathLike[str], funnel: Funnel | None 
     ``2024-01-08T09:15:00.000+0000`` are recognised, amounts may use decimal commas,
     a blank amount is unknown. ``Probability`` becomes the log's per-event
     ``probability`` (so the weighted pipeline uses it), ``ForecastCategory`` the
-    segment ``"forecast_category"``.
+    segment ``"forecast_category"``. Rows with ``IsDeleted`` true (in the Recycle Bin)
+    are skipped.
 
     Parameters
     ----------

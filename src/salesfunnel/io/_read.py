@@ -86,16 +86,14 @@ class Loaded:
 
     Examples
     --------
-    >>> Loaded(log=None, source="x.csv", rows=3, dropped=("1 row ...",)).n_dropped
-    1
+    >>> Loaded(log=None, source="x.csv", rows=3).dropped
+    ()
     """
 
     log: Any
     source: str
     rows: int
     dropped: tuple[str, ...] = ()
-    n_dropped: int = attrs.field(default=attrs.Factory(
-        lambda self: len(self.dropped), takes_self=True))
 
 
 class _Rows:
