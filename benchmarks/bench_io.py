@@ -18,8 +18,9 @@ Rows:
 Every reader runs on one thread (``pyarrow.set_cpu_count(1)``,
 ``POLARS_MAX_THREADS=1``), as the other benchmarks do; a last row shows the pyarrow
 engine on every core. Times are the best of three cold reads (one when a read takes
-more than two seconds; a new log every time; the file is in the OS cache). Peak memory is what ``tracemalloc`` sees (Python and numpy
-allocations; Arrow's own memory pool is added for the Arrow-based rows).
+more than two seconds; a new log every time; the file is in the OS cache). Peak memory
+is what ``tracemalloc`` sees (Python and numpy allocations; Arrow's own memory pool is
+added for the Arrow-based rows).
 """
 
 from __future__ import annotations
