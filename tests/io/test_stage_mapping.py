@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import find, given
 
 from salesfunnel import (
     DefinitionError,
@@ -19,6 +20,7 @@ from salesfunnel import (
     Stage,
     templates,
 )
+from salesfunnel.testing import funnels
 
 T = "2026-01-01T00:00Z"
 
@@ -195,3 +197,17 @@ def test_probability_and_forecast_category_columns() -> None:
     with pytest.raises(EventLogError, match="probability that is not in"):
         EventLog.from_records(funnel(), [{**rows[0], "p": 25}], entity="e", stage="s",
                               ts="t", probability="p")
+
+
+@given(funnels())
+def test_every_name_and_alias_resolves_to_its_stage_in_any_case(f: Funnel) -> None:
+    for stage in f.stages:
+        for text in (stage.name, *stage.aliases):
+            for spelling in (text, text.upper(), f"  {text.lower()} "):
+                assert f.resolve(spelling) == stage.name
+
+
+def test_the_funnel_strategy_draws_aliases() -> None:
+    found = find(funnels(), lambda f: any(s.aliases for s in f.stages))
+    assert any(s.aliases for s in found.stages)
+    assert Funnel.from_dict(found.to_dict()) == found
