@@ -211,3 +211,10 @@ def test_the_funnel_strategy_draws_aliases() -> None:
     found = find(funnels(), lambda f: any(s.aliases for s in f.stages))
     assert any(s.aliases for s in found.stages)
     assert Funnel.from_dict(found.to_dict()) == found
+
+
+def test_numeric_stage_ids_get_no_misleading_closest_name() -> None:
+    rows = [{"e": 1, "s": "17915773", "t": T}]
+    with pytest.raises(EventLogError) as info:
+        EventLog.from_records(funnel(), rows, entity="e", stage="s", ts="t")
+    assert "'17915773' (1 row)" in str(info.value) and "closest" not in str(info.value)

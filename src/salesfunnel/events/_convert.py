@@ -198,7 +198,7 @@ def unknown_stages(values: Sequence[Any], counts: Sequence[int], names: Sequence
     for i in order[:limit]:
         v, c = values[i], counts[i]
         hint = ""
-        if isinstance(v, str):
+        if isinstance(v, str) and any(ch.isalpha() for ch in v):
             near = closest(v, list(names))
             hint = f", closest {near[0]!r}" if near else ""
         parts.append(f"{plain(v)!r} ({c:,} row{'s' if c != 1 else ''}{hint})")
