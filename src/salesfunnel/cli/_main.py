@@ -268,12 +268,13 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     extra: list[Section] = []
     if "forecast_category" in log.segments:
         from salesfunnel import metrics
+        from salesfunnel._util._i18n import word
         from salesfunnel.cli._report import _as_of
 
         when = _as_of(args.as_of, log, args.naive or "raise")
         by_fc = metrics.pipeline(log, as_of=when, by="forecast_category")
-        extra.append(Section("forecast", "Open pipeline by forecast category", by_fc,
-                             str(by_fc)))
+        heading = word("rep.by_forecast_category", args.lang)
+        extra.append(Section("forecast_category", heading, by_fc, by_fc.text(args.lang)))
     report = build_report(log, semantic=args.semantic, window_days=args.window,
                           by=args.by, as_of=args.as_of, lang=args.lang,
                           naive=args.naive or "raise", extra=extra)
