@@ -25,6 +25,8 @@ from salesfunnel import metrics, templates
 from salesfunnel.cli import main
 from salesfunnel.simulation import simulate
 
+CRM = Path(__file__).parent / "data" / "crm"
+
 
 @dataclass(frozen=True)
 class Run:
@@ -337,6 +339,8 @@ def _help_examples(text: str) -> list[str]:
 def test_every_example_in_the_help_runs(command: list[str], events: tuple[Path, object],
                                         tmp_path: Path) -> None:
     shutil.copy(events[0], tmp_path / "events.csv")
+    for sample in CRM.iterdir():  # the CRM exports the examples name
+        shutil.copy(sample, tmp_path / sample.name)
     examples = _help_examples(run(*command, "--help").stdout)
     assert examples, "no example in the help"
     for example in examples:
@@ -422,7 +426,7 @@ def test_naive_times_are_refused_unless_naive_utc(tmp_path: Path) -> None:
                      "B,prospect,2026-01-06T09:00:00+00:00,7\n", encoding="utf-8")
     kw: dict[str, Any] = {"entity": "deal_id", "stage": "stage", "ts": "time",
                           "amount": "amount", "progress": "never"}
-    with pytest.raises(InputFileError, match=r"line 2, column 'time'.*--naive utc"):
+    with pytest.raises(InputFileError, match=r"row 1 \(line 2\), column 'time'.*--naive utc"):
         read_events(naive, funnel, **kw)
     as_utc = read_events(naive, funnel, naive="utc", **kw)
     want = read_events(aware, funnel, **kw)

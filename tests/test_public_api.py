@@ -13,6 +13,7 @@ import salesfunnel
 
 PUBLIC_MODULES = ["salesfunnel", "salesfunnel.model", "salesfunnel.errors"]
 OPTIONAL_PUBLIC_MODULES = [
+    "salesfunnel.io",
     "salesfunnel.templates",
     "salesfunnel.metrics",
     "salesfunnel.planner",

@@ -1,7 +1,7 @@
 """salesfunnel: sales and marketing funnels as state machines, with fast metrics and a planner.
 
 The model, the event log and the errors are imported with the package; the
-subpackages ``metrics``, ``planner``, ``store``, ``viz`` and ``testing`` load on
+subpackages ``io``, ``metrics``, ``planner``, ``store``, ``viz`` and ``testing`` load on
 first attribute access (``sf.metrics.conversion(...)``), and none of them imports an
 optional dependency until a function that needs it is called.
 
@@ -82,8 +82,8 @@ __all__ = [
     "Labels",
     "MissingDependencyError",
     "NotFittedError",
-    "OutboxMessage",
     "Options",
+    "OutboxMessage",
     "PartitionedLog",
     "PlanError",
     "RuleSyntaxError",
@@ -97,6 +97,7 @@ __all__ = [
     "UnknownTemplateError",
     "__version__",
     "get_options",
+    "io",
     "metrics",
     "planner",
     "set_options",
@@ -109,11 +110,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from salesfunnel import metrics, planner, store, testing, viz
+    from salesfunnel import io, metrics, planner, store, testing, viz
 
 #: Subpackages imported on first attribute access (PEP 562), so that ``import
 #: salesfunnel`` stays light.
-_LAZY = frozenset({"metrics", "planner", "store", "testing", "viz"})
+_LAZY = frozenset({"io", "metrics", "planner", "store", "testing", "viz"})
 
 
 def __getattr__(name: str) -> ModuleType:

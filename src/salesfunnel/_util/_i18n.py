@@ -247,6 +247,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "rep.days": ("days", "天数"),
     "rep.median_days": ("median {:,.1f} d", "中位数 {:,.1f} 天"),
     "rep.pipeline": ("Open pipeline", "在途管道"),
+    "rep.by_forecast_category": ("Open pipeline by forecast category", "按预测类别的在途管道"),
     "rep.pipe_explain": ("Open deals by current stage, coloured by days since they entered "
                          "it. Weighted value = amount x the stage's nominal probability of "
                          "winning; stages without a probability are left out of it.",

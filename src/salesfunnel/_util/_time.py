@@ -170,6 +170,9 @@ def check_naive(naive: Any) -> str:
 # -- scalars ------------------------------------------------------------------------------
 
 
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
 def _parse_iso(text: str) -> tuple[datetime, int]:
     """An ISO 8601 string as ``(datetime, extra_ns)``: the datetime keeps microseconds,
     ``extra_ns`` (0..999) the seventh to ninth fractional digits."""
@@ -229,6 +232,9 @@ def scalar_ns(value: Any, *, unit: str | None = None, naive: str = "raise") -> i
     if isinstance(value, str):
         if not value.strip():
             return None
+        if unit is not None and _NUMBER.match(value):
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+            return scalar_ns(value, unit=unit, naive=naive)
         value, extra = _parse_iso(value)
     elif isinstance(value, bool):
         raise TimeProblem("unparsable")

@@ -164,8 +164,20 @@ def _cmd_templates(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                   else funnel.to_dot(args.lang))
         return 0
     out.write(funnel.describe(args.lang) + "\n\n")
-    out.write(funnel_chart(funnel, lang=args.lang, width=40) + "\n")
+    out.write(funnel_chart(funnel, lang=args.lang, width=40) + "\n\n")
+    out.write(_stage_names(funnel, args.lang) + "\n")
     return 0
+
+
+def _stage_names(funnel: Any, lang: str) -> str:
+    """What ``report`` accepts for each stage: its id, its labels and its aliases."""
+    lines = ["Stage ids and the names report accepts for them (any case):"]
+    width = max(len(s.name) for s in funnel.stages)
+    for s in funnel.stages:
+        names = list(dict.fromkeys([*s.label.values(), *s.aliases]))
+        names = [n for n in names if n != s.name]
+        lines.append(f"  {s.name:<{width}}  {', '.join(names) if names else '-'}")
+    return "\n".join(lines)
 
 
 def _cmd_plan(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -192,26 +204,87 @@ def _cmd_plan(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
-def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from salesfunnel.cli._read import read_events
-    from salesfunnel.cli._report import build_report
+def _report_funnel(args: argparse.Namespace) -> Any:
+    from salesfunnel.io import load_funnel
 
-    funnel = _load_template(args.template)
-    log = read_events(
-        args.events, funnel, entity=args.entity, stage=args.stage, ts=args.ts,
-        amount=args.amount, segment=args.by, progress=args.progress, stream=err,
-        naive=args.naive,
-    )
+    if args.template and args.funnel:
+        raise FunnelError("give --template NAME or --funnel FILE, not both")
+    if args.funnel:
+        return load_funnel(args.funnel)
+    if args.template:
+        return _load_template(args.template)
+    if args.source == "csv":
+        raise FunnelError("report needs --template NAME or --funnel FILE (a JSON or TOML "
+                          f"funnel definition; see '{PROG} templates')")
+    return None  # the CRM readers default to the crm-pipeline template
+
+
+def _read_report_log(args: argparse.Namespace, err: IO[str]) -> Any:
+    from salesfunnel.cli._read import load
+    from salesfunnel.io import load_stage_map, one_value_per_entity
+
+    funnel = _report_funnel(args)
+    stage_map = load_stage_map(args.stage_map) if args.stage_map else None
+    options: dict[str, Any] = {"stage_map": stage_map, "on_invalid": args.on_invalid}
+    segments = () if args.by is None else (args.by,)
+    if args.source == "csv":
+        missing = [f"--{o}" for o in ("entity", "ts") if getattr(args, o) is None]
+        if args.layout == "long" and args.stage is None:
+            missing.insert(1, "--stage")
+        if missing:
+            raise FunnelError(f"a CSV event file needs {', '.join(missing)} (the column "
+                              "names); or read a CRM export with --source "
+                              "salesforce|hubspot|pipedrive")
+        options.update(
+            entity=args.entity, stage=args.stage, ts=args.ts, amount=args.amount,
+            segments=segments, probability=args.probability,
+            forecast_category=args.forecast_category, layout=args.layout, unit=args.unit,
+            time_format=args.time_format, decimal=args.decimal,
+            naive=args.naive or "raise")
+    else:
+        options["naive"] = args.naive or "utc"
+        if args.source != "pipedrive":
+            options["segments"] = segments
+        elif segments:
+            raise FunnelError("--by is not available with --source pipedrive (deal flow "
+                              "rows carry no deal fields)")
+    loaded = load(args.events, funnel, progress=args.progress, stream=err,
+                  source=args.source, **options)
+    log = loaded.log
+    if args.by is not None:
+        log = one_value_per_entity(log, args.by, args.by_value)
+    if "forecast_category" in log.segments:
+        log = one_value_per_entity(log, "forecast_category", "last")
+    return log
+
+
+def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from salesfunnel.cli._report import Section, build_report
+
+    if args.out and args.format != "html":
+        raise FunnelError(f"--out writes the HTML report; add --format html (the "
+                          f"{args.format} report goes to stdout)")
+    log = _read_report_log(args, err)
+    extra: list[Section] = []
+    if "forecast_category" in log.segments:
+        from salesfunnel import metrics
+        from salesfunnel._util._i18n import word
+        from salesfunnel.cli._report import _as_of
+
+        when = _as_of(args.as_of, log, args.naive or "raise")
+        by_fc = metrics.pipeline(log, as_of=when, by="forecast_category")
+        heading = word("rep.by_forecast_category", args.lang)
+        extra.append(Section("forecast_category", heading, by_fc, by_fc.text(args.lang)))
     from salesfunnel._engine import set_options
 
     with set_options(workers=args.workers):
         report = build_report(log, semantic=args.semantic, window_days=args.window,
                               by=args.by, as_of=args.as_of, lang=args.lang,
-                              naive=args.naive)
+                              naive=args.naive or "raise", extra=extra)
     if args.format == "json":
         _dump_json(report.to_dict(), out)
     elif args.format == "html":
-        html = report.to_html(title=f"{Path(args.events).name}: {funnel.name}")
+        html = report.to_html(title=f"{Path(args.events).name}: {log.funnel.name}")
         if args.out:
             _write_text(args.out, html, err)
         else:
@@ -307,24 +380,67 @@ def build_parser() -> argparse.ArgumentParser:
     _lang(demo)
 
     report = _add(
-        sub, "report", "funnel report from an event file (CSV or Parquet)",
-        "Read one event per row (an entity id, a stage name and a time; optionally an "
-        "amount and a\nsegment column), validate every row and print the conversion "
-        "funnel, stage timing and the\nopen pipeline. Times are ISO 8601 with a UTC offset "
-        "(--naive utc reads times without\none as UTC). An empty amount is unknown. Parquet "
-        "files need the arrow extra (pip install\n'salesfunnel[arrow]').",
+        sub, "report", "funnel report from an event file or a CRM export (CSV or Parquet)",
+        "Read one event per row (an entity id, a stage and a time; optionally an amount, a "
+        "win\nprobability, a forecast category and a segment column), or one row per deal "
+        "with a date\ncolumn per stage (--layout wide), or a CRM's own export (--source), "
+        "validate every row and\nprint the conversion funnel, stage timing and the open "
+        "pipeline. Stages match the funnel's\nnames, aliases and labels in any case; "
+        "--stage-map FILE maps other names. Times are ISO\n8601 with a UTC offset (--naive "
+        "utc reads times without one as UTC), epoch numbers with\n--unit, or any format "
+        "with --time-format. An empty amount is unknown. CSV is read by\npyarrow when "
+        "installed; Parquet needs it (pip install 'salesfunnel[arrow]').",
         f"{PROG} report events.csv --template b2b-seven-stage \\\n"
-        "    --entity deal_id --stage stage --ts time --amount amount --by channel",
+        "    --entity deal_id --stage stage --ts time --amount amount --by channel\n"
+        f"{PROG} report OpportunityHistory.csv --source salesforce\n"
+        f"{PROG} report hubspot-deals.csv --source hubspot --format json\n"
+        f"{PROG} report pipedrive-deal-flow.csv --source pipedrive "
+        "--stage-map pipedrive-stages.json",
         _cmd_report,
     )
     report.add_argument("events", metavar="EVENTS", help="a .csv or .parquet file")
-    report.add_argument("--template", required=True, metavar="NAME",
-                        help=f"the funnel the stages belong to (see '{PROG} templates')")
-    report.add_argument("--entity", required=True, metavar="COL", help="entity id column")
-    report.add_argument("--stage", required=True, metavar="COL", help="stage name column")
-    report.add_argument("--ts", required=True, metavar="COL", help="event time column")
+    report.add_argument("--source", choices=["csv", "salesforce", "hubspot", "pipedrive"],
+                        default="csv",
+                        help="csv (default: name the columns), or a CRM export: Salesforce "
+                             "OpportunityHistory, HubSpot deal stage history (long or "
+                             "hs_date_entered_* columns), Pipedrive deal flow")
+    report.add_argument("--template", metavar="NAME",
+                        help=f"the funnel the stages belong to (see '{PROG} templates'; "
+                             "CRM sources default to crm-pipeline)")
+    report.add_argument("--funnel", metavar="FILE",
+                        help="a JSON or TOML funnel definition instead of --template")
+    report.add_argument("--stage-map", metavar="FILE",
+                        help="JSON/TOML table or two-column CSV: stage text in the file -> "
+                             "stage of the funnel")
+    report.add_argument("--entity", metavar="COL", help="entity id column")
+    report.add_argument("--stage", metavar="COL", help="stage column (long layout)")
+    report.add_argument("--ts", metavar="COL",
+                        help="event time column (wide layout: ignored, the stage columns "
+                             "hold the times)")
     report.add_argument("--amount", metavar="COL", help="deal amount column")
+    report.add_argument("--probability", metavar="COL",
+                        help="per-row win probability (0..1 or 25%%) for the weighted "
+                             "pipeline")
+    report.add_argument("--forecast-category", metavar="COL",
+                        help="per-row forecast category (pipeline by category)")
     report.add_argument("--by", metavar="COL", help="break the funnel down by this column")
+    report.add_argument("--by-value", choices=["error", "first", "last"], default="error",
+                        help="a deal with several --by values: an error (default), its "
+                             "first or its latest value")
+    report.add_argument("--layout", choices=["long", "wide"], default="long",
+                        help="long: one row per stage change (default); wide: one row per "
+                             "deal, a date column per stage (date_entered_<stage>)")
+    report.add_argument("--unit", choices=["s", "ms", "us", "ns"],
+                        help="times are epoch numbers in this unit")
+    report.add_argument("--time-format", metavar="FMT",
+                        help="strptime format of the times, e.g. '%%m/%%d/%%Y, %%I:%%M "
+                             "%%p', or 'auto'")
+    report.add_argument("--decimal", choices=["auto", ".", ","], default="auto",
+                        help="decimal mark of amounts (auto: 25000,00 and 25,000.00 both "
+                             "read)")
+    report.add_argument("--on-invalid", choices=["raise", "drop"], default="raise",
+                        help="a bad row: stop with one line naming it (default), or drop "
+                             "the row (not the deal) and report what was dropped")
     report.add_argument("--semantic", choices=["reached", "entered", "ordered"],
                         default="reached",
                         help="how an entity counts at a stage (default: reached)")
@@ -332,9 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time window of the 'ordered' semantic, in days")
     report.add_argument("--as-of", metavar="TIME",
                         help="censoring time for open deals (default: the last event)")
-    report.add_argument("--naive", choices=["raise", "utc"], default="raise",
-                        help="times without a UTC offset: refuse them (default) or read "
-                             "them as UTC")
+    report.add_argument("--naive", choices=["raise", "utc"], default=None,
+                        help="times without a UTC offset: refuse them or read them as UTC "
+                             "(default: refuse; utc for CRM sources)")
     report.add_argument("--format", choices=["text", "json", "html"], default="text",
                         help="output format (default: text)")
     report.add_argument("--out", metavar="FILE", help="with --format html: write to FILE")

@@ -3,7 +3,7 @@ log's numpy arrays, collecting the invalid rows by reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,9 +20,11 @@ from salesfunnel.events._factorize import (
 )
 from salesfunnel.events._segment import Segment, plain
 from salesfunnel.model._funnel import Funnel
+from salesfunnel.model._stage import match_key
 
-__all__ = ["MAX_EXAMPLES", "Problems", "as_array", "check_on_invalid", "convert_amount",
-           "convert_segment", "convert_stage", "convert_ts", "stage_dtype"]
+__all__ = ["MAX_EXAMPLES", "Factorized", "Problems", "as_array", "check_on_invalid",
+           "check_stage_map", "convert_amount", "convert_probability", "convert_segment",
+           "convert_stage", "convert_ts", "map_stage_codes", "stage_dtype", "unknown_stages"]
 
 MAX_EXAMPLES = 5
 _OUT_OF_RANGE = (f"a time outside 1677-09-21 .. 2262-04-11 UTC (the representable int64 "
@@ -85,6 +87,45 @@ def as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
     return arr
 
 
+class Factorized:
+    """A column already factorized: ``uniques[codes]`` per row, ``missing`` rows have no
+    value. :func:`from_arrays` uses the codes as they are (one lookup per distinct
+    value), never a Python loop over the rows."""
+
+    __slots__ = ("codes", "missing", "uniques")
+
+    def __init__(self, codes: npt.NDArray[np.int64], uniques: np.ndarray[Any, Any],
+                 missing: npt.NDArray[np.bool_]) -> None:
+        self.codes = codes
+        self.uniques = uniques
+        self.missing = missing
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i: int) -> Any:
+        if self.missing[i]:
+            return None
+        value = self.uniques[self.codes[i]]
+        return value.item() if isinstance(value, np.generic) else value
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> Factorized:
+        """The kept rows, re-coded densely over the values still used (order kept)."""
+        codes, missing = self.codes[keep], self.missing[keep]
+        used = np.zeros(len(self.uniques), dtype=np.bool_)
+        used[codes[~missing]] = True
+        remap = np.cumsum(used, dtype=np.int64) - 1
+        return Factorized(np.where(missing, 0, remap[codes]), self.uniques[used], missing)
+
+    def segment(self) -> Segment:
+        """The column as segment codes (a missing value is the category ``None``)."""
+        uniques, codes = self.uniques, self.codes
+        if self.missing.any():
+            uniques = np.concatenate([uniques.astype(object), np.array([None], object)])
+            codes = np.where(self.missing, len(uniques) - 1, codes)
+        return Segment(codes.astype(np.int32), uniques)
+
+
 class Problems:
     """Collects invalid rows per reason while the columns are converted."""
 
@@ -93,7 +134,7 @@ class Problems:
         self.reasons: list[tuple[str, int, list[Any]]] = []
 
     def add(self, mask: npt.NDArray[np.bool_], reason: str,
-            values: np.ndarray[Any, Any] | Sequence[Any]) -> None:
+            values: np.ndarray[Any, Any] | Sequence[Any] | Factorized) -> None:
         count = int(mask.sum())
         if not count:
             return
@@ -121,45 +162,141 @@ class Problems:
         )
 
 
-def convert_stage(funnel: Funnel, values: np.ndarray[Any, Any], problems: Problems
-                   ) -> npt.NDArray[np.int64]:
+def check_stage_map(funnel: Funnel, stage_map: Any) -> dict[str, int]:
+    """``stage_map`` (text in the data -> a stage name, alias or label) as match keys ->
+    stage indices; :class:`InvalidParameterError` lists every target naming no stage."""
+    if stage_map is None:
+        return {}
+    if not isinstance(stage_map, Mapping):
+        raise InvalidParameterError(
+            f"stage_map must be a mapping of text in the data to stage names; got "
+            f"{type(stage_map).__name__}", parameter="stage_map", value=stage_map,
+        )
+    out: dict[str, int] = {}
+    bad: list[str] = []
+    for key, target in stage_map.items():
+        name = funnel.resolve(target) if isinstance(target, str) else None
+        if not isinstance(key, str) or name is None:
+            bad.append(f"{key!r}: {target!r}")
+            continue
+        out[match_key(key)] = funnel.names.index(name)
+    if bad:
+        raise InvalidParameterError(
+            f"stage_map maps to no stage of funnel {funnel.name!r} in {', '.join(bad)}; "
+            f"expected text -> one of {', '.join(repr(n) for n in funnel.names)}",
+            parameter="stage_map", value=bad,
+        )
+    return out
+
+
+def unknown_stages(values: Sequence[Any], counts: Sequence[int], names: Sequence[str],
+                   limit: int = 20) -> str:
+    """``"'Demo' (3 rows), 'Foo' (1 row)"``: every unknown stage with its row count, most
+    frequent first (the first ``limit``; then how many more), and the closest stage."""
+    order = sorted(range(len(values)), key=lambda i: (-counts[i], str(values[i])))
+    parts = []
+    for i in order[:limit]:
+        v, c = values[i], counts[i]
+        hint = ""
+        if isinstance(v, str) and any(ch.isalpha() for ch in v):
+            near = closest(v, list(names))
+            hint = f", closest {near[0]!r}" if near else ""
+        parts.append(f"{plain(v)!r} ({c:,} row{'s' if c != 1 else ''}{hint})")
+    if len(order) > limit:
+        parts.append(f"and {len(order) - limit:,} more")
+    return ", ".join(parts)
+
+
+def convert_stage(funnel: Funnel, values: Any, problems: Problems,
+                  stage_map: Mapping[str, int] | None = None) -> npt.NDArray[np.int64]:
+    """Stage indices from indices, names, aliases, labels or ``stage_map`` keys (see
+    :func:`check_stage_map`); every unknown stage is listed at once with its count."""
     n_stages = len(funnel.stages)
-    if values.dtype.kind in "iu":
+    kind = "" if isinstance(values, Factorized) else values.dtype.kind
+    if kind in ("i", "u"):
         out = values.astype(np.int64, copy=False)
         bad = (out < 0) | (out >= n_stages)
         problems.add(bad, f"a stage index outside 0..{n_stages - 1}", values)
         return np.where(bad, 0, out) if bad.any() else out
-    if values.dtype.kind == "f":
+    if kind == "f":
         ok = np.isfinite(values) & (values == np.round(values))
         out = np.where(ok, values, -1).astype(np.int64)
         bad = ~ok | (out < 0) | (out >= n_stages)
         problems.add(bad, f"a stage that is not an index in 0..{n_stages - 1}", values)
         return np.where(bad, 0, out)
+    if isinstance(values, Factorized):
+        return map_stage_codes(funnel, values.codes, list(values.uniques), values.missing,
+                               problems, values, stage_map)
     codes, uniques, missing = factorize_objects(values)
-    lookup = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    return map_stage_codes(funnel, codes, uniques, missing, problems, values, stage_map)
+
+
+def map_stage_codes(funnel: Funnel, codes: npt.NDArray[Any], uniques: Sequence[Any],
+                    missing: npt.NDArray[np.bool_], problems: Problems,
+                    values: Any, stage_map: Mapping[str, int] | None = None
+                    ) -> npt.NDArray[np.int64]:
+    """Stage indices of factorized values (``uniques[codes]``; ``missing`` rows have
+    none): one lookup per distinct value."""
+    n_stages = len(funnel.stages)
     names = funnel.names
-    index = {n: i for i, n in enumerate(names)}
+    lookup = np.full(len(uniques) + 1, -1, dtype=np.int64)
     for j, u in enumerate(uniques):
-        if isinstance(u, str) and u in index:
-            lookup[j] = index[u]
+        if isinstance(u, bytes):
+            u = u.decode("utf-8", "replace")
+        if isinstance(u, str):
+            found = (stage_map or {}).get(match_key(u)) if stage_map else None
+            if found is None:
+                name = funnel.resolve(u)
+                found = None if name is None else funnel.index(name)
+            if found is not None:
+                lookup[j] = found
         elif isinstance(u, int | np.integer) and not isinstance(u, bool) and 0 <= u < n_stages:
             lookup[j] = int(u)
-    out = lookup[np.where(missing, len(uniques), codes)]
+    safe = np.where(missing, len(uniques), codes)
+    out = lookup[safe]
     bad = out < 0
     if bad.any():
-        unknown = [uniques[int(c)] for c in np.unique(codes[bad & ~missing])[:3]]
-        hint = ""
-        if unknown and isinstance(unknown[0], str):
-            hint = f"; did you mean {closest(unknown[0], names)[0]!r} for {unknown[0]!r}?"
         problems.add(missing, "a missing stage", values)
-        problems.add(
-            bad & ~missing,
-            f"an unknown stage (expected one of {', '.join(repr(n) for n in names)}{hint})",
-            values,
-        )
+        unknown_rows = bad & ~missing
+        if unknown_rows.any():
+            per = np.bincount(safe[unknown_rows], minlength=len(uniques) + 1)
+            which = np.flatnonzero(per)
+            listed = unknown_stages([uniques[int(c)] for c in which],
+                                    [int(per[c]) for c in which], names)
+            problems.add(
+                unknown_rows,
+                f"an unknown stage ({listed}; expected a stage name, alias or label of "
+                f"{funnel.name!r}: {', '.join(repr(n) for n in names)}, or pass stage_map)",
+                values,
+            )
         out = np.where(bad, 0, out)
     return out
 
+
+def convert_probability(values: np.ndarray[Any, Any], problems: Problems
+                        ) -> npt.NDArray[np.float64]:
+    """Win probabilities in [0, 1] as float64; text may be a percentage (``"25%"``). A
+    missing value is unknown (NaN: the stage's probability applies)."""
+    if values.dtype.kind in "iufb":
+        out = values.astype(np.float64, copy=False)
+    else:
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):  # Python objects: one at a time
+            if is_missing(v) or (isinstance(v, str) and not v.strip()):
+                out[i] = np.nan
+                continue
+            try:
+                if isinstance(v, str) and v.strip().endswith("%"):
+                    out[i] = float(v.strip()[:-1].replace(",", ".")) / 100.0
+                else:
+                    out[i] = float(v)
+            except (TypeError, ValueError):
+                out[i] = np.inf
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(out) & ~((out >= 0.0) & (out <= 1.0))
+    problems.add(bad, "a probability that is not in [0, 1] (or a percentage such as "
+                 "'25%'; a missing one is fine)", values)
+    return np.where(bad, np.nan, out) if bad.any() else out
 
 
 def convert_ts(values: np.ndarray[Any, Any], unit: str | None, naive: str,
@@ -204,6 +341,8 @@ def convert_amount(values: np.ndarray[Any, Any], problems: Problems
 def convert_segment(name: str, values: Any) -> Segment:
     if isinstance(values, Segment):
         return values
+    if isinstance(values, Factorized):
+        return values.segment()
     cat = getattr(values, "cat", None)
     if cat is not None and hasattr(cat, "codes"):  # pandas categorical Series
         codes = np.asarray(cat.codes, dtype=np.int64)

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from salesfunnel.errors import EventLogError
 
-__all__ = ["bit_length", "encode_arrow_text", "factorize_int", "factorize_objects",
+__all__ = ["arrow_codes", "bit_length", "factorize_int", "factorize_objects",
            "factorize_text", "is_missing", "missing_mask", "object_array", "stable_order"]
 
 
@@ -237,28 +237,57 @@ def factorize_text(values: Any
         arr = pa.array(values, type=pa.large_string(), from_pandas=False)
     except (pa.ArrowException, TypeError, ValueError, UnicodeError):
         return None
-    codes, uniques = encode_arrow_text(arr)
-    return codes, uniques, codes < 0
+    codes, uniques, missing = arrow_codes(arr)
+    codes[missing] = -1
+    return codes, uniques.tolist(), missing
 
 
-def encode_arrow_text(arr: Any) -> tuple[npt.NDArray[np.int64], list[Any]]:
-    """``(codes, sorted distinct values)`` of a pyarrow string (chunked) array by
-    dictionary encoding; nulls get code -1."""
+def arrow_codes(column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any],
+                                      npt.NDArray[np.bool_]]:
+    """``(codes, sorted distinct values, missing)`` of a pyarrow text or dictionary
+    column (an array or a chunked array), encoded by Arrow in C.
+
+    A chunked column is dictionary-encoded chunk by chunk against one shared hash table
+    (no copy into one array); only the distinct values become Python objects, sorted by
+    Arrow (UTF-8 byte order, which orders like Python's ``str``). Missing rows get code
+    0 and ``missing`` True.
+    """
     pa: Any = importlib.import_module("pyarrow")
     pc: Any = importlib.import_module("pyarrow.compute")
-
-    enc = pc.dictionary_encode(arr)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
-    order = pc.sort_indices(enc.dictionary).to_numpy()
-    rank = np.empty(len(order) + 1, dtype=np.int64)
+    if not isinstance(column, pa.ChunkedArray):
+        column = pa.chunked_array([column])
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+    else:
+        column = column.dictionary_encode()
+    if column.num_chunks == 0:
+        column = pa.chunked_array([pa.array([], column.type.value_type).dictionary_encode()])
+    dictionary = column.chunk(0).dictionary
+    codes_parts: list[Any] = []
+    missing_parts: list[Any] = []
+    for chunk in column.chunks:
+        indices = chunk.indices
+        if indices.null_count:
+            missing_parts.append(indices.is_null().to_numpy(zero_copy_only=False))
+            indices = indices.fill_null(0)
+        else:
+            missing_parts.append(np.zeros(len(indices), dtype=np.bool_))
+        codes_parts.append(indices.to_numpy(zero_copy_only=False))
+    codes = np.concatenate(codes_parts).astype(np.int64, copy=False)
+    missing = np.concatenate(missing_parts)
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
-    rank[-1] = -1  # nulls
-    idx = enc.indices
-    raw = (idx.fill_null(len(order)) if idx.null_count else idx).to_numpy()
-    codes = rank[raw]
-    uniques = enc.dictionary.take(pa.array(order)).to_pylist()
-    return codes, uniques
+    ordered = dictionary.take(pa.array(order, pa.int64()))
+    kind = dictionary.type
+    text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or getattr(pa.types, "is_string_view", lambda _: False)(kind))
+    if text:
+        # an object array: a "U" array would drop trailing NUL characters ('\x00')
+        uniques = object_array(ordered.to_pylist())
+    else:
+        uniques = ordered.to_numpy(zero_copy_only=False)
+    return (rank[codes] if len(rank) else codes), uniques, missing
 
 
 def object_array(items: Sequence[Any]) -> np.ndarray[Any, Any]:

@@ -64,6 +64,10 @@ class EventLog:
         Number of distinct entities.
     dropped : int
         Rows dropped as invalid by ``on_invalid="drop"``.
+    probability : numpy.ndarray of float64 or None
+        Optional win probability per event in [0, 1] (as a CRM's ``Probability`` field;
+        NaN: unknown, the stage's probability applies). The weighted pipeline uses each
+        open entity's latest one.
 
     Examples
     --------
@@ -93,6 +97,7 @@ class EventLog:
     segments: Mapping[str, Segment] = attrs.field(factory=dict)
     n_entities: int = attrs.field(default=-1)
     dropped: int = 0
+    probability: npt.NDArray[np.float64] | None = None
     _cache: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -100,6 +105,8 @@ class EventLog:
         lengths = {"entity": n, "stage": len(self.stage), "ts": len(self.ts)}
         if self.amount is not None:
             lengths["amount"] = len(self.amount)
+        if self.probability is not None:
+            lengths["probability"] = len(self.probability)
         for name, seg in self.segments.items():
             lengths[f"segment {name!r}"] = len(seg.codes)
         if len(set(lengths.values())) > 1:
@@ -124,6 +131,9 @@ class EventLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: Any = None,
+        forecast_category: Any = None,
     ) -> EventLog:
         """Build a log from columns (numpy arrays, lists, pandas or polars columns).
 
@@ -135,7 +145,8 @@ class EventLog:
             Entity id per event: any hashable values (ints, strings, ...); factorized once
             into dense codes, the original ids are kept in :attr:`ids`.
         stage : array-like
-            Stage per event, as names or as indices into ``funnel.stages``.
+            Stage per event: a stage name, alias or label (any case), a key of
+            ``stage_map``, or an index into ``funnel.stages``.
         ts : array-like
             Event time: ``datetime64`` of any unit (taken as UTC), timezone-aware
             ``datetime`` or ``pandas.Timestamp`` objects, ISO 8601 strings with an offset,
@@ -155,6 +166,16 @@ class EventLog:
         naive : {"raise", "utc"}
             Times without a UTC offset: invalid rows (the default), or read as UTC. See
             the "Time and units" page for every accepted time form.
+        stage_map : mapping of str to str, optional
+            Stage text in the data (matched case-insensitively) to a stage name, alias
+            or label, for names the funnel does not know (``{"Demo": "qualified"}``).
+            Unknown stages are listed all at once, each with its row count.
+        probability : array-like, optional
+            Win probability per event in [0, 1] (text may be a percentage such as
+            ``"25%"``); a missing one is unknown. See :attr:`probability`.
+        forecast_category : array-like, optional
+            A CRM forecast category per event (``Pipeline``, ``BestCase``, ``Commit``,
+            ...), kept as the segment ``"forecast_category"``.
 
         Returns
         -------
@@ -187,7 +208,9 @@ class EventLog:
         """
         return _sources.from_arrays(cls, funnel, entity=entity, stage=stage, ts=ts,
                                     amount=amount, segments=segments, unit=unit,
-                                    on_invalid=on_invalid, naive=naive)
+                                    on_invalid=on_invalid, naive=naive, stage_map=stage_map,
+                                    probability=probability,
+                                    forecast_category=forecast_category)
 
     @classmethod
     def from_records(
@@ -203,6 +226,9 @@ class EventLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
     ) -> EventLog:
         """Build a log from an iterable of mappings (one per event).
 
@@ -218,8 +244,11 @@ class EventLog:
             Key holding the amount.
         segments : sequence of str
             Keys of categorical columns.
-        unit, on_invalid, naive
+        unit, on_invalid, naive, stage_map
             As in :meth:`from_arrays` (numbers in the ``ts`` key need ``unit``).
+        probability, forecast_category : str, optional
+            Keys of a per-event win probability and forecast category (see
+            :meth:`from_arrays`).
 
         Returns
         -------
@@ -241,7 +270,9 @@ class EventLog:
         """
         return _sources.from_records(cls, funnel, records, entity=entity, stage=stage, ts=ts,
                                      amount=amount, segments=segments, unit=unit,
-                                     on_invalid=on_invalid, naive=naive)
+                                     on_invalid=on_invalid, naive=naive,
+                                     stage_map=stage_map, probability=probability,
+                                     forecast_category=forecast_category)
 
     @classmethod
     def from_journeys(
@@ -304,6 +335,9 @@ class EventLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
     ) -> EventLog:
         """Build a log from a :class:`pandas.DataFrame` (needs the ``pandas`` extra).
 
@@ -316,8 +350,10 @@ class EventLog:
             The funnel the stages refer to.
         frame : pandas.DataFrame
             One row per event.
-        entity, stage, ts, amount, segments, unit, on_invalid, naive
-            Column names and options as in :meth:`from_records` / :meth:`from_arrays`.
+        entity, stage, ts, amount, segments, probability, forecast_category
+            Column names as in :meth:`from_records`.
+        unit, on_invalid, naive, stage_map
+            Options as in :meth:`from_arrays`.
 
         Returns
         -------
@@ -340,7 +376,9 @@ class EventLog:
         """
         return _sources.from_pandas(cls, funnel, frame, entity=entity, stage=stage, ts=ts,
                                     amount=amount, segments=segments, unit=unit,
-                                    on_invalid=on_invalid, naive=naive)
+                                    on_invalid=on_invalid, naive=naive,
+                                    stage_map=stage_map, probability=probability,
+                                    forecast_category=forecast_category)
 
     @classmethod
     def from_polars(
@@ -356,6 +394,9 @@ class EventLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
     ) -> EventLog:
         """Build a log from a :class:`polars.DataFrame` (needs the ``polars`` extra).
 
@@ -382,7 +423,9 @@ class EventLog:
         """
         return _sources.from_polars(cls, funnel, frame, entity=entity, stage=stage, ts=ts,
                                     amount=amount, segments=segments, unit=unit,
-                                    on_invalid=on_invalid, naive=naive)
+                                    on_invalid=on_invalid, naive=naive,
+                                    stage_map=stage_map, probability=probability,
+                                    forecast_category=forecast_category)
 
     @classmethod
     def from_arrow(
@@ -398,6 +441,9 @@ class EventLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
     ) -> EventLog:
         """Build a log from a :class:`pyarrow.Table` (needs the ``arrow`` extra).
 
@@ -424,7 +470,80 @@ class EventLog:
         """
         return _sources.from_arrow(cls, funnel, table, entity=entity, stage=stage, ts=ts,
                                    amount=amount, segments=segments, unit=unit,
-                                   on_invalid=on_invalid, naive=naive)
+                                   on_invalid=on_invalid, naive=naive,
+                                   stage_map=stage_map, probability=probability,
+                                   forecast_category=forecast_category)
+
+    @classmethod
+    def from_sql(
+        cls,
+        funnel: Funnel,
+        connection: Any,
+        query: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Unit | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+        naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
+    ) -> EventLog:
+        """Build a log from the result of a SQL query on a DB-API connection.
+
+        Any DB-API 2.0 connection works (:mod:`sqlite3`, psycopg, ...). When the
+        connection's cursor returns Arrow tables (ADBC drivers, DuckDB) and pyarrow is
+        installed, the result goes through :meth:`from_arrow` without Python code per
+        row; otherwise the rows are fetched and read as columns.
+
+        Parameters
+        ----------
+        funnel : Funnel
+            The funnel the stages refer to.
+        connection : DB-API connection
+            An open connection (it is not closed).
+        query : str
+            The query; its result columns are named by ``entity``, ``stage``, ...
+        params : sequence or mapping, optional
+            Query parameters, in the driver's placeholder style.
+        entity, stage, ts, amount, segments, probability, forecast_category
+            Result column names as in :meth:`from_records`.
+        unit, on_invalid, naive, stage_map
+            Options as in :meth:`from_arrays`.
+
+        Returns
+        -------
+        EventLog
+
+        Raises
+        ------
+        EventLogError
+            The query failed (the driver's message is kept), a named column is not in
+            the result (all its columns are listed), or invalid rows.
+
+        Examples
+        --------
+        >>> import sqlite3
+        >>> from salesfunnel import EventLog, Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won", aliases=["Closed Won"])])
+        >>> con = sqlite3.connect(":memory:")
+        >>> _ = con.execute("create table h (deal text, stage text, at text)")
+        >>> _ = con.executemany("insert into h values (?, ?, ?)",
+        ...                     [("a", "lead", "2026-01-01T00:00Z"),
+        ...                      ("a", "Closed Won", "2026-01-05T00:00Z")])
+        >>> EventLog.from_sql(f, con, "select * from h", entity="deal", ts="at")
+        <EventLog 'f': 2 events, 1 entity, 2 stages>
+        """
+        return _sources.from_sql(cls, funnel, connection, query, params, entity=entity,
+                                 stage=stage, ts=ts, amount=amount, segments=segments,
+                                 unit=unit, on_invalid=on_invalid, naive=naive,
+                                 stage_map=stage_map, probability=probability,
+                                 forecast_category=forecast_category)
 
     # -- basic protocol ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -542,6 +661,7 @@ class EventLog:
             amount=None if self.amount is None else self.amount[rows],
             segments={k: Segment(s.codes[rows], s.categories) for k, s in self.segments.items()},
             n_entities=int(entities.sum()),
+            probability=None if self.probability is None else self.probability[rows],
         )
 
     def partition(self, n: int) -> list[EventLog]:
@@ -585,7 +705,8 @@ class EventLog:
         """The events as a :class:`pandas.DataFrame` (needs the ``pandas`` extra).
 
         Columns: ``entity`` (original ids), ``stage`` (categorical of stage names in funnel
-        order), ``ts`` (UTC timestamps), ``amount`` when present, then the segments.
+        order), ``ts`` (UTC timestamps), ``amount`` and ``probability`` when present, then
+        the segments.
 
         Returns
         -------
@@ -609,6 +730,8 @@ class EventLog:
         }
         if self.amount is not None:
             data["amount"] = self.amount
+        if self.probability is not None:
+            data["probability"] = self.probability
         for name, seg in self.segments.items():
             data[name] = seg.values()
         return pd.DataFrame(data)

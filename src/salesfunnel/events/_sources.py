@@ -12,18 +12,21 @@ import numpy as np
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import check_naive, check_unit
 from salesfunnel.errors import EventLogError, InvalidParameterError
+from salesfunnel.events._arrow import arrow_columns
 from salesfunnel.events._convert import (
+    Factorized,
     Problems,
     as_array,
     check_on_invalid,
+    check_stage_map,
     convert_amount,
+    convert_probability,
     convert_segment,
     convert_stage,
     convert_ts,
     stage_dtype,
 )
 from salesfunnel.events._factorize import (
-    encode_arrow_text,
     factorize_int,
     factorize_objects,
     factorize_text,
@@ -37,13 +40,18 @@ from salesfunnel.model._journey import Journey
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.events._log import EventLog
 
-__all__ = ["from_arrays", "from_arrow", "from_journeys", "from_pandas", "from_polars",
-           "from_records"]
+__all__ = ["FORECAST_CATEGORY", "from_arrays", "from_arrow", "from_journeys", "from_pandas",
+           "from_polars", "from_records", "from_sql"]
+
+
+FORECAST_CATEGORY = "forecast_category"
+"""The segment column that holds the ``forecast_category`` of every event."""
 
 
 def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any, ts: Any,
                 amount: Any, segments: Mapping[str, Any] | None, unit: Any, on_invalid: Any,
-                naive: Any) -> EventLog:
+                naive: Any, stage_map: Any = None, probability: Any = None,
+                forecast_category: Any = None) -> EventLog:
     """:meth:`EventLog.from_arrays`."""
     check_on_invalid(on_invalid)
     check_unit(unit)
@@ -53,19 +61,31 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
             f"funnel must be a Funnel; got {type(funnel).__name__}",
             parameter="funnel", value=funnel,
         )
-    ent = as_array(entity, "entity")
-    stg = as_array(stage, "stage")
+    mapping = check_stage_map(funnel, stage_map)
+    ent: Any = entity if isinstance(entity, Factorized) else as_array(entity, "entity")
+    stg: Any = stage if isinstance(stage, Factorized) else as_array(stage, "stage")
     tsa = as_array(ts, "ts")
     amt = None if amount is None else as_array(amount, "amount")
+    prob = None if probability is None else as_array(probability, "probability")
     if segments is not None and not isinstance(segments, Mapping):
         raise InvalidParameterError(
             f"segments must be a mapping of column name to values; got "
             f"{type(segments).__name__}", parameter="segments", value=segments,
         )
     segs = dict(segments or {})
+    if forecast_category is not None:
+        if FORECAST_CATEGORY in segs:
+            raise InvalidParameterError(
+                f"forecast_category is kept as the segment {FORECAST_CATEGORY!r}; got a "
+                "segment of that name too", parameter="forecast_category",
+                value=FORECAST_CATEGORY,
+            )
+        segs[FORECAST_CATEGORY] = forecast_category
     lengths = {"entity": len(ent), "stage": len(stg), "ts": len(tsa)}
     if amt is not None:
         lengths["amount"] = len(amt)
+    if prob is not None:
+        lengths["probability"] = len(prob)
     for name, col in segs.items():
         if not isinstance(name, str):
             raise InvalidParameterError(
@@ -79,9 +99,14 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
                             count=len(lengths))
     n = len(ent)
     problems = Problems(n)
-    stage_idx = convert_stage(funnel, stg, problems)
+    stage_idx = convert_stage(funnel, stg, problems, mapping)
     ts_ns = convert_ts(tsa, unit, naive, problems)
     amount_f = None if amt is None else convert_amount(amt, problems)
+    prob_f = None if prob is None else convert_probability(prob, problems)
+    if isinstance(ent, Factorized):
+        problems.add(ent.missing, "a missing entity id", ent)
+        return _finish(cls, funnel, ent, stage_idx, ts_ns, amount_f, prob_f, segs,
+                       problems.raise_or_drop(on_invalid))
     if ent.dtype.kind in "iu":
         ent_bad = None
     elif ent.dtype.kind == "f":
@@ -105,6 +130,7 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
         stage_idx = stage_idx[keep]
         ts_ns = ts_ns[keep]
         amount_f = None if amount_f is None else amount_f[keep]
+        prob_f = None if prob_f is None else prob_f[keep]
     seg_objs: dict[str, Segment] = {}
     for name, col in segs.items():
         seg = convert_segment(name, col)
@@ -137,14 +163,47 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
         segments=seg_objs,
         n_entities=len(ids),
         dropped=dropped,
+        probability=None if prob_f is None else np.ascontiguousarray(prob_f, np.float64),
+    )
+
+
+def _finish(cls: type[EventLog], funnel: Funnel, ent: Factorized, stage_idx: Any, ts_ns: Any,
+            amount_f: Any, prob_f: Any, segs: Mapping[str, Any], keep: Any) -> EventLog:
+    """The end of :func:`from_arrays` for factorized entity ids (no Python per row)."""
+    n = len(ent)
+    dropped = 0
+    if keep is not None:
+        dropped = int(n - keep.sum())
+        ent = ent.take(keep)
+        stage_idx, ts_ns = stage_idx[keep], ts_ns[keep]
+        amount_f = None if amount_f is None else amount_f[keep]
+        prob_f = None if prob_f is None else prob_f[keep]
+    seg_objs: dict[str, Segment] = {}
+    for name, col in segs.items():
+        seg = convert_segment(name, col)
+        if keep is not None:
+            seg = Segment(seg.codes[keep], seg.categories)
+        seg_objs[name] = seg
+    return cls(
+        funnel=funnel,
+        entity=np.ascontiguousarray(ent.codes, dtype=np.int64),
+        ids=ent.uniques,
+        stage=stage_idx.astype(stage_dtype(len(funnel.stages))),
+        ts=np.ascontiguousarray(ts_ns, dtype=np.int64),
+        amount=None if amount_f is None else np.ascontiguousarray(amount_f, np.float64),
+        segments=seg_objs,
+        n_entities=len(ent.uniques),
+        dropped=dropped,
+        probability=None if prob_f is None else np.ascontiguousarray(prob_f, np.float64),
     )
 
 
 def from_records(cls: type[EventLog], funnel: Funnel, records: Iterable[Mapping[str, Any]], *,
                  entity: str, stage: str, ts: str, amount: str | None,
-                 segments: Sequence[str], unit: Any, on_invalid: Any, naive: Any) -> EventLog:
+                 segments: Sequence[str], probability: str | None = None,
+                 forecast_category: str | None = None, **options: Any) -> EventLog:
     """:meth:`EventLog.from_records`: the records become object columns."""
-    names = _Columns.of(entity, stage, ts, amount, segments)
+    names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
     keys = names.all
     cols: dict[str, list[Any]] = {k: [] for k in keys}
     for i, rec in enumerate(_iterable(records, "records")):
@@ -155,8 +214,7 @@ def from_records(cls: type[EventLog], funnel: Funnel, records: Iterable[Mapping[
             )
         for k in keys:
             cols[k].append(rec.get(k))
-    return names.build(cls, funnel, {k: object_array(v) for k, v in cols.items()},
-                       unit=unit, on_invalid=on_invalid, naive=naive)
+    return names.build(cls, funnel, {k: object_array(v) for k, v in cols.items()}, **options)
 
 
 def from_journeys(cls: type[EventLog], journeys: Iterable[Journey], *, amount: str | None,
@@ -206,24 +264,30 @@ def from_journeys(cls: type[EventLog], journeys: Iterable[Journey], *, amount: s
 
 
 def from_pandas(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str, stage: str,
-                ts: str, amount: str | None, segments: Sequence[str], unit: Any,
-                on_invalid: Any, naive: Any) -> EventLog:
+                ts: str, amount: str | None, segments: Sequence[str],
+                probability: str | None = None, forecast_category: str | None = None,
+                **options: Any) -> EventLog:
     """:meth:`EventLog.from_pandas`."""
     pd = import_optional("pandas", "pandas", purpose="EventLog.from_pandas")
     _check_frame(frame, pd.DataFrame, "frame", "a pandas.DataFrame")
-    names = _Columns.of(entity, stage, ts, amount, segments)
+    names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
     names.check(list(frame.columns), "frame")
-    return names.build(cls, funnel, {c: frame[c] for c in names.all}, unit=unit,
-                       on_invalid=on_invalid, naive=naive)
+    return names.build(cls, funnel, {c: frame[c] for c in names.all}, **options)
 
 
 def from_polars(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str, stage: str,
-                ts: str, amount: str | None, segments: Sequence[str], unit: Any,
-                on_invalid: Any, naive: Any) -> EventLog:
-    """:meth:`EventLog.from_polars`: time-zone aware columns are converted to UTC."""
+                ts: str, amount: str | None, segments: Sequence[str],
+                probability: str | None = None, forecast_category: str | None = None,
+                **options: Any) -> EventLog:
+    """:meth:`EventLog.from_polars`: time-zone aware columns are converted to UTC; a
+    lazy frame is collected with the named columns only."""
     pl = import_optional("polars", "polars", purpose="EventLog.from_polars")
-    _check_frame(frame, pl.DataFrame, "frame", "a polars.DataFrame")
-    names = _Columns.of(entity, stage, ts, amount, segments)
+    _check_frame(frame, pl.DataFrame | pl.LazyFrame, "frame",
+                 "a polars.DataFrame or LazyFrame")
+    names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
+    if isinstance(frame, pl.LazyFrame):
+        names.check(list(frame.collect_schema().names()), "frame")
+        frame = frame.select(list(dict.fromkeys(names.all))).collect()
     names.check(list(frame.columns), "frame")
     cols: dict[str, Any] = {}
     for c in names.all:
@@ -234,38 +298,82 @@ def from_polars(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str,
         elif isinstance(dtype, pl.Categorical | pl.Enum):
             series = series.cast(pl.String)
         cols[c] = series.to_numpy()
-    return names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid, naive=naive)
+    return names.build(cls, funnel, cols, **options)
 
 
 def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, stage: str,
-               ts: str, amount: str | None, segments: Sequence[str], unit: Any,
-               on_invalid: Any, naive: Any) -> EventLog:
-    """:meth:`EventLog.from_arrow`: dictionary columns are decoded, zoned times made UTC."""
+               ts: str, amount: str | None, segments: Sequence[str],
+               probability: str | None = None, forecast_category: str | None = None,
+               **options: Any) -> EventLog:
+    """:meth:`EventLog.from_arrow`: dictionary columns are decoded, zoned times made UTC.
+
+    Text columns are dictionary-encoded by Arrow: the stage text is looked up once per
+    distinct value and entity ids are factorized in C, so no Python code runs per row.
+    Anything with ``__arrow_c_stream__`` (a DuckDB relation, a polars frame, a
+    ``RecordBatchReader``) is read as a table first.
+    """
     pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_arrow")
+    if isinstance(table, pa.RecordBatchReader):
+        table = table.read_all()
+    elif not isinstance(table, pa.Table | pa.RecordBatch) and hasattr(table,
+                                                                     "__arrow_c_stream__"):
+        table = pa.table(table)
     _check_frame(table, pa.Table | pa.RecordBatch, "table", "a pyarrow.Table")
-    names = _Columns.of(entity, stage, ts, amount, segments)
+    names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
     names.check(list(table.column_names), "table")
-    cols: dict[str, Any] = {}
-    text_ids = None
-    for c in names.all:
-        col = table.column(c)
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
-        if pa.types.is_timestamp(col.type) and col.type.tz is not None:
-            col = col.cast(pa.timestamp(col.type.unit))
-        if c == entity and text_ids is None and (
-                pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) \
-                and col.null_count == 0:
-            # text ids stay in Arrow: dictionary-encoded there, passed on as codes
-            codes, text_ids = encode_arrow_text(col)
-            cols[c] = codes
-            continue
-        cols[c] = col.to_numpy()
-    log = names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid, naive=naive)
-    if text_ids is None:
-        return log
-    return attrs.evolve(log, ids=np.asarray(text_ids)[log.ids] if text_ids
-                        else object_array([]))
+    factorized = {entity, stage, *names.segments}
+    if forecast_category is not None:
+        factorized.add(forecast_category)
+    cols = arrow_columns(table, names.all, factorized=factorized, ts=ts, options=options)
+    return names.build(cls, funnel, cols, **options)
+
+
+def from_sql(cls: type[EventLog], funnel: Funnel, connection: Any, query: str, params: Any, *,
+             entity: str, stage: str, ts: str, amount: str | None, segments: Sequence[str],
+             probability: str | None = None, forecast_category: str | None = None,
+             **options: Any) -> EventLog:
+    """:meth:`EventLog.from_sql`: Arrow when the cursor offers it, else fetched rows."""
+    if not isinstance(query, str):
+        raise InvalidParameterError(f"query must be a SQL string; got {type(query).__name__}",
+                                    parameter="query", value=query)
+    cursor_of = getattr(connection, "cursor", None)
+    if not callable(cursor_of):
+        raise InvalidParameterError(
+            f"connection must be a DB-API connection (with .cursor()); got "
+            f"{type(connection).__name__}", parameter="connection", value=connection,
+        )
+    names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
+    cursor = cursor_of()
+    try:
+        try:
+            if params is None:
+                cursor.execute(query)
+            else:
+                cursor.execute(query, params)
+        except Exception as exc:  # every driver has its own error classes
+            raise EventLogError(f"the query failed: {type(exc).__name__}: {exc}") from None
+        fetch_arrow = getattr(cursor, "fetch_arrow_table", None)
+        if callable(fetch_arrow):
+            try:
+                import_optional("pyarrow", "arrow", purpose="EventLog.from_sql")
+            except ImportError:
+                fetch_arrow = None
+        if callable(fetch_arrow):
+            table = fetch_arrow()
+            return from_arrow(cls, funnel, table, entity=entity, stage=stage, ts=ts,
+                              amount=amount, segments=segments, probability=probability,
+                              forecast_category=forecast_category, **options)
+        description = cursor.description or ()
+        columns = [str(d[0]) for d in description]
+        rows = cursor.fetchall()
+    finally:
+        close = getattr(cursor, "close", None)
+        if callable(close):
+            close()
+    names.check(columns, "query result")
+    data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    cols = {c: object_array(list(data[columns.index(c)])) for c in dict.fromkeys(names.all)}
+    return names.build(cls, funnel, cols, **options)
 
 
 def _field(subject: Any, name: str) -> Any:
@@ -300,30 +408,37 @@ class _Columns:
     ts: str
     amount: str | None
     segments: tuple[str, ...]
+    probability: str | None = None
+    forecast_category: str | None = None
 
     @classmethod
     def of(cls, entity: str, stage: str, ts: str, amount: str | None,
-           segments: Sequence[str]) -> _Columns:
+           segments: Sequence[str], probability: str | None = None,
+           forecast_category: str | None = None) -> _Columns:
         return cls(entity, stage, ts, amount,
-                   (segments,) if isinstance(segments, str) else tuple(segments))
+                   (segments,) if isinstance(segments, str) else tuple(segments),
+                   probability, forecast_category)
 
     @property
     def all(self) -> list[str]:
-        amount = [] if self.amount is None else [self.amount]
-        return [self.entity, self.stage, self.ts, *amount, *self.segments]
+        extra = [c for c in (self.amount, self.probability, self.forecast_category)
+                 if c is not None]
+        return [self.entity, self.stage, self.ts, *extra, *self.segments]
 
     def check(self, available: list[Any], what: str) -> None:
         """Raise :class:`EventLogError` naming the columns missing from ``available``."""
         missing = [c for c in self.all if c not in available]
         if missing:
             raise EventLogError(
-                f"columns {missing} are not in the {what}; it has {available}",
+                f"columns {missing} are not in the {what}; its columns are "
+                f"{', '.join(repr(c) for c in available)}",
                 count=len(missing), examples=missing,
             )
 
-    def build(self, cls: type[EventLog], funnel: Funnel, cols: Mapping[str, Any], *,
-              unit: Any, on_invalid: Any, naive: Any) -> EventLog:
-        """``cls.from_arrays`` on the named columns of ``cols``."""
+    def build(self, cls: type[EventLog], funnel: Funnel, cols: Mapping[str, Any],
+              **options: Any) -> EventLog:
+        """``cls.from_arrays`` on the named columns of ``cols`` (``options``: unit,
+        on_invalid, naive, stage_map)."""
         return cls.from_arrays(
             funnel,
             entity=cols[self.entity],
@@ -331,8 +446,9 @@ class _Columns:
             ts=cols[self.ts],
             amount=None if self.amount is None else cols[self.amount],
             segments={s: cols[s] for s in self.segments},
-            unit=unit,
-            on_invalid=on_invalid,
-            naive=naive,
+            probability=None if self.probability is None else cols[self.probability],
+            forecast_category=(None if self.forecast_category is None
+                               else cols[self.forecast_category]),
+            **options,
         )
 

@@ -58,6 +58,16 @@ def _target(value: Any) -> float | None:
     return check_target(value, where="Pipeline")
 
 
+def _floats_or_none(value: Any) -> tuple[float, ...] | None:
+    """attrs converter of the optional per-stage float fields."""
+    return None if value is None else floats(value)
+
+
+def _ints_or_none(value: Any) -> tuple[int, ...] | None:
+    """attrs converter of the optional per-stage count fields."""
+    return None if value is None else ints(value)
+
+
 def _money(value: float) -> str:
     if not math.isfinite(value):
         return MISSING
@@ -97,6 +107,14 @@ class Pipeline(Displayable):
         Revenue target for :attr:`coverage`.
     has_amount : bool
         Whether the log had an ``amount`` column.
+    weighted : tuple of float, optional
+        Only when the log has a per-event ``probability`` column: per stage, the sum of
+        amount x probability over its priced entities, each at its latest known row
+        probability (the stage's probability when it has none).
+    estimated : tuple of int, optional
+        With ``weighted``: per stage, the priced entities with a known probability ...
+    estimated_value : tuple of float, optional
+        ... and the sum of their amounts.
 
     Examples
     --------
@@ -125,6 +143,10 @@ class Pipeline(Displayable):
     as_of: int | None = None
     target: float | None = attrs.field(default=None, converter=_target)
     has_amount: bool = True
+    weighted: tuple[float, ...] | None = attrs.field(default=None, converter=_floats_or_none)
+    estimated: tuple[int, ...] | None = attrs.field(default=None, converter=_ints_or_none)
+    estimated_value: tuple[float, ...] | None = attrs.field(default=None,
+                                                            converter=_floats_or_none)
     #: The exact sums behind :attr:`value` (fractions), so that merges round once and
     #: every partitioning gives the same floats; ``None``: add the floats.
     sums: tuple[Fraction, ...] | None = attrs.field(default=None, kw_only=True, eq=False,
@@ -179,31 +201,45 @@ class Pipeline(Displayable):
         return sum(self.counts[k] - self.priced[k] for k in self._of("open"))
 
     def _unestimated_stages(self) -> list[int]:
+        if self.estimated is not None:
+            return [k for k in self._of("open") if self.priced[k] > self.estimated[k]]
         return [k for k in self._of("open") if math.isnan(self.probabilities[k])]
 
     @property
     def unestimated(self) -> int:
-        """Open entities with an amount at stages without a probability (excluded from
-        :attr:`weighted_value`)."""
+        """Open entities with an amount but no probability (their stage has none, nor
+        their rows): excluded from :attr:`weighted_value`."""
+        if self.estimated is not None:
+            return sum(self.priced[k] - self.estimated[k] for k in self._of("open"))
         return sum(self.priced[k] for k in self._unestimated_stages())
 
     @property
     def unestimated_value(self) -> float:
         """Their amounts."""
+        if self.estimated_value is not None:
+            return float(sum(self.value[k] - self.estimated_value[k]
+                             for k in self._of("open")))
         return float(sum(self.value[k] for k in self._unestimated_stages()))
 
     @property
     def weighted_value(self) -> float:
-        """Sum of amount x stage probability over open entities with an amount, at stages
-        with a known probability (NaN without amounts)."""
+        """Sum of amount x probability over open entities with an amount: the entity's
+        latest row probability when the log has them (see :attr:`weighted`), else its
+        stage's; entities without one are left out (NaN without amounts)."""
         if not self.has_amount:
             return math.nan
+        if self.weighted is not None:
+            return float(sum(self.weighted[k] for k in self._of("open")))
         return float(sum(self.value[k] * self.probabilities[k] for k in self._of("open")
                          if not math.isnan(self.probabilities[k])))
 
     @property
     def stage_weighted_value(self) -> tuple[float, ...]:
         """Weighted value per stage (NaN for stages without a probability or amounts)."""
+        if self.weighted is not None and self.estimated is not None:
+            return tuple(w if self.has_amount and (e or not math.isnan(p)) else math.nan
+                         for w, e, p in zip(self.weighted, self.estimated,
+                                            self.probabilities, strict=True))
         return tuple(v * p if self.has_amount else math.nan
                      for v, p in zip(self.value, self.probabilities, strict=True))
 
@@ -334,6 +370,9 @@ class Pipeline(Displayable):
                   else tuple(a + b for a, b in zip(self.sums, other.sums, strict=True))),
             cycle_count=self.cycle_count + other.cycle_count,
             cycle_total=self.cycle_total + other.cycle_total,
+            weighted=_add(self.weighted, other.weighted),
+            estimated=_add(self.estimated, other.estimated),
+            estimated_value=_add(self.estimated_value, other.estimated_value),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -348,7 +387,8 @@ class Pipeline(Displayable):
         # NaN probabilities compare equal to each other here (they mean "not estimated").
         return (self.stages, self.kinds, tuple(to_json_value(p) for p in self.probabilities),
                 self.counts, self.priced, self.value, self.cycle_count, self.cycle_total,
-                self.as_of, self.target, self.has_amount)
+                self.as_of, self.target, self.has_amount, self.weighted, self.estimated,
+                self.estimated_value)
 
     # -- presentation -------------------------------------------------------------------------
     def summary(self) -> dict[str, float]:
@@ -451,13 +491,36 @@ class Pipeline(Displayable):
                 f"{self.lost:,} lost, win rate {format_pct(self.win_rate)}>")
 
 
+def _add(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> list[Any] | None:
+    if a is None or b is None:
+        if (a is None) != (b is None):
+            raise InvalidParameterError(
+                "cannot merge a Pipeline weighted by row probabilities with one that is "
+                "not; expected both from logs with (or both without) a probability column",
+                parameter="other", value=None,
+            )
+        return None
+    return [x + y for x, y in zip(a, b, strict=True)]
+
+
+def latest_probability(log: EventLog) -> npt.NDArray[np.float64] | None:
+    """Per entity: the probability of its latest event with one (as
+    :func:`~salesfunnel.metrics._kernels.latest_amount` picks amounts), ``None`` when the
+    log has no probability column."""
+    if log.probability is None:
+        return None
+    return K.latest_amount(attrs.evolve(log, amount=log.probability))
+
+
 def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
                  amount: npt.NDArray[np.float64], entry: _I64, won_at: _I64,
-                 as_of: int | None, target: float | None) -> Pipeline:
+                 as_of: int | None, target: float | None,
+                 row_prob: npt.NDArray[np.float64] | None = None) -> Pipeline:
     f = log.funnel
     n_st = len(f.stages)
     if rows is not None:
         current, amount, entry, won_at = current[rows], amount[rows], entry[rows], won_at[rows]
+        row_prob = None if row_prob is None else row_prob[rows]
     cur = current.astype(np.intp)
     priced = ~np.isnan(amount)
     counts = np.bincount(cur, minlength=n_st)
@@ -466,9 +529,17 @@ def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
     value = [float(x) for x in sums]
     is_won = cur == f.won_index
     won_cycles = won_at[is_won] - entry[is_won]
+    extra: dict[str, Any] = {}
+    if row_prob is not None:
+        p_eff = np.where(np.isnan(row_prob), f.probabilities[cur], row_prob)
+        est = priced & ~np.isnan(p_eff)
+        extra["estimated"] = np.bincount(cur[est], minlength=n_st)
+        extra["estimated_value"] = np.bincount(cur[est], weights=amount[est], minlength=n_st)
+        extra["weighted"] = np.bincount(cur[est], weights=amount[est] * p_eff[est],
+                                        minlength=n_st)
     return Pipeline(f.names, [s.kind.value for s in f.stages], f.probabilities, counts,
                     n_priced, value, len(won_cycles), exact_sum(won_cycles), as_of, target,
-                    log.amount is not None, sums=tuple(sums))
+                    log.amount is not None, sums=tuple(sums), **extra)
 
 
 @overload
@@ -511,7 +582,10 @@ def pipeline(
       many open ones were left out (``unpriced``).
     - **weighted pipeline** = sum over open entities of amount x probability of their
       current stage. Stages whose probability is not estimated (NaN) are excluded and
-      reported in ``reasons``; so are open entities without an amount.
+      reported in ``reasons``; so are open entities without an amount. When the log has
+      a per-event ``probability`` column (a CRM's ``Probability``), each entity's latest
+      known row probability is used instead of its stage's. A ``forecast_category``
+      read with the log is the segment ``"forecast_category"``: ``by=`` it.
     - **win rate** = won / (won + lost).
     - **average won amount** over won entities; **average cycle** = mean of first event
       to first WON event over won entities.
@@ -587,8 +661,9 @@ def pipeline(
     amount = K.latest_amount(view)
     entry = pr.first_time
     won_at = pr.won_time
+    row_prob = latest_probability(view)
     if by is None:
-        return _pipeline_of(view, None, current, amount, entry, won_at, cut, target)
+        return _pipeline_of(view, None, current, amount, entry, won_at, cut, target, row_prob)
     groups = K.entity_groups(view, by)  # the view keeps every segment column
     return breakdown(groups, lambda _, rows: _pipeline_of(
-        view, rows, current, amount, entry, won_at, cut, target))
+        view, rows, current, amount, entry, won_at, cut, target, row_prob))

@@ -24,7 +24,7 @@ from salesfunnel.errors import (
 from salesfunnel.model._diagram import to_dot, to_mermaid
 from salesfunnel.model._gate import Gate, as_gates
 from salesfunnel.model._labels import Labels, to_labels
-from salesfunnel.model._stage import SLUG, Stage, StageKind
+from salesfunnel.model._stage import SLUG, Stage, StageKind, match_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._hooks import Hooks
@@ -159,6 +159,7 @@ class Funnel(Viewable):
     label: Labels = attrs.field(default=None, converter=to_labels)
     description: Labels = attrs.field(default=None, converter=to_labels)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+    _lookup: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _moves: dict[str, dict[str, str]] = attrs.field(init=False, eq=False, repr=False)
     _gates: dict[tuple[str, str], tuple[Gate, ...]] = attrs.field(
         init=False, eq=False, repr=False
@@ -190,6 +191,7 @@ class Funnel(Viewable):
                 )
                 gates[(source, target)] = self.stages[index[target]].gates + extra
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_lookup", self._build_lookup())
         object.__setattr__(self, "_moves", moves)
         object.__setattr__(self, "_gates", gates)
         nxt = {s.name: self.stages[i + 1].name for i, s in enumerate(self.stages) if s.is_open}
@@ -227,6 +229,17 @@ class Funnel(Viewable):
             if n in seen:
                 problems.append(f"stage {n!r} is listed more than once")
             seen.add(n)
+        owner: dict[str, str] = {}
+        for s in self.stages:
+            for text in (s.name, *s.aliases):
+                key = match_key(text)
+                other = owner.setdefault(key, s.name)
+                if other != s.name:
+                    problems.append(
+                        f"{'name' if text == s.name else 'alias'} {text!r} of stage {s.name!r} "
+                        f"also names stage {other!r}; "
+                        "expected every name and alias to name one stage"
+                    )
         kinds = [s.kind for s in self.stages]
         n_open = kinds.count(StageKind.OPEN)
         n_won = kinds.count(StageKind.WON)
@@ -372,6 +385,50 @@ class Funnel(Viewable):
                 parameter="stage",
                 value=name,
             ) from None
+
+    def _build_lookup(self) -> dict[str, int]:
+        """Match keys of names and aliases (and of labels naming one stage only)."""
+        lookup: dict[str, int] = {}
+        labels: dict[str, set[int]] = {}
+        for i, s in enumerate(self.stages):
+            for text in s.label.values():
+                labels.setdefault(match_key(text), set()).add(i)
+        for key, owners in labels.items():
+            if len(owners) == 1:
+                lookup[key] = next(iter(owners))
+        for i, s in enumerate(self.stages):
+            for text in (s.name, *s.aliases):
+                lookup[match_key(text)] = i
+        return lookup
+
+    def resolve(self, text: str) -> str | None:
+        """The stage that ``text`` names: a stage name, alias or label, any case.
+
+        Parameters
+        ----------
+        text : str
+            A stage name as data spells it (``"Closed Won"``, ``"closedwon"``, ``"合同"``).
+
+        Returns
+        -------
+        str or None
+            The stage's name, or ``None`` when ``text`` names no stage (a label shared
+            by several stages names none of them).
+
+        Examples
+        --------
+        >>> f = Funnel("f", [Stage("lead", aliases=["Prospecting"]),
+        ...                  Stage("won", kind="won", label="Closed Won")])
+        >>> f.resolve("PROSPECTING"), f.resolve("closed  won"), f.resolve("demo")
+        ('lead', 'won', None)
+        """
+        if not isinstance(text, str):
+            return None
+        exact = self._index.get(text)
+        if exact is not None:
+            return text
+        found = self._lookup.get(match_key(text))
+        return None if found is None else self.stages[found].name
 
     def stage(self, name: str) -> Stage:
         """The stage called ``name`` (see :meth:`index` for errors)."""

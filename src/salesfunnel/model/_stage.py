@@ -13,7 +13,7 @@ from salesfunnel.errors import DefinitionError, InvalidParameterError
 from salesfunnel.model._gate import Gate, GateResult, as_gates
 from salesfunnel.model._labels import Labels, to_labels
 
-__all__ = ["Stage", "StageKind"]
+__all__ = ["Stage", "StageKind", "match_key"]
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -89,6 +89,27 @@ def _to_actions(value: Any) -> tuple[Labels, ...]:
     return tuple(_to_text(v, "an action") for v in items)
 
 
+def _to_aliases(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    try:
+        out = tuple(items)
+    except TypeError:
+        out = (items,)
+    for alias in out:
+        if not isinstance(alias, str) or not alias.strip():
+            message = f"aliases are non-empty strings; got {alias!r}"
+            return cast(tuple[str, ...], _Invalid(value, message))
+    return tuple(dict.fromkeys(a.strip() for a in out))
+
+
+def match_key(text: str) -> str:
+    """The form stage names, aliases and labels are matched in: case-folded, inner
+    whitespace collapsed (``"Closed  Won "`` and ``"closed won"`` match)."""
+    return " ".join(text.split()).casefold()
+
+
 def _plain(text: Labels) -> str | dict[str, str]:
     """English-only text as a plain string (the JSON shape of a str argument), else a dict."""
     return text["en"] if set(text) == {"en"} else text.to_dict()
@@ -121,6 +142,10 @@ class Stage:
         language to text.
     description : str or mapping, optional
         What the stage means, optionally per language.
+    aliases : str or sequence of str
+        Other names the stage goes by in data, such as a CRM's stage names
+        (``"Closed Won"``, ``"closedwon"``). Event logs accept the name, any alias and
+        any label, matched case-insensitively.
 
     Examples
     --------
@@ -135,6 +160,11 @@ class Stage:
     ...               actions=[{"en": "Visit the customer", "zh": "上门拜访"}, "Call"])
     >>> stage.owner.text("zh"), [a.text("zh") for a in stage.actions]
     ('客户经理', ['上门拜访', 'Call'])
+
+    Aliases are the names a CRM export uses:
+
+    >>> Stage("won", kind="won", aliases=["Closed Won", "closedwon"]).aliases
+    ('Closed Won', 'closedwon')
     """
 
     name: str
@@ -145,6 +175,7 @@ class Stage:
     owner: Labels | None = attrs.field(default=None, converter=_to_owner)
     actions: tuple[Labels, ...] = attrs.field(default=(), converter=_to_actions)
     description: Labels = attrs.field(default=None, converter=to_labels)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_to_aliases)
 
     def __attrs_post_init__(self) -> None:
         problems = self.problems()
@@ -162,7 +193,7 @@ class Stage:
             out.append(
                 f"stage name {self.name!r} is not a slug (lowercase letters, digits, '-', '_')"
             )
-        for value in (self.kind, self.probability, self.owner, *self.actions):
+        for value in (self.kind, self.probability, self.owner, self.aliases, *self.actions):
             if isinstance(value, _Invalid):
                 out.append(value.message)
         p = None if isinstance(self.probability, _Invalid) else self.probability
@@ -206,6 +237,8 @@ class Stage:
             out["actions"] = [_plain(a) for a in self.actions]
         if self.description:
             out["description"] = self.description.to_dict()
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
         return out
 
     @classmethod
@@ -216,7 +249,7 @@ class Stage:
         if not isinstance(data, Mapping) or "name" not in data:
             raise DefinitionError(f"a stage is a mapping with a 'name'; got {data!r}")
         known = {"name", "label", "kind", "probability", "gates", "owner", "actions",
-                 "description"}
+                 "description", "aliases"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise DefinitionError(
@@ -232,4 +265,5 @@ class Stage:
             owner=data.get("owner"),
             actions=data.get("actions", ()),
             description=data.get("description"),
+            aliases=data.get("aliases", ()),
         )

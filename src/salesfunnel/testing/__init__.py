@@ -8,6 +8,7 @@ Strategies
     :func:`gate_subjects`, :func:`journeys` (with subject edits and facts),
     :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`,
     :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`).
+    :func:`crm_exports` (CRM-export-like files with the funnel they must read back as).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
@@ -43,6 +44,7 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
+    from salesfunnel.testing._crm import GeneratedExport, crm_exports
     from salesfunnel.testing._engine import (
         Partitioning,
         assert_partition_invariant,
@@ -73,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 # entry point, which imports this package whenever Hypothesis is imported, stays cheap.
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
+    "GeneratedExport": "_crm",
     "HookRecorder": "_journeys",
     "JourneyMachine": "_stateful",
     "Partitioning": "_engine",
@@ -83,6 +86,7 @@ _WHERE = {
     "check_store": "_stores",
     "assert_partition_invariant": "_engine",
     "check_template": "_checks",
+    "crm_exports": "_crm",
     "event_logs": "_eventlogs",
     "funnels": "_strategies",
     "gate_subjects": "_strategies",
@@ -100,6 +104,7 @@ _WHERE = {
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "GeneratedExport",
     "HookRecorder",
     "JourneyMachine",
     "Partitioning",
@@ -107,9 +112,10 @@ __all__ = [
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
-    "check_store",
     "assert_partition_invariant",
+    "check_store",
     "check_template",
+    "crm_exports",
     "event_logs",
     "funnels",
     "gate_subjects",

@@ -454,7 +454,16 @@ def _draw_stage(
         owner=draw(_OWNERS),
         actions=draw(_ACTION_LISTS),
         description=draw(_DESCRIPTIONS),
+        aliases=_draw_aliases(draw, name),
     )
+
+
+def _draw_aliases(draw: st.DrawFn, name: str) -> tuple[str, ...]:
+    """CRM-style other names of a stage, unique to it (each holds its name and a space,
+    so no two stages of a funnel share one and none is a stage name)."""
+    options = [f"{name.replace('-', ' ').title()} Stage", f"{name} (CRM)",
+               f"{name.upper()} STEP"]
+    return tuple(draw(st.lists(st.sampled_from(options), max_size=2, unique=True)))
 
 
 def _draw_probability(draw: st.DrawFn, kind: StageKind, estimate: float) -> float | None:
@@ -552,9 +561,9 @@ def funnels(
 
     Open stages, the WON stage and up to two LOST stages; probabilities that never
     decrease along the main path (some not estimated); labels in English and sometimes
-    Chinese; owners, actions, descriptions; gates on stages and on extra transitions;
-    skip-ahead, fall-back, re-entry after WON (cyclic), expanding funnels and
-    explicit extra transitions. Every funnel drawn is *walkable*: some subject passes
+    Chinese; owners, actions, descriptions, CRM-style aliases; gates on stages and on
+    extra transitions; skip-ahead, fall-back, re-entry after WON (cyclic), expanding
+    funnels and explicit extra transitions. Every funnel drawn is *walkable*: some subject passes
     every gate (so ``subjects(funnel, satisfying=funnel.won.name)`` always finds one).
 
     Parameters

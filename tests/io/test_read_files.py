@@ -1,0 +1,346 @@
+"""Event files: formats, fast and fallback engines, one-line errors, CRM exports."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io as stdio
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from salesfunnel import EventLog, Funnel, InputFileError, Stage, metrics, templates
+from salesfunnel.cli import main
+from salesfunnel.io import (
+    load_events,
+    load_funnel,
+    load_stage_map,
+    one_value_per_entity,
+    read_events,
+    read_hubspot_stage_history,
+    read_pipedrive_deal_flow,
+    read_salesforce_history,
+)
+
+CRM = Path(__file__).resolve().parents[1] / "data" / "crm"
+#: The six sample opportunities (the same deals in every sample export): all are leads,
+#: four were qualified, three reached an opportunity, two were won, two lost.
+EXPECTED = [6, 4, 3, 2]
+ENGINES = ["pyarrow", "python"]
+
+
+def need(module: str) -> Any:
+    """An optional dependency: required in CI (the dev extra installs it), else the test
+    is skipped where it is missing."""
+    if os.environ.get("CI") == "true":
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
+def funnel() -> Funnel:
+    return Funnel("deals", [Stage("lead", aliases=["Prospecting"]),
+                            Stage("demo", probability=0.5), Stage("won", kind="won"),
+                            Stage("lost", kind="lost")])
+
+
+def write(tmp_path: Path, text: str, name: str = "e.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(*args: Any) -> tuple[int, str, str]:
+    out, err = stdio.StringIO(), stdio.StringIO()
+    code = main([str(a) for a in args], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_line(args: list[Any]) -> str:
+    code, _, err = run(*args)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+# -- formats -------------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_epoch_units_decimal_commas_and_blank_amounts(tmp_path: Path, engine: str) -> None:
+    path = write(tmp_path, "deal;stage;at;amount\n"
+                           "d1;Prospecting;1704067200000;\n"
+                           "d1;demo;1704153600000;25000,50\n"
+                           "d2;lead;1704067200000;1.250,75\n"
+                           "d2;lost;1704153600000;  \n")
+    log = read_events(path, funnel(), entity="deal", stage="stage", ts="at",
+                      amount="amount", unit="ms", engine=engine)
+    assert log.ts[:2].tolist() == [1704067200 * 10**9, 1704153600 * 10**9]
+    assert log.n_entities == 2 and len(log) == 4  # blank amounts keep their rows
+    amounts = log.amount.tolist()
+    assert np.isnan(amounts[0]) and amounts[1:3] == [25000.5, 1250.75]
+    assert np.isnan(amounts[3])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("fmt", "text", "iso"), [
+    ("%m/%d/%Y, %I:%M %p", "1/8/2024, 9:15 PM", "2024-01-08T21:15:00+00:00"),
+    ("%d.%m.%Y", "08.01.2024", "2024-01-08T00:00:00+00:00"),
+    ("auto", "1/8/2024, 9:15 AM", "2024-01-08T09:15:00+00:00"),
+    ("%Y-%m-%d %H:%M%z", "2024-01-08 09:15+0100", "2024-01-08T08:15:00+00:00"),
+])
+def test_time_formats(tmp_path: Path, engine: str, fmt: str, text: str, iso: str) -> None:
+    path = write(tmp_path, f'deal,stage,at\nd1,lead,"{text}"\n')
+    log = read_events(path, funnel(), entity="deal", stage="stage", ts="at",
+                      time_format=fmt, naive="utc", engine=engine)
+    want = EventLog.from_arrays(funnel(), entity=["d1"], stage=[0], ts=[iso])
+    assert log.ts.tolist() == want.ts.tolist()
+
+
+def test_a_time_format_without_a_zone_follows_the_naive_policy(tmp_path: Path) -> None:
+    path = write(tmp_path, "deal,stage,at\nd1,lead,1/8/2024\n")
+    with pytest.raises(InputFileError, match=r"row 1 \(line 2\), column 'at'.*UTC offset"):
+        read_events(path, funnel(), entity="deal", stage="stage", ts="at",
+                    time_format="%m/%d/%Y")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_drop_removes_bad_rows_not_deals_and_says_what(tmp_path: Path, engine: str) -> None:
+    path = write(tmp_path, "deal,stage,at,amount\n"
+                           "d1,lead,2024-01-01T00:00Z,10\n"
+                           "d1,demoo,2024-01-02T00:00Z,10\n"
+                           "d1,won,2024-01-03T00:00Z,lots\n"
+                           "d2,lead,never,5\n"
+                           "d2,demo,2024-01-05T00:00Z,5\n")
+    got = load_events(path, funnel(), entity="deal", stage="stage", ts="at",
+                      amount="amount", on_invalid="drop", engine=engine)
+    assert got.log.dropped == 3 and got.log.n_entities == 2 and len(got.log) == 2
+    text = " | ".join(got.dropped)
+    assert "unknown stage in column 'stage' (rows 2)" in text
+    assert "column 'amount' (rows 3)" in text and "column 'at' (rows 4)" in text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_wide_exports_become_one_event_per_filled_stage_cell(tmp_path: Path,
+                                                              engine: str) -> None:
+    path = write(tmp_path, "id,amount,date_entered_lead,date_entered_demo,date_entered_won\n"
+                           "a,100,2024-01-01T00:00Z,2024-01-02T00:00Z,2024-01-03T00:00Z\n"
+                           "b,,2024-01-01T00:00Z,,\n")
+    log = read_events(path, funnel(), entity="id", layout="wide", amount="amount",
+                      engine=engine)
+    assert len(log) == 4 and log.n_entities == 2
+    assert metrics.conversion(log).counts == (2, 1, 1)
+
+
+def test_parquet_goes_through_arrow_and_gives_the_csv_result(tmp_path: Path) -> None:
+    pa = need("pyarrow")
+    pq = need("pyarrow.parquet")
+    text = "deal,stage,at\nd1,Prospecting,2024-01-01T00:00Z\nd1,won,2024-01-03T00:00Z\n"
+    csv_log = read_events(write(tmp_path, text), funnel(), entity="deal", stage="stage",
+                          ts="at")
+    table = pa.table({"deal": ["d1", "d1"], "stage": ["Prospecting", "won"],
+                      "at": pa.array([1704067200, 1704240000], pa.timestamp("s", "UTC"))})
+    pq.write_table(table, tmp_path / "e.parquet")
+    pq_log = read_events(tmp_path / "e.parquet", funnel(), entity="deal", stage="stage",
+                         ts="at")
+    for a, b in ((csv_log.stage, pq_log.stage), (csv_log.ts, pq_log.ts),
+                 (csv_log.ids, pq_log.ids)):
+        assert a.tolist() == b.tolist()
+
+
+def test_from_sql_with_adbc_returns_the_same_log_as_sqlite3(tmp_path: Path) -> None:
+    dbapi = need("adbc_driver_sqlite.dbapi")
+    db = tmp_path / "h.db"
+    con = sqlite3.connect(db)
+    con.execute("create table h (deal text, stage text, at text, amount real)")
+    con.executemany("insert into h values (?, ?, ?, ?)", [
+        ("a", "Prospecting", "2024-01-01T00:00Z", None),
+        ("a", "won", "2024-01-03T00:00Z", 7.5), ("b", "lead", "2024-01-02T00:00Z", 1.0)])
+    con.commit()
+    kw: dict[str, Any] = {"entity": "deal", "ts": "at", "amount": "amount"}
+    plain = EventLog.from_sql(funnel(), con, "select * from h", **kw)
+    with contextlib.closing(dbapi.connect(str(db))) as adbc:
+        fast = EventLog.from_sql(funnel(), adbc, "select * from h where deal <> ?", ["z"],
+                                 **kw)
+    assert plain.ids.tolist() == fast.ids.tolist() == ["a", "b"]
+    assert plain.stage.tolist() == fast.stage.tolist()
+    assert np.array_equal(plain.amount, fast.amount, equal_nan=True)
+
+
+def test_from_sql_errors_name_the_query_problem_and_the_columns() -> None:
+    con = sqlite3.connect(":memory:")
+    with pytest.raises(Exception, match="the query failed: OperationalError"):
+        EventLog.from_sql(funnel(), con, "select * from nowhere")
+    con.execute("create table h (deal text, stage text, at text)")
+    with pytest.raises(Exception, match="its columns are 'deal', 'stage', 'at'"):
+        EventLog.from_sql(funnel(), con, "select * from h", entity="id", ts="at")
+
+
+# -- errors --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "start", "kind"), [
+    ("deals.xlsx", b"PK\x03\x04rest", "Excel workbook"),
+    ("deals.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "Excel 97-2003"),
+    ("deals.ods", b"PK\x03\x04rest", "OpenDocument"),
+    ("deals.csv", b"PK\x03\x04rest", "spreadsheet"),
+])
+def test_spreadsheets_are_detected_and_named(tmp_path: Path, name: str, start: bytes,
+                                             kind: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(start)
+    line = one_line(["report", path, "--template", "crm-pipeline", "--entity", "a",
+                     "--stage", "b", "--ts", "c"])
+    assert name in line and kind in line and "CSV" in line
+
+
+def test_a_missing_column_lists_every_column_of_the_file(tmp_path: Path) -> None:
+    header = [f"col{i}" for i in range(11)]
+    path = write(tmp_path, ",".join(header) + "\n" + ",".join("x" * 11) + "\n")
+    line = one_line(["report", path, "--template", "crm-pipeline", "--entity", "deal",
+                     "--stage", "col1", "--ts", "col2"])
+    assert "no column 'deal'" in line and "11 columns" in line
+    assert all(repr(h) in line for h in header)
+
+
+def test_out_without_an_html_format_is_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    line = one_line(["report", CRM / "OpportunityHistory.csv", "--source", "salesforce",
+                     "--out", out])
+    assert "--out" in line and "--format html" in line and not out.exists()
+
+
+def test_by_with_several_values_per_deal_is_an_error_or_an_explicit_policy(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, "deal,stage,at,rep\n"
+                           "d1,lead,2024-01-01T00:00Z,ann\n"
+                           "d1,won,2024-01-03T00:00Z,bo\n"
+                           "d2,lead,2024-01-02T00:00Z,ann\n")
+    base = ["report", path, "--funnel", _funnel_file(tmp_path), "--entity", "deal",
+            "--stage", "stage", "--ts", "at", "--by", "rep", "--format", "json"]
+    line = one_line(base)
+    assert "'d1'" in line and "'ann', 'bo'" in line and "--by-value" in line
+    groups = {}
+    for policy in ("first", "last"):
+        code, out, err = run(*base, "--by-value", policy)
+        assert code == 0, err
+        data = json.loads(out)["breakdown"]["groups"]
+        groups[policy] = {g["value"]: g["result"]["counts"][0] for g in data}
+    assert groups["first"] == {"ann": 2}
+    assert groups["last"] == {"ann": 1, "bo": 1}
+
+
+def test_one_value_per_entity_keeps_a_log_without_conflicts() -> None:
+    log = EventLog.from_arrays(funnel(), entity=["a", "a"], stage=[0, 1], ts=[0, 1],
+                               unit="s", segments={"rep": ["x", "x"]})
+    assert one_value_per_entity(log, "rep") is log
+
+
+# -- definitions ---------------------------------------------------------------------------
+def _funnel_file(tmp_path: Path, suffix: str = ".json") -> Path:
+    f = funnel()
+    if suffix == ".json":
+        return write(tmp_path, json.dumps(f.to_dict()), "funnel.json")
+    return write(tmp_path, 'name = "deals"\n'
+                           '[[stages]]\nname = "lead"\naliases = ["Prospecting"]\n'
+                           '[[stages]]\nname = "demo"\nprobability = 0.5\n'
+                           '[[stages]]\nname = "won"\nkind = "won"\n'
+                           '[[stages]]\nname = "lost"\nkind = "lost"\n', "funnel.toml")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_funnel_files_in_json_and_toml(tmp_path: Path, suffix: str) -> None:
+    assert load_funnel(_funnel_file(tmp_path, suffix)) == funnel()
+    events = write(tmp_path, "deal,stage,at\nd1,PROSPECTING,2024-01-01T00:00Z\n"
+                             "d1,Booked,2024-01-02T00:00Z\n")
+    stage_map = write(tmp_path, "text,stage\nBooked,demo\n", "map.csv")
+    code, out, err = run("report", events, "--funnel", _funnel_file(tmp_path, suffix),
+                         "--stage-map", stage_map, "--entity", "deal", "--stage", "stage",
+                         "--ts", "at", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["conversion"]["counts"] == [1, 1, 0]
+
+
+def test_bad_definition_files_give_one_line(tmp_path: Path) -> None:
+    bad = write(tmp_path, '{"name": "x", "stages": [{"name": "Bad Name"}]}', "f.json")
+    with pytest.raises(InputFileError, match=r"f\.json: not a valid funnel definition"):
+        load_funnel(bad)
+    with pytest.raises(InputFileError, match="line 1, column 2: not valid JSON"):
+        load_funnel(write(tmp_path, "{oops", "g.json"))
+    with pytest.raises(InputFileError, match="the stage for 'a' must be text"):
+        load_stage_map(write(tmp_path, '{"a": 1}', "m.json"))
+
+
+# -- CRM exports ---------------------------------------------------------------------------
+CRM_CASES = [
+    ("salesforce", "OpportunityHistory.csv", read_salesforce_history, {}),
+    ("salesforce", "salesforce-report.csv", read_salesforce_history, {}),
+    ("hubspot", "hubspot-deals.csv", read_hubspot_stage_history, {}),
+    ("hubspot", "hubspot-dealstage-history.csv", read_hubspot_stage_history, {}),
+    ("pipedrive", "pipedrive-deal-flow.csv", read_pipedrive_deal_flow,
+     {"stage_map": "pipedrive-stages.json"}),
+]
+
+
+@pytest.mark.parametrize(("source", "name", "reader", "extra"), CRM_CASES)
+def test_crm_samples_give_the_right_funnel_in_the_api_and_the_cli(
+        source: str, name: str, reader: Any, extra: dict[str, str]) -> None:
+    kw = {k: load_stage_map(CRM / v) for k, v in extra.items()}
+    log = reader(CRM / name, **kw)
+    assert list(metrics.conversion(log).counts) == EXPECTED
+    assert log.n_entities == 6
+    pipe = metrics.pipeline(log)
+    assert (pipe.won, pipe.lost, pipe.open) == (2, 2, 2)
+    args = ["report", CRM / name, "--source", source, "--format", "json"]
+    if extra:
+        args += ["--stage-map", CRM / extra["stage_map"]]
+    code, out, err = run(*args)
+    assert code == 0, err
+    assert json.loads(out)["conversion"]["counts"] == EXPECTED
+
+
+def test_salesforce_probability_weights_the_pipeline_and_forecast_category_groups_it(
+        ) -> None:
+    log = read_salesforce_history(CRM / "OpportunityHistory.csv")
+    pipe = metrics.pipeline(log)
+    # The only open deal with an amount: 42,000 at a row probability of 90 %; the
+    # template's opportunity stage has no probability, so without rows it is excluded.
+    assert pipe.weighted_value == pytest.approx(0.9 * 42000)
+    no_rows = metrics.pipeline(EventLog(log.funnel, log.entity, log.ids, log.stage, log.ts,
+                                        log.amount, log.segments))
+    assert no_rows.weighted_value == 0.0 and no_rows.unestimated == 1
+    latest = one_value_per_entity(log, "forecast_category", "last")
+    groups = metrics.pipeline(latest, by="forecast_category")
+    by = dict(groups.results)
+    assert by["Forecast"].open == 1 and by["Closed"].won == 2 and by["Omitted"].lost == 2
+    code, out, err = run("report", CRM / "OpportunityHistory.csv", "--source",
+                         "salesforce")
+    assert code == 0, err
+    assert "Open pipeline by forecast category" in out
+
+
+def test_templates_name_lists_stage_ids_and_aliases() -> None:
+    code, out, _ = run("templates", "crm-pipeline")
+    assert code == 0
+    section = out[out.index("Stage ids"):]
+    for text in ("contracts", "Closed Won", "closedwon", "Contracts", "leads",
+                 "Prospecting"):
+        assert text in section
+    assert templates.get("crm-pipeline").to_dict()["stages"][0]["aliases"]
+
+
+def test_salesforce_rows_in_the_recycle_bin_are_skipped() -> None:
+    text = (CRM / "OpportunityHistory.csv").read_text(encoding="utf-8")
+    assert ",true," in text  # the sample has a deleted "Closed Lost" of a won deal
+    log = read_salesforce_history(CRM / "OpportunityHistory.csv")
+    assert len(log) == text.count("\n") - 1 - text.count(",true,")
+    assert metrics.pipeline(log).lost == 2
+
+
+def test_to_pandas_keeps_the_probability_column() -> None:
+    need("pandas")
+    log = read_salesforce_history(CRM / "OpportunityHistory.csv")
+    frame = log.to_pandas()
+    assert frame["probability"].tolist()[:2] == log.probability[:2].tolist()
+    assert "forecast_category" in frame.columns
