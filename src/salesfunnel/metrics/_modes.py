@@ -376,7 +376,7 @@ class StepFunnel(Displayable):
     >>> from salesfunnel.metrics import StepFunnel
     >>> r = StepFunnel("ordered", ("view", "buy"), (10, 4), 12)
     >>> r.step_rate.tolist(), r.overall_rate.tolist()
-    [nan, 0.4], [1.0, 0.4]
+    ([nan, 0.4], [1.0, 0.4])
     >>> r
     <StepFunnel ordered: 2 steps, 12 entities, 4 converted>
     """

@@ -5,7 +5,9 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`.
+    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`;
+    for product funnels :func:`product_event_logs`, :func:`funnel_steps`,
+    :func:`window_funnel_modes` and :func:`exclusions`.
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
@@ -39,6 +41,13 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
     from salesfunnel.testing._eventlogs import event_logs
+    from salesfunnel.testing._product import (
+        PRODUCT_EVENTS,
+        exclusions,
+        funnel_steps,
+        product_event_logs,
+        window_funnel_modes,
+    )
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
         assert_journey_invariants,
@@ -62,41 +71,51 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
     "JourneyMachine": "_stateful",
+    "PRODUCT_EVENTS": "_product",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
+    "exclusions": "_product",
+    "funnel_steps": "_product",
     "funnels": "_strategies",
     "gate_subjects": "_strategies",
     "gates": "_strategies",
     "journey_machine": "_stateful",
     "journeys": "_strategies",
+    "product_event_logs": "_product",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stages": "_strategies",
     "subjects": "_strategies",
+    "window_funnel_modes": "_product",
 }
 
 __all__ = [
     "DEFAULT_FIELDS",
     "JourneyMachine",
+    "PRODUCT_EVENTS",
     "TemplateCheck",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
     "check_template",
     "event_logs",
+    "exclusions",
+    "funnel_steps",
     "funnels",
     "gate_subjects",
     "gates",
     "journey_machine",
     "journeys",
+    "product_event_logs",
     "rules",
     "stage_names",
     "stages",
     "subjects",
+    "window_funnel_modes",
 ]
 
 
