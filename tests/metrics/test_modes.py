@@ -94,7 +94,7 @@ def test_window_larger_than_the_time_range_does_not_overflow() -> None:
     for window in (np.timedelta64(2**63 - 1, "ns"), np.timedelta64(10**6, "Y"), 1e300):
         assert window_funnel(log, ["a", "b"], window=window).counts == (1, 1)
         assert funnel(log, ["a", "b"], window=window).counts == (1, 1)
-        assert conversion(log, semantic="ordered", window=window).window is None
+        assert conversion(log, semantic="ordered", window=window).counts == (1, 0)
     near = np.timedelta64(2**63 - 11, "ns")  # a window just under the span: still exact
     assert funnel(log, ["a", "b"], window=near).counts == (1, 0)
     assert window_funnel(log, ["a", "b"], window=near).counts == (1, 0)
@@ -114,7 +114,7 @@ def _compare(result: StepFunnel, ref: dict) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.data(), product_event_logs(), funnel_steps(max_steps=4),
+@given(st.data(), product_event_logs(max_events=24), funnel_steps(max_steps=4),
        st.sampled_from(["ordered", "strict", "unordered"]), WINDOWS)
 def test_funnel_matches_reference(data, log, steps, order, window_s) -> None:
     n = len(steps)
@@ -125,8 +125,10 @@ def test_funnel_matches_reference(data, log, steps, order, window_s) -> None:
         sws = data.draw(st.lists(st.one_of(st.none(), st.integers(0, 6).map(lambda s: s * NS)),
                                  min_size=n - 1, max_size=n - 1))
         exs = data.draw(exclusions(n))
-    got = funnel(log, steps, order=order, window=win and np.timedelta64(win, "ns"),
-                 step_windows=sws, exclusions=exs)
+    got = funnel(log, steps, order=order, window=None if win is None else np.timedelta64(win, "ns"),
+                 step_windows=None if sws is None else [
+                     None if w is None else np.timedelta64(w, "ns") for w in sws],
+                 exclusions=exs)
     ref = reference_funnel(log, steps, order, win, sws, exs)
     _compare(got, ref.get(None, {"counts": [0] * n, "entities": 0, "excluded": 0,
                                  "times": [[] for _ in range(n - 1)], "total": []}))
