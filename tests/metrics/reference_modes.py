@@ -15,14 +15,14 @@ from salesfunnel.events import EventLog
 from salesfunnel.metrics import Exclusion, Step, WindowFunnelMode
 
 def entity_events(log: EventLog, masks: np.ndarray) -> dict[int, list[tuple[int, int, int, frozenset[int]]]]:
-    """entity -> its events as (ts, stage, row, steps matched), in (ts, stage, row) order."""
+    """entity -> its events as (ts, stage, row, steps matched), in (ts, row) order."""
     out: dict[int, list[tuple[int, int, int, frozenset[int]]]] = {}
     for r in range(len(log)):
         matched = frozenset(int(k) for k in np.flatnonzero(masks[:, r]))
         out.setdefault(int(log.entity[r]), []).append(
             (int(log.ts[r]), int(log.stage[r]), r, matched))
     for evs in out.values():
-        evs.sort(key=lambda e: (e[0], e[1], e[2]))
+        evs.sort(key=lambda e: (e[0], e[2]))
     return out
 
 

@@ -203,16 +203,17 @@ def _unordered(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int 
     return level, rows
 
 
-def _excluded(el: _Elements, log: EventLog, path_level: _I64, rows: _I64,
-              exclusions: Sequence[Exclusion], window: int | None) -> npt.NDArray[np.bool_]:
+def _excluded(el: _Elements, xmatch: Sequence[npt.NDArray[np.bool_]], path_level: _I64,
+              rows: _I64, exclusions: Sequence[Exclusion], window: int | None
+              ) -> npt.NDArray[np.bool_]:
     n_ent = len(path_level)
     out = np.zeros(n_ent, dtype=np.bool_)
     if not exclusions:
         return out
     n_rows = len(el.ts)
     ends = np.append(el.group_start[1:], n_rows) if n_rows else np.zeros(0, np.int64)
-    for ex in exclusions:
-        xmask = ex.step.matches(log)[el.order]
+    for ex, xm in zip(exclusions, xmatch, strict=True):
+        xmask = xm[el.order]
         xpos = np.flatnonzero(xmask)
         e = np.flatnonzero(path_level > ex.start)
         if not len(xpos) or not len(e):
@@ -243,16 +244,23 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
                  ) -> tuple[Path, npt.NDArray[np.bool_]]:
     """The :class:`Path` of every entity and whether an exclusion drops it."""
     n_ent, n = log.n_entities, len(steps)
-    el = _elements(log)
-    m = match_steps(log, steps)[:, el.order]
+    match = match_steps(log, steps)
+    xmatch = [ex.step.matches(log) for ex in exclusions]
+    rows = None
+    if order != "strict":  # only step and exclusion events matter
+        rows = match.any(axis=0)
+        for x in xmatch:
+            rows |= x
+    el = _elements(log, rows)
+    m = match[:, el.order]
     if order == "ordered":
-        level, rows = _ordered(el, m, n_ent, window, step_windows)
+        level, paths = _ordered(el, m, n_ent, window, step_windows)
     elif order == "strict":
-        level, rows = _strict(el, m, n_ent, window, step_windows)
+        level, paths = _strict(el, m, n_ent, window, step_windows)
     else:
-        level, rows = _unordered(el, m, n_ent, window)
-    path = Path(level, rows, el)
-    return path, _excluded(el, log, level, rows, exclusions, window)
+        level, paths = _unordered(el, m, n_ent, window)
+    path = Path(level, paths, el)
+    return path, _excluded(el, xmatch, level, paths, exclusions, window)
 
 
 def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray[np.bool_],
@@ -277,6 +285,18 @@ def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray
         total = Durations(labels[0], labels[-1], d)
     return StepFunnel(order, labels, counts_from_levels(lv, n), len(level), window, options,
                       int(ex.sum()), times, total)
+
+
+def _first_rows(log: EventLog) -> _I64:
+    """Per entity: its first row by (time, row); 0 for an entity without rows."""
+    n_ent = log.n_entities
+    first_t = np.full(n_ent, _INF, dtype=np.int64)
+    np.minimum.at(first_t, log.entity, log.ts)
+    at_first = np.flatnonzero(log.ts == first_t[log.entity])
+    out = np.full(n_ent, _INF, dtype=np.int64)
+    np.minimum.at(out, log.entity[at_first], at_first)
+    out[out == _INF] = 0
+    return out
 
 
 def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: bool
@@ -314,14 +334,9 @@ def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: boo
     else:
         row = np.where(step_row[:, int(attribution)] >= 0, step_row[:, int(attribution)],
                        last)
-    # entities on no path: their first event
-    first_row = np.full(n_ent, -1, dtype=np.int64)
-    if len(el.ent):
-        f = np.ones(len(el.ent), dtype=np.bool_)
-        np.not_equal(el.ent[1:], el.ent[:-1], out=f[1:])
-        first_row[el.ent[f]] = np.flatnonzero(f)
-    row = np.where(row >= 0, row, first_row)
-    log_row = el.order[np.maximum(row, 0)] if len(el.order) else row
+    # entities on no path: their first event (earliest time, then earliest row)
+    log_row = np.where(row >= 0, el.order[np.maximum(row, 0)] if len(el.order) else row,
+                       _first_rows(log))
     if col_codes is not None:
         codes = col_codes[log_row] if len(col_codes) else np.zeros(n_ent, np.int64)
         return EntityGroups(by, codes.astype(np.int64), cats)
