@@ -14,9 +14,13 @@ import numpy as np
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import Exclusion, Step, WindowFunnelMode
 
-def entity_events(log: EventLog, masks: np.ndarray) -> dict[int, list[tuple[int, int, int, frozenset[int]]]]:
+
+Event = tuple[int, int, int, frozenset[int]]
+
+
+def entity_events(log: EventLog, masks: np.ndarray) -> dict[int, list[Event]]:
     """entity -> its events as (ts, stage, row, steps matched), in (ts, row) order."""
-    out: dict[int, list[tuple[int, int, int, frozenset[int]]]] = {}
+    out: dict[int, list[Event]] = {}
     for r in range(len(log)):
         matched = frozenset(int(k) for k in np.flatnonzero(masks[:, r]))
         out.setdefault(int(log.entity[r]), []).append(
@@ -41,8 +45,8 @@ def ordered_path(evs: list[Any], n: int, window: int | None,
                    for k, w in enumerate(step_windows[:len(ts) - 1], 1))
     chains = [()]
     for k in range(n):
-        nxt = [c + (i,) for c in chains for i in range(len(evs))
-               if k in evs[i][3] and (not c or i > c[-1]) and ok(c + (i,))]
+        nxt = [(*c, i) for c in chains for i in range(len(evs))
+               if k in evs[i][3] and (not c or i > c[-1]) and ok((*c, i))]
         if not nxt:
             break
         chains = nxt

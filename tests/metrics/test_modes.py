@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from metrics.reference_modes import ALL_MODES, chdb_levels, reference_funnel
 
+from metrics.reference_modes import ALL_MODES, chdb_levels, reference_funnel
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog, with_events
 from salesfunnel.metrics import (

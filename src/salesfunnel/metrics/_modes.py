@@ -44,7 +44,14 @@ from salesfunnel.events import EventLog
 from salesfunnel.events._factorize import bit_length, stable_order
 from salesfunnel.events._sort import time_offsets, time_scale
 from salesfunnel.metrics._conversion import describe_window
-from salesfunnel.metrics._results import check_log, check_merge, format_count, format_pct, ints
+from salesfunnel.metrics._results import (
+    check_log,
+    check_merge,
+    format_count,
+    format_pct,
+    ints,
+    strs,
+)
 from salesfunnel.metrics._steps import Step, match_steps, to_steps
 from salesfunnel.metrics._timing import Durations, format_duration
 
@@ -232,7 +239,7 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     n = match.shape[0]
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
-    el = _elements(log, None if mode.strict_order else match.any(axis=0))
+    el = _elements(log, None if mode.strict_order else np.any(match, axis=0))
     m = match[:, el.order]
     big = n + 1
     w = None if window is None else np.uint64(window)
@@ -355,11 +362,15 @@ def _strict_once_scan(m: npt.NDArray[np.bool_], ts: _I64, window: int | None,
                     continue
                 chains[k].append((first, t, used | {r}))
             if k == n - 1 and chains[k]:
-                return n
-    return sum(1 for c in chains if c)
+                return int(n)
+    return int(sum(1 for c in chains if c))
 
 
 # -- the result ----------------------------------------------------------------------------------
+
+
+def _durations(values: Iterable[Durations]) -> tuple[Durations, ...]:
+    return tuple(values)
 
 
 @attrs.frozen(repr=False)
@@ -402,13 +413,13 @@ class StepFunnel(Displayable):
     """
 
     order: str
-    steps: tuple[str, ...] = attrs.field(converter=tuple)
+    steps: tuple[str, ...] = attrs.field(converter=strs)
     counts: tuple[int, ...] = attrs.field(converter=ints)
     entities: int = attrs.field(converter=int)
     window: int | None = None
-    options: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    options: tuple[str, ...] = attrs.field(default=(), converter=strs)
     excluded: int = 0
-    times: tuple[Durations, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    times: tuple[Durations, ...] = attrs.field(default=(), converter=_durations, eq=False)
     total: Durations | None = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -570,7 +581,8 @@ class StepFunnel(Displayable):
 def counts_from_levels(level: _I64, n: int) -> list[int]:
     """``out[k]`` = entities with level ``> k``."""
     hist = np.bincount(np.clip(level, 0, n), minlength=n + 1)
-    return np.cumsum(hist[::-1])[::-1][1:].tolist()
+    out: list[int] = np.cumsum(hist[::-1])[::-1][1:].tolist()
+    return out
 
 
 def window_funnel(log: EventLog, steps: Sequence[Step | str | int], *, window: Any = None,

@@ -243,12 +243,12 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
                  step_windows: Sequence[int | None], exclusions: Sequence[Exclusion]
                  ) -> tuple[Path, npt.NDArray[np.bool_]]:
     """The :class:`Path` of every entity and whether an exclusion drops it."""
-    n_ent, n = log.n_entities, len(steps)
+    n_ent = log.n_entities
     match = match_steps(log, steps)
     xmatch = [ex.step.matches(log) for ex in exclusions]
     rows = None
     if order != "strict":  # only step and exclusion events matter
-        rows = match.any(axis=0)
+        rows = np.any(match, axis=0)
         for x in xmatch:
             rows |= x
     el = _elements(log, rows)

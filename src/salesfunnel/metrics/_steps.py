@@ -141,6 +141,10 @@ class Step:
         return np.asarray(mask, dtype=np.bool_)
 
 
+def _to_step(value: Any) -> Any:
+    return Step(event=value) if isinstance(value, str) else value
+
+
 @attrs.frozen
 class Exclusion:
     """An exclusion step: entities doing ``step`` between two funnel steps drop out.
@@ -163,7 +167,7 @@ class Exclusion:
     Exclusion(step=Step(event='cancel', stage=None, where=None, name=None), start=0, end=2)
     """
 
-    step: Step = attrs.field(converter=lambda s: Step(event=s) if isinstance(s, str) else s)
+    step: Step = attrs.field(converter=_to_step)
     start: int = 0
     end: int = 1
 

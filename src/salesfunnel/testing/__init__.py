@@ -41,17 +41,17 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
     from salesfunnel.testing._eventlogs import event_logs
+    from salesfunnel.testing._invariants import (
+        assert_funnel_invariants,
+        assert_journey_invariants,
+        assert_merge_invariant,
+    )
     from salesfunnel.testing._product import (
         PRODUCT_EVENTS,
         exclusions,
         funnel_steps,
         product_event_logs,
         window_funnel_modes,
-    )
-    from salesfunnel.testing._invariants import (
-        assert_funnel_invariants,
-        assert_journey_invariants,
-        assert_merge_invariant,
     )
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
     from salesfunnel.testing._strategies import (
@@ -95,8 +95,8 @@ _WHERE = {
 
 __all__ = [
     "DEFAULT_FIELDS",
-    "JourneyMachine",
     "PRODUCT_EVENTS",
+    "JourneyMachine",
     "TemplateCheck",
     "assert_funnel_invariants",
     "assert_journey_invariants",
