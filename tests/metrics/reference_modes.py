@@ -14,7 +14,6 @@ import numpy as np
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import Exclusion, Step, WindowFunnelMode
 
-
 Event = tuple[int, int, int, frozenset[int]]
 
 
