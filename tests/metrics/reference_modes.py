@@ -30,13 +30,13 @@ def entity_events(log: EventLog, masks: np.ndarray) -> dict[int, list[Event]]:
 
 
 def ordered_path(evs: list[Any], n: int, window: int | None,
-                 step_windows: Sequence[int | None]) -> list[int]:
+                 step_windows: Sequence[int | None], ties: str = "later") -> list[int]:
     """Indices (into evs) of the path: the longest chain, ending at the earliest event,
     then the latest choice at each step going back."""
     best: list[int] = []
     def ok(chain: tuple[int, ...]) -> bool:
         ts = [evs[i][0] for i in chain]
-        if any(b <= a for a, b in itertools.pairwise(ts)):
+        if ties == "later" and any(b <= a for a, b in itertools.pairwise(ts)):
             return False
         if window is not None and ts[-1] - ts[0] > window:
             return False
@@ -55,11 +55,19 @@ def ordered_path(evs: list[Any], n: int, window: int | None,
 
 
 def strict_path(evs: list[Any], n: int, window: int | None,
-                step_windows: Sequence[int | None]) -> list[int]:
-    times = sorted({e[0] for e in evs})
-    def first_at(t: int, k: int) -> int | None:
+                step_windows: Sequence[int | None], ties: str = "later") -> list[int]:
+    if ties == "row_order":  # moments are rows
+        times = list(range(len(evs)))
+        at = [e[0] for e in evs]
+    else:
+        times = sorted({e[0] for e in evs})
+        at = times
+
+    def first_at(g: int, k: int) -> int | None:
+        if ties == "row_order":
+            return g if k in evs[g][3] else None
         for i, e in enumerate(evs):
-            if e[0] == t and k in e[3]:
+            if e[0] == times[g] and k in e[3]:
                 return i
         return None
     best: list[int] = []
@@ -69,13 +77,13 @@ def strict_path(evs: list[Any], n: int, window: int | None,
             g = g0 + k
             if g >= len(times):
                 break
-            i = first_at(times[g], k)
+            i = first_at(g, k)
             if i is None:
                 break
-            if window is not None and times[g] - times[g0] > window:
+            if window is not None and at[g] - at[g0] > window:
                 break
             if k and step_windows[k - 1] is not None and (
-                    times[g] - times[g - 1] > step_windows[k - 1]):
+                    at[g] - at[g - 1] > step_windows[k - 1]):
                 break
             chain.append(i)
         # longest; ties: the one ending earliest (lower g0)
@@ -104,7 +112,7 @@ def unordered_path(evs: list[Any], n: int, window: int | None) -> list[int]:
 def reference_funnel(log: EventLog, steps: Sequence[Step], order: str, window: int | None,
                      step_windows: Sequence[int | None] | None = None,
                      exclusions: Sequence[Exclusion] = (), by: str | None = None,
-                     attribution: Any = "first_touch") -> dict[str, Any]:
+                     attribution: Any = "first_touch", ties: str = "later") -> dict[str, Any]:
     n = len(steps)
     sws = list(step_windows) if step_windows is not None else [None] * (n - 1)
     masks = np.array([s.matches(log) for s in steps]).reshape(n, len(log))
@@ -114,10 +122,10 @@ def reference_funnel(log: EventLog, steps: Sequence[Step], order: str, window: i
     for e in range(log.n_entities):
         evs = per.get(e, [])
         if order == "ordered":
-            path = ordered_path(evs, n, window, sws)
+            path = ordered_path(evs, n, window, sws, ties)
             level = len(path)
         elif order == "strict":
-            path = strict_path(evs, n, window, sws)
+            path = strict_path(evs, n, window, sws, ties)
             level = len(path)
         else:
             path = unordered_path(evs, n, window)

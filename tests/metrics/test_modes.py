@@ -115,8 +115,9 @@ def _compare(result: StepFunnel, ref: dict) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.data(), product_event_logs(max_events=24), funnel_steps(max_steps=4),
-       st.sampled_from(["ordered", "strict", "unordered"]), WINDOWS)
-def test_funnel_matches_reference(data, log, steps, order, window_s) -> None:
+       st.sampled_from(["ordered", "strict", "unordered"]), WINDOWS,
+       st.sampled_from(["later", "row_order"]))
+def test_funnel_matches_reference(data, log, steps, order, window_s, ties) -> None:
     n = len(steps)
     win = None if window_s is None else window_s * NS
     sws = None
@@ -128,8 +129,8 @@ def test_funnel_matches_reference(data, log, steps, order, window_s) -> None:
     got = funnel(log, steps, order=order, window=None if win is None else np.timedelta64(win, "ns"),
                  step_windows=None if sws is None else [
                      None if w is None else np.timedelta64(w, "ns") for w in sws],
-                 exclusions=exs)
-    ref = reference_funnel(log, steps, order, win, sws, exs)
+                 exclusions=exs, ties=ties)
+    ref = reference_funnel(log, steps, order, win, sws, exs, ties=ties)
     _compare(got, ref.get(None, {"counts": [0] * n, "entities": 0, "excluded": 0,
                                  "times": [[] for _ in range(n - 1)], "total": []}))
 

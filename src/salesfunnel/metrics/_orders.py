@@ -49,6 +49,8 @@ __all__ = ["ORDERS", "Attribution", "Path", "funnel", "funnel_paths"]
 _I64 = npt.NDArray[np.int64]
 ORDERS = ("ordered", "strict", "unordered")
 Order = Literal["ordered", "strict", "unordered"]
+Ties = Literal["later", "row_order"]
+TIES = ("later", "row_order")
 Attribution = Literal["first_touch", "last_touch"] | int
 
 
@@ -240,8 +242,8 @@ def _excluded(el: _Elements, xmatch: Sequence[npt.NDArray[np.bool_]], path_level
 
 
 def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int | None,
-                 step_windows: Sequence[int | None], exclusions: Sequence[Exclusion]
-                 ) -> tuple[Path, npt.NDArray[np.bool_]]:
+                 step_windows: Sequence[int | None], exclusions: Sequence[Exclusion],
+                 ties: str = "later") -> tuple[Path, npt.NDArray[np.bool_]]:
     """The :class:`Path` of every entity and whether an exclusion drops it."""
     n_ent = log.n_entities
     match = match_steps(log, steps)
@@ -251,7 +253,10 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
         rows = np.any(match, axis=0)
         for x in xmatch:
             rows |= x
-    el = _elements(log, rows)
+    by_time = el = _elements(log, rows)
+    if ties == "row_order":  # every row its own moment: equal times chain in row order
+        ar = np.arange(len(el.order), dtype=np.int64)
+        el = _Elements(el.order, el.ent, el.ts, ar, ar)
     m = match[:, el.order]
     if order == "ordered":
         level, paths = _ordered(el, m, n_ent, window, step_windows)
@@ -260,7 +265,8 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
     else:
         level, paths = _unordered(el, m, n_ent, window)
     path = Path(level, paths, el)
-    return path, _excluded(el, xmatch, level, paths, exclusions, window)
+    # exclusion events count strictly between the path's times, whatever ``ties``
+    return path, _excluded(by_time, xmatch, level, paths, exclusions, window)
 
 
 def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray[np.bool_],
@@ -375,6 +381,7 @@ def funnel(
     exclusions: Sequence[Exclusion] = (),
     by: str | None = None,
     attribution: Attribution = "first_touch",
+    ties: Ties = "later",
 ) -> StepFunnel | Breakdown[StepFunnel]:
     """A product funnel over steps: PostHog's order types, exclusions, attribution.
 
@@ -404,6 +411,11 @@ def funnel(
     attribution : {"first_touch", "last_touch"} or int
         Which event of the path gives an entity's ``by`` value: the first step's, the
         furthest step's, or step ``i``'s (the furthest step's when ``i`` was not reached).
+    ties : {"later", "row_order"}
+        ``"later"`` (default): each step strictly later than the previous one, so events
+        at the same moment do not chain. ``"row_order"``: events at the same moment
+        chain in the log's row order (each row is a moment of its own; ``strict`` then
+        means the very next row).
 
     Returns
     -------
@@ -461,11 +473,14 @@ def funnel(
             "exclusions and step_windows need an order; got order='unordered'",
             parameter="order", value=order)
     attr = _check_attribution(attribution, n)
+    ties = check_choice("ties", ties, TIES, where="funnel")  # type: ignore[assignment]
     options = [*(f"{k}: {describe(w)}" for k, w in enumerate(sws, 1) if w is not None),
                *(f"exclude {e.step.label} between {e.start} and {e.end}" for e in exs)]
     if by is not None:
         options.append(f"attribution: {attr}")
-    path, excluded = funnel_paths(log, st, order, win, sws, exs)
+    if ties != "later":
+        options.append(f"ties: {ties}")
+    path, excluded = funnel_paths(log, st, order, win, sws, exs, ties)
     labels = [s.label for s in st]
     if by is None:
         return _result(order, labels, path, excluded, None, win, options)
