@@ -21,7 +21,7 @@ event and step, the step's next event at or after the anchor.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -369,6 +369,36 @@ def _check_attribution(value: Any, n: int) -> Any:
         return value
     raise invalid("attribution", value,
                   f"'first_touch', 'last_touch' or a step index in 0..{n - 1}", where="funnel")
+
+
+@overload
+def funnel(
+    log: EventLog,
+    steps: Sequence[Step | str | int],
+    *,
+    order: Order = ...,
+    window: Any = ...,
+    step_windows: Sequence[Any] | None = ...,
+    exclusions: Sequence[Exclusion] = ...,
+    by: None = ...,
+    attribution: Attribution = ...,
+    ties: Ties = ...,
+) -> StepFunnel: ...
+
+
+@overload
+def funnel(
+    log: EventLog,
+    steps: Sequence[Step | str | int],
+    *,
+    order: Order = ...,
+    window: Any = ...,
+    step_windows: Sequence[Any] | None = ...,
+    exclusions: Sequence[Exclusion] = ...,
+    by: str,
+    attribution: Attribution = ...,
+    ties: Ties = ...,
+) -> Breakdown[StepFunnel]: ...
 
 
 def funnel(
