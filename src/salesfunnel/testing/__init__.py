@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         assert_merge_invariant,
     )
     from salesfunnel.testing._product import (
-        PRODUCT_EVENTS,
         exclusions,
         funnel_steps,
         product_event_logs,
@@ -71,7 +70,6 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
     "JourneyMachine": "_stateful",
-    "PRODUCT_EVENTS": "_product",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
@@ -95,7 +93,6 @@ _WHERE = {
 
 __all__ = [
     "DEFAULT_FIELDS",
-    "PRODUCT_EVENTS",
     "JourneyMachine",
     "TemplateCheck",
     "assert_funnel_invariants",
