@@ -194,21 +194,42 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
     (:func:`~salesfunnel.events._factorize.stable_order`); rows that can play no part in
     the funnel are left out before sorting, which is most of the cost.
     """
-    sel = np.arange(len(log), dtype=np.int64) if rows is None else np.flatnonzero(rows)
-    ent, ts = log.entity[sel], log.ts[sel]
-    n = len(sel)
+    sel = None if rows is None else np.flatnonzero(rows)
+    ent = log.entity if sel is None else log.entity[sel]
+    ts = log.ts if sel is None else log.ts[sel]
+    n = len(ent)
     if n:
         t0, step = time_scale(ts)
         trel = time_offsets(ts, t0)
         if step > 1:
             trel //= np.uint64(step)
-        keys = [(ent, bit_length(log.n_entities - 1)), (trel, bit_length(int(trel.max())))]
-        order = stable_order(keys, n)
-        del trel
-        ent, ts = ent[order], ts[order]
-        order = sel[order]
+        e_bits = bit_length(log.n_entities - 1)
+        t_bits = bit_length(int(trel.max()))
+        r_bits = max(bit_length(n - 1), 1)
+        if e_bits + t_bits + r_bits <= 64:
+            # one SIMD sort of (entity, time, row) packed in a uint64; the sorted columns
+            # are unpacked with shifts instead of gathered through the order
+            key = ent.astype(np.uint64) << np.uint64(t_bits + r_bits)
+            key |= trel << np.uint64(r_bits)
+            key |= np.arange(n, dtype=np.uint64)
+            del trel
+            key.sort()
+            order = (key & np.uint64((1 << r_bits) - 1)).view(np.int64)
+            ent = (key >> np.uint64(t_bits + r_bits)).view(np.int64)
+            key >>= np.uint64(r_bits)
+            key &= np.uint64((1 << t_bits) - 1)
+            if step > 1:
+                key *= np.uint64(step)
+            key += np.uint64(t0 % 2**64)
+            ts = key.view(np.int64)
+        else:
+            order = stable_order([(ent, e_bits), (trel, t_bits)], n)
+            del trel
+            ent, ts = ent[order], ts[order]
+        if sel is not None:
+            order = sel[order]
     else:
-        order = sel
+        order = np.zeros(0, dtype=np.int64) if sel is None else sel
     new = np.ones(n, dtype=np.bool_)
     if n > 1:
         np.not_equal(ent[1:], ent[:-1], out=new[1:])
