@@ -260,7 +260,8 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     n = match.shape[0]
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
-    el = _elements(log, None if mode.strict_order else np.any(match, axis=0))
+    matched = np.any(match, axis=0)
+    el = _elements(log, matched)  # rows matching no step: see strict_order below
     m = match[:, el.order]
     big = n + 1
     w = None if window is None else np.uint64(window)
@@ -324,32 +325,70 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
         v_start = start[vi]
         fv.append(_first_per_entity(v_ent, 2 * v_key, n_ent))
     if mode.strict_order:
-        none = np.flatnonzero(~m.any(axis=0))
-        n_key = el.group[none] * big
-        n_ent_ = el.ent[none]
-        e = np.flatnonzero(first0 != _INF)
-        jj = np.searchsorted(n_key, first0[e], side="right")
-        inside = jj < len(n_key)
-        e, jj = e[inside], jj[inside]
-        same = n_ent_[jj] == e
-        np.minimum.at(stop, e[same], 2 * n_key[jj][same])
+        _stop_at_unmatched(log, el, matched, first0, big, stop)
     level = np.zeros(n_ent, dtype=np.int64)
     for k in range(n):
         level += fv[k] < stop
     if once:
         multi = m.sum(axis=0) >= 2
         if multi.any():
+            # every row of those entities, unmatched ones too (strict_order reads them)
             ents = np.unique(el.ent[multi])
-            bounds = np.searchsorted(el.ent, np.stack([ents, ents + 1]))
+            take = np.isin(log.entity, ents)
+            rows = np.flatnonzero(take)
+            rows = rows[np.argsort(log.entity[rows], kind="stable")]
+            ent_rows = log.entity[rows]
+            bounds = np.searchsorted(ent_rows, np.stack([ents, ents + 1]))
             for e, lo, hi in zip(ents.tolist(), bounds[0].tolist(), bounds[1].tolist(),
                                  strict=True):
-                level[e] = _strict_once_scan(m[:, lo:hi], el.ts[lo:hi], window, mode)
+                r = rows[lo:hi]
+                level[e] = _strict_once_scan(match[:, r], log.ts[r], window, mode)
     return level
+
+
+def _stop_at_unmatched(log: EventLog, el: _Elements, matched: npt.NDArray[np.bool_],
+                       first0: _I64, big: int, stop: _I64) -> None:
+    """``strict_order``: the scan stops at the first row matching no step after the first
+    step-0 element. Such rows are not sorted: per entity, the earliest one strictly later
+    than the first step 0 (at the same time it sorts before the step elements) is found
+    with one ``minimum.at``, then placed among the sorted rows by a vectorized binary
+    search within the entity's block."""
+    n_ent = log.n_entities
+    has0 = first0 != _INF
+    t_first0 = np.full(n_ent, _INF, dtype=np.int64)
+    g0 = first0[has0] // big
+    t_first0[has0] = el.ts[el.group_start[g0]]
+    none = np.flatnonzero(~matched)
+    if not len(none):
+        return
+    ent, ts = log.entity[none], log.ts[none]
+    later = ts > t_first0[ent]
+    t_none = np.full(n_ent, _INF, dtype=np.int64)
+    np.minimum.at(t_none, ent[later], ts[later])
+    e = np.flatnonzero(t_none != _INF)
+    if not len(e):
+        return
+    lo = np.searchsorted(el.ent, e, side="left")
+    hi = np.searchsorted(el.ent, e, side="right")
+    end = hi.copy()
+    target = t_none[e]
+    while True:  # first sorted row of the entity at or after the unmatched row's time
+        open_ = lo < hi
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        go = open_ & (el.ts[np.minimum(mid, len(el.ts) - 1)] < target)
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(open_ & ~go, mid, hi)
+    inside = lo < end
+    group = np.where(inside, el.group[np.minimum(lo, len(el.group) - 1)],
+                     el.group[end - 1] + 1)
+    np.minimum.at(stop, e, 2 * group * big)
 
 
 def _strict_once_scan(m: npt.NDArray[np.bool_], ts: _I64, window: int | None,
                       mode: WindowFunnelMode) -> int:
-    """The ``strict_once`` level of one entity (rows sorted by time): every chain of
+    """The ``strict_once`` level of one entity (its rows in row order): every chain of
     distinct rows is followed, as ClickHouse does when a row matches several steps."""
     n, rows = m.shape
     elems: list[tuple[int, int, int]] = []
