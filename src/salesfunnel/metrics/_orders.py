@@ -122,6 +122,57 @@ def _ordered(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | 
     return _backtrack(n_ent, valid, n)
 
 
+def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64, _I64]:
+    """``ordered`` without windows or exclusions, in log row order and without a sort.
+
+    The earliest time each step can be reached (``minimum.at`` level by level) decides
+    the level: a step-``k`` event can end a chain exactly when it is later than that time
+    at step ``k - 1``. The path then runs back from the earliest event reaching the
+    furthest step, taking at each step the latest such event before the next one (ties:
+    the earlier row first, the order of :func:`_elements`).
+    """
+    n_ent, n = log.n_entities, match.shape[0]
+    ent, ts = log.entity, log.ts
+    first: list[_I64] = []  # earliest time at each step
+    cands: list[tuple[_I64, _I64, _I64]] = []  # rows of step k that can end a chain
+    prev = None
+    for k in range(n):
+        rows = np.flatnonzero(match[k])
+        e, t = ent[rows], ts[rows]
+        if prev is not None:
+            ok = t > prev[e]
+            rows, e, t = rows[ok], e[ok], t[ok]
+        best = np.full(n_ent, _INF, dtype=np.int64)
+        np.minimum.at(best, e, t)
+        first.append(best)
+        cands.append((rows, e, t))
+        prev = best
+    level = np.zeros(n_ent, dtype=np.int64)
+    for k in range(n):
+        level += first[k] != _INF
+    path = np.full((n_ent, n), -1, dtype=np.int64)
+    bound = np.full(n_ent, _INF, dtype=np.int64)  # the next step's time on the path
+    for k in range(n - 1, -1, -1):
+        rows, e, t = cands[k]
+        end = level == k + 1
+        # the path's last event: the earliest at step k (first row on ties)
+        at_end = end[e] & (t == first[k][e])
+        pick = np.full(n_ent, _INF, dtype=np.int64)
+        np.minimum.at(pick, e[at_end], rows[at_end])
+        # earlier steps: the latest event before the next step's (last row on ties)
+        inner = (level > k + 1)[e] & (t < bound[e])
+        latest_row = np.full(n_ent, -1, dtype=np.int64)
+        top = np.full(n_ent, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(top, e[inner], t[inner])
+        last = inner & (t == top[e])
+        np.maximum.at(latest_row, e[last], rows[last])
+        chosen = np.where(end, pick, latest_row)
+        on = level > k
+        path[on, k] = chosen[on]
+        bound = np.where(on, ts[np.clip(chosen, 0, max(len(ts) - 1, 0))], bound)
+    return level, path
+
+
 def _strict(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | None,
             step_windows: Sequence[int | None]) -> tuple[_I64, _I64]:
     n = m.shape[0]
@@ -248,6 +299,12 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
     n_ent = log.n_entities
     match = match_steps(log, steps)
     xmatch = [ex.step.matches(log) for ex in exclusions]
+    if (order == "ordered" and window is None and ties == "later" and not exclusions
+            and all(w is None for w in step_windows)):
+        ar = np.arange(len(log), dtype=np.int64)
+        level, paths = _ordered_unsorted(log, match)
+        rows_el = _Elements(ar, log.entity, log.ts, ar, ar)
+        return Path(level, paths, rows_el), np.zeros(n_ent, dtype=np.bool_)
     rows = None
     if order != "strict":  # only step and exclusion events matter
         rows = np.any(match, axis=0)
