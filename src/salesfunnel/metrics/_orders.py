@@ -154,18 +154,21 @@ def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64
     bound = np.full(n_ent, _INF, dtype=np.int64)  # the next step's time on the path
     for k in range(n - 1, -1, -1):
         rows, e, t = cands[k]
+        lv = level[e]
         end = level == k + 1
         # the path's last event: the earliest at step k (first row on ties)
-        at_end = end[e] & (t == first[k][e])
+        i = np.flatnonzero(lv == k + 1)
+        i = i[t[i] == first[k][e[i]]]
         pick = np.full(n_ent, _INF, dtype=np.int64)
-        np.minimum.at(pick, e[at_end], rows[at_end])
+        np.minimum.at(pick, e[i], rows[i])
         # earlier steps: the latest event before the next step's (last row on ties)
-        inner = (level > k + 1)[e] & (t < bound[e])
-        latest_row = np.full(n_ent, -1, dtype=np.int64)
+        i = np.flatnonzero(lv > k + 1)
+        i = i[t[i] < bound[e[i]]]
         top = np.full(n_ent, np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(top, e[inner], t[inner])
-        last = inner & (t == top[e])
-        np.maximum.at(latest_row, e[last], rows[last])
+        np.maximum.at(top, e[i], t[i])
+        i = i[t[i] == top[e[i]]]
+        latest_row = np.full(n_ent, -1, dtype=np.int64)
+        np.maximum.at(latest_row, e[i], rows[i])
         chosen = np.where(end, pick, latest_row)
         on = level > k
         path[on, k] = chosen[on]

@@ -136,8 +136,20 @@ class Step:
         else:
             mask = np.ones(n, dtype=np.bool_)
         if self.where is not None and n:
-            passed, _ = self.where.evaluate_many(_columns(log, self.where))
-            mask = mask & passed
+            cols = _columns(log, self.where)
+            rows = None
+            if self.where is not None and (self.stage is not None or self.event is not None):
+                rows = np.flatnonzero(mask)
+                if len(rows) * 2 > n:  # filter only the rows of the event or stage
+                    rows = None
+            if rows is None:
+                passed, _ = self.where.evaluate_many(cols)
+                mask = mask & passed
+            elif len(rows):
+                passed, _ = self.where.evaluate_many(
+                    {k: np.asarray(v)[rows] for k, v in cols.items()})
+                mask = np.zeros(n, dtype=np.bool_)
+                mask[rows[passed]] = True
         return np.asarray(mask, dtype=np.bool_)
 
 
