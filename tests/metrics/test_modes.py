@@ -26,7 +26,12 @@ from salesfunnel.metrics import (
 from salesfunnel.metrics._modes import window_funnel_levels
 from salesfunnel.metrics._steps import match_steps
 from salesfunnel.model import Funnel, Stage
-from salesfunnel.testing import exclusions, funnel_steps, product_event_logs
+from salesfunnel.testing import (
+    exclusions,
+    funnel_steps,
+    product_event_logs,
+    window_funnel_modes,
+)
 
 NS = 10**9
 if os.environ.get("CI") != "true":
@@ -202,3 +207,14 @@ def test_empty_log_gives_zero_counts() -> None:
     assert r.counts == (0, 0) and np.isnan(r.overall_rate).all()
     assert window_funnel(log, ["a", "b"], mode="strict_once").counts == (0, 0)
     assert np.isnan(r.total.mean)
+
+
+@given(window_funnel_modes(), product_event_logs(max_events=20), funnel_steps(max_steps=3))
+def test_modes_round_trip_and_each_option_only_removes(mode, log, steps) -> None:
+    assert WindowFunnelMode.parse(mode.options) == mode
+    assert WindowFunnelMode.parse(", ".join(mode.options)) == mode
+    got = window_funnel(log, steps, mode=mode)
+    assert got.options == mode.options
+    if not mode.allow_reentry:
+        assert all(a <= b for a, b in zip(got.counts, window_funnel(log, steps).counts,
+                                           strict=True))
