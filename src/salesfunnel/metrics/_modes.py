@@ -239,6 +239,56 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
     return _Elements(order, ent, ts, group, np.flatnonzero(new))
 
 
+def _packed_steps(log: EventLog, match: npt.NDArray[np.bool_], matched: npt.NDArray[np.bool_]
+                  ) -> tuple[_Elements, npt.NDArray[np.bool_]] | None:
+    """The rows matching some step sorted by (entity, time, steps matched), with the
+    step masks, from one sort of (entity, time, step bits) packed in a uint64.
+
+    ``windowFunnel`` needs no row identity (rows with equal keys are interchangeable),
+    so the step bits take the place of the row index and no gather through the order
+    is needed. ``None`` when the bits do not fit (then :func:`_elements` is used); the
+    returned elements have no ``order``.
+    """
+    n = match.shape[0]
+    sel = np.flatnonzero(matched)
+    if not len(sel):
+        return None
+    ent, ts = log.entity[sel], log.ts[sel]
+    t0, step = time_scale(ts)
+    trel = time_offsets(ts, t0)
+    if step > 1:
+        trel //= np.uint64(step)
+    e_bits = bit_length(log.n_entities - 1)
+    t_bits = bit_length(int(trel.max()))
+    if e_bits + t_bits + n > 64:
+        return None
+    key = ent.astype(np.uint64) << np.uint64(t_bits + n)
+    trel <<= np.uint64(n)
+    key |= trel
+    del trel
+    for k in range(n):
+        key |= match[k, sel].astype(np.uint64) << np.uint64(k)
+    key.sort()
+    m = np.empty((n, len(key)), dtype=np.bool_)
+    for k in range(n):
+        np.not_equal(key & np.uint64(1 << k), 0, out=m[k])
+    key >>= np.uint64(n)
+    ent = (key >> np.uint64(t_bits)).view(np.int64)
+    key &= np.uint64((1 << t_bits) - 1)
+    if step > 1:
+        key *= np.uint64(step)
+    key += np.uint64(t0 % 2**64)
+    ts = key.view(np.int64)
+    rows = len(ts)
+    new = np.ones(rows, dtype=np.bool_)
+    if rows > 1:
+        np.not_equal(ent[1:], ent[:-1], out=new[1:])
+        new[1:] |= ts[1:] != ts[:-1]
+    group = np.cumsum(new, dtype=np.int64)
+    group -= 1
+    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, np.flatnonzero(new)), m
+
+
 def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
     """Per entity: the first of ``values`` (``ent`` sorted), ``_INF`` when none."""
     out = np.full(n_entities, _INF, dtype=np.int64)
@@ -261,8 +311,12 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
     matched = np.any(match, axis=0)
-    el = _elements(log, matched)  # rows matching no step: see strict_order below
-    m = match[:, el.order]
+    packed = _packed_steps(log, match, matched)
+    if packed is None:
+        el = _elements(log, matched)  # rows matching no step: see strict_order below
+        m = match[:, el.order]
+    else:
+        el, m = packed
     big = n + 1
     w = None if window is None else np.uint64(window)
     once = mode.strict_once and not mode.strict_increase
