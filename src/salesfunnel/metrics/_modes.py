@@ -4,7 +4,9 @@
 options...)(ts, cond_1, ..., cond_n)`` returns, with the options ``strict_order``,
 ``strict_deduplication``, ``strict_increase``, ``strict_once`` and ``allow_reentry``.
 
-How it is computed (see the documentation page "Funnel order modes"): a row matching
+How it is computed (see the documentation page "Funnel order modes"): the rows matching
+some step are sorted once, as (entity, time, step bits) packed in one ``uint64``
+(:func:`_packed_steps`); a row matching
 steps ``k1, k2, ...`` becomes one *element* per step; an unmatched row becomes a ``-1``
 element under ``strict_order``. Elements are ordered by (entity, time, step), the order
 ClickHouse sorts them in; each gets the integer key ``group * (n_steps + 1) + step + 1``
