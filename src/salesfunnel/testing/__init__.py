@@ -5,7 +5,8 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`;
+    :func:`gate_subjects`, :func:`journeys` (with subject edits and facts),
+    :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`;
     for product funnels :func:`product_event_logs`, :func:`funnel_steps`,
     :func:`window_funnel_modes` and :func:`exclusions`.
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
@@ -14,11 +15,13 @@ Strategies
 Invariants
     :func:`assert_funnel_invariants`, :func:`assert_journey_invariants`,
     :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
-    broke and the stage where it broke.
+    broke and the stage where it broke. :func:`check_store` checks the laws of a journey
+    store (histories replay to the stored stage, versions contiguous).
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
-    :class:`TemplateCheck`) and :class:`JourneyMachine`, a Hypothesis state machine to
-    subclass for your funnel (or build one with :func:`journey_machine`).
+    :class:`TemplateCheck`), :class:`JourneyMachine`, a Hypothesis state machine to
+    subclass for your funnel (or build one with :func:`journey_machine`), and
+    :class:`HookRecorder`, journey hooks that record every event and check their laws.
 
 See the how-to guide "Property-test your funnel" (``docs/howto/property-testing.md``).
 
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         assert_journey_invariants,
         assert_merge_invariant,
     )
+    from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
     from salesfunnel.testing._product import (
         exclusions,
         funnel_steps,
@@ -53,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         window_funnel_modes,
     )
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
+    from salesfunnel.testing._stores import check_store
     from salesfunnel.testing._strategies import (
         DEFAULT_FIELDS,
         funnels,
@@ -69,11 +74,13 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 # entry point, which imports this package whenever Hypothesis is imported, stays cheap.
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
+    "HookRecorder": "_journeys",
     "JourneyMachine": "_stateful",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
+    "check_store": "_stores",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
     "exclusions": "_product",
@@ -83,21 +90,25 @@ _WHERE = {
     "gates": "_strategies",
     "journey_machine": "_stateful",
     "journeys": "_strategies",
+    "json_values": "_journeys",
     "product_event_logs": "_product",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stages": "_strategies",
+    "subject_edits": "_journeys",
     "subjects": "_strategies",
     "window_funnel_modes": "_product",
 }
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "HookRecorder",
     "JourneyMachine",
     "TemplateCheck",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
+    "check_store",
     "check_template",
     "event_logs",
     "exclusions",
@@ -107,10 +118,12 @@ __all__ = [
     "gates",
     "journey_machine",
     "journeys",
+    "json_values",
     "product_event_logs",
     "rules",
     "stage_names",
     "stages",
+    "subject_edits",
     "subjects",
     "window_funnel_modes",
 ]
