@@ -47,6 +47,9 @@ RESULTS: dict[str, list[Callable[[], Any]]] = {
     "Cohorts": [lambda: metrics.cohorts(log(), period="quarter")],
     "Comparison": [lambda: metrics.compare(*log().partition(2))],
     "Breakdown": [lambda: metrics.conversion(log(), by="channel")],
+    "StepFunnel": [lambda: metrics.funnel(log(), [0, 2, 3]),
+                   lambda: metrics.window_funnel(log(), [0, 1], mode="strict_order"),
+                   lambda: metrics.funnel(empty(), [0, 1])],
     "Plan": [lambda: planner.reverse(target=1e6, deal_size=1e4, rates=[0.4, 0.25]),
              lambda: planner.forward(inflow=100, deal_size=10, rates=[0.5, 0.2])],
     "LeverReport": [lambda: planner.levers(opportunities=100, win_rate=0.2, deal_size=3e4,
@@ -60,6 +63,9 @@ RESULTS: dict[str, list[Callable[[], Any]]] = {
 #: public classes that are not results, and why
 NOT_RESULTS = {
     "Capacity": "an input of reverse()",
+    "Step": "an input of funnel() and window_funnel()",
+    "Exclusion": "an input of funnel()",
+    "WindowFunnelMode": "an input of window_funnel()",
     "Source": "an input of reverse()",
     "LeverTarget": "a row of LeverReport.to_target",
     "LeverEffect": "a row of LeverReport.effects",

@@ -10,10 +10,13 @@ from hypothesis.errors import InvalidArgument
 
 from salesfunnel import Funnel, Gate, Stage
 from salesfunnel.testing import (
+    exclusions,
+    funnel_steps,
     funnels,
     gate_subjects,
     gates,
     journeys,
+    product_event_logs,
     rules,
     stages,
     subjects,
@@ -91,6 +94,13 @@ BAD: list[tuple[Callable[..., Any], dict[str, Any], str]] = [
     (gate_subjects, {"gate": Gate("x"), "passing": "no"},
      r"The 'passing' parameter must be True, False or None; got 'no'\."),
     (gate_subjects, {"gate": Stage("open"), "passing": False}, r"has no gates"),
+    (product_event_logs, {"max_entities": 0},
+     r"The 'max_entities' parameter must be an integer >= 1; got 0\."),
+    (product_event_logs, {"events": "view"}, r"events='view' must be a non-empty sequence"),
+    (funnel_steps, {"min_steps": 3, "max_steps": 2},
+     r"The 'max_steps' parameter must be an integer >= 3; got 2\."),
+    (funnel_steps, {"max_steps": 33}, r"max_steps=33 must be at most 32"),
+    (exclusions, {"n_steps": 0}, r"The 'n_steps' parameter must be an integer >= 1; got 0\."),
 ]
 
 

@@ -49,6 +49,12 @@ WORDS: dict[str, tuple[str, str]] = {
                      "here; overall = share of all entities",
                      "entered: 环节转化率 = 上一阶段的实体中也出现在本阶段的比例; "
                      "总转化率 = 占全部实体的比例"),
+    # -- metrics: funnel modes -----------------------------------------------------------
+    "modes.title": ("Funnel ({}) of {}", "漏斗 ({}), {}"),
+    "modes.excluded": ("{:,} entities excluded by an exclusion step",
+                       "{:,} 个实体因排除步骤被剔除"),
+    "modes.total": ("time to convert (first to last step): median {}, mean {}",
+                    "转化时间 (首步到末步): 中位数 {}, 均值 {}"),
     # -- metrics: timing and survival ----------------------------------------------------
     "timing.title": ("Timing of {} (durations from the first time at each depth)",
                      "{}的时长 (从首次到达各深度起计)"),

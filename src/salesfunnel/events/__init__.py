@@ -5,5 +5,6 @@ input conversion, sorting and the derived arrays cached per log.
 """
 
 from salesfunnel.events._log import EventLog, Segment
+from salesfunnel.events._properties import with_events
 
-__all__ = ["EventLog", "Segment"]
+__all__ = ["EventLog", "Segment", "with_events"]

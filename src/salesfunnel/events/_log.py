@@ -68,6 +68,12 @@ class EventLog:
         Optional win probability per event in [0, 1] (as a CRM's ``Probability`` field;
         NaN: unknown, the stage's probability applies). The weighted pipeline uses each
         open entity's latest one.
+    event : Segment or None
+        Optional event name per row, for event-defined funnel steps (product funnels);
+        attach it with :func:`salesfunnel.events.with_events`.
+    properties : mapping of str to numpy.ndarray
+        Optional event properties (one value per row) read by step filters; attached
+        with :func:`salesfunnel.events.with_events`.
 
     Examples
     --------
@@ -98,6 +104,8 @@ class EventLog:
     n_entities: int = attrs.field(default=-1)
     dropped: int = 0
     probability: npt.NDArray[np.float64] | None = None
+    event: Segment | None = None
+    properties: Mapping[str, np.ndarray[Any, Any]] = attrs.field(factory=dict)
     _cache: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -109,6 +117,10 @@ class EventLog:
             lengths["probability"] = len(self.probability)
         for name, seg in self.segments.items():
             lengths[f"segment {name!r}"] = len(seg.codes)
+        if self.event is not None:
+            lengths["event"] = len(self.event.codes)
+        for name, col in self.properties.items():
+            lengths[f"property {name!r}"] = len(col)
         if len(set(lengths.values())) > 1:
             listed = ", ".join(f"{k}: {v}" for k, v in lengths.items())
             raise EventLogError(f"columns have different lengths ({listed}); expected equal",
@@ -116,6 +128,7 @@ class EventLog:
         if self.n_entities < 0:
             object.__setattr__(self, "n_entities", len(self.ids))
         object.__setattr__(self, "segments", dict(self.segments))
+        object.__setattr__(self, "properties", dict(self.properties))
 
     # -- constructors -----------------------------------------------------------------------
     @classmethod
@@ -560,6 +573,10 @@ class EventLog:
             parts.append("amount")
         if self.segments:
             parts.append("segments: " + ", ".join(self.segments))
+        if self.event is not None:
+            parts.append("event names")
+        if self.properties:
+            parts.append("properties: " + ", ".join(self.properties))
         if self.dropped:
             parts.append(f"{self.dropped:,} row{'s' if self.dropped != 1 else ''} dropped")
         return f"<EventLog {self.funnel.name!r}: {', '.join(parts)}>"
@@ -662,6 +679,9 @@ class EventLog:
             segments={k: Segment(s.codes[rows], s.categories) for k, s in self.segments.items()},
             n_entities=int(entities.sum()),
             probability=None if self.probability is None else self.probability[rows],
+            event=None if self.event is None else Segment(self.event.codes[rows],
+                                                          self.event.categories),
+            properties={k: v[rows] for k, v in self.properties.items()},
         )
 
     def partition(self, n: int) -> list[EventLog]:

@@ -23,8 +23,11 @@ True
 from salesfunnel.metrics._cohorts import Cohorts, cohorts
 from salesfunnel.metrics._compare import Comparison, compare
 from salesfunnel.metrics._conversion import Conversion, conversion
+from salesfunnel.metrics._modes import StepFunnel, WindowFunnelMode, window_funnel
+from salesfunnel.metrics._orders import funnel
 from salesfunnel.metrics._pipeline import Pipeline, pipeline
 from salesfunnel.metrics._results import Breakdown
+from salesfunnel.metrics._steps import Exclusion, Step
 from salesfunnel.metrics._survival import Survival, survival
 from salesfunnel.metrics._timing import Durations, Timing, timing
 
@@ -34,13 +37,19 @@ __all__ = [
     "Comparison",
     "Conversion",
     "Durations",
+    "Exclusion",
     "Pipeline",
+    "Step",
+    "StepFunnel",
     "Survival",
     "Timing",
+    "WindowFunnelMode",
     "cohorts",
     "compare",
     "conversion",
+    "funnel",
     "pipeline",
     "survival",
     "timing",
+    "window_funnel",
 ]

@@ -7,8 +7,10 @@ Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
     :func:`gate_subjects`, :func:`journeys` (with subject edits and facts),
     :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`,
-    :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`).
-    :func:`crm_exports` (CRM-export-like files with the funnel they must read back as).
+    :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`),
+    :func:`crm_exports` (CRM-export-like files with the funnel they must read back as);
+    for product funnels :func:`product_event_logs`, :func:`funnel_steps`,
+    :func:`window_funnel_modes` and :func:`exclusions`.
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
@@ -57,6 +59,12 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         assert_merge_invariant,
     )
     from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
+    from salesfunnel.testing._product import (
+        exclusions,
+        funnel_steps,
+        product_event_logs,
+        window_funnel_modes,
+    )
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
     from salesfunnel.testing._stores import check_store
     from salesfunnel.testing._strategies import (
@@ -88,6 +96,8 @@ _WHERE = {
     "check_template": "_checks",
     "crm_exports": "_crm",
     "event_logs": "_eventlogs",
+    "exclusions": "_product",
+    "funnel_steps": "_product",
     "funnels": "_strategies",
     "gate_subjects": "_strategies",
     "gates": "_strategies",
@@ -95,11 +105,13 @@ _WHERE = {
     "journeys": "_strategies",
     "json_values": "_journeys",
     "partitionings": "_engine",
+    "product_event_logs": "_product",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stages": "_strategies",
     "subject_edits": "_journeys",
     "subjects": "_strategies",
+    "window_funnel_modes": "_product",
 }
 
 __all__ = [
@@ -117,6 +129,8 @@ __all__ = [
     "check_template",
     "crm_exports",
     "event_logs",
+    "exclusions",
+    "funnel_steps",
     "funnels",
     "gate_subjects",
     "gates",
@@ -124,11 +138,13 @@ __all__ = [
     "journeys",
     "json_values",
     "partitionings",
+    "product_event_logs",
     "rules",
     "stage_names",
     "stages",
     "subject_edits",
     "subjects",
+    "window_funnel_modes",
 ]
 
 
