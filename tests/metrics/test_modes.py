@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from metrics.reference_modes import ALL_MODES, chdb_levels, reference_funnel
@@ -114,8 +114,8 @@ def _compare(result: StepFunnel, ref: dict) -> None:
     assert result.excluded == ref["excluded"]
     if result.order != "unordered":
         for d, want in zip(result.times, ref["times"], strict=True):
-            assert sorted(d.values.tolist()) == sorted(want)
-        assert sorted(result.total.values.tolist()) == sorted(ref["total"])
+            assert d.observations().tolist() == sorted(want)
+        assert result.total.observations().tolist() == sorted(ref["total"])
 
 
 @settings(max_examples=100, deadline=None)
@@ -159,7 +159,7 @@ def test_funnel_results_merge_over_partitions(log, steps) -> None:
     a, b = log.partition(2)
     merged = funnel(a, steps).merge(funnel(b, steps))
     assert merged == whole
-    assert sorted(merged.total.values.tolist()) == sorted(whole.total.values.tolist())
+    assert merged.total.observations().tolist() == whole.total.observations().tolist()
 
 
 @given(product_event_logs(), funnel_steps(max_steps=4))
@@ -218,3 +218,14 @@ def test_modes_round_trip_and_each_option_only_removes(mode, log, steps) -> None
     if not mode.allow_reentry:
         assert all(a <= b for a, b in zip(got.counts, window_funnel(log, steps).counts,
                                            strict=True))
+
+
+@settings(max_examples=50, deadline=None)
+@given(product_event_logs(max_events=24), funnel_steps(max_steps=3))
+def test_histogram_counts_every_conversion(log, steps) -> None:
+    # Durations keep (value, count) pairs: the histogram must weigh each distinct
+    # duration by its count, so it covers every converted entity once.
+    got = funnel(log, steps, order="ordered")
+    assume(got.total is not None)
+    counts, _ = got.histogram(bins=5)
+    assert int(counts.sum()) == len(got.total.observations()) == got.counts[-1]

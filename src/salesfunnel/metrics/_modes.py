@@ -596,7 +596,7 @@ class StepFunnel(Displayable):
             raise InvalidParameterError(
                 f"a {self.order!r} result keeps no conversion times", parameter="step",
                 value=step)
-        counts, edges = np.histogram(d.values / 1e9, bins=bins)
+        counts, edges = np.histogram(d.values / 1e9, bins=bins, weights=d.frequencies)
         return counts.astype(np.int64), edges
 
     def merge(self, other: StepFunnel) -> StepFunnel:

@@ -142,7 +142,7 @@ def timing_charts(timing: Any, labels: Mapping[str, str], *, lang: str = "en") -
     """One histogram of days per step of the main path, side by side."""
     figs = []
     for d in timing.steps:
-        days = np.asarray(d.values, dtype=np.float64) / NS_PER_DAY
+        days = np.asarray(d.observations(), dtype=np.float64) / NS_PER_DAY
         if not days.size:
             continue
         name = f"{labels.get(d.source, d.source)} → {labels.get(d.target, d.target)}"
