@@ -147,7 +147,7 @@ def dask_row() -> None:
         del frame
         t_mem, res_mem = timed(lambda: sf_end_to_end(raw, 2))
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None, memory_limit="2GiB") as cluster, \
+                          dashboard_address=":0", memory_limit="2GiB") as cluster, \
                 Client(cluster):
             def run() -> tuple[list[int], list[float]]:
                 dlog = DaskLog.from_dask(FUNNEL, dd.read_parquet(tmp), entity="deal",

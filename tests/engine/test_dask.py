@@ -36,8 +36,9 @@ from salesfunnel.dask import DaskLog, write_bucketed
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[Client]:
+    # dashboard on any free port: 8787 may be taken, and the warning would fail the test
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, memory_limit="1GiB") as cluster, \
+                      dashboard_address=":0", memory_limit="1GiB") as cluster, \
             Client(cluster) as c:
         yield c
 
