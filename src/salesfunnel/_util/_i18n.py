@@ -115,6 +115,23 @@ WORDS: dict[str, tuple[str, str]] = {
     "funnel.reentry": ("re-enter at {} after WON", "赢单后回到{}"),
     "funnel.extra": ("extra: ", "额外: "),
     "funnel.sep": (", ", "、"),
+    # -- metrics: correlation (drivers of conversion) ------------------------------------
+    "corr.title": ("Drivers of conversion {} -> {}: {:,} converters vs {:,} drop-offs",
+                   "转化驱动因素 {} -> {}: {:,} 个转化 vs {:,} 个流失"),
+    "corr.note": ("{} features tested, {} significant at {} after the {} correction",
+                  "共检验 {} 个特征, {} 个在 {} 水平显著 ({} 校正)"),
+    "corr.rank": ("rank", "排名"),
+    "corr.feature": ("feature", "特征"),
+    "corr.segment": ("segment", "分群"),
+    "corr.event": ("event", "事件"),
+    "corr.with": ("with it", "具备数"),
+    "corr.rate": ("conv. rate", "转化率"),
+    "corr.or": ("odds ratio", "优势比"),
+    "corr.q": ("adj. p", "校正 p 值"),
+    "corr.direction": ("direction", "方向"),
+    "corr.over": ("over", "偏高"),
+    "corr.under": ("under", "偏低"),
+    "corr.neutral": ("neutral", "持平"),
 }
 
 #: id -> (English singular, English plural, Chinese measure word and noun)

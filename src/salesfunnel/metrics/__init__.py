@@ -23,6 +23,7 @@ True
 from salesfunnel.metrics._cohorts import Cohorts, cohorts
 from salesfunnel.metrics._compare import Comparison, compare
 from salesfunnel.metrics._conversion import Conversion, conversion
+from salesfunnel.metrics._correlation import Correlation, correlation
 from salesfunnel.metrics._pipeline import Pipeline, pipeline
 from salesfunnel.metrics._results import Breakdown
 from salesfunnel.metrics._survival import Survival, survival
@@ -33,6 +34,7 @@ __all__ = [
     "Cohorts",
     "Comparison",
     "Conversion",
+    "Correlation",
     "Durations",
     "Pipeline",
     "Survival",
@@ -40,6 +42,7 @@ __all__ = [
     "cohorts",
     "compare",
     "conversion",
+    "correlation",
     "pipeline",
     "survival",
     "timing",
