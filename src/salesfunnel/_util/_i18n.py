@@ -132,6 +132,35 @@ WORDS: dict[str, tuple[str, str]] = {
     "corr.over": ("over", "偏高"),
     "corr.under": ("under", "偏低"),
     "corr.neutral": ("neutral", "持平"),
+    # -- metrics: stale deals --------------------------------------------------------------
+    "stale.title": ("Stale deals as of {}: {:,} of {:,} open deals past their stage's "
+                    "threshold ({})", "截至 {} 的停滞商机: {:,} / {:,} 个未结商机超过阶段时限 ({})"),
+    "stale.clock.stage": ("days in stage", "在阶段内的天数"),
+    "stale.clock.activity": ("days since the latest event", "距最近一次事件的天数"),
+    "stale.threshold": ("threshold (days)", "时限 (天)"),
+    "stale.open": ("open", "未结"),
+    "stale.stale": ("stale", "停滞"),
+    "stale.share": ("share", "占比"),
+    "stale.list": ("Most overdue", "超期最久"),
+    "stale.deal": ("deal", "商机"),
+    "stale.days": ("days", "天数"),
+    "stale.over": ("over by", "超出天数"),
+    "stale.amount": ("amount", "金额"),
+    # -- metrics: forecast categories ----------------------------------------------------
+    "fcat.title": ("Forecast categories as of {}: deals / amount by expected close {}",
+                   "预测类别 (截至 {}): 按预计成交{}统计的商机数 / 金额"),
+    "fcat.category": ("category", "类别"),
+    "fcat.total": ("total", "合计"),
+    "fcat.pipeline": ("pipeline", "管道"),
+    "fcat.best_case": ("best case", "最佳情况"),
+    "fcat.commit": ("commit", "承诺"),
+    "fcat.closed": ("closed", "已成交"),
+    "fcat.omitted": ("omitted", "已排除"),
+    "fcat.month": ("month", "月份"),
+    "fcat.quarter": ("quarter", "季度"),
+    "fcat.year": ("year", "年份"),
+    "fcat.forecast": ("commit forecast (closed + commit): {}; best case (+ best case): {}",
+                      "承诺预测 (已成交 + 承诺): {}; 最佳预测 (再加最佳情况): {}"),
 }
 
 #: id -> (English singular, English plural, Chinese measure word and noun)

@@ -20,12 +20,14 @@ Examples
 True
 """
 
+from salesfunnel.metrics._categories import ForecastCategories, forecast_categories
 from salesfunnel.metrics._cohorts import Cohorts, cohorts
 from salesfunnel.metrics._compare import Comparison, compare
 from salesfunnel.metrics._conversion import Conversion, conversion
 from salesfunnel.metrics._correlation import Correlation, correlation
 from salesfunnel.metrics._pipeline import Pipeline, pipeline
 from salesfunnel.metrics._results import Breakdown
+from salesfunnel.metrics._stale import Stale, stale
 from salesfunnel.metrics._survival import Survival, survival
 from salesfunnel.metrics._timing import Durations, Timing, timing
 
@@ -36,14 +38,18 @@ __all__ = [
     "Conversion",
     "Correlation",
     "Durations",
+    "ForecastCategories",
     "Pipeline",
+    "Stale",
     "Survival",
     "Timing",
     "cohorts",
     "compare",
     "conversion",
     "correlation",
+    "forecast_categories",
     "pipeline",
+    "stale",
     "survival",
     "timing",
 ]
