@@ -218,12 +218,26 @@ def _money(value: float) -> str:
     return "—" if not math.isfinite(value) else f"{value:,.0f}"
 
 
+#: The segment column that holds a CRM's forecast category per event.
+ROW_COLUMN = "forecast_category"
+
+
+def _norm(value: Any) -> str:
+    return "".join(ch for ch in str(value).lower() if ch.isalnum())
+
+
+_LOOKUP = {_norm(c): i for i, c in enumerate(CATEGORIES)}
+
+
 def _row_categories(log: EventLog, rows: Any, where: str) -> _I64 | None:
     """Per event: category index, -1 where not given; ``None`` without per-row values."""
     if rows is None:
-        rows = getattr(log, "forecast_category", None)
-        if rows is None:
+        if ROW_COLUMN not in log.segments:
             return None
+        seg = log.segments[ROW_COLUMN]
+        cats = _row_categories_of(seg.categories, where, ROW_COLUMN)
+        codes = seg.codes.astype(np.int64)
+        return np.where(codes >= 0, cats[np.maximum(codes, 0)] if len(cats) else -1, -1)
     try:
         values = np.asarray(rows, dtype=object)
     except (TypeError, ValueError):
@@ -231,17 +245,19 @@ def _row_categories(log: EventLog, rows: Any, where: str) -> _I64 | None:
     if values.ndim != 1 or len(values) != len(log):
         raise invalid("rows", rows, f"one category (or None) per event ({len(log):,})",
                       where=where)
+    return _row_categories_of(values, where, "rows")
+
+
+def _row_categories_of(values: np.ndarray[Any, Any], where: str, name: str) -> _I64:
     out = np.full(len(values), -1, dtype=np.int64)
-    lookup = {c: i for i, c in enumerate(CATEGORIES)}
-    lookup.update({c.replace("_", " "): i for i, c in enumerate(CATEGORIES)})
     for j, v in enumerate(values.tolist()):
         if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
             continue
-        key = str(v).strip().lower()
-        if key not in lookup:
-            raise invalid("rows", rows, f"forecast categories ({', '.join(CATEGORIES)}) or "
-                          f"None; row {j} has {v!r}", where=where)
-        out[j] = lookup[key]
+        key = _norm(v)
+        if key not in _LOOKUP:
+            raise invalid(name, v, f"a forecast category ({', '.join(CATEGORIES)}; case, "
+                          f"spaces and underscores ignored) or None", where=where)
+        out[j] = _LOOKUP[key]
     return out
 
 
@@ -267,8 +283,10 @@ def forecast_categories(
         stages by win probability: >= 70 % commit, >= 40 % best case, else pipeline).
     rows : array-like, optional
         A category per event (``None`` where not given), e.g. a CRM's forecast category
-        column; a deal takes the value on its latest event that has one, else its
-        stage's. Default: the log's ``forecast_category`` column when it has one.
+        column (``"Commit"``, ``"BestCase"``, ``"best case"``: case, spaces and
+        underscores are ignored); an open deal takes the value on its latest event
+        that has one, else its stage's. Default: the log's ``forecast_category``
+        segment column when it has one (as CRM imports keep it).
     period : {"month", "quarter", "year"}
         Close periods of the totals.
     naive : {"raise", "utc"}

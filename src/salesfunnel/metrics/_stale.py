@@ -31,7 +31,7 @@ from salesfunnel.events._segment import plain
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import check_choice, check_log, format_count, format_pct
 
-__all__ = ["CLOCKS", "Stale", "current_runs", "stage_thresholds", "stale"]
+__all__ = ["CLOCKS", "Stale", "current_runs", "thresholds_per_stage", "stale"]
 
 _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
@@ -69,7 +69,7 @@ def current_runs(log: EventLog) -> tuple[_I64, _I64, _I64]:
     return s[last_row].astype(np.int64), t[last_run], t[last_row]
 
 
-def stage_thresholds(log_or_funnel: Any, thresholds: Any, *, where: str = "stale"
+def thresholds_per_stage(log_or_funnel: Any, thresholds: Any, *, where: str = "stale"
                      ) -> _F64:
     """Per stage of the funnel: the day threshold (NaN: never stale), from a number (every
     OPEN stage) or a mapping of OPEN stage name to days.
@@ -78,9 +78,9 @@ def stage_thresholds(log_or_funnel: Any, thresholds: Any, *, where: str = "stale
     --------
     >>> from salesfunnel import Funnel, Stage
     >>> f = Funnel("f", [Stage("a"), Stage("b"), Stage("won", kind="won")])
-    >>> stage_thresholds(f, {"b": 30}).tolist()
+    >>> thresholds_per_stage(f, {"b": 30}).tolist()
     [nan, 30.0, nan]
-    >>> stage_thresholds(f, 14).tolist()
+    >>> thresholds_per_stage(f, 14).tolist()
     [14.0, 14.0, nan]
     """
     funnel = getattr(log_or_funnel, "funnel", log_or_funnel)
@@ -278,7 +278,7 @@ def stale(
     """
     log = check_log(log)
     cut = to_ns(as_of, parameter="as_of", naive=naive)
-    th = stage_thresholds(log, thresholds)
+    th = thresholds_per_stage(log, thresholds)
     clock = check_choice("clock", clock, options=CLOCKS, where="stale")
     view = K.until(log, cut)
     funnel = log.funnel

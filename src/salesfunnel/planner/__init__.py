@@ -18,6 +18,7 @@ from salesfunnel.planner._markov import (
     NominalComparison,
     NominalRow,
 )
+from salesfunnel.planner._scoring import Calibration, DealScorer, DealScores, calibration
 from salesfunnel.planner._reverse import (
     LEAD_SOURCES,
     Capacity,
@@ -31,8 +32,11 @@ from salesfunnel.planner._reverse import (
 )
 
 __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py checks
+    "Calibration",
     "Capacity",
     "CapacityPlan",
+    "DealScorer",
+    "DealScores",
     "Forecast",
     "ForecastStage",
     "LEAD_SOURCES",
@@ -47,6 +51,7 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py 
     "PlanRow",
     "Source",
     "SourceRow",
+    "calibration",
     "forecast",
     "forward",
     "levers",
