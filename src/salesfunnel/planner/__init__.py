@@ -12,6 +12,7 @@
 """
 
 from salesfunnel.planner._forecast import Forecast, ForecastStage, forecast
+from salesfunnel.planner._lagged import LaggedPlan, lag_distribution, lagged
 from salesfunnel.planner._levers import LEVERS, LeverEffect, LeverReport, LeverTarget, levers
 from salesfunnel.planner._markov import (
     MarkovModel,
@@ -41,6 +42,7 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py 
     "ForecastStage",
     "LEAD_SOURCES",
     "LEVERS",
+    "LaggedPlan",
     "LeverEffect",
     "LeverReport",
     "LeverTarget",
@@ -54,6 +56,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py 
     "calibration",
     "forecast",
     "forward",
+    "lag_distribution",
+    "lagged",
     "levers",
     "reverse",
 ]
