@@ -5,14 +5,17 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`.
+    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`,
+    :func:`stage_thresholds` (for ``metrics.stale``), :func:`forecast_category_maps`
+    (for ``metrics.forecast_categories``).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
 Invariants
     :func:`assert_funnel_invariants`, :func:`assert_journey_invariants`,
     :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
-    broke and the stage where it broke.
+    broke and the stage where it broke. :func:`assert_calibrated` checks that win
+    probabilities (e.g. ``planner.DealScorer`` scores) are calibrated against outcomes.
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
     :class:`TemplateCheck`) and :class:`JourneyMachine`, a Hypothesis state machine to
@@ -39,6 +42,11 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
     from salesfunnel.testing._eventlogs import event_logs
+    from salesfunnel.testing._insights import (
+        assert_calibrated,
+        forecast_category_maps,
+        stage_thresholds,
+    )
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
         assert_journey_invariants,
@@ -63,11 +71,13 @@ _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
     "JourneyMachine": "_stateful",
     "TemplateCheck": "_checks",
+    "assert_calibrated": "_insights",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
+    "forecast_category_maps": "_insights",
     "funnels": "_strategies",
     "gate_subjects": "_strategies",
     "gates": "_strategies",
@@ -75,6 +85,7 @@ _WHERE = {
     "journeys": "_strategies",
     "rules": "_strategies",
     "stage_names": "_strategies",
+    "stage_thresholds": "_insights",
     "stages": "_strategies",
     "subjects": "_strategies",
 }
@@ -83,11 +94,13 @@ __all__ = [
     "DEFAULT_FIELDS",
     "JourneyMachine",
     "TemplateCheck",
+    "assert_calibrated",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
     "check_template",
     "event_logs",
+    "forecast_category_maps",
     "funnels",
     "gate_subjects",
     "gates",
@@ -95,6 +108,7 @@ __all__ = [
     "journeys",
     "rules",
     "stage_names",
+    "stage_thresholds",
     "stages",
     "subjects",
 ]
