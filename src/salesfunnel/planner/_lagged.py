@@ -5,9 +5,10 @@ A lead entering in month ``m`` wins in month ``m + d`` with probability ``f[d]``
 *lag distribution*; ``sum(f)`` is the lead-to-win rate). Expected wins in month ``t`` are
 ``sum_m leads[m] * f[t - m]``: a convolution. The plan inverts it: the entry months run
 from ``len(f) - 1`` months before the first target month to the last one, and the leads
-are the smoothest non-negative inflow (least squared month-to-month change) that meets
-the monthly targets; where no non-negative inflow meets every target exactly, the
-closest one in least squares is taken and the expected wins say by how much it misses.
+are the leanest, then smoothest, non-negative inflow that meets the monthly targets
+(few leads whose wins fall outside the target months, little month-to-month change);
+where no non-negative inflow meets every target exactly, the closest one in least
+squares is taken and the expected wins say by how much it misses.
 :func:`lag_distribution` measures ``f`` from an event log by entry-month cohorts.
 """
 
@@ -333,25 +334,38 @@ def lagged(
 
 
 def _smoothest(rows: _F64, t: _F64) -> _F64:
-    """The smoothest non-negative inflow meeting ``rows @ x = t``.
+    """The leanest, then smoothest, non-negative inflow meeting ``rows @ x = t``.
 
-    Smoothest: least ``sum (x[m+1] - x[m])**2 + eps * sum x**2`` (an equality-constrained
-    quadratic, solved through its KKT system). When that solution has a negative month,
-    non-negative least squares on ``rows`` with a small smoothness penalty is used (the
-    expected wins then tell how far the targets are missed).
+    First non-negative least squares with a small penalty on the total inflow (leads
+    whose wins mostly fall outside the target months cost more than they bring) and on
+    month-to-month changes picks the entry months; then, on those months, the smoothest
+    exact solution (least squared month-to-month change, through the KKT system of the
+    equality-constrained quadratic) is taken when it is non-negative, else the exact
+    non-negative least-squares one.
     """
     n_t, n_x = rows.shape
     d = np.diff(np.eye(n_x), axis=0)
     scale = float(np.abs(rows).max())
-    q = d.T @ d + 1e-6 * np.eye(n_x)
-    kkt = np.block([[2 * q, rows.T], [rows, np.zeros((n_t, n_t))]])
-    rhs = np.concatenate([np.zeros(n_x), t])
-    x = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:n_x]
-    if (x >= -1e-9 * max(1.0, float(np.abs(x).max()))).all():
-        return np.maximum(x, 0.0)
-    pen = 1e-3 * scale * np.vstack([d, 1e-3 * np.eye(n_x)])
-    x = nnls(np.vstack([rows, pen]), np.concatenate([t, np.zeros(len(pen))]))
-    return np.maximum(x, 0.0)
+    lean = 1e-3 * scale * np.ones((1, n_x))
+    smooth = 1e-3 * scale * d
+    x = nnls(np.vstack([rows, lean, smooth]),
+             np.concatenate([t, np.zeros(1 + len(smooth))]))
+    support = x > 1e-9 * max(1.0, float(x.max(initial=0.0)))
+    if not support.any():
+        return x
+    a_s = rows[:, support]
+    d_s = np.diff(np.eye(int(support.sum())), axis=0)
+    q = d_s.T @ d_s + 1e-9 * np.eye(len(d_s) + 1)
+    kkt = np.block([[2 * q, a_s.T], [a_s, np.zeros((n_t, n_t))]])
+    sol = np.linalg.lstsq(kkt, np.concatenate([np.zeros(len(q)), t]), rcond=None)[0][:len(q)]
+    out = np.zeros(n_x)
+    fit = a_s @ sol
+    if (sol >= -1e-9 * max(1.0, float(np.abs(sol).max()))).all() and np.allclose(
+            fit, t, rtol=1e-9, atol=1e-9 * max(1.0, float(t.max(initial=0.0)))):
+        out[support] = np.maximum(sol, 0.0)
+    else:
+        out[support] = nnls(a_s, t)
+    return out
 
 
 def _is_month(value: Any) -> bool:
