@@ -11,8 +11,8 @@ from lifelines import KaplanMeierFitter
 
 import salesfunnel as sf
 from salesfunnel import InvalidParameterError
-from salesfunnel.metrics import survival
 from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics import survival
 
 FUNNEL = sf.Funnel("deals", [sf.Stage("lead"), sf.Stage("demo"), sf.Stage("won", kind="won"),
                              sf.Stage("lost", kind="lost")])

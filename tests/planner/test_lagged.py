@@ -37,7 +37,7 @@ def test_plan_meets_targets_in_a_month_by_month_simulation() -> None:
     wins = []
     rng = np.random.default_rng(7)
     for i, month in enumerate(plan.months):
-        n = int(round(plan.leads[i]))
+        n = round(float(plan.leads[i]))
         if n == 0:
             continue
         start = np.datetime64(month, "M")

@@ -134,7 +134,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "corr.neutral": ("neutral", "持平"),
     # -- metrics: stale deals --------------------------------------------------------------
     "stale.title": ("Stale deals as of {}: {:,} of {:,} open deals past their stage's "
-                    "threshold ({})", "截至 {} 的停滞商机: {:,} / {:,} 个未结商机超过阶段时限 ({})"),
+                    "threshold ({})",
+                    "截至 {} 的停滞商机: {:,} / {:,} 个未结商机超过阶段时限 ({})"),
     "stale.clock.stage": ("days in stage", "在阶段内的天数"),
     "stale.clock.activity": ("days since the latest event", "距最近一次事件的天数"),
     "stale.threshold": ("threshold (days)", "时限 (天)"),

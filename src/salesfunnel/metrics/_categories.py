@@ -33,10 +33,10 @@ from salesfunnel._util._suggest import listing
 from salesfunnel._util._time import Naive, to_iso, to_ns
 from salesfunnel._util._validate import invalid
 from salesfunnel.events import EventLog
-from salesfunnel.model import StageKind
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import check_choice, check_log, format_count
 from salesfunnel.metrics._stale import current_runs
+from salesfunnel.model import StageKind
 
 __all__ = ["CATEGORIES", "PERIODS", "ForecastCategories", "default_categories",
            "forecast_categories", "stage_categories"]
@@ -59,8 +59,9 @@ def default_categories(funnel: Any) -> dict[str, str]:
     >>> f = Funnel("f", [Stage("lead", probability=0.1), Stage("demo", probability=0.5),
     ...                  Stage("contract", probability=0.9), Stage("won", kind="won"),
     ...                  Stage("lost", kind="lost")])
-    >>> default_categories(f)
-    {'lead': 'pipeline', 'demo': 'best_case', 'contract': 'commit', 'won': 'closed', 'lost': 'omitted'}
+    >>> default_categories(f)  # doctest: +NORMALIZE_WHITESPACE
+    {'lead': 'pipeline', 'demo': 'best_case', 'contract': 'commit', 'won': 'closed',
+     'lost': 'omitted'}
     """
     out = {}
     for st in funnel.stages:
@@ -188,9 +189,15 @@ class ForecastCategories(Displayable):
                 "rows": self.rows()}
 
     def to_pandas(self) -> Any:
-        """The (category, period) rows as a DataFrame (``pandas`` extra)."""
+        """One row per category (``pandas`` extra): total ``deals`` and ``amount``, then
+        the amount of each period (columns named by period)."""
         pd = import_optional("pandas", "pandas", purpose="ForecastCategories.to_pandas")
-        return pd.DataFrame(self.rows(), columns=["category", "period", "deals", "amount"])
+        data: dict[str, Any] = {
+            "deals": [int(self.total(c, deals=True)) for c in CATEGORIES],
+            "amount": [self.total(c) for c in CATEGORIES]}
+        for j, p in enumerate(self.periods):
+            data[p] = [self.amounts[i][j] for i in range(len(CATEGORIES))]
+        return pd.DataFrame(data, index=pd.Index(list(CATEGORIES), name="category"))
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
         headers = [word("fcat.category", lang), *self.periods, word("fcat.total", lang)]

@@ -412,7 +412,7 @@ def correlation(
         cells.append(np.stack([a[keep], b[keep], n_conv - a[keep], n_drop - b[keep]]))
     table = (np.concatenate(cells, axis=1).astype(np.int64) if cells
              else np.zeros((4, 0), dtype=np.int64))
-    o, _, _, p = odds_ratios(*table, level=level)
+    o, _, _, p = odds_ratios(table[0], table[1], table[2], table[3], level=level)
     q = adjust_pvalues(p, correction)
     effect = np.abs(np.log(o))
     effect = np.where(np.isfinite(effect), effect, 0.0)
@@ -421,6 +421,6 @@ def correlation(
     return Correlation(
         path[k0].name, path[k].name, n_conv, n_drop,
         tuple(kinds[i] for i in order), tuple(columns[i] for i in order),
-        tuple(values[i] for i in order), *(table[j][order] for j in range(4)),
-        level=level, correction=correction, alpha=alpha)
+        tuple(values[i] for i in order), table[0][order], table[1][order],
+        table[2][order], table[3][order], level=level, correction=correction, alpha=alpha)
 

@@ -31,7 +31,7 @@ from salesfunnel.events._segment import plain
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._results import check_choice, check_log, format_count, format_pct
 
-__all__ = ["CLOCKS", "Stale", "current_runs", "thresholds_per_stage", "stale"]
+__all__ = ["CLOCKS", "Stale", "current_runs", "stale", "thresholds_per_stage"]
 
 _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
@@ -203,7 +203,7 @@ class Stale(Displayable):
                       format_pct(n / o if o else math.nan)]
                      for s, t, o, n in zip(self.stages, self.thresholds, self.open_by_stage,
                                            self.stale_by_stage, strict=True)
-                     if o or not math.isnan(t)]
+                     if o]
         title = word("stale.title", lang).format(to_iso(self.as_of), self.count, self.open,
                                                  word(f"stale.clock.{self.clock}", lang))
         first = Table(title, [word("stage", lang), word("stale.threshold", lang),

@@ -8,8 +8,8 @@ events, censored) is kept, so results over entity partitions merge exactly.
 from __future__ import annotations
 
 import math
-from functools import partial
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, Literal, overload
 
 import attrs
@@ -196,8 +196,7 @@ class Survival(Displayable):
                 == (other.stage, other.as_of, other.lost, other.level)
                 and all(np.array_equal(getattr(self, f), getattr(other, f))
                         for f in ("time_ns", "events", "censored"))
-                and (self.entered is None) == (other.entered is None)
-                and (self.entered is None or np.array_equal(self.entered, other.entered)))
+                and np.array_equal(self._entries(), other._entries()))
 
     @property
     def left_truncated(self) -> int:

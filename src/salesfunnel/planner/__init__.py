@@ -19,7 +19,6 @@ from salesfunnel.planner._markov import (
     NominalComparison,
     NominalRow,
 )
-from salesfunnel.planner._scoring import Calibration, DealScorer, DealScores, calibration
 from salesfunnel.planner._reverse import (
     LEAD_SOURCES,
     Capacity,
@@ -31,6 +30,7 @@ from salesfunnel.planner._reverse import (
     forward,
     reverse,
 )
+from salesfunnel.planner._scoring import Calibration, DealScorer, DealScores, calibration
 
 __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py checks
     "Calibration",

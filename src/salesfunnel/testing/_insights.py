@@ -4,7 +4,6 @@ category maps and the calibration of win probabilities."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy.typing as npt
 from hypothesis import strategies as st
