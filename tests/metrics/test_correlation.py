@@ -84,8 +84,13 @@ def test_cells_count_entities(seed: int) -> None:
             has = np.zeros(log.n_entities, bool)
             for e in range(log.n_entities):
                 rows = (log.entity == e) & (acts == row["value"])
+                mine = log.entity == e
+                last = log.ts[mine].max()
+                lost_now = bool((log.stage[mine & (log.ts == last)] == 3).any())
                 if conv[e]:
                     rows &= log.ts < demo_time[e]
+                elif lost_now:
+                    rows &= log.ts < last
                 has[e] = rows.any()
         else:
             continue

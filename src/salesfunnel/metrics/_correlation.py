@@ -309,8 +309,9 @@ def correlation(
         Default: every segment column except ``events``.
     events : str, optional
         A segment column whose per-event values are event types (activities, touches):
-        a feature is "the entity had an event of this type", counted for converters
-        only among events strictly before they converted.
+        a feature is "the entity had an event of this type", counted among its events
+        strictly before its outcome (converting, or for a lost drop-off its loss), so
+        neither group is credited with the event that decided it.
     as_of : datetime or str, optional
         Only events at or before this time count.
     level : float
@@ -395,8 +396,12 @@ def correlation(
         m = len(seg.categories)
         conv_time = np.full(log.n_entities, K.NEVER, dtype=np.int64)
         if log.n_entities:
+            # the outcome: converting, or being lost; events from then on do not count
+            pr = K.progress(log)
+            _, _, is_lost = K.stage_kinds(log.funnel)
+            lost = is_lost[pr.latest_stage]
             ft = K.first_times(log)[:, k]
-            conv_time = np.where(conv, ft, K.NEVER)
+            conv_time = np.where(conv, ft, np.where(lost, pr.last_time, K.NEVER))
         rows = seg.codes >= 0
         rows &= pop[log.entity]
         rows &= log.ts < conv_time[log.entity]

@@ -187,7 +187,8 @@ class LaggedPlan(Displayable):
         """Largest shortfall of expected wins below a target month (0 when met)."""
         n = len(self.target)
         gap = self.target - self.expected[len(self.expected) - n:] if n else np.zeros(0)
-        return float(max(0.0, gap.max(initial=0.0)))
+        worst = float(gap.max(initial=0.0))
+        return worst if worst > 1e-9 * max(1.0, float(self.target.max(initial=0.0))) else 0.0
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per plan month (JSON-safe)."""
@@ -330,7 +331,9 @@ def lagged(
     x = np.zeros(n_x)
     x[live] = _smoothest(rows[:, live], t)
     expected = a @ x
-    return LaggedPlan(first_target - lead_in, x, t, expected, f, size)
+    # months before the first lead carry nothing: start the plan at the first lead
+    skip = min(int(np.argmax(x > 0)) if (x > 0).any() else lead_in, lead_in)
+    return LaggedPlan(first_target - lead_in + skip, x[skip:], t, expected[skip:], f, size)
 
 
 def _smoothest(rows: _F64, t: _F64) -> _F64:
