@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from salesfunnel.cli._insights import insight_sections
 from salesfunnel.cli._report import Report, Section, funnel_sections
 
 __all__ = ["DEMO_START", "demo_log", "run_demo"]
@@ -70,6 +71,9 @@ def run_demo(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_000.0
                   n_sims=5_000, rng=seed)
     sections.append(Section("forecast", "Forecast of the open pipeline (90 days)", fc,
                             str(fc)))
+    # stale: twice the mean days in a stage
+    sections += insight_sections(log, as_of=DEMO_END, lang=lang,
+                                 stale_days={k: 2 * v for k, v in DEMO_DAYS.items()})
 
     intro = (
         f"salesfunnel demo: {deals:,} B2B deals entering through the "

@@ -1,0 +1,30 @@
+"""Insight sections of the demo report: the drivers of conversion and the stale deals.
+
+Kept apart from the report's own sections so that either can change on its own: the
+demo adds these with one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from salesfunnel.cli._report import Section
+
+__all__ = ["insight_sections"]
+
+
+def insight_sections(log: Any, *, as_of: Any, stale_days: Mapping[str, float],
+                     lang: str = "en") -> list[Section]:
+    """A drivers table (segment values over- or under-represented among the deals that
+    won) and a stale-deals table (open deals past ``stale_days`` in their stage)."""
+    from salesfunnel import metrics
+
+    sections = []
+    if log.segments:
+        drivers = metrics.correlation(log, as_of=as_of)
+        sections.append(Section("drivers", "What drives winning", drivers,
+                                drivers.text(lang)))
+    rotting = metrics.stale(log, as_of=as_of, thresholds=dict(stale_days))
+    sections.append(Section("stale", "Stale deals", rotting, rotting.text(lang)))
+    return sections
