@@ -115,6 +115,8 @@ class DealScorer(Displayable):
             raise _error("method", method, f"one of {listing(str(method), METHODS)}",
                          "DealScorer")
         self.method = method
+        if isinstance(segments, str):
+            segments = [segments]
         self.segments = None if segments is None else list(segments)
         self.events = events
         self.l2 = check_number("l2", l2, where="DealScorer", low=0.0)
