@@ -129,8 +129,16 @@ def dense_baseline(scorer: DealScorer, log: EventLog) -> np.ndarray:
     return np.exp(tail[np.arange(log.n_entities), log.stage.astype(np.int64)])
 
 
+class Rows(list[list[Any]]):
+    """Rows of the table, each also printed as soon as it is measured."""
+
+    def append(self, row: list[Any]) -> None:
+        print("  ", *row, flush=True)
+        super().append(row)
+
+
 def main() -> None:
-    rows = []
+    rows = Rows()
     log = big_log(1_400_000)
     size = f"{len(log) / 1e6:.1f} M events, 20 values + 50 event types"
     t, mb = measure(lambda: correlation(fresh(log), events="activity"))
