@@ -139,7 +139,7 @@ class Rows(list[list[Any]]):
 
 def main() -> None:
     rows = Rows()
-    log = big_log(1_400_000)
+    log = big_log(1_750_000)  # about 5 M events
     size = f"{len(log) / 1e6:.1f} M events, 20 values + 50 event types"
     t, mb = measure(lambda: correlation(fresh(log), events="activity"))
     rows.append(["correlation (goal < 2 s)", size, t, mb])
