@@ -59,14 +59,24 @@ def current_runs(log: EventLog) -> tuple[_I64, _I64, _I64]:
     if n == 0 or len(log) == 0:
         z = np.zeros(n, dtype=np.int64)
         return z, z.copy(), z.copy()
-    srt = log.sorted_by_entity_time()
-    e, s, t = srt.entity, srt.stage, srt.ts
-    last_row = srt.ends - 1
-    run_start = np.ones(len(e), dtype=np.bool_)
-    run_start[1:] = (e[1:] != e[:-1]) | (s[1:] != s[:-1])
-    run_rows = np.flatnonzero(run_start)
-    last_run = run_rows[np.searchsorted(run_rows, last_row, side="right") - 1]
-    return s[last_row].astype(np.int64), t[last_run], t[last_row]
+    # No sort: the last run starts after the latest event at another stage. In (time,
+    # stage) order an event at another stage at that same time comes after the current
+    # stage's events there only when its stage index is larger.
+    pr = K.progress(log)
+    cur = pr.latest_stage.astype(np.int64)
+    e, ts = log.entity, log.ts
+    stage = log.stage.astype(np.int64)
+    cur_e = cur[e]
+    other = stage != cur_e
+    brk = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(brk, e[other], ts[other])
+    brk_e = brk[e]
+    late = np.zeros(n, dtype=np.bool_)
+    late[e[other & (ts == brk_e) & (stage > cur_e)]] = True
+    cand = ~other & ((ts > brk_e) | ((ts == brk_e) & ~late[e]))
+    entered = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(entered, e[cand], ts[cand])
+    return cur, entered, pr.last_time.copy()
 
 
 def thresholds_per_stage(log_or_funnel: Any, thresholds: Any, *, where: str = "stale"
