@@ -68,7 +68,8 @@ def test_lag_distribution_counts_cohorts() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(f=st.lists(st.floats(0, 0.3), min_size=1, max_size=5).filter(lambda v: sum(v) > 0.01),
+@given(f=st.lists(st.floats(0, 0.3), min_size=1, max_size=5).filter(
+           lambda v: 0.01 < sum(v) <= 1),
        t=st.lists(st.floats(0, 500), min_size=1, max_size=8))
 def test_plan_never_negative_and_exact_when_a_smooth_inflow_exists(f: list[float],
                                                                    t: list[float]) -> None:

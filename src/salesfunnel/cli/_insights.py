@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from salesfunnel.cli._report import Section
+from salesfunnel._util._i18n import word
+from salesfunnel.cli._report import Section, stage_labels
 
 __all__ = ["insight_sections"]
 
@@ -23,8 +24,10 @@ def insight_sections(log: Any, *, as_of: Any, stale_days: Mapping[str, float],
     sections = []
     if log.segments:
         drivers = metrics.correlation(log, as_of=as_of)
-        sections.append(Section("drivers", "What drives winning", drivers,
-                                drivers.text(lang)))
+        sections.append(Section("drivers", word("rep.drivers", lang), drivers,
+                                drivers.text(lang), explain=word("rep.drivers_explain", lang)))
     rotting = metrics.stale(log, as_of=as_of, thresholds=dict(stale_days))
-    sections.append(Section("stale", "Stale deals", rotting, rotting.text(lang)))
+    sections.append(Section("stale", word("rep.stale", lang), rotting, rotting.text(lang),
+                            explain=word("rep.stale_explain", lang),
+                            labels=stage_labels(log.funnel, lang)))
     return sections

@@ -5,7 +5,8 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`,
+    :func:`gate_subjects`, :func:`journeys` (with subject edits and facts),
+    :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`,
     :func:`stage_thresholds` (for ``metrics.stale``), :func:`forecast_category_maps`
     (for ``metrics.forecast_categories``).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
@@ -18,8 +19,9 @@ Invariants
     probabilities (e.g. ``planner.DealScorer`` scores) are calibrated against outcomes.
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
-    :class:`TemplateCheck`) and :class:`JourneyMachine`, a Hypothesis state machine to
-    subclass for your funnel (or build one with :func:`journey_machine`).
+    :class:`TemplateCheck`), :class:`JourneyMachine`, a Hypothesis state machine to
+    subclass for your funnel (or build one with :func:`journey_machine`), and
+    :class:`HookRecorder`, journey hooks that record every event and check their laws.
 
 See the how-to guide "Property-test your funnel" (``docs/howto/property-testing.md``).
 
@@ -52,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         assert_journey_invariants,
         assert_merge_invariant,
     )
+    from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
     from salesfunnel.testing._strategies import (
         DEFAULT_FIELDS,
@@ -69,6 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 # entry point, which imports this package whenever Hypothesis is imported, stays cheap.
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
+    "HookRecorder": "_journeys",
     "JourneyMachine": "_stateful",
     "TemplateCheck": "_checks",
     "assert_calibrated": "_insights",
@@ -83,15 +87,18 @@ _WHERE = {
     "gates": "_strategies",
     "journey_machine": "_stateful",
     "journeys": "_strategies",
+    "json_values": "_journeys",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stage_thresholds": "_insights",
     "stages": "_strategies",
+    "subject_edits": "_journeys",
     "subjects": "_strategies",
 }
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "HookRecorder",
     "JourneyMachine",
     "TemplateCheck",
     "assert_calibrated",
@@ -106,10 +113,12 @@ __all__ = [
     "gates",
     "journey_machine",
     "journeys",
+    "json_values",
     "rules",
     "stage_names",
     "stage_thresholds",
     "stages",
+    "subject_edits",
     "subjects",
 ]
 
