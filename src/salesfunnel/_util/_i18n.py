@@ -340,8 +340,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "funnel.extra": ("extra: ", "额外: "),
     "funnel.sep": (", ", "、"),
     # -- metrics: correlation (drivers of conversion) ------------------------------------
-    "corr.title": ("Drivers of conversion {} -> {}: {:,} converters vs {:,} drop-offs",
-                   "转化驱动因素 {} -> {}: {:,} 个转化 vs {:,} 个流失"),
+    "corr.title": ("Drivers of conversion {!r} -> {!r}: {:,} converters vs {:,} drop-offs",
+                   "转化驱动因素 {!r} -> {!r}: {:,} 个转化, {:,} 个流失"),
     "corr.note": ("{} features tested, {} significant at {} after the {} correction",
                   "共检验 {} 个特征, {} 个在 {} 水平显著 ({} 校正)"),
     "corr.rank": ("rank", "排名"),
