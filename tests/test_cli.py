@@ -436,3 +436,14 @@ def test_naive_times_are_refused_unless_naive_utc(tmp_path: Path) -> None:
     assert json.loads(out.getvalue())["pipeline"]["as_of"] == "2026-02-01T00:00:00Z"
     assert main(args, stdout=io.StringIO(), stderr=err) == 2
     assert "--naive utc" in err.getvalue()
+
+
+def test_report_with_workers_gives_the_same_json(events: tuple[Path, object]) -> None:
+    path, _ = events
+    args = ("report", path, *REPORT, "--amount", "amount", "--format", "json")
+    one = run(*args, "--workers", "1")
+    two = run(*args, "--workers", "2")
+    assert one.returncode == two.returncode == 0, one.stderr + two.stderr
+    assert json.loads(one.stdout) == json.loads(two.stdout)
+    bad = run(*args, "--workers", "0")
+    assert bad.returncode != 0 and "--workers" in bad.stderr

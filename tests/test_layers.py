@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io", "store", "_engine"),
     ("_simulation", "simulation"),
     ("metrics",),
-    ("planner",),
+    ("planner", "dask"),
     ("testing",),
     ("viz",),
     ("cli",),

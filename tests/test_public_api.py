@@ -20,6 +20,7 @@ OPTIONAL_PUBLIC_MODULES = [
     "salesfunnel.store",
     "salesfunnel.testing",
     "salesfunnel.viz",
+    "salesfunnel.dask",
 ]
 
 

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from salesfunnel import simulation, templates
+from salesfunnel._engine import Options, PartitionedLog, get_options, set_options
 from salesfunnel._util._version import package_version as _package_version
 from salesfunnel.errors import (
     ConflictError,
@@ -81,7 +82,9 @@ __all__ = [
     "Labels",
     "MissingDependencyError",
     "NotFittedError",
+    "Options",
     "OutboxMessage",
+    "PartitionedLog",
     "PlanError",
     "RuleSyntaxError",
     "Stage",
@@ -93,8 +96,10 @@ __all__ = [
     "TransitionRecord",
     "UnknownTemplateError",
     "__version__",
+    "get_options",
     "metrics",
     "planner",
+    "set_options",
     "simulate",
     "simulation",
     "store",

@@ -136,8 +136,8 @@ def test_empty_sides_give_nan_not_warnings() -> None:
      "cannot compare conversions with different semantic: 'reached' \\(a\\) and 'entered'"),
     (conv(5, 2, 1), Conversion("reached", ("x", "y", "z"), (5, 2, 1), 5), {},
      "cannot compare conversions with different stages"),
-    (conv(5, 2, 1), [5, 2, 1], {}, r"The 'b' parameter of compare must be an EventLog or a "
-        r"Conversion; got \[5, 2, 1\]"),
+    (conv(5, 2, 1), [5, 2, 1], {}, r"The 'b' parameter of compare must be an EventLog, a "
+        r"PartitionedLog or a Conversion; got \[5, 2, 1\]"),
     (conv(5, 2, 1), conv(5, 2, 1), {"level": 0}, r"The 'level' parameter of compare must be a "
         r"number in \(0, 1\); got 0\."),
     (conv(5, 2, 1), conv(5, 2, 1), {"prior": (0, 1)}, r"The 'prior' parameter of compare must be "

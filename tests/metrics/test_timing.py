@@ -45,7 +45,7 @@ def aware(seconds: int) -> dt.datetime:
 
 def check_durations(d: Durations, ref: dict[str, Any], percentiles: tuple[float, ...]) -> None:
     assert d.count == ref["count"]
-    assert sorted(d.values.tolist()) == ref["durations"]
+    assert d.observations().tolist() == ref["durations"]
     assert close(d.mean, ref["mean"])
     assert close(d.median, ref["median"])
     for q in percentiles:
@@ -146,10 +146,10 @@ def test_a_skipped_stage_has_no_time_from_it_and_fall_back_does_not_reset() -> N
     log = EventLog.from_arrays(deals(), entity=["a"] * 4, stage=[0, 2, 1, 3],
                                ts=[0, 4, 6, 10], unit="D")
     t = timing(log)
-    days = [d.values.tolist() for d in t.steps]
+    days = [d.observations().tolist() for d in t.steps]
     assert days == [[4 * DAY * NS_PER_SECOND], [], [6 * DAY * NS_PER_SECOND]]
     assert t.steps[1].count == 0 and "0.0 s" not in str(t)
-    assert t.cycle.values.tolist() == [10 * DAY * NS_PER_SECOND]
+    assert t.cycle.observations().tolist() == [10 * DAY * NS_PER_SECOND]
 
 
 def test_cycle_starts_at_the_first_event_even_when_it_is_lost() -> None:
@@ -196,7 +196,7 @@ def test_all_lost_and_single_entity_and_one_stage() -> None:
     one = FUNNELS[0]  # lead, won
     t1 = timing(EventLog.from_arrays(one, entity=["x"], stage=["won"], ts=[3], unit="s"))
     # never seen at "lead": no time out of it; its cycle (first event to WON) is 0
-    assert t1.steps[0].values.tolist() == [] and t1.cycle.values.tolist() == [0]
+    assert t1.steps[0].observations().tolist() == [] and t1.cycle.observations().tolist() == [0]
     t2 = timing(EventLog.from_arrays(one, entity=["x", "y"], stage=["lead", "lead"],
                                      ts=[3, 4], unit="s"))
     assert t2.steps[0].count == 0 and t2.cycle.count == 0 and math.isnan(t2.cycle.mean)
@@ -594,3 +594,43 @@ def test_survival_presentation() -> None:
     assert bd["a"] == km
     with pytest.raises(TypeError):
         hash(km)
+
+
+# -- the compact (value, count) form ----------------------------------------------------------
+
+
+@settings(max_examples=200)
+@given(values=st.lists(st.integers(0, 10**15), min_size=1, max_size=60),
+       wanted=st.lists(st.floats(0, 100), max_size=6))
+def test_weighted_percentiles_equal_numpy_bit_for_bit(values: list[int],
+                                                     wanted: list[float]) -> None:
+    from salesfunnel.metrics._timing import compact, weighted_percentiles
+    raw = np.asarray(values, dtype=np.int64)
+    distinct, counts = compact(raw)
+    assert counts.sum() == len(raw) and np.all(np.diff(distinct) > 0)
+    got = weighted_percentiles(distinct, counts, [*wanted, 50.0])
+    assert got.tolist() == np.percentile(raw, [*wanted, 50.0]).tolist()
+
+
+@settings(max_examples=50)
+@given(a=st.lists(st.integers(0, 10**13), max_size=40),
+       b=st.lists(st.integers(0, 10**13), max_size=40))
+def test_durations_merge_exactly_and_stay_compact(a: list[int], b: list[int]) -> None:
+    da, db = Durations("x", "y", a), Durations("x", "y", b)
+    merged = da.merge(db)
+    assert merged == Durations("x", "y", a + b)
+    assert merged.observations().tolist() == sorted(a + b)
+    assert len(merged.values) == len(set(a + b))
+
+
+def test_durations_sketch_is_an_explicit_option() -> None:
+    rng = np.random.default_rng(5)
+    raw = rng.integers(1, 10**15, 50_000)
+    exact = Durations("x", "y", raw)
+    sketch = Durations("x", "y", raw, accuracy=0.01)
+    assert exact.accuracy is None and len(exact.values) > 40_000
+    assert len(sketch.values) < 2_000  # bounded by the grid, not by the entities
+    for q in (10.0, 50.0, 90.0):
+        assert abs(sketch.quantiles[q] - exact.quantiles[q]) <= 0.0101 * exact.quantiles[q]
+    with pytest.raises(InvalidParameterError, match="accuracy"):
+        exact.merge(sketch)

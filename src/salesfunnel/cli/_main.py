@@ -202,8 +202,12 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         amount=args.amount, segment=args.by, progress=args.progress, stream=err,
         naive=args.naive,
     )
-    report = build_report(log, semantic=args.semantic, window_days=args.window,
-                          by=args.by, as_of=args.as_of, lang=args.lang, naive=args.naive)
+    from salesfunnel._engine import set_options
+
+    with set_options(workers=args.workers):
+        report = build_report(log, semantic=args.semantic, window_days=args.window,
+                              by=args.by, as_of=args.as_of, lang=args.lang,
+                              naive=args.naive)
     if args.format == "json":
         _dump_json(report.to_dict(), out)
     elif args.format == "html":
@@ -336,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="FILE", help="with --format html: write to FILE")
     report.add_argument("--progress", choices=["auto", "always", "never"], default="auto",
                         help="progress bar on stderr (auto: on a terminal, for long files)")
+    report.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="threads for the metrics (default: the number of cores, or "
+                             "SALESFUNNEL_WORKERS)")
     _lang(report)
 
     plan = _add(

@@ -23,9 +23,11 @@ from salesfunnel.events._convert import (
     stage_dtype,
 )
 from salesfunnel.events._factorize import (
+    encode_arrow_text,
     factorize_int,
     factorize_objects,
-    is_missing,
+    factorize_text,
+    missing_mask,
     object_array,
 )
 from salesfunnel.events._segment import Segment
@@ -90,9 +92,11 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
         ent_bad = None
     if ent_bad is not None:
         problems.add(ent_bad, "a missing entity id", ent)
-    if ent.dtype.kind == "O":
-        missing = np.fromiter((is_missing(v) for v in ent), dtype=np.bool_, count=n)
-        problems.add(missing, "a missing entity id", ent)
+    text = factorize_text(ent) if ent.dtype.kind == "O" else None  # fast path for text ids
+    if text is not None:
+        problems.add(text[2], "a missing entity id", ent)
+    elif ent.dtype.kind == "O":
+        problems.add(missing_mask(ent), "a missing entity id", ent)
     keep = problems.raise_or_drop(on_invalid)
     dropped = 0
     if keep is not None:
@@ -107,7 +111,14 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
         if keep is not None:
             seg = Segment(seg.codes[keep], seg.categories)
         seg_objs[name] = seg
-    if ent.dtype.kind in "iu":
+    if text is not None:
+        # codes of the sorted distinct ids; after dropped rows, re-densify them
+        codes = text[0] if keep is None else text[0][keep]
+        ids = np.asarray(text[1]) if text[1] else object_array([])
+        if keep is not None:
+            codes, present = factorize_int(codes)
+            ids = ids[present]
+    elif ent.dtype.kind in "iu":
         codes, ids = factorize_int(ent)
     else:
         c, uniques, _ = factorize_objects(ent)
@@ -235,14 +246,26 @@ def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, 
     names = _Columns.of(entity, stage, ts, amount, segments)
     names.check(list(table.column_names), "table")
     cols: dict[str, Any] = {}
+    text_ids = None
     for c in names.all:
         col = table.column(c)
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
         if pa.types.is_timestamp(col.type) and col.type.tz is not None:
             col = col.cast(pa.timestamp(col.type.unit))
+        if c == entity and text_ids is None and (
+                pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) \
+                and col.null_count == 0:
+            # text ids stay in Arrow: dictionary-encoded there, passed on as codes
+            codes, text_ids = encode_arrow_text(col)
+            cols[c] = codes
+            continue
         cols[c] = col.to_numpy()
-    return names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid, naive=naive)
+    log = names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid, naive=naive)
+    if text_ids is None:
+        return log
+    return attrs.evolve(log, ids=np.asarray(text_ids)[log.ids] if text_ids
+                        else object_array([]))
 
 
 def _field(subject: Any, name: str) -> Any:

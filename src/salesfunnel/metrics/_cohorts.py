@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -27,6 +28,7 @@ from salesfunnel.metrics._conversion import (
     group_stage_counts,
     window_ns,
 )
+from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
     Breakdown,
     breakdown,
@@ -324,7 +326,7 @@ def _cohorts_of(log: EventLog, period: str, semantic: str, win: int | None, ci: 
 
 @overload
 def cohorts(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     period: Period = ...,
     semantic: Semantic = ...,
@@ -332,12 +334,14 @@ def cohorts(
     ci: Interval = ...,
     level: float = ...,
     by: None = ...,
+workers: int | None = ...,
+progress: bool = ...,
 ) -> Cohorts: ...
 
 
 @overload
 def cohorts(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     period: Period = ...,
     semantic: Semantic = ...,
@@ -345,11 +349,13 @@ def cohorts(
     ci: Interval = ...,
     level: float = ...,
     by: str,
+workers: int | None = ...,
+progress: bool = ...,
 ) -> Breakdown[Cohorts]: ...
 
 
 def cohorts(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     period: Period = "month",
     semantic: Semantic = "reached",
@@ -357,6 +363,8 @@ def cohorts(
     ci: Interval = "wilson",
     level: float = 0.95,
     by: str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
 ) -> Cohorts | Breakdown[Cohorts]:
     """Conversion by entry cohort as a matrix (cohorts x main-path stages).
 
@@ -371,6 +379,15 @@ def cohorts(
         As in :func:`~salesfunnel.metrics.conversion`.
     by : str, optional
         A segment column: one :class:`Cohorts` per value (a :class:`Breakdown`).
+
+    workers : int, optional
+        Threads: the log is split by entity into partitions computed in parallel and
+        merged (exactly: the result is the same for every number of workers). Default:
+        the library option (:func:`salesfunnel.set_options`, the number of cores).
+        Logs under 400,000 events run on one thread. A
+        :class:`~salesfunnel.PartitionedLog` always runs per partition.
+    progress : bool
+        Show a progress bar on stderr (on a terminal, for work over a few seconds).
 
     Returns
     -------
@@ -394,6 +411,11 @@ def cohorts(
     >>> c.labels, c.counts
     (('2026-01', '2026-02'), ((2, 1), (1, 1)))
     """
+    parted = run_partitioned(log, workers, progress, "cohorts", lambda part: cohorts(
+        part, period=period, semantic=semantic, window=window, ci=ci, level=level, by=by,
+        workers=1))
+    if parted is not None:
+        return parted
     log = check_log(log)
     check_choice("period", period, PERIODS, where="cohorts")
     semantic_ = check_semantic(semantic, where="cohorts")

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -310,20 +311,22 @@ def _successes_trials(c: Conversion) -> tuple[list[int], list[int]]:
 
 
 def compare(
-    a: EventLog | Conversion,
-    b: EventLog | Conversion,
+    a: EventLog | PartitionedLog | Conversion,
+    b: EventLog | PartitionedLog | Conversion,
     *,
     semantic: Semantic = "reached",
     window: Any = None,
     level: float = 0.95,
     prior: tuple[float, float] = (1.0, 1.0),
     names: tuple[str, str] = ("a", "b"),
+    workers: int | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Per-step difference in conversion between two groups or two logs.
 
     Parameters
     ----------
-    a, b : EventLog or Conversion
+    a, b : EventLog, PartitionedLog or Conversion
         The two sides: logs (counted with ``semantic`` and ``window``), or conversion
         results, e.g. two groups of ``conversion(log, by="channel")``.
     semantic : {"reached", "entered", "ordered"}
@@ -336,6 +339,8 @@ def compare(
         Beta prior of the posteriors for ``P(b > a)``; uniform by default.
     names : (str, str)
         Display names of the two sides.
+    workers, progress
+        As in :func:`conversion`, for sides given as logs.
 
     Returns
     -------
@@ -364,12 +369,17 @@ def compare(
     ([0.5, 0.5], [0.6667, 0.6667])
     """
     level = check_level(level, where="compare")
-    ca = a if isinstance(a, Conversion) else _as_conversion(a, "a", semantic, window)
-    cb = b if isinstance(b, Conversion) else _as_conversion(b, "b", semantic, window)
+    ca = a if isinstance(a, Conversion) else _as_conversion(a, "a", semantic, window,
+                                                             workers, progress)
+    cb = b if isinstance(b, Conversion) else _as_conversion(b, "b", semantic, window,
+                                                             workers, progress)
     return Comparison.from_conversions(ca, cb, level=level, prior=prior, names=names)
 
 
-def _as_conversion(log: Any, side: str, semantic: Semantic, window: Any) -> Conversion:
-    if not isinstance(log, EventLog):
-        raise invalid(side, log, "an EventLog or a Conversion", where="compare")
-    return conversion(log, semantic=semantic, window=window)
+def _as_conversion(log: Any, side: str, semantic: Semantic, window: Any,
+                   workers: int | None, progress: bool) -> Conversion:
+    if not isinstance(log, EventLog | PartitionedLog):
+        raise invalid(side, log, "an EventLog, a PartitionedLog or a Conversion",
+                      where="compare")
+    return conversion(log, semantic=semantic, window=window, workers=workers,
+                      progress=progress)

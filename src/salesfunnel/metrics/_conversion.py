@@ -13,6 +13,7 @@ from salesfunnel._display._chart import FunnelData
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -20,6 +21,7 @@ from salesfunnel._util._time import NS_PER_UNIT, TS_MAX, TS_MIN, duration_ns
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
     Breakdown,
     breakdown,
@@ -466,36 +468,42 @@ def group_stage_counts(log: EventLog, groups: K.EntityGroups, semantic: str,
 
 @overload
 def conversion(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     semantic: Semantic = ...,
     window: Any = ...,
     ci: Interval = ...,
     level: float = ...,
     by: None = ...,
+workers: int | None = ...,
+progress: bool = ...,
 ) -> Conversion: ...
 
 
 @overload
 def conversion(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     semantic: Semantic = ...,
     window: Any = ...,
     ci: Interval = ...,
     level: float = ...,
     by: str,
+workers: int | None = ...,
+progress: bool = ...,
 ) -> Breakdown[Conversion]: ...
 
 
 def conversion(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     semantic: Semantic = "reached",
     window: Any = None,
     ci: Interval = "wilson",
     level: float = 0.95,
     by: str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
 ) -> Conversion | Breakdown[Conversion]:
     """Entities per main-path stage, step and overall conversion, intervals, bottleneck.
 
@@ -528,6 +536,15 @@ def conversion(
         A segment column: return a :class:`Breakdown` with one result per value. An
         entity's value is the one on its first event.
 
+    workers : int, optional
+        Threads: the log is split by entity into partitions computed in parallel and
+        merged (exactly: the result is the same for every number of workers). Default:
+        the library option (:func:`salesfunnel.set_options`, the number of cores).
+        Logs under 400,000 events run on one thread. A
+        :class:`~salesfunnel.PartitionedLog` always runs per partition.
+    progress : bool
+        Show a progress bar on stderr (on a terminal, for work over a few seconds).
+
     Returns
     -------
     Conversion or Breakdown
@@ -559,6 +576,10 @@ def conversion(
     >>> conversion(log)
     <Conversion reached: 3 stages, 4 entities, 1 won>
     """
+    parted = run_partitioned(log, workers, progress, "conversion", lambda part: conversion(
+        part, semantic=semantic, window=window, ci=ci, level=level, by=by, workers=1))
+    if parted is not None:
+        return parted
     log = check_log(log)
     semantic = check_semantic(semantic, where="conversion")  # type: ignore[assignment]
     ci = check_ci(ci, where="conversion")  # type: ignore[assignment]

@@ -5,9 +5,11 @@ Units: every duration is measured in integer nanoseconds internally. Result attr
 ``numpy.timedelta64[ns]`` twins (``mean_timedelta``, ...) and timedelta columns in
 ``to_pandas()``.
 
-Memory trade-off: :class:`Durations` keeps every observed duration (8 bytes per entity
-and step reached, in no particular order) so that results over entity partitions merge
-*exactly* (the merged percentiles equal those over the whole log, bit for bit).
+Memory trade-off: :class:`Durations` keeps every distinct observed duration with its
+count (16 bytes per distinct value; durations stored in whole seconds or days repeat a
+lot), so that results over entity partitions merge *exactly* (the merged percentiles
+equal those over the whole log, bit for bit) and stay small. A sketch with a bounded
+relative error is an explicit option (``timing(..., accuracy=0.01)``).
 :class:`Survival` keeps one row per distinct duration (time, events, censored), which
 also merges exactly.
 """
@@ -25,6 +27,7 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -33,6 +36,7 @@ from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
     Breakdown,
     breakdown,
@@ -80,6 +84,22 @@ def _timedelta(seconds: float) -> np.timedelta64:
     if not math.isfinite(seconds):
         return np.timedelta64("NaT", "ns")
     return np.timedelta64(round(seconds * NS_PER_S), "ns")
+
+
+def _weighted_sum(values: _I64, counts: _I64) -> int:
+    """Exact ``sum(values * counts)`` of non-negative int64 values as a Python int."""
+    if len(values) == 0:
+        return 0
+    if int(counts.max()) == 1:
+        return exact_sum(values)
+    hi = values >> 32
+    lo = values & 0xFFFFFFFF
+    # each product of a 32-bit half and a count is split again so int64 sums never wrap
+    total = 0
+    for half, shift in ((hi, 32), (lo, 0)):
+        c_hi, c_lo = counts >> 31, counts & 0x7FFFFFFF
+        total += (exact_sum(half * c_lo) + (exact_sum(half * c_hi) << 31)) << shift
+    return total
 
 
 def exact_sum(values: _I64) -> int:
@@ -157,19 +177,132 @@ def _readonly(values: Any) -> _I64:
     return arr
 
 
+def check_accuracy(accuracy: Any, *, where: str | None = None) -> float | None:
+    """``None`` (exact) or a relative accuracy in (0, 0.5]."""
+    if accuracy is None:
+        return None
+    return check_number("accuracy", accuracy, where=where, low=0.0, high=0.5,
+                        low_open=True, expected="None or a relative accuracy in (0, 0.5]")
+
+
+def quantize(values: _I64, accuracy: float) -> _I64:
+    """Durations rounded to a logarithmic grid: every value within ``accuracy`` (relative)
+    of the original, and at most about ``ln(2**63) / (2 * accuracy)`` distinct values.
+
+    The grid of DDSketch: value ``v > 0`` goes to bucket ``k = ceil(log_g(v))`` with
+    ``g = (1 + a) / (1 - a)`` and is represented by ``2 g**k / (g + 1)``; 0 stays 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> quantize(np.array([0, 1000, 1001, 10**12]), 0.01).tolist()
+    [0, 1002, 1002, 999849948094]
+    """
+    v = np.asarray(values, dtype=np.int64)
+    gamma = (1.0 + accuracy) / (1.0 - accuracy)
+    pos = v > 0
+    k = np.ceil(np.log(v[pos].astype(np.float64)) / math.log(gamma))
+    rep = np.rint(2.0 * np.exp(k * math.log(gamma)) / (gamma + 1.0))
+    out = v.copy()
+    out[pos] = np.minimum(rep, float(np.iinfo(np.int64).max) / 2).astype(np.int64)
+    return out
+
+
+def compact(values: Any, frequencies: Any = None) -> tuple[_I64, _I64]:
+    """``(distinct, counts)``: the distinct durations in ascending order and how often
+    each occurs, from raw observations (``frequencies`` None) or weighted values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [a.tolist() for a in compact(np.array([5, 1, 5, 5]))]
+    [[1, 5], [1, 3]]
+    >>> [a.tolist() for a in compact([5, 1, 5], [2, 1, 0])]
+    [[1, 5], [1, 2]]
+    """
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if frequencies is None:
+        distinct, counts = np.unique(v, return_counts=True)
+        return distinct.astype(np.int64), counts.astype(np.int64)
+    w = np.asarray(frequencies, dtype=np.int64).ravel()
+    if w.shape != v.shape or (len(w) and int(w.min()) < 0):
+        raise InvalidParameterError(
+            f"frequencies must be one count >= 0 per value ({len(v)} values); got "
+            f"{len(w)} counts", parameter="frequencies", value=len(w))
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    if len(v) > 1 and not bool(np.all(v[1:] > v[:-1])):
+        order = np.argsort(v, kind="stable")
+        v, w = v[order], w[order]
+        new = np.empty(len(v), dtype=np.bool_)
+        new[0] = True
+        np.not_equal(v[1:], v[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        v, w = v[starts], np.add.reduceat(w, starts)
+    return v.astype(np.int64), w.astype(np.int64)
+
+
+def weighted_percentiles(distinct: _I64, counts: _I64, wanted: Sequence[float]) -> _F64:
+    """``np.percentile(np.repeat(distinct, counts), wanted)`` without expanding: numpy's
+    default linear method, bit for bit (``distinct`` ascending, ``counts`` > 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d, c = np.array([1, 4, 9]), np.array([3, 1, 2])
+    >>> (weighted_percentiles(d, c, [0, 35, 50, 90, 100]).tolist()
+    ...  == np.percentile(np.repeat(d, c), [0, 35, 50, 90, 100]).tolist())
+    True
+    """
+    ends = np.cumsum(counts, dtype=np.int64)  # rank i (0-based) is at the first end > i
+    n = int(ends[-1])
+    q = np.true_divide(np.asarray(wanted, dtype=np.float64), 100)
+    virtual = (n - 1) * q  # numpy's virtual index of the linear method
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    above = virtual >= n - 1
+    prev[above] = n - 1
+    nxt[above] = n - 1
+    below = virtual < 0
+    prev[below] = 0
+    nxt[below] = 0
+    prev_i = prev.astype(np.intp)
+    nxt_i = nxt.astype(np.intp)
+    gamma = np.asanyarray(virtual - np.where(above, -1, prev_i), dtype=virtual.dtype)
+    a = distinct[np.searchsorted(ends, prev_i, side="right")]
+    b = distinct[np.searchsorted(ends, nxt_i, side="right")]
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
+    result: _F64 = np.asarray(out, dtype=np.float64)
+    return result
+
+
 @attrs.frozen(eq=False, repr=False)
 class Durations(Displayable):
     """The distribution of one duration over entities: a funnel step or the sales cycle.
+
+    Kept compact and exact: the distinct durations and how often each occurs, so that
+    :meth:`merge` gives exactly the result over the whole log and merged results stay
+    small.
 
     Attributes
     ----------
     source, target : str
         What the duration runs from and to (stage names; ``"first event"`` for the cycle).
     values : numpy.ndarray of int64
-        Every observed duration in nanoseconds, one per entity, in no particular order
-        (read-only). Kept so that :meth:`merge` is exact.
+        The distinct observed durations in nanoseconds, ascending (read-only). Built from
+        raw observations (one per entity, any order), or from distinct values with
+        ``frequencies``.
     percentiles : tuple of float
         The percentiles reported (0 - 100).
+    frequencies : numpy.ndarray of int64
+        How many entities had each of :attr:`values` (keyword-only; default: each given
+        value is one observation).
+    accuracy : float or None
+        ``None``: exact. Otherwise the durations were rounded to a logarithmic grid with
+        this relative accuracy (a sketch, see :func:`timing`); only results of the same
+        accuracy merge.
     count : int
         Number of durations.
     total : int
@@ -188,6 +321,9 @@ class Durations(Displayable):
     <Durations lead -> demo: 4 observations, median 2.5 d, mean 4.0 d>
     >>> d.median / 86_400, d.quantiles[90] / 86_400, d.median_timedelta
     (2.5, 7.9..., np.timedelta64(216000000000000,'ns'))
+    >>> w = Durations("lead", "demo", [86_400 * 10**9], frequencies=[1_000_000])
+    >>> w.count, len(w.values), w.median / 86_400
+    (1000000, 1, 1.0)
     """
 
     source: str
@@ -195,6 +331,9 @@ class Durations(Displayable):
     values: _I64 = attrs.field(converter=_readonly)
     percentiles: tuple[float, ...] = attrs.field(default=(10.0, 50.0, 90.0),
                                                  converter=check_percentiles)
+    frequencies: _I64 | None = attrs.field(default=None, kw_only=True)
+    accuracy: float | None = attrs.field(default=None, kw_only=True,
+                                         converter=check_accuracy)
     count: int = attrs.field(init=False)
     total: int = attrs.field(init=False)
     mean: float = attrs.field(init=False)
@@ -202,12 +341,17 @@ class Durations(Displayable):
     quantiles: dict[float, float] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        v = self.values
-        n = len(v)
-        total = exact_sum(v)
+        raw = self.values
+        if self.accuracy is not None:
+            raw = quantize(raw, self.accuracy)
+        v, w = compact(raw, self.frequencies)
+        object.__setattr__(self, "values", _frozen(v))
+        object.__setattr__(self, "frequencies", _frozen(w))
+        n = int(w.sum(dtype=np.int64))
+        total = _weighted_sum(v, w)
         if n:
             wanted = sorted({50.0, *self.percentiles})
-            got = percentiles_of(v, wanted) / NS_PER_S
+            got = weighted_percentiles(v, w, wanted) / NS_PER_S
             by_q = {q: float(x) for q, x in zip(wanted, got, strict=True)}
             mean = (total / n) / NS_PER_S
         else:
@@ -258,17 +402,42 @@ class Durations(Displayable):
         InvalidParameterError
             If ``other`` is not a :class:`Durations` of the same step and percentiles.
         """
-        check_merge(self, other, ("source", "target", "percentiles"))
+        check_merge(self, other, ("source", "target", "percentiles", "accuracy"))
+        assert self.frequencies is not None and other.frequencies is not None
         return Durations(self.source, self.target,
-                         _frozen(np.concatenate([self.values, other.values])), self.percentiles)
+                         np.concatenate([self.values, other.values]), self.percentiles,
+                         frequencies=np.concatenate([self.frequencies, other.frequencies]),
+                         accuracy=None)._with_accuracy(self.accuracy)
+
+    def _with_accuracy(self, accuracy: float | None) -> Durations:
+        # merged values are on the grid already: only the label is carried over
+        object.__setattr__(self, "accuracy", accuracy)
+        return self
+
+    def observations(self) -> _I64:
+        """Every observed duration (ns), ascending: :attr:`values` repeated by
+        :attr:`frequencies` (this expands the compact form; mind the memory).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Durations("a", "b", [3, 1, 3]).observations().tolist()
+        [1, 3, 3]
+        """
+        assert self.frequencies is not None
+        return np.repeat(self.values, self.frequencies)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Durations):
             return NotImplemented
+        assert self.frequencies is not None and other.frequencies is not None
         return (
-            (self.source, self.target, self.percentiles, self.count, self.total)
-            == (other.source, other.target, other.percentiles, other.count, other.total)
-            and bool(np.array_equal(np.sort(self.values), np.sort(other.values)))
+            (self.source, self.target, self.percentiles, self.count, self.total,
+             self.accuracy)
+            == (other.source, other.target, other.percentiles, other.count, other.total,
+                other.accuracy)
+            and bool(np.array_equal(self.values, other.values))
+            and bool(np.array_equal(self.frequencies, other.frequencies))
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -562,11 +731,12 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
 
 
 def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | None,
-               percentiles: tuple[float, ...], arrived: npt.NDArray[np.bool_]) -> Timing:
+               percentiles: tuple[float, ...], arrived: npt.NDArray[np.bool_],
+               accuracy: float | None = None) -> Timing:
     """Timing of the entities ``rows`` (all when ``None``) from the first-time matrix,
     the per-entity first event times ``entry`` and the :func:`~K.arrived` flags."""
     n_path = len(stages)
-    steps = [Durations(stages[k - 1], stages[k], values, percentiles)
+    steps = [Durations(stages[k - 1], stages[k], values, percentiles, accuracy=accuracy)
              for k, values in enumerate(step_durations(first, n_path, rows, arrived),
                                         start=1)]
     won_at = first[:, n_path - 1]
@@ -575,24 +745,31 @@ def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | N
         entry = entry.take(rows)
     won = np.flatnonzero(won_at != K.NEVER)
     cycle = Durations("first event", stages[-1],
-                      _frozen(np.subtract(won_at.take(won), entry.take(won))), percentiles)
+                      _frozen(np.subtract(won_at.take(won), entry.take(won))), percentiles,
+                      accuracy=accuracy)
     return Timing(stages, steps, cycle, len(entry), percentiles)
 
 
 @overload
-def timing(log: EventLog, *, by: None = ..., percentiles: Sequence[float] = ...) -> Timing: ...
+def timing(log: EventLog | PartitionedLog, *, by: None = ...,
+           percentiles: Sequence[float] = ..., accuracy: float | None = ...,
+           workers: int | None = ..., progress: bool = ...) -> Timing: ...
 
 
 @overload
-def timing(log: EventLog, *, by: str, percentiles: Sequence[float] = ...
-           ) -> Breakdown[Timing]: ...
+def timing(log: EventLog | PartitionedLog, *, by: str, percentiles: Sequence[float] = ...,
+           accuracy: float | None = ..., workers: int | None = ...,
+           progress: bool = ...) -> Breakdown[Timing]: ...
 
 
 def timing(
-    log: EventLog,
+    log: EventLog | PartitionedLog,
     *,
     by: str | None = None,
     percentiles: Sequence[float] = (10, 50, 90),
+    accuracy: float | None = None,
+    workers: int | None = None,
+    progress: bool = False,
 ) -> Timing | Breakdown[Timing]:
     """Stage-to-stage durations (count, median, mean, percentiles) and the sales cycle.
 
@@ -606,6 +783,20 @@ def timing(
     percentiles : sequence of float
         Percentiles (0 - 100) to report besides the median and the mean; numpy's
         default linear interpolation.
+
+    accuracy : float, optional
+        ``None`` (default): exact durations. A relative accuracy such as ``0.01``: every
+        duration is rounded to a logarithmic grid (a sketch, DDSketch's mapping), so a
+        step keeps at most a few thousand distinct values whatever the number of
+        entities; percentiles are then within ``accuracy`` of the exact ones.
+    workers : int, optional
+        Threads: the log is split by entity into partitions computed in parallel and
+        merged (exactly: the result is the same for every number of workers). Default:
+        the library option (:func:`salesfunnel.set_options`, the number of cores).
+        Logs under 400,000 events run on one thread. A
+        :class:`~salesfunnel.PartitionedLog` always runs per partition.
+    progress : bool
+        Show a progress bar on stderr (on a terminal, for work over a few seconds).
 
     Returns
     -------
@@ -629,11 +820,12 @@ def timing(
     Units: statistics are seconds (float64), ``Durations.values`` are nanoseconds
     (int64), the ``*_timedelta`` accessors and ``to_pandas()`` give ``timedelta64[ns]``.
 
-    Memory: each step keeps its durations (8 bytes per entity that reached the step, so
-    at most ``8 x entities x steps`` bytes) so that :meth:`Timing.merge` is exact: the
-    merged result equals the one over the whole log bit for bit (means from exact
-    integer sums, percentiles from the same multiset). A sketch (t-digest) would be
-    smaller but only approximately mergeable.
+    Memory: each step keeps its distinct durations with their counts (16 bytes per
+    distinct value, at most one per entity that reached the step) so that
+    :meth:`Timing.merge` is exact: the merged result equals the one over the whole log
+    bit for bit (means from exact integer sums, percentiles from the same multiset).
+    Durations in whole seconds, hours or days repeat and stay small; ``accuracy=``
+    bounds the size whatever the data, at the price of approximate percentiles.
 
     One scatter of the events (``np.minimum.at``, no sort) gives every entity's first
     time at each stage; a running minimum over the stages turns that into the first
@@ -658,16 +850,21 @@ def timing(
     >>> timing(log, by="rep")["y"].step("demo").count
     1
     """
+    parted = run_partitioned(log, workers, progress, "timing", lambda part: timing(
+        part, by=by, percentiles=percentiles, accuracy=accuracy, workers=1))
+    if parted is not None:
+        return parted
     log = check_log(log)
     qs = check_percentiles(percentiles, where="timing")
+    acc = check_accuracy(accuracy, where="timing")
     stages = tuple(s.name for s in log.funnel.path)
     first = K.first_times(log)
     entry = K.first_event_time(log)
     seen = K.arrived(log)
     if by is None:
-        return _timing_of(stages, first, entry, None, qs, seen)
+        return _timing_of(stages, first, entry, None, qs, seen, acc)
     return breakdown(K.entity_groups(log, by),
-                     lambda _, rows: _timing_of(stages, first, entry, rows, qs, seen))
+                     lambda _, rows: _timing_of(stages, first, entry, rows, qs, seen, acc))
 
 
 # -- Survival (Kaplan-Meier) ----------------------------------------------------------------------

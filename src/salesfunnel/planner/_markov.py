@@ -18,11 +18,13 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
+from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._time import NS_PER_DAY
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
+from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.model import Funnel, Labels, StageKind
 from salesfunnel.planner._common import (
     Report,
@@ -219,12 +221,19 @@ class MarkovModel(Report):
                 f"entities]")
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, log: EventLog) -> MarkovModel:
+    def fit(self, log: EventLog | PartitionedLog, *, workers: int | None = None,
+            progress: bool = False) -> MarkovModel:
         """Estimate the chain from the moves in ``log`` and return ``self``.
 
         Parameters
         ----------
-        log : EventLog
+        log : EventLog or PartitionedLog
+        workers : int, optional
+            Threads: the moves are counted per entity partition and the counts added
+            (the fit is the same for every number of workers). Default: the library
+            option (:func:`salesfunnel.set_options`).
+        progress : bool
+            Show a progress bar on stderr (on a terminal, for work over a few seconds).
 
         Returns
         -------
@@ -237,7 +246,7 @@ class MarkovModel(Report):
             If ``log`` is not an :class:`~salesfunnel.EventLog` or ``smoothing`` is
             negative.
         """
-        if not isinstance(log, EventLog):
+        if not isinstance(log, EventLog | PartitionedLog):
             raise PlanError(
                 f"MarkovModel.fit needs an EventLog; got {type(log).__name__} {log!r}",
                 parameter="log", value=log,
@@ -246,27 +255,18 @@ class MarkovModel(Report):
                              expected="a pseudo-count >= 0")
         funnel = log.funnel
         n = len(funnel.stages)
-        srt = log.sorted_by_entity_time()
-        e = srt.entity
-        s = srt.stage.astype(np.int64)
-        t = srt.ts
-        if len(e):
-            keep = np.empty(len(e), dtype=np.bool_)
-            keep[0] = True
-            keep[1:] = (e[1:] != e[:-1]) | (s[1:] != s[:-1])
-            e, s, t = e[keep], s[keep], t[keep]
-        same = e[1:] == e[:-1]
-        frm = s[:-1][same]
-        to = s[1:][same]
-        dt = (t[1:] - t[:-1])[same].astype(np.float64) / NS_PER_DAY
-        counts = np.bincount(frm * n + to, minlength=n * n).reshape(n, n).astype(np.int64)
+        stats = run_partitioned(log, workers, progress, "MarkovModel.fit", move_stats)
+        if stats is None:
+            assert isinstance(log, EventLog)
+            stats = move_stats(log)
+        counts = stats.counts
         exits = counts.sum(axis=1)
+        held = np.array([(int(h) << 32) + int(lo) for h, lo in zip(
+            stats.held_high, stats.held_low, strict=True)], dtype=np.float64) / NS_PER_DAY
         with np.errstate(invalid="ignore", divide="ignore"):
-            holding = np.bincount(frm, weights=dt, minlength=n) / exits
-        visits = np.bincount(s, minlength=n).astype(np.int64)
-        first = np.ones(len(e), dtype=np.bool_)
-        first[1:] = ~same
-        entry_counts = np.bincount(s[first], minlength=n).astype(np.float64)
+            holding = held / exits
+        visits = stats.visits
+        entry_counts = stats.entries.astype(np.float64)
         entry = entry_counts / entry_counts.sum() if entry_counts.sum() else np.full(n, np.nan)
         est = counts.astype(np.float64)
         if alpha > 0:
@@ -277,8 +277,8 @@ class MarkovModel(Report):
         won = funnel.won_index
         self.__dict__.update(
             reentry_probability_=float(exits[won] / visits[won]) if visits[won] else np.nan,
-            n_entities_=int(log.n_entities),
-            n_moves_=len(frm),
+            n_entities_=stats.entities,
+            n_moves_=int(counts.sum()),
         )
         self._solve(funnel, est, holding, counts, visits, exits, entry)
         return self
@@ -531,6 +531,53 @@ class MarkovModel(Report):
                    "expected_days", "expected_days_to_win"]
         rows = self._rows() if self.is_fitted else []
         return pd.DataFrame.from_records(rows, columns=columns).set_index("stage")
+
+
+@attrs.frozen(eq=False)
+class MoveStats:
+    """The counts a Markov fit rests on; they add up over entity partitions."""
+
+    counts: npt.NDArray[np.int64]
+    held_high: npt.NDArray[np.int64]
+    held_low: npt.NDArray[np.int64]
+    visits: npt.NDArray[np.int64]
+    entries: npt.NDArray[np.int64]
+    entities: int
+
+    def merge(self, other: MoveStats) -> MoveStats:
+        """The statistics over both sets of entities."""
+        return MoveStats(self.counts + other.counts, self.held_high + other.held_high,
+                         self.held_low + other.held_low, self.visits + other.visits,
+                         self.entries + other.entries, self.entities + other.entities)
+
+
+def move_stats(log: EventLog) -> MoveStats:
+    """Moves between stages (repeats of a stage collapsed), the time held before each
+    move (exact integer nanoseconds, as high and low 32-bit sums), visits and entries."""
+    n = len(log.funnel.stages)
+    srt = log.sorted_by_entity_time()
+    e = srt.entity
+    s = srt.stage.astype(np.int64)
+    t = srt.ts
+    if len(e):
+        keep = np.empty(len(e), dtype=np.bool_)
+        keep[0] = True
+        keep[1:] = (e[1:] != e[:-1]) | (s[1:] != s[:-1])
+        e, s, t = e[keep], s[keep], t[keep]
+    same = e[1:] == e[:-1]
+    frm = s[:-1][same]
+    to = s[1:][same]
+    dt = (t[1:] - t[:-1])[same]
+    counts = np.bincount(frm * n + to, minlength=n * n).reshape(n, n).astype(np.int64)
+    high = np.zeros(n, dtype=np.int64)
+    low = np.zeros(n, dtype=np.int64)
+    np.add.at(high, frm, dt >> 32)
+    np.add.at(low, frm, dt & 0xFFFFFFFF)
+    visits = np.bincount(s, minlength=n).astype(np.int64)
+    first = np.ones(len(e), dtype=np.bool_)
+    first[1:] = ~same
+    entries = np.bincount(s[first], minlength=n).astype(np.int64)
+    return MoveStats(counts, high, low, visits, entries, int(log.n_entities))
 
 
 def _holding_days(value: Any, funnel: Funnel) -> _F64:

@@ -9,14 +9,16 @@ Strategies
     :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`,
     :func:`stage_thresholds` (for ``metrics.stale``), :func:`forecast_category_maps`
     (for ``metrics.forecast_categories``).
+    :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
 Invariants
     :func:`assert_funnel_invariants`, :func:`assert_journey_invariants`,
-    :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
-    broke and the stage where it broke. :func:`check_store` checks the laws of a journey
-    store (histories replay to the stored stage, versions contiguous).
+    :func:`assert_merge_invariant`, :func:`assert_partition_invariant`: each raises
+    ``AssertionError`` naming the law that broke and the stage where it broke.
+    :func:`check_store` checks the laws of a journey store (histories replay to the
+    stored stage, versions contiguous).
     :func:`assert_calibrated` checks that win probabilities (e.g.
     ``planner.DealScorer`` scores) are calibrated against outcomes.
 Checkers
@@ -45,6 +47,11 @@ _import_optional("hypothesis", "testing", purpose="salesfunnel.testing")
 
 if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see __getattr__
     from salesfunnel.testing._checks import TemplateCheck, check_template
+    from salesfunnel.testing._engine import (
+        Partitioning,
+        assert_partition_invariant,
+        partitionings,
+    )
     from salesfunnel.testing._eventlogs import event_logs
     from salesfunnel.testing._insights import (
         assert_calibrated,
@@ -77,12 +84,14 @@ _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
     "HookRecorder": "_journeys",
     "JourneyMachine": "_stateful",
+    "Partitioning": "_engine",
     "TemplateCheck": "_checks",
     "assert_calibrated": "_insights",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
     "check_store": "_stores",
+    "assert_partition_invariant": "_engine",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
     "forecast_category_maps": "_insights",
@@ -92,6 +101,7 @@ _WHERE = {
     "journey_machine": "_stateful",
     "journeys": "_strategies",
     "json_values": "_journeys",
+    "partitionings": "_engine",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stage_thresholds": "_insights",
@@ -104,11 +114,13 @@ __all__ = [
     "DEFAULT_FIELDS",
     "HookRecorder",
     "JourneyMachine",
+    "Partitioning",
     "TemplateCheck",
     "assert_calibrated",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
+    "assert_partition_invariant",
     "check_store",
     "check_template",
     "event_logs",
@@ -119,6 +131,7 @@ __all__ = [
     "journey_machine",
     "journeys",
     "json_values",
+    "partitionings",
     "rules",
     "stage_names",
     "stage_thresholds",

@@ -1,0 +1,167 @@
+"""Partitioned execution: ``workers=1`` vs ``workers=2`` end to end (build included)
+against DuckDB at the same thread count, a scaling table, and Dask vs in memory.
+
+The data is the generator of ``bench_metrics`` (seven-stage B2B funnel, arbitrary
+62-bit int64 deal ids, shuffled rows). *End to end* = build the log from the raw numpy
+arrays (factorize + per-partition sort) + ``conversion`` (reached) + the median of every
+step (``timing``), cold: every timed call starts from the raw arrays, so nothing derived
+by an earlier call is reused. DuckDB: ``SET threads = N``, registering a pandas frame of
+the same arrays inside the timing, then one SQL query with the same counts and medians
+(checked equal). Best of three; peak memory (``tracemalloc``, numpy allocations) of one
+extra run, relative to the input columns.
+
+Sizes: 5 M events always; 50 M and 100 M with ``SALESFUNNEL_BENCH_BIG=1`` (minutes and
+several GB). The Dask row (a ``distributed.LocalCluster`` of two worker processes,
+Parquet input, P2P shuffle) runs at 10 M events with ``SALESFUNNEL_BENCH_DASK=1``.
+On a machine shared with other work every number is noisy: compare rows of one run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _table import print_table
+from bench_metrics import FUNNEL, N_PATH, duckdb_sql, generate
+
+from salesfunnel import EventLog, PartitionedLog
+from salesfunnel.metrics import conversion, timing
+
+DEALS_5M = 2_000_000  # about 5 million events
+
+
+def sf_end_to_end(raw: dict[str, np.ndarray], workers: int) -> tuple[list[int], list[float]]:
+    if workers == 1:
+        log: Any = EventLog.from_arrays(FUNNEL, entity=raw["deal"], stage=raw["stage"],
+                                        ts=raw["ts"], amount=raw["amount"])
+    else:
+        log = PartitionedLog.from_arrays(FUNNEL, entity=raw["deal"], stage=raw["stage"],
+                                         ts=raw["ts"], amount=raw["amount"], parts=workers,
+                                         workers=workers)
+    counts = conversion(log, workers=workers).counts
+    t = timing(log, percentiles=(), workers=workers)
+    return list(counts), [float(d.median) for d in t.steps]
+
+
+def duckdb_end_to_end(raw: dict[str, np.ndarray], threads: int) -> tuple[list[int], list[float]]:
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    frame = pd.DataFrame({"deal": raw["deal"], "stage": raw["stage"],
+                          "ts": raw["ts"].astype(np.int64)})
+    con.register("events", frame)
+    row = con.execute(duckdb_sql()).fetchall()[0]
+    con.close()
+    return [int(x) for x in row[:N_PATH]], [float(x) for x in row[N_PATH:]]
+
+
+def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def peak_ratio(fn: Callable[[], Any], input_bytes: int) -> float:
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / input_bytes
+
+
+def same(a: tuple[list[int], list[float]], b: tuple[list[int], list[float]]) -> bool:
+    # counts must be identical; the medians of ``timing`` leave out entities that skipped
+    # stage k - 1 (no time out of it), the SQL takes every entity at depth >= k: the
+    # first step (no skip possible into it from nowhere) agrees, the others differ by
+    # definition (same work, same rows).
+    return a[0] == b[0] and abs(a[1][0] - b[1][0]) < 1e-3
+
+
+def main() -> None:
+    sizes = [DEALS_5M]
+    if os.environ.get("SALESFUNNEL_BENCH_BIG") == "1":
+        sizes += [20_000_000, 40_000_000]
+    rows = []
+    scaling = []
+    for deals in sizes:
+        raw = generate(deals)
+        n = len(raw["deal"])
+        input_bytes = sum(a.nbytes for a in raw.values())
+        results = {}
+        for workers in (1, 2):
+            t_sf, res_sf = timed(lambda w=workers, r=raw: sf_end_to_end(r, w))
+            results[workers] = res_sf
+            mem = peak_ratio(lambda w=workers, r=raw: sf_end_to_end(r, w), input_bytes)
+            scaling.append([f"{n / 1e6:.1f} M", workers, t_sf, n / t_sf / 1e6, mem])
+            if deals == DEALS_5M:
+                t_db, res_db = timed(lambda w=workers, r=raw: duckdb_end_to_end(r, w))
+                assert same(res_sf, res_db), (res_sf, res_db)
+                rows.append([f"{n / 1e6:.1f} M", workers, t_sf, t_db, t_db / t_sf, mem])
+        assert results[1] == results[2], "workers must not change the result"
+        if deals == DEALS_5M:
+            speedup = scaling[-2][2] / scaling[-1][2]
+            print(f"\nworkers=2 vs workers=1 end to end: {speedup:.2f}x")
+        del raw
+        gc.collect()
+    print_table("End to end (build + reached + step medians), cold, best of 3, seconds",
+                ["events", "threads", "salesfunnel", "DuckDB", "DuckDB / sf",
+                 "sf peak / input"], rows)
+    print_table("Scaling (salesfunnel end to end)",
+                ["events", "workers", "seconds", "M events/s", "peak / input"], scaling)
+    if os.environ.get("SALESFUNNEL_BENCH_DASK") == "1":
+        dask_row()
+
+
+def dask_row() -> None:
+    import dask.dataframe as dd
+    import pandas as pd
+    from distributed import Client, LocalCluster
+
+    from salesfunnel.dask import DaskLog
+
+    raw = generate(4_000_000)  # about 10 million events
+    n = len(raw["deal"])
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = pd.DataFrame({"deal": raw["deal"], "stage": raw["stage"].astype(np.int64),
+                              "ts": raw["ts"].astype(np.int64)})
+        for i, chunk in enumerate(np.array_split(np.arange(n), 16)):
+            frame.iloc[chunk].to_parquet(Path(tmp) / f"p{i}.parquet", index=False)
+        del frame
+        t_mem, res_mem = timed(lambda: sf_end_to_end(raw, 2))
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None, memory_limit="2GiB") as cluster, \
+                Client(cluster):
+            def run() -> tuple[list[int], list[float]]:
+                dlog = DaskLog.from_dask(FUNNEL, dd.read_parquet(tmp), entity="deal",
+                                         unit="s")
+                conv, tim = dlog.compute(lambda log: conversion(log, workers=1),
+                                         lambda log: timing(log, percentiles=(), workers=1))
+                return list(conv.counts), [float(d.median) for d in tim.steps]
+
+            t_dask, res_dask = timed(run)
+        assert res_dask == res_mem
+        print_table("Dask LocalCluster (2 processes, Parquet, P2P shuffle) vs in memory "
+                    "(workers=2)", ["events", "in memory s", "Dask s", "Dask / memory"],
+                    [[f"{n / 1e6:.1f} M", t_mem, t_dask, t_dask / t_mem]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,518 @@
+"""A log split by entity into partitions that are built, computed and merged apart."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+import attrs
+import numpy as np
+
+from salesfunnel._engine._hash import bucket_of, hash_arrow_text
+from salesfunnel._engine._options import resolve_workers
+from salesfunnel._engine._pool import parallel_map, tree_merge
+from salesfunnel._engine._progress import Progress
+from salesfunnel._engine._split import group_rows, split_log
+from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import Naive, Unit
+from salesfunnel._util._validate import check_bool, check_instance, check_int
+from salesfunnel.errors import EventLogError, InvalidParameterError
+from salesfunnel.events import EventLog
+from salesfunnel.events._convert import as_array
+from salesfunnel.model import Funnel
+
+__all__ = ["PartitionedLog", "SpilledPart"]
+
+R = TypeVar("R")
+
+#: Rows per part a log is split into by the metrics' ``workers=`` when no parts are given.
+MIN_PART_EVENTS = 200_000
+
+
+@attrs.frozen
+class SpilledPart:
+    """One partition written to disk (an Arrow IPC file), loaded on demand.
+
+    Attributes
+    ----------
+    path : str
+        The IPC file.
+    events : int
+        Rows in it.
+    """
+
+    path: str
+    events: int
+    _read: Mapping[str, Any] = attrs.field(repr=False)
+
+    def load(self, funnel: Funnel) -> EventLog:
+        """The part as an :class:`~salesfunnel.EventLog`."""
+        pa = import_optional("pyarrow", "arrow", purpose="reading a spilled partition")
+        with pa.memory_map(self.path) as source:
+            table = pa.ipc.open_file(source).read_all()
+        log = EventLog.from_arrow(funnel, table, **self._read)
+        del table
+        return log
+
+
+def _as_parts(parts: Iterable[EventLog | SpilledPart]) -> tuple[EventLog | SpilledPart, ...]:
+    return tuple(parts)
+
+
+def _load(part: EventLog | SpilledPart, funnel: Funnel) -> EventLog:
+    return part if isinstance(part, EventLog) else part.load(funnel)
+
+
+@attrs.frozen(eq=False, repr=False)
+class PartitionedLog:
+    """An event log split by entity into parts that are built and computed in parallel.
+
+    Every entity's events are in exactly one part (the part is a hash of the entity id),
+    so every metric computed per part merges exactly into the result over the whole:
+    the metrics accept a ``PartitionedLog`` wherever they accept an
+    :class:`~salesfunnel.EventLog` and return the same result, for every number of
+    parts and workers. Parts live in memory, or on disk for datasets larger than
+    memory (:meth:`from_parquet`; then only ``workers`` parts are loaded at a time).
+
+    Attributes
+    ----------
+    funnel : Funnel
+        The funnel of every part.
+    parts : tuple of EventLog or SpilledPart
+        The partitions.
+    dropped : int
+        Rows dropped as invalid (``on_invalid="drop"``) over all parts.
+
+    Examples
+    --------
+    >>> from salesfunnel import EventLog, Funnel, PartitionedLog, Stage, metrics
+    >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+    >>> plog = PartitionedLog.from_arrays(f, entity=["a", "a", "b", "c"], stage=[0, 1, 0, 0],
+    ...                                   ts=[0, 5, 1, 2], unit="D", parts=2, workers=2)
+    >>> plog
+    <PartitionedLog 'f': 4 events in 2 parts>
+    >>> metrics.conversion(plog, workers=2).counts
+    (3, 1)
+    """
+
+    funnel: Funnel
+    parts: tuple[EventLog | SpilledPart, ...] = attrs.field(converter=_as_parts)
+    dropped: int = 0
+    _directory: str | None = attrs.field(default=None, kw_only=True)
+    _finalizer: Any = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if self._directory is not None:
+            object.__setattr__(self, "_finalizer", weakref.finalize(
+                self, shutil.rmtree, self._directory, ignore_errors=True))
+
+    # -- constructors -----------------------------------------------------------------------
+    @classmethod
+    def from_log(cls, log: EventLog, *, parts: int) -> PartitionedLog:
+        """Split a built log into ``parts`` partitions by the hash of the entity ids.
+
+        Parameters
+        ----------
+        log : EventLog
+        parts : int
+            Number of partitions (>= 1; some may be empty).
+
+        Returns
+        -------
+        PartitionedLog
+
+        Examples
+        --------
+        >>> from salesfunnel import EventLog, Funnel, PartitionedLog, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> log = EventLog.from_arrays(f, entity=[1, 2, 3], stage=[0, 0, 1], ts=[0, 0, 0],
+        ...                            unit="s")
+        >>> sum(p.n_entities for p in PartitionedLog.from_log(log, parts=2).parts)
+        3
+        """
+        log = check_instance("log", log, EventLog, where="PartitionedLog.from_log",
+                             expected="an EventLog")
+        n = check_int("parts", parts, where="PartitionedLog.from_log", low=1)
+        return cls(log.funnel, split_log(log, n), log.dropped)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        funnel: Funnel,
+        *,
+        entity: Any,
+        stage: Any,
+        ts: Any,
+        amount: Any = None,
+        segments: Mapping[str, Any] | None = None,
+        unit: Unit | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+        naive: Naive = "raise",
+        parts: int | None = None,
+        workers: int | None = None,
+        progress: bool = False,
+    ) -> PartitionedLog:
+        """Build a partitioned log from columns: rows are routed by the hash of their
+        entity id, then every part is converted, factorized and (later) sorted on its
+        own thread.
+
+        Parameters
+        ----------
+        funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+            As in :meth:`EventLog.from_arrays`. With ``on_invalid="raise"`` the error
+            names the invalid rows of the first part that has some.
+        parts : int, optional
+            Number of partitions (default: ``workers``).
+        workers : int, optional
+            Threads (default: the library option, see :func:`salesfunnel.set_options`).
+        progress : bool
+            Show a progress bar on stderr (on a terminal, for work over a few seconds).
+
+        Returns
+        -------
+        PartitionedLog
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, PartitionedLog, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> p = PartitionedLog.from_arrays(f, entity=[5, 6, 5], stage=["lead", "lead", "won"],
+        ...                                ts=[0, 1, 2], unit="s", parts=3, workers=1)
+        >>> len(p), p.n_parts, p.n_entities
+        (3, 3, 2)
+        """
+        where = "PartitionedLog.from_arrays"
+        n_workers = resolve_workers(workers, where=where)
+        n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
+        check_bool("progress", progress, where=where)
+        ent = as_array(entity, "entity")
+        bucket = bucket_of(ent, n)
+        return cls._build(funnel, bucket, n, n_workers, progress, dict(
+            entity=ent, stage=stage, ts=ts, amount=amount, segments=segments),
+            dict(unit=unit, on_invalid=on_invalid, naive=naive))
+
+    @classmethod
+    def _build(cls, funnel: Funnel, bucket: Any, n: int, workers: int, progress: bool,
+               columns: dict[str, Any], options: Any) -> PartitionedLog:
+        segs = columns.pop("segments") or {}
+        if not isinstance(segs, Mapping):
+            raise InvalidParameterError(
+                f"segments must be a mapping of column name to values; got "
+                f"{type(segs).__name__}", parameter="segments", value=segs)
+        cols = {k: None if v is None else as_array(v, k) for k, v in columns.items()}
+        seg_cols = {k: as_array(v, k) for k, v in segs.items()}
+        lengths = {len(v) for v in (*cols.values(), *seg_cols.values()) if v is not None}
+        if len(lengths) > 1:
+            raise EventLogError(f"columns have different lengths ({sorted(lengths)}); "
+                                "expected equal", count=len(lengths))
+        order, bounds = group_rows(bucket, n)
+
+        def build(p: int) -> EventLog:
+            rows = order[bounds[p]:bounds[p + 1]]
+            taken: Any = {k: None if v is None else v[rows] for k, v in cols.items()}
+            part_segs = {k: v[rows] for k, v in seg_cols.items()}
+            return EventLog.from_arrays(funnel, segments=part_segs, **taken, **options)
+
+        built = parallel_map(build, range(n), workers, progress=progress,
+                             label="building the log")
+        return cls(funnel, built, sum(p.dropped for p in built))
+
+    @classmethod
+    def from_arrow(
+        cls,
+        funnel: Funnel,
+        table: Any,
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Unit | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+        naive: Naive = "raise",
+        parts: int | None = None,
+        workers: int | None = None,
+        progress: bool = False,
+    ) -> PartitionedLog:
+        """Build a partitioned log from a :class:`pyarrow.Table` (``arrow`` extra):
+        rows are routed by entity and every part is built from Arrow on its own thread.
+
+        Parameters are those of :meth:`EventLog.from_arrow` and :meth:`from_arrays`.
+
+        Returns
+        -------
+        PartitionedLog
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> from salesfunnel import Funnel, PartitionedLog, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> t = pa.table({"entity": ["x", "y", "x"], "stage": [0, 0, 1], "ts": [0, 1, 2]})
+        >>> PartitionedLog.from_arrow(f, t, unit="D", parts=2, workers=1).n_entities
+        2
+        """
+        pa = import_optional("pyarrow", "arrow", purpose="PartitionedLog.from_arrow")
+        where = "PartitionedLog.from_arrow"
+        check_instance("table", table, pa.Table, where=where, expected="a pyarrow.Table")
+        n_workers = resolve_workers(workers, where=where)
+        n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
+        if entity not in table.column_names:
+            raise EventLogError(f"columns [{entity!r}] are not in the table; it has "
+                                f"{table.column_names}", count=1, examples=[entity])
+        bucket = _arrow_bucket(pa, table.column(entity), n)
+        order, bounds = group_rows(bucket, n)
+        read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
+                         segments=tuple(segments), unit=unit, on_invalid=on_invalid,
+                         naive=naive)
+
+        def build(p: int) -> EventLog:
+            part = table.take(pa.array(order[bounds[p]:bounds[p + 1]]))
+            return EventLog.from_arrow(funnel, part, **read)
+
+        built = parallel_map(build, range(n), n_workers, progress=progress,
+                             label="building the log")
+        return cls(funnel, built, sum(p.dropped for p in built))
+
+    @classmethod
+    def from_parquet(
+        cls,
+        funnel: Funnel,
+        source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Unit | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+        naive: Naive = "raise",
+        parts: int | None = None,
+        batch_rows: int = 262_144,
+        spill_dir: str | os.PathLike[str] | None = None,
+        progress: bool = False,
+    ) -> PartitionedLog:
+        """Read a Parquet dataset larger than memory: batch by batch, each row routed to
+        its entity partition on disk (``arrow`` extra).
+
+        Memory stays bounded by a batch plus the parts being computed (``workers`` at a
+        time, each about ``rows / parts`` events): choose ``parts`` so that a part fits
+        comfortably. The partitions are Arrow IPC files in a temporary directory,
+        removed by :meth:`close`, at the end of a ``with`` block, when the object is
+        garbage collected, or when reading is interrupted (Ctrl-C).
+
+        Parameters
+        ----------
+        funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+            As in :meth:`EventLog.from_arrow`.
+        source : path or list of paths
+            A Parquet file, a directory of Parquet files (a dataset) or a list of files.
+        parts : int, optional
+            Number of partitions (default: one per about 2 million rows).
+        batch_rows : int
+            Rows read at a time.
+        spill_dir : path, optional
+            Where the temporary directory goes (default: the system's temp directory).
+        progress : bool
+            Show a progress bar on stderr (on a terminal, for work over a few seconds).
+
+        Returns
+        -------
+        PartitionedLog
+
+        Examples
+        --------
+        >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
+        >>> from salesfunnel import Funnel, PartitionedLog, Stage, metrics
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> d = tempfile.mkdtemp()
+        >>> pq.write_table(pa.table({"entity": [1, 1, 2], "stage": [0, 1, 0], "ts": [0, 3, 1]}),
+        ...                os.path.join(d, "a.parquet"))
+        >>> with PartitionedLog.from_parquet(f, d, unit="D", parts=2) as plog:
+        ...     metrics.conversion(plog).counts
+        (2, 1)
+        """
+        pa = import_optional("pyarrow", "arrow", purpose="PartitionedLog.from_parquet")
+        ds = import_optional("pyarrow.dataset", "arrow", purpose="PartitionedLog.from_parquet")
+        where = "PartitionedLog.from_parquet"
+        batch_rows = check_int("batch_rows", batch_rows, where=where, low=1)
+        check_bool("progress", progress, where=where)
+        paths: Any = ([os.fspath(p) for p in source]
+                      if isinstance(source, list | tuple)
+                      else os.fspath(source))  # type: ignore[arg-type]
+        try:
+            dataset = ds.dataset(paths, format="parquet")
+        except (FileNotFoundError, pa.ArrowInvalid) as exc:
+            raise InvalidParameterError(
+                f"The 'source' parameter of {where} must be a Parquet file, a directory of "
+                f"them or a list of files; got {source!r} ({exc})",
+                parameter="source", value=source) from None
+        names = [entity, stage, ts, *([] if amount is None else [amount]), *segments]
+        missing = [c for c in names if c not in dataset.schema.names]
+        if missing:
+            raise EventLogError(f"columns {missing} are not in the dataset; it has "
+                                f"{dataset.schema.names}", count=len(missing),
+                                examples=missing)
+        total = dataset.count_rows()
+        n = (max(1, -(-total // 2_000_000)) if parts is None
+             else check_int("parts", parts, where=where, low=1))
+        directory = tempfile.mkdtemp(prefix="salesfunnel-", dir=spill_dir)
+        try:
+            writers: list[Any] = [None] * n
+            counts = [0] * n
+            schema = dataset.schema
+            with Progress(total, "reading Parquet", progress) as bar:
+                for batch in _batches(dataset, names, batch_rows):
+                    table = pa.Table.from_batches([batch])
+                    bucket = _arrow_bucket(pa, table.column(entity), n)
+                    order, bounds = group_rows(bucket, n)
+                    for p in range(n):
+                        if bounds[p + 1] == bounds[p]:
+                            continue
+                        piece = table.take(pa.array(order[bounds[p]:bounds[p + 1]]))
+                        if writers[p] is None:
+                            writers[p] = pa.ipc.new_file(
+                                os.path.join(directory, f"part-{p:05d}.arrow"),
+                                piece.schema)
+                            schema = piece.schema
+                        writers[p].write_table(piece)
+                        counts[p] += piece.num_rows
+                    bar.advance(batch.num_rows)
+            for p in range(n):
+                if writers[p] is None:  # an empty part: an empty file of the same schema
+                    writers[p] = pa.ipc.new_file(os.path.join(directory, f"part-{p:05d}.arrow"),
+                                                 schema.empty_table().select(names).schema)
+                writers[p].close()
+        except BaseException:
+            for w in writers:
+                if w is not None:
+                    with contextlib.suppress(Exception):
+                        w.close()
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
+        spilled = [SpilledPart(os.path.join(directory, f"part-{p:05d}.arrow"), counts[p], read)
+                   for p in range(n)]
+        return cls(funnel, spilled, 0, directory=directory)
+
+    # -- protocol ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return sum(len(p) if isinstance(p, EventLog) else p.events for p in self.parts)
+
+    @property
+    def n_parts(self) -> int:
+        """Number of partitions."""
+        return len(self.parts)
+
+    @property
+    def n_entities(self) -> int:
+        """Distinct entities over all parts (loads spilled parts)."""
+        return sum(_load(p, self.funnel).n_entities for p in self.parts)
+
+    def __repr__(self) -> str:
+        n = len(self)
+        where = " on disk" if self._directory is not None else ""
+        return (f"<PartitionedLog {self.funnel.name!r}: {n:,} event{'s' * (n != 1)} in "
+                f"{self.n_parts} part{'s' * (self.n_parts != 1)}{where}>")
+
+    def load(self, i: int) -> EventLog:
+        """Part ``i`` as an :class:`~salesfunnel.EventLog` (read from disk if spilled)."""
+        i = check_int("i", i, where="PartitionedLog.load", low=0, high=self.n_parts - 1)
+        return _load(self.parts[i], self.funnel)
+
+    def map(self, fn: Callable[[EventLog], R], *, workers: int | None = None,
+            progress: bool = False, label: str = "computing") -> list[R]:
+        """``[fn(part) for part in parts]`` on ``workers`` threads, in part order.
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, PartitionedLog, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> p = PartitionedLog.from_arrays(f, entity=[1, 2, 3], stage=[0, 0, 0],
+        ...                                ts=[0, 0, 0], unit="s", parts=2, workers=1)
+        >>> sum(p.map(len))
+        3
+        """
+        n = resolve_workers(workers, where="PartitionedLog.map")
+        funnel = self.funnel
+        return parallel_map(lambda part: fn(_load(part, funnel)), self.parts, n,
+                            progress=progress, label=label)
+
+    def reduce(self, fn: Callable[[EventLog], R], *, workers: int | None = None,
+               progress: bool = False, label: str = "computing") -> R:
+        """``fn`` on every part, the results merged (``a.merge(b)``) as they come, in
+        part order: at most ``workers`` partial results and the running total are held
+        at a time, so the memory of a reduction over many parts stays bounded.
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, PartitionedLog, Stage, metrics
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> p = PartitionedLog.from_arrays(f, entity=[1, 2, 2], stage=[0, 0, 1],
+        ...                                ts=[0, 0, 1], unit="s", parts=2, workers=1)
+        >>> p.reduce(metrics.conversion).counts
+        (2, 1)
+        """
+        n = resolve_workers(workers, where="PartitionedLog.reduce")
+        funnel = self.funnel
+        total: Any = None
+        with Progress(len(self.parts), label, progress) as bar:
+            for start in range(0, len(self.parts), n):
+                chunk = self.parts[start:start + n]
+                results = parallel_map(lambda part: fn(_load(part, funnel)), chunk, n)
+                merged = tree_merge(results)
+                total = merged if total is None else total.merge(merged)
+                del results, merged
+                bar.advance(len(chunk))
+        out: R = total
+        return out
+
+    def to_logs(self) -> list[EventLog]:
+        """Every part as an :class:`~salesfunnel.EventLog` (loads spilled parts)."""
+        return [_load(p, self.funnel) for p in self.parts]
+
+    def close(self) -> None:
+        """Remove the spilled partitions from disk (nothing to do for parts in memory)."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def __enter__(self) -> PartitionedLog:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _batches(dataset: Any, columns: list[str], batch_rows: int) -> Iterable[Any]:
+    """The dataset's rows in batches, one row group of one file read at a time (no
+    read-ahead, no pre-buffering of whole files: memory stays bounded)."""
+    pq = import_optional("pyarrow.parquet", "arrow", purpose="PartitionedLog.from_parquet")
+    for path in dataset.files:
+        with pq.ParquetFile(dataset.filesystem.open_input_file(path), pre_buffer=False,
+                            buffer_size=1 << 20) as handle:
+            yield from handle.iter_batches(batch_size=batch_rows, columns=columns,
+                                           use_threads=False)
+
+
+def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
+    """The partition of every row from an Arrow column of entity ids."""
+    typ = column.type
+    if pa.types.is_dictionary(typ):
+        column = column.cast(typ.value_type)
+        typ = column.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        return (hash_arrow_text(column) % np.uint64(n)).astype(np.int64)
+    values = column.to_numpy()
+    return bucket_of(values, n)
+
+

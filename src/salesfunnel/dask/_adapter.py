@@ -1,0 +1,367 @@
+"""The Dask adapter: per-partition EventLogs on workers, results merged in a tree."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from salesfunnel._engine._hash import bucket_of, hash_ids
+from salesfunnel._util._optional import import_optional
+from salesfunnel._util._time import Naive, Unit
+from salesfunnel._util._validate import check_bool, check_int, invalid
+from salesfunnel.errors import EventLogError, InvalidParameterError
+from salesfunnel.events import EventLog
+from salesfunnel.model import Funnel
+
+__all__ = ["BUCKET_COLUMN", "DaskLog", "write_bucketed"]
+
+#: The column :func:`write_bucketed` adds: the entity's bucket (``hash(id) % buckets``).
+BUCKET_COLUMN = "__salesfunnel_bucket__"
+#: The file :func:`write_bucketed` writes next to the data, naming the bucketing.
+META_FILE = "_salesfunnel_buckets.json"
+_HASH = "salesfunnel-entity-hash-1"
+
+
+def _dd() -> Any:
+    return import_optional("dask.dataframe", "dask", purpose="salesfunnel.dask")
+
+
+def _shuffle_method() -> str:
+    """P2P (spills to disk, needs a distributed client) when a client is active, else
+    the task-based shuffle of the local schedulers."""
+    dask = import_optional("dask", "dask", purpose="salesfunnel.dask")
+    distributed = import_optional("distributed", "dask", purpose="salesfunnel.dask")
+    if dask.config.get("scheduler", None) in ("sync", "synchronous", "single-threaded",
+                                               "threads", "threading", "processes"):
+        return "tasks"
+    try:
+        distributed.get_client()
+    except ValueError:
+        return "tasks"
+    return "p2p"
+
+
+@attrs.frozen
+class _Digest:
+    """What one partition tells about its entities, to check that no entity is in two
+    partitions: the set of buckets (data written by :func:`write_bucketed`), or the
+    sorted 64-bit hashes of its ids (any other data claimed to be bucketed)."""
+
+    buckets: frozenset[int] | None
+    hashes: npt.NDArray[np.uint64] | None
+    shared: int = 0  # entities (or buckets) seen in more than one partition so far
+
+    def merge(self, other: _Digest) -> _Digest:
+        if self.buckets is not None and other.buckets is not None:
+            both = self.buckets & other.buckets
+            return _Digest(self.buckets | other.buckets, None,
+                           self.shared + other.shared + len(both))
+        assert self.hashes is not None and other.hashes is not None
+        both_h = np.intersect1d(self.hashes, other.hashes, assume_unique=True)
+        return _Digest(None, np.union1d(self.hashes, other.hashes),
+                       self.shared + other.shared + len(both_h))
+
+
+def _run_partition(frame: Any, funnel: Funnel, read: Mapping[str, Any],
+                   metrics: Sequence[Callable[[EventLog], Any]], check: str | None,
+                   buckets: int) -> tuple[tuple[Any, ...], _Digest | None]:
+    """Build the partition's log and compute every metric on it (on a worker)."""
+    log = EventLog.from_pandas(funnel, frame, **read)
+    results = tuple(m(log) for m in metrics)
+    digest = None
+    if check == "buckets":
+        labels = frame[BUCKET_COLUMN].to_numpy()
+        right = bucket_of(frame[read["entity"]].to_numpy(), buckets)
+        if len(labels) and not np.array_equal(labels.astype(np.int64), right):
+            raise EventLogError(
+                f"rows in a partition carry a {BUCKET_COLUMN} that is not the hash of their "
+                f"entity into {buckets} buckets; expected data written by write_bucketed",
+                count=int((labels != right).sum()))
+        digest = _Digest(frozenset(np.unique(labels).tolist()), None)
+    elif check == "ids":
+        digest = _Digest(None, np.unique(hash_ids(log.ids)))
+    return results, digest
+
+
+def _merge_pair(a: tuple[tuple[Any, ...], _Digest | None],
+                b: tuple[tuple[Any, ...], _Digest | None]
+                ) -> tuple[tuple[Any, ...], _Digest | None]:
+    results = tuple(x.merge(y) for x, y in zip(a[0], b[0], strict=True))
+    digest = None if a[1] is None or b[1] is None else a[1].merge(b[1])
+    return results, digest
+
+
+@attrs.frozen(eq=False, repr=False)
+class DaskLog:
+    """An event log as a Dask DataFrame whose partitions hold whole entities.
+
+    Build it with :meth:`from_dask` or :meth:`from_parquet`; compute with :meth:`run`
+    (one metric) or :meth:`compute` (several metrics in one pass over the data).
+
+    Attributes
+    ----------
+    funnel : Funnel
+        The funnel the stages refer to.
+    frame : dask.dataframe.DataFrame
+        The events, partitioned by entity.
+    check : {"buckets", "ids"} or None
+        How the computation verifies that no entity is in two partitions: ``None`` when
+        the frame was shuffled here (it holds by construction), ``"buckets"`` for data
+        written by :func:`write_bucketed`, ``"ids"`` for other data claimed to be
+        bucketed (compares the hashed ids of every partition).
+    buckets : int
+        Number of buckets of a bucketed dataset (0 otherwise).
+
+    Examples
+    --------
+    >>> import pandas as pd, dask.dataframe as dd
+    >>> from salesfunnel import Funnel, Stage, metrics
+    >>> from salesfunnel.dask import DaskLog
+    >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+    >>> pdf = pd.DataFrame({"entity": [1, 1, 2, 3], "stage": [0, 1, 0, 0], "ts": [0, 3, 1, 2]})
+    >>> dlog = DaskLog.from_dask(f, dd.from_pandas(pdf, npartitions=2), unit="D")
+    >>> dlog.run(metrics.conversion).counts
+    (3, 1)
+    """
+
+    funnel: Funnel
+    frame: Any
+    read: Mapping[str, Any] = attrs.field(repr=False)
+    check: str | None = None
+    buckets: int = 0
+
+    def __repr__(self) -> str:
+        how = {None: "shuffled by entity", "buckets": f"{self.buckets} buckets",
+               "ids": "claimed bucketed"}[self.check]
+        return (f"<DaskLog {self.funnel.name!r}: {self.frame.npartitions} partitions, "
+                f"{how}>")
+
+    @classmethod
+    def from_dask(
+        cls,
+        funnel: Funnel,
+        frame: Any,
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Unit | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+        naive: Naive = "raise",
+        bucketed: bool = False,
+        npartitions: int | None = None,
+    ) -> DaskLog:
+        """A log from a Dask DataFrame: shuffled by entity, or taken as it is.
+
+        Parameters
+        ----------
+        funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+            As in :meth:`EventLog.from_pandas` (applied to every partition).
+        frame : dask.dataframe.DataFrame
+            One row per event.
+        bucketed : bool
+            ``False`` (default): shuffle by entity (Dask's P2P shuffle, lazily, once).
+            ``True``: the caller says every entity's rows are in one partition; this is
+            checked during the computation (an error, never a silent double count).
+        npartitions : int, optional
+            Partitions after the shuffle (default: as many as ``frame`` has).
+
+        Returns
+        -------
+        DaskLog
+
+        Raises
+        ------
+        InvalidParameterError
+            ``frame`` is not a Dask DataFrame or lacks a named column.
+        """
+        dd = _dd()
+        if not isinstance(frame, dd.DataFrame):
+            raise invalid("frame", frame, "a dask.dataframe.DataFrame",
+                          where="DaskLog.from_dask")
+        check_bool("bucketed", bucketed, where="DaskLog.from_dask")
+        read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
+        names = [entity, stage, ts, *([] if amount is None else [amount]), *segments]
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise EventLogError(f"columns {missing} are not in the frame; it has "
+                                f"{list(frame.columns)}", count=len(missing), examples=missing)
+        if bucketed:
+            return cls(funnel, frame, read, "ids")
+        n = frame.npartitions if npartitions is None else check_int(
+            "npartitions", npartitions, where="DaskLog.from_dask", low=1)
+        shuffled = frame.shuffle(on=entity, npartitions=n, shuffle_method=_shuffle_method())
+        return cls(funnel, shuffled, read, None)
+
+    @classmethod
+    def from_parquet(
+        cls,
+        funnel: Funnel,
+        path: str | os.PathLike[str],
+        *,
+        entity: str = "entity",
+        stage: str = "stage",
+        ts: str = "ts",
+        amount: str | None = None,
+        segments: Sequence[str] = (),
+        unit: Unit | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+        naive: Naive = "raise",
+        npartitions: int | None = None,
+    ) -> DaskLog:
+        """A log from a Parquet dataset: one written by :func:`write_bucketed` is read
+        one partition per bucket file, without a shuffle (and checked); any other
+        dataset is shuffled by entity.
+
+        Parameters are those of :meth:`from_dask`; ``path`` is a directory of Parquet
+        files (or a glob) readable by ``dask.dataframe.read_parquet`` (local, S3, ...).
+
+        Returns
+        -------
+        DaskLog
+        """
+        dd = _dd()
+        meta_path = os.path.join(os.fspath(path), META_FILE)
+        meta = None
+        if os.path.isfile(meta_path):
+            with open(meta_path, encoding="utf-8") as handle:
+                meta = json.load(handle)
+        read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
+        if meta is not None and meta.get("hash") == _HASH and meta.get("entity") == entity:
+            frame = dd.read_parquet(os.fspath(path), split_row_groups=False,
+                                    aggregate_files=False, blocksize=None)
+            return cls(funnel, frame, read, "buckets", int(meta["buckets"]))
+        frame = dd.read_parquet(os.fspath(path))
+        return cls.from_dask(funnel, frame, entity=entity, stage=stage, ts=ts,
+                             amount=amount, segments=segments, unit=unit,
+                             on_invalid=on_invalid, naive=naive, npartitions=npartitions)
+
+    def persist(self) -> DaskLog:
+        """The same log with its (shuffled) partitions kept in the workers' memory, so
+        later computations start from them (``frame.persist()``)."""
+        return attrs.evolve(self, frame=self.frame.persist())
+
+    def compute(self, *metrics: Callable[[EventLog], Any], split_every: int = 8
+                ) -> list[Any]:
+        """Several metrics in one pass: every partition's log is built once on its
+        worker and every metric computed on it; the results are merged in a tree.
+
+        Parameters
+        ----------
+        *metrics : callable
+            Functions of an :class:`~salesfunnel.EventLog` returning a mergeable result
+            (``metrics.conversion``, ``functools.partial(metrics.timing, by="rep")``,
+            a lambda, ...). They run on the workers: pass ``workers=1`` inside if the
+            workers should not start threads of their own.
+        split_every : int
+            Results merged per node of the tree.
+
+        Returns
+        -------
+        list
+            One result per metric, of the class it returns in memory.
+
+        Raises
+        ------
+        EventLogError
+            The data was claimed bucketed but some entity is in more than one partition.
+        """
+        dask = import_optional("dask", "dask", purpose="DaskLog.compute")
+        if not metrics:
+            raise InvalidParameterError("compute needs at least one metric",
+                                        parameter="metrics", value=metrics)
+        split_every = check_int("split_every", split_every, where="DaskLog.compute", low=2)
+        delayed = dask.delayed
+        parts = self.frame.to_delayed()
+        level = [delayed(_run_partition, pure=True)(p, self.funnel, self.read, metrics,
+                                                    self.check, self.buckets)
+                 for p in parts]
+        while len(level) > 1:
+            level = [delayed(_merge_many, pure=True)(level[i:i + split_every])
+                     for i in range(0, len(level), split_every)]
+        (results, digest), = dask.compute(level[0])
+        if digest is not None and digest.shared:
+            what = "buckets" if self.check == "buckets" else "entities"
+            raise EventLogError(
+                f"{digest.shared:,} {what} are in more than one partition; the data was "
+                "taken as bucketed by entity but is not (results would count them "
+                "twice). Shuffle it (bucketed=False) or write it with write_bucketed.",
+                count=digest.shared)
+        return list(results)
+
+    def run(self, metric: Callable[..., Any], /, **options: Any) -> Any:
+        """One metric over the log: ``metric(part, **options)`` on every partition,
+        merged.
+
+        Examples
+        --------
+        ``dlog.run(metrics.conversion, semantic="entered")`` gives the
+        :class:`~salesfunnel.metrics.Conversion` of the whole log.
+        """
+        def call(log: EventLog) -> Any:
+            return metric(log, **options)
+
+        return self.compute(call)[0]
+
+
+def _merge_many(items: Sequence[tuple[tuple[Any, ...], _Digest | None]]
+                ) -> tuple[tuple[Any, ...], _Digest | None]:
+    out = items[0]
+    for item in items[1:]:
+        out = _merge_pair(out, item)
+    return out
+
+
+def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "entity",
+                   buckets: int | None = None) -> None:
+    """Write a Dask DataFrame as a Parquet dataset bucketed by entity, once, so that
+    :meth:`DaskLog.from_parquet` reads it later without a shuffle.
+
+    Every row gets :data:`BUCKET_COLUMN` (the hash of its entity id modulo ``buckets``);
+    one shuffle puts every bucket in one partition, written as one file; a small JSON
+    file next to the data records the bucketing.
+
+    Parameters
+    ----------
+    frame : dask.dataframe.DataFrame
+    path : path
+        Target directory (local or any fsspec URL dask can write).
+    entity : str
+        The entity id column.
+    buckets : int, optional
+        Number of buckets (default: the frame's partitions).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``frame`` is not a Dask DataFrame, or a bad ``buckets``.
+    """
+    dd = _dd()
+    if not isinstance(frame, dd.DataFrame):
+        raise invalid("frame", frame, "a dask.dataframe.DataFrame", where="write_bucketed")
+    n = frame.npartitions if buckets is None else check_int(
+        "buckets", buckets, where="write_bucketed", low=1)
+
+    def label(part: Any) -> Any:
+        out = part.copy()
+        out[BUCKET_COLUMN] = bucket_of(part[entity].to_numpy(), n)
+        return out
+
+    meta = frame._meta.copy()
+    meta[BUCKET_COLUMN] = np.zeros(0, dtype=np.int64)
+    labelled = frame.map_partitions(label, meta=meta)
+    shuffled = labelled.shuffle(on=BUCKET_COLUMN, npartitions=n,
+                                shuffle_method=_shuffle_method())
+    shuffled.to_parquet(os.fspath(path), write_index=False)
+    with open(os.path.join(os.fspath(path), META_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"hash": _HASH, "entity": entity, "buckets": n}, handle)

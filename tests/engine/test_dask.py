@@ -1,0 +1,129 @@
+"""The Dask adapter on a real distributed.LocalCluster (two worker processes): results
+equal the in-memory ones, shuffled or read bucketed, and a false claim that data is
+bucketed by entity is caught instead of double counting.
+
+The cluster starts once per session (a few seconds). Hypothesis runs few examples here
+(each is a round trip through the cluster, ~0.5 s); the exhaustive property test of
+partitioned execution is in test_partitioned.py, on the same per-partition kernels.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import salesfunnel as sf
+from salesfunnel import EventLog
+from salesfunnel.metrics import conversion, pipeline, timing
+from salesfunnel.testing import event_logs
+
+if os.environ.get("CI") != "true":
+    pytest.importorskip("distributed")
+    pytest.importorskip("dask.dataframe")
+
+import dask.dataframe as dd
+from distributed import Client, LocalCluster
+
+from salesfunnel.dask import DaskLog, write_bucketed
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[Client]:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, memory_limit="1GiB") as cluster, \
+            Client(cluster) as c:
+        yield c
+
+
+METRICS = (
+    functools.partial(conversion, workers=1),
+    functools.partial(conversion, semantic="entered", workers=1),
+    functools.partial(timing, workers=1),
+    functools.partial(pipeline, workers=1),
+)
+
+
+def _frame(log: EventLog) -> Any:
+    pdf = log.to_pandas()
+    pdf["stage"] = log.stage.astype(np.int64)
+    return pdf
+
+
+def _in_memory(log: EventLog) -> list[Any]:
+    return [m(log) for m in METRICS]
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(log=event_logs(min_entities=1, max_entities=30, segments=["channel"]))
+def test_hypothesis_logs_give_the_in_memory_results(client: Client, log: EventLog) -> None:
+    frame = dd.from_pandas(_frame(log), npartitions=3)
+    dlog = DaskLog.from_dask(log.funnel, frame, unit="ns", segments=["channel"],
+                             amount="amount" if log.amount is not None else None)
+    got = dlog.compute(*METRICS, functools.partial(conversion, by="channel", workers=1))
+    assert got[:4] == _in_memory(log)
+    assert got[4] == conversion(log, by="channel", workers=1)
+
+
+def _big_log(n_events: int) -> EventLog:
+    rng = np.random.default_rng(2026)
+    f = sf.Funnel("deals", [sf.Stage("lead"), sf.Stage("demo"), sf.Stage("proposal"),
+                            sf.Stage("won", kind="won"), sf.Stage("lost", kind="lost")])
+    ent = rng.integers(0, n_events // 5, n_events)
+    stage = rng.choice(5, n_events, p=[0.4, 0.25, 0.15, 0.1, 0.1])
+    ts = (rng.integers(19_000, 20_000, n_events) * 86_400
+          + rng.integers(0, 24, n_events) * 3_600) * 10**9
+    amount = rng.integers(1, 400, n_events) * 250.0
+    return EventLog.from_arrays(f, entity=ent, stage=stage, ts=ts, unit="ns", amount=amount)
+
+
+def test_a_log_of_millions_of_events_shuffled_and_bucketed(client: Client,
+                                                            tmp_path: Path) -> None:
+    log = _big_log(2_000_000)
+    pdf = _frame(log)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i, chunk in enumerate(np.array_split(np.arange(len(pdf)), 8)):
+        pdf.iloc[chunk].to_parquet(raw / f"part-{i}.parquet", index=False)
+    frame = dd.read_parquet(raw)
+    expected = _in_memory(log)
+    shuffled = DaskLog.from_dask(log.funnel, frame, unit="ns", amount="amount")
+    assert shuffled.compute(*METRICS) == expected
+    write_bucketed(frame, tmp_path / "events", buckets=6)
+    bucketed = DaskLog.from_parquet(log.funnel, tmp_path / "events", unit="ns",
+                                    amount="amount")
+    assert bucketed.check == "buckets" and bucketed.frame.npartitions == 6
+    assert bucketed.compute(*METRICS) == expected
+    # One run gives the same as several metrics together.
+    assert bucketed.run(timing, workers=1) == expected[2]
+
+
+def test_a_false_bucketed_claim_is_caught(client: Client) -> None:
+    log = _big_log(20_000)
+    frame = dd.from_pandas(_frame(log), npartitions=4)  # rows in order: entities split
+    claimed = DaskLog.from_dask(log.funnel, frame, unit="ns", amount="amount",
+                                bucketed=True)
+    with pytest.raises(sf.EventLogError, match="more than one partition"):
+        claimed.compute(*METRICS)
+    # Data that really is partitioned by entity passes the same check.
+    by_entity = frame.shuffle(on="entity", npartitions=4)
+    ok = DaskLog.from_dask(log.funnel, by_entity, unit="ns", amount="amount", bucketed=True)
+    assert ok.compute(*METRICS) == _in_memory(log)
+
+
+def test_bad_arguments_are_refused() -> None:
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    with pytest.raises(sf.InvalidParameterError, match=r"dask\.dataframe\.DataFrame"):
+        DaskLog.from_dask(f, [1, 2])
+    import pandas as pd
+
+    frame = dd.from_pandas(pd.DataFrame({"entity": [1], "ts": [0]}), npartitions=1)
+    with pytest.raises(sf.EventLogError, match=r"\['stage'\]"):
+        DaskLog.from_dask(f, frame)

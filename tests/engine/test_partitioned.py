@@ -1,0 +1,271 @@
+"""Partitioned execution: every metric gives the same result for every number of
+partitions and workers (the property the engine rests on), and the pieces around it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import salesfunnel as sf
+from salesfunnel import EventLog, PartitionedLog
+from salesfunnel._engine import Progress, parallel_map, tree_merge
+from salesfunnel._engine._hash import bucket_of, hash_ids
+from salesfunnel.metrics import cohorts, compare, conversion, pipeline, survival, timing
+from salesfunnel.planner import MarkovModel
+from salesfunnel.testing import (
+    Partitioning,
+    assert_partition_invariant,
+    event_logs,
+    partitionings,
+)
+
+LOGS = event_logs(max_entities=25, segments=["channel"])
+
+
+def _metrics(log: EventLog) -> dict[str, Any]:
+    """Every partitioned metric, under several options, as ``f(log, workers=...)``."""
+    as_of = int(log.ts.max()) if len(log) else 0
+    return {
+        "reached": conversion,
+        "entered": lambda x, workers: conversion(x, semantic="entered", workers=workers),
+        "ordered": lambda x, workers: conversion(x, semantic="ordered", window=86_400 * 3,
+                                                 workers=workers),
+        "by channel": lambda x, workers: conversion(x, by="channel", workers=workers),
+        "timing": timing,
+        "timing by channel": lambda x, workers: timing(x, by="channel", workers=workers),
+        "timing sketch": lambda x, workers: timing(x, accuracy=0.02, workers=workers),
+        "survival": lambda x, workers: survival(x, as_of=np.datetime64(as_of, "ns"),
+                                                workers=workers),
+        "survival lost": lambda x, workers: survival(x, as_of=np.datetime64(as_of, "ns"),
+                                                     lost="censor", workers=workers),
+        "pipeline": pipeline,
+        "pipeline by channel": lambda x, workers: pipeline(x, by="channel", workers=workers),
+        "cohorts": lambda x, workers: cohorts(x, period="week", workers=workers),
+        "compare": lambda x, workers: compare(x, x, semantic="entered", workers=workers),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log=LOGS, how=partitionings(max_parts=6, max_workers=3))
+def test_every_metric_is_the_same_for_every_partitioning(log: EventLog,
+                                                          how: Partitioning) -> None:
+    for name, metric in _metrics(log).items():
+        try:
+            assert_partition_invariant(metric, log, how)
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from None
+
+
+@settings(max_examples=40, deadline=None)
+@given(log=LOGS, how=partitionings(max_parts=6, max_workers=3))
+def test_markov_fit_is_the_same_for_every_partitioning(log: EventLog,
+                                                        how: Partitioning) -> None:
+    whole = MarkovModel().fit(log, workers=1)
+    parted = MarkovModel().fit(how.apply(log), workers=how.workers)
+    assert np.array_equal(whole.counts_, parted.counts_)
+    assert whole.n_entities_ == parted.n_entities_ and whole.n_moves_ == parted.n_moves_
+    for attr in ("holding_days_", "transition_matrix_"):
+        a, b = getattr(whole, attr, None), getattr(parted, attr, None)
+        if a is not None:
+            assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True), attr
+
+
+@settings(max_examples=25, deadline=None)
+@given(log=LOGS, workers=st.integers(2, 4))
+def test_a_plain_log_splits_itself_with_workers(log: EventLog, workers: int,
+                                                ) -> None:
+    import salesfunnel.metrics._parallel as par
+
+    old = par.MIN_PART_EVENTS
+    par.MIN_PART_EVENTS = 1  # split even tiny logs
+    try:
+        fresh = EventLog.from_arrays(log.funnel, entity=log.ids[log.entity], stage=log.stage,
+                                     ts=log.ts, unit="ns",
+                                     segments={k: s.values() for k, s in log.segments.items()})
+        assert conversion(fresh, workers=workers) == conversion(log, workers=1)
+        assert timing(fresh, by="channel", workers=workers) == timing(log, by="channel",
+                                                                     workers=1)
+    finally:
+        par.MIN_PART_EVENTS = old
+
+
+def test_parts_hold_every_entity_once_and_keep_ids_sorted() -> None:
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    rng = np.random.default_rng(3)
+    ids = np.array([f"id{i}" for i in rng.integers(0, 500, 3000)], dtype=object)
+    log = EventLog.from_arrays(f, entity=ids, stage=rng.integers(0, 2, 3000),
+                               ts=rng.integers(0, 10**6, 3000), unit="s")
+    plog = PartitionedLog.from_log(log, parts=4)
+    seen = np.concatenate([p.ids for p in plog.to_logs()])
+    assert sorted(seen.tolist()) == sorted(log.ids.tolist())
+    for p in plog.to_logs():
+        assert p.ids.tolist() == sorted(p.ids.tolist())
+        assert len(p) == int(np.isin(log.ids[log.entity], p.ids).sum())
+    built = PartitionedLog.from_arrays(f, entity=ids, stage=log.stage[np.argsort(
+        np.arange(len(log)))], ts=rng.integers(0, 1, 3000), unit="s", parts=4, workers=2)
+    assert [p.n_entities for p in built.to_logs()] == [p.n_entities for p in plog.to_logs()]
+
+
+def test_hashes_agree_across_types_and_paths() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from salesfunnel._engine._hash import _text_hash_py, hash_arrow_text
+
+    words = ["", "a", "deal-0000001", "é漢字", "x" * 30, "abcdefgh", "abcdefghi"]
+    as_objects = hash_ids(np.array(words, dtype=object))
+    assert as_objects.tolist() == [_text_hash_py(w) for w in words]
+    assert hash_arrow_text(pa.array(words)).tolist() == as_objects.tolist()
+    sliced = pa.array(["zz", *words]).slice(1)
+    assert hash_arrow_text(sliced).tolist() == as_objects.tolist()
+    assert bucket_of(np.arange(5, dtype=np.int32), 3).tolist() == bucket_of(
+        np.arange(5, dtype=np.uint64), 3).tolist()
+
+
+@settings(max_examples=100)
+@given(values=st.lists(st.one_of(st.text(max_size=12), st.none()), min_size=1, max_size=40))
+def test_text_factorization_matches_the_general_path(values: list[str | None]) -> None:
+    from salesfunnel.events._factorize import factorize_text
+
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    fast = factorize_text(arr)
+    if fast is None:  # e.g. lone surrogates: Arrow refuses them, the general path runs
+        return
+    codes, uniques, missing = fast
+    present = [v for v in values if v is not None]
+    assert uniques == sorted(set(present))
+    assert missing.tolist() == [v is None for v in values]
+    assert [uniques[c] if c >= 0 else None for c in codes.tolist()] == values
+
+
+def test_workers_option_is_library_wide_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sf.get_options().workers
+    with sf.set_options(workers=3):
+        assert sf.get_options().workers == 3
+    assert sf.get_options().workers == before
+    with pytest.raises(sf.InvalidParameterError, match="'workers' parameter of set_options"):
+        sf.set_options(workers=0)
+    with pytest.raises(sf.InvalidParameterError, match="'workers' parameter of conversion"):
+        conversion(_tiny(), workers=-1)
+    import salesfunnel._engine._options as opts
+
+    monkeypatch.setenv(opts.ENV_WORKERS, "5")
+    assert opts._initial_workers() == 5
+    monkeypatch.setenv(opts.ENV_WORKERS, "many")
+    with pytest.raises(sf.InvalidParameterError, match="SALESFUNNEL_WORKERS"):
+        opts._initial_workers()
+
+
+def _tiny() -> EventLog:
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    return EventLog.from_arrays(f, entity=[1, 1, 2], stage=[0, 1, 0], ts=[0, 1, 2], unit="s")
+
+
+def test_pool_keeps_order_and_raises_the_first_error() -> None:
+    assert parallel_map(lambda x: x * 2, list(range(20)), 3) == list(range(0, 40, 2))
+
+    def boom(x: int) -> int:
+        if x == 7:
+            raise ValueError("seven")
+        return x
+
+    with pytest.raises(ValueError, match="seven"):
+        parallel_map(boom, list(range(20)), 3)
+    with pytest.raises(ValueError, match="nothing to merge"):
+        tree_merge([])
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_erased_at_the_end() -> None:
+    tty = _Tty()
+    with Progress(4, "work", True, stream=tty, delay=0.0) as bar:
+        bar.advance(2)
+        assert "work [" in tty.getvalue() and "2/4" in tty.getvalue()
+    assert tty.getvalue().endswith("\r\x1b[2K")
+    plain = io.StringIO()
+    with Progress(4, "work", True, stream=plain, delay=0.0) as bar:
+        bar.advance(4)
+    assert plain.getvalue() == ""
+    quiet = _Tty()
+    with Progress(4, "work", False, stream=quiet, delay=0.0) as bar:
+        bar.advance(4)
+    assert quiet.getvalue() == ""
+
+
+def _parquet_dataset(directory: Any, n: int = 5000) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rng = np.random.default_rng(4)
+    for i in range(3):
+        pq.write_table(pa.table({"entity": [f"d{k}" for k in rng.integers(0, n // 3, n)],
+                                 "stage": rng.integers(0, 2, n),
+                                 "ts": rng.integers(0, 10**6, n)}),
+                       directory / f"f{i}.parquet", row_group_size=1000)
+
+
+def test_parquet_partitions_equal_the_in_memory_log_and_are_cleaned_up(tmp_path: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    data, spill = tmp_path / "data", tmp_path / "spill"
+    data.mkdir()
+    spill.mkdir()
+    _parquet_dataset(data)
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    log = EventLog.from_arrow(f, pq.read_table(data), unit="s")
+    files = sorted(str(p) for p in data.glob("*.parquet"))
+    with PartitionedLog.from_parquet(f, files, unit="s", parts=5, batch_rows=700,
+                                     spill_dir=spill) as plog:
+        assert len(plog) == len(log) and plog.n_parts == 5
+        assert len(list(spill.iterdir())) == 1
+        assert conversion(plog, workers=2) == conversion(log, workers=1)
+        assert timing(plog, workers=2) == timing(log, workers=1)
+        assert plog.n_entities == log.n_entities
+    assert list(spill.iterdir()) == []  # closed: the partitions are gone
+    plog = PartitionedLog.from_parquet(f, data, unit="s", parts=2, spill_dir=spill)
+    del plog
+    import gc
+
+    gc.collect()
+    assert list(spill.iterdir()) == []  # garbage collected: gone too
+
+
+def test_ctrl_c_while_reading_leaves_nothing_behind(tmp_path: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import salesfunnel._engine._partitioned as part
+
+    data, spill = tmp_path / "data", tmp_path / "spill"
+    data.mkdir()
+    spill.mkdir()
+    _parquet_dataset(data)
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    calls = []
+    real = part.group_rows
+
+    def interrupted(bucket: Any, n: int) -> Any:
+        calls.append(n)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(bucket, n)
+
+    monkeypatch.setattr(part, "group_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        PartitionedLog.from_parquet(f, data, unit="s", parts=4, batch_rows=500,
+                                    spill_dir=spill)
+    assert len(calls) == 3 and list(spill.iterdir()) == []
+
+
+def test_parquet_errors_name_the_problem(tmp_path: Any) -> None:
+    pytest.importorskip("pyarrow")
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    with pytest.raises(sf.InvalidParameterError, match="'source' parameter"):
+        PartitionedLog.from_parquet(f, tmp_path / "nowhere", unit="s")
+    _parquet_dataset(tmp_path)
+    with pytest.raises(sf.EventLogError, match=r"\['deal'\]"):
+        PartitionedLog.from_parquet(f, tmp_path, entity="deal", unit="s")
