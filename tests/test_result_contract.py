@@ -58,6 +58,18 @@ RESULTS: dict[str, list[Callable[[], Any]]] = {
                                           rng=1)],
     "MarkovModel": [lambda: planner.MarkovModel().fit(log())],
     "NominalComparison": [lambda: planner.MarkovModel().fit(log()).compare_nominal()],
+    "Correlation": [lambda: metrics.correlation(log(), step=1),
+                    lambda: metrics.correlation(empty())],
+    "Stale": [lambda: metrics.stale(log(), as_of=DEMO_END, thresholds=10),
+              lambda: metrics.stale(empty(), as_of=DEMO_END, thresholds=10)],
+    "ForecastCategories": [lambda: metrics.forecast_categories(log(), as_of=DEMO_END),
+                           lambda: metrics.forecast_categories(empty(), as_of=DEMO_END)],
+    "DealScorer": [lambda: planner.DealScorer().fit(log()), lambda: planner.DealScorer()],
+    "DealScores": [lambda: planner.DealScorer().fit(log()).score(log(), as_of=DEMO_END)],
+    "Calibration": [lambda: planner.DealScorer().fit(log()).score(log(), as_of=DEMO_END)
+                    .calibration(log())],
+    "LaggedPlan": [lambda: planner.lagged([5, 5, 8], log=log(), start="2027-01", max_lag=4),
+                   lambda: planner.lagged([10, 10], lags=[0.05, 0.1], start="2027-01")],
 }
 
 #: public classes that are not results, and why

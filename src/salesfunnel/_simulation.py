@@ -69,6 +69,7 @@ def transition_matrix(
     fall_back: float | None = None,
     stall: float | None = None,
     reentry: float | None = None,
+    odds: float = 1.0,
 ) -> npt.NDArray[np.float64]:
     """The per-move transition probabilities :func:`simulate` uses for ``funnel``.
 
@@ -96,6 +97,9 @@ def transition_matrix(
     skip, fall_back, stall, reentry : float, optional
         Default: 0.1, 0.05, 0 and 0.3 where the funnel allows the move, else 0. A
         positive value for a move the funnel does not allow raises.
+    odds : float
+        Multiplies the odds ``r / (1 - r)`` of every forward rate (the attribute effect
+        of ``simulate(effects=...)``); 1 leaves the rates as they are.
 
     Returns
     -------
@@ -128,6 +132,9 @@ def transition_matrix(
             raise _bad("rates", rates, f"one forward probability per open stage ({w})")
         fwd = [check_number("rates", r, where="simulate", low=0.0, high=1.0)
                for r in rates]
+    mult = check_number("odds", odds, where="simulate", low=0.0, low_open=True)
+    if mult != 1.0:
+        fwd = [r if r in (0.0, 1.0) else mult * r / (1.0 - r + mult * r) for r in fwd]
 
     def flag(value: float | None, allowed: bool, default: float, name: str,
              allow_one: bool = False) -> float:
@@ -396,7 +403,8 @@ def simulate(funnel: Funnel, *, n: int = ..., start: datetime | str = ...,
              amount: Any = ..., segments: Mapping[str, Any] | None = ...,
              until: datetime | str | None = ..., max_steps: int = ...,
              max_entities: int | None = ..., rng: Any = ...,
-             journeys: Literal[False] = ...) -> EventLog: ...
+             journeys: Literal[False] = ...,
+             effects: Mapping[str, Mapping[Any, float]] | None = ...) -> EventLog: ...
 @overload
 def simulate(funnel: Funnel, *, n: int = ..., start: datetime | str = ...,
              spread_days: float = ..., rates: Sequence[float] | None = ...,
@@ -408,7 +416,9 @@ def simulate(funnel: Funnel, *, n: int = ..., start: datetime | str = ...,
              amount: Any = ..., segments: Mapping[str, Any] | None = ...,
              until: datetime | str | None = ..., max_steps: int = ...,
              max_entities: int | None = ..., rng: Any = ...,
-             journeys: Literal[True]) -> tuple[EventLog, list[Journey]]: ...
+             journeys: Literal[True],
+             effects: Mapping[str, Mapping[Any, float]] | None = ...
+             ) -> tuple[EventLog, list[Journey]]: ...
 def simulate(
     funnel: Funnel,
     *,
@@ -432,6 +442,7 @@ def simulate(
     max_entities: int | None = None,
     rng: int | np.random.Generator | None = None,
     journeys: bool = False,
+    effects: Mapping[str, Mapping[Any, float]] | None = None,
 ) -> EventLog | tuple[EventLog, list[Journey]]:
     """Simulate ``n`` entities through ``funnel`` and return their events.
 
@@ -495,6 +506,12 @@ def simulate(
     journeys : bool
         Also return the entities as :class:`~salesfunnel.Journey` objects (at most
         10,000 entities).
+    effects : mapping, optional
+        Attribute-dependent rates: ``{"channel": {"referral": 3.0}}`` multiplies the odds
+        of every forward move of an entity whose ``channel`` is ``"referral"`` by 3
+        (factors of several segments multiply). Each column must be one of
+        ``segments``; not with ``transitions`` or referrals. An entity's true win
+        probability is then that of ``transition_matrix(..., odds=factor)``.
 
     Returns
     -------
@@ -575,6 +592,10 @@ def simulate(
         cap = check_int("max_entities", max_entities, where="simulate", low=0,
                         expected="an integer >= 0 or None")
     seg_specs = _segment_specs(segments)
+    effect_odds = _effects(effects, seg_specs)
+    if effect_odds is not None and (transitions is not None or n_ref > 0):
+        raise _bad("effects", effects, "effects with rates (not 'transitions') and without "
+                   "referrals")
 
     n_stages = len(funnel.stages)
     stop = n_stages
@@ -590,8 +611,34 @@ def simulate(
     entry_ns = start_ns + (gen.random(n) * spread_ns).astype(np.int64)
     stage0 = np.zeros(n, dtype=np.int64)
     cut = until_ns is not None
-    ents, stgs, tss = _walk(stage0, entry_ns, 0, cum_flat, stop, final, mean_ns, max_steps,
-                            gen, cut)
+    drawn: list[npt.NDArray[np.int32]] = []
+    if effect_odds is None:
+        ents, stgs, tss = _walk(stage0, entry_ns, 0, cum_flat, stop, final, mean_ns,
+                                max_steps, gen, cut)
+    else:
+        # Attribute-dependent rates: draw the segments first, then walk each group of
+        # entities sharing an odds factor with its own matrix.
+        drawn = [gen.choice(len(c), size=n, p=w).astype(np.int32) for _, c, w in seg_specs]
+        factor = np.ones(n)
+        for (name, _, _), codes in zip(seg_specs, drawn, strict=True):
+            factor *= effect_odds[name][codes]
+        ents, stgs, tss = [], [], []
+        for f in np.unique(factor):
+            members = np.flatnonzero(factor == f)
+            m_f = transition_matrix(funnel, rates=rates, skip=skip, fall_back=fall_back,
+                                    stall=stall, reentry=reentry, odds=float(f))
+            full_f = np.zeros((n_stages, n_stages + 1))
+            full_f[:, :n_stages] = m_f
+            full_f[:, stop] = np.clip(1.0 - m_f.sum(axis=1), 0.0, 1.0)
+            cum_f = np.cumsum(full_f, axis=1)
+            cum_f[:, -1] = 1.0
+            flat_f = (cum_f + np.arange(n_stages)[:, None]).ravel()
+            fin_f = np.append(full_f[:, stop] >= 1.0, True)
+            e_f, s_f, t_f = _walk(stage0[members], entry_ns[members], 0, flat_f, stop, fin_f,
+                                  mean_ns, max_steps, gen, cut)
+            ents += [members[x] for x in e_f]
+            stgs += s_f
+            tss += t_f
     total = n
     if n_ref > 0:
         cohort = (ents, stgs, tss)
@@ -624,8 +671,9 @@ def simulate(
     ts = np.concatenate(tss) if tss else np.zeros(0, np.int64)
     per_entity_amount = _amounts(amount, gen, total)
     seg_cols: dict[str, Segment] = {}
-    for name, categories, weights in seg_specs:
-        codes = gen.choice(len(categories), size=total, p=weights).astype(np.int32)
+    for i, (name, categories, weights) in enumerate(seg_specs):
+        codes = (drawn[i] if drawn else
+                 gen.choice(len(categories), size=total, p=weights).astype(np.int32))
         seg_cols[name] = Segment(codes[entity], categories)
     if n_ref > 0:
         origin = np.zeros(total, dtype=np.int32)
@@ -649,6 +697,34 @@ def simulate(
             parameter="journeys", value=journeys,
         )
     return log, _journeys(log)
+
+
+def _effects(value: Any, specs: list[tuple[str, np.ndarray[Any, Any], npt.NDArray[np.float64]]]
+             ) -> dict[str, npt.NDArray[np.float64]] | None:
+    """Per effect column: the odds factor of each of its categories (1 where unnamed)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise _bad("effects", value, "a mapping of segment name to {value: odds factor}")
+    cats = {name: list(c.tolist()) for name, c, _ in specs}
+    out = {}
+    for name, factors in value.items():
+        if name not in cats:
+            raise _bad("effects", value, f"segment columns drawn by 'segments'; {name!r} is "
+                       f"not one (options: {listing(str(name), list(cats))})")
+        if not isinstance(factors, Mapping):
+            raise _bad("effects", value, f"a mapping of value to odds factor for {name!r}")
+        arr = np.ones(len(cats[name]))
+        for v, f in factors.items():
+            if v not in cats[name]:
+                raise _bad("effects", value, f"values of segment {name!r}; {v!r} is not one "
+                           f"(options: {listing(str(v), [str(c) for c in cats[name]])})")
+            arr[cats[name].index(v)] = check_number("effects", f, where="simulate", low=0.0,
+                                                    low_open=True)
+        out[name] = arr
+    for name in cats:
+        out.setdefault(name, np.ones(len(cats[name])))
+    return out
 
 
 def _stage(funnel: Funnel, name: Any, parameter: str) -> int:

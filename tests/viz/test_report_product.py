@@ -108,10 +108,10 @@ def test_the_report_has_a_summary_and_every_section() -> None:
     html = report("en")
     assert html.count('class="sf-tile"') >= 6
     for anchor in ("conversion", "breakdown", "timing", "pipeline", "plan", "levers",
-                   "markov", "forecast"):
+                   "markov", "forecast", "drivers", "stale"):
         assert f'<section id="{anchor}">' in html
     # every section that shows a threshold explains it
-    assert html.count('class="sf-explain"') == 8
+    assert html.count('class="sf-explain"') == 10
     assert "P(target)" in html
 
 

@@ -293,6 +293,19 @@ WORDS: dict[str, tuple[str, str]] = {
                            " 处于该阶段的商机最终赢单的机会, "
                            "由拟合事件的马尔可夫链算出。相差 {} 或以上的阶段列在表下。"),
     "rep.forecast": ("Forecast of the open pipeline ({} days)", "在途管道预测 ({} 天)"),
+    "rep.drivers": ("What drives winning", "赢单驱动因素"),
+    "rep.drivers_explain": ("Channels and other segment values over- or under-represented "
+                            "among the deals that won, against those that did not: odds "
+                            "ratio with its interval, p-values adjusted for the number of "
+                            "values tested (Benjamini-Hochberg).",
+                            "在赢单商机中比例偏高或偏低的渠道等分群取值 (与未赢单的商机相比): "
+                            "优势比及其区间, p 值已按检验个数校正 (Benjamini-Hochberg)。"),
+    "rep.stale": ("Stale deals", "停滞商机"),
+    "rep.stale_explain": ("Open deals that have been in their stage longer than its "
+                          "threshold (here twice the usual days in that stage), most "
+                          "overdue first.",
+                          "在当前阶段停留超过该阶段时限 (此处为通常天数的两倍) 的未结商机, "
+                          "超期最久的在前。"),
     "rep.fc_explain": ("Each simulation plays every open deal forward with the observed "
                        "probabilities and times; the chart shows the won revenue of all "
                        "simulations. p10/p50/p90: 10%, 50%, 90% of simulations won less. "
@@ -333,6 +346,83 @@ WORDS: dict[str, tuple[str, str]] = {
     "funnel.reentry": ("re-enter at {} after WON", "赢单后回到{}"),
     "funnel.extra": ("extra: ", "额外: "),
     "funnel.sep": (", ", "、"),
+    # -- metrics: correlation (drivers of conversion) ------------------------------------
+    "corr.title": ("Drivers of conversion {!r} -> {!r}: {:,} converters vs {:,} drop-offs",
+                   "转化驱动因素 {!r} -> {!r}: {:,} 个转化, {:,} 个流失"),
+    "corr.note": ("{} features tested, {} significant at {} after the {} correction",
+                  "共检验 {} 个特征, {} 个在 {} 水平显著 ({} 校正)"),
+    "corr.rank": ("rank", "排名"),
+    "corr.feature": ("feature", "特征"),
+    "corr.segment": ("segment", "分群"),
+    "corr.event": ("event", "事件"),
+    "corr.with": ("with it", "具备数"),
+    "corr.rate": ("conv. rate", "转化率"),
+    "corr.or": ("odds ratio", "优势比"),
+    "corr.q": ("adj. p", "校正 p 值"),
+    "corr.direction": ("direction", "方向"),
+    "corr.over": ("over", "偏高"),
+    "corr.under": ("under", "偏低"),
+    "corr.neutral": ("neutral", "持平"),
+    # -- metrics: stale deals --------------------------------------------------------------
+    "stale.title": ("Stale deals as of {}: {:,} of {:,} open deals past their stage's "
+                    "threshold ({})",
+                    "截至 {} 的停滞商机: {:,} / {:,} 个未结商机超过阶段时限 ({})"),
+    "stale.clock.stage": ("days in stage", "在阶段内的天数"),
+    "stale.clock.activity": ("days since the latest event", "距最近一次事件的天数"),
+    "stale.threshold": ("threshold (days)", "时限 (天)"),
+    "stale.open": ("open", "未结"),
+    "stale.stale": ("stale", "停滞"),
+    "stale.share": ("share", "占比"),
+    "stale.list": ("Most overdue", "超期最久"),
+    "stale.deal": ("deal", "商机"),
+    "stale.days": ("days", "天数"),
+    "stale.over": ("over by", "超出天数"),
+    "stale.amount": ("amount", "金额"),
+    # -- metrics: forecast categories ----------------------------------------------------
+    "fcat.title": ("Forecast categories as of {}: deals / amount by expected close {}",
+                   "预测类别 (截至 {}): 按预计成交{}统计的商机数 / 金额"),
+    "fcat.category": ("category", "类别"),
+    "fcat.total": ("total", "合计"),
+    "fcat.pipeline": ("pipeline", "管道"),
+    "fcat.best_case": ("best case", "最佳情况"),
+    "fcat.commit": ("commit", "承诺"),
+    "fcat.closed": ("closed", "已成交"),
+    "fcat.omitted": ("omitted", "已排除"),
+    "fcat.month": ("month", "月份"),
+    "fcat.quarter": ("quarter", "季度"),
+    "fcat.year": ("year", "年份"),
+    # -- planner: deal scoring and calibration -------------------------------------------
+    "score.title": ("Deal scores as of {}: {:,} open deals ({})",
+                    "商机评分 (截至 {}): {:,} 个未结商机 ({})"),
+    "score.deals": ("deals", "商机数"),
+    "score.mean": ("mean score", "平均评分"),
+    "score.nominal": ("stage prob.", "阶段概率"),
+    "score.expected": ("expected wins", "预期赢单数"),
+    "scorer.unfitted": ("DealScorer(method={!r}), not fitted yet",
+                        "DealScorer(method={!r}), 尚未拟合"),
+    "scorer.title": ("Deal scorer ({}) fitted on funnel {!r}: one model per step",
+                     "商机评分模型 ({}), 漏斗 {!r}: 每个步骤一个模型"),
+    "scorer.resolved": ("resolved deals", "已有结果的商机"),
+    "scorer.base": ("step rate", "步骤转化率"),
+    "scorer.strongest": ("strongest feature", "最强特征"),
+    "scorer.weight": ("weight", "权重"),
+    "lag.title": ("Time-lagged plan: {} leads in all, {} of leads win within the lags",
+                  "时间滞后计划: 共需 {} 条线索, 线索在滞后期内的赢单率 {}"),
+    "lag.lags": ("wins by months after entry: {}", "按进入后月数的赢单概率: {}"),
+    "lag.short": ("no non-negative inflow meets every month: short by up to {} wins",
+                  "没有非负的线索投入能满足每个月: 最多差 {} 单"),
+    "lag.month": ("month", "月份"),
+    "lag.leads": ("leads to enter", "需进入线索"),
+    "lag.target": ("target wins", "目标赢单"),
+    "lag.expected": ("expected wins", "预期赢单"),
+    "calib.title": ("Calibration of {:,} predictions: Brier score {}",
+                    "{:,} 个预测的校准: Brier 分数 {}"),
+    "calib.reference": ("Brier score of the {} probabilities: {}", "{} 概率的 Brier 分数: {}"),
+    "calib.bin": ("predicted bin", "预测区间"),
+    "calib.predicted": ("mean predicted", "平均预测"),
+    "calib.observed": ("observed", "实际比例"),
+    "fcat.forecast": ("commit forecast (closed + commit): {}; best case (+ best case): {}",
+                      "承诺预测 (已成交 + 承诺): {}; 最佳预测 (再加最佳情况): {}"),
 }
 
 #: id -> (English singular, English plural, Chinese measure word and noun)

@@ -10,6 +10,7 @@ import numpy as np
 
 from salesfunnel._display._format import format_count, format_pct
 from salesfunnel._util._i18n import word
+from salesfunnel.cli._insights import insight_sections
 from salesfunnel.cli._report import (
     Report,
     Section,
@@ -150,6 +151,9 @@ def demo_report(*, seed: int = 2026, deals: int = 2400, target: float = 3_000_00
     fc = forecast(log, as_of=DEMO_END, horizon=90, target=target / 4, model=model,
                   n_sims=5_000, rng=seed)
     sections.append(forecast_section(log, fc, lang))
+    # stale: twice the mean days in a stage
+    sections += insight_sections(log, as_of=DEMO_END, lang=lang,
+                                 stale_days={k: 2 * v for k, v in DEMO_DAYS.items()})
 
     intro = word("rep.demo_intro", lang).format(
         deals=format_count(deals), funnel=funnel.name, seed=seed,

@@ -20,13 +20,16 @@ Examples
 True
 """
 
+from salesfunnel.metrics._categories import ForecastCategories, forecast_categories
 from salesfunnel.metrics._cohorts import Cohorts, cohorts
 from salesfunnel.metrics._compare import Comparison, compare
 from salesfunnel.metrics._conversion import Conversion, conversion
+from salesfunnel.metrics._correlation import Correlation, correlation
 from salesfunnel.metrics._modes import StepFunnel, WindowFunnelMode, window_funnel
 from salesfunnel.metrics._orders import funnel
 from salesfunnel.metrics._pipeline import Pipeline, pipeline
 from salesfunnel.metrics._results import Breakdown
+from salesfunnel.metrics._stale import Stale, stale
 from salesfunnel.metrics._steps import Exclusion, Step
 from salesfunnel.metrics._survival import Survival, survival
 from salesfunnel.metrics._timing import Durations, Timing, timing
@@ -36,9 +39,12 @@ __all__ = [
     "Cohorts",
     "Comparison",
     "Conversion",
+    "Correlation",
     "Durations",
     "Exclusion",
+    "ForecastCategories",
     "Pipeline",
+    "Stale",
     "Step",
     "StepFunnel",
     "Survival",
@@ -47,8 +53,11 @@ __all__ = [
     "cohorts",
     "compare",
     "conversion",
+    "correlation",
+    "forecast_categories",
     "funnel",
     "pipeline",
+    "stale",
     "survival",
     "timing",
     "window_funnel",

@@ -8,6 +8,7 @@ events, censored) is kept, so results over entity partitions merge exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -24,6 +25,7 @@ from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import NS_PER_S, Naive, to_iso, to_ns
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
+from salesfunnel.events._segment import plain
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
@@ -74,6 +76,11 @@ def _unique_counts(times: _I64, events: npt.NDArray[np.bool_]) -> tuple[_I64, _I
     return uniq.astype(np.int64), ev, total - ev
 
 
+def _optional_readonly(values: Any) -> _I64 | None:
+    """attrs converter of :attr:`Survival.entered` (``None`` stays ``None``)."""
+    return None if values is None else _readonly(values)
+
+
 def _level(value: Any) -> float:
     """attrs converter of :attr:`Survival.level` (converters take the value only)."""
     return check_level(value, where="Survival")
@@ -103,10 +110,14 @@ class Survival(Displayable):
         Conversions and censored observations at each time.
     level : float
         Confidence level of the intervals.
+    entered : numpy.ndarray of int64 or None
+        Late entry (left truncation): entities entering the risk set at each time;
+        ``None`` when every entity is at risk from 0.
     time : numpy.ndarray of float64
         :attr:`time_ns` in seconds.
     at_risk : numpy.ndarray of int64
-        Entities with duration ``>= t`` (not yet converted or censored just before ``t``).
+        Entities with duration ``>= t`` (not yet converted or censored just before ``t``)
+        and, with late entry, entered at or before ``t``.
     survival, lower, upper : numpy.ndarray of float64
         ``S(t)`` and its confidence interval.
     observations, converted, right_censored : int
@@ -134,6 +145,8 @@ class Survival(Displayable):
     events: _I64 = attrs.field(converter=_readonly)
     censored: _I64 = attrs.field(converter=_readonly)
     level: float = attrs.field(default=0.95, converter=_level)
+    entered: _I64 | None = attrs.field(default=None, converter=_optional_readonly,
+                                       kw_only=True)
     at_risk: _I64 = attrs.field(init=False)
     survival: _F64 = attrs.field(init=False)
     lower: _F64 = attrs.field(init=False)
@@ -147,13 +160,22 @@ class Survival(Displayable):
                 f"{len(d)}, {len(c)}", parameter="events", value=(len(t), len(d), len(c)),
             )
         removed = d + c
-        at_risk = int(removed.sum()) - np.concatenate([[0], np.cumsum(removed)[:-1]]) \
-            if len(t) else np.zeros(0, np.int64)
+        if self.entered is not None:
+            if len(self.entered) != len(t):
+                raise InvalidParameterError(
+                    f"entered must have one count per time ({len(t)}); got "
+                    f"{len(self.entered)}", parameter="entered", value=len(self.entered))
+            # Late entry: at risk at t = entered at or before t, less removed before t.
+            at_risk = np.cumsum(self.entered) - (np.cumsum(removed) - removed)
+        else:
+            at_risk = int(removed.sum()) - np.concatenate([[0], np.cumsum(removed)[:-1]]) \
+                if len(t) else np.zeros(0, np.int64)
         at_risk = np.asarray(at_risk, dtype=np.int64)
         n = at_risk.astype(np.float64)
         df = d.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            surv = np.cumprod(1.0 - df / n) if len(t) else np.zeros(0)
+            surv = np.cumprod(np.where(at_risk > 0, 1.0 - df / n, 1.0)) if len(t) \
+                else np.zeros(0)
             term = np.where(at_risk > d, df / (n * (n - df)), 0.0)
             var = np.cumsum(term)
             log_s = np.log(surv)
@@ -175,7 +197,24 @@ class Survival(Displayable):
         return ((self.stage, self.as_of, self.lost, self.level)
                 == (other.stage, other.as_of, other.lost, other.level)
                 and all(np.array_equal(getattr(self, f), getattr(other, f))
-                        for f in ("time_ns", "events", "censored")))
+                        for f in ("time_ns", "events", "censored"))
+                and np.array_equal(self._entries(), other._entries()))
+
+    @property
+    def left_truncated(self) -> int:
+        """Entities entering the risk set after time 0 (late entry)."""
+        if self.entered is None or not len(self.time_ns):
+            return 0
+        return int(self.entered[self.time_ns > 0].sum())
+
+    def _entries(self) -> _I64:
+        """Entries per time, with everyone entering at 0 when :attr:`entered` is None."""
+        if self.entered is not None:
+            return self.entered
+        out = np.zeros(len(self.time_ns), dtype=np.int64)
+        if len(out):
+            out[0] = self.observations
+        return out
 
     # -- derived ------------------------------------------------------------------------------
     @property
@@ -262,13 +301,21 @@ class Survival(Displayable):
             ``lost`` policy and level.
         """
         check_merge(self, other, ("stage", "as_of", "lost", "level"))
-        times = np.concatenate([self.time_ns, other.time_ns])
+        late = self.entered is not None or other.entered is not None
+        zero = np.zeros(1 if late else 0, dtype=np.int64)
+        times = np.concatenate([self.time_ns, other.time_ns, zero])
         uniq, inverse = np.unique(times, return_inverse=True)
         events = np.zeros(len(uniq), dtype=np.int64)
         censored = np.zeros(len(uniq), dtype=np.int64)
-        np.add.at(events, inverse, np.concatenate([self.events, other.events]))
-        np.add.at(censored, inverse, np.concatenate([self.censored, other.censored]))
-        return Survival(self.stage, self.as_of, self.lost, uniq, events, censored, self.level)
+        np.add.at(events, inverse, np.concatenate([self.events, other.events, zero]))
+        np.add.at(censored, inverse, np.concatenate([self.censored, other.censored, zero]))
+        entered = None
+        if late:
+            entered = np.zeros(len(uniq), dtype=np.int64)
+            np.add.at(entered, inverse, np.concatenate([self._entries(), other._entries(),
+                                                        zero]))
+        return Survival(self.stage, self.as_of, self.lost, uniq, events, censored, self.level,
+                        entered=entered)
 
     # -- presentation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -291,15 +338,17 @@ class Survival(Displayable):
             "observations": self.observations,
             "converted": self.converted,
             "right_censored": self.right_censored,
+            "left_truncated": self.left_truncated,
             "median": to_json_value(self.median),
             "reason": self.reason,
             "rows": [
                 {"time": to_json_value(float(t)), "at_risk": int(n), "events": int(d),
-                 "censored": int(c), "survival": to_json_value(float(s)),
+                 "censored": int(c), "entered": int(en), "survival": to_json_value(float(s)),
                  "lower": to_json_value(float(lo)), "upper": to_json_value(float(hi))}
-                for t, n, d, c, s, lo, hi in zip(self.time, self.at_risk, self.events,
-                                                 self.censored, self.survival, self.lower,
-                                                 self.upper, strict=True)
+                for t, n, d, c, en, s, lo, hi in zip(self.time, self.at_risk, self.events,
+                                                     self.censored, self._entries(),
+                                                     self.survival, self.lower, self.upper,
+                                                     strict=True)
             ],
         }
 
@@ -347,9 +396,11 @@ class Survival(Displayable):
 
 
     def __repr__(self) -> str:
+        late = (f", {self.left_truncated:,} left-truncated" if self.entered is not None
+                else "")
         return (f"<Survival time to {self.stage!r} (Kaplan-Meier): fitted with "
                 f"{self.observations:,} observation{'s' * (self.observations != 1)}, "
-                f"{self.right_censored:,} right-censored>")
+                f"{self.right_censored:,} right-censored{late}>")
 
 
 #: ``check_lost(lost, where=...)``: the ``lost`` policy of :func:`survival`.
@@ -371,7 +422,7 @@ def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArra
 
 @overload
 def survival(log: EventLog | PartitionedLog, *, as_of: Any, by: None = ..., lost: LostPolicy = ...,
-             level: float = ..., naive: Naive = ...,
+             level: float = ..., entry: Any = ..., naive: Naive = ...,
            workers: int | None = ...,
            progress: bool = ...,
 ) -> Survival: ...
@@ -379,7 +430,7 @@ def survival(log: EventLog | PartitionedLog, *, as_of: Any, by: None = ..., lost
 
 @overload
 def survival(log: EventLog | PartitionedLog, *, as_of: Any, by: str, lost: LostPolicy = ...,
-             level: float = ..., naive: Naive = ...,
+             level: float = ..., entry: Any = ..., naive: Naive = ...,
            workers: int | None = ...,
            progress: bool = ...,
 ) -> Breakdown[Survival]: ...
@@ -392,6 +443,7 @@ def survival(
     by: str | None = None,
     lost: LostPolicy = "never",
     level: float = 0.95,
+    entry: Any = None,
     naive: Naive = "raise",
     workers: int | None = None,
     progress: bool = False,
@@ -422,8 +474,19 @@ def survival(
           overstates the share that eventually wins.
     level : float
         Confidence level of the intervals.
+    entry : mapping or array-like, optional
+        Late entry (left truncation), for logs that start after some deals were already
+        open: when each deal really started (e.g. its CRM creation date), as a mapping
+        of entity id to time or one time per entity in ``log.ids`` order (NaT/None:
+        no earlier start). Durations are then measured from that start, and a deal
+        whose first event in the log is later is at risk only from its first event:
+        deals that closed before the log began are not in it, and the others must not
+        count as "at risk" while they were unobserved. Times are those accepted by
+        :meth:`~salesfunnel.EventLog.from_arrays` (aware datetimes, ISO strings with an
+        offset, ``datetime64``). Matches lifelines' ``KaplanMeierFitter.fit(...,
+        entry=)``.
     naive : {"raise", "utc"}
-        A naive ``as_of`` (no UTC offset): refuse it, or read it as UTC.
+        A naive ``as_of`` or ``entry`` (no UTC offset): refuse it, or read it as UTC.
 
     workers : int, optional
         Threads: the log is split by entity into partitions computed in parallel and
@@ -466,9 +529,19 @@ def survival(
     ([1.0, 0.6667, 0.3333, 0.3333], 20.0)
     >>> survival(log, as_of="2026-01-31T00:00Z", lost="censor").survival.tolist()
     [1.0, 1.0, 0.5, 0.0]
+
+    Deal 2 really started on 2025-12-22 (ten days before the log begins): with late
+    entry its 30 days run from then, and it is at risk only from day 10.
+
+    >>> late = survival(log, as_of="2026-01-31T00:00Z", entry={2: "2025-12-22T00:00Z"})
+    >>> (late.time / 86_400).tolist(), late.at_risk.tolist(), late.entered.tolist()
+    ([0.0, 6.0, 10.0, 30.0], [3, 3, 3, 2], [3, 0, 1, 0])
     """
+    if entry is not None and not isinstance(entry, Mapping):
+        workers = 1  # one time per entity in log.ids order: not split into partitions
     parted = run_partitioned(log, workers, progress, "survival", lambda part: survival(
-        part, as_of=as_of, by=by, lost=lost, level=level, naive=naive, workers=1))
+        part, as_of=as_of, by=by, lost=lost, level=level, entry=entry, naive=naive,
+        workers=1))
     if parted is not None:
         return parted
     log = check_log(log)
@@ -483,7 +556,67 @@ def survival(
         return Survival(stage, cut, lost, t, d, c, level)
 
     durations, converted = observations(view, cut, lost)
+    if entry is None:
+        if by is None:
+            return fit(durations, converted)
+        groups = K.entity_groups(view, by)  # the view keeps every segment column
+        return breakdown(groups, lambda _, rows: fit(durations[rows], converted[rows]))
+    delay = _entry_delays(view, entry, naive)
+    durations = durations + delay
+
+    def fit_late(rows: Any) -> Survival:
+        t, d, c = _unique_counts(durations[rows], converted[rows])
+        grid = np.union1d(t, delay[rows])
+        pos = np.searchsorted(grid, t)
+        ev, ce = (np.zeros(len(grid), np.int64) for _ in range(2))
+        ev[pos], ce[pos] = d, c
+        entered = np.bincount(np.searchsorted(grid, delay[rows]),
+                              minlength=len(grid)).astype(np.int64)
+        return Survival(stage, cut, lost, grid, ev, ce, level, entered=entered)
+
     if by is None:
-        return fit(durations, converted)
-    groups = K.entity_groups(view, by)  # the view keeps every segment column
-    return breakdown(groups, lambda _, rows: fit(durations[rows], converted[rows]))
+        return fit_late(slice(None))
+    groups = K.entity_groups(view, by)
+    return breakdown(groups, lambda _, rows: fit_late(rows))
+
+
+def _entry_delays(view: EventLog, entry: Any, naive: Naive) -> _I64:
+    """Per entity of ``view``: first observed event minus the deal's real start (ns)."""
+    n = view.n_entities
+    start = np.full(n, K.NEVER, dtype=np.int64)
+    if isinstance(entry, Mapping):
+        index = {plain(v): i for i, v in enumerate(view.ids.tolist())}
+        for key, when in entry.items():
+            i = index.get(plain(key))
+            if i is not None and when is not None:
+                start[i] = to_ns(when, parameter="entry", naive=naive)
+    else:
+        try:
+            values = np.asarray(entry)
+        except (TypeError, ValueError):
+            values = np.zeros(0)
+        if values.ndim != 1 or len(values) != view.n_entities:
+            raise InvalidParameterError(
+                f"The 'entry' parameter of survival must be a mapping of entity id to time "
+                f"or one time per entity ({view.n_entities:,}, in log.ids order); got "
+                f"{type(entry).__name__} of length {len(values) if values.ndim else 0}",
+                parameter="entry", value=entry)
+        if values.dtype.kind == "M":
+            nat = np.isnat(values)
+            ns = values.astype("datetime64[ns]").astype(np.int64)
+            start = np.where(nat, K.NEVER, ns)
+        else:
+            for i, when in enumerate(values.tolist()):
+                if when is not None and when == when:  # not None, not NaN
+                    start[i] = to_ns(when, parameter="entry", naive=naive)
+    first = K.progress(view).first_time
+    given = start != K.NEVER
+    late = given & (start > first)
+    if late.any():
+        i = int(np.flatnonzero(late)[0])
+        raise InvalidParameterError(
+            f"The 'entry' parameter of survival gives {int(late.sum()):,} entities a start "
+            f"after their first event (e.g. {plain(view.ids[i])!r}: {to_iso(int(start[i]))} "
+            f"> {to_iso(int(first[i]))}); expected a start at or before the first event",
+            parameter="entry", value=plain(view.ids[i]))
+    return np.where(given, first - start, 0).astype(np.int64)

@@ -12,6 +12,7 @@
 """
 
 from salesfunnel.planner._forecast import Forecast, ForecastStage, forecast
+from salesfunnel.planner._lagged import LaggedPlan, lag_distribution, lagged
 from salesfunnel.planner._levers import LEVERS, LeverEffect, LeverReport, LeverTarget, levers
 from salesfunnel.planner._markov import (
     MarkovModel,
@@ -29,14 +30,19 @@ from salesfunnel.planner._reverse import (
     forward,
     reverse,
 )
+from salesfunnel.planner._scoring import Calibration, DealScorer, DealScores, calibration
 
 __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py checks
+    "Calibration",
     "Capacity",
     "CapacityPlan",
+    "DealScorer",
+    "DealScores",
     "Forecast",
     "ForecastStage",
     "LEAD_SOURCES",
     "LEVERS",
+    "LaggedPlan",
     "LeverEffect",
     "LeverReport",
     "LeverTarget",
@@ -47,8 +53,11 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_public_api.py 
     "PlanRow",
     "Source",
     "SourceRow",
+    "calibration",
     "forecast",
     "forward",
+    "lag_distribution",
+    "lagged",
     "levers",
     "reverse",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from salesfunnel.planner._common import (
     rows_frame,
 )
 from salesfunnel.planner._markov import MarkovModel
+from salesfunnel.planner._scoring import DealScores
 
 __all__ = ["Forecast", "ForecastStage", "forecast"]
 
@@ -220,6 +222,31 @@ def _truncate(log: EventLog, as_of_ns: int) -> tuple[EventLog, np.ndarray[Any, A
     return sub, log.ids[sub.ids]
 
 
+def _per_deal(given: Any, deal_ids: np.ndarray[Any, Any], stage_p: _F64,
+              notes: list[str]) -> _F64:
+    """Per-deal probabilities from ``given`` (DealScores or mapping), else ``stage_p``."""
+    if isinstance(given, DealScores):
+        given = given.as_mapping()
+    if not isinstance(given, Mapping):
+        raise plan_error("deal_probabilities", given, "DealScores or a mapping of deal id to "
+                         "probability", where="forecast")
+    out = stage_p.copy()
+    missing = 0
+    for i, key in enumerate(deal_ids.tolist()):
+        value = given.get(key)
+        if value is None:
+            missing += 1
+            continue
+        out[i] = check_number("deal_probabilities", value, where="forecast", low=0.0,
+                              high=1.0)
+    notes.append(f"per-deal probabilities for {len(deal_ids) - missing:,} of "
+                 f"{len(deal_ids):,} open deals")
+    if missing:
+        notes.append(f"{missing:,} open deal{'s' if missing != 1 else ''} without a per-deal "
+                     "probability kept the stage's")
+    return out
+
+
 def forecast(
     log: EventLog,
     *,
@@ -231,6 +258,7 @@ def forecast(
     model: MarkovModel | None = None,
     rng: int | np.random.Generator | None = None,
     naive: Naive = "raise",
+    deal_probabilities: DealScores | Mapping[Any, float] | None = None,
 ) -> Forecast:
     """Simulate the open pipeline: how much will it win by ``as_of + horizon``?
 
@@ -273,6 +301,11 @@ def forecast(
         Randomness; the same seed gives the same forecast.
     naive : {"raise", "utc"}
         A naive ``as_of`` (no UTC offset): refuse it, or read it as UTC.
+    deal_probabilities : DealScores or mapping, optional
+        Per-deal win probabilities (e.g. :meth:`DealScorer.score
+        <salesfunnel.planner.DealScorer.score>`, or ``{deal id: probability}``) used
+        instead of the stage probability for the deals they name; the others keep their
+        stage's (counted in ``notes``).
 
     Returns
     -------
@@ -396,6 +429,8 @@ def forecast(
                                  f"nominal {format_pct(float(fallback))}")
                     stage_p[k] = fallback
     deal_p = stage_p[deal_stage] if deal_stage.size else np.zeros(0)
+    if deal_probabilities is not None:
+        deal_p = _per_deal(deal_probabilities, ids[np.flatnonzero(open_mask)], deal_p, notes)
 
     # Close-by-horizon probability from the won deals' stage-to-close durations.
     won = funnel.won_index

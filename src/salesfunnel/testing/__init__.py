@@ -10,7 +10,9 @@ Strategies
     :func:`partitionings` (entity partitions and worker counts, see :class:`Partitioning`),
     :func:`crm_exports` (CRM-export-like files with the funnel they must read back as);
     for product funnels :func:`product_event_logs`, :func:`funnel_steps`,
-    :func:`window_funnel_modes` and :func:`exclusions`.
+    :func:`window_funnel_modes` and :func:`exclusions`; :func:`stage_thresholds` (for
+    ``metrics.stale``), :func:`forecast_category_maps` (for
+    ``metrics.forecast_categories``).
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
@@ -20,6 +22,8 @@ Invariants
     ``AssertionError`` naming the law that broke and the stage where it broke.
     :func:`check_store` checks the laws of a journey store (histories replay to the
     stored stage, versions contiguous).
+    :func:`assert_calibrated` checks that win probabilities (e.g.
+    ``planner.DealScorer`` scores) are calibrated against outcomes.
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
     :class:`TemplateCheck`), :class:`JourneyMachine`, a Hypothesis state machine to
@@ -53,6 +57,11 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         partitionings,
     )
     from salesfunnel.testing._eventlogs import event_logs
+    from salesfunnel.testing._insights import (
+        assert_calibrated,
+        forecast_category_maps,
+        stage_thresholds,
+    )
     from salesfunnel.testing._invariants import (
         assert_funnel_invariants,
         assert_journey_invariants,
@@ -88,6 +97,7 @@ _WHERE = {
     "JourneyMachine": "_stateful",
     "Partitioning": "_engine",
     "TemplateCheck": "_checks",
+    "assert_calibrated": "_insights",
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
@@ -98,6 +108,7 @@ _WHERE = {
     "event_logs": "_eventlogs",
     "exclusions": "_product",
     "funnel_steps": "_product",
+    "forecast_category_maps": "_insights",
     "funnels": "_strategies",
     "gate_subjects": "_strategies",
     "gates": "_strategies",
@@ -108,6 +119,7 @@ _WHERE = {
     "product_event_logs": "_product",
     "rules": "_strategies",
     "stage_names": "_strategies",
+    "stage_thresholds": "_insights",
     "stages": "_strategies",
     "subject_edits": "_journeys",
     "subjects": "_strategies",
@@ -121,6 +133,7 @@ __all__ = [
     "JourneyMachine",
     "Partitioning",
     "TemplateCheck",
+    "assert_calibrated",
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
@@ -130,6 +143,7 @@ __all__ = [
     "crm_exports",
     "event_logs",
     "exclusions",
+    "forecast_category_maps",
     "funnel_steps",
     "funnels",
     "gate_subjects",
@@ -141,6 +155,7 @@ __all__ = [
     "product_event_logs",
     "rules",
     "stage_names",
+    "stage_thresholds",
     "stages",
     "subject_edits",
     "subjects",

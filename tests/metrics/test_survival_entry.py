@@ -1,0 +1,103 @@
+"""``survival(..., entry=)``: Kaplan-Meier with late entry (left truncation) against
+lifelines' ``KaplanMeierFitter.fit(durations, events, entry=)``, merges and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+
+import salesfunnel as sf
+from salesfunnel import InvalidParameterError
+from salesfunnel.metrics import _kernels as K
+from salesfunnel.metrics import survival
+
+FUNNEL = sf.Funnel("deals", [sf.Stage("lead"), sf.Stage("demo"), sf.Stage("won", kind="won"),
+                             sf.Stage("lost", kind="lost")])
+DAY = 86_400 * 10**9
+AS_OF = "2026-09-01T00:00Z"
+
+
+def case(seed: int, n: int) -> tuple[sf.EventLog, np.ndarray]:
+    """A simulated log and, per entity, a real start 0-60 days before its first event
+    (about half of the deals are left-truncated)."""
+    log = sf.simulate(FUNNEL, n=n, rng=seed, spread_days=200, until=AS_OF)
+    rng = np.random.default_rng(seed)
+    first = K.progress(log).first_time
+    back = np.where(rng.random(log.n_entities) < 0.5, 0,
+                    rng.integers(1, 60, log.n_entities)) * DAY
+    return log, (first - back).astype("datetime64[ns]")
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), lost=st.sampled_from(["never", "censor"]),
+       level=st.sampled_from([0.9, 0.95]))
+def test_late_entry_matches_lifelines(seed: int, lost: str, level: float) -> None:
+    log, start = case(seed, 150)
+    km = survival(log, as_of=AS_OF, entry=start, lost=lost, level=level)  # type: ignore[arg-type]
+    plain = survival(log, as_of=AS_OF, lost=lost)  # type: ignore[arg-type]
+    from salesfunnel.metrics._survival import observations
+
+    durations, converted = observations(K.until(log, sf._util._time.to_ns(AS_OF)),
+                                        sf._util._time.to_ns(AS_OF), lost)
+    first = K.progress(log).first_time
+    origin = start.astype(np.int64)
+    entry = (first - origin) / 1e9
+    total = (durations + first - origin) / 1e9
+    fitter = KaplanMeierFitter(alpha=1 - level).fit(total, converted, entry=entry)
+    times = km.time
+    table = fitter.event_table
+    assert np.array_equal(table.loc[times, "at_risk"].to_numpy(), km.at_risk)
+    assert np.array_equal(table.loc[times, "entrance"].to_numpy(), km.entered)
+    sf_ = fitter.survival_function_.iloc[:, 0]
+    np.testing.assert_allclose(sf_.loc[times].to_numpy(), km.survival, rtol=1e-9, atol=1e-12)
+    ci = fitter.confidence_interval_
+    ok = np.isfinite(ci.iloc[:, 0].loc[times].to_numpy())
+    np.testing.assert_allclose(ci.iloc[:, 0].loc[times].to_numpy()[ok], km.lower[ok],
+                               rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ci.iloc[:, 1].loc[times].to_numpy()[ok], km.upper[ok],
+                               rtol=1e-7, atol=1e-9)
+    assert km.observations == plain.observations and km.converted == plain.converted
+    assert km.left_truncated == int((entry > 0).sum())
+
+
+def test_mapping_equals_array_and_no_entry_equals_plain() -> None:
+    log, start = case(5, 80)
+    by_array = survival(log, as_of=AS_OF, entry=start)
+    by_map = survival(log, as_of=AS_OF, entry={i: str(s) + "Z" for i, s in
+                                              zip(log.ids.tolist(), start, strict=True)},
+                      naive="utc")
+    assert by_array == by_map
+    same = survival(log, as_of=AS_OF, entry=K.progress(log).first_time.astype("datetime64[ns]"))
+    plain = survival(log, as_of=AS_OF)
+    np.testing.assert_allclose(same.survival_at(plain.time), plain.survival)
+    np.testing.assert_array_equal(same.at_risk[same.time_ns > 0], plain.at_risk)
+    assert same.left_truncated == 0
+
+
+def test_merge_of_partitions_is_exact() -> None:
+    log, start = case(11, 120)
+    whole = survival(log, as_of=AS_OF, entry=start)
+    parts = log.partition(3)
+    index = {v: i for i, v in enumerate(log.ids.tolist())}
+    kms = [survival(p, as_of=AS_OF, entry={i: start[index[i]] for i in p.ids.tolist()})
+           for p in parts]
+    merged = kms[0].merge(kms[1]).merge(kms[2])
+    keep = (whole.events + whole.censored + whole.entered) > 0
+    keep_m = (merged.events + merged.censored + merged.entered) > 0
+    np.testing.assert_array_equal(whole.time_ns[keep], merged.time_ns[keep_m])
+    np.testing.assert_allclose(whole.survival[keep], merged.survival[keep_m])
+    assert whole.to_dict()["left_truncated"] == merged.left_truncated > 0
+
+
+def test_start_after_first_event_is_refused() -> None:
+    log, start = case(2, 20)
+    bad = start.copy()
+    bad[3] = bad[3] + np.timedelta64(400, "D")
+    with pytest.raises(InvalidParameterError, match="after their first event") as info:
+        survival(log, as_of=AS_OF, entry=bad)
+    assert info.value.parameter == "entry"
+    with pytest.raises(InvalidParameterError, match="one time per entity"):
+        survival(log, as_of=AS_OF, entry=start[:-1])
