@@ -282,11 +282,9 @@ def arrow_codes(column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any
     kind = dictionary.type
     text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
             or getattr(pa.types, "is_string_view", lambda _: False)(kind))
-    if text:
-        # an object array: a "U" array would drop trailing NUL characters ('\x00')
-        uniques = object_array(ordered.to_pylist())
-    else:
-        uniques = ordered.to_numpy(zero_copy_only=False)
+    # text as an object array: a "U" array would drop trailing NUL characters ('\x00')
+    uniques = (object_array(ordered.to_pylist()) if text
+               else ordered.to_numpy(zero_copy_only=False))
     return (rank[codes] if len(rank) else codes), uniques, missing
 
 
