@@ -442,7 +442,10 @@ def duration_ns(value: Any, *, parameter: str, unit: str = "s", bounded: bool = 
         if isinstance(value, int | np.integer):
             ns = int(value) * per
         elif math.isfinite(float(value)):
-            ns = round(float(value) * per)
+            scaled = float(value) * per
+            # 1e300 seconds overflows the float product: such a float is a whole number,
+            # so the exact product of ints is the same duration.
+            ns = round(scaled) if math.isfinite(scaled) else int(float(value)) * per
     if ns is None:
         raise InvalidParameterError(
             f"{parameter} must be a numpy.timedelta64, datetime.timedelta or number of "

@@ -7,6 +7,7 @@ the row, the column and what was expected, so the command can print it and exit 
 from __future__ import annotations
 
 import csv
+import re
 import math
 import os
 import sys
@@ -174,8 +175,20 @@ def _header_index(header: Sequence[str], names: dict[str, str | None], source: s
     return found
 
 
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _physical_lines(raw: IO[bytes]) -> Iterator[bytes]:
+    """The lines of ``raw`` ending in LF, CRLF or a lone CR (old Mac files)."""
+    for line in raw:
+        if b"\r" in line:
+            yield from (part for part in _LONE_CR.split(line) if part)
+        else:
+            yield line
+
+
 def _utf8_lines(raw: IO[bytes], source: str, counter: list[int]) -> Iterator[str]:
-    for number, line in enumerate(raw, 1):
+    for number, line in enumerate(_physical_lines(raw), 1):
         counter[0] += len(line)
         try:
             yield line.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -184,6 +197,15 @@ def _utf8_lines(raw: IO[bytes], source: str, counter: list[int]) -> Iterator[str
                 f"{source}, line {number}: expected UTF-8 text; the file is binary or in "
                 "another encoding"
             ) from None
+
+
+def _csv_error(source: str, line: int, exc: csv.Error) -> InputFileError:
+    """One line for what the csv module refused (a field over its size limit, ...)."""
+    text = str(exc)
+    if "field limit" in text:
+        text = (f"a field is longer than {csv.field_size_limit():,} characters; expected "
+                "shorter fields")
+    return InputFileError(f"{source}, line {line}: not valid CSV ({text})")
 
 
 def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
@@ -202,6 +224,8 @@ def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise InputFileError(f"{source}: the file is empty; expected a header row") from None
+        except csv.Error as exc:
+            raise _csv_error(source, max(reader.line_num, 1), exc) from None
         index = _header_index(header, columns.names, source)
         width = len(header)
         get = {role: index.get(role) for role in ("entity", "stage", "ts", "amount", "segment")}
@@ -228,9 +252,7 @@ def _read_csv(path: Path, columns: Columns, progress: Progress) -> None:
                 if rows % 4096 == 0:
                     progress.update(counter[0], rows)
         except csv.Error as exc:
-            raise InputFileError(
-                f"{source}, line {reader.line_num}: not valid CSV ({exc})"
-            ) from None
+            raise _csv_error(source, reader.line_num, exc) from None
     progress.close(rows)
 
 
