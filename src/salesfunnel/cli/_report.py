@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -92,7 +92,10 @@ def funnel_sections(
                 f"--window must be a number of days >= 0; got {window_days!r}",
                 parameter="window", value=window_days,
             )
-        kwargs["window"] = timedelta(days=float(window_days))
+        # Seconds, not a timedelta (which overflows past 999,999,999 days); a window
+        # longer than the widest log (about 584 years) means no limit, so the days are
+        # capped far above that to keep the product finite.
+        kwargs["window"] = min(float(window_days), 1e9) * 86_400.0
     conv = metrics.conversion(log, **kwargs)
     labels = [log.funnel.stage(n).label.text(lang) for n in conv.stages]
     sections = [

@@ -62,11 +62,19 @@ def as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
                 arr = np.asarray(values.to_numpy())
             except TypeError:
                 arr = np.asarray(values)
-        elif isinstance(values, np.ndarray | list | tuple) or hasattr(values, "__array__"):
+        elif isinstance(values, list | tuple):
+            try:
+                arr = np.asarray(values)
+            except ValueError:  # ragged: [[1], 2] or [1, [1, 2]]; judged value by value
+                arr = object_array(values)
+        elif hasattr(values, "__array__"):
             arr = np.asarray(values)
         else:
             try:
-                arr = np.asarray(list(values))
+                values = list(values)
+                arr = np.asarray(values)
+            except ValueError:
+                arr = object_array(values)
             except TypeError:
                 raise EventLogError(
                     f"column {name!r} must be a one-dimensional array-like (a list, numpy "

@@ -151,8 +151,7 @@ def from_records(cls: type[EventLog], funnel: Funnel, records: Iterable[Mapping[
 def from_journeys(cls: type[EventLog], journeys: Iterable[Journey], *, amount: str | None,
                   segments: Sequence[str], funnel: Funnel | None) -> EventLog:
     """:meth:`EventLog.from_journeys`: one event per transition record."""
-    if isinstance(segments, str):
-        segments = (segments,)
+    segments = _segment_names(segments)
     ents: list[Any] = []
     stages: list[int] = []
     times: list[Any] = []
@@ -268,6 +267,25 @@ def _check_frame(frame: Any, kind: Any, parameter: str, expected: str) -> None:
         )
 
 
+def _segment_names(segments: Any) -> tuple[str, ...]:
+    """``segments=`` of the table constructors: None, one name or a sequence of names."""
+    if segments is None:
+        return ()
+    if isinstance(segments, str):
+        return (segments,)
+    names = None
+    if isinstance(segments, Sequence):
+        names = tuple(segments)
+    elif isinstance(segments, set | frozenset):
+        names = tuple(sorted(segments, key=str))
+    if names is None or not all(isinstance(s, str) for s in names):
+        raise InvalidParameterError(
+            f"segments must be a column name or a sequence of column names (strings); "
+            f"got {segments!r}", parameter="segments", value=segments,
+        )
+    return names
+
+
 @attrs.frozen
 class _Columns:
     """The column (or key) names a table constructor reads, and the call that follows."""
@@ -280,9 +298,8 @@ class _Columns:
 
     @classmethod
     def of(cls, entity: str, stage: str, ts: str, amount: str | None,
-           segments: Sequence[str]) -> _Columns:
-        return cls(entity, stage, ts, amount,
-                   (segments,) if isinstance(segments, str) else tuple(segments))
+           segments: Sequence[str] | None) -> _Columns:
+        return cls(entity, stage, ts, amount, _segment_names(segments))
 
     @property
     def all(self) -> list[str]:
