@@ -20,7 +20,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_DAY, NS_PER_S, Naive, to_iso, to_ns
+from salesfunnel._util._time import NS_PER_DAY, NS_PER_S, Naive, elapsed_ns, to_iso, to_ns
 from salesfunnel._util._validate import check_number
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -450,7 +450,7 @@ def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
     n_priced = np.bincount(cur[priced], minlength=n_st)
     value = np.bincount(cur[priced], weights=amount[priced], minlength=n_st)
     is_won = cur == f.won_index
-    won_cycles = won_at[is_won] - entry[is_won]
+    won_cycles = elapsed_ns(won_at[is_won], entry[is_won])
     return Pipeline(f.names, [s.kind.value for s in f.stages], f.probabilities, counts,
                     n_priced, value, len(won_cycles), exact_sum(won_cycles), as_of, target,
                     log.amount is not None)

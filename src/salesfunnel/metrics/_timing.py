@@ -28,7 +28,7 @@ from salesfunnel._display._table import Table
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT
+from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT, elapsed_ns
 from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 _I64 = npt.NDArray[np.int64]
+_U64 = npt.NDArray[np.uint64]
+_I64_MAX = 2**63 - 1
 _F64 = npt.NDArray[np.float64]
 
 
@@ -77,27 +79,34 @@ def format_duration(seconds: float) -> str:
 
 
 def _timedelta(seconds: float) -> np.timedelta64:
+    """Seconds as ``timedelta64[ns]``: NaT when undefined or beyond its +-292 years."""
     if not math.isfinite(seconds):
         return np.timedelta64("NaT", "ns")
-    return np.timedelta64(round(seconds * NS_PER_S), "ns")
+    ns = round(seconds * NS_PER_S)
+    if not -_I64_MAX <= ns <= _I64_MAX:
+        return np.timedelta64("NaT", "ns")
+    return np.timedelta64(ns, "ns")
 
 
-def exact_sum(values: _I64) -> int:
-    """Exact sum of non-negative int64 values as a Python int (no overflow).
+def exact_sum(values: npt.NDArray[Any]) -> int:
+    """Exact sum of non-negative int64 or uint64 values as a Python int (no overflow).
 
     Examples
     --------
     >>> import numpy as np
     >>> exact_sum(np.array([2**62, 2**62, 2**62], dtype=np.int64)) == 3 * 2**62
     True
+    >>> exact_sum(np.array([2**64 - 3, 2**64 - 3], dtype=np.uint64)) == 2 * (2**64 - 3)
+    True
     """
     if len(values) == 0:
         return 0
-    v = np.asarray(values, dtype=np.int64)
-    if int(v.max()) <= np.iinfo(np.int64).max // len(v):  # the int64 sum cannot overflow
-        return int(v.sum(dtype=np.int64))
-    high = int(np.sum(v >> 32, dtype=np.int64))
-    low = int(np.sum(v & 0xFFFFFFFF, dtype=np.int64))
+    v = np.asarray(values)
+    v = v.astype(np.uint64) if v.dtype.kind != "u" else v.astype(np.uint64, copy=False)
+    if int(v.max()) <= np.iinfo(np.int64).max // len(v):  # the sum cannot overflow
+        return int(v.sum(dtype=np.uint64))
+    high = int(np.sum(v >> np.uint64(32), dtype=np.uint64))
+    low = int(np.sum(v & np.uint64(0xFFFFFFFF), dtype=np.uint64))
     return (high << 32) + low
 
 
@@ -157,6 +166,29 @@ def _readonly(values: Any) -> _I64:
     return arr
 
 
+def _durations_ns(values: Any) -> _U64:
+    """``values`` as a read-only uint64 array of nanoseconds (durations are never negative).
+
+    A read-only uint64 array that owns its data is kept as it is (the functions here
+    build those); other integers are checked (``>= 0``) and copied.
+    """
+    if (isinstance(values, np.ndarray) and values.dtype == np.uint64 and values.ndim == 1
+            and not values.flags.writeable and values.flags.owndata):
+        return values
+    raw = np.asarray(values)
+    if raw.size == 0:
+        raw = raw.astype(np.int64)
+    if raw.dtype.kind not in "iu" or (raw.dtype.kind == "i" and raw.size
+                                      and int(raw.min()) < 0):
+        raise InvalidParameterError(
+            f"durations must be integers of nanoseconds >= 0; got {values!r}",
+            parameter="values", value=values,
+        )
+    arr = raw.astype(np.uint64).ravel()
+    arr.flags.writeable = False
+    return arr
+
+
 @attrs.frozen(eq=False, repr=False)
 class Durations(Displayable):
     """The distribution of one duration over entities: a funnel step or the sales cycle.
@@ -165,9 +197,10 @@ class Durations(Displayable):
     ----------
     source, target : str
         What the duration runs from and to (stage names; ``"first event"`` for the cycle).
-    values : numpy.ndarray of int64
+    values : numpy.ndarray of uint64
         Every observed duration in nanoseconds, one per entity, in no particular order
-        (read-only). Kept so that :meth:`merge` is exact.
+        (read-only). Kept so that :meth:`merge` is exact. Unsigned: two times of a log
+        may be up to about 584 years apart, more than int64 nanoseconds hold.
     percentiles : tuple of float
         The percentiles reported (0 - 100).
     count : int
@@ -192,7 +225,7 @@ class Durations(Displayable):
 
     source: str
     target: str
-    values: _I64 = attrs.field(converter=_readonly)
+    values: _U64 = attrs.field(converter=_durations_ns)
     percentiles: tuple[float, ...] = attrs.field(default=(10.0, 50.0, 90.0),
                                                  converter=check_percentiles)
     count: int = attrs.field(init=False)
@@ -523,13 +556,13 @@ class Timing(Displayable):
                 f"{cyc.count:,} won>")
 
 
-def _frozen(values: _I64) -> _I64:
+def _frozen(values: _U64) -> _U64:
     values.flags.writeable = False
     return values
 
 
 def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
-                   arrived: npt.NDArray[np.bool_] | None = None) -> list[_I64]:
+                   arrived: npt.NDArray[np.bool_] | None = None) -> list[_U64]:
     """Durations (ns) of steps ``1 .. n_path - 1`` from the first times at each depth.
 
     ``first`` is :func:`~salesfunnel.metrics._kernels.first_times` (stage-major, so a
@@ -551,11 +584,11 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
             prev = prev.take(sel)
             idx = sel if idx is None else idx.take(sel)
         if arrived is None:
-            out.append(_frozen(np.subtract(col, prev)))
+            out.append(_frozen(elapsed_ns(col, prev)))
         else:  # only entities that were at stage k - 1 have a time from it
             at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
             keep = np.flatnonzero(at)
-            out.append(_frozen(np.subtract(col.take(keep), prev.take(keep))))
+            out.append(_frozen(elapsed_ns(col.take(keep), prev.take(keep))))
         prev = col
     return out
 
@@ -574,7 +607,7 @@ def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | N
         entry = entry.take(rows)
     won = np.flatnonzero(won_at != K.NEVER)
     cycle = Durations("first event", stages[-1],
-                      _frozen(np.subtract(won_at.take(won), entry.take(won))), percentiles)
+                      _frozen(elapsed_ns(won_at.take(won), entry.take(won))), percentiles)
     return Timing(stages, steps, cycle, len(entry), percentiles)
 
 
@@ -626,7 +659,7 @@ def timing(
     Notes
     -----
     Units: statistics are seconds (float64), ``Durations.values`` are nanoseconds
-    (int64), the ``*_timedelta`` accessors and ``to_pandas()`` give ``timedelta64[ns]``.
+    (uint64), the ``*_timedelta`` accessors and ``to_pandas()`` give ``timedelta64[ns]``.
 
     Memory: each step keeps its durations (8 bytes per entity that reached the step, so
     at most ``8 x entities x steps`` bytes) so that :meth:`Timing.merge` is exact: the

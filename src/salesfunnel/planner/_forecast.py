@@ -14,7 +14,14 @@ from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
 from salesfunnel._simulation import generator
 from salesfunnel._util._json import to_json_value
-from salesfunnel._util._time import NS_PER_DAY, Naive, aware_datetime, duration_ns, to_ns
+from salesfunnel._util._time import (
+    NS_PER_DAY,
+    Naive,
+    aware_datetime,
+    duration_ns,
+    elapsed_ns,
+    to_ns,
+)
 from salesfunnel.errors import InvalidParameterError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Labels
@@ -414,7 +421,7 @@ def forecast(
         else:
             ftw = ft[won_rows]
             for k in np.unique(deal_stage):
-                d = np.sort((ftw[:, won] - ftw[:, k]).astype(np.float64))
+                d = np.sort(elapsed_ns(ftw[:, won], ftw[:, k]).astype(np.float64))
                 at = deal_stage == k
                 age = deal_age[at]
                 older = np.searchsorted(d, age, side="right")      # durations <= age
