@@ -90,7 +90,8 @@ class Comparison(Displayable):
     a_entities: int = 0
     b_entities: int = 0
     level: float = 0.95
-    prior: tuple[float, float] = (1.0, 1.0)
+    prior: tuple[float, float] = attrs.field(
+        default=(1.0, 1.0), converter=lambda p: _check_prior(p, where="Comparison"))
     names: tuple[str, str] = ("a", "b")
     stages: tuple[str, ...] = ()
     _p_better: tuple[float, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -283,13 +284,20 @@ def _rates(k: tuple[int, ...], n: tuple[int, ...]) -> _F:
         return np.where(na > 0, ka / na, np.nan)
 
 
+#: The largest ``alpha`` or ``beta`` of a prior: pseudo-counts worth a million
+#: observations. Beyond it ``P(b > a)`` would cost seconds to minutes of quadrature
+#: (and lose accuracy) for a prior that drowns any real data.
+MAX_PRIOR = 1e6
+
+
 def _check_prior(prior: Any, *, where: str) -> tuple[float, float]:
-    """``prior`` as (alpha, beta): two finite numbers > 0."""
+    """``prior`` as (alpha, beta): two finite numbers in (0, MAX_PRIOR]."""
+    expected = f"two finite numbers in (0, {MAX_PRIOR:,.0f}] (alpha, beta)"
     try:
-        a, b = (check_number("prior", v, low=0.0, low_open=True) for v in prior)
+        a, b = (check_number("prior", v, low=0.0, low_open=True, high=MAX_PRIOR)
+                for v in prior)
     except (TypeError, ValueError):  # InvalidParameterError is a ValueError
-        raise invalid("prior", prior, "two finite numbers > 0 (alpha, beta)",
-                      where=where) from None
+        raise invalid("prior", prior, expected, where=where) from None
     return a, b
 
 
@@ -333,7 +341,8 @@ def compare(
     level : float
         Confidence level of the difference intervals.
     prior : (float, float)
-        Beta prior of the posteriors for ``P(b > a)``; uniform by default.
+        Beta prior of the posteriors for ``P(b > a)``; uniform by default. Each of
+        ``alpha`` and ``beta`` is at most ``1e6`` (a million pseudo-observations).
     names : (str, str)
         Display names of the two sides.
 

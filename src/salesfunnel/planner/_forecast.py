@@ -16,6 +16,8 @@ from salesfunnel._simulation import generator
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._time import (
     NS_PER_DAY,
+    TS_MAX,
+    TS_MIN,
     Naive,
     aware_datetime,
     duration_ns,
@@ -206,6 +208,11 @@ def _as_of_ns(value: Any, parameter: str, naive: str) -> tuple[int, datetime]:
     return ns, when
 
 
+#: The longest horizon (days): the span of the representable times, ``TS_MAX - TS_MIN``
+#: ns (about 584 years). Every close duration a log can show is shorter.
+MAX_HORIZON_DAYS = (TS_MAX - TS_MIN) / NS_PER_DAY
+
+
 def _horizon_days(value: Any) -> float:
     if isinstance(value, timedelta | np.timedelta64):
         try:
@@ -214,7 +221,10 @@ def _horizon_days(value: Any) -> float:
             raise PlanError(f"the 'horizon' parameter of forecast: {exc}",
                             parameter="horizon", value=value) from None
     return check_number("horizon", value, where="forecast", low=0.0, low_open=True,
-                        expected="a positive number of days or a timedelta")
+                        high=MAX_HORIZON_DAYS,
+                        expected="a positive number of days up to the widest time span "
+                                 f"({MAX_HORIZON_DAYS:,.0f} days, about 584 years) or a "
+                                 "timedelta")
 
 
 def _truncate(log: EventLog, as_of_ns: int) -> tuple[EventLog, np.ndarray[Any, Any]]:
