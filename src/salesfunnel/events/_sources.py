@@ -52,6 +52,11 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
             parameter="funnel", value=funnel,
         )
     ent = as_array(entity, "entity")
+    if ent.dtype.kind == "f" and isinstance(entity, list | tuple) and any(
+            isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53 for v in entity):
+        # numpy made floats of [2**53 + 1, 2**53, 1.0], merging the first two ids: keep
+        # the Python values, which compare exactly.
+        ent = object_array(entity)
     stg = as_array(stage, "stage")
     tsa = as_array(ts, "ts")
     amt = None if amount is None else as_array(amount, "amount")

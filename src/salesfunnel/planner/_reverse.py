@@ -15,7 +15,7 @@ directions and share their result classes (``Plan``, ``PlanRow``, ``Source``,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -650,19 +650,27 @@ def _build(
     if capacity is not None:
         touches = _touches(capacity, path, where)
         workload = tuple(t * r.per_period for t, r in zip(touches, rows, strict=True))
-        contact = capacity.contact_touches * math.fsum(s.contacts_per_period for s in src_rows)
-        total_work = math.fsum(workload) + contact
+        contact = capacity.contact_touches * _sum(s.contacts_per_period for s in src_rows)
+        total_work = _sum(workload) + contact
         needed = total_work / capacity.per_rep
         cap_plan = CapacityPlan(
             per_rep=capacity.per_rep, touches=touches, workload=workload,
             contact_workload=contact, total_workload=total_work, reps_needed=needed,
-            reps=int(ceil_count(needed)),
+            reps=int(ceil_count(needed)) if math.isfinite(needed) else 0,
         )
     _check_finite(where, target=target, deal_size=deal_size, deals=deals, rows=rows,
                   sources=src_rows, capacity=cap_plan)
     return Plan(direction=direction, target=target, deal_size=deal_size, unit=unit,
                 deals=deals, periods=periods, rounding=rounding, rows=rows,
                 sources=tuple(src_rows), capacity=cap_plan)
+
+
+def _sum(values: Iterable[float]) -> float:
+    """``math.fsum``, with ``inf`` where the sum leaves the float range."""
+    try:
+        return math.fsum(values)
+    except OverflowError:  # "intermediate overflow in fsum"
+        return math.inf
 
 
 def _check_finite(where: str, *, target: float, deal_size: float, deals: float,
