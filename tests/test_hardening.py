@@ -8,6 +8,7 @@ result. The fuzzers themselves live in ``tests/fuzz/``.
 from __future__ import annotations
 
 import contextlib
+import math
 import io
 import time
 from datetime import UTC, datetime
@@ -348,3 +349,12 @@ def test_cli_huge_window(tmp_path: Path) -> None:
 def test_cli_plan_beyond_the_float_range(args: tuple[str, ...]) -> None:
     code, _, err = run("plan", *args)
     assert "plan" in one_line(code, err)
+
+
+def test_pipeline_amounts_summing_beyond_the_float_range_say_so() -> None:
+    log = EventLog.from_arrays(F, entity=[1, 2], stage=[1, 1], ts=[0, 1], unit="s",
+                               amount=[1e308, 1e308])
+    p = metrics.pipeline(log)
+    assert math.isinf(p.open_value)
+    assert "largest float" in p.reasons["open_value"]
+    assert p.to_dict()["open_value"] is None and str(p)

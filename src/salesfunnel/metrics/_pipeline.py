@@ -289,6 +289,11 @@ class Pipeline(Displayable):
             out["coverage"] = "no target given"
         elif "weighted_value" in out:
             out["coverage"] = out["weighted_value"]
+        for name in ("open_value", "weighted_value", "average_won_amount", "velocity",
+                     "coverage", "coverage_unweighted"):
+            if math.isinf(getattr(self, name)):  # shown as missing: say why
+                out[name] = ("the amounts add up to more than the largest float (about "
+                             "1.8e308)")
         return out
 
     # -- merging ------------------------------------------------------------------------------
