@@ -358,3 +358,8 @@ def test_pipeline_amounts_summing_beyond_the_float_range_say_so() -> None:
     assert math.isinf(p.open_value)
     assert "largest float" in p.reasons["open_value"]
     assert p.to_dict()["open_value"] is None and str(p)
+
+
+def test_forecast_refuses_more_simulations_than_its_limit() -> None:
+    with pytest.raises(PlanError, match=r"'n_sims' parameter of forecast"):
+        planner.forecast(small_log(), as_of="1970-01-10T00:00Z", horizon=3, n_sims=10**18)

@@ -208,6 +208,8 @@ def _as_of_ns(value: Any, parameter: str, naive: str) -> tuple[int, datetime]:
     return ns, when
 
 
+#: The most simulations of one forecast (800 MB of samples).
+MAX_SIMS = 10**8
 #: The longest horizon (days): the span of the representable times, ``TS_MAX - TS_MIN``
 #: ns (about 584 years). Every close duration a log can show is shorter.
 MAX_HORIZON_DAYS = (TS_MAX - TS_MIN) / NS_PER_DAY
@@ -326,7 +328,8 @@ def forecast(
                         parameter="log", value=log)
     as_of_ns, as_of_dt = _as_of_ns(as_of, "as_of", naive)
     horizon_d = _horizon_days(horizon)
-    sims = check_int("n_sims", n_sims, where="forecast")
+    sims = check_int("n_sims", n_sims, where="forecast", high=MAX_SIMS,
+                     expected=f"an integer in [1, {MAX_SIMS:,}]")
     tgt = None if target is None else check_number("target", target, where="forecast", low=0.0)
     if probabilities not in ("observed", "nominal"):
         raise PlanError(
