@@ -157,6 +157,11 @@ def from_journeys(cls: type[EventLog], journeys: Iterable[Journey], *, amount: s
                   segments: Sequence[str], funnel: Funnel | None) -> EventLog:
     """:meth:`EventLog.from_journeys`: one event per transition record."""
     segments = _segment_names(segments)
+    if amount is not None and not isinstance(amount, str):
+        raise InvalidParameterError(
+            f"amount must be the name (a string) of the subjects' amount field or None; "
+            f"got {amount!r}", parameter="amount", value=amount,
+        )
     ents: list[Any] = []
     stages: list[int] = []
     times: list[Any] = []

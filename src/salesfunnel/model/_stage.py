@@ -53,10 +53,13 @@ def _to_kind(value: Any) -> StageKind:
 def _to_probability(value: Any) -> float | None:
     if value is None:
         return None
+    message = f"probability must be a number in [0, 1] or None; got {value!r}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        message = f"probability must be a number in [0, 1] or None; got {value!r}"
         return cast(float, _Invalid(value, message))
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int too large for a float (10**400)
+        return cast(float, _Invalid(value, message))
 
 
 def _to_text(value: Any, what: str) -> Labels:
