@@ -240,9 +240,10 @@ def scalar_ns(value: Any, *, unit: str | None = None, naive: str = "raise") -> i
         if unit is None:
             raise TimeProblem("unparsable", "a number needs unit=")
         if isinstance(value, float):
-            if not math.isfinite(value):
+            scaled = value * NS_PER_UNIT[unit]
+            if not math.isfinite(scaled):  # inf, or 1.8e305 us overflowing to inf
                 raise TimeProblem("range")
-            ns = round(value * NS_PER_UNIT[unit])
+            ns = round(scaled)
         else:
             ns = value * NS_PER_UNIT[unit]
         if not TS_MIN <= ns <= TS_MAX:

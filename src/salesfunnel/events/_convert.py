@@ -139,6 +139,7 @@ def convert_stage(funnel: Funnel, values: np.ndarray[Any, Any], problems: Proble
         return np.where(bad, 0, out) if bad.any() else out
     if values.dtype.kind == "f":
         ok = np.isfinite(values) & (values == np.round(values))
+        ok &= (values >= 0) & (values < n_stages)  # 9.2e18 does not fit an int64
         out = np.where(ok, values, -1).astype(np.int64)
         bad = ~ok | (out < 0) | (out >= n_stages)
         problems.add(bad, f"a stage that is not an index in 0..{n_stages - 1}", values)
@@ -198,7 +199,7 @@ def convert_amount(values: np.ndarray[Any, Any], problems: Problems
                 continue
             try:
                 out[i] = float(v)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: 10**400
                 out[i] = np.nan
                 bad[i] = True
                 continue

@@ -75,7 +75,14 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
                 f"segment names must be strings; got {name!r}", parameter="segments",
                 value=name,
             )
-        lengths[f"segment {name!r}"] = len(col)
+        try:
+            lengths[f"segment {name!r}"] = len(col)
+        except TypeError:
+            raise EventLogError(
+                f"segment column {name!r} must be a one-dimensional array-like (a list, "
+                f"numpy array, or pandas/polars/arrow column); got {type(col).__name__}",
+                count=1, examples=[col],
+            ) from None
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{k}: {v}" for k, v in lengths.items())
         raise EventLogError(f"columns have different lengths ({listed}); expected equal",
@@ -231,7 +238,10 @@ def from_polars(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str,
             series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         elif isinstance(dtype, pl.Categorical | pl.Enum):
             series = series.cast(pl.String)
-        cols[c] = series.to_numpy()
+        try:
+            cols[c] = series.to_numpy()
+        except pl.exceptions.PolarsError:  # e.g. Int128, which numpy has no type for
+            cols[c] = object_array(series.to_list())
     return names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid, naive=naive)
 
 
@@ -250,7 +260,10 @@ def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, 
             col = col.cast(col.type.value_type)
         if pa.types.is_timestamp(col.type) and col.type.tz is not None:
             col = col.cast(pa.timestamp(col.type.unit))
-        cols[c] = col.to_numpy()
+        try:
+            cols[c] = col.to_numpy()
+        except (pa.ArrowException, NotImplementedError):  # a type numpy cannot hold
+            cols[c] = object_array(col.to_pylist())
     return names.build(cls, funnel, cols, unit=unit, on_invalid=on_invalid, naive=naive)
 
 
