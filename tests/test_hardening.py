@@ -8,8 +8,8 @@ result. The fuzzers themselves live in ``tests/fuzz/``.
 from __future__ import annotations
 
 import contextlib
-import math
 import io
+import math
 import time
 from datetime import UTC, datetime
 from pathlib import Path

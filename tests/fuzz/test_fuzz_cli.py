@@ -11,10 +11,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fuzz_support import fuzz
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from fuzz_support import fuzz
 from salesfunnel.cli._main import main
 
 VALUES = ["0", "-1", "1", "1e300", "1e308", "1e309", "1e-320", "5e-324", "nan", "inf", "-inf",

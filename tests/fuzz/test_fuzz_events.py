@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fuzz_support import error_or_result, fuzz, junk, numbers, scalars, times
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from fuzz_support import error_or_result, fuzz, junk, numbers, scalars, times
 from salesfunnel import EventLog, Funnel, Stage
 from salesfunnel.testing import event_logs
 
@@ -62,7 +62,7 @@ def check_log(log: EventLog | None) -> None:
         return
     assert len(log.entity) == len(log.stage) == len(log.ts) == len(log)
     if len(log):
-        assert 0 <= int(log.entity.min()) and int(log.entity.max()) < log.n_entities
+        assert int(log.entity.min()) >= 0 and int(log.entity.max()) < log.n_entities
         assert int(log.stage.min()) >= 0 and int(log.stage.max()) < len(F.stages)
     s = log.sorted_by_entity_time()
     assert (np.diff(s.entity) >= 0).all()
@@ -134,7 +134,7 @@ def test_from_tables(kwargs: dict[str, Any], kind: str) -> None:
             if not all(_arrow_safe(v) for v in cols.values()):
                 return  # pyarrow itself can crash (segfault) on some mixed Python objects
             table = pa.table(cols)
-    except Exception:  # noqa: BLE001 - the table library refused the columns itself
+    except Exception:
         return
     make = {"pandas": EventLog.from_pandas, "polars": EventLog.from_polars,
             "arrow": EventLog.from_arrow}[kind]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fuzz_support import durations, error_or_result, finite_or_nan, fuzz, junk, numbers, times
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from fuzz_support import durations, error_or_result, finite_or_nan, fuzz, junk, numbers, times
 from salesfunnel import EventLog, Funnel, Stage, metrics
 from salesfunnel.testing import event_logs
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fuzz_support import error_or_result, fuzz, junk, numbers, scalars, times
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from fuzz_support import error_or_result, fuzz, junk, numbers, scalars, times
 from salesfunnel import Funnel, FunnelError, Gate, Journey, Stage
 from salesfunnel.model.rules import MISSING, parse_rule
 from salesfunnel.testing import funnels, rules, subjects
@@ -90,9 +90,8 @@ def test_gate_from_dict(data: Any) -> None:
 
 rule_texts = st.one_of(
     rules(),
-    st.lists(st.sampled_from(list("ab01 ()<>=!.'\"-+eE,_[]") +
-                             [" and ", " or ", "not ", " in ", " is set", " contains ",
-                              "9007199254740993", "1e309", "budget"]),
+    st.lists(st.sampled_from([*"ab01 ()<>=!.'\"-+eE,_[]", " and ", " or ", "not ", " in ",
+                              " is set", " contains ", "9007199254740993", "1e309", "budget"]),
              max_size=12).map("".join),
     st.text(max_size=30),
     junk,

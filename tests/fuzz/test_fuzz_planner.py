@@ -6,10 +6,10 @@ import math
 from typing import Any
 
 import numpy as np
-from fuzz_support import durations, error_or_result, fuzz, junk, numbers, times
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from fuzz_support import durations, error_or_result, fuzz, junk, numbers, times
 from salesfunnel import EventLog, Funnel, Stage, planner, simulate
 from salesfunnel.testing import event_logs, funnels
 

@@ -7,9 +7,9 @@ the row, the column and what was expected, so the command can print it and exit 
 from __future__ import annotations
 
 import csv
-import re
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence

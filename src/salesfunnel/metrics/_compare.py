@@ -41,6 +41,11 @@ def _signed_pct(value: float) -> str:
     return format_pct(value, signed=True)
 
 
+def _prior(value: Any) -> tuple[float, float]:
+    """attrs converter of :attr:`Comparison.prior` (see :func:`_check_prior`)."""
+    return _check_prior(value, where="Comparison")
+
+
 @attrs.frozen
 class Comparison(Displayable):
     """Step-by-step comparison of conversion between ``a`` and ``b``.
@@ -90,8 +95,7 @@ class Comparison(Displayable):
     a_entities: int = 0
     b_entities: int = 0
     level: float = 0.95
-    prior: tuple[float, float] = attrs.field(
-        default=(1.0, 1.0), converter=lambda p: _check_prior(p, where="Comparison"))
+    prior: tuple[float, float] = attrs.field(default=(1.0, 1.0), converter=_prior)
     names: tuple[str, str] = ("a", "b")
     stages: tuple[str, ...] = ()
     _p_better: tuple[float, ...] = attrs.field(init=False, eq=False, repr=False)

@@ -457,7 +457,7 @@ def survival(
     stage = log.funnel.won.name
     view = K.until(log, cut)
 
-    def fit(durations: _I64, converted: npt.NDArray[np.bool_]) -> Survival:
+    def fit(durations: _U64, converted: npt.NDArray[np.bool_]) -> Survival:
         t, d, c = _unique_counts(durations, converted)
         return Survival(stage, cut, lost, t, d, c, level)
 

@@ -110,7 +110,7 @@ def exact_sum(values: npt.NDArray[Any]) -> int:
     return (high << 32) + low
 
 
-def percentiles_of(values: _I64, wanted: Sequence[float]) -> _F64:
+def percentiles_of(values: npt.NDArray[Any], wanted: Sequence[float]) -> _F64:
     """``np.percentile(values, wanted)`` (default linear method), computed faster.
 
     numpy partitions a copy at several positions at once, which takes its scalar
