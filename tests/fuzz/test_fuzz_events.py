@@ -155,3 +155,25 @@ def test_from_journeys(log: EventLog, segments: Any, amount: Any) -> None:
     error_or_result(EventLog.from_journeys, journeys, segments=segments, amount=amount,
                     funnel=F)
     check_log(log)
+
+
+@fuzz
+@given(st.sampled_from(["pandas", "polars", "arrow", "records"]),
+       st.fixed_dictionaries({}, optional={k: st.one_of(st.sampled_from(
+           ["entity", "stage", "ts", "x"]), junk) for k in
+           ("entity", "stage", "ts", "amount", "segments")}))
+@example("records", {"entity": np.array([[1, 2], [3, 4]])})
+@example("pandas", {"entity": np.array([[1, 2], [3, 4]])})
+def test_table_column_names(kind: str, names: dict[str, Any]) -> None:
+    cols = {"entity": [1, 1], "stage": [0, 1], "ts": [0, 5], "x": [1.0, 2.0]}
+    if kind == "records":
+        records = [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(),
+                                                                  strict=True)]
+        error_or_result(EventLog.from_records, F, records, unit="s", **names)
+        return
+    lib = pytest.importorskip({"pandas": "pandas", "polars": "polars",
+                               "arrow": "pyarrow"}[kind])
+    table = lib.table(cols) if kind == "arrow" else lib.DataFrame(cols)
+    make = {"pandas": EventLog.from_pandas, "polars": EventLog.from_polars,
+            "arrow": EventLog.from_arrow}[kind]
+    check_log(error_or_result(make, F, table, unit="s", **names))

@@ -322,6 +322,15 @@ class _Columns:
     @classmethod
     def of(cls, entity: str, stage: str, ts: str, amount: str | None,
            segments: Sequence[str] | None) -> _Columns:
+        for role, name in (("entity", entity), ("stage", stage), ("ts", ts),
+                           ("amount", amount)):
+            try:
+                hash(name)
+            except TypeError:
+                raise InvalidParameterError(
+                    f"{role} must be a column name (a string); got {name!r}",
+                    parameter=role, value=name,
+                ) from None
         return cls(entity, stage, ts, amount, _segment_names(segments))
 
     @property
