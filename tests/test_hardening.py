@@ -363,3 +363,12 @@ def test_pipeline_amounts_summing_beyond_the_float_range_say_so() -> None:
 def test_forecast_refuses_more_simulations_than_its_limit() -> None:
     with pytest.raises(PlanError, match=r"'n_sims' parameter of forecast"):
         planner.forecast(small_log(), as_of="1970-01-10T00:00Z", horizon=3, n_sims=10**18)
+
+
+@pytest.mark.parametrize("ids", [[2**63], [2**64 - 1, 2**64 - 3, 2**64 - 1],
+                                 np.array([250, 255], dtype=np.uint8),
+                                 [-(2**63), -(2**63) + 2]])
+def test_close_together_ids_at_the_ends_of_the_integer_range(ids: list[int]) -> None:
+    log = EventLog.from_arrays(F, entity=ids, stage=[0] * len(ids), ts=range(len(ids)),
+                               unit="s")
+    assert [int(log.ids[c]) for c in log.entity] == [int(i) for i in ids]

@@ -83,6 +83,7 @@ def check_log(log: EventLog | None) -> None:
           "unit": "us"})
 @example({"entity": [0, 0], "stage": [None, 2**63 - 1], "ts": [0, 1], "unit": "s"})
 @example({"entity": [0, 0], "stage": [0, 0], "ts": [0, 1], "unit": "s", "amount": ["", 10**400]})
+@example({"entity": [2**63], "stage": ["lead"], "ts": [0], "unit": "s"})
 def test_from_arrays(kwargs: dict[str, Any]) -> None:
     check_log(error_or_result(EventLog.from_arrays, F, **kwargs))
 
