@@ -85,7 +85,17 @@ def check_log(log: EventLog | None) -> None:
 @example({"entity": [0, 0], "stage": [0, 0], "ts": [0, 1], "unit": "s", "amount": ["", 10**400]})
 @example({"entity": [2**63], "stage": ["lead"], "ts": [0], "unit": "s"})
 def test_from_arrays(kwargs: dict[str, Any]) -> None:
-    check_log(error_or_result(EventLog.from_arrays, F, **kwargs))
+    log = error_or_result(EventLog.from_arrays, F, **kwargs)
+    check_log(log)
+    if log is not None and kwargs.get("on_invalid") != "drop":
+        # Every row kept, in order: each id reads back equal (Python equality), and two
+        # rows share an entity exactly when their ids are equal.
+        given_ids = list(kwargs["entity"])
+        back = [log.ids[c] for c in log.entity]
+        assert all(bool(b == g) for b, g in zip(back, given_ids, strict=True)), (back, given_ids)
+        for i, a in enumerate(given_ids):
+            for j, b in enumerate(given_ids):
+                assert bool(a == b) == (log.entity[i] == log.entity[j]), (a, b)
 
 
 @fuzz
