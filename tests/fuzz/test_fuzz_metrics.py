@@ -66,6 +66,8 @@ def semantic_ok(kwargs: dict[str, Any]) -> dict[str, Any]:
 @given(logs, some("semantic", "window", "ci", "level", "by"))
 @example(EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
          {"semantic": "ordered", "window": 1e308})
+@example(EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
+         {"level": 0.9999999999999999})
 def test_conversion(log: EventLog, kwargs: dict[str, Any]) -> None:
     c = error_or_result(metrics.conversion, log, **semantic_ok(kwargs))
     if c is not None and kwargs.get("by") is None:
@@ -89,6 +91,8 @@ def test_timing(log: EventLog, kwargs: dict[str, Any]) -> None:
 @example(EventLog.from_arrays(F, entity=[1, 1], stage=[0, 2],
                               ts=np.array([TS_MIN, TS_MAX], dtype="datetime64[ns]")), {},
          np.datetime64(TS_MAX, "ns"))
+@example(EventLog.from_arrays(F, entity=[0], stage=[0], ts=[0], unit="s"),
+         {"level": 0.9999999999999999}, "1970-01-02T00:00Z")
 def test_survival(log: EventLog, kwargs: dict[str, Any], as_of: Any) -> None:
     s = error_or_result(metrics.survival, log, as_of=as_of, **kwargs)
     if s is not None and kwargs.get("by") is None:
