@@ -1,9 +1,10 @@
 """Per-deal transitions through a seven-stage funnel with a two-check gate per stage.
 
-salesfunnel (history records and gate results included) against the `transitions` and
-`python-statemachine` libraries doing the same work, and a bare dict-and-if loop as the
-floor. Machines/journeys are created before timing; the timed work is walking every deal
-from the first stage to WON (6 guarded transitions each).
+salesfunnel (history records with the facts their gates read, and gate results,
+included) against the `transitions` and `python-statemachine` libraries doing the same
+work, and a bare dict-and-if loop as the floor. Machines/journeys are created before
+timing; the timed work is walking every deal from the first stage to WON (6 guarded
+transitions each).
 """
 
 from __future__ import annotations

@@ -82,10 +82,12 @@ class DealService:
             )
         return deal
 
-    def record(self, deal_id: str, *, version: int, **fields: Any) -> Journey:
-        """Record facts about a deal (checklist answers); they do not change its stage."""
+    def record(self, deal_id: str, *, version: int, at: datetime, actor: str,
+               **fields: Any) -> Journey:
+        """Record facts about a deal (checklist answers): they do not change its stage,
+        but are kept with their old values in ``deal.edits`` and bump the version."""
         deal = self._fresh(deal_id, version)
-        deal.subject.update(fields)
+        deal.update(fields, at=at, actor=actor)
         self.save()
         return deal
 
@@ -142,19 +144,21 @@ def main(store: Path) -> None:
     except GateFailed as refused:
         print(f"refused: {len(refused.result.failed)} checks open")
 
-    crm.record("acme", version=acme.version, problems_understood=True,
-               need_deadline="2026-06-30", preferred_product="ERP",
-               competition_assessed=True)
+    crm.record("acme", version=acme.version, at=t0 + 2 * day, actor="li",
+               problems_understood=True, need_deadline="2026-06-30",
+               preferred_product="ERP", competition_assessed=True)
     crm.advance("acme", version=acme.version, at=t0 + 3 * day, actor="li")
-    crm.record("acme", version=acme.version, project_approved=True, budget_confirmed=True,
-               budget_amount=30_000, budget_payer="CFO")
+    crm.record("acme", version=acme.version, at=t0 + 9 * day, actor="li",
+               project_approved=True, budget_confirmed=True, budget_amount=30_000,
+               budget_payer="CFO")
     crm.advance("acme", version=acme.version, at=t0 + 10 * day, actor="li")
 
     stale = beta.version
     crm.lose("beta", version=beta.version, at=t0 + 5 * day, actor="wang",
              reason="no budget this year")
     try:
-        crm.record("beta", version=stale, note="call back in Q3")
+        crm.record("beta", version=stale, at=t0 + 6 * day, actor="wang",
+                   note="call back in Q3")
     except StaleDeal as conflict:
         print("conflict:", conflict)
 

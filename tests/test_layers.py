@@ -42,8 +42,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: The EventLog class calls the modules that build (``_sources``) and sort (``_sort``) it;
 #: they name ``EventLog`` in annotations only (a ``TYPE_CHECKING`` import, never at run
 #: time): the class and its helpers are one concept over several files of one package.
+#: A Journey runs its Hooks, whose events name the ``Journey`` in annotations only (a
+#: ``TYPE_CHECKING`` import).
 ALLOWED_CIRCLES = (
     frozenset({"salesfunnel.model._funnel", "salesfunnel.model._journey"}),
+    frozenset({"salesfunnel.model._hooks", "salesfunnel.model._journey"}),
     frozenset({"salesfunnel.events._log", "salesfunnel.events._sort"}),
     frozenset({"salesfunnel.events._log", "salesfunnel.events._sources"}),
 )

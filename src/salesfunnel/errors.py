@@ -36,6 +36,7 @@ __all__ = [
     "FunnelError",
     "GateError",
     "GateFailed",
+    "HookError",
     "InputFileError",
     "InvalidParameterError",
     "MissingDependencyError",
@@ -132,6 +133,26 @@ class GateError(FunnelError, RuntimeError):
         self.gate = gate
         self.error = error
         super().__init__(f"gate {gate!r} raised {type(error).__name__}: {error}")
+
+
+class HookError(FunnelError, RuntimeError):
+    """A journey hook raised after the change it was called for had been made.
+
+    The change stands (the journey is consistent and shows it); ``topic`` is the hook's
+    topic (``"after"``, ``"enter"``, ``"leave"``, ``"edited"`` or ``"refused"``),
+    ``hook`` names the callback, ``error`` is what it raised (also chained as
+    ``__cause__``) and ``journey`` is the journey concerned.
+    """
+
+    def __init__(self, topic: str, hook: str, error: BaseException, journey: Any = None,
+                 *, outcome: str = "the change stands") -> None:
+        self.topic = topic
+        self.hook = hook
+        self.error = error
+        self.journey = journey
+        super().__init__(
+            f"{topic!r} hook {hook} raised {type(error).__name__}: {error}; {outcome}"
+        )
 
 
 class RuleSyntaxError(FunnelError, ValueError):

@@ -160,9 +160,10 @@ def test_every_problem_in_the_data_is_named_at_once(funnel: Funnel, chosen: set[
 @SETTINGS
 @given(journeys(max_steps=10))
 def test_replaying_the_history_reproduces_the_state(journey: Journey) -> None:
-    again = Journey.replay(journey.funnel, journey.history, subject=journey.subject)
-    assert (again.stage, again.version, again.history) == (
-        journey.stage, journey.version, journey.history)
+    again = Journey.replay(journey.funnel, journey.history, subject=journey.subject,
+                           edits=journey.edits)
+    assert (again.stage, again.version, again.history, again.edits) == (
+        journey.stage, journey.version, journey.history, journey.edits)
     from_data = Journey.replay(journey.funnel, [r.to_dict() for r in journey.history])
     assert (from_data.stage, from_data.history) == (journey.stage, journey.history)
     stored = json_copy(journey.to_dict())
@@ -195,7 +196,7 @@ def test_a_refused_change_changes_nothing_and_an_accepted_one_adds_one_record(
     force = data.draw(st.booleans(), label="force")
     reason = data.draw(st.sampled_from([None, "", "approved by the CEO"]), label="reason")
 
-    before = (journey.stage, journey.version, list(journey.history), repr(journey.subject))
+    before = (journey.stage, journey.version, journey.history, repr(journey.subject))
     kwargs: dict[str, Any] = {"at": when, "force": force}
     if method == "can_advance":
         with contextlib.suppress(FunnelError):
@@ -211,7 +212,7 @@ def test_a_refused_change_changes_nothing_and_an_accepted_one_adds_one_record(
     try:
         getattr(journey, method)(*args, **kwargs)
     except FunnelError:
-        after = (journey.stage, journey.version, list(journey.history), repr(journey.subject))
+        after = (journey.stage, journey.version, journey.history, repr(journey.subject))
         assert after == before, f"{method}({args}, {kwargs}) was refused but changed the journey"
         return
     # accepted: exactly one legal, well-formed record more

@@ -34,7 +34,9 @@ def test_a_real_journey_passes() -> None:
 
 def set_record(i: int, **changes: object) -> Callable[[Journey], None]:
     def corrupt(j: Journey) -> None:
-        j.history[i] = j.history[i]._replace(**changes)
+        # history is an immutable tuple: corrupt the private list behind it
+        j._history[i] = j._history[i]._replace(**changes)
+        j._history_t = None
 
     return corrupt
 
@@ -44,12 +46,18 @@ def bump_version(j: Journey) -> None:
 
 
 def drop_last(j: Journey) -> None:
-    j.history.pop()
+    j._history.pop()
+    j._history_t = None
     j._version -= 1
 
 
+def clear(j: Journey) -> None:
+    j._history.clear()
+    j._history_t = None
+
+
 CORRUPTIONS = [
-    (lambda j: j.history.clear(), r"start law broken: journey .* has an empty history"),
+    (clear, r"start law broken: journey .* has an empty history"),
     (set_record(0, kind="advance"), r"start law broken: record 0 should start the journey"),
     (set_record(0, to_stage="won", from_stage=None),
      r"start law broken: the journey starts at 'won', not an open stage"),
@@ -68,7 +76,7 @@ CORRUPTIONS = [
     (set_record(2, forced=True, reason=" "),
      r"force law broken: record 2 into stage 'proposal' is forced without a reason"),
     (bump_version, r"version law broken: version is 7 but the history has 6 records "
-                   r"\(at stage 'lost'\)"),
+                   r"and 0 edits \(at stage 'lost'\)"),
 ]
 
 

@@ -347,7 +347,7 @@ def test_every_template_is_walkable_by_drawn_subjects(name: str) -> None:
 @given(journeys(max_steps=12))
 def test_journeys_obey_the_journey_laws(journey: Journey) -> None:
     assert_journey_invariants(journey)
-    assert journey.version <= 13
+    assert len(journey.history) <= 13
 
 
 def test_journeys_in_a_given_funnel_respect_max_steps() -> None:
@@ -356,7 +356,8 @@ def test_journeys_in_a_given_funnel_respect_max_steps() -> None:
     @FAST
     @given(journeys(funnel, max_steps=3))
     def run(journey: Journey) -> None:
-        assert journey.funnel is funnel and journey.version <= 4
+        assert journey.funnel is funnel and len(journey.history) <= 4
+        assert journey.version == len(journey.history) + len(journey.edits)
 
     run()
     assert_covers(journeys(funnel, max_steps=0), {"start only": lambda j: j.version == 1})
@@ -377,4 +378,6 @@ def test_journeys_generate_every_kind_of_move() -> None:
         "later start": lambda j: j.history[0].to_stage != j.funnel.stages[0].name,
         "won": lambda j: j.is_won,
         "lost": lambda j: j.is_lost,
+        "subject edited": lambda j: len(j.edits) > 0,
+        "move with facts": lambda j: any(r.facts for r in j.history[1:]),
     })

@@ -26,6 +26,7 @@ from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._stage import SLUG, Stage, StageKind
 
 if TYPE_CHECKING:  # pragma: no cover
+    from salesfunnel.model._hooks import Hooks
     from salesfunnel.model._journey import Journey
 
 __all__ = ["Funnel", "Transition"]
@@ -167,6 +168,11 @@ class Funnel(Viewable):
     _gate_tests: dict[tuple[str, str], tuple[Callable[[Any], bool], ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
+    # (source, target) -> (the fields' names when none is dotted, else None; (name,
+    # getter) per field): what a journey records as the facts of that move.
+    _fact_plan: dict[tuple[str | None, str], tuple[tuple[str, ...] | None,
+                                                   tuple[tuple[str, Callable[[Any], Any]], ...]]
+                     ] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -190,6 +196,18 @@ class Funnel(Viewable):
         object.__setattr__(self, "_gate_tests", tests)
         steps = {source: (target, tests[(source, target)]) for source, target in nxt.items()}
         object.__setattr__(self, "_advance_steps", steps)
+        # What a journey records as the facts of a move: the fields its gates read.
+        readers: dict[tuple[str | None, str], tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+        pairs = [*gates.items(), *(((None, s.name), s.gates) for s in self.stages)]
+        for pair, gs in pairs:
+            unique = {name: get for g in gs for name, get in g._readers()}
+            readers[pair] = tuple(sorted(unique.items()))
+        canonical: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per field list
+        plan = {pair: (canonical.setdefault(tuple(name for name, _ in rs),
+                                            tuple(name for name, _ in rs))
+                       if all("." not in name for name, _ in rs) else None, rs)
+                for pair, rs in readers.items()}
+        object.__setattr__(self, "_fact_plan", plan)
 
     # -- validation -----------------------------------------------------------------------
     def _problems(self) -> list[str]:
@@ -390,17 +408,20 @@ class Funnel(Viewable):
         force: bool = False,
         reason: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        hooks: Hooks | None = None,
     ) -> Journey:
         """Start tracking a deal or lead in this funnel.
 
         See :class:`~salesfunnel.Journey` for the parameters; ``stage`` defaults to
         the first stage and must be open. Its gates apply unless ``force=True``.
+        ``hooks`` (:class:`~salesfunnel.Hooks`) run around this start and every later
+        change: ``before``, ``enter`` and ``after`` fire for the start itself.
         """
         from salesfunnel.model._journey import Journey
 
         return Journey._begin(
             self, subject, at=at, stage=stage, id=id, actor=actor, force=force,
-            reason=reason, clock=clock,
+            reason=reason, clock=clock, hooks=hooks,
         )
 
     # -- presentation and serialisation -------------------------------------------------------

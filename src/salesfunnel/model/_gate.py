@@ -328,6 +328,61 @@ class Gate:
 
     # -- introspection and serialisation ---------------------------------------------------
     @property
+    def fields(self) -> frozenset[str]:
+        """The dotted subject fields the gate's rules read.
+
+        A Python callable is opaque: it contributes no field (a journey records no facts
+        for it).
+
+        Examples
+        --------
+        >>> gate = Gate("budget >= 10") & ~Gate("owner is set") | Gate(callable, name="f")
+        >>> sorted(gate.fields)
+        ['budget', 'owner']
+        """
+        if self._rule is not None:
+            return self._rule.fields
+        return frozenset().union(*(child.fields for child in self._children))
+
+    def read(self, subject: Any) -> dict[str, Any]:
+        """The values of :attr:`fields` in ``subject``, by dotted name.
+
+        A missing field reads as :data:`salesfunnel.model.rules.MISSING`; a field whose
+        lookup raises reads as a short text naming the exception.
+
+        Examples
+        --------
+        >>> Gate("budget >= 10 and stage in ['a']").read({"budget": 5, "stage": "a", "x": 1})
+        {'budget': 5, 'stage': 'a'}
+        """
+        if self._rule is not None:
+            try:
+                return self._rule.read(subject)
+            except Exception:
+                return self._read_each(subject)
+        out: dict[str, Any] = {}
+        for child in self._children:
+            out.update(child.read(subject))
+        return out
+
+    def _readers(self) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+        """``(field, getter)`` for each field the gate's rules read (for journeys)."""
+        if self._rule is not None:
+            return self._rule._getters
+        return tuple(r for child in self._children for r in child._readers())
+
+    def _read_each(self, subject: Any) -> dict[str, Any]:
+        """:meth:`read` field by field, keeping a lookup that raises as a text."""
+        assert self._rule is not None
+        out: dict[str, Any] = {}
+        for name in sorted(self._rule.fields):
+            try:
+                out.update(parse_rule(f"{name} is set").read(subject))
+            except Exception as exc:
+                out[name] = f"<unreadable: {type(exc).__name__}>"
+        return out
+
+    @property
     def rule(self) -> str | None:
         """The rule text of a rule gate, else ``None``."""
         return self._rule.text if self._rule is not None else None

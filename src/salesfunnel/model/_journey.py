@@ -1,22 +1,47 @@
-"""Journeys: one tracked deal or lead moving through a funnel."""
+"""Journeys: one tracked deal or lead moving through a funnel.
+
+Over 800 lines on purpose: :class:`Journey` is one class whose changes (moves, subject
+updates, hooks) and whose loading and saving share private state under one lock;
+splitting it over files would scatter that one locking discipline. What it records
+(:class:`TransitionRecord`, :class:`SubjectEdit`) lives in ``_records`` and its hooks in
+``_hooks``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import json
+import math
+import operator
+import threading
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from salesfunnel._util._time import aware_datetime
-from salesfunnel.errors import GateError, GateFailed, InvalidParameterError, TransitionNotAllowed
+from salesfunnel._util._validate import invalid
+from salesfunnel.errors import (
+    GateError,
+    GateFailed,
+    HookError,
+    InvalidParameterError,
+    TransitionNotAllowed,
+)
 from salesfunnel.model._gate import Gate, GateResult
+from salesfunnel.model._hooks import HookEvent, Hooks, OutboxMessage, hook_name
+from salesfunnel.model._records import (
+    EMPTY,
+    FrozenMap,
+    SubjectEdit,
+    TransitionRecord,
+    json_fact,
+    to_aware,
+)
 from salesfunnel.model._stage import Stage, StageKind
+from salesfunnel.model.rules import MISSING
 
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.model._funnel import Funnel
 
-__all__ = ["Journey", "TransitionRecord"]
-
-_NAIVE_HINT = "; give a timezone (e.g. datetime(..., tzinfo=timezone.utc))"
+__all__ = ["Journey", "SubjectEdit", "TransitionRecord", "to_aware"]
 
 
 def utc_now() -> datetime:
@@ -24,89 +49,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def to_aware(value: Any, parameter: str = "at") -> datetime:
-    """An ``at=`` value as an aware datetime: the time module's conversion with the
-    default naive policy ("raise"); a given datetime or ISO offset is kept."""
-    return aware_datetime(value, parameter=parameter, hint=_NAIVE_HINT)
-
-
-class TransitionRecord(NamedTuple):
-    """One change in a journey's history (immutable).
-
-    ``from_stage`` is ``None`` for the record that starts the journey. ``kind`` says
-    which policy allowed the move (``"start"``, ``"advance"``, ``"skip"``,
-    ``"fall_back"``, ``"lose"``, ``"reenter"``, ``"explicit"``).
-
-    A named tuple rather than an attrs class: a journey appends one per change, and
-    building a tuple costs a quarter of a frozen attrs instance (measured in
-    ``benchmarks/bench_model.py``).
-
-    Examples
-    --------
-    >>> from datetime import datetime, timezone
-    >>> rec = TransitionRecord("lead", "demo", datetime(2026, 1, 5, tzinfo=timezone.utc))
-    >>> rec.to_stage, rec.kind, rec.forced
-    ('demo', 'advance', False)
-    """
-
-    from_stage: str | None
-    to_stage: str
-    at: datetime
-    actor: str | None = None
-    reason: str | None = None
-    forced: bool = False
-    kind: str = "advance"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (``at`` as ISO 8601)."""
-        return {
-            "from_stage": self.from_stage,
-            "to_stage": self.to_stage,
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "reason": self.reason,
-            "forced": self.forced,
-            "kind": self.kind,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TransitionRecord:
-        """Rebuild a record from :meth:`to_dict` output."""
-        try:
-            return cls(
-                from_stage=data["from_stage"],
-                to_stage=data["to_stage"],
-                at=to_aware(data["at"]),
-                actor=data.get("actor"),
-                reason=data.get("reason"),
-                forced=bool(data.get("forced", False)),
-                kind=data.get("kind", "advance"),
-            )
-        except (KeyError, TypeError) as exc:
-            raise InvalidParameterError(
-                f"a transition record needs from_stage, to_stage and at; got {data!r}",
-                parameter="history",
-                value=data,
-            ) from exc
-
-
 def _to_record(raw: Any, i: int) -> TransitionRecord:
-    """Record ``i`` of a history to replay: a :class:`TransitionRecord` (its time must be
-    aware) or a mapping as from :meth:`TransitionRecord.to_dict`."""
+    """Record ``i`` of a history to replay, its field types checked: a
+    :class:`TransitionRecord` or a mapping as from :meth:`TransitionRecord.to_dict`."""
+    where = f"history[{i}]"
     if isinstance(raw, TransitionRecord):
-        rec: TransitionRecord = raw
-        at = rec.at
-        if type(at) is not datetime or at.tzinfo is None or at.utcoffset() is None:
-            rec = rec._replace(at=to_aware(at, f"history[{i}].at"))
-        return rec
+        return TransitionRecord.from_dict(raw._asdict(), where=where)
     if isinstance(raw, Mapping):
-        return TransitionRecord.from_dict(raw)
+        return TransitionRecord.from_dict(raw, where=where)
     raise InvalidParameterError(
         f"a history holds TransitionRecord objects or mappings; got {type(raw).__name__} "
-        f"{raw!r}",
+        f"{raw!r:.200} at {where}",
         parameter="history",
         value=raw,
     )
+
+
+def _text_or_none(name: str, value: Any, where: str) -> None:
+    if value is not None and type(value) is not str:
+        raise invalid(name, value, "text (str) or None", where=where)
 
 
 _new_record = tuple.__new__
@@ -117,14 +78,28 @@ _LOSE_KINDS = frozenset({"lose", "explicit"})
 _REENTER_KINDS = frozenset({"reenter", "explicit"})
 _VERB_FOR = {"advance": "advance()", "skip": "advance(to=...)", "fall_back": "regress(to=...)",
              "lose": "lose(reason=...)", "reenter": "reenter()", "explicit": "regress(to=...)"}
+_REFUSALS = (TransitionNotAllowed, GateFailed)
+_ID_TYPES = (str, int, float, type(None))
+_PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN_OR_FLOAT = _PLAIN | {float}
 
 
 class Journey:
     """One deal or lead moving through a :class:`~salesfunnel.Funnel`.
 
-    Create journeys with :meth:`Funnel.start`. Every change appends a
-    :class:`TransitionRecord` to :attr:`history` and increments :attr:`version`; a
-    refused change raises and leaves the journey untouched.
+    Create journeys with :meth:`Funnel.start`. Every move appends an immutable
+    :class:`TransitionRecord` to :attr:`history` (a tuple: the only way to add to it is
+    a move), recording the facts its gates read; every :meth:`update` of the subject
+    appends a :class:`SubjectEdit` to :attr:`edits`. Both increment :attr:`version`.
+    A refused change raises and leaves the journey untouched.
+
+    :class:`Hooks` attached with ``hooks=`` run around each change and may queue
+    messages (:attr:`pending_messages`, :meth:`take_messages`).
+
+    A journey is safe to share between threads: each change (a move, an update,
+    :meth:`take_messages`) holds the journey's lock (a re-entrant lock, so hooks may
+    call the journey's methods), and reading :attr:`history` or :attr:`edits` gives a
+    consistent snapshot. Copying and pickling a journey give it a fresh lock.
 
     Examples
     --------
@@ -134,20 +109,31 @@ class Journey:
     >>> deal = funnel.start({"contact": None}, at="2026-03-01T10:00:00+00:00")
     >>> deal.can_advance().failed
     ('contact is set',)
-    >>> deal.subject["contact"] = "ann@example.com"
-    >>> deal.advance(at="2026-03-04T10:00:00+00:00", actor="ann").stage
-    'demo'
+    >>> deal.update({"contact": "ann@example.com"}, at="2026-03-02T10:00:00+00:00",
+    ...             actor="ann").version
+    2
+    >>> deal.advance(at="2026-03-04T10:00:00+00:00", actor="ann").history[-1].facts
+    {'contact': 'ann@example.com'}
     >>> deal.lose(reason="no budget", at="2026-03-09T10:00:00+00:00").stage, deal.version
-    ('lost', 3)
+    ('lost', 4)
     """
 
-    __slots__ = ("_clock", "_version", "funnel", "history", "id", "stage", "subject")
+    __slots__ = ("_clock", "_edits", "_history", "_history_t", "_hooks", "_last_at",
+                 "_last_facts", "_lock", "_pending", "_version", "funnel", "id", "stage",
+                 "subject")
 
     funnel: Funnel
     subject: Any
     stage: str
-    history: list[TransitionRecord]
     id: Any
+    _history: list[TransitionRecord]
+    _history_t: tuple[TransitionRecord, ...] | None
+    _edits: list[SubjectEdit]
+    _pending: list[OutboxMessage]
+    _hooks: Hooks | None
+    _last_at: datetime | None
+    _last_facts: FrozenMap | None
+    _lock: threading.RLock
     _version: int
     _clock: Callable[[], datetime]
 
@@ -155,15 +141,23 @@ class Journey:
         raise TypeError("create journeys with Funnel.start(...) or Journey.from_dict(...)")
 
     @classmethod
-    def _new(cls, funnel: Funnel, subject: Any, id: Any, clock: Callable[[], datetime] | None
-             ) -> Journey:
+    def _new(cls, funnel: Funnel, subject: Any, id: Any, clock: Callable[[], datetime] | None,
+             hooks: Hooks | None = None) -> Journey:
         self = cls.__new__(cls)
         self.funnel = funnel
         self.subject = subject
         self.id = id
-        self.history = []
+        self._history = []
+        self._history_t = None
+        self._edits = []
+        self._pending = []
+        self._last_at = None
+        self._last_facts = None
+        self._lock = threading.RLock()
         self._version = 0
         self._clock = clock or utc_now
+        self._hooks = None
+        self.hooks = hooks
         return self
 
     @classmethod
@@ -179,8 +173,9 @@ class Journey:
         force: bool,
         reason: str | None,
         clock: Callable[[], datetime] | None,
+        hooks: Hooks | None = None,
     ) -> Journey:
-        self = cls._new(funnel, subject, id, clock)
+        self = cls._new(funnel, subject, id, clock, hooks)
         target = funnel.stages[0].name if stage is None else stage
         if not funnel.stage(target).is_open:
             raise TransitionNotAllowed(
@@ -188,19 +183,82 @@ class Journey:
                 detail="a journey starts at an open stage",
             )
         self._check_force(force, reason)
+        gates = funnel.gates_for(None, target)
         if not force:
-            self._check_gates(funnel.gates_for(None, target), target)
+            self._check_gates(gates, target)
+        _text_or_none("actor", actor, "Funnel.start")
+        _text_or_none("reason", reason, "Funnel.start")
         when = self._when(at)
-        self.history.append(TransitionRecord(None, target, when, actor, reason, force, "start"))
-        self.stage = target
-        self._version = 1
+        rec = TransitionRecord(None, target, when, actor, reason, force, "start",
+                               self._facts(None, target))
+        if self._hooks is None:
+            self._apply(rec)
+        else:
+            self._hooked_move(self._hooks, rec)
         return self
 
     # -- state ------------------------------------------------------------------------------
     @property
     def version(self) -> int:
-        """Number of changes so far (the start counts); for optimistic concurrency."""
+        """Number of changes so far: the start, every move and every :meth:`update`.
+
+        A store compares it to detect concurrent changes (optimistic concurrency), so
+        two people editing the same deal's facts conflict just as two moves do.
+        """
         return self._version
+
+    @property
+    def history(self) -> tuple[TransitionRecord, ...]:
+        """The moves so far, oldest first: a tuple of immutable records (the start
+        counts). Only a move adds to it."""
+        cached = self._history_t
+        if cached is None:
+            with self._lock:
+                cached = self._history_t = tuple(self._history)
+        return cached
+
+    @property
+    def edits(self) -> tuple[SubjectEdit, ...]:
+        """The subject's recorded changes (:meth:`update`), oldest first."""
+        with self._lock:
+            return tuple(self._edits)
+
+    @property
+    def pending_messages(self) -> tuple[OutboxMessage, ...]:
+        """Messages hooks emitted and nobody has taken yet (see :meth:`take_messages`)."""
+        with self._lock:
+            return tuple(self._pending)
+
+    def take_messages(self) -> tuple[OutboxMessage, ...]:
+        """Return the pending messages and clear them (atomically).
+
+        A store calls it when it saves the journey and writes the messages to its
+        outbox in the same transaction. Messages are not part of :meth:`to_dict`.
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, Hooks, Stage
+        >>> hooks = Hooks()
+        >>> _ = hooks.on("after", lambda e: e.emit("moved", {"to": e.to_stage}))
+        >>> deal = Funnel("f", [Stage("a"), Stage("won", kind="won")]).start(hooks=hooks)
+        >>> [m.payload for m in deal.take_messages()], deal.take_messages()
+        ([{'to': 'a'}], ())
+        """
+        with self._lock:
+            out = tuple(self._pending)
+            self._pending.clear()
+            return out
+
+    @property
+    def hooks(self) -> Hooks | None:
+        """The :class:`Hooks` run around this journey's changes (``None``: none)."""
+        return self._hooks
+
+    @hooks.setter
+    def hooks(self, value: Hooks | None) -> None:
+        if value is not None and not isinstance(value, Hooks):
+            raise invalid("hooks", value, "a Hooks object or None", where="Journey")
+        self._hooks = value
 
     @property
     def current(self) -> Stage:
@@ -225,12 +283,13 @@ class Journey:
     @property
     def started_at(self) -> datetime:
         """When the journey started."""
-        return self.history[0].at
+        return self._history[0].at
 
     @property
     def updated_at(self) -> datetime:
-        """When the journey last changed."""
-        return self.history[-1].at
+        """When the journey last changed (a move or an edit)."""
+        assert self._last_at is not None
+        return self._last_at
 
     # -- changes ----------------------------------------------------------------------------
     def advance(
@@ -266,7 +325,19 @@ class Journey:
             If the funnel's policy does not allow the move.
         GateFailed
             If the subject fails the target's gates (``.result`` names every failed check).
+        HookError
+            If a hook raised after the move was made (the move stands).
         """
+        with self._lock:
+            try:
+                return self._advance(to, at, actor, reason, force)
+            except _REFUSALS as exc:
+                if self._hooks is not None:
+                    self._refused(self._hooks, exc, to)
+                raise
+
+    def _advance(self, to: str | None, at: datetime | str | None, actor: str | None,
+                 reason: str | None, force: bool) -> Journey:
         if to is None:
             step = self.funnel._advance_steps.get(self.stage)
             if step is None:
@@ -300,7 +371,14 @@ class Journey:
     ) -> Journey:
         """Fall back to an earlier open stage (or reopen a lost deal by an explicit
         transition). Parameters and errors as for :meth:`advance`."""
-        return self._move(to, _REGRESS_KINDS, False, at, actor, reason, force, "regress")
+        with self._lock:
+            try:
+                return self._move(to, _REGRESS_KINDS, False, at, actor, reason, force,
+                                  "regress")
+            except _REFUSALS as exc:
+                if self._hooks is not None:
+                    self._refused(self._hooks, exc, to)
+                raise
 
     def lose(
         self,
@@ -321,6 +399,16 @@ class Journey:
                 parameter="reason",
                 value=reason,
             )
+        with self._lock:
+            try:
+                return self._lose(reason, to, at, actor, force)
+            except _REFUSALS as exc:
+                if self._hooks is not None:
+                    self._refused(self._hooks, exc, to)
+                raise
+
+    def _lose(self, reason: str, to: str | None, at: datetime | str | None,
+              actor: str | None, force: bool) -> Journey:
         lost = [s.name for s in self.funnel.lost]
         if to is None:
             if not lost:
@@ -353,6 +441,16 @@ class Journey:
     ) -> Journey:
         """Re-enter the funnel after WON (cyclic funnels); ``to`` defaults to the
         funnel's ``reentry`` stage."""
+        with self._lock:
+            try:
+                return self._reenter(to, at, actor, reason, force)
+            except _REFUSALS as exc:
+                if self._hooks is not None:
+                    self._refused(self._hooks, exc, to)
+                raise
+
+    def _reenter(self, to: str | None, at: datetime | str | None, actor: str | None,
+                 reason: str | None, force: bool) -> Journey:
         if not self.is_won:
             raise TransitionNotAllowed(
                 self.stage, to, self.funnel.allowed(self.stage),
@@ -364,24 +462,158 @@ class Journey:
                                        detail=f"funnel {self.funnel.name!r} is not cyclic")
         return self._move(target, _REENTER_KINDS, None, at, actor, reason, force, "reenter")
 
+    def update(
+        self,
+        changes: Mapping[str, Any],
+        *,
+        at: datetime | str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Journey:
+        """Change fields of the subject, recorded and versioned.
+
+        Sets each field (``subject[field] = value`` for a mutable mapping, an attribute
+        for any other object), appends a :class:`SubjectEdit` with every field's old and
+        new value to :attr:`edits`, and increments :attr:`version`, so two people
+        editing the same deal conflict in a store just as two moves do. Gates are not
+        checked (they apply to moves). Changing the subject directly still works but
+        leaves no record and no new version.
+
+        Parameters
+        ----------
+        changes : mapping of str to value
+            The fields to set (at least one). Every listed field is recorded, even if
+            its value does not change.
+        at : datetime or ISO string, optional
+            When it happened; defaults to the journey's clock; not before the last change.
+        actor, reason : str, optional
+            Who made the change and why.
+
+        Returns
+        -------
+        Journey
+            ``self``, for chaining.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``changes`` is empty or not a mapping of field names, the subject cannot
+            be changed (``None``, a read-only mapping, a number or text, or an object
+            refusing the attribute: nothing is changed then), or ``at`` is invalid.
+        HookError
+            If an ``edited`` hook raised (the edit stands).
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, Stage
+        >>> deal = Funnel("f", [Stage("lead"), Stage("won", kind="won")]).start(
+        ...     {"budget": 10}, at="2026-01-05T09:00:00+00:00")
+        >>> deal.update({"budget": 25, "owner": "ann"}, at="2026-01-06T09:00:00+00:00",
+        ...             actor="bo", reason="call").version
+        2
+        >>> deal.subject, dict(deal.edits[0].changes)
+        ({'budget': 25, 'owner': 'ann'}, {'budget': (10, 25), 'owner': (None, 'ann')})
+        """
+        where = "Journey.update"
+        if not isinstance(changes, Mapping) or not changes:
+            raise invalid("changes", changes, "a non-empty mapping of field names to values",
+                          where=where)
+        for key in changes:
+            if type(key) is not str or not key:
+                raise invalid("changes", changes, f"a mapping with field names (non-empty "
+                              f"str) as keys, not {key!r}", where=where)
+        _text_or_none("actor", actor, where)
+        _text_or_none("reason", reason, where)
+        with self._lock:
+            when = self._when(at)
+            old = self._set_fields(dict(changes), where)
+            edit = SubjectEdit(
+                when, actor, reason,
+                {k: (json_fact(old[k]), json_fact(v)) for k, v in changes.items()},
+                self._version + 1,
+            )
+            self._edits.append(edit)
+            self._version += 1
+            self._last_at = when
+            hooks = self._hooks
+            if hooks is not None:
+                outbox: list[OutboxMessage] = []
+                stage = self.stage
+                self._fire(hooks, (("edited", stage),), lambda topic: HookEvent(
+                    topic, self, stage, stage, None, edit, None, self._version, outbox=outbox),
+                    outbox, "the edit stands")
+            return self
+
+    def _set_fields(self, changes: dict[str, Any], where: str) -> dict[str, Any]:
+        """Set ``changes`` on the subject; return the old values (MISSING for new
+        fields). All or nothing: a field that cannot be set restores the others."""
+        subject = self.subject
+        old: dict[str, Any] = {}
+        if isinstance(subject, MutableMapping):
+            for key, value in changes.items():
+                try:
+                    old[key] = subject.get(key, MISSING)
+                    subject[key] = value
+                except Exception as exc:
+                    self._restore(old)
+                    raise invalid("changes", changes, f"fields the subject accepts "
+                                  f"(setting {key!r} raised {type(exc).__name__}: {exc})",
+                                  where=where) from exc
+            return old
+        if (subject is None or isinstance(subject, Mapping | str | bytes | int | float | tuple)):
+            raise InvalidParameterError(
+                f"Journey.update changes a mutable mapping or an object with attributes; "
+                f"this journey's subject is {type(subject).__name__} {subject!r:.200}",
+                parameter="subject", value=subject,
+            )
+        for key, value in changes.items():
+            try:
+                old[key] = getattr(subject, key, MISSING)
+                setattr(subject, key, value)
+            except Exception as exc:
+                old.pop(key, None)
+                self._restore(old)
+                raise invalid("changes", changes, f"attributes the subject accepts (setting "
+                              f"{key!r} on {type(subject).__name__} raised "
+                              f"{type(exc).__name__}: {exc})", where=where) from exc
+        return old
+
+    def _restore(self, old: Mapping[str, Any]) -> None:
+        subject = self.subject
+        is_map = isinstance(subject, MutableMapping)
+        for key, value in reversed(list(old.items())):
+            try:
+                if value is MISSING:
+                    if is_map:
+                        subject.pop(key, None)
+                    else:
+                        delattr(subject, key)
+                elif is_map:
+                    subject[key] = value
+                else:
+                    setattr(subject, key, value)
+            except Exception:  # pragma: no cover - best effort on a hostile subject
+                pass
+
     def can_advance(self, to: str | None = None) -> GateResult:
         """Whether :meth:`advance` (to ``to``) would succeed now, and why not.
 
         Never changes the journey. A move the policy forbids gives a failed result
         naming the move.
         """
-        if to is None:
-            if not self.is_open:
-                return GateResult(self.stage, False, (f"{self.stage!r} is terminal",))
-            to = self._next_stage()
-        self.funnel.index(to)
-        kind = self.funnel.moves(self.stage).get(to)
-        if kind is None or kind not in _FORWARD or not self._is_forward(to):
-            return GateResult(to, False, (f"move {self.stage!r} -> {to!r} is not allowed",))
-        failed: list[str] = []
-        for gate in self.funnel.gates_for(self.stage, to):
-            failed.extend(gate.failures(self.subject))
-        return GateResult(to, not failed, tuple(failed))
+        with self._lock:
+            if to is None:
+                if not self.is_open:
+                    return GateResult(self.stage, False, (f"{self.stage!r} is terminal",))
+                to = self._next_stage()
+            self.funnel.index(to)
+            kind = self.funnel.moves(self.stage).get(to)
+            if kind is None or kind not in _FORWARD or not self._is_forward(to):
+                return GateResult(to, False, (f"move {self.stage!r} -> {to!r} is not allowed",))
+            failed: list[str] = []
+            for gate in self.funnel.gates_for(self.stage, to):
+                failed.extend(gate.failures(self.subject))
+            return GateResult(to, not failed, tuple(failed))
 
     # -- internals ----------------------------------------------------------------------------
     def _next_stage(self) -> str:
@@ -407,10 +639,11 @@ class Journey:
         when: datetime = value
         if type(value) is not datetime or value.tzinfo is None or value.utcoffset() is None:
             when = to_aware(value, "clock()" if from_clock else "at")
-        if self.history and when < self.history[-1].at:
+        last = self._last_at
+        if last is not None and when < last:
             raise InvalidParameterError(
                 f"{'clock()' if from_clock else 'at'}={when.isoformat()} is before the "
-                f"journey's last change at {self.history[-1].at.isoformat()}",
+                f"journey's last change at {last.isoformat()}",
                 parameter="at",
                 value=when,
             )
@@ -441,6 +674,39 @@ class Journey:
                 for g in gates:
                     failed.extend(g.failures(subject))
                 raise GateFailed(target, GateResult(target, False, tuple(failed)))
+
+    def _facts(self, source: str | None, to: str) -> FrozenMap:
+        """The values of the fields the gates of ``source -> to`` read, as strict JSON
+        (a callable gate reads nothing we can name)."""
+        names, readers = self.funnel._fact_plan[(source, to)]
+        if not readers:
+            return EMPTY
+        subject = self.subject
+        if names is not None and type(subject) is dict:
+            # fast path: a plain dict, undotted fields, plain values (C-level loops)
+            values = tuple(map(subject.get, names))
+            last = self._last_facts
+            if (last is not None and last._keys is names
+                    and all(map(operator.is_, last._values, values))):
+                return last  # the same fields with the very same values: share the map
+            if _PLAIN.issuperset(map(type, values)) or (
+                    _PLAIN_OR_FLOAT.issuperset(map(type, values))
+                    and all(math.isfinite(v) for v in values if type(v) is float)):
+                facts = self._last_facts = FrozenMap.pairs(names, values)
+                return facts
+        data: dict[str, Any] = {}
+        try:
+            for name, getter in readers:
+                value = getter(subject)
+                data[name] = value if type(value) in _PLAIN else json_fact(value)
+        except Exception:  # a property that raises: read field by field
+            data = {}
+            for name, getter in readers:
+                try:
+                    data[name] = json_fact(getter(subject))
+                except Exception as exc:
+                    data[name] = f"<unreadable: {type(exc).__name__}>"
+        return FrozenMap.wrap(data)
 
     def _move(
         self,
@@ -495,31 +761,121 @@ class Journey:
         force: bool,
     ) -> Journey:
         when = self._clock() if at is None else at
-        history = self.history
+        last = self._last_at
         if (type(when) is not datetime or when.tzinfo is None or when.utcoffset() is None
-                or when < history[-1].at):
+                or (last is not None and when < last)):
             # validate and raise clearly (the clock is read once: its reading is checked)
             when = self._when(at) if at is not None else self._checked_time(when, True)
-        history.append(
-            _new_record(TransitionRecord, (source, to, when, actor, reason, force, kind)))
-        self.stage = to
+        if (actor is not None and type(actor) is not str) or (
+                reason is not None and type(reason) is not str):
+            _text_or_none("actor", actor, "Journey")
+            _text_or_none("reason", reason, "Journey")
+        rec = _new_record(TransitionRecord, (source, to, when, actor, reason, force, kind,
+                                             self._facts(source, to)))
+        hooks = self._hooks
+        if hooks is None:
+            self._history.append(rec)
+            self._history_t = None
+            self.stage = to
+            self._last_at = when
+            self._version += 1
+            return self
+        return self._hooked_move(hooks, rec)
+
+    def _apply(self, rec: TransitionRecord) -> None:
+        self._history.append(rec)
+        self._history_t = None
+        self.stage = rec.to_stage
+        self._last_at = rec.at
         self._version += 1
+
+    def _hooked_move(self, hooks: Hooks, rec: TransitionRecord) -> Journey:
+        """Make the move ``rec`` with hooks: ``before`` (may veto), then the move, then
+        ``leave``, ``enter`` and ``after``; their messages join the outbox."""
+        outbox: list[OutboxMessage] = []
+        source, to = rec.from_stage, rec.to_stage
+        version = self._version + 1
+
+        def event(topic: str) -> HookEvent:
+            return HookEvent(topic, self, source, to, rec, None, None, version, outbox=outbox)
+
+        for fn in hooks.callbacks("before", to):
+            fn(event("before"))  # raising vetoes the move: nothing has changed
+            if self._version != version - 1:
+                raise HookError(
+                    "before", hook_name(fn), RuntimeError("it changed the journey"), self,
+                    outcome="the move was abandoned (a before hook may veto a move, not "
+                    "make changes)",
+                )
+        self._apply(rec)
+        plan: tuple[tuple[str, str | None], ...] = (("enter", to), ("after", to))
+        if source is not None:
+            plan = (("leave", source), *plan)
+        self._fire(hooks, plan, event, outbox, "the move stands")
         return self
+
+    def _fire(self, hooks: Hooks, plan: Iterable[tuple[str, str | None]],
+              event: Callable[[str], HookEvent], outbox: list[OutboxMessage],
+              outcome: str) -> None:
+        """Run the callbacks of ``plan`` after a change; keep their messages; raise
+        :class:`HookError` for the first that raised, once every callback ran."""
+        failure: tuple[str, Callable[..., Any], Exception] | None = None
+        for topic, stage in plan:
+            for fn in hooks.callbacks(topic, stage):
+                try:
+                    fn(event(topic))
+                except Exception as exc:
+                    if failure is None:
+                        failure = (topic, fn, exc)
+        self._pending.extend(outbox)
+        if failure is not None:
+            where, culprit, error = failure
+            raise HookError(where, hook_name(culprit), error, self, outcome=outcome) from error
+
+    def _refused(self, hooks: Hooks, error: Exception, to: str | None) -> None:
+        """Run the ``refused`` callbacks for ``error`` (the caller re-raises it)."""
+        assert isinstance(error, TransitionNotAllowed | GateFailed)
+        target = to
+        if target is None:
+            target = error.stage if isinstance(error, GateFailed) else error.to_stage
+        outbox: list[OutboxMessage] = []
+        self._fire(hooks, (("refused", target),), lambda topic: HookEvent(
+            topic, self, self.stage, target, None, None, error, self._version, outbox=outbox),
+            outbox, f"the refusal ({type(error).__name__}) stands")
+
+    # -- copying and pickling ---------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            state = {name: getattr(self, name) for name in self.__slots__
+                     if name not in ("_lock", "_history_t", "_last_facts")}
+            state["_history"] = list(self._history)
+            state["_edits"] = list(self._edits)
+            state["_pending"] = list(self._pending)
+            return state
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self._history_t = None
+        self._last_facts = None
+        self._lock = threading.RLock()
 
     # -- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form: funnel name, id, stage, version, history, and the subject
-        when it is a mapping."""
-        out: dict[str, Any] = {
-            "funnel": self.funnel.name,
-            "id": self.id,
-            "stage": self.stage,
-            "version": self._version,
-            "history": [r.to_dict() for r in self.history],
-        }
-        if isinstance(self.subject, Mapping):
-            out["subject"] = dict(self.subject)
-        return out
+        """JSON-safe form: funnel name, id, stage, version, history, edits, and the
+        subject when it is a mapping. Pending messages are not included."""
+        with self._lock:
+            out: dict[str, Any] = {
+                "funnel": self.funnel.name,
+                "id": self.id,
+                "stage": self.stage,
+                "version": self._version,
+                "history": [r.to_dict() for r in self._history],
+                "edits": [e.to_dict() for e in self._edits],
+            }
+            if isinstance(self.subject, Mapping):
+                out["subject"] = dict(self.subject)
+            return out
 
     @classmethod
     def from_dict(
@@ -529,18 +885,51 @@ class Journey:
         *,
         subject: Any = None,
         clock: Callable[[], datetime] | None = None,
+        hooks: Hooks | None = None,
     ) -> Journey:
         """Rebuild a journey by replaying its history on ``funnel``.
 
         Gates are not re-checked (the history is what happened), but every move must be
-        legal in ``funnel``, and the stored stage and version must match the replay.
+        legal in ``funnel``, every field must have its type (a record's ``forced`` a real
+        bool, actors and reasons text, times ISO text with an offset, ...), and the
+        stored stage and version must match the replay (the version counts the history
+        and the edits). After a successful call, ``json.dumps(journey.to_dict())`` works
+        whenever the subject came from ``data``.
+
+        Parameters
+        ----------
+        data : mapping
+            As from :meth:`to_dict`.
+        funnel : Funnel
+            The funnel the journey runs in.
+        subject : optional
+            The subject to use instead of ``data["subject"]``.
+        clock : callable, optional
+            As for :meth:`Funnel.start`.
+        hooks : Hooks, optional
+            Hooks for the journey's future changes (none run while loading).
 
         Raises
         ------
         InvalidParameterError
-            If the data belongs to another funnel, or stage/version disagree with history.
+            If the data belongs to another funnel, a field has the wrong type (the
+            message names the field, the value and the expected type), or
+            stage/version disagree with the history and edits.
         TransitionNotAllowed
             If a recorded move is not legal in ``funnel``.
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+        >>> data = f.start({"n": 1}, at="2026-01-05T09:00:00+00:00").to_dict()
+        >>> Journey.from_dict(data, f).version
+        1
+        >>> data["history"][0]["forced"] = "false"
+        >>> Journey.from_dict(data, f)
+        Traceback (most recent call last):
+        ...
+        salesfunnel.errors.InvalidParameterError: history[0].forced must be a bool ...; got str ...
         """
         from salesfunnel.model._funnel import Funnel
 
@@ -564,20 +953,84 @@ class Journey:
                 parameter="funnel",
                 value=funnel.name,
             )
+        cls._check_types(data)
         journey = cls.replay(
             funnel, data.get("history", ()),
             subject=data.get("subject") if subject is None else subject,
-            id=data.get("id"), clock=clock,
+            id=data.get("id"), clock=clock, hooks=hooks, edits=data.get("edits", ()),
         )
         for key, actual in (("stage", journey.stage), ("version", journey.version)):
             if key in data and data[key] != actual:
+                detail = " and edits" if key == "version" else ""
                 raise InvalidParameterError(
-                    f"stored {key} {data[key]!r} disagrees with the history, which gives "
-                    f"{actual!r}",
+                    f"stored {key} {data[key]!r} disagrees with the history{detail}, which "
+                    f"give {actual!r}",
                     parameter=key,
                     value=data[key],
                 )
         return journey
+
+    @staticmethod
+    def _check_types(data: Mapping[str, Any]) -> None:
+        """The top-level fields of serialized journey ``data`` have their JSON types."""
+        checks: tuple[tuple[str, tuple[type, ...], str], ...] = (
+            ("funnel", (str, type(None)), "a funnel name (str)"),
+            ("id", _ID_TYPES, "a str, int, float or None"),
+            ("stage", (str,), "a stage name (str)"),
+            ("version", (int,), "an int"),
+            ("history", (list, tuple), "a sequence of transition records (a list)"),
+            ("edits", (list, tuple), "a sequence of subject edits (a list)"),
+        )
+        for key, types, expected in checks:
+            if key in data and type(data[key]) not in types:
+                value = data[key]
+                raise InvalidParameterError(
+                    f"journey.{key} must be {expected}; got {type(value).__name__} "
+                    f"{value!r:.200}",
+                    parameter=key, value=value,
+                )
+        ident = data.get("id")
+        if (isinstance(ident, float) and ident != ident) or ident in (float("inf"),
+                                                                    float("-inf")):
+            raise InvalidParameterError(f"journey.id must be finite; got {ident!r}",
+                                        parameter="id", value=ident)
+        if "subject" in data:
+            try:
+                json.dumps(data["subject"])
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise InvalidParameterError(
+                    f"journey.subject must be JSON data (str-keyed mappings, lists, str, "
+                    f"numbers, bool, None); got {data['subject']!r:.200} ({exc})",
+                    parameter="subject", value=data["subject"],
+                ) from None
+
+    def _load_edits(self, raw_edits: Iterable[Any]) -> None:
+        """Attach serialized edits (checked) after the history was replayed."""
+        edits = [SubjectEdit.from_dict(e.to_dict() if isinstance(e, SubjectEdit) else e,
+                                       where=f"edits[{i}]")
+                 for i, e in enumerate(raw_edits)]
+        total = len(self._history) + len(edits)
+        previous_at: datetime | None = None
+        previous_version = 1
+        for i, edit in enumerate(edits):
+            if previous_at is not None and edit.at < previous_at:
+                raise InvalidParameterError(
+                    f"edits[{i}] at {edit.at.isoformat()} is earlier than the edit before it",
+                    parameter="edits", value=edit.to_dict(),
+                )
+            if edit.version is not None:
+                if not previous_version < edit.version <= total:
+                    raise InvalidParameterError(
+                        f"edits[{i}].version must be above {previous_version} and at most "
+                        f"{total} (the history and edits); got {edit.version}",
+                        parameter="edits", value=edit.to_dict(),
+                    )
+                previous_version = edit.version
+            previous_at = edit.at
+        self._edits = edits
+        self._version += len(edits)
+        if edits and (self._last_at is None or edits[-1].at > self._last_at):
+            self._last_at = edits[-1].at
 
     @classmethod
     def replay(
@@ -588,6 +1041,8 @@ class Journey:
         subject: Any = None,
         id: Any = None,
         clock: Callable[[], datetime] | None = None,
+        hooks: Hooks | None = None,
+        edits: Iterable[SubjectEdit | Mapping[str, Any]] = (),
     ) -> Journey:
         """Rebuild the state that ``history`` leads to, checking each move is legal.
 
@@ -597,8 +1052,11 @@ class Journey:
             The funnel the journey runs in.
         history : iterable of TransitionRecord or mapping
             The records, oldest first (mappings as from :meth:`TransitionRecord.to_dict`).
-        subject, id, clock
-            As for :meth:`Funnel.start`.
+        subject, id, clock, hooks
+            As for :meth:`Funnel.start` (no hook runs during the replay).
+        edits : iterable of SubjectEdit or mapping, optional
+            The subject's recorded edits (they count in the version; the subject is
+            taken as given, not rebuilt from them).
 
         Raises
         ------
@@ -606,8 +1064,8 @@ class Journey:
             If the first record does not start the journey at an open stage, or a
             record is not a legal move from where the journey is.
         InvalidParameterError
-            If the history is empty or malformed, names an unknown stage, or a time is
-            naive or earlier than the record before it.
+            If the history is empty or malformed (a field of the wrong type), names an
+            unknown stage, or a time is naive or earlier than the record before it.
 
         Examples
         --------
@@ -625,7 +1083,7 @@ class Journey:
                 parameter="history",
                 value=history,
             )
-        self = cls._new(funnel, subject, id, clock)
+        self = cls._new(funnel, subject, id, clock, hooks)
         for i, raw in enumerate(history):
             rec = _to_record(raw, i)
             if i == 0:
@@ -644,18 +1102,23 @@ class Journey:
                 if rec.to_stage not in funnel.allowed(self.stage):
                     raise TransitionNotAllowed(rec.from_stage, rec.to_stage,
                                                funnel.allowed(self.stage))
-                if rec.at < self.history[-1].at:
+                if rec.at < self._history[-1].at:
                     raise InvalidParameterError(
                         f"record {i} at {rec.at.isoformat()} is earlier than the one before it",
                         parameter="history",
                         value=rec,
                     )
-            self.history.append(rec)
-            self.stage = rec.to_stage
-            self._version += 1
-        if not self.history:
+            self._apply(rec)
+        if not self._history:
             raise InvalidParameterError("a journey's history cannot be empty",
                                         parameter="history", value=[])
+        if isinstance(edits, str | bytes | Mapping) or not isinstance(edits, Iterable):
+            raise InvalidParameterError(
+                f"a journey's edits are a sequence of subject edits; got "
+                f"{type(edits).__name__} {edits!r:.200}",
+                parameter="edits", value=edits,
+            )
+        self._load_edits(edits)
         return self
 
     def __repr__(self) -> str:

@@ -5,7 +5,8 @@ It needs Hypothesis: ``pip install 'salesfunnel[testing]'``.
 
 Strategies
     :func:`rules`, :func:`gates`, :func:`stages`, :func:`funnels`, :func:`subjects`,
-    :func:`gate_subjects`, :func:`journeys`, :func:`event_logs`, :func:`stage_names`.
+    :func:`gate_subjects`, :func:`journeys` (with subject edits and facts),
+    :func:`subject_edits`, :func:`json_values`, :func:`event_logs`, :func:`stage_names`.
     Once salesfunnel is installed, ``st.from_type(Funnel)`` (and ``Stage``, ``Gate``,
     ``Journey``, ``EventLog``) works too: the types are registered through
     Hypothesis's ``hypothesis`` entry point.
@@ -15,8 +16,9 @@ Invariants
     broke and the stage where it broke.
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
-    :class:`TemplateCheck`) and :class:`JourneyMachine`, a Hypothesis state machine to
-    subclass for your funnel (or build one with :func:`journey_machine`).
+    :class:`TemplateCheck`), :class:`JourneyMachine`, a Hypothesis state machine to
+    subclass for your funnel (or build one with :func:`journey_machine`), and
+    :class:`HookRecorder`, journey hooks that record every event and check their laws.
 
 See the how-to guide "Property-test your funnel" (``docs/howto/property-testing.md``).
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
         assert_journey_invariants,
         assert_merge_invariant,
     )
+    from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
     from salesfunnel.testing._strategies import (
         DEFAULT_FIELDS,
@@ -61,6 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
 # entry point, which imports this package whenever Hypothesis is imported, stays cheap.
 _WHERE = {
     "DEFAULT_FIELDS": "_strategies",
+    "HookRecorder": "_journeys",
     "JourneyMachine": "_stateful",
     "TemplateCheck": "_checks",
     "assert_funnel_invariants": "_invariants",
@@ -73,14 +77,17 @@ _WHERE = {
     "gates": "_strategies",
     "journey_machine": "_stateful",
     "journeys": "_strategies",
+    "json_values": "_journeys",
     "rules": "_strategies",
     "stage_names": "_strategies",
     "stages": "_strategies",
+    "subject_edits": "_journeys",
     "subjects": "_strategies",
 }
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "HookRecorder",
     "JourneyMachine",
     "TemplateCheck",
     "assert_funnel_invariants",
@@ -93,9 +100,11 @@ __all__ = [
     "gates",
     "journey_machine",
     "journeys",
+    "json_values",
     "rules",
     "stage_names",
     "stages",
+    "subject_edits",
     "subjects",
 ]
 

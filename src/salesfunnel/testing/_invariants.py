@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,11 +36,14 @@ def assert_journey_invariants(journey: Journey) -> None:
       where the last record ended;
     - *legality*: every move is allowed by the funnel, with the recorded kind;
     - *time*: record times never decrease;
-    - *version*: ``version == len(history)``;
+    - *version*: ``version == len(history) + len(edits)``, and edit versions increase;
+    - *immutable*: ``history`` and ``edits`` are tuples;
     - *force*: every forced record carries a reason;
-    - *replay*: ``Journey.replay`` of the history gives the same stage and version;
+    - *facts*: every record's facts are strict JSON keyed by field names;
+    - *replay*: ``Journey.replay`` of the history and edits gives the same stage and
+      version;
     - *round trip*: ``Journey.from_dict(journey.to_dict(), funnel)`` gives the same
-      history, stage and version.
+      history, edits, stage and version, and ``to_dict()`` is strict JSON.
 
     Parameters
     ----------
@@ -58,15 +62,18 @@ def assert_journey_invariants(journey: Journey) -> None:
     >>> journey = funnel.start({}, at="2026-01-05T09:00:00+00:00").advance(
     ...     at="2026-01-06T09:00:00+00:00")
     >>> assert_journey_invariants(journey)
-    >>> journey.history.pop()  # corrupt it: the version no longer matches
-    TransitionRecord(from_stage='lead', to_stage='won', ...)
+    >>> journey.stage = "lead"  # corrupt it: the stage no longer matches the history
     >>> assert_journey_invariants(journey)
     Traceback (most recent call last):
     ...
-    AssertionError: chain law broken: the journey is at 'won' but its last record ends at 'lead'
+    AssertionError: chain law broken: the journey is at 'lead' but its last record ends at 'won'
     """
     funnel = journey.funnel
     history = journey.history
+    edits = journey.edits
+    if not isinstance(history, tuple) or not isinstance(edits, tuple):
+        raise _fail("immutable", f"history and edits should be tuples; got "
+                                 f"{type(history).__name__} and {type(edits).__name__}")
     if not history:
         raise _fail("start", f"journey {journey!r} has an empty history")
     first = history[0]
@@ -107,11 +114,22 @@ def assert_journey_invariants(journey: Journey) -> None:
         if rec.forced and not (isinstance(rec.reason, str) and rec.reason.strip()):
             raise _fail("force", f"record {i} into stage {rec.to_stage!r} is forced without a "
                                  "reason")
-    if journey.version != len(history):
+        try:
+            json.dumps(dict(rec.facts), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise _fail("facts", f"record {i} into {rec.to_stage!r} has facts that are not "
+                                 f"strict JSON: {dict(rec.facts)!r} ({exc})") from exc
+    if journey.version != len(history) + len(edits):
         raise _fail("version", f"version is {journey.version} but the history has "
-                               f"{len(history)} records (at stage {journey.stage!r})")
+                               f"{len(history)} records and {len(edits)} edits (at stage "
+                               f"{journey.stage!r})")
+    versions = [e.version for e in edits if e.version is not None]
+    if versions != sorted(set(versions)) or any(v > journey.version for v in versions):
+        raise _fail("version", f"edit versions {versions} should increase and stay at most "
+                               f"{journey.version}")
     try:
-        again = Journey.replay(funnel, list(history), subject=journey.subject, id=journey.id)
+        again = Journey.replay(funnel, list(history), subject=journey.subject, id=journey.id,
+                               edits=edits)
     except FunnelError as exc:
         raise _fail("replay", f"the history does not replay on funnel {funnel.name!r}: "
                               f"{exc}") from exc
@@ -121,12 +139,16 @@ def assert_journey_invariants(journey: Journey) -> None:
                               f"version {journey.version}")
     data: dict[str, Any] = journey.to_dict()
     try:
+        json.dumps({k: v for k, v in data.items() if k != "subject"}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise _fail("round trip", f"to_dict() is not strict JSON: {exc}") from exc
+    try:
         back = Journey.from_dict(data, funnel, subject=journey.subject)
     except FunnelError as exc:
         raise _fail("round trip", f"from_dict(to_dict()) fails at stage {journey.stage!r}: "
                                   f"{exc}") from exc
-    if back.history != history or back.stage != journey.stage or back.version != (
-        journey.version
+    if back.history != history or back.edits != edits or back.stage != journey.stage or (
+        back.version != journey.version
     ):
         raise _fail("round trip", f"from_dict(to_dict()) gives a different journey "
                                   f"(stage {back.stage!r}, version {back.version}) than the "

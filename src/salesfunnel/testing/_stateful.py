@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -41,15 +42,18 @@ class JourneyMachine(RuleBasedStateMachine):
     """Drive one journey with random legal and illegal operations, checking every step.
 
     Operations: ``advance`` (to the next stage or any named one), ``regress``,
-    ``lose``, ``reenter``, forced moves with and without a reason, unknown stage names
-    and times that go backwards. An independent oracle, written from the funnel's
-    policy (:meth:`Funnel.moves`, the gates, the clock), says whether each operation
-    must succeed; after every step the machine checks that
+    ``lose``, ``reenter``, ``update`` (subject edits), forced moves with and without a
+    reason, unknown stage names and times that go backwards. An independent oracle,
+    written from the funnel's policy (:meth:`Funnel.moves`, the gates, the clock), says
+    whether each operation must succeed; after every step the machine checks that
 
     - a refused operation raised a :class:`~salesfunnel.FunnelError` and left stage,
       history, version and subject unchanged;
-    - an accepted one appended exactly one record describing it and bumped the
-      version by one;
+    - an accepted one appended exactly one record describing it (with the facts its
+      gates read) and bumped the version by one;
+    - ``update`` records one :class:`~salesfunnel.SubjectEdit` with every field's old
+      and new value and bumps the version, or is refused (a time before the last
+      change) and changes nothing;
     - the outcome matches the oracle;
     - :func:`~salesfunnel.testing.assert_journey_invariants` holds.
 
@@ -136,7 +140,7 @@ class JourneyMachine(RuleBasedStateMachine):
         return target
 
     def _draw_time(self, data: st.DataObject, *, backwards: bool = False) -> datetime:
-        last = self._journey().history[-1].at
+        last = self._journey().updated_at
         gap = data.draw(_GAPS, label="gap")
         if backwards:
             return last - max(gap, timedelta(seconds=1))
@@ -146,7 +150,8 @@ class JourneyMachine(RuleBasedStateMachine):
                  force: bool) -> None:
         """Run one operation and compare what happened with the oracle."""
         journey = self._journey()
-        before = (journey.stage, journey.version, list(journey.history), repr(journey.subject))
+        before = (journey.stage, journey.version, journey.history, repr(journey.subject),
+                  journey.edits)
         expected = _oracle(journey, op, to, at=at, reason=reason, force=force)
         call = f"{op}(to={to!r}, force={force}, reason={reason!r}) at stage {journey.stage!r}"
         try:
@@ -160,8 +165,8 @@ class JourneyMachine(RuleBasedStateMachine):
             else:
                 journey.reenter(to, at=at, reason=reason, force=force, actor="machine")
         except FunnelError as exc:
-            after = (journey.stage, journey.version, list(journey.history),
-                     repr(journey.subject))
+            after = (journey.stage, journey.version, journey.history,
+                     repr(journey.subject), journey.edits)
             event(f"{op}: refused ({type(exc).__name__})")
             assert after == before, f"refused {call} changed the journey: {exc}"
             assert expected.target is None, (
@@ -177,9 +182,14 @@ class JourneyMachine(RuleBasedStateMachine):
         assert journey.history[:-1] == before[2], f"{call} rewrote earlier history records"
         record = journey.history[-1]
         want = TransitionRecord(before[0], expected.target, at, "machine",
-                                reason, force, expected.kind)
+                                reason, force, expected.kind, record.facts)
         assert record == want, f"{call} recorded {record!r}; expected {want!r}"
+        facts = _expected_facts(journey.funnel.gates_for(before[0], expected.target),
+                                journey.subject)
+        assert record.to_dict()["facts"] == facts, (
+            f"{call} recorded facts {dict(record.facts)!r}; its gates read {facts!r}")
         assert journey.stage == expected.target
+        assert journey.edits == before[4], f"{call} changed the edits"
 
     # -- rules --------------------------------------------------------------------------------
     @rule(data=st.data())
@@ -237,6 +247,45 @@ class JourneyMachine(RuleBasedStateMachine):
         self._attempt(op, to, at=at, reason="late entry", force=True)
 
     @rule(data=st.data())
+    def update(self, data: st.DataObject) -> None:
+        """Change subject fields with :meth:`Journey.update` (sometimes dated too early)."""
+        journey = self._journey()
+        fields = sorted({f.split(".")[0] for g in _all_gates(journey.funnel) for f in g.fields}
+                        | {"note"})
+        changes = data.draw(st.dictionaries(st.sampled_from(fields), _VALUES, min_size=1,
+                                            max_size=3), label="changes")
+        backwards = data.draw(st.booleans(), label="backwards")
+        at = self._draw_time(data, backwards=backwards)
+        last = journey.updated_at
+        before = (journey.stage, journey.version, journey.history, dict(journey.subject),
+                  journey.edits)
+        old = {k: journey.subject.get(k) for k in changes}
+        try:
+            journey.update(changes, at=at, actor="machine", reason="edit")
+        except FunnelError as exc:
+            event(f"update: refused ({type(exc).__name__})")
+            after = (journey.stage, journey.version, journey.history, dict(journey.subject),
+                     journey.edits)
+            assert after == before, f"refused update({changes!r}) changed the journey"
+            assert at < journey.updated_at, f"update at {at} was refused: {exc}"
+            return
+        event("update: accepted")
+        assert at >= last, (f"update dated {at} was accepted, but the time is before the last "
+                           f"change at {last}")
+        assert journey.version == before[1] + 1, "update did not bump the version by one"
+        assert journey.history == before[2] and journey.stage == before[0]
+        assert journey.edits[:-1] == before[4], "update rewrote earlier edits"
+        edit = journey.edits[-1]
+        assert (edit.at, edit.actor, edit.reason, edit.version) == (
+            at, "machine", "edit", journey.version)
+        assert set(edit.changes) == set(changes)
+        for key, value in changes.items():
+            assert journey.subject[key] is value, f"update did not set {key!r}"
+            recorded = edit.to_dict()["changes"][key]
+            assert recorded == [_as_json(old[key]), _as_json(value)], (
+                f"edit of {key!r} recorded {recorded!r}")
+
+    @rule(data=st.data())
     def satisfy(self, data: st.DataObject) -> None:
         """Replace the subject with one that passes the gates up to some stage."""
         journey = self._journey()
@@ -284,6 +333,42 @@ def _gates_pass(gates: Any, subject: Any) -> tuple[bool, str]:
         except GateError as exc:
             return False, f"gate {gate.name!r} raised: {exc}"
     return True, "every gate passes"
+
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=8),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+def _all_gates(funnel: Funnel) -> list[Any]:
+    gates = [g for s in funnel.stages for g in s.gates]
+    gates.extend(g for t in funnel.transitions for g in t.gates)
+    return gates
+
+
+def _as_json(value: Any) -> Any:
+    """A subject value as a record or edit serializes it (written apart from the
+    library): strict JSON, NaN and infinities as None, sequences as lists."""
+    if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
+        return None
+    if isinstance(value, list | tuple):
+        return [_as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    return value
+
+
+def _expected_facts(gates: Any, subject: Any) -> dict[str, Any]:
+    """The fields the rule gates read, looked up by walking the subject's mappings."""
+    out: dict[str, Any] = {}
+    for gate in gates:
+        for name in gate.fields:
+            value: Any = subject
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            out[name] = _as_json(value)
+    return out
 
 
 def _op_for(journey: Journey, to: str, kind: str) -> str:
@@ -343,7 +428,7 @@ def _oracle(
         ok, why = _gates_pass(funnel.gates_for(source, to), journey.subject)
         if not ok:
             return _refuse(why)
-    if at < journey.history[-1].at:
+    if at < journey.updated_at:
         return _refuse("the time is before the last change")
     return _Expected(to, kind)
 

@@ -901,9 +901,11 @@ def journeys(
 
     Each journey starts at an open stage (usually the first), then makes up to
     ``max_steps`` legal moves: advances, skips, fall-backs, losses, re-entries and
-    explicit transitions, at non-decreasing times in several time zones. Where the
-    subject fails a gate the move is made with ``force=True`` and a reason, as a user
-    overriding the checklist would.
+    explicit transitions, at non-decreasing times in several time zones, with
+    recorded subject edits (:meth:`Journey.update`) of the gates' fields in between,
+    so records carry facts and journeys carry edits. Where the subject fails a gate
+    the move is made with ``force=True`` and a reason, as a user overriding the
+    checklist would.
 
     Parameters
     ----------
@@ -927,7 +929,7 @@ def journeys(
     >>> from salesfunnel import Journey
     >>> @given(journeys(max_steps=5))
     ... def test(journey):
-    ...     again = Journey.replay(journey.funnel, journey.history)
+    ...     again = Journey.replay(journey.funnel, journey.history, edits=journey.edits)
     ...     assert (again.stage, again.version) == (journey.stage, journey.version)
     >>> test()
     """
@@ -938,6 +940,15 @@ def journeys(
 
 
 _ACTORS = st.one_of(st.none(), st.sampled_from(("ann", "bo", "crm-sync", "王芳")))
+_EDIT_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9),
+                         st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
+
+
+def _all_pairs(funnel: Funnel) -> list[tuple[str | None, str]]:
+    """Every (source, target) move of ``funnel``, and the starts."""
+    pairs: list[tuple[str | None, str]] = [(None, s.name) for s in funnel.stages if s.is_open]
+    pairs.extend((s.name, t) for s in funnel.stages for t in funnel.allowed(s.name))
+    return pairs
 _IDS = st.one_of(st.none(), st.integers(0, 10**6), st.integers(0, 99_999).map("D-{}".format))
 
 
@@ -952,12 +963,19 @@ def _journeys(draw: st.DrawFn, funnel: Funnel, max_steps: int) -> Journey:
         subject, at=when, stage=start, id=draw(_IDS), actor=draw(_ACTORS),
         force=blocked, reason="imported from the old CRM" if blocked else None,
     )
+    fields = sorted({f.split(".")[0] for pair in _all_pairs(funnel)
+                     for g in funnel.gates_for(*pair) for f in g.fields}) or ["note"]
     for _ in range(draw(_ints(0, max_steps))):
         targets = funnel.allowed(journey.stage)
         if not targets:
             break
         target = _choice(draw, targets)
         when = (when + draw(_GAPS)).astimezone(_choice(draw, _ZONES))
+        if _chance(draw, 4):  # a recorded subject edit, which may unblock a gate
+            changes = {field: draw(_EDIT_VALUES) for field in
+                       draw(st.lists(st.sampled_from(fields), min_size=1, max_size=2,
+                                     unique=True))}
+            journey.update(changes, at=when, actor=draw(_ACTORS), reason="new information")
         blocked = not _passes(funnel.gates_for(journey.stage, target), subject)
         reason = None
         if funnel.stage(target).kind is StageKind.LOST:

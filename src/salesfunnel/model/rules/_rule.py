@@ -17,7 +17,7 @@ from salesfunnel.errors import InvalidParameterError, RuleSyntaxError
 from salesfunnel.model.rules._columns import Env, VecFn, compile_columns
 from salesfunnel.model.rules._scalar import compile_scalar, conjunction
 from salesfunnel.model.rules._syntax import fields_of, parse
-from salesfunnel.model.rules._values import BoolArray, Pred
+from salesfunnel.model.rules._values import BoolArray, Pred, getter
 
 __all__ = ["MAX_RULE_LENGTH", "Check", "Rule", "parse_rule"]
 
@@ -126,10 +126,30 @@ class Rule:
     _fns: tuple[Pred, ...] = attrs.field(eq=False, alias="fns")
     _all: Pred = attrs.field(eq=False, alias="all")
     _named: tuple[tuple[str, Pred], ...] = attrs.field(eq=False, init=False)
+    _getters: tuple[tuple[str, Any], ...] = attrs.field(eq=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         named = tuple((c.text, fn) for c, fn in zip(self.checks, self._fns, strict=True))
         object.__setattr__(self, "_named", named)
+        getters = tuple((name, getter(tuple(name.split(".")))) for name in sorted(self.fields))
+        object.__setattr__(self, "_getters", getters)
+
+    def read(self, subject: object) -> dict[str, object]:
+        """The values of the fields the rule reads, by dotted name (sorted).
+
+        A field the subject does not have reads as :data:`MISSING`.  This is what a
+        journey records as the facts of a move (see :attr:`TransitionRecord.facts
+        <salesfunnel.TransitionRecord.facts>`).
+
+        Examples
+        --------
+        >>> parse_rule("budget >= 10 and contact.email is set").read(
+        ...     {"budget": 12, "contact": {"email": "ann@example.com"}, "notes": "x"})
+        {'budget': 12, 'contact.email': 'ann@example.com'}
+        >>> parse_rule("owner is set").read({})
+        {'owner': MISSING}
+        """
+        return {name: get(subject) for name, get in self._getters}
 
     def test(self, subject: object) -> bool:
         """Whether ``subject`` passes every check.
