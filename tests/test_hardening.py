@@ -372,3 +372,21 @@ def test_close_together_ids_at_the_ends_of_the_integer_range(ids: list[int]) -> 
     log = EventLog.from_arrays(F, entity=ids, stage=[0] * len(ids), ts=range(len(ids)),
                                unit="s")
     assert [int(log.ids[c]) for c in log.entity] == [int(i) for i in ids]
+
+
+def test_markov_holding_times_beyond_int64_do_not_wrap() -> None:
+    log = EventLog.from_arrays(F, entity=[1, 1, 1], stage=[0, 1, 2],
+                               ts=np.array([TS_MIN, TS_MAX - 1, TS_MAX], dtype="datetime64[ns]"))
+    model = planner.MarkovModel().fit(log)
+    assert model.holding_days_[0] == pytest.approx((TS_MAX - 1 - TS_MIN) / 86_400e9)
+
+
+def test_markov_refuses_huge_smoothing() -> None:
+    with pytest.raises(InvalidParameterError, match="'smoothing' parameter of MarkovModel"):
+        planner.MarkovModel(smoothing=1e300).fit(small_log())
+
+
+def test_confidence_level_next_to_one_gives_finite_intervals() -> None:
+    c = metrics.conversion(small_log(), level=0.9999999999999999)
+    low, high = c.step_interval
+    assert np.isfinite(low[~np.isnan(low)]).all() and np.isfinite(high[~np.isnan(high)]).all()

@@ -71,6 +71,8 @@ def test_levers(opportunities: Any, win_rate: Any, deal_size: Any, cycle_days: A
 
 @fuzz
 @given(event_logs(F, max_entities=8), st.one_of(st.floats(0, 10), numbers))
+@example(EventLog.from_arrays(F, entity=[1, 1], stage=[0, 1], ts=[0, 1], unit="s"),
+         8.98846567431158e307)
 def test_markov(log: EventLog, smoothing: Any) -> None:
     model = error_or_result(lambda: planner.MarkovModel(smoothing=smoothing).fit(log))
     if model is not None:

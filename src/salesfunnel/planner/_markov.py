@@ -19,7 +19,7 @@ from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
-from salesfunnel._util._time import NS_PER_DAY
+from salesfunnel._util._time import NS_PER_DAY, elapsed_ns
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
@@ -102,6 +102,10 @@ class NominalComparison(Report):
                           purpose="NominalComparison.to_pandas")
 
 
+#: The largest ``smoothing`` pseudo-count (larger ones only drown the data, and their
+#: row sums leave the float range).
+MAX_SMOOTHING = 1e12
+
 _LEARNED = (
     "funnel_", "counts_", "transition_matrix_", "visits_", "exits_", "entry_",
     "holding_days_", "fundamental_", "transient_", "absorbing_", "absorption_",
@@ -130,7 +134,8 @@ class MarkovModel(Report):
     ----------
     smoothing : float
         Pseudo-count added to every move the funnel allows from an open stage
-        (additive smoothing; 0 uses the observed frequencies as they are).
+        (additive smoothing; 0 uses the observed frequencies as they are), at most
+        ``1e12``.
 
     Attributes
     ----------
@@ -239,7 +244,8 @@ class MarkovModel(Report):
                 parameter="log", value=log,
             )
         alpha = check_number("smoothing", self.smoothing, where="MarkovModel", low=0.0,
-                             expected="a pseudo-count >= 0")
+                             high=MAX_SMOOTHING,
+                             expected=f"a pseudo-count in [0, {MAX_SMOOTHING:.0e}]")
         funnel = log.funnel
         n = len(funnel.stages)
         srt = log.sorted_by_entity_time()
@@ -254,7 +260,8 @@ class MarkovModel(Report):
         same = e[1:] == e[:-1]
         frm = s[:-1][same]
         to = s[1:][same]
-        dt = (t[1:] - t[:-1])[same].astype(np.float64) / NS_PER_DAY
+        # uint64: moves of one entity may be more than 2**63 ns (292 years) apart
+        dt = elapsed_ns(t[1:][same], t[:-1][same]).astype(np.float64) / NS_PER_DAY
         counts = np.bincount(frm * n + to, minlength=n * n).reshape(n, n).astype(np.int64)
         exits = counts.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
