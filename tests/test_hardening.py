@@ -390,3 +390,15 @@ def test_confidence_level_next_to_one_gives_finite_intervals() -> None:
     c = metrics.conversion(small_log(), level=0.9999999999999999)
     low, high = c.step_interval
     assert np.isfinite(low[~np.isnan(low)]).all() and np.isfinite(high[~np.isnan(high)]).all()
+
+
+def test_ordered_conversion_of_a_log_spanning_more_than_2_63_ns() -> None:
+    # Whole seconds, so the times pack in units of a second: the offsets must not wrap.
+    s = 10**9
+    ts = np.array([TS_MIN // s * s + s, 0, TS_MAX // s * s, TS_MIN // s * s + 2 * s],
+                  dtype="datetime64[ns]")
+    log = EventLog.from_arrays(F, entity=[1, 1, 1, 2], stage=[0, 1, 2, 0], ts=ts)
+    c = metrics.conversion(log, semantic="ordered")
+    assert c.count_array.tolist() == [2, 1, 1]
+    window = metrics.conversion(log, semantic="ordered", window=np.timedelta64(300, "Y"))
+    assert window.count_array.tolist() == [2, 1, 0]  # won came 584 years after lead

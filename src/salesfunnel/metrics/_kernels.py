@@ -411,9 +411,10 @@ def _sorted_for_ordered(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[Any], in
     e_bits = max(log.n_entities - 1, 0).bit_length()
     s_bits = n_path.bit_length()
     if e_bits + t_bits + s_bits <= 63:
-        key = log.ts - t0
+        rel = time_offsets(log.ts, t0)  # exact even when the log spans more than 2**63 ns
         if step > 1:
-            key //= step
+            rel //= np.uint64(step)
+        key = rel.view(np.int64)  # fits: t_bits <= 63
         key <<= s_bits
         key |= np.minimum(log.stage, n_path).astype(np.int64)
         key |= log.entity << (t_bits + s_bits)

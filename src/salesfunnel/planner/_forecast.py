@@ -362,7 +362,9 @@ def forecast(
         else np.zeros(0, np.int64)
     entered_ns = t[last_run]
     deal_stage = current[open_mask]
-    deal_age = (as_of_ns - entered_ns[open_mask]).astype(np.float64)
+    open_entered = entered_ns[open_mask]
+    deal_age = elapsed_ns(np.full(open_entered.shape, as_of_ns, dtype=np.int64),
+                          open_entered).astype(np.float64)
     if sub.amount is None:
         deal_amount = np.ones(int(open_mask.sum()))
         unit = "deals"
