@@ -9,6 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_support import durations, error_or_result, finite_or_nan, fuzz, junk, numbers, times
+from metrics.reference import FUNNELS, Row, columns, ref_conversion
 from salesfunnel import EventLog, Funnel, Stage, metrics
 from salesfunnel.testing import event_logs
 
@@ -137,3 +138,35 @@ def test_compare(a: EventLog, b: EventLog, kwargs: dict[str, Any]) -> None:
                         metrics.cohorts]), junk)
 def test_metrics_refuse_what_is_not_a_log(fn: Any, log: Any) -> None:
     error_or_result(fn, log)
+
+
+S_MIN, S_MAX = -(TS_MIN // -(10**9)) + 1, TS_MAX // 10**9  # whole seconds in range
+
+
+@st.composite
+def wide_rows(draw: st.DrawFn) -> tuple[Funnel, list[Row]]:
+    """Reference rows whose times (whole seconds) spread over the whole time range."""
+    funnel = draw(st.sampled_from(FUNNELS))
+    n = draw(st.integers(1, 10))
+    times = st.one_of(st.sampled_from([S_MIN, S_MAX, 0, S_MIN + 1, S_MAX - 1]),
+                      st.integers(S_MIN, S_MAX))
+    rows = [Row(draw(st.integers(0, 3)), draw(st.integers(0, len(funnel.stages) - 1)),
+                draw(times)) for _ in range(n)]
+    return funnel, rows
+
+
+@fuzz
+@given(wide_rows(), st.sampled_from(["reached", "entered", "ordered"]),
+       st.one_of(st.none(), st.integers(0, S_MAX - S_MIN + 10)))
+@example((FUNNELS[1], [Row(1, 0, S_MIN + 1), Row(1, 1, 0), Row(1, 2, S_MAX),
+                       Row(2, 0, S_MIN + 2)]), "ordered", None)
+def test_wide_logs_agree_with_the_reference(data: tuple[Funnel, list[Row]], semantic: str,
+                                            window: int | None) -> None:
+    funnel, rows = data
+    log = EventLog.from_arrays(funnel, unit="s", **columns(rows))
+    win = window if semantic == "ordered" else None
+    c = metrics.conversion(log, semantic=semantic,
+                           window=None if win is None else np.timedelta64(win, "s"))
+    counts, n = ref_conversion(funnel, rows, semantic, win)
+    assert c.count_array.tolist() == counts
+    assert c.entities == n
