@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from fuzz_support import durations, error_or_result, finite_or_nan, fuzz, junk, numbers, times
 from metrics.reference import FUNNELS, Row, columns, ref_conversion
+from metrics.reference_timing import events, ref_timing
 from salesfunnel import EventLog, Funnel, Stage, metrics
 from salesfunnel.testing import event_logs
 
@@ -170,3 +171,15 @@ def test_wide_logs_agree_with_the_reference(data: tuple[Funnel, list[Row]], sema
     counts, n = ref_conversion(funnel, rows, semantic, win)
     assert c.count_array.tolist() == counts
     assert c.entities == n
+
+
+@fuzz
+@given(wide_rows())
+@example((FUNNELS[1], [Row(1, 0, S_MIN + 1), Row(1, 1, 0), Row(1, 2, S_MAX)]))
+def test_wide_log_timing_agrees_with_the_reference(data: tuple[Funnel, list[Row]]) -> None:
+    funnel, rows = data
+    t = metrics.timing(EventLog.from_arrays(funnel, unit="s", **columns(rows)))
+    ref = ref_timing(funnel, events(rows))
+    for k, step in enumerate(t.steps, start=1):
+        assert sorted(int(v) for v in step.values) == ref["steps"][k]["durations"]
+    assert sorted(int(v) for v in t.cycle.values) == ref["cycle"]["durations"]
