@@ -156,3 +156,18 @@ def test_journey_from_dict(funnel: Funnel, data: Any) -> None:
     journey = error_or_result(Journey.from_dict, data, funnel=funnel)
     if journey is not None:
         assert Journey.from_dict(journey.to_dict(), funnel=funnel).to_dict() == journey.to_dict()
+
+
+@fuzz
+@given(junk, st.one_of(junk, st.just(lambda: Funnel("t", [Stage("a"), Stage("w", kind="won")]))),
+       st.one_of(st.booleans(), junk))
+def test_templates(name: Any, factory: Any, replace: Any) -> None:
+    from salesfunnel import templates
+
+    error_or_result(templates.get, name)
+    try:
+        templates.register(name, factory, replace=replace)
+    except FunnelError as exc:
+        assert str(exc)
+        return
+    error_or_result(templates.get, name)  # a bad factory fails here, with our error
