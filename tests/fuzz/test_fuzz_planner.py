@@ -113,3 +113,23 @@ def test_simulate(funnel: Any, kwargs: dict[str, Any]) -> None:
     kwargs.setdefault("n", 5)
     kwargs.setdefault("rng", 1)
     error_or_result(simulate, funnel, **kwargs)
+
+
+@fuzz
+@given(st.one_of(st.lists(st.lists(st.one_of(st.floats(0, 1), numbers), min_size=4,
+                                   max_size=4), min_size=4, max_size=4),
+                 st.builds(lambda m: (m / m.sum(axis=1, keepdims=True)).tolist(),
+                           st.builds(lambda r: np.random.default_rng(r).random((4, 4)),
+                                     st.integers(0, 99))),
+                 junk),
+       st.one_of(st.none(), numbers, st.lists(numbers, max_size=5), junk))
+@example([[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]], 1e308)
+@example([[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]], 10**400)
+@example([[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 10**400]], None)
+@example([[0, 1, 0, 0], [0, 0, 1 - 1e-17, 1e-17], [0, 0, 1, 0], [0, 0, 0, 1]], 5e-324)
+def test_markov_from_matrix(matrix: Any, holding: Any) -> None:
+    model = error_or_result(planner.MarkovModel.from_matrix, matrix, funnel=F,
+                            holding_days=holding)
+    if model is not None:
+        p = np.asarray(model.win_probability_, dtype=float)
+        assert ((p >= -1e-12) & (p <= 1 + 1e-12) | np.isnan(p)).all()

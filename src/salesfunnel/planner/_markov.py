@@ -19,7 +19,7 @@ from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
-from salesfunnel._util._time import NS_PER_DAY, elapsed_ns
+from salesfunnel._util._time import NS_PER_DAY, TS_MAX, TS_MIN, elapsed_ns
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Labels, StageKind
@@ -105,6 +105,10 @@ class NominalComparison(Report):
 #: The largest ``smoothing`` pseudo-count (larger ones only drown the data, and their
 #: row sums leave the float range).
 MAX_SMOOTHING = 1e12
+
+#: The longest mean holding time of :meth:`MarkovModel.from_matrix`, in days: the span
+#: of the representable times (about 584 years).
+MAX_HOLDING_DAYS = (TS_MAX - TS_MIN) / NS_PER_DAY
 
 _LEARNED = (
     "funnel_", "counts_", "transition_matrix_", "visits_", "exits_", "entry_",
@@ -334,7 +338,7 @@ class MarkovModel(Report):
         n = len(funnel.stages)
         try:
             m = np.array(matrix, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: 10**400
             raise PlanError(f"the 'matrix' parameter of from_matrix must be an ({n}, {n}) "
                             f"array of probabilities; got {matrix!r}",
                             parameter="matrix", value=matrix) from None
@@ -541,15 +545,16 @@ def _holding_days(value: Any, funnel: Funnel) -> _F64:
     n = len(funnel.stages)
     if value is None:
         return np.full(n, np.nan)
-    expected = (f"a number of days >= 0 (NaN: unknown) or one per stage ({n}: "
-                f"{', '.join(funnel.names)})")
+    expected = (f"a number of days in [0, {MAX_HOLDING_DAYS:,.0f}] (NaN: unknown) or one "
+                f"per stage ({n}: {', '.join(funnel.names)})")
     try:
         days = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         days = np.full(n + 1, np.nan)                     # refused below
     if days.ndim == 0:
         days = np.full(n, float(days))
-    if days.shape != (n,) or np.isinf(days).any() or (days < 0).any():
+    if (days.shape != (n,) or np.isinf(days).any() or (days < 0).any()
+            or (days > MAX_HOLDING_DAYS).any()):
         raise PlanError(
             f"the 'holding_days' parameter of from_matrix must be {expected}; got {value!r}",
             parameter="holding_days", value=value,
