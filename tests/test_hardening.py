@@ -201,7 +201,8 @@ def test_forecast_longest_horizon_works_and_prints() -> None:
     assert "Forecast" in repr(fc) and str(fc)
 
 
-@pytest.mark.parametrize("prior", [(6.1e16, 6.5e22), (1e308, 1e308), (1.0, 1e6 + 1)])
+@pytest.mark.parametrize("prior", [(6.1e16, 6.5e22), (1e308, 1e308), (1.0, 1e6 + 1),
+                                   (1e-300, 1e-300), (1, 8.3e-304)])
 def test_compare_refuses_huge_priors_quickly(prior: tuple[float, float]) -> None:
     log = small_log()
     start = time.perf_counter()

@@ -128,6 +128,12 @@ def test_cohorts(log: EventLog, kwargs: dict[str, Any]) -> None:
 @example(EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
          EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
          {"prior": (1e308, 1e308)})
+@example(EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
+         EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
+         {"prior": (1, 8.287347368778232e-304)})
+@example(EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
+         EventLog.from_arrays(F, entity=[1], stage=[0], ts=[0], unit="s"),
+         {"prior": (1e-300, 1e-300)})
 def test_compare(a: EventLog, b: EventLog, kwargs: dict[str, Any]) -> None:
     c = error_or_result(metrics.compare, a, b, **semantic_ok(kwargs))
     if c is not None:

@@ -292,14 +292,15 @@ def _rates(k: tuple[int, ...], n: tuple[int, ...]) -> _F:
 #: observations. Beyond it ``P(b > a)`` would cost seconds to minutes of quadrature
 #: (and lose accuracy) for a prior that drowns any real data.
 MAX_PRIOR = 1e6
+#: The smallest: below it the Beta densities underflow (``1e-300`` divides by zero).
+MIN_PRIOR = 1e-6
 
 
 def _check_prior(prior: Any, *, where: str) -> tuple[float, float]:
-    """``prior`` as (alpha, beta): two finite numbers in (0, MAX_PRIOR]."""
-    expected = f"two finite numbers in (0, {MAX_PRIOR:,.0f}] (alpha, beta)"
+    """``prior`` as (alpha, beta): two numbers in [MIN_PRIOR, MAX_PRIOR]."""
+    expected = f"two numbers in [{MIN_PRIOR:g}, {MAX_PRIOR:,.0f}] (alpha, beta)"
     try:
-        a, b = (check_number("prior", v, low=0.0, low_open=True, high=MAX_PRIOR)
-                for v in prior)
+        a, b = (check_number("prior", v, low=MIN_PRIOR, high=MAX_PRIOR) for v in prior)
     except (TypeError, ValueError):  # InvalidParameterError is a ValueError
         raise invalid("prior", prior, expected, where=where) from None
     return a, b
@@ -346,7 +347,8 @@ def compare(
         Confidence level of the difference intervals.
     prior : (float, float)
         Beta prior of the posteriors for ``P(b > a)``; uniform by default. Each of
-        ``alpha`` and ``beta`` is at most ``1e6`` (a million pseudo-observations).
+        ``alpha`` and ``beta`` is in ``[1e-6, 1e6]`` (at most a million
+        pseudo-observations).
     names : (str, str)
         Display names of the two sides.
 
