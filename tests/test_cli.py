@@ -84,6 +84,17 @@ def test_templates_shows_one_in_chinese() -> None:
     assert "10%" in proc.stdout and "90%" in proc.stdout
 
 
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_templates_draws_one_as_a_diagram(fmt: str) -> None:
+    proc = run("templates", "crm-pipeline", "--format", fmt, "--lang", "zh")
+    assert proc.returncode == 0, proc.stderr
+    funnel = templates.get("crm-pipeline")
+    expected = funnel.to_mermaid("zh") if fmt == "mermaid" else funnel.to_dot("zh")
+    assert proc.stdout == expected
+    line = one_line_error(run("templates", "--format", fmt))
+    assert "NAME" in line
+
+
 def test_unknown_template_is_one_line_with_the_options() -> None:
     line = one_line_error(run("templates", "b2b-seven"))
     assert "b2b-seven" in line and "b2b-seven-stage" in line

@@ -26,15 +26,24 @@ def test_quickstart_runs() -> None:
 
 
 def test_crm_embedding_runs_and_persists(tmp_path: Path) -> None:
-    store = tmp_path / "deals.json"
-    proc = python(EXAMPLES / "crm_embedding.py", store)
+    from salesfunnel.store import Store
+    from salesfunnel.testing import check_store
+
+    path = tmp_path / "deals.db"
+    proc = python(EXAMPLES / "crm_embedding.py", path)
     assert proc.returncode == 0, proc.stderr
     assert "refused: 4 checks open" in proc.stdout
-    assert "conflict:" in proc.stdout
-    data = json.loads(store.read_text(encoding="utf-8"))
-    stages = {d["id"]: d["stage"] for d in data["deals"]}
-    assert stages == {"acme": "qualified", "beta": "lost"}
-    assert data["funnel"]["name"] == "b2b-seven-stage"
+    assert "conflict: journey 'beta' changed" in proc.stdout
+    assert "stuck: gamma (prospect, 20 days)" in proc.stdout
+    assert "outbox -> deal.qualified {'deal': 'acme', 'amount': 30000}" in proc.stdout
+    with Store.open(f"sqlite:///{path}") as store:
+        stages = {i: store.get(i).stage for i in ("acme", "beta", "gamma")}
+        assert stages == {"acme": "qualified", "beta": "lost", "gamma": "prospect"}
+        assert "note" not in store.get("beta").subject  # the stale write changed nothing
+        assert store.pending() == []  # delivered and marked
+        acme = store.get("acme")
+        assert acme.version == 5 and len(acme.edits) == 2
+        assert check_store(store) == 3
 
 
 def test_pipeline_analysis_notebook_executes() -> None:

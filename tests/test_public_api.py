@@ -17,6 +17,7 @@ OPTIONAL_PUBLIC_MODULES = [
     "salesfunnel.metrics",
     "salesfunnel.planner",
     "salesfunnel.simulation",
+    "salesfunnel.store",
     "salesfunnel.testing",
     "salesfunnel.viz",
 ]

@@ -1,7 +1,7 @@
 """salesfunnel: sales and marketing funnels as state machines, with fast metrics and a planner.
 
 The model, the event log and the errors are imported with the package; the
-subpackages ``metrics``, ``planner``, ``viz`` and ``testing`` load on
+subpackages ``metrics``, ``planner``, ``store``, ``viz`` and ``testing`` load on
 first attribute access (``sf.metrics.conversion(...)``), and none of them imports an
 optional dependency until a function that needs it is called.
 
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from salesfunnel import simulation, templates
 from salesfunnel._util._version import package_version as _package_version
 from salesfunnel.errors import (
+    ConflictError,
     DefinitionError,
     EventLogError,
     FunnelError,
@@ -34,6 +35,7 @@ from salesfunnel.errors import (
     NotFittedError,
     PlanError,
     RuleSyntaxError,
+    StoreError,
     TransitionNotAllowed,
     UnknownTemplateError,
 )
@@ -59,6 +61,7 @@ from salesfunnel.simulation import simulate
 __version__ = _package_version()
 
 __all__ = [
+    "ConflictError",
     "DefinitionError",
     "EventLog",
     "EventLogError",
@@ -83,6 +86,7 @@ __all__ = [
     "RuleSyntaxError",
     "Stage",
     "StageKind",
+    "StoreError",
     "SubjectEdit",
     "Transition",
     "TransitionNotAllowed",
@@ -93,17 +97,18 @@ __all__ = [
     "planner",
     "simulate",
     "simulation",
+    "store",
     "templates",
     "testing",
     "viz",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from salesfunnel import metrics, planner, testing, viz
+    from salesfunnel import metrics, planner, store, testing, viz
 
 #: Subpackages imported on first attribute access (PEP 562), so that ``import
 #: salesfunnel`` stays light.
-_LAZY = frozenset({"metrics", "planner", "testing", "viz"})
+_LAZY = frozenset({"metrics", "planner", "store", "testing", "viz"})
 
 
 def __getattr__(name: str) -> ModuleType:

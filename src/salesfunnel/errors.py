@@ -31,6 +31,7 @@ class _FailedChecks(Protocol):
         ...
 
 __all__ = [
+    "ConflictError",
     "DefinitionError",
     "EventLogError",
     "FunnelError",
@@ -43,6 +44,7 @@ __all__ = [
     "NotFittedError",
     "PlanError",
     "RuleSyntaxError",
+    "StoreError",
     "TransitionNotAllowed",
     "UnknownTemplateError",
 ]
@@ -226,3 +228,35 @@ class UnknownTemplateError(FunnelError, KeyError):
 
 class MissingDependencyError(FunnelError, ImportError):
     """An optional dependency is not installed; the message names the extra."""
+
+
+class StoreError(FunnelError, RuntimeError):
+    """A journey store cannot do what was asked: the database file is not a store (or is
+    corrupt or truncated), its schema version is not this library's, a journey's funnel
+    is unknown or changed without a migration, or a journey id is not stored.
+
+    ``journey`` names the journey concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, journey: Any = None) -> None:
+        super().__init__(message)
+        self.journey = journey
+
+
+class ConflictError(StoreError):
+    """A save was based on a stale version: someone else saved the journey first.
+
+    Nothing was written. ``journey`` is the journey id, ``expected`` the version the
+    save was based on and ``actual`` the version now stored. Reload and retry (what
+    ``Store.edit`` does a bounded number of times).
+    """
+
+    def __init__(self, journey: Any, expected: int, actual: int | None) -> None:
+        self.expected = expected
+        self.actual = actual
+        now = "deleted" if actual is None else f"at version {actual}"
+        super().__init__(
+            f"journey {journey!r} changed since it was read: the save was based on version "
+            f"{expected} but the store is {now}; reload it and apply the change again",
+            journey=journey,
+        )

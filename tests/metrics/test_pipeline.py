@@ -326,7 +326,7 @@ def test_pipeline_presentation() -> None:
                            "1 won, 1 lost\n")
     assert "sales velocity: 150.00 per day" in text
     assert "coverage of target 2,000.00: 52.0% weighted, 145.0% unweighted" in text
-    assert "note: weighted_value: 1 open entity worth 500.00" in text
+    assert "note: weighted value: 1 open entity worth 500.00" in text
     d = json.loads(json.dumps(p.to_dict()))
     assert d["as_of"] == "1970-03-01T00:00:00Z" and d["velocity_per_day"] == 150.0
     assert [r["stage"] for r in d["rows"]] == list(deals().names)

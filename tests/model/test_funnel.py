@@ -180,7 +180,7 @@ def test_describe_lists_stages_and_gates_in_two_languages() -> None:
     ])
     en = f.describe()
     zh = f.describe(lang="zh")
-    assert "Target  10%  owner: 客户经理" in en
+    assert "Target  10.0%  owner: 客户经理" in en
     assert "gate: Visited once [visited]" in en
     assert "目标客户" in zh and "拜访过一次" in zh and "负责人" in zh
 

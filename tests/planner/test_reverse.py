@@ -38,7 +38,9 @@ def test_seed_revenue_case() -> None:
     assert plan.rows[0].per_period == pytest.approx(1000 / 12, rel=1e-15)
     assert f"{plan.rows[0].per_period:.1f}" == "83.3"
     assert plan.rows[-1].total == 100
-    assert "83.3" in str(plan)
+    # people are shown as whole numbers, rounded up, and the table says so
+    assert "83.3" not in str(plan)
+    assert " 84" in str(plan) and "rounded up to whole numbers" in str(plan)
     assert "1,000" in str(plan)
 
 

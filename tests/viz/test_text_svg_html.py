@@ -79,7 +79,7 @@ def test_wide_labels_keep_columns_aligned(b2b: Funnel) -> None:
 def test_funnel_definition_chart_shows_probabilities(b2b: Funnel) -> None:
     chart = funnel_chart(b2b, lang="zh", width=20)
     assert "目标客户" in chart and "赢单客户" in chart
-    assert chart.splitlines()[-1].rstrip().endswith("100%")
+    assert chart.splitlines()[-1].rstrip().endswith("100.0%")  # one percent format
     assert "lost" not in chart  # only the main path is drawn
 
 
@@ -128,7 +128,7 @@ def test_svg_is_well_formed_and_widths_follow_counts() -> None:
 def test_svg_of_a_funnel_definition_and_chinese_labels(b2b: Funnel) -> None:
     root = ET.fromstring(funnel_svg(b2b, lang="zh"))
     texts = {t.text for t in root.iter(f"{SVG}text")}
-    assert {"目标客户", "有效客户", "赢单客户", "10%", "25%", "100%"} <= texts
+    assert {"目标客户", "有效客户", "赢单客户", "10.0%", "25.0%", "100.0%"} <= texts
 
 
 def test_svg_rejects_a_tiny_width() -> None:

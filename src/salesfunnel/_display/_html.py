@@ -12,6 +12,7 @@ import numpy as np
 
 from salesfunnel._display._chart import FunnelData
 from salesfunnel._display._format import MISSING
+from salesfunnel._display._measure import FONT_STACK
 from salesfunnel._display._svg import svg_from_data
 from salesfunnel._display._table import Table
 from salesfunnel.errors import InvalidParameterError
@@ -19,20 +20,25 @@ from salesfunnel.errors import InvalidParameterError
 __all__ = ["CSS", "block", "html_table", "is_number", "parts_html", "table_html"]
 
 CSS = """
-.sf-block{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans','Noto Sans CJK SC',sans-serif;
-  color:#1f2933;margin:0.5em 0 1.5em 0}
+.sf-block{font-family:""" + FONT_STACK + """;
+  color:#1f2933;margin:0.5em 0 1.5em 0;max-width:100%;overflow-x:auto}
 .sf-block h3{font-size:1.05em;margin:0.4em 0}
 .sf-table{border-collapse:collapse;font-size:0.9em;margin:0.4em 0}
 .sf-table caption{text-align:left;font-weight:600;padding:0.2em 0}
-.sf-table th{background:#e4ecf5;text-align:left;padding:0.25em 0.7em;
-  border-bottom:1px solid #9fb3c8}
-.sf-table td{padding:0.2em 0.7em;border-bottom:1px solid #e4e7eb;vertical-align:top}
-.sf-table td.num{text-align:right;font-variant-numeric:tabular-nums}
-.sf-table th.num{text-align:right}
-.sf-table td:nth-child(-n+3){white-space:nowrap}
+.sf-block .sf-table th{background:#e4ecf5;text-align:left;padding:0.25em 0.7em;
+  border-bottom:1px solid #9fb3c8;white-space:nowrap}
+.sf-block .sf-table td{padding:0.2em 0.7em;border-bottom:1px solid #e4e7eb;
+  vertical-align:top;text-align:left;white-space:nowrap}
+.sf-block .sf-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.sf-block .sf-table th.num{text-align:right}
+.sf-block .sf-table td.wrap{white-space:normal;min-width:14em}
 .sf-muted{color:#616e7c;font-size:0.9em}
 .sf-block pre{background:#f5f7fa;padding:0.6em;overflow-x:auto;font-size:0.85em}
 """
+
+
+#: Text cells longer than this may wrap (between words); shorter ones never do.
+_NOWRAP = 32
 
 
 def is_number(value: Any) -> bool:
@@ -133,7 +139,8 @@ def html_table(
             text, numeric = _cell(value)
             if align is not None:
                 numeric = align[j] == ">"
-            cls = ' class="num"' if numeric else ""
+            cls = (' class="num"' if numeric else
+                   ' class="wrap"' if len(text) > _NOWRAP else "")
             cells.append(f"<td{cls}>{escape(text)}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines.append("</tbody></table>")

@@ -3,36 +3,30 @@ only; displays in browsers and notebooks)."""
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
-
 import numpy as np
 
 from salesfunnel._display._chart import FunnelData, fmt_count, fmt_rate
 from salesfunnel._display._format import MISSING
+from salesfunnel._display._measure import text_width, wrap
+from salesfunnel._display._svgkit import MUTED, document, shade, text, text_on, xml_escape
+from salesfunnel._util._i18n import word
 
 __all__ = ["svg_from_data"]
 
-# Blues from dark (top of the funnel) to light, interpolated per stage.
-_TOP = (31, 78, 121)
-_BOTTOM = (120, 170, 214)
 _ROW = 38
 _GAP = 4
-_FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', sans-serif"
+_FONT = 13
+_LINE = 16
 
 
-def _colour(k: int, n: int) -> str:
-    t = k / (n - 1) if n > 1 else 0.0
-    r, g, b = (round(a + (b - a) * t) for a, b in zip(_TOP, _BOTTOM, strict=True))
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def _text_len(text: str) -> float:
-    """A rough width in em for layout (wide characters count as one em)."""
-    return sum(1.0 if ord(ch) > 0x2E80 else 0.58 for ch in text)
-
-
-def svg_from_data(data: FunnelData, *, width: int = 640, title: str | None = None) -> str:
+def svg_from_data(data: FunnelData, *, width: int = 640, title: str | None = None,
+                  lang: str = "en", compact: bool = False) -> str:
     """Render :class:`FunnelData` as an SVG document (see :func:`salesfunnel.viz.funnel_svg`).
+
+    Labels are measured with :func:`~salesfunnel._display._measure.text_width` and wrapped
+    to their column; when the text needs more room than ``width`` the drawing grows
+    (and scales down to its container) rather than cutting a label off. ``compact`` shows
+    only the step rate beside each bar (for small multiples).
 
     Examples
     --------
@@ -41,80 +35,74 @@ def svg_from_data(data: FunnelData, *, width: int = 640, title: str | None = Non
     (2, True)
     """
     n = len(data.labels)
-    font = 13
-    label_w = int(min(220, max(60, max((_text_len(s) for s in data.labels), default=4) * font)))
+    font = _FONT
+    small = font - 1
+    longest = max((text_width(s, font) for s in data.labels), default=40.0)
+    label_w = max(60.0, min(longest, (0.45 if compact else 0.4) * width))
+    labels = [wrap(s, label_w, font) for s in data.labels]
+    label_w = max([60.0] + [text_width(x, font) for ls in labels for x in ls])
     step, overall = data.step, data.overall
-    rates = [
-        "" if data.note or k == 0
-        else f"{fmt_rate(step[k]) or MISSING} of previous · "
-        f"{fmt_rate(overall[k]) or MISSING} of first"
+    rate_lines = [
+        [] if data.note or k == 0
+        else [fmt_rate(step[k]) or MISSING] if compact
+        else [word("chart.of_previous", lang).format(fmt_rate(step[k]) or MISSING),
+              word("chart.of_first", lang).format(fmt_rate(overall[k]) or MISSING)]
         for k in range(n)
     ]
-    stats_w = int(max((_text_len(r) for r in rates), default=0) * (font - 1)) + 16
-    funnel_w = max(120, width - label_w - stats_w - 24)
-    head = title if title is not None else data.title
-    top = 30 if head else 8
-    height = top + n * (_ROW + _GAP) + 8
-    cx = label_w + 12 + funnel_w / 2
+    stats_w = max((text_width(x, small) for ls in rate_lines for x in ls), default=0.0)
     frac = data.fractions
     integral = bool(np.all(data.values == np.round(data.values)))
-    desc = "; ".join(
-        f"{lab}: {note or fmt_count(v, integral)}"
-        for lab, v, note in zip(
-            data.labels, data.values, data.note or ("",) * n, strict=True
-        )
-    )
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" '
-        f"aria-label={quoteattr('Funnel chart: ' + desc)} font-family={quoteattr(_FONT)} "
-        f'font-size="{font}">',
-        f"<title>{escape(head or 'Funnel chart')}</title>",
-        f"<desc>{escape(desc)}</desc>",
-    ]
+    values = [data.note[k] if data.note else fmt_count(float(data.values[k]), integral)
+              for k in range(n)]
+    value_w = max((text_width(v, font) for v in values), default=0.0)
+    funnel_w = max(3 * value_w + 24, width - label_w - stats_w - 44, 120.0)
+    total_w = label_w + funnel_w + stats_w + 44
+    head = title if title is not None else data.title
+    top = 30 if head else 8
+    rows_h = [max(_ROW, _LINE * max(len(labels[k]), len(rate_lines[k])) + 10) for k in range(n)]
+    height = top + sum(rows_h) + _GAP * n + 8
     if head:
-        parts.append(
-            f'<text x="{cx:.1f}" y="20" text-anchor="middle" font-weight="600" '
-            f'font-size="{font + 2}" fill="#1f2933">{escape(head)}</text>'
-        )
+        total_w = max(total_w, text_width(head, font + 2) + 16)
+    cx = label_w + 12 + funnel_w / 2
+    desc = "; ".join(f"{lab}: {v}" for lab, v in zip(data.labels, values, strict=True))
+    body: list[str] = []
+    if head:
+        body.append(text(total_w / 2, 20, head, size=font + 2, anchor="middle",
+                         weight="600", box=total_w - 16))
+    y0 = float(top)
     min_w = 6.0
     for k in range(n):
-        y0 = top + k * (_ROW + _GAP)
-        y1 = y0 + _ROW
+        y1 = y0 + rows_h[k]
         w0 = max(min_w, float(frac[k]) * funnel_w)
         nxt = float(frac[k + 1]) if k + 1 < n else float(frac[k])
         # Taper towards the next stage, but never widen inside a row of a narrowing funnel.
         w1 = max(min_w, (nxt if nxt <= frac[k] else frac[k]) * funnel_w)
         if data.values[k] <= 0:
             w0 = w1 = min_w
-        pts = (
-            f"{cx - w0 / 2:.1f},{y0} {cx + w0 / 2:.1f},{y0} "
-            f"{cx + w1 / 2:.1f},{y1} {cx - w1 / 2:.1f},{y1}"
-        )
-        value = data.note[k] if data.note else fmt_count(float(data.values[k]), integral)
-        parts.append(
-            f'<g><title>{escape(data.labels[k])}: {escape(value)}</title>'
-            f'<polygon points="{pts}" fill="{_colour(k, n)}"/></g>'
-        )
-        ym = y0 + _ROW / 2 + font * 0.35
-        parts.append(
-            f'<text x="{label_w:.1f}" y="{ym:.1f}" text-anchor="end" fill="#1f2933">'
-            f"{escape(data.labels[k])}</text>"
-        )
-        if min(w0, w1) > _text_len(value) * font + 8:
-            parts.append(
-                f'<text x="{cx:.1f}" y="{ym:.1f}" text-anchor="middle" fill="#ffffff" '
-                f'font-weight="600">{escape(value)}</text>'
-            )
+        pts = (f"{cx - w0 / 2:.1f},{y0:.1f} {cx + w0 / 2:.1f},{y0:.1f} "
+               f"{cx + w1 / 2:.1f},{y1:.1f} {cx - w1 / 2:.1f},{y1:.1f}")
+        fill = shade(k, n)
+        body.append(f"<g><title>{xml_escape(data.labels[k])}: {xml_escape(values[k])}</title>"
+                    f'<polygon points="{pts}" fill="{fill}"/></g>')
+        mid = (y0 + y1) / 2
+        ls = labels[k]
+        first = mid - (len(ls) - 1) * _LINE / 2 + font * 0.35
+        for j, line in enumerate(ls):
+            body.append(text(label_w, first + j * _LINE, line, size=font, anchor="end",
+                             box=label_w))
+        ym = mid + font * 0.35
+        if min(w0, w1) > text_width(values[k], font) + 8:
+            body.append(text(cx, ym, values[k], size=font, anchor="middle",
+                             fill=text_on(fill), weight="600", box=min(w0, w1)))
         else:
-            parts.append(
-                f'<text x="{cx + max(w0, w1) / 2 + 4:.1f}" y="{ym:.1f}" fill="#1f2933" '
-                f'font-weight="600">{escape(value)}</text>'
-            )
-        if rates[k]:
-            parts.append(
-                f'<text x="{width - stats_w + 8:.1f}" y="{ym:.1f}" fill="#52606d" '
-                f'font-size="{font - 1}">{escape(rates[k])}</text>'
-            )
-    parts.append("</svg>")
-    return "\n".join(parts)
+            x = cx + max(w0, w1) / 2 + 4
+            body.append(text(x, ym, values[k], size=font, weight="600",
+                             box=label_w + 12 + funnel_w - x))
+        rl = rate_lines[k]
+        first = mid - (len(rl) - 1) * _LINE / 2 + small * 0.35
+        for j, line in enumerate(rl):
+            body.append(text(total_w - stats_w - 4, first + j * _LINE, line, size=small,
+                             fill=MUTED, box=stats_w))
+        y0 = y1 + _GAP
+    return document(total_w, height, body, title=head or word("chart.funnel", lang),
+                    desc=desc)

@@ -8,6 +8,7 @@ text of ``str(result)`` and :func:`salesfunnel._display._html.table_html` into a
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -30,6 +31,14 @@ def display_width(text: str) -> int:
         0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
         for ch in text
     )
+
+
+_NUMBER = re.compile(r"[+\-−]?[\d.]")
+
+
+def _numeric_column(cells: Iterable[str]) -> bool:
+    """Every cell that is not blank or missing starts like a number (none: numeric)."""
+    return all(_NUMBER.match(c.strip()) for c in cells if c.strip() not in ("", "—"))
 
 
 def _cells(values: Iterable[object]) -> tuple[str, ...]:
@@ -55,8 +64,9 @@ class Table:
     notes : tuple of str
         Lines under the table.
     align : str
-        ``"<"`` (left) or ``">"`` (right) per column; empty: the first column left and
-        the others right. Right-aligned columns hold numbers.
+        ``"<"`` (left) or ``">"`` (right) per column; empty: the first column left, and
+        each other column right when its cells are numbers (a sign, then a digit) and
+        left when they are text. Right-aligned columns hold numbers.
 
     Examples
     --------
@@ -88,7 +98,9 @@ class Table:
                     "(one per header)", parameter="rows", value=row,
                 )
         if not self.align:
-            object.__setattr__(self, "align", ("<" + ">" * (n - 1)) if n else "")
+            object.__setattr__(self, "align", "".join(
+                "<" if j == 0 or not _numeric_column(r[j] for r in self.rows) else ">"
+                for j in range(n)))
         elif len(self.align) != n or set(self.align) - {"<", ">"}:
             raise InvalidParameterError(
                 f"align must give '<' or '>' for each of the {n} columns; got {self.align!r}",

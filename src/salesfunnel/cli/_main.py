@@ -11,8 +11,9 @@ Examples
 Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
 stage              rate  win prob  total  per period
 ----------------  -----  --------  -----  ----------
-Target customers      —     10.0%  1,000        83.3
-Won               10.0%    100.0%    100         8.3
+Target customers      —     10.0%  1,000          84
+Won               10.0%    100.0%    100           9
+people and deals are shown rounded up to whole numbers (exact values in to_dict())
 0
 """
 
@@ -28,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from salesfunnel.errors import FunnelError
+from salesfunnel.errors import FunnelError, InvalidParameterError
 
 __all__ = ["build_parser", "main"]
 
@@ -138,6 +139,9 @@ def _cmd_templates(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 "cyclic": funnel.cyclic,
                 "expanding": funnel.expanding,
             })
+        if args.format in ("mermaid", "dot"):
+            raise InvalidParameterError(f"--format {args.format} needs a template NAME",
+                                        parameter="format", value=args.format)
         if args.format == "json":
             _dump_json(rows, out)
             return 0
@@ -154,6 +158,10 @@ def _cmd_templates(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     funnel = _load_template(args.name)
     if args.format == "json":
         _dump_json(funnel.to_dict(), out)
+        return 0
+    if args.format in ("mermaid", "dot"):
+        out.write(funnel.to_mermaid(args.lang) if args.format == "mermaid"
+                  else funnel.to_dot(args.lang))
         return 0
     out.write(funnel.describe(args.lang) + "\n\n")
     out.write(funnel_chart(funnel, lang=args.lang, width=40) + "\n")
@@ -366,8 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"{PROG} templates\n{PROG} templates b2b-seven-stage --lang zh", _cmd_templates,
     )
     tmpl.add_argument("name", nargs="?", metavar="NAME", help="a template to show")
-    tmpl.add_argument("--format", choices=["text", "json"], default="text",
-                      help="output format (default: text)")
+    tmpl.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text",
+                      help="output format; mermaid and dot draw the funnel as a diagram "
+                           "(default: text)")
     _lang(tmpl)
     return parser
 

@@ -373,7 +373,7 @@ class Conversion(Displayable):
         return pd.DataFrame(self._rows())
 
     def _title(self, lang: str = "en") -> str:
-        what = self.semantic
+        what = word(f"sem.{self.semantic}", lang)
         if self.semantic == "ordered":
             what += word("conv.window", lang) + (
                 word("none", lang) if self.window is None else describe_window(self.window))

@@ -251,8 +251,11 @@ class Pipeline(Displayable):
     @property
     def reasons(self) -> dict[str, str]:
         """Why a value is NaN, or what it leaves out: ``{attribute: explanation}``."""
+        return self._reasons("en")
+
+    def _reasons(self, lang: str) -> dict[str, str]:
         out: dict[str, str] = {}
-        no_amount = "the log has no amount column"
+        no_amount = word("why.no_amount", lang)
         if not self.has_amount:
             for name in ("open_value", "weighted_value", "average_won_amount"):
                 out[name] = no_amount
@@ -261,32 +264,29 @@ class Pipeline(Displayable):
             if self.unestimated:
                 names = ", ".join(repr(self.stages[k]) for k in self._unestimated_stages())
                 n = self.unestimated
-                parts.append(
-                    f"{n:,} open entit{'ies' if n != 1 else 'y'} worth "
-                    f"{_money(self.unestimated_value)} at stages without a probability "
-                    f"({names}) {'are' if n != 1 else 'is'} excluded"
-                )
+                parts.append(word("why.unestimated" + ("1" if n == 1 else ""), lang).format(
+                    n=f"{n:,}", value=_money(self.unestimated_value), names=names))
             if self.unpriced:
                 n = self.unpriced
-                parts.append(f"{n:,} open entit{'ies' if n != 1 else 'y'} without an amount "
-                             f"{'are' if n != 1 else 'is'} excluded")
+                parts.append(word("why.unpriced" + ("1" if n == 1 else ""), lang).format(
+                    n=f"{n:,}"))
                 out["open_value"] = parts[-1]
             if parts:
                 out["weighted_value"] = "; ".join(parts)
             if math.isnan(self.average_won_amount):
-                out["average_won_amount"] = ("no won entity" if not self.won
-                                             else "no won entity has an amount")
+                out["average_won_amount"] = word("why.no_won" if not self.won
+                                                 else "why.no_won_amount", lang)
         if math.isnan(self.win_rate):
-            out["win_rate"] = "no entity is won or lost"
+            out["win_rate"] = word("why.no_closed", lang)
         if not self.cycle_count:
-            out["average_cycle"] = "no won entity"
+            out["average_cycle"] = word("why.no_won", lang)
         if math.isnan(self.velocity):
             missing = [out[k] for k in ("win_rate", "average_won_amount", "average_cycle")
                        if k in out]
             out["velocity"] = ("; ".join(dict.fromkeys(missing)) if missing
-                               else "the average cycle is zero")
+                               else word("why.zero_cycle", lang))
         if self.target is None:
-            out["coverage"] = "no target given"
+            out["coverage"] = word("why.no_target", lang)
         elif "weighted_value" in out:
             out["coverage"] = out["weighted_value"]
         for name in ("open_value", "weighted_value", "average_won_amount", "velocity",
@@ -409,7 +409,8 @@ class Pipeline(Displayable):
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
         rows = []
         for row in self._rows():
-            rows.append([row["stage"], row["kind"], format_pct(row["probability"], 0),
+            rows.append([row["stage"], word(f"kind.{row['kind']}", lang),
+                         format_pct(row["probability"]),
                          format_count(row["count"]), _money(row["value"]),
                          _money(row["weighted_value"])])
         when = (word("pipe.all", lang) if self.as_of is None
@@ -421,15 +422,16 @@ class Pipeline(Displayable):
                                                     _money(self.weighted_value)))
         lines.append(word("pipe.win", lang).format(
             format_pct(self.win_rate), _money(self.average_won_amount),
-            format_duration(self.average_cycle)))
+            format_duration(self.average_cycle, lang)))
         lines.append(word("pipe.velocity", lang).format(_money(self.velocity)))
         if self.target is not None:
             lines.append(word("pipe.coverage", lang).format(
                 _money(self.target), format_pct(self.coverage),
                 format_pct(self.coverage_unweighted)))
-        reasons = self.reasons
+        reasons = self._reasons(lang)
         reasons.pop("coverage", None)
-        lines.extend(word("note", lang).format(name, why) for name, why in reasons.items())
+        lines.extend(word("note", lang).format(word(f"attr.{name}", lang), why)
+                     for name, why in reasons.items())
         headers = [word(k, lang) for k in ("stage", "kind", "prob.", "count", "amount",
                                            "weighted")]
         return (Table(title, headers, rows, notes=lines, align="<<>>>>"),)

@@ -58,15 +58,15 @@ _F64 = npt.NDArray[np.float64]
 # -- small helpers --------------------------------------------------------------------------------
 
 
-def format_duration(seconds: float) -> str:
+def format_duration(seconds: float, lang: str = "en") -> str:
     """A duration in seconds as short text in a fitting unit.
 
     Examples
     --------
     >>> format_duration(3 * 86400.0), format_duration(5400.0), format_duration(42.0)
     ('3.0 d', '1.5 h', '42.0 s')
-    >>> format_duration(float("nan"))
-    '—'
+    >>> format_duration(float("nan")), format_duration(3 * 86400.0, "zh")
+    ('—', '3.0 天')
     """
     if seconds is None or not math.isfinite(seconds):
         return MISSING
@@ -74,8 +74,8 @@ def format_duration(seconds: float) -> str:
     for unit, name in ((NS_PER_UNIT["D"] / NS_PER_S, "d"), (NS_PER_UNIT["h"] / NS_PER_S, "h"),
                        (NS_PER_UNIT["m"] / NS_PER_S, "min")):
         if size >= unit:
-            return f"{seconds / unit:,.1f} {name}"
-    return f"{seconds:.1f} s"
+            return f"{seconds / unit:,.1f} {word('unit.' + name, lang)}"
+    return f"{seconds:.1f} {word('unit.s', lang)}"
 
 
 def _timedelta(seconds: float) -> np.timedelta64:
@@ -375,8 +375,9 @@ def _step_rows(items: Sequence[tuple[str, Durations]], percentiles: tuple[float,
                *(f"p{q:g}" for q in shown)]
     rows = []
     for label, d in items:
-        rows.append([label, format_count(d.count), format_duration(d.median),
-                     format_duration(d.mean), *(format_duration(d.quantiles[q]) for q in shown)])
+        rows.append([label, format_count(d.count), format_duration(d.median, lang),
+                     format_duration(d.mean, lang),
+                     *(format_duration(d.quantiles[q], lang) for q in shown)])
     return headers, rows
 
 
@@ -496,9 +497,9 @@ class Timing(Displayable):
             self.percentiles,
         )
 
-    def _items(self) -> list[tuple[str, Durations]]:
+    def _items(self, lang: str = "en") -> list[tuple[str, Durations]]:
         items = [(f"{d.source} -> {d.target}", d) for d in self.steps]
-        items.append((f"sales cycle (first -> {self.cycle.target})", self.cycle))
+        items.append((word("timing.cycle", lang).format(self.cycle.target), self.cycle))
         return items
 
     def to_dict(self) -> dict[str, Any]:
@@ -541,7 +542,7 @@ class Timing(Displayable):
         return _durations_frame([*self.steps, self.cycle], "Timing.to_pandas")
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
-        headers, rows = _step_rows(self._items(), self.percentiles, lang)
+        headers, rows = _step_rows(self._items(lang), self.percentiles, lang)
         title = word("timing.title", lang).format(counted(self.entities, "entity", lang))
         return (Table(title, headers, rows),)
 

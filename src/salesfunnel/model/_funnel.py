@@ -13,7 +13,7 @@ from salesfunnel._display._chart import FunnelData
 from salesfunnel._display._format import MISSING, format_pct
 from salesfunnel._display._result import Part, Viewable
 from salesfunnel._display._table import Table
-from salesfunnel._util._i18n import word
+from salesfunnel._util._i18n import check_lang, word
 from salesfunnel._util._suggest import closest, listing
 from salesfunnel.errors import (
     DefinitionError,
@@ -21,6 +21,7 @@ from salesfunnel.errors import (
     InvalidParameterError,
     RuleSyntaxError,
 )
+from salesfunnel.model._diagram import to_dot, to_mermaid
 from salesfunnel.model._gate import Gate, as_gates
 from salesfunnel.model._labels import Labels, to_labels
 from salesfunnel.model._stage import SLUG, Stage, StageKind
@@ -322,7 +323,7 @@ class Funnel(Viewable):
 
     @property
     def path(self) -> tuple[Stage, ...]:
-        """The main path: the open stages followed by the WON stage."""
+        """The open stages followed by the WON stage (the main path)."""
         return self.stages[: self.won_index + 1]
 
     @property
@@ -436,11 +437,11 @@ class Funnel(Viewable):
         ...                     Stage("won", kind="won")])
         >>> print(f.describe())
         mini
-          1. lead  20%  owner: SDR
+          1. lead  20.0%  owner: SDR
                action: call
           2. demo  —
                gate: contact is set
-          3. won  100%  [won]
+          3. won  100.0%  [won]
         transitions: advance, lose from any open stage
         """
         def w(key: str) -> str:
@@ -451,7 +452,7 @@ class Funnel(Viewable):
         if desc:
             lines.append(desc)
         for i, s in enumerate(self.stages, 1):
-            prob = f"  {MISSING}" if s.probability is None else f"  {format_pct(s.probability, 0)}"
+            prob = f"  {MISSING}" if s.probability is None else f"  {format_pct(s.probability)}"
             kind = "" if s.is_open else f"  [{w(s.kind.value)}]"
             owner = f"  {w('owner')}: {s.owner.text(lang)}" if s.owner else ""
             lines.append(f"  {i}. {s.label.text(lang)}{prob}{owner}{kind}")
@@ -477,6 +478,54 @@ class Funnel(Viewable):
                           + ", ".join(f"{t.source}->{t.target}" for t in self.transitions))
         return word("funnel.sep", lang).join(policy)
 
+    def to_mermaid(self, lang: str = "en") -> str:
+        """The funnel as a Mermaid flowchart (paste it into Markdown that renders Mermaid).
+
+        Open stages sit in one group; the main path is drawn with solid arrows labelled
+        with the gates checked on each move; losing (from any open stage), re-entry after
+        WON and extra transitions are dashed; WON and LOST stages are styled; the
+        skip-ahead and fall-back policy is a note.
+
+        Examples
+        --------
+        >>> f = Funnel("mini", [Stage("lead", gates="budget > 0"),
+        ...                     Stage("demo", gates="budget > 0"),
+        ...                     Stage("won", kind="won"), Stage("lost", kind="lost")])
+        >>> print(f.to_mermaid())
+        flowchart TD
+            %% mini
+            subgraph open_stages ["open stages"]
+                s0["lead"]
+                s1["demo"]
+            end
+            s2(["won"]):::won
+            s3[/"lost"/]:::lost
+            s0 -->|"budget > 0"| s1
+            s1 --> s2
+            open_stages -.->|"lose"| s3
+            policy>"advance"]:::policy
+            classDef won fill:#d8f3dc,stroke:#2f855a,stroke-width:2px
+            classDef lost fill:#fde2e1,stroke:#9b2c2c
+            classDef policy fill:#fffbea,stroke:#f0b429
+        <BLANKLINE>
+        """
+        return to_mermaid(self, check_lang(lang))
+
+    def to_dot(self, lang: str = "en") -> str:
+        """The funnel as a Graphviz DOT digraph (``dot -Tsvg``), drawn like :meth:`to_mermaid`.
+
+        Examples
+        --------
+        >>> f = Funnel("mini", [Stage("lead"), Stage("won", kind="won"),
+        ...                     Stage("lost", kind="lost")], skip_ahead=True)
+        >>> dot = f.to_dot()
+        >>> dot.startswith('digraph "mini" {') and "s0 -> s1;" in dot
+        True
+        >>> 's0 -> s2 [label="lose", style=dashed, ltail=cluster_open];' in dot
+        True
+        """
+        return to_dot(self, check_lang(lang))
+
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
         """The funnel's shape (with win probabilities) and a table of its stages.
 
@@ -486,7 +535,7 @@ class Funnel(Viewable):
         ...                           gates="budget > 0"), Stage("won", kind="won")])
         >>> chart, stages = f._display_parts("en")
         >>> chart.note, stages.headers[1:3], stages.rows[0][-1]
-        (('20%', '100%'), ('stage', 'name'), 'budget > 0')
+        (('20.0%', '100.0%'), ('stage', 'name'), 'budget > 0')
         """
         path = self.path
         n = len(path)
@@ -497,11 +546,11 @@ class Funnel(Viewable):
         title = self.label.text(lang) or self.name
         chart = FunnelData(
             [s.label.text(lang) for s in path], shape, title=title,
-            note=["" if s.probability is None else format_pct(s.probability, 0) for s in path],
+            note=["" if s.probability is None else format_pct(s.probability) for s in path],
         )
         rows = [
-            [str(i), s.label.text(lang), s.name, s.kind.value,
-             "" if s.probability is None else format_pct(s.probability, 0),
+            [str(i), s.label.text(lang), s.name, word(f"kind.{s.kind.value}", lang),
+             "" if s.probability is None else format_pct(s.probability),
              s.owner.text(lang) if s.owner else "",
              "; ".join(g.describe(lang) for g in s.gates)]
             for i, s in enumerate(self.stages, 1)

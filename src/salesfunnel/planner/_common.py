@@ -11,11 +11,13 @@ import attrs
 
 from salesfunnel._display._format import format_count, format_pct
 from salesfunnel._display._result import Displayable
+from salesfunnel._util._i18n import WORDS, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._validate import check_int as _check_int
 from salesfunnel._util._validate import check_number as _check_number
 from salesfunnel._util._validate import invalid
 from salesfunnel.errors import PlanError
+from salesfunnel.model import Labels
 
 __all__ = [
     "Report",
@@ -28,6 +30,9 @@ __all__ = [
     "format_pct",
     "plan_error",
     "rows_frame",
+    "whole",
+    "word",
+    "word_labels",
 ]
 
 
@@ -87,3 +92,16 @@ def ceil_count(x: float) -> float:
         return x
     return float(math.ceil(x - (1e-9 + 1e-12 * abs(x))))
 
+
+
+def whole(x: float) -> str:
+    """A count of people or deals as a whole number, rounded up (``2481.4`` -> ``2,482``)."""
+    if not math.isfinite(x):
+        return format_count(x)
+    return format_count(math.ceil(x - (1e-9 + 1e-12 * abs(x))))
+
+
+def word_labels(key: str) -> Labels:
+    """The phrase ``key`` of the word table as :class:`~salesfunnel.model.Labels`."""
+    en, zh = WORDS[key]
+    return Labels({"en": en, "zh": zh})

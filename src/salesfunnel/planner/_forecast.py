@@ -13,6 +13,7 @@ import numpy.typing as npt
 from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table
 from salesfunnel._simulation import generator
+from salesfunnel._util._i18n import WORDS, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._time import (
     NS_PER_DAY,
@@ -144,31 +145,28 @@ class Forecast(Report):
         return float(np.mean(self.samples >= self.target))
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
-        zh = lang == "zh"
         end = (self.as_of + timedelta(days=self.horizon_days)).date().isoformat()
-        what = "deals" if self.unit == "deals" else ("收入" if zh else "revenue")
-        head = (
-            f"{'预测' if zh else 'Forecast'}: {what} {'截至' if zh else 'won by'} {end} "
-            f"({format_count(self.horizon_days)} {'天' if zh else 'days'} "
-            f"{'自' if zh else 'after'} {self.as_of.date().isoformat()}), "
-            f"{self.n_open:,} {'个在途机会' if zh else 'open deals'}, "
-            f"{self.n_sims:,} {'次模拟' if zh else 'simulations'}, "
-            f"{self.probabilities} {'概率' if zh else 'probabilities'}"
-        )
-        line = (f"mean {format_count(round(self.mean))}  p10 {format_count(round(self.p10))}  "
-                f"p50 {format_count(round(self.p50))}  p90 {format_count(round(self.p90))}")
+        what = word("fc.deals" if self.unit == "deals" else "fc.revenue", lang)
+        probabilities = (word(f"fc.prob.{self.probabilities}", lang)
+                         if f"fc.prob.{self.probabilities}" in WORDS else self.probabilities)
+        head = word("fc.head", lang).format(
+            what=what, end=end, days=format_count(self.horizon_days),
+            start=self.as_of.date().isoformat(), n=format_count(self.n_open),
+            sims=format_count(self.n_sims), prob=probabilities)
+        line = word("fc.line", lang).format(*(format_count(round(q)) for q in (
+            self.mean, self.p10, self.p50, self.p90)))
         parts = [head, line]
         if self.target is not None:
-            parts.append(f"P({'达到目标' if zh else 'reaching'} {format_count(self.target)}) = "
-                         f"{format_pct(self.p_target)}")
-        headers = (["阶段", "机会数", "金额", "赢单概率", "期内成交", "期望"] if zh
-                   else ["stage", "deals", "amount", "win prob", "closes in time",
-                         "expected"])
-        body = [[s.label.text(lang) or s.stage, f"{s.deals:,}", format_count(round(s.amount)),
+            parts.append(word("fc.p_target", lang).format(format_count(self.target),
+                                                          format_pct(self.p_target)))
+        headers = [word(k, lang) for k in ("stage", "deals", "fc.amount", "win prob",
+                                           "closes in time", "expected")]
+        body = [[s.label.text(lang) or s.stage, format_count(s.deals),
+                 format_count(round(s.amount)),
                  format_pct(s.win_probability), format_pct(s.close_probability),
                  format_count(round(s.expected))] for s in self.by_stage]
         return (Table("\n".join(parts), headers, body,
-                      notes=[f"note: {n}" for n in self.notes]),)
+                      notes=[word("fc.note", lang).format(n) for n in self.notes]),)
 
     def __repr__(self) -> str:
         tgt = "" if self.target is None else (

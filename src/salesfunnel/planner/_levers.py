@@ -25,18 +25,18 @@ from salesfunnel.planner._common import (
     check_number,
     check_rate,
     format_count,
+    format_pct,
     rows_frame,
+    whole,
+    word,
+    word_labels,
 )
 
 __all__ = ["LEVERS", "LeverEffect", "LeverReport", "LeverTarget", "levers"]
 
 #: The four levers in the seed's order, with their labels.
 LEVERS: Mapping[str, Labels] = {
-    "win_rate": Labels({"en": "Raise the win rate", "zh": "提高赢单率"}),
-    "deal_size": Labels({"en": "Bigger deals", "zh": "做大单子"}),
-    "opportunities": Labels({"en": "More and better opportunities",
-                             "zh": "寻找更多、更好的机会"}),
-    "cycle": Labels({"en": "Shorter sales cycle", "zh": "缩短销售周期"}),
+    k: word_labels(f"lever.{k}") for k in ("win_rate", "deal_size", "opportunities", "cycle")
 }
 
 
@@ -118,42 +118,30 @@ class LeverReport(Report):
                         parameter="lever", value=lever)
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
-        zh = lang == "zh"
-        head = (
-            f"{'每期收入' if zh else 'Revenue per period'}: {format_count(self.revenue)} = "
-            f"{format_count(self.opportunities)} opp x {self.win_rate:.1%} x "
-            f"{format_count(self.deal_size)} / {format_count(self.cycle_days)} d x "
-            f"{format_count(self.period_days)} d"
-        )
-        headers = (["杠杆", "现值", "改进后", "收入", "增加"] if zh
-                   else ["lever", "now", "improved", "revenue", "gain"])
+        head = word("lever.head", lang).format(
+            format_count(self.revenue), format_count(self.opportunities),
+            format_pct(self.win_rate), format_count(self.deal_size),
+            format_count(self.cycle_days), format_count(self.period_days))
+        headers = [word(k, lang) for k in ("lever", "now", "improved", "revenue", "gain")]
         rows = [
-            [e.label.text(lang), _value(e.lever, e.current), _value(e.lever, e.improved)
-             + (" (cap)" if e.capped else ""), format_count(e.revenue),
-             f"+{format_count(e.gain)} ({e.gain_pct:+.1%})"]
+            [e.label.text(lang), _value(e.lever, e.current, lang),
+             _value(e.lever, e.improved, lang) + (word("cap", lang) if e.capped else ""),
+             format_count(e.revenue),
+             f"+{format_count(e.gain)} ({format_pct(e.gain_pct, signed=True)})"]
             for e in self.effects
         ]
         tables = [Table(head, headers, rows)]
         if self.target is not None:
-            if self.target <= self.revenue:
-                title = (
-                    f"{'目标已达到' if zh else 'Target'} {format_count(self.target)} "
-                    f"{'; 各杠杆可降至' if zh else 'is already reached; each lever could fall to'}:"
-                )
-            else:
-                title = (
-                    f"{'单独达到目标' if zh else 'To reach'} {format_count(self.target)} "
-                    f"{'所需' if zh else 'with one lever alone'}:"
-                )
+            key = "lever.reached" if self.target <= self.revenue else "lever.to_reach"
+            title = word(key, lang).format(format_count(self.target))
             trows = [
-                [t.label.text(lang), _value(t.lever, t.current),
-                 _value(t.lever, t.required) if t.feasible else
-                 ("不可能" if zh else "impossible"),
-                 f"{t.change:+.1%}" if t.lever != "cycle" else f"{-t.change:+.1%}"]
+                [t.label.text(lang), _value(t.lever, t.current, lang),
+                 _value(t.lever, t.required, lang) if t.feasible else word("impossible", lang),
+                 format_pct(t.change if t.lever != "cycle" else -t.change, signed=True)]
                 for t in self.to_target
             ]
-            tables.append(Table(title, ["杠杆", "现值", "需要", "变化"] if zh
-                                else ["lever", "now", "required", "change"], trows))
+            tables.append(Table(title, [word(k, lang) for k in ("lever", "now", "required",
+                                                                 "change")], trows))
         return tuple(tables)
 
     def __repr__(self) -> str:
@@ -161,7 +149,7 @@ class LeverReport(Report):
         tgt = "" if self.target is None else f", target {format_count(self.target)}"
         return (f"<LeverReport: revenue {format_count(self.revenue)} per "
                 f"{format_count(self.period_days)} days; best lever {best.lever} "
-                f"({best.gain_pct:+.1%}){tgt}>")
+                f"({format_pct(best.gain_pct, signed=True)}){tgt}>")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -180,11 +168,13 @@ class LeverReport(Report):
                           purpose="LeverReport.to_pandas")
 
 
-def _value(lever: str, x: float) -> str:
+def _value(lever: str, x: float, lang: str = "en") -> str:
     if lever == "win_rate":
-        return f"{x:.1%}"
+        return format_pct(x)
     if lever == "cycle":
-        return f"{x:,.1f} d"
+        return word("days.short", lang).format(f"{x:,.1f}")
+    if lever == "opportunities":       # people and deals are whole, rounded up
+        return whole(x)
     return format_count(x) if abs(x) >= 100 or x == round(x) else f"{x:,.2f}"
 
 
@@ -268,7 +258,7 @@ def levers(
     >>> [(t.lever, round(t.required, 4)) for t in report.to_target]
     [('cycle', 45.0), ('win_rate', 0.2667), ('deal_size', 40000.0), ('opportunities', 133.3333)]
     >>> print(report)
-    Revenue per period: 300,000 = 100 opp x 20.0% x 30,000 / 60 d x 30 d
+    Revenue per period: 300,000 = 100 opportunities x 20.0% won x 30,000 / 60-day cycle x 30 days
     lever                             now  improved    revenue                gain
     -----------------------------  ------  --------  ---------  ------------------
     Shorter sales cycle            60.0 d    54.0 d  333,333.3  +33,333.3 (+11.1%)
@@ -281,7 +271,7 @@ def levers(
     Shorter sales cycle            60.0 d    45.0 d  -25.0%
     Raise the win rate              20.0%     26.7%  +33.3%
     Bigger deals                   30,000    40,000  +33.3%
-    More and better opportunities     100     133.3  +33.3%
+    More and better opportunities     100       134  +33.3%
     """
     where = "levers"
     opp = check_number("opportunities", opportunities, where=where, low=0.0, low_open=True,

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
 from salesfunnel._util._i18n import word
@@ -27,6 +28,7 @@ from salesfunnel.planner._common import (
     Report,
     Row,
     check_number,
+    format_count,
     format_pct,
     rows_frame,
 )
@@ -63,27 +65,28 @@ class NominalComparison(Report):
     @property
     def findings(self) -> tuple[str, ...]:
         """One sentence per stage whose observed probability differs by ``threshold`` or more."""
+        return self._findings("en")
+
+    def _findings(self, lang: str) -> tuple[str, ...]:
         out = []
         for r in self.rows:
             if np.isnan(r.difference) or abs(r.difference) < self.threshold:
                 continue
-            out.append(
-                f"your {format_pct(r.nominal)} stage {r.stage!r} wins {format_pct(r.observed)} "
-                f"of the time"
-            )
+            out.append(word("nominal.finding", lang).format(
+                format_pct(r.nominal), r.label.text(lang) or r.stage, format_pct(r.observed)))
         return tuple(out)
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
-        zh = lang == "zh"
-        headers = (["阶段", "名义概率", "实际赢单率", "差异", "次数"] if zh
-                   else ["stage", "nominal", "observed", "difference", "visits"])
+        headers = [word(k, lang) for k in ("stage", "nominal", "observed", "difference",
+                                            "markov.visits")]
         body = [
             [r.label.text(lang) or r.stage, format_pct(r.nominal), format_pct(r.observed),
-             _pp(r.difference),
-             f"{r.visits:,}"]
+             _pp(r.difference), format_count(r.visits)]
             for r in self.rows
         ]
-        return (Table("", headers, body, notes=self.findings),)
+        title = word("nominal.title", lang).format(
+            word("pp", lang).format(f"{100 * self.threshold:g}"))
+        return (Table(title, headers, body, notes=self._findings(lang)),)
 
     def __repr__(self) -> str:
         return (f"<NominalComparison {self.funnel!r}: {len(self.rows)} stages, "
@@ -191,6 +194,7 @@ class MarkovModel(Report):
     >>> model.win_probability_.round(3).tolist()
     [0.375, 0.5, 1.0, 0.0]
     >>> print(model.compare_nominal())
+    Nominal vs observed probability of winning (5 pp or more apart is flagged)
     stage  nominal  observed  difference  visits
     -----  -------  --------  ----------  ------
     lead     30.0%     37.5%     +7.5 pp       4
@@ -486,9 +490,9 @@ class MarkovModel(Report):
     def _table(self, lang: str) -> Table:
         headers = [word(k, lang) for k in ("stage", "markov.visits", "win prob",
                                            "markov.moves", "markov.days", "markov.days_win")]
-        body = [[row["label"], f"{row['visits']:,}", format_pct(row["win_probability"]),
-                 _num(row["expected_steps"]), _num(row["expected_days"]),
-                 _num(row["expected_days_to_win"])] for row in self._rows(lang)]
+        body = [[row["label"], format_count(row["visits"]), format_pct(row["win_probability"]),
+                 _num(row["expected_steps"], lang), _num(row["expected_days"], lang),
+                 _num(row["expected_days_to_win"], lang)] for row in self._rows(lang)]
         return Table("", headers, body)
 
     def _rows(self, lang: str = "en") -> list[dict[str, Any]]:
@@ -565,14 +569,14 @@ def _holding_days(value: Any, funnel: Funnel) -> _F64:
 def _pp(x: float) -> str:
     """A difference of rates in percentage points, without a negative zero."""
     if np.isnan(x):
-        return "-"
+        return MISSING
     v = round(100 * x, 1)
     return "0.0 pp" if v == 0 else f"{v:+.1f} pp"
 
 
-def _num(x: float) -> str:
+def _num(x: float, lang: str = "en") -> str:
     if np.isnan(x):
-        return "-"
+        return MISSING
     if np.isinf(x):
-        return "never"
+        return word("markov.never", lang)
     return f"{x:,.1f}"

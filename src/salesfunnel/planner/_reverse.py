@@ -40,6 +40,9 @@ from salesfunnel.planner._common import (
     format_count,
     format_pct,
     rows_frame,
+    whole,
+    word,
+    word_labels,
 )
 
 __all__ = [
@@ -56,15 +59,12 @@ __all__ = [
 
 #: The lead sources of the seed article ("销售机会的来源"), with their labels.
 LEAD_SOURCES: Mapping[str, Labels] = {
-    "cold_visit": Labels({"en": "Cold visits", "zh": "陌生拜访"}),
-    "follow_up": Labels({"en": "Follow-up", "zh": "跟踪"}),
-    "penetration": Labels({"en": "Penetration", "zh": "渗透"}),
-    "cultivation": Labels({"en": "Cultivation", "zh": "耕耘"}),
-    "inbound": Labels({"en": "Inbound enquiries", "zh": "主动咨询"}),
+    k: word_labels(f"src.{k}")
+    for k in ("cold_visit", "follow_up", "penetration", "cultivation", "inbound")
 }
 
-_TOP = Labels({"en": "Target customers", "zh": "目标客户"})
-_WON = Labels({"en": "Won", "zh": "赢单客户"})
+_TOP = word_labels("plan.top")
+_WON = word_labels("plan.won")
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -294,56 +294,49 @@ class Plan(Report):
         return f"{text} {self.unit}" if self.unit else text
 
     def _display_parts(self, lang: str) -> tuple[Part, ...]:
-        zh = lang == "zh"
-        per = "个合同" if zh else " deals"
+        # people and deals are shown as whole numbers, rounded up; the note says so
         if self.direction == "reverse":
-            head = (
-                f"{'反推计划' if zh else 'Reverse plan'}: "
-                f"{'目标' if zh else 'target'} {self._amount(self.target)} / "
-                f"{self._amount(self.deal_size)} {'每单' if zh else 'per deal'} = "
-                f"{format_count(self.deals)}{per}"
-            )
+            head = word("plan.reverse", lang).format(
+                self._amount(self.target), self._amount(self.deal_size), whole(self.deals))
         else:
-            head = (
-                f"{'正推计划' if zh else 'Forward plan'}: {format_count(self.inflow)} "
-                f"{'进入' if zh else 'entering'} -> {format_count(self.deals)}{per} x "
-                f"{self._amount(self.deal_size)} = {self._amount(self.target)}"
-            )
-        head += f"; {self.periods} {'期' if zh else 'periods'}"
+            head = word("plan.forward", lang).format(
+                whole(self.inflow), whole(self.deals), self._amount(self.deal_size),
+                self._amount(self.target))
+        head += word("plan.periods", lang).format(self.periods)
         if self.rounding == "ceil":
-            head += "，向上取整" if zh else ", rounded up"
-        headers = (["阶段", "转化率", "赢单概率", "总数", "每期"] if zh
-                   else ["stage", "rate", "win prob", "total", "per period"])
+            head += word("plan.rounded", lang)
+        headers = [word(k, lang) for k in ("stage", "rate", "win prob", "total", "per period")]
         body = [
             [r.label.text(lang) or r.stage, format_pct(r.rate), format_pct(r.probability),
-             format_count(r.total), format_count(r.per_period)]
+             whole(r.total), whole(r.per_period)]
             for r in self.rows
         ]
-        tables = [Table(head, headers, body)]
+        notes: list[str] = []
+        counts = [r.total for r in self.rows] + [r.per_period for r in self.rows]
+        if any(math.isfinite(x) and x != math.floor(x) for x in counts):
+            notes.append(word("plan.whole", lang))
+        tables = [Table(head, headers, body, notes=notes)]
         if self.sources:
-            sh = (["来源", "占比", "转化率", "客户数", "每期", "接触数", "每期"] if zh
-                  else ["source", "share", "rate", "inflow", "per period", "contacts",
-                        "per period"])
+            sh = [word(k, lang) for k in ("source", "share", "rate", "inflow", "per period",
+                                          "contacts", "per period")]
             sb = [
                 [s.label.text(lang) or s.source, format_pct(s.share), format_pct(s.rate),
-                 format_count(s.total), format_count(s.per_period), format_count(s.contacts),
-                 format_count(s.contacts_per_period)]
+                 whole(s.total), whole(s.per_period), whole(s.contacts),
+                 whole(s.contacts_per_period)]
                 for s in self.sources
             ]
             tables.append(Table("", sh, sb))
         if self.capacity is not None:
             c = self.capacity
-            note = (
-                f"产能: 每期 {format_count(c.total_workload)} 次接触 / 每人 "
-                f"{format_count(c.per_rep)} = {c.reps_needed:.1f} -> {c.reps} 名销售" if zh else
-                f"capacity: {format_count(c.total_workload)} touches per period / "
-                f"{format_count(c.per_rep)} per rep = {c.reps_needed:.1f} -> {c.reps} reps"
-            )
+            note = word("plan.capacity", lang).format(
+                format_count(c.total_workload), format_count(c.per_rep),
+                f"{c.reps_needed:.1f}", format_count(c.reps))
             tables[-1] = attrs.evolve(tables[-1], notes=(*tables[-1].notes, note))
         totals = [r.total for r in self.rows]
         if not totals or not all(math.isfinite(t) and t >= 0 for t in totals):
             return tuple(tables)
-        chart = FunnelData([r.label.text(lang) or r.stage for r in self.rows], totals)
+        chart = FunnelData([r.label.text(lang) or r.stage for r in self.rows],
+                           [float(math.ceil(t - 1e-9)) for t in totals])
         return (chart, *tables)
 
     def __repr__(self) -> str:
@@ -787,8 +780,9 @@ def reverse(
     Reverse plan: target 3,000,000 / 30,000 per deal = 100 deals; 12 periods
     stage              rate  win prob  total  per period
     ----------------  -----  --------  -----  ----------
-    Target customers      —     10.0%  1,000        83.3
-    Won               10.0%    100.0%    100         8.3
+    Target customers      —     10.0%  1,000          84
+    Won               10.0%    100.0%    100           9
+    people and deals are shown rounded up to whole numbers (exact values in to_dict())
 
     The same with units: 200 devices at 2 devices per contract.
 

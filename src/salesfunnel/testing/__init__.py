@@ -13,7 +13,8 @@ Strategies
 Invariants
     :func:`assert_funnel_invariants`, :func:`assert_journey_invariants`,
     :func:`assert_merge_invariant`: each raises ``AssertionError`` naming the law that
-    broke and the stage where it broke.
+    broke and the stage where it broke. :func:`check_store` checks the laws of a journey
+    store (histories replay to the stored stage, versions contiguous).
 Checkers
     :func:`check_template` (for authors of template plugins; returns a
     :class:`TemplateCheck`), :class:`JourneyMachine`, a Hypothesis state machine to
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names are loaded on first use, see _
     )
     from salesfunnel.testing._journeys import HookRecorder, json_values, subject_edits
     from salesfunnel.testing._stateful import JourneyMachine, journey_machine
+    from salesfunnel.testing._stores import check_store
     from salesfunnel.testing._strategies import (
         DEFAULT_FIELDS,
         funnels,
@@ -70,6 +72,7 @@ _WHERE = {
     "assert_funnel_invariants": "_invariants",
     "assert_journey_invariants": "_invariants",
     "assert_merge_invariant": "_invariants",
+    "check_store": "_stores",
     "check_template": "_checks",
     "event_logs": "_eventlogs",
     "funnels": "_strategies",
@@ -93,6 +96,7 @@ __all__ = [
     "assert_funnel_invariants",
     "assert_journey_invariants",
     "assert_merge_invariant",
+    "check_store",
     "check_template",
     "event_logs",
     "funnels",

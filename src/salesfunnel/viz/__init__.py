@@ -19,6 +19,7 @@ visits   ██████████    200           100.0%
 signups     ██▌         50   25.0%    25.0%
 """
 
+from salesfunnel.viz._diagram import diagram_svg
 from salesfunnel.viz._html import html_report, html_table, to_html
 from salesfunnel.viz._mpl import plot
 from salesfunnel.viz._plotly import to_plotly
@@ -26,6 +27,7 @@ from salesfunnel.viz._svg import funnel_svg
 from salesfunnel.viz._text import funnel_chart
 
 __all__ = [
+    "diagram_svg",
     "funnel_chart",
     "funnel_svg",
     "html_report",

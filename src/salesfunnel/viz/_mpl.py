@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from salesfunnel._display._svgkit import INK, MUTED, text_on
+from salesfunnel._util._i18n import word
 from salesfunnel._util._optional import import_optional
 from salesfunnel.viz._data import fmt_count, fmt_rate, funnel_data
 
@@ -66,13 +68,20 @@ def plot(
     ax.barh(ys, widths, left=[-w / 2 for w in widths], color=color, height=0.8)
     integral = bool((data.values == data.values.round()).all())
     step = data.step
+    colors = import_optional("matplotlib.colors", "plot", purpose="plot()")
+    on_bar = text_on("#{:02x}{:02x}{:02x}".format(*(round(255 * c)
+                                                     for c in colors.to_rgb(color))))
     for k, y in enumerate(ys):
         text = data.note[k] if data.note else fmt_count(float(data.values[k]), integral)
-        ax.text(0, y, text, ha="center", va="center", color="white" if frac[k] > 0.15
-                else "black", fontweight="bold", fontsize=9)
+        if widths[k] > 0.15:      # inside the bar, in the colour that reads on it
+            ax.text(0, y, text, ha="center", va="center", color=on_bar, fontweight="bold",
+                    fontsize=9)
+        else:                     # beside a narrow bar, in ink on the white background
+            ax.text(widths[k] / 2 + 0.01, y, text, ha="left", va="center", color=INK,
+                    fontweight="bold", fontsize=9)
         if not data.note and k > 0 and fmt_rate(step[k]):
-            ax.text(0.53, y, f"{fmt_rate(step[k])} of previous", ha="left", va="center",
-                    fontsize=8, color="#52606d")
+            ax.text(0.53, y, word("chart.of_previous", lang).format(fmt_rate(step[k])),
+                    ha="left", va="center", fontsize=8, color=MUTED)
     ax.set_yticks(ys, list(data.labels))
     ax.set_xlim(-0.55, 0.85 if not data.note else 0.55)
     ax.set_xticks([])
