@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 BASE   := $(VENV)/.installed-base
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint docs bench screenshots clean
+.PHONY: demo test lint docs bench fuzz screenshots clean
 
 $(PY):
 	@echo "==> creating the virtual environment $(VENV)"
@@ -36,6 +36,12 @@ lint: $(STAMP)
 
 test: lint docs
 	$(PY) -m pytest -q
+
+# The fuzz tests of tests/fuzz/ with many examples each (FUZZ_EXAMPLES, default 5000);
+# `make test` runs the same tests with a few examples.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/fuzz
 
 docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html

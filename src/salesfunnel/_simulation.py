@@ -32,6 +32,8 @@ __all__ = ["simulate", "transition_matrix"]
 #: The latest time a simulated event may have: int64 nanoseconds (April 2262) less a
 #: year, clear of the int64 maximum that some kernels use as a "never" marker.
 _MAX_NS = TS_MAX - 366 * NS_PER_DAY
+#: The most entities one call simulates (already some 100 GB of events).
+MAX_N = 10**9
 #: Above this many entities ``journeys=True`` is refused (journeys are Python objects).
 MAX_JOURNEYS = 10_000
 
@@ -459,7 +461,7 @@ def simulate(
     funnel : Funnel
         Any funnel: its flags decide which moves happen.
     n : int
-        Entities entering directly (referred ones come on top).
+        Entities entering directly (referred ones come on top), at most ``10**9``.
     start : datetime or str
         Timezone-aware time (or ISO 8601 string) of the first possible entry.
     spread_days : float
@@ -542,7 +544,8 @@ def simulate(
     """
     if not isinstance(funnel, Funnel):
         raise _bad("funnel", funnel, "a Funnel")
-    n = check_int("n", n, where="simulate", low=0)
+    n = check_int("n", n, where="simulate", low=0, high=MAX_N,
+                  expected=f"an integer in [0, {MAX_N:,}]")
     max_steps = check_int("max_steps", max_steps, where="simulate", low=1)
     gen = generator(rng)
     start_ns = to_ns(start, parameter="start")

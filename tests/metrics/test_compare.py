@@ -141,9 +141,9 @@ def test_empty_sides_give_nan_not_warnings() -> None:
     (conv(5, 2, 1), conv(5, 2, 1), {"level": 0}, r"The 'level' parameter of compare must be a "
         r"number in \(0, 1\); got 0\."),
     (conv(5, 2, 1), conv(5, 2, 1), {"prior": (0, 1)}, r"The 'prior' parameter of compare must be "
-        r"two finite numbers > 0 \(alpha, beta\); got \(0, 1\)"),
+        r"two numbers in \[1e-06, 1,000,000\] \(alpha, beta\); got \(0, 1\)"),
     (conv(5, 2, 1), conv(5, 2, 1), {"prior": "flat"}, r"The 'prior' parameter of compare must be "
-        r"two finite numbers > 0 .*; got 'flat'"),
+        r"two numbers in .*; got 'flat'"),
     (conv(5, 2, 1), conv(5, 2, 1), {"names": ("x",)}, r"The 'names' parameter of compare must be "
         r"two strings; got \('x',\)"),
 ])

@@ -45,7 +45,7 @@ def test_late_entry_matches_lifelines(seed: int, lost: str, level: float) -> Non
     first = K.progress(log).first_time
     origin = start.astype(np.int64)
     entry = (first - origin) / 1e9
-    total = (durations + first - origin) / 1e9
+    total = (durations.astype(np.int64) + first - origin) / 1e9  # uint64 + int64 would be float
     fitter = KaplanMeierFitter(alpha=1 - level).fit(total, converted, entry=entry)
     times = km.time
     table = fitter.event_table

@@ -3,12 +3,13 @@ bit, whatever the partitioning (float addition is not associative; this is)."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["exact_group_sums"]
+__all__ = ["exact_group_sums", "fraction_float"]
 
 
 def exact_group_sums(codes: npt.NDArray[np.int64], values: npt.NDArray[np.float64],
@@ -48,3 +49,18 @@ def exact_group_sums(codes: npt.NDArray[np.int64], values: npt.NDArray[np.float6
         power = shift + e0 - 53
         out[group] += Fraction(total * 2**power) if power >= 0 else Fraction(total, 2**-power)
     return out
+
+
+def fraction_float(x: Fraction) -> float:
+    """``float(x)``, correctly rounded, or an infinity of the sign of ``x`` when it is
+    beyond the float range (``float`` raises ``OverflowError`` there).
+
+    Examples
+    --------
+    >>> fraction_float(Fraction(1, 4)), fraction_float(Fraction(-(10**400)))
+    (0.25, -inf)
+    """
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf

@@ -79,6 +79,8 @@ __all__ = [
     "check_naive",
     "check_unit",
     "duration_ns",
+    "elapsed_ns",
+    "ns_timedeltas",
     "ns_to_datetime",
     "scalar_ns",
     "to_iso",
@@ -244,9 +246,10 @@ def scalar_ns(value: Any, *, unit: str | None = None, naive: str = "raise") -> i
         if unit is None:
             raise TimeProblem("unparsable", "a number needs unit=")
         if isinstance(value, float):
-            if not math.isfinite(value):
+            scaled = value * NS_PER_UNIT[unit]
+            if not math.isfinite(scaled):  # inf, or 1.8e305 us overflowing to inf
                 raise TimeProblem("range")
-            ns = round(value * NS_PER_UNIT[unit])
+            ns = round(scaled)
         else:
             ns = value * NS_PER_UNIT[unit]
         if not TS_MIN <= ns <= TS_MAX:
@@ -449,7 +452,8 @@ def duration_ns(value: Any, *, parameter: str, unit: str = "s", bounded: bool = 
             ns = int(value) * per
         elif math.isfinite(float(value)):
             scaled = float(value) * per
-            # a huge finite number of seconds overflows the float product: exact int
+            # 1e300 seconds overflows the float product: such a float is a whole number,
+            # so the exact product of ints is the same duration.
             ns = round(scaled) if math.isfinite(scaled) else int(float(value)) * per
     if ns is None:
         raise InvalidParameterError(
@@ -572,3 +576,40 @@ def to_ns_array(values: np.ndarray[Any, Any], *, unit: str | None = None,
     for reason, code in codes.items():
         note(reason, reasons == code)
     return out, masks
+
+
+def elapsed_ns(later: Any, earlier: Any) -> npt.NDArray[np.uint64]:
+    """``later - earlier`` of int64 ns times (``later >= earlier``), exact as ``uint64``.
+
+    Two representable times are up to ``TS_MAX - TS_MIN = 2**64 - 3`` ns (about 584
+    years) apart, which int64 (up to about 292 years) cannot hold; uint64 can, so no
+    duration wraps round to a negative one.
+
+    Examples
+    --------
+    >>> a = np.array([-(2**63) + 1, 0], dtype=np.int64)
+    >>> b = np.array([2**63 - 2, 5], dtype=np.int64)
+    >>> elapsed_ns(b, a).tolist()
+    [18446744073709551613, 5]
+    """
+    lo = np.asarray(earlier, dtype=np.int64).view(np.uint64)
+    hi = np.asarray(later, dtype=np.int64).view(np.uint64)
+    out: npt.NDArray[np.uint64] = np.subtract(hi, lo)
+    return out
+
+
+def ns_timedeltas(ns: npt.NDArray[np.uint64]) -> npt.NDArray[np.timedelta64]:
+    """Non-negative ``uint64`` nanoseconds as ``timedelta64[ns]``; NaT beyond its range.
+
+    ``timedelta64[ns]`` holds up to ``2**63 - 1`` ns (about 292 years); a longer
+    duration is NaT rather than a wrapped, negative one.
+
+    Examples
+    --------
+    >>> ns_timedeltas(np.array([5, 2**63], dtype=np.uint64)).tolist()
+    [5, None]
+    """
+    arr = np.asarray(ns, dtype=np.uint64)
+    out = arr.astype(np.int64).astype("timedelta64[ns]")
+    out[arr > np.uint64(_I64_MAX)] = np.timedelta64("NaT", "ns")
+    return out

@@ -9,7 +9,7 @@ Adding a section is adding one such function.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -265,7 +265,10 @@ def funnel_sections(
                 f"--window must be a number of days >= 0; got {window_days!r}",
                 parameter="window", value=window_days,
             )
-        kwargs["window"] = timedelta(days=float(window_days))
+        # Seconds, not a timedelta (which overflows past 999,999,999 days); a window
+        # longer than the widest log (about 584 years) means no limit, so the days are
+        # capped far above that to keep the product finite.
+        kwargs["window"] = min(float(window_days), 1e9) * 86_400.0
     conv = metrics.conversion(log, **kwargs)
     sections = [conversion_section(log, conv, lang)]
     if by is not None:

@@ -64,11 +64,19 @@ def as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
                 arr = np.asarray(values.to_numpy())
             except TypeError:
                 arr = np.asarray(values)
-        elif isinstance(values, np.ndarray | list | tuple) or hasattr(values, "__array__"):
+        elif isinstance(values, list | tuple):
+            try:
+                arr = np.asarray(values)
+            except ValueError:  # ragged: [[1], 2] or [1, [1, 2]]; judged value by value
+                arr = object_array(values)
+        elif hasattr(values, "__array__"):
             arr = np.asarray(values)
         else:
             try:
-                arr = np.asarray(list(values))
+                values = list(values)
+                arr = np.asarray(values)
+            except ValueError:
+                arr = object_array(values)
             except TypeError:
                 raise EventLogError(
                     f"column {name!r} must be a one-dimensional array-like (a list, numpy "
@@ -220,6 +228,7 @@ def convert_stage(funnel: Funnel, values: Any, problems: Problems,
         return np.where(bad, 0, out) if bad.any() else out
     if kind == "f":
         ok = np.isfinite(values) & (values == np.round(values))
+        ok &= (values >= 0) & (values < n_stages)  # 9.2e18 does not fit an int64
         out = np.where(ok, values, -1).astype(np.int64)
         bad = ~ok | (out < 0) | (out >= n_stages)
         problems.add(bad, f"a stage that is not an index in 0..{n_stages - 1}", values)
@@ -327,7 +336,7 @@ def convert_amount(values: np.ndarray[Any, Any], problems: Problems
                 continue
             try:
                 out[i] = float(v)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: 10**400
                 out[i] = np.nan
                 bad[i] = True
                 continue

@@ -115,11 +115,12 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     span = hi - lo
     if span < 4 * n + 1024:
         # Small range: a direct lookup table (one pass, no sort).
-        rel = (values - lo).astype(np.int64, copy=False)
+        base = values.dtype.type(lo)  # in the ids' own type: uint64 ids may pass 2**63
+        rel = (values - base).astype(np.int64, copy=False)
         present = np.zeros(span + 1, dtype=np.bool_)
         present[rel] = True
         table = np.cumsum(present, dtype=np.int64) - 1
-        uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+        uniques = np.flatnonzero(present).astype(values.dtype) + base
         return table[rel], uniques
     bits = bit_length(span)
     ib = max(bit_length(n - 1), 1)

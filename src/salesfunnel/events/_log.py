@@ -156,7 +156,10 @@ class EventLog:
             The funnel the stages refer to.
         entity : array-like
             Entity id per event: any hashable values (ints, strings, ...); factorized once
-            into dense codes, the original ids are kept in :attr:`ids`.
+            into dense codes, the original ids are kept in :attr:`ids`. Ids are compared
+            like dict keys (Python equality): ``1``, ``1.0`` and ``True`` are one entity,
+            ``"1"`` is another. Integer ids keep their exact value (the whole int64 and
+            uint64 ranges; Python ints of any size in a list).
         stage : array-like
             Stage per event: a stage name, alias or label (any case), a key of
             ``stage_map``, or an index into ``funnel.stages``.

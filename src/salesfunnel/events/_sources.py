@@ -63,6 +63,12 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
         )
     mapping = check_stage_map(funnel, stage_map)
     ent: Any = entity if isinstance(entity, Factorized) else as_array(entity, "entity")
+    if not isinstance(ent, Factorized) and ent.dtype.kind == "f" \
+            and isinstance(entity, list | tuple) and any(
+            isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53 for v in entity):
+        # numpy made floats of [2**53 + 1, 2**53, 1.0], merging the first two ids: keep
+        # the Python values, which compare exactly.
+        ent = object_array(entity)
     stg: Any = stage if isinstance(stage, Factorized) else as_array(stage, "stage")
     tsa = as_array(ts, "ts")
     amt = None if amount is None else as_array(amount, "amount")
@@ -92,7 +98,14 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
                 f"segment names must be strings; got {name!r}", parameter="segments",
                 value=name,
             )
-        lengths[f"segment {name!r}"] = len(col)
+        try:
+            lengths[f"segment {name!r}"] = len(col)
+        except TypeError:
+            raise EventLogError(
+                f"segment column {name!r} must be a one-dimensional array-like (a list, "
+                f"numpy array, or pandas/polars/arrow column); got {type(col).__name__}",
+                count=1, examples=[col],
+            ) from None
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{k}: {v}" for k, v in lengths.items())
         raise EventLogError(f"columns have different lengths ({listed}); expected equal",
@@ -220,8 +233,12 @@ def from_records(cls: type[EventLog], funnel: Funnel, records: Iterable[Mapping[
 def from_journeys(cls: type[EventLog], journeys: Iterable[Journey], *, amount: str | None,
                   segments: Sequence[str], funnel: Funnel | None) -> EventLog:
     """:meth:`EventLog.from_journeys`: one event per transition record."""
-    if isinstance(segments, str):
-        segments = (segments,)
+    segments = _segment_names(segments)
+    if amount is not None and not isinstance(amount, str):
+        raise InvalidParameterError(
+            f"amount must be the name (a string) of the subjects' amount field or None; "
+            f"got {amount!r}", parameter="amount", value=amount,
+        )
     ents: list[Any] = []
     stages: list[int] = []
     times: list[Any] = []
@@ -297,7 +314,10 @@ def from_polars(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str,
             series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         elif isinstance(dtype, pl.Categorical | pl.Enum):
             series = series.cast(pl.String)
-        cols[c] = series.to_numpy()
+        try:
+            cols[c] = series.to_numpy()
+        except pl.exceptions.PolarsError:  # e.g. Int128, which numpy has no type for
+            cols[c] = object_array(series.to_list())
     return names.build(cls, funnel, cols, **options)
 
 
@@ -399,6 +419,25 @@ def _check_frame(frame: Any, kind: Any, parameter: str, expected: str) -> None:
         )
 
 
+def _segment_names(segments: Any) -> tuple[str, ...]:
+    """``segments=`` of the table constructors: None, one name or a sequence of names."""
+    if segments is None:
+        return ()
+    if isinstance(segments, str):
+        return (segments,)
+    names = None
+    if isinstance(segments, Sequence):
+        names = tuple(segments)
+    elif isinstance(segments, set | frozenset):
+        names = tuple(sorted(segments, key=str))
+    if names is None or not all(isinstance(s, str) for s in names):
+        raise InvalidParameterError(
+            f"segments must be a column name or a sequence of column names (strings); "
+            f"got {segments!r}", parameter="segments", value=segments,
+        )
+    return names
+
+
 @attrs.frozen
 class _Columns:
     """The column (or key) names a table constructor reads, and the call that follows."""
@@ -413,11 +452,20 @@ class _Columns:
 
     @classmethod
     def of(cls, entity: str, stage: str, ts: str, amount: str | None,
-           segments: Sequence[str], probability: str | None = None,
+           segments: Sequence[str] | None, probability: str | None = None,
            forecast_category: str | None = None) -> _Columns:
-        return cls(entity, stage, ts, amount,
-                   (segments,) if isinstance(segments, str) else tuple(segments),
-                   probability, forecast_category)
+        for role, name in (("entity", entity), ("stage", stage), ("ts", ts),
+                           ("amount", amount), ("probability", probability),
+                           ("forecast_category", forecast_category)):
+            try:
+                hash(name)
+            except TypeError:
+                raise InvalidParameterError(
+                    f"{role} must be a column name (a string); got {name!r}",
+                    parameter=role, value=name,
+                ) from None
+        return cls(entity, stage, ts, amount, _segment_names(segments), probability,
+                   forecast_category)
 
     @property
     def all(self) -> list[str]:

@@ -154,16 +154,31 @@ def read_columns(path: Path, wanted: Sequence[str] | None, options: CsvOptions) 
     return _read_csv_python(path, wanted, dialect)
 
 
-def _header(path: Path, dialect: Any) -> list[str]:
-    with path.open("rb") as raw:
-        first = raw.readline()
+def _first_record(path: Path, dialect: Any, *, strict: bool) -> list[str]:
+    """The header record of a CSV file, whatever its line endings (LF, CRLF or a lone CR
+    as in old Mac files: the csv module splits on each when it reads the raw text)."""
+    errors = "strict" if strict else "replace"
     try:
-        text = first.decode("utf-8-sig")
+        with path.open(encoding="utf-8-sig", errors=errors, newline="") as fh:
+            return next(csv.reader(fh, dialect), [])
     except UnicodeDecodeError:
         raise InputFileError(f"{path.name}, line 1: expected UTF-8 text; the file is binary "
                              "or in another encoding") from None
-    row = next(csv.reader([text], dialect), [])
-    return [h.strip() for h in row]
+    except csv.Error as exc:
+        raise csv_error(path.name, 1, exc) from None
+
+
+def csv_error(source: str, line: int, exc: csv.Error) -> InputFileError:
+    """One line for what the csv module refused (a field over its size limit, ...)."""
+    text = str(exc)
+    if "field limit" in text:
+        text = (f"a field is longer than {csv.field_size_limit():,} characters; expected "
+                "shorter fields")
+    return InputFileError(f"{source}, line {line}: not valid CSV ({text})")
+
+
+def _header(path: Path, dialect: Any) -> list[str]:
+    return [h.strip() for h in _first_record(path, dialect, strict=True)]
 
 
 def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> Columns:
@@ -197,10 +212,7 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> C
 
 
 def _raw_header(path: Path, dialect: Any) -> list[str]:
-    with path.open("rb") as raw:
-        first = raw.readline()
-    text = first.decode("utf-8-sig", "replace")
-    row = next(csv.reader([text], dialect), [])
+    row = _first_record(path, dialect, strict=False)
     seen: dict[str, int] = {}
     out = []
     for h in row:  # duplicate header names: keep them apart for pyarrow
@@ -224,6 +236,8 @@ def _read_csv_python(path: Path, wanted: Sequence[str] | None, dialect: Any) -> 
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InputFileError(f"{path.name}: the file is empty; expected a header row") from None
+    except csv.Error as exc:
+        raise csv_error(path.name, 1, exc) from None
     if wanted is not None and any(c not in header for c in wanted):
         raise Columns(path.name, header, {}, 0).missing(wanted)
     names = list(dict.fromkeys(wanted)) if wanted is not None else header
@@ -245,8 +259,7 @@ def _read_csv_python(path: Path, wanted: Sequence[str] | None, dialect: Any) -> 
                 value = row[i]
                 out.append(value if value != "" else None)
     except csv.Error as exc:
-        raise InputFileError(f"{path.name}, line {reader.line_num}: not valid CSV ({exc})"
-                             ) from None
+        raise csv_error(path.name, reader.line_num, exc) from None
     arrays = {}
     for n, values in zip(names, cols, strict=True):
         arr = np.empty(len(values), dtype=object)

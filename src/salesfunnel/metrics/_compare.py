@@ -42,6 +42,11 @@ def _signed_pct(value: float) -> str:
     return format_pct(value, signed=True)
 
 
+def _prior(value: Any) -> tuple[float, float]:
+    """attrs converter of :attr:`Comparison.prior` (see :func:`_check_prior`)."""
+    return _check_prior(value, where="Comparison")
+
+
 @attrs.frozen
 class Comparison(Displayable):
     """Step-by-step comparison of conversion between ``a`` and ``b``.
@@ -91,7 +96,7 @@ class Comparison(Displayable):
     a_entities: int = 0
     b_entities: int = 0
     level: float = 0.95
-    prior: tuple[float, float] = (1.0, 1.0)
+    prior: tuple[float, float] = attrs.field(default=(1.0, 1.0), converter=_prior)
     names: tuple[str, str] = ("a", "b")
     stages: tuple[str, ...] = ()
     _p_better: tuple[float, ...] = attrs.field(init=False, eq=False, repr=False)
@@ -284,13 +289,21 @@ def _rates(k: tuple[int, ...], n: tuple[int, ...]) -> _F:
         return np.where(na > 0, ka / na, np.nan)
 
 
+#: The largest ``alpha`` or ``beta`` of a prior: pseudo-counts worth a million
+#: observations. Beyond it ``P(b > a)`` would cost seconds to minutes of quadrature
+#: (and lose accuracy) for a prior that drowns any real data.
+MAX_PRIOR = 1e6
+#: The smallest: below it the Beta densities underflow (``1e-300`` divides by zero).
+MIN_PRIOR = 1e-6
+
+
 def _check_prior(prior: Any, *, where: str) -> tuple[float, float]:
-    """``prior`` as (alpha, beta): two finite numbers > 0."""
+    """``prior`` as (alpha, beta): two numbers in [MIN_PRIOR, MAX_PRIOR]."""
+    expected = f"two numbers in [{MIN_PRIOR:g}, {MAX_PRIOR:,.0f}] (alpha, beta)"
     try:
-        a, b = (check_number("prior", v, low=0.0, low_open=True) for v in prior)
+        a, b = (check_number("prior", v, low=MIN_PRIOR, high=MAX_PRIOR) for v in prior)
     except (TypeError, ValueError):  # InvalidParameterError is a ValueError
-        raise invalid("prior", prior, "two finite numbers > 0 (alpha, beta)",
-                      where=where) from None
+        raise invalid("prior", prior, expected, where=where) from None
     return a, b
 
 
@@ -336,7 +349,9 @@ def compare(
     level : float
         Confidence level of the difference intervals.
     prior : (float, float)
-        Beta prior of the posteriors for ``P(b > a)``; uniform by default.
+        Beta prior of the posteriors for ``P(b > a)``; uniform by default. Each of
+        ``alpha`` and ``beta`` is in ``[1e-6, 1e6]`` (at most a million
+        pseudo-observations).
     names : (str, str)
         Display names of the two sides.
     workers, progress

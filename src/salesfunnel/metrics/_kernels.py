@@ -68,7 +68,7 @@ from salesfunnel._util._suggest import listing
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._derived import derived, peek
 from salesfunnel.events._log import EventLog
-from salesfunnel.events._sort import time_scale
+from salesfunnel.events._sort import time_offsets, time_scale
 from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import StageKind
 
@@ -248,9 +248,10 @@ def _time_stage_packing(log: EventLog) -> tuple[int, int, int] | None:
 def _time_stage_keys(log: EventLog, packing: tuple[int, int, int]) -> _I64:
     """Per event: ``(ts - t0) // step << s_bits | stage`` (row order; see above)."""
     t0, step, s_bits = packing
-    key = np.subtract(log.ts, t0)
+    rel = time_offsets(log.ts, t0)  # exact even when the log spans more than 2**63 ns
     if step > 1:
-        key //= step
+        rel //= np.uint64(step)
+    key = rel.view(np.int64)  # fits: (span // step) has at most 62 - s_bits bits
     key <<= s_bits
     key |= log.stage
     return key
@@ -410,9 +411,10 @@ def _sorted_for_ordered(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[Any], in
     e_bits = max(log.n_entities - 1, 0).bit_length()
     s_bits = n_path.bit_length()
     if e_bits + t_bits + s_bits <= 63:
-        key = log.ts - t0
+        rel = time_offsets(log.ts, t0)  # exact even when the log spans more than 2**63 ns
         if step > 1:
-            key //= step
+            rel //= np.uint64(step)
+        key = rel.view(np.int64)  # fits: t_bits <= 63
         key <<= s_bits
         key |= np.minimum(log.stage, n_path).astype(np.int64)
         key |= log.entity << (t_bits + s_bits)

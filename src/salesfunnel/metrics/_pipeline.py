@@ -19,11 +19,11 @@ from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
 from salesfunnel._engine import PartitionedLog
-from salesfunnel._engine._exact import exact_group_sums
+from salesfunnel._engine._exact import exact_group_sums, fraction_float
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_DAY, NS_PER_S, Naive, to_iso, to_ns
+from salesfunnel._util._time import NS_PER_DAY, NS_PER_S, Naive, elapsed_ns, to_iso, to_ns
 from salesfunnel._util._validate import check_number
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -333,6 +333,11 @@ class Pipeline(Displayable):
             out["coverage"] = word("why.no_target", lang)
         elif "weighted_value" in out:
             out["coverage"] = out["weighted_value"]
+        for name in ("open_value", "weighted_value", "average_won_amount", "velocity",
+                     "coverage", "coverage_unweighted"):
+            if math.isinf(getattr(self, name)):  # shown as missing: say why
+                out[name] = ("the amounts add up to more than the largest float (about "
+                             "1.8e308)")
         return out
 
     # -- merging ------------------------------------------------------------------------------
@@ -363,7 +368,7 @@ class Pipeline(Displayable):
             self,
             counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
             priced=[a + b for a, b in zip(self.priced, other.priced, strict=True)],
-            value=([float(a + b) for a, b in zip(self.sums, other.sums, strict=True)]
+            value=([fraction_float(a + b) for a, b in zip(self.sums, other.sums, strict=True)]
                    if self.sums is not None and other.sums is not None
                    else [a + b for a, b in zip(self.value, other.value, strict=True)]),
             sums=(None if self.sums is None or other.sums is None
@@ -526,9 +531,9 @@ def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
     counts = np.bincount(cur, minlength=n_st)
     n_priced = np.bincount(cur[priced], minlength=n_st)
     sums = exact_group_sums(cur[priced], amount[priced], n_st)
-    value = [float(x) for x in sums]
+    value = [fraction_float(x) for x in sums]
     is_won = cur == f.won_index
-    won_cycles = won_at[is_won] - entry[is_won]
+    won_cycles = elapsed_ns(won_at[is_won], entry[is_won])
     extra: dict[str, Any] = {}
     if row_prob is not None:
         p_eff = np.where(np.isnan(row_prob), f.probabilities[cur], row_prob)

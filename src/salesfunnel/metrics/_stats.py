@@ -47,8 +47,20 @@ check_level = partial(check_number, "level", low=0.0, high=1.0, low_open=True,
 
 
 def z_value(level: float) -> float:
-    """Two-sided standard normal quantile for confidence ``level``."""
-    return _STD_NORMAL.inv_cdf(0.5 + level / 2.0)
+    """Two-sided standard normal quantile for confidence ``level``.
+
+    ``inv_cdf(0.5 + level / 2)``; for a level within 1e-16 of 1, where that rounds to
+    1 (whose quantile is infinite), from the lower tail: ``-inv_cdf((1 - level) / 2)``.
+
+    Examples
+    --------
+    >>> round(z_value(0.95), 6), z_value(0.9999999999999999) < 9
+    (1.959964, True)
+    """
+    upper = 0.5 + level / 2.0
+    if upper < 1.0:
+        return _STD_NORMAL.inv_cdf(upper)
+    return -_STD_NORMAL.inv_cdf((1.0 - level) / 2.0)
 
 
 def wilson(successes: npt.ArrayLike, trials: npt.ArrayLike, level: float) -> tuple[_F, _F]:

@@ -22,7 +22,7 @@ from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_S, Naive, to_iso, to_ns
+from salesfunnel._util._time import NS_PER_S, Naive, elapsed_ns, ns_timedeltas, to_iso, to_ns
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.events._segment import plain
@@ -38,11 +38,12 @@ from salesfunnel.metrics._results import (
     format_pct,
 )
 from salesfunnel.metrics._stats import check_level, z_value
-from salesfunnel.metrics._timing import _readonly, format_duration
+from salesfunnel.metrics._timing import _durations_ns, _readonly, format_duration
 
 __all__ = ["Survival", "survival"]
 
 _I64 = npt.NDArray[np.int64]
+_U64 = npt.NDArray[np.uint64]
 _F64 = npt.NDArray[np.float64]
 LostPolicy = Literal["never", "censor"]
 LOST_POLICIES = ("never", "censor")
@@ -53,14 +54,14 @@ _MEDIAN_TOL = 1e-12
 _MAX_ROWS = 20
 
 
-def _unique_counts(times: _I64, events: npt.NDArray[np.bool_]) -> tuple[_I64, _I64, _I64]:
+def _unique_counts(times: _U64, events: npt.NDArray[np.bool_]) -> tuple[_U64, _I64, _I64]:
     """Distinct times with the number of events and of censored observations at each."""
     if len(times) == 0:
         z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    if int(times.min()) >= 0 and int(times.max()) < 2**62:
+        return z.astype(np.uint64), z, z
+    if int(times.max()) < 2**62:
         # Sort (time, event) packed in one int64 by value: much faster than an argsort.
-        key = times << 1
+        key = times.astype(np.int64) << 1
         key |= events
         key.sort()
         flag = key & 1
@@ -68,12 +69,12 @@ def _unique_counts(times: _I64, events: npt.NDArray[np.bool_]) -> tuple[_I64, _I
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         counts = np.diff(np.append(starts, len(key)))
         ev = np.add.reduceat(flag, starts)
-        return key[starts], ev, counts - ev
+        return key[starts].astype(np.uint64), ev, counts - ev
     uniq, inverse = np.unique(times, return_inverse=True)
     n = len(uniq)
     ev = np.bincount(inverse[events], minlength=n).astype(np.int64)
     total = np.bincount(inverse, minlength=n).astype(np.int64)
-    return uniq.astype(np.int64), ev, total - ev
+    return uniq.astype(np.uint64), ev, total - ev
 
 
 def _optional_readonly(values: Any) -> _I64 | None:
@@ -104,8 +105,9 @@ class Survival(Displayable):
         by then are right-censored.
     lost : {"never", "censor"}
         How entities whose current stage is LOST are treated (see :func:`survival`).
-    time_ns : numpy.ndarray of int64
-        Distinct durations (ns), ascending.
+    time_ns : numpy.ndarray of uint64
+        Distinct durations (ns), ascending (unsigned: a log's times may be up to about
+        584 years apart, more than int64 nanoseconds hold).
     events, censored : numpy.ndarray of int64
         Conversions and censored observations at each time.
     level : float
@@ -141,7 +143,7 @@ class Survival(Displayable):
     stage: str
     as_of: int
     lost: str
-    time_ns: _I64 = attrs.field(converter=_readonly)
+    time_ns: _U64 = attrs.field(converter=_durations_ns)
     events: _I64 = attrs.field(converter=_readonly)
     censored: _I64 = attrs.field(converter=_readonly)
     level: float = attrs.field(default=0.95, converter=_level)
@@ -224,8 +226,8 @@ class Survival(Displayable):
 
     @property
     def timedelta(self) -> npt.NDArray[np.timedelta64]:
-        """Distinct durations as ``timedelta64[ns]``."""
-        return self.time_ns.astype("timedelta64[ns]")
+        """Distinct durations as ``timedelta64[ns]`` (NaT beyond its 292 years)."""
+        return ns_timedeltas(self.time_ns)
 
     @property
     def observations(self) -> int:
@@ -252,7 +254,7 @@ class Survival(Displayable):
     def median_timedelta(self) -> np.timedelta64:
         """:attr:`median` as ``numpy.timedelta64[ns]`` (NaT when undefined)."""
         hit = np.flatnonzero(self.survival <= 0.5 + _MEDIAN_TOL)
-        return (np.timedelta64(int(self.time_ns[hit[0]]), "ns") if len(hit)
+        return (ns_timedeltas(self.time_ns[hit[:1]])[0] if len(hit)
                 else np.timedelta64("NaT", "ns"))
 
     @property
@@ -303,7 +305,7 @@ class Survival(Displayable):
         check_merge(self, other, ("stage", "as_of", "lost", "level"))
         late = self.entered is not None or other.entered is not None
         zero = np.zeros(1 if late else 0, dtype=np.int64)
-        times = np.concatenate([self.time_ns, other.time_ns, zero])
+        times = np.concatenate([self.time_ns, other.time_ns, zero.astype(np.uint64)])
         uniq, inverse = np.unique(times, return_inverse=True)
         events = np.zeros(len(uniq), dtype=np.int64)
         censored = np.zeros(len(uniq), dtype=np.int64)
@@ -407,7 +409,7 @@ class Survival(Displayable):
 check_lost = partial(check_choice, "lost", options=LOST_POLICIES)
 
 
-def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArray[np.bool_]]:
+def observations(log: EventLog, as_of: int, lost: str) -> tuple[_U64, npt.NDArray[np.bool_]]:
     """Per entity of ``log`` (already cut at ``as_of``): duration (ns) and converted flag."""
     pr = K.progress(log)
     converted = pr.won_time != K.NEVER
@@ -417,7 +419,7 @@ def observations(log: EventLog, as_of: int, lost: str) -> tuple[_I64, npt.NDArra
         at_loss = is_lost[pr.latest_stage]
         end = np.where(at_loss, pr.last_time, end)
     end = np.where(converted, pr.won_time, end)
-    return end - pr.first_time, converted
+    return elapsed_ns(end, pr.first_time), converted
 
 
 @overload
@@ -551,7 +553,7 @@ def survival(
     stage = log.funnel.won.name
     view = K.until(log, cut)
 
-    def fit(durations: _I64, converted: npt.NDArray[np.bool_]) -> Survival:
+    def fit(durations: _U64, converted: npt.NDArray[np.bool_]) -> Survival:
         t, d, c = _unique_counts(durations, converted)
         return Survival(stage, cut, lost, t, d, c, level)
 
@@ -580,7 +582,7 @@ def survival(
     return breakdown(groups, lambda _, rows: fit_late(rows))
 
 
-def _entry_delays(view: EventLog, entry: Any, naive: Naive) -> _I64:
+def _entry_delays(view: EventLog, entry: Any, naive: Naive) -> _U64:
     """Per entity of ``view``: first observed event minus the deal's real start (ns)."""
     n = view.n_entities
     start = np.full(n, K.NEVER, dtype=np.int64)
@@ -619,4 +621,7 @@ def _entry_delays(view: EventLog, entry: Any, naive: Naive) -> _I64:
             f"after their first event (e.g. {plain(view.ids[i])!r}: {to_iso(int(start[i]))} "
             f"> {to_iso(int(first[i]))}); expected a start at or before the first event",
             parameter="entry", value=plain(view.ids[i]))
-    return np.where(given, first - start, 0).astype(np.int64)
+    delays = np.zeros(len(first), dtype=np.uint64)
+    # uint64: a start more than 2**63 ns (292 years) before the first event stays exact
+    delays[given] = elapsed_ns(first[given], start[given])
+    return delays

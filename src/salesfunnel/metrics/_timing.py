@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 import attrs
 import numpy as np
@@ -31,7 +31,7 @@ from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT
+from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT, elapsed_ns
 from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 _I64 = npt.NDArray[np.int64]
+_U64 = npt.NDArray[np.uint64]
+_A = TypeVar("_A", bound=np.ndarray[Any, Any])
+_I64_MAX = 2**63 - 1
 _F64 = npt.NDArray[np.float64]
 
 
@@ -81,19 +84,24 @@ def format_duration(seconds: float, lang: str = "en") -> str:
 
 
 def _timedelta(seconds: float) -> np.timedelta64:
+    """Seconds as ``timedelta64[ns]``: NaT when undefined or beyond its +-292 years."""
     if not math.isfinite(seconds):
         return np.timedelta64("NaT", "ns")
-    return np.timedelta64(round(seconds * NS_PER_S), "ns")
+    ns = round(seconds * NS_PER_S)
+    if not -_I64_MAX <= ns <= _I64_MAX:
+        return np.timedelta64("NaT", "ns")
+    return np.timedelta64(ns, "ns")
 
 
-def _weighted_sum(values: _I64, counts: _I64) -> int:
-    """Exact ``sum(values * counts)`` of non-negative int64 values as a Python int."""
+def _weighted_sum(values: _U64, counts: _I64) -> int:
+    """Exact ``sum(values * counts)`` of uint64 durations as a Python int."""
     if len(values) == 0:
         return 0
     if int(counts.max()) == 1:
         return exact_sum(values)
-    hi = values >> 32
-    lo = values & 0xFFFFFFFF
+    v = np.asarray(values, dtype=np.uint64)
+    hi = (v >> np.uint64(32)).astype(np.int64)
+    lo = (v & np.uint64(0xFFFFFFFF)).astype(np.int64)
     # each product of a 32-bit half and a count is split again so int64 sums never wrap
     total = 0
     for half, shift in ((hi, 32), (lo, 0)):
@@ -102,26 +110,29 @@ def _weighted_sum(values: _I64, counts: _I64) -> int:
     return total
 
 
-def exact_sum(values: _I64) -> int:
-    """Exact sum of non-negative int64 values as a Python int (no overflow).
+def exact_sum(values: npt.NDArray[Any]) -> int:
+    """Exact sum of non-negative int64 or uint64 values as a Python int (no overflow).
 
     Examples
     --------
     >>> import numpy as np
     >>> exact_sum(np.array([2**62, 2**62, 2**62], dtype=np.int64)) == 3 * 2**62
     True
+    >>> exact_sum(np.array([2**64 - 3, 2**64 - 3], dtype=np.uint64)) == 2 * (2**64 - 3)
+    True
     """
     if len(values) == 0:
         return 0
-    v = np.asarray(values, dtype=np.int64)
-    if int(v.max()) <= np.iinfo(np.int64).max // len(v):  # the int64 sum cannot overflow
-        return int(v.sum(dtype=np.int64))
-    high = int(np.sum(v >> 32, dtype=np.int64))
-    low = int(np.sum(v & 0xFFFFFFFF, dtype=np.int64))
+    v = np.asarray(values)
+    v = v.astype(np.uint64) if v.dtype.kind != "u" else v.astype(np.uint64, copy=False)
+    if int(v.max()) <= np.iinfo(np.int64).max // len(v):  # the sum cannot overflow
+        return int(v.sum(dtype=np.uint64))
+    high = int(np.sum(v >> np.uint64(32), dtype=np.uint64))
+    low = int(np.sum(v & np.uint64(0xFFFFFFFF), dtype=np.uint64))
     return (high << 32) + low
 
 
-def percentiles_of(values: _I64, wanted: Sequence[float]) -> _F64:
+def percentiles_of(values: npt.NDArray[Any], wanted: Sequence[float]) -> _F64:
     """``np.percentile(values, wanted)`` (default linear method), computed faster.
 
     numpy partitions a copy at several positions at once, which takes its scalar
@@ -177,6 +188,29 @@ def _readonly(values: Any) -> _I64:
     return arr
 
 
+def _durations_ns(values: Any) -> _U64:
+    """``values`` as a read-only uint64 array of nanoseconds (durations are never negative).
+
+    A read-only uint64 array that owns its data is kept as it is (the functions here
+    build those); other integers are checked (``>= 0``) and copied.
+    """
+    if (isinstance(values, np.ndarray) and values.dtype == np.uint64 and values.ndim == 1
+            and not values.flags.writeable and values.flags.owndata):
+        return values
+    raw = np.asarray(values)
+    if raw.size == 0:
+        raw = raw.astype(np.int64)
+    if raw.dtype.kind not in "iu" or (raw.dtype.kind == "i" and raw.size
+                                      and int(raw.min()) < 0):
+        raise InvalidParameterError(
+            f"durations must be integers of nanoseconds >= 0; got {values!r}",
+            parameter="values", value=values,
+        )
+    arr = raw.astype(np.uint64).ravel()
+    arr.flags.writeable = False
+    return arr
+
+
 def check_accuracy(accuracy: Any, *, where: str | None = None) -> float | None:
     """``None`` (exact) or a relative accuracy in (0, 0.5]."""
     if accuracy is None:
@@ -185,7 +219,7 @@ def check_accuracy(accuracy: Any, *, where: str | None = None) -> float | None:
                         low_open=True, expected="None or a relative accuracy in (0, 0.5]")
 
 
-def quantize(values: _I64, accuracy: float) -> _I64:
+def quantize(values: _U64, accuracy: float) -> _U64:
     """Durations rounded to a logarithmic grid: every value within ``accuracy`` (relative)
     of the original, and at most about ``ln(2**63) / (2 * accuracy)`` distinct values.
 
@@ -198,17 +232,17 @@ def quantize(values: _I64, accuracy: float) -> _I64:
     >>> quantize(np.array([0, 1000, 1001, 10**12]), 0.01).tolist()
     [0, 1002, 1002, 999849948094]
     """
-    v = np.asarray(values, dtype=np.int64)
+    v = np.asarray(values, dtype=np.uint64)
     gamma = (1.0 + accuracy) / (1.0 - accuracy)
     pos = v > 0
     k = np.ceil(np.log(v[pos].astype(np.float64)) / math.log(gamma))
     rep = np.rint(2.0 * np.exp(k * math.log(gamma)) / (gamma + 1.0))
     out = v.copy()
-    out[pos] = np.minimum(rep, float(np.iinfo(np.int64).max) / 2).astype(np.int64)
+    out[pos] = np.minimum(rep, float(2**63)).astype(np.uint64)
     return out
 
 
-def compact(values: Any, frequencies: Any = None) -> tuple[_I64, _I64]:
+def compact(values: Any, frequencies: Any = None) -> tuple[_U64, _I64]:
     """``(distinct, counts)``: the distinct durations in ascending order and how often
     each occurs, from raw observations (``frequencies`` None) or weighted values.
 
@@ -220,10 +254,10 @@ def compact(values: Any, frequencies: Any = None) -> tuple[_I64, _I64]:
     >>> [a.tolist() for a in compact([5, 1, 5], [2, 1, 0])]
     [[1, 5], [1, 2]]
     """
-    v = np.asarray(values, dtype=np.int64).ravel()
+    v = np.asarray(values, dtype=np.uint64).ravel()
     if frequencies is None:
         distinct, counts = np.unique(v, return_counts=True)
-        return distinct.astype(np.int64), counts.astype(np.int64)
+        return distinct.astype(np.uint64), counts.astype(np.int64)
     w = np.asarray(frequencies, dtype=np.int64).ravel()
     if w.shape != v.shape or (len(w) and int(w.min()) < 0):
         raise InvalidParameterError(
@@ -239,10 +273,10 @@ def compact(values: Any, frequencies: Any = None) -> tuple[_I64, _I64]:
         np.not_equal(v[1:], v[:-1], out=new[1:])
         starts = np.flatnonzero(new)
         v, w = v[starts], np.add.reduceat(w, starts)
-    return v.astype(np.int64), w.astype(np.int64)
+    return v.astype(np.uint64), w.astype(np.int64)
 
 
-def weighted_percentiles(distinct: _I64, counts: _I64, wanted: Sequence[float]) -> _F64:
+def weighted_percentiles(distinct: _U64, counts: _I64, wanted: Sequence[float]) -> _F64:
     """``np.percentile(np.repeat(distinct, counts), wanted)`` without expanding: numpy's
     default linear method, bit for bit (``distinct`` ascending, ``counts`` > 0).
 
@@ -290,10 +324,11 @@ class Durations(Displayable):
     ----------
     source, target : str
         What the duration runs from and to (stage names; ``"first event"`` for the cycle).
-    values : numpy.ndarray of int64
+    values : numpy.ndarray of uint64
         The distinct observed durations in nanoseconds, ascending (read-only). Built from
         raw observations (one per entity, any order), or from distinct values with
-        ``frequencies``.
+        ``frequencies``. Unsigned: two times of a log may be up to about 584 years
+        apart, more than int64 nanoseconds hold.
     percentiles : tuple of float
         The percentiles reported (0 - 100).
     frequencies : numpy.ndarray of int64
@@ -328,7 +363,7 @@ class Durations(Displayable):
 
     source: str
     target: str
-    values: _I64 = attrs.field(converter=_readonly)
+    values: _U64 = attrs.field(converter=_durations_ns)
     percentiles: tuple[float, ...] = attrs.field(default=(10.0, 50.0, 90.0),
                                                  converter=check_percentiles)
     frequencies: _I64 | None = attrs.field(default=None, kw_only=True)
@@ -693,13 +728,13 @@ class Timing(Displayable):
                 f"{cyc.count:,} won>")
 
 
-def _frozen(values: _I64) -> _I64:
+def _frozen(values: _A) -> _A:
     values.flags.writeable = False
     return values
 
 
 def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
-                   arrived: npt.NDArray[np.bool_] | None = None) -> list[_I64]:
+                   arrived: npt.NDArray[np.bool_] | None = None) -> list[_U64]:
     """Durations (ns) of steps ``1 .. n_path - 1`` from the first times at each depth.
 
     ``first`` is :func:`~salesfunnel.metrics._kernels.first_times` (stage-major, so a
@@ -721,11 +756,11 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
             prev = prev.take(sel)
             idx = sel if idx is None else idx.take(sel)
         if arrived is None:
-            out.append(_frozen(np.subtract(col, prev)))
+            out.append(_frozen(elapsed_ns(col, prev)))
         else:  # only entities that were at stage k - 1 have a time from it
             at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
             keep = np.flatnonzero(at)
-            out.append(_frozen(np.subtract(col.take(keep), prev.take(keep))))
+            out.append(_frozen(elapsed_ns(col.take(keep), prev.take(keep))))
         prev = col
     return out
 
@@ -745,7 +780,7 @@ def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | N
         entry = entry.take(rows)
     won = np.flatnonzero(won_at != K.NEVER)
     cycle = Durations("first event", stages[-1],
-                      _frozen(np.subtract(won_at.take(won), entry.take(won))), percentiles,
+                      _frozen(elapsed_ns(won_at.take(won), entry.take(won))), percentiles,
                       accuracy=accuracy)
     return Timing(stages, steps, cycle, len(entry), percentiles)
 
@@ -818,7 +853,7 @@ def timing(
     Notes
     -----
     Units: statistics are seconds (float64), ``Durations.values`` are nanoseconds
-    (int64), the ``*_timedelta`` accessors and ``to_pandas()`` give ``timedelta64[ns]``.
+    (uint64), the ``*_timedelta`` accessors and ``to_pandas()`` give ``timedelta64[ns]``.
 
     Memory: each step keeps its distinct durations with their counts (16 bytes per
     distinct value, at most one per entity that reached the step) so that

@@ -53,10 +53,13 @@ def _to_kind(value: Any) -> StageKind:
 def _to_probability(value: Any) -> float | None:
     if value is None:
         return None
+    message = f"probability must be a number in [0, 1] or None; got {value!r}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        message = f"probability must be a number in [0, 1] or None; got {value!r}"
         return cast(float, _Invalid(value, message))
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int too large for a float (10**400)
+        return cast(float, _Invalid(value, message))
 
 
 def _to_text(value: Any, what: str) -> Labels:
@@ -256,12 +259,22 @@ class Stage:
                 f"unknown keys {unknown} in stage {data['name']!r}; expected some of "
                 f"{sorted(known)}"
             )
+        raw_gates = data.get("gates")
+        if raw_gates is None:  # absent or null: no gates
+            raw_gates = ()
+        elif isinstance(raw_gates, str | Mapping):
+            raw_gates = (raw_gates,)
+        elif not isinstance(raw_gates, list | tuple):
+            raise DefinitionError(
+                f"the 'gates' of stage {data['name']!r} must be a list of gate mappings "
+                f"(see Gate.to_dict) or null; got {raw_gates!r}"
+            )
         return cls(
             name=data["name"],
             label=data.get("label"),
             kind=data.get("kind", "open"),
             probability=data.get("probability"),
-            gates=tuple(Gate.from_dict(g, refs=gates) for g in data.get("gates", ())),
+            gates=tuple(Gate.from_dict(g, refs=gates) for g in raw_gates),
             owner=data.get("owner"),
             actions=data.get("actions", ()),
             description=data.get("description"),

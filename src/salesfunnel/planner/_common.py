@@ -84,7 +84,12 @@ check_rate = partial(_check_number, low=0.0, high=1.0, low_open=True,
 
 
 def ceil_count(x: float) -> float:
-    """Round a count up, ignoring floating-point noise (``1000.0000000001`` -> 1000)."""
+    """Round a count up, ignoring floating-point noise (``1000.0000000001`` -> 1000).
+
+    Infinities and NaN come back unchanged (the plan refuses them with its own error).
+    """
+    if not math.isfinite(x):
+        return x
     return float(math.ceil(x - (1e-9 + 1e-12 * abs(x))))
 
 

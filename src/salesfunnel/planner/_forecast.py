@@ -16,7 +16,16 @@ from salesfunnel._display._table import Table
 from salesfunnel._simulation import generator
 from salesfunnel._util._i18n import WORDS, word
 from salesfunnel._util._json import to_json_value
-from salesfunnel._util._time import NS_PER_DAY, Naive, aware_datetime, duration_ns, to_ns
+from salesfunnel._util._time import (
+    NS_PER_DAY,
+    TS_MAX,
+    TS_MIN,
+    Naive,
+    aware_datetime,
+    duration_ns,
+    elapsed_ns,
+    to_ns,
+)
 from salesfunnel.errors import InvalidParameterError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Labels
@@ -199,6 +208,13 @@ def _as_of_ns(value: Any, parameter: str, naive: str) -> tuple[int, datetime]:
     return ns, when
 
 
+#: The most simulations of one forecast (800 MB of samples).
+MAX_SIMS = 10**8
+#: The longest horizon (days): the span of the representable times, ``TS_MAX - TS_MIN``
+#: ns (about 584 years). Every close duration a log can show is shorter.
+MAX_HORIZON_DAYS = (TS_MAX - TS_MIN) / NS_PER_DAY
+
+
 def _horizon_days(value: Any) -> float:
     if isinstance(value, timedelta | np.timedelta64):
         try:
@@ -207,7 +223,10 @@ def _horizon_days(value: Any) -> float:
             raise PlanError(f"the 'horizon' parameter of forecast: {exc}",
                             parameter="horizon", value=value) from None
     return check_number("horizon", value, where="forecast", low=0.0, low_open=True,
-                        expected="a positive number of days or a timedelta")
+                        high=MAX_HORIZON_DAYS,
+                        expected="a positive number of days up to the widest time span "
+                                 f"({MAX_HORIZON_DAYS:,.0f} days, about 584 years) or a "
+                                 "timedelta")
 
 
 def _truncate(log: EventLog, as_of_ns: int) -> tuple[EventLog, np.ndarray[Any, Any]]:
@@ -340,7 +359,8 @@ def forecast(
                         parameter="log", value=log)
     as_of_ns, as_of_dt = _as_of_ns(as_of, "as_of", naive)
     horizon_d = _horizon_days(horizon)
-    sims = check_int("n_sims", n_sims, where="forecast")
+    sims = check_int("n_sims", n_sims, where="forecast", high=MAX_SIMS,
+                     expected=f"an integer in [1, {MAX_SIMS:,}]")
     tgt = None if target is None else check_number("target", target, where="forecast", low=0.0)
     if probabilities not in ("observed", "nominal"):
         raise PlanError(
@@ -373,7 +393,9 @@ def forecast(
         else np.zeros(0, np.int64)
     entered_ns = t[last_run]
     deal_stage = current[open_mask]
-    deal_age = (as_of_ns - entered_ns[open_mask]).astype(np.float64)
+    open_entered = entered_ns[open_mask]
+    deal_age = elapsed_ns(np.full(open_entered.shape, as_of_ns, dtype=np.int64),
+                          open_entered).astype(np.float64)
     if sub.amount is None:
         deal_amount = np.ones(int(open_mask.sum()))
         unit = "deals"
@@ -447,7 +469,7 @@ def forecast(
         else:
             ftw = ft[won_rows]
             for k in np.unique(deal_stage):
-                d = np.sort((ftw[:, won] - ftw[:, k]).astype(np.float64))
+                d = np.sort(elapsed_ns(ftw[:, won], ftw[:, k]).astype(np.float64))
                 at = deal_stage == k
                 age = deal_age[at]
                 older = np.searchsorted(d, age, side="right")      # durations <= age

@@ -21,7 +21,7 @@ from salesfunnel._display._table import Table, render_text
 from salesfunnel._engine import PartitionedLog
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
-from salesfunnel._util._time import NS_PER_DAY
+from salesfunnel._util._time import NS_PER_DAY, TS_MAX, TS_MIN, elapsed_ns
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics._parallel import run_partitioned
@@ -107,6 +107,14 @@ class NominalComparison(Report):
                           purpose="NominalComparison.to_pandas")
 
 
+#: The largest ``smoothing`` pseudo-count (larger ones only drown the data, and their
+#: row sums leave the float range).
+MAX_SMOOTHING = 1e12
+
+#: The longest mean holding time of :meth:`MarkovModel.from_matrix`, in days: the span
+#: of the representable times (about 584 years).
+MAX_HOLDING_DAYS = (TS_MAX - TS_MIN) / NS_PER_DAY
+
 _LEARNED = (
     "funnel_", "counts_", "transition_matrix_", "visits_", "exits_", "entry_",
     "holding_days_", "fundamental_", "transient_", "absorbing_", "absorption_",
@@ -135,7 +143,8 @@ class MarkovModel(Report):
     ----------
     smoothing : float
         Pseudo-count added to every move the funnel allows from an open stage
-        (additive smoothing; 0 uses the observed frequencies as they are).
+        (additive smoothing; 0 uses the observed frequencies as they are), at most
+        ``1e12``.
 
     Attributes
     ----------
@@ -252,7 +261,8 @@ class MarkovModel(Report):
                 parameter="log", value=log,
             )
         alpha = check_number("smoothing", self.smoothing, where="MarkovModel", low=0.0,
-                             expected="a pseudo-count >= 0")
+                             high=MAX_SMOOTHING,
+                             expected=f"a pseudo-count in [0, {MAX_SMOOTHING:.0e}]")
         funnel = log.funnel
         n = len(funnel.stages)
         stats = run_partitioned(log, workers, progress, "MarkovModel.fit", move_stats)
@@ -331,7 +341,7 @@ class MarkovModel(Report):
         n = len(funnel.stages)
         try:
             m = np.array(matrix, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: 10**400
             raise PlanError(f"the 'matrix' parameter of from_matrix must be an ({n}, {n}) "
                             f"array of probabilities; got {matrix!r}",
                             parameter="matrix", value=matrix) from None
@@ -567,12 +577,13 @@ def move_stats(log: EventLog) -> MoveStats:
     same = e[1:] == e[:-1]
     frm = s[:-1][same]
     to = s[1:][same]
-    dt = (t[1:] - t[:-1])[same]
+    # uint64: moves of one entity may be more than 2**63 ns (292 years) apart
+    dt = elapsed_ns(t[1:][same], t[:-1][same])
     counts = np.bincount(frm * n + to, minlength=n * n).reshape(n, n).astype(np.int64)
     high = np.zeros(n, dtype=np.int64)
     low = np.zeros(n, dtype=np.int64)
-    np.add.at(high, frm, dt >> 32)
-    np.add.at(low, frm, dt & 0xFFFFFFFF)
+    np.add.at(high, frm, (dt >> np.uint64(32)).astype(np.int64))
+    np.add.at(low, frm, (dt & np.uint64(0xFFFFFFFF)).astype(np.int64))
     visits = np.bincount(s, minlength=n).astype(np.int64)
     first = np.ones(len(e), dtype=np.bool_)
     first[1:] = ~same
@@ -585,15 +596,16 @@ def _holding_days(value: Any, funnel: Funnel) -> _F64:
     n = len(funnel.stages)
     if value is None:
         return np.full(n, np.nan)
-    expected = (f"a number of days >= 0 (NaN: unknown) or one per stage ({n}: "
-                f"{', '.join(funnel.names)})")
+    expected = (f"a number of days in [0, {MAX_HOLDING_DAYS:,.0f}] (NaN: unknown) or one "
+                f"per stage ({n}: {', '.join(funnel.names)})")
     try:
         days = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         days = np.full(n + 1, np.nan)                     # refused below
     if days.ndim == 0:
         days = np.full(n, float(days))
-    if days.shape != (n,) or np.isinf(days).any() or (days < 0).any():
+    if (days.shape != (n,) or np.isinf(days).any() or (days < 0).any()
+            or (days > MAX_HOLDING_DAYS).any()):
         raise PlanError(
             f"the 'holding_days' parameter of from_matrix must be {expected}; got {value!r}",
             parameter="holding_days", value=value,

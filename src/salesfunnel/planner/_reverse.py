@@ -15,7 +15,7 @@ directions and share their result classes (``Plan``, ``PlanRow``, ``Source``,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -643,17 +643,48 @@ def _build(
     if capacity is not None:
         touches = _touches(capacity, path, where)
         workload = tuple(t * r.per_period for t, r in zip(touches, rows, strict=True))
-        contact = capacity.contact_touches * math.fsum(s.contacts_per_period for s in src_rows)
-        total_work = math.fsum(workload) + contact
+        contact = capacity.contact_touches * _sum(s.contacts_per_period for s in src_rows)
+        total_work = _sum(workload) + contact
         needed = total_work / capacity.per_rep
         cap_plan = CapacityPlan(
             per_rep=capacity.per_rep, touches=touches, workload=workload,
             contact_workload=contact, total_workload=total_work, reps_needed=needed,
-            reps=int(ceil_count(needed)),
+            reps=int(ceil_count(needed)) if math.isfinite(needed) else 0,
         )
+    _check_finite(where, target=target, deal_size=deal_size, deals=deals, rows=rows,
+                  sources=src_rows, capacity=cap_plan)
     return Plan(direction=direction, target=target, deal_size=deal_size, unit=unit,
                 deals=deals, periods=periods, rounding=rounding, rows=rows,
                 sources=tuple(src_rows), capacity=cap_plan)
+
+
+def _sum(values: Iterable[float]) -> float:
+    """``math.fsum``, with ``inf`` where the sum leaves the float range."""
+    try:
+        return math.fsum(values)
+    except OverflowError:  # "intermediate overflow in fsum"
+        return math.inf
+
+
+def _check_finite(where: str, *, target: float, deal_size: float, deals: float,
+                  rows: Sequence[PlanRow], sources: Sequence[SourceRow],
+                  capacity: CapacityPlan | None) -> None:
+    """Refuse a plan whose numbers leave the float range (``1e308 / 1e-10`` deals)."""
+    values: list[tuple[str, float]] = [("target", target), ("deals", deals)]
+    values += [(f"{r.stage!r} total", r.total) for r in rows]
+    values += [(f"{r.stage!r} per period", r.per_period) for r in rows]
+    values += [(f"source {s.source!r} contacts", s.contacts) for s in sources]
+    if capacity is not None:
+        values += [("total workload", capacity.total_workload),
+                   ("reps needed", capacity.reps_needed)]
+    for label, value in values:
+        if not math.isfinite(value):
+            raise PlanError(
+                f"{where}: the plan's {label} is {value} for target={target:g} and "
+                f"deal_size={deal_size:g}, beyond the largest number a float holds "
+                f"(about 1.8e308); expected inputs whose plan stays finite",
+                parameter="target", value=target,
+            )
 
 
 def _check_common(where: str, deal_size: Any, periods: Any, unit: Any) -> tuple[float, int]:
@@ -783,13 +814,13 @@ def reverse(
     srcs = _resolve_sources(sources, where)
     cap = _resolve_capacity(capacity, where)
     deals = tgt / size
-    if rounding == "ceil":
+    if rounding == "ceil" and math.isfinite(deals):
         deals = ceil_count(deals)
         totals = [deals]
         for rate in reversed(path.rates):
             totals.insert(0, ceil_count(totals[0] / rate))
-    else:
-        totals = [deals / p for p in path.probability]
+    else:  # a probability that underflowed to 0 (rates of 1e-320) needs infinitely many
+        totals = [deals / p if p > 0 else math.inf for p in path.probability]
     return _build(direction="reverse", target=tgt, deal_size=size, unit=unit, deals=deals,
                   totals=totals, path=path, periods=n, rounding=rounding, sources=srcs,
                   capacity=cap, where=where)
