@@ -328,13 +328,7 @@ class Journey:
         HookError
             If a hook raised after the move was made (the move stands).
         """
-        with self._lock:
-            try:
-                return self._advance(to, at, actor, reason, force)
-            except _REFUSALS as exc:
-                if self._hooks is not None:
-                    self._refused(self._hooks, exc, to)
-                raise
+        return self._attempt(to, lambda: self._advance(to, at, actor, reason, force))
 
     def _advance(self, to: str | None, at: datetime | str | None, actor: str | None,
                  reason: str | None, force: bool) -> Journey:
@@ -371,14 +365,8 @@ class Journey:
     ) -> Journey:
         """Fall back to an earlier open stage (or reopen a lost deal by an explicit
         transition). Parameters and errors as for :meth:`advance`."""
-        with self._lock:
-            try:
-                return self._move(to, _REGRESS_KINDS, False, at, actor, reason, force,
-                                  "regress")
-            except _REFUSALS as exc:
-                if self._hooks is not None:
-                    self._refused(self._hooks, exc, to)
-                raise
+        return self._attempt(to, lambda: self._move(to, _REGRESS_KINDS, False, at, actor,
+                                                    reason, force, "regress"))
 
     def lose(
         self,
@@ -399,13 +387,7 @@ class Journey:
                 parameter="reason",
                 value=reason,
             )
-        with self._lock:
-            try:
-                return self._lose(reason, to, at, actor, force)
-            except _REFUSALS as exc:
-                if self._hooks is not None:
-                    self._refused(self._hooks, exc, to)
-                raise
+        return self._attempt(to, lambda: self._lose(reason, to, at, actor, force))
 
     def _lose(self, reason: str, to: str | None, at: datetime | str | None,
               actor: str | None, force: bool) -> Journey:
@@ -441,13 +423,7 @@ class Journey:
     ) -> Journey:
         """Re-enter the funnel after WON (cyclic funnels); ``to`` defaults to the
         funnel's ``reentry`` stage."""
-        with self._lock:
-            try:
-                return self._reenter(to, at, actor, reason, force)
-            except _REFUSALS as exc:
-                if self._hooks is not None:
-                    self._refused(self._hooks, exc, to)
-                raise
+        return self._attempt(to, lambda: self._reenter(to, at, actor, reason, force))
 
     def _reenter(self, to: str | None, at: datetime | str | None, actor: str | None,
                  reason: str | None, force: bool) -> Journey:
@@ -831,6 +807,17 @@ class Journey:
         if failure is not None:
             where, culprit, error = failure
             raise HookError(where, hook_name(culprit), error, self, outcome=outcome) from error
+
+    def _attempt(self, to: str | None, move: Callable[[], Journey]) -> Journey:
+        """Run ``move`` under the journey's lock; a refusal fires the ``refused`` hooks
+        (aimed at ``to``) before it propagates."""
+        with self._lock:
+            try:
+                return move()
+            except _REFUSALS as exc:
+                if self._hooks is not None:
+                    self._refused(self._hooks, exc, to)
+                raise
 
     def _refused(self, hooks: Hooks, error: Exception, to: str | None) -> None:
         """Run the ``refused`` callbacks for ``error`` (the caller re-raises it)."""
