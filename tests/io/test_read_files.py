@@ -195,6 +195,21 @@ def test_spreadsheets_are_detected_and_named(tmp_path: Path, name: str, start: b
     assert name in line and kind in line and "CSV" in line
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("body", "line"), [
+    (b"de\xe9l,stage,at\nd1,Prospecting,2026-01-01T00:00Z\n", 1),
+    (b"deal,stage,at\nd1,Prospecting,2026-01-01T00:00Z\nd2,Prosp\xe9cting,"
+     b"2026-01-01T00:00Z\n", 3),
+])
+def test_bytes_that_are_not_utf8_are_named_by_their_line(tmp_path: Path, engine: str,
+                                                        body: bytes, line: int) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(body)
+    with pytest.raises(InputFileError, match=rf"latin1\.csv, line {line}: expected UTF-8"):
+        read_events(path, templates.get("crm-pipeline"), entity="deal", stage="stage",
+                    ts="at", engine=engine)
+
+
 def test_a_missing_column_lists_every_column_of_the_file(tmp_path: Path) -> None:
     header = [f"col{i}" for i in range(11)]
     path = write(tmp_path, ",".join(header) + "\n" + ",".join("x" * 11) + "\n")

@@ -154,18 +154,23 @@ def read_columns(path: Path, wanted: Sequence[str] | None, options: CsvOptions) 
     return _read_csv_python(path, wanted, dialect)
 
 
-def _first_record(path: Path, dialect: Any, *, strict: bool) -> list[str]:
+def _first_record(path: Path, dialect: Any) -> list[str]:
     """The header record of a CSV file, whatever its line endings (LF, CRLF or a lone CR
     as in old Mac files: the csv module splits on each when it reads the raw text)."""
-    errors = "strict" if strict else "replace"
     try:
-        with path.open(encoding="utf-8-sig", errors=errors, newline="") as fh:
-            return next(csv.reader(fh, dialect), [])
-    except UnicodeDecodeError:
-        raise InputFileError(f"{path.name}, line 1: expected UTF-8 text; the file is binary "
-                             "or in another encoding") from None
+        # surrogateescape: bytes that are not UTF-8 after the header are the data
+        # reader's to report, with their own line
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            record = next(csv.reader(fh, dialect), [])
     except csv.Error as exc:
         raise csv_error(path.name, 1, exc) from None
+    try:
+        for field in record:
+            field.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputFileError(f"{path.name}, line 1: expected UTF-8 text; the file is binary "
+                             "or in another encoding") from None
+    return record
 
 
 def csv_error(source: str, line: int, exc: csv.Error) -> InputFileError:
@@ -178,17 +183,18 @@ def csv_error(source: str, line: int, exc: csv.Error) -> InputFileError:
 
 
 def _header(path: Path, dialect: Any) -> list[str]:
-    return [h.strip() for h in _first_record(path, dialect, strict=True)]
+    return [h.strip() for h in _first_record(path, dialect)]
 
 
 def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> Columns:
     pa = import_optional("pyarrow", "arrow", purpose="reading CSV fast")
     pacsv = import_optional("pyarrow.csv", "arrow", purpose="reading CSV fast")
-    header = _header(path, dialect)
+    record = _first_record(path, dialect)
+    header = [h.strip() for h in record]
     if wanted is not None and any(c not in header for c in wanted):
         raise Columns(path.name, header, {}, 0).missing(wanted)
     names = list(dict.fromkeys(wanted)) if wanted is not None else header
-    raw_names = _raw_header(path, dialect)
+    raw_names = _raw_names(record)
     types = {raw: pa.string() for raw in raw_names}
     include = [raw_names[header.index(n)] for n in names]
     try:
@@ -211,8 +217,8 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> C
     return Columns(path.name, header, data, table.num_rows, path, dialect)
 
 
-def _raw_header(path: Path, dialect: Any) -> list[str]:
-    row = _first_record(path, dialect, strict=False)
+def _raw_names(row: list[str]) -> list[str]:
+    """The header's names as pyarrow is given them (duplicates numbered apart)."""
     seen: dict[str, int] = {}
     out = []
     for h in row:  # duplicate header names: keep them apart for pyarrow
