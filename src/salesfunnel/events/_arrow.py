@@ -15,7 +15,7 @@ from typing import Any
 
 from salesfunnel._util._optional import import_optional
 from salesfunnel.events._convert import Factorized
-from salesfunnel.events._factorize import arrow_codes
+from salesfunnel.events._factorize import arrow_codes, is_arrow_text
 
 __all__ = ["arrow_columns", "factorize_arrow"]
 
@@ -25,13 +25,6 @@ def factorize_arrow(column: Any) -> Factorized:
     (see :func:`~salesfunnel.events._factorize.arrow_codes`)."""
     import_optional("pyarrow", "arrow", purpose="reading Arrow columns")
     return Factorized(*arrow_codes(column))
-
-
-def _is_text(pa: Any, kind: Any) -> bool:
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                or getattr(pa.types, "is_string_view", lambda _: False)(kind))
 
 
 def _times(pa: Any, col: Any, naive: str) -> Any:
@@ -63,12 +56,12 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
         if c in cols:
             continue
         col = table.column(c)
-        if c in factorized and _is_text(pa, col.type):
+        if c in factorized and is_arrow_text(pa, col.type):
             cols[c] = factorize_arrow(col)
             continue
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        if c == ts and _is_text(pa, col.type) and options.get("unit") is None:
+        if c == ts and is_arrow_text(pa, col.type) and options.get("unit") is None:
             parsed = _times(pa, col, naive)
             if parsed is not None:
                 cols[c] = parsed

@@ -14,7 +14,8 @@ import numpy.typing as npt
 from salesfunnel.errors import EventLogError
 
 __all__ = ["arrow_codes", "bit_length", "factorize_int", "factorize_objects",
-           "factorize_text", "is_missing", "missing_mask", "object_array", "stable_order"]
+           "factorize_text", "is_arrow_text", "is_missing", "missing_mask", "object_array",
+           "stable_order"]
 
 
 def bit_length(n: int) -> int:
@@ -280,13 +281,18 @@ def arrow_codes(column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     ordered = dictionary.take(pa.array(order, pa.int64()))
-    kind = dictionary.type
-    text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            or getattr(pa.types, "is_string_view", lambda _: False)(kind))
     # text as an object array: a "U" array would drop trailing NUL characters ('\x00')
-    uniques = (object_array(ordered.to_pylist()) if text
+    uniques = (object_array(ordered.to_pylist()) if is_arrow_text(pa, dictionary.type)
                else ordered.to_numpy(zero_copy_only=False))
     return (rank[codes] if len(rank) else codes), uniques, missing
+
+
+def is_arrow_text(pa: Any, kind: Any) -> bool:
+    """Whether the Arrow type ``kind`` (or the values of a dictionary type) is text."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or getattr(pa.types, "is_string_view", lambda _: False)(kind))
 
 
 def object_array(items: Sequence[Any]) -> np.ndarray[Any, Any]:
