@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -197,14 +198,17 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> C
     raw_names = _raw_names(record)
     types = {raw: pa.string() for raw in raw_names}
     include = [raw_names[header.index(n)] for n in names]
+    quote = dialect.quotechar or '"'
+    quoted = _holds(path, quote.encode())
     try:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=raw_names, skip_rows=1,
-                                           block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter,
-                                             quote_char=dialect.quotechar or '"',
-                                             newlines_in_values=True),
+                                           block_size=_block_size(pa, path, quoted)),
+            # without a quote character no value can hold a newline: the reader then
+            # cuts the file into blocks at any newline instead of parsing it twice
+            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=quote,
+                                             newlines_in_values=quoted),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, include_columns=include, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
@@ -215,6 +219,24 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> C
         return _read_csv_python(path, wanted, dialect)
     data = {n: table.column(raw) for n, raw in zip(names, include, strict=True)}
     return Columns(path.name, header, data, table.num_rows, path, dialect)
+
+
+def _holds(path: Path, byte: bytes) -> bool:
+    """Whether the file holds ``byte`` anywhere (``memchr`` over a memory map)."""
+    with path.open("rb") as fh:
+        if fh.seek(0, io.SEEK_END) == 0:
+            return False
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return view.find(byte) >= 0
+
+
+def _block_size(pa: Any, path: Path, quoted: bool) -> int:
+    """Bytes per block of pyarrow's CSV reader: 16 MiB, so several threads share a file;
+    a whole file of up to 256 MiB on one thread when values may hold newlines (each
+    block boundary is then found by parsing the block)."""
+    if quoted and pa.cpu_count() == 1:
+        return max(1 << 24, min(path.stat().st_size + 1, 1 << 28))
+    return 1 << 24
 
 
 def _raw_names(row: list[str]) -> list[str]:

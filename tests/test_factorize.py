@@ -1,0 +1,118 @@
+"""The Arrow factorizer: integer keys of text, and the two ways text becomes codes (hashed
+as integers, hashed as text), which must give the same codes as sorting the Python
+strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pa = pytest.importorskip("pyarrow")
+
+from salesfunnel.events._factorize import (  # noqa: E402
+    MAX_KEY_BYTES,
+    _packed_codes,
+    arrow_codes,
+    text_keys,
+)
+
+# text without lone surrogates (Arrow holds UTF-8 only), NUL and non-ASCII included
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+SHORT = st.text(st.sampled_from("ab\x00é漢z0"), max_size=10)
+
+
+def expected(values: list[str]) -> tuple[list[int], list[str]]:
+    """Codes and distinct values of ``values`` by sorting the Python strings."""
+    uniques = sorted(set(values))
+    where = {u: i for i, u in enumerate(uniques)}
+    return [where[v] for v in values], uniques
+
+
+def key_rows(keys: list[tuple[np.ndarray[Any, Any], int]], n: int) -> list[tuple[int, ...]]:
+    return [tuple(int(k[i]) for k, _ in keys) for i in range(n)]
+
+
+@given(values=st.lists(st.one_of(TEXT, SHORT), min_size=1, max_size=30),
+       large=st.booleans(), cut=st.integers(0, 3))
+def test_text_keys_order_and_tie_exactly_like_the_strings(values: list[str], large: bool,
+                                                          cut: int) -> None:
+    kind = pa.large_string() if large else pa.string()
+    array = pa.array(["pad"] * cut + values, kind).slice(cut)  # a non-zero offset
+    keys = text_keys(pa, array)
+    lengths = {len(v.encode()) for v in values}
+    if keys is None:  # refused only for long text, or NUL in text of several lengths
+        assert max(lengths) > MAX_KEY_BYTES or (
+            len(lengths) > 1 and any("\x00" in v for v in values))
+        return
+    assert all(0 < bits <= 64 for _, bits in keys)
+    assert all(int(k.max()) < 2**bits for k, bits in keys)
+    rows = key_rows(keys, len(values))
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            assert (rows[i] < rows[j]) == (a < b)
+            assert (rows[i] == rows[j]) == (a == b)
+
+
+def test_text_keys_refuse_what_they_cannot_order() -> None:
+    assert text_keys(pa, pa.array(["a", "a\x00"])) is None  # padding would tie them
+    assert text_keys(pa, pa.array(["a\x00", "b\x00"])) is not None  # one width: fine
+    assert text_keys(pa, pa.array(["x" * (MAX_KEY_BYTES + 1)])) is None
+    assert text_keys(pa, pa.array(["a", None])) is None
+    assert text_keys(pa, pa.array([1, 2])) is None
+    assert text_keys(pa, pa.array(["a", "b", "c"]), limit=1) is None  # 2 bits needed
+    assert text_keys(pa, pa.array([], pa.string())) == []
+    assert text_keys(pa, pa.array(["same", "same"])) == []  # nothing varies
+
+
+@settings(max_examples=60)
+@given(values=st.lists(st.one_of(TEXT, SHORT), min_size=1, max_size=40),
+       chunks=st.integers(1, 3))
+def test_both_arrow_paths_give_the_codes_of_sorted_strings(values: list[str],
+                                                           chunks: int) -> None:
+    step = -(-len(values) // chunks)
+    column = pa.chunked_array([values[i:i + step] for i in range(0, len(values), step)],
+                              pa.string())
+    want_codes, want_uniques = expected(values)
+    codes, uniques, missing = arrow_codes(column)  # small: hashed as text
+    assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
+    assert not missing.any()
+    packed = _packed_codes(pa, column)
+    if packed is not None:
+        assert packed[0].tolist() == want_codes
+        assert packed[1].tolist() == want_uniques
+        assert packed[1].dtype == object
+
+
+def test_many_ids_take_the_integer_path_and_match_the_text_path() -> None:
+    rng = np.random.default_rng(7)
+    # CRM-like ids of several widths, with a shared prefix: many distinct values
+    ids = [f"D{v:0{w}d}" for v, w in zip(rng.integers(0, 60_000, 50_000),
+                                          rng.integers(6, 9, 50_000), strict=True)]
+    column = pa.chunked_array([ids[:20_000], ids[20_000:]])
+    assert _packed_codes(pa, column) is not None
+    codes, uniques, missing = arrow_codes(column)
+    want_codes, want_uniques = expected(ids)
+    assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
+    assert not missing.any()
+    # with one id missing, the text path runs and agrees on the other rows
+    with_null = pa.chunked_array([ids[:20_000], [*ids[20_000:-1], None]])
+    codes2, uniques2, missing2 = arrow_codes(with_null)
+    assert missing2.tolist() == [False] * (len(ids) - 1) + [True]
+    assert codes2[-1] == 0
+    assert [uniques2[c] for c in codes2[:-1]] == ids[:-1]
+    assert uniques2.tolist() == sorted(set(ids[:-1]))
+
+
+def test_dictionary_columns_and_long_ids_are_sorted_by_arrow_or_keys() -> None:
+    long_ids = [f"{'x' * 70}{i % 7}" for i in range(30)]
+    codes, uniques, _ = arrow_codes(pa.array(long_ids))
+    assert [uniques[c] for c in codes] == long_ids
+    assert uniques.tolist() == sorted(set(long_ids))
+    column = pa.array(["b", "a", None, "b"]).dictionary_encode()
+    codes, uniques, missing = arrow_codes(column)
+    assert codes.tolist() == [1, 0, 0, 1] and uniques.tolist() == ["a", "b"]
+    assert missing.tolist() == [False, False, True, False]
