@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import attrs
@@ -107,9 +108,10 @@ class _Rows:
         self.items: list[tuple[str, str, npt.NDArray[np.bool_], Sequence[Any], str]] = []
 
     def add(self, column: str, mask: npt.NDArray[np.bool_], values: Sequence[Any],
-            expected: str, label: str) -> None:
+            expected: str, label: str, *, first: bool = False) -> None:
         if mask.any():
-            self.items.append((column, expected, mask, values, label))
+            self.items.insert(0 if first else len(self.items),
+                              (column, expected, mask, values, label))
 
     def row(self, i: int) -> int:
         return int(self.origin[i] if self.origin is not None else i) + 1
@@ -244,15 +246,7 @@ def load_events(
     source = cols.source
     problems = _Rows(cols, n, origin)
 
-    ent = to_factorized(data[entity])
-    if isinstance(ent, Factorized):
-        ent_missing = ent.missing.copy()
-    else:
-        ent = to_objects(ent)
-        ent_missing = np.fromiter((v is None or not str(v).strip() for v in ent),
-                                  dtype=np.bool_, count=len(ent))
-    problems.add(entity, ent_missing, data[entity] if isinstance(ent, Factorized) else ent,
-                 _EXPECTED["entity"], "a missing id")
+    ent_of = _start(to_factorized, data[entity])  # the ids: the longest job
 
     stg = to_factorized(data["stage" if layout == "wide" else stage_col])
     stage_problems = Problems(n)
@@ -304,6 +298,15 @@ def load_events(
         problems.add(probability, bad, data[probability],
                      _EXPECTED["probability"], "a probability outside [0, 1]")
         prob_f = np.where(bad, np.nan, prob_f)
+    ent = ent_of()
+    if isinstance(ent, Factorized):
+        ent_missing = ent.missing.copy()
+    else:
+        ent = to_objects(ent)
+        ent_missing = np.fromiter((v is None or not str(v).strip() for v in ent),
+                                  dtype=np.bool_, count=len(ent))
+    problems.add(entity, ent_missing, data[entity] if isinstance(ent, Factorized) else ent,
+                 _EXPECTED["entity"], "a missing id", first=True)
     keep, lines = problems.fail_or_keep(on_invalid)
 
     def kept(values: Any) -> Any:
@@ -375,6 +378,21 @@ def detect_time(values: Any) -> tuple[str | None, str | None]:
         if pattern.match(text):
             return None, fmt
     return None, None
+
+
+def _start(job: Callable[[Any], Any], column: Any) -> Callable[[], Any]:
+    """``job(column)`` on a second thread when ``column`` is Arrow's and pyarrow may use
+    several threads (Arrow and numpy let go of the GIL while they work), else at once;
+    the returned call gives the result (or raises the job's error)."""
+    if is_arrow(column):
+        pa = import_optional("pyarrow", "arrow", purpose="reading event files")
+        if pa.cpu_count() > 1:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="salesfunnel-read")
+            future = pool.submit(job, column)
+            pool.shutdown(wait=False)
+            return future.result
+    result = job(column)
+    return lambda: result
 
 
 def _take(values: Any, rows: npt.NDArray[np.int64]) -> Any:
