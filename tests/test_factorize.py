@@ -116,3 +116,27 @@ def test_dictionary_columns_and_long_ids_are_sorted_by_arrow_or_keys() -> None:
     codes, uniques, missing = arrow_codes(column)
     assert codes.tolist() == [1, 0, 0, 1] and uniques.tolist() == ["a", "b"]
     assert missing.tolist() == [False, False, True, False]
+
+
+def test_ids_no_row_uses_are_no_entities(tmp_path: Any) -> None:
+    from salesfunnel import EventLog, Funnel, Stage
+    from salesfunnel.io import read_events
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+    # dictionary columns whose dictionaries hold values no row uses (a slice, declared
+    # pandas categories): the ids are only those of the rows; a segment keeps its
+    # declared categories, as from_pandas does
+    table = pa.table({"entity": pa.array(["c", "a", "b"]).dictionary_encode()[1:],
+                      "stage": ["lead", "won"], "ts": [0, 5],
+                      "seg": pa.array(["x", "y", "z"]).dictionary_encode()[1:]})
+    log = EventLog.from_arrow(f, table, unit="s", segments=["seg"])
+    assert log.n_entities == 2 and log.ids.tolist() == ["a", "b"]
+    assert log.entity.tolist() == [0, 1]
+    assert log.segments["seg"].categories.tolist() == ["x", "y", "z"]
+    assert log.segments["seg"].values().tolist() == ["y", "z"]
+    path = tmp_path / "e.parquet"
+    pq.write_table(table.select(["entity", "stage", "ts"]), path)
+    assert pa.types.is_dictionary(pq.read_table(path).column("entity").type)
+    got = read_events(path, f, entity="entity", stage="stage", ts="ts", unit="s")
+    assert got.ids.tolist() == ["a", "b"] and got.entity.tolist() == [0, 1]

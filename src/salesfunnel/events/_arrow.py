@@ -20,11 +20,11 @@ from salesfunnel.events._factorize import arrow_codes, is_arrow_text
 __all__ = ["arrow_columns", "factorize_arrow"]
 
 
-def factorize_arrow(column: Any) -> Factorized:
+def factorize_arrow(column: Any, *, drop_unused: bool = False) -> Factorized:
     """A text (or dictionary) Arrow column as codes over its sorted distinct values
     (see :func:`~salesfunnel.events._factorize.arrow_codes`)."""
     import_optional("pyarrow", "arrow", purpose="reading Arrow columns")
-    return Factorized(*arrow_codes(column))
+    return Factorized(*arrow_codes(column, drop_unused=drop_unused))
 
 
 def _times(pa: Any, col: Any, naive: str) -> Any:
@@ -45,10 +45,12 @@ def _times(pa: Any, col: Any, naive: str) -> Any:
 
 
 def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[str],
-                  ts: str, options: Mapping[str, Any]) -> dict[str, Any]:
+                  ts: str, options: Mapping[str, Any], entity: str | None = None
+                  ) -> dict[str, Any]:
     """The ``columns`` of ``table`` in the forms :func:`from_arrays` reads fastest: the
-    text columns named in ``factorized`` as :class:`Factorized`, the ``ts`` column
-    parsed by Arrow when it can."""
+    text columns named in ``factorized`` as :class:`Factorized` (the ``entity`` column
+    without the dictionary values no row uses), the ``ts`` column parsed by Arrow when it
+    can."""
     pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_arrow")
     naive = options.get("naive", "raise")
     cols: dict[str, Any] = {}
@@ -57,7 +59,7 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
             continue
         col = table.column(c)
         if c in factorized and is_arrow_text(pa, col.type):
-            cols[c] = factorize_arrow(col)
+            cols[c] = factorize_arrow(col, drop_unused=c == entity)
             continue
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)

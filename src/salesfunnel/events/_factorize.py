@@ -244,8 +244,8 @@ def factorize_text(values: Any
     return codes, uniques.tolist(), missing
 
 
-def arrow_codes(column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any],
-                                      npt.NDArray[np.bool_]]:
+def arrow_codes(column: Any, *, drop_unused: bool = False
+                ) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any], npt.NDArray[np.bool_]]:
     """``(codes, sorted distinct values, missing)`` of a pyarrow text or dictionary
     column (an array or a chunked array), encoded in C.
 
@@ -255,7 +255,9 @@ def arrow_codes(column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any
     which orders like Python's ``str``. Text with many distinct values that fits one
     ``uint64`` key per row (ids such as ``D00012345``) is hashed as those integers
     instead, which is about twice as fast as hashing the text. Missing rows get code 0 and
-    ``missing`` True.
+    ``missing`` True. A dictionary column keeps the values of its dictionary that no row
+    uses (declared categories) unless ``drop_unused`` (ids: an id without a row is no
+    entity).
 
     Examples
     --------
@@ -291,6 +293,12 @@ def arrow_codes(column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any
         codes_parts.append(indices.to_numpy(zero_copy_only=False))
     codes = np.concatenate(codes_parts).astype(np.int64, copy=False)
     missing = np.concatenate(missing_parts)
+    if drop_unused and len(dictionary):
+        used = np.zeros(len(dictionary), dtype=np.bool_)
+        used[codes[~missing]] = True
+        if not used.all():
+            codes = (np.cumsum(used, dtype=np.int64) - 1)[codes]
+            dictionary = dictionary.take(pa.array(np.flatnonzero(used), pa.int64()))
     keys = text_keys(pa, dictionary) if dictionary.null_count == 0 else None
     if keys is not None:
         order = stable_order(keys, len(dictionary))

@@ -344,7 +344,8 @@ def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, 
     factorized = {entity, stage, *names.segments}
     if forecast_category is not None:
         factorized.add(forecast_category)
-    cols = arrow_columns(table, names.all, factorized=factorized, ts=ts, options=options)
+    cols = arrow_columns(table, names.all, factorized=factorized, ts=ts, options=options,
+                         entity=entity)
     return names.build(cls, funnel, cols, **options)
 
 

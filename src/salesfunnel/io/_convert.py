@@ -35,11 +35,12 @@ def to_objects(values: Any) -> np.ndarray[Any, Any]:
     return np.asarray(values, dtype=object)
 
 
-def to_factorized(values: Any) -> Any:
-    """Text columns from Arrow as :class:`Factorized` (dense codes, no Python per row);
-    numpy columns as they are."""
+def to_factorized(values: Any, *, drop_unused: bool = False) -> Any:
+    """Text columns from Arrow as :class:`Factorized` (dense codes, no Python per row;
+    see :func:`~salesfunnel.events._factorize.arrow_codes` for ``drop_unused``); numpy
+    columns as they are."""
     if is_arrow(values):
-        return factorize_arrow(values)
+        return factorize_arrow(values, drop_unused=drop_unused)
     return values
 
 

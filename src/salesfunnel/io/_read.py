@@ -246,7 +246,7 @@ def load_events(
     source = cols.source
     problems = _Rows(cols, n, origin)
 
-    ent_of = _start(to_factorized, data[entity])  # the ids: the longest job
+    ent_of = _start(_ids, data[entity])  # the longest job
 
     stg = to_factorized(data["stage" if layout == "wide" else stage_col])
     stage_problems = Problems(n)
@@ -378,6 +378,10 @@ def detect_time(values: Any) -> tuple[str | None, str | None]:
         if pattern.match(text):
             return None, fmt
     return None, None
+
+
+def _ids(values: Any) -> Any:
+    return to_factorized(values, drop_unused=True)
 
 
 def _start(job: Callable[[Any], Any], column: Any) -> Callable[[], Any]:
