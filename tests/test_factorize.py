@@ -1,6 +1,6 @@
-"""The Arrow factorizer: integer keys of text, and the two ways text becomes codes (hashed
-as integers, hashed as text), which must give the same codes as sorting the Python
-strings."""
+"""The Arrow input paths: integer keys of text, the two ways text becomes codes (hashed
+as integers, hashed as text), which must give the codes of sorting the Python strings;
+polars frames, lazy frames, text views and DuckDB relations through Arrow."""
 
 from __future__ import annotations
 
@@ -140,3 +140,84 @@ def test_ids_no_row_uses_are_no_entities(tmp_path: Any) -> None:
     assert pa.types.is_dictionary(pq.read_table(path).column("entity").type)
     got = read_events(path, f, entity="entity", stage="stage", ts="ts", unit="s")
     assert got.ids.tolist() == ["a", "b"] and got.entity.tolist() == [0, 1]
+
+
+# -- polars through Arrow gives what polars through numpy gave ------------------------------
+POLARS_COLUMNS = {
+    "entity": st.one_of(st.integers(-3, 3), st.sampled_from(["a", "b", "", " "]), st.none()),
+    "stage": st.one_of(st.sampled_from(["lead", "won", "Won", "x"]), st.none()),
+    "ts": st.one_of(st.sampled_from(["2026-01-05T09:00:00Z", "2026-01-05 10:00:00+01:00",
+                                     "2026-01-05T09:00", "never", ""]), st.none()),
+    "amount": st.one_of(st.floats(allow_nan=True), st.none()),
+    "seg": st.one_of(st.sampled_from(["ads", "web"]), st.none()),
+}
+
+
+@settings(max_examples=80)
+@given(rows=st.lists(st.fixed_dictionaries(POLARS_COLUMNS), max_size=8),
+       text_ids=st.booleans(), naive=st.sampled_from(["raise", "utc"]),
+       on_invalid=st.sampled_from(["raise", "drop"]), lazy=st.booleans(),
+       categorical=st.booleans())
+def test_polars_through_arrow_agrees_with_polars_through_numpy(
+        rows: list[dict[str, Any]], text_ids: bool, naive: str, on_invalid: str,
+        lazy: bool, categorical: bool) -> None:
+    pl = pytest.importorskip("polars")
+    from salesfunnel import EventLog, EventLogError, Funnel, Stage
+    from salesfunnel.events import _sources
+
+    f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+    for row in rows:  # one type per column
+        if text_ids and row["entity"] is not None:
+            row["entity"] = str(row["entity"])
+        elif not text_ids and isinstance(row["entity"], str):
+            row["entity"] = len(row["entity"])
+    schema = {"entity": pl.String if text_ids else pl.Int64, "stage": pl.String,
+              "ts": pl.String, "amount": pl.Float64,
+              "seg": pl.Categorical if categorical else pl.String}
+    frame = pl.DataFrame(rows, schema=schema)
+
+    def build() -> Any:
+        try:
+            log = EventLog.from_polars(f, frame.lazy() if lazy else frame, amount="amount",
+                                       segments=["seg"], naive=naive,  # type: ignore[arg-type]
+                                       on_invalid=on_invalid)  # type: ignore[arg-type]
+        except EventLogError as exc:
+            return str(exc)
+        return (log.ids.tolist(), log.entity.tolist(), log.stage.tolist(), log.ts.tolist(),
+                np.nan_to_num(log.amount, nan=-1.5).tolist(),
+                log.segments["seg"].values().tolist(), log.dropped)
+
+    fast = build()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_sources, "_polars_to_arrow", lambda pl, frame: None)
+        slow = build()
+    assert fast == slow
+
+
+def test_text_views_polars_frames_and_duckdb_relations_go_through_arrow() -> None:
+    pl = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    from salesfunnel import EventLog, EventLogError, Funnel, Stage
+
+    f = Funnel("f", [Stage("lead"), Stage("won", kind="won")])
+    frame = pl.DataFrame({"entity": ["b", "a", "b"], "stage": ["lead", "won", "won"],
+                          "ts": ["2026-01-01T00:00Z", "2026-01-02T00:00Z", None],
+                          "seg": ["x", None, "y"]})
+    want = EventLog.from_arrays(f, entity=["b", "a", "b"], stage=["lead", "won", "won"],
+                                ts=["2026-01-01T00:00Z", "2026-01-02T00:00Z", None],
+                                segments={"seg": ["x", None, "y"]}, on_invalid="drop")
+    views = pa.table({c: pa.array(frame[c].to_list(), pa.string_view()) for c in frame.columns})
+    con = duckdb.connect()
+    con.register("frame", frame.to_arrow())
+    sources = {"polars": frame, "polars-lazy": frame.lazy(), "views": views,
+               "arrow-stream": frame, "duckdb": con.sql("select * from frame")}
+    for name, source in sources.items():
+        make = EventLog.from_polars if name.startswith("polars") else EventLog.from_arrow
+        log = make(f, source, segments=["seg"], on_invalid="drop")
+        assert log.ids.tolist() == want.ids.tolist(), name
+        assert log.entity.tolist() == want.entity.tolist(), name
+        assert log.ts.tolist() == want.ts.tolist() and type(log.ts) is np.ndarray, name
+        assert log.segments["seg"].values().tolist() == ["x", None], name
+        # a missing time is no text, whichever way the column came
+        with pytest.raises(EventLogError, match=r"1 with a missing time \(first: None\)"):
+            make(f, source, segments=["seg"])

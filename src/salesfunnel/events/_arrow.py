@@ -14,8 +14,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from salesfunnel._util._optional import import_optional
-from salesfunnel.events._convert import Factorized
-from salesfunnel.events._factorize import arrow_codes, is_arrow_text
+from salesfunnel.events._convert import Factorized, TextTimes
+from salesfunnel.events._factorize import arrow_codes, is_arrow_text, is_arrow_view
 
 __all__ = ["arrow_columns", "factorize_arrow"]
 
@@ -58,6 +58,8 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
         if c in cols:
             continue
         col = table.column(c)
+        if is_arrow_view(pa, col.type):  # polars' text: few Arrow kernels take views
+            col = col.cast(pa.large_string())
         if c in factorized and is_arrow_text(pa, col.type):
             cols[c] = factorize_arrow(col, drop_unused=c == entity)
             continue
@@ -66,7 +68,7 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
         if c == ts and is_arrow_text(pa, col.type) and options.get("unit") is None:
             parsed = _times(pa, col, naive)
             if parsed is not None:
-                cols[c] = parsed
+                cols[c] = parsed.view(TextTimes)
                 continue
         if pa.types.is_timestamp(col.type) and col.type.tz is not None:
             col = col.cast(pa.timestamp(col.type.unit))

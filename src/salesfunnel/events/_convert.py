@@ -22,7 +22,7 @@ from salesfunnel.events._segment import Segment, plain
 from salesfunnel.model._funnel import Funnel
 from salesfunnel.model._stage import match_key
 
-__all__ = ["MAX_EXAMPLES", "Factorized", "Problems", "as_array", "check_on_invalid",
+__all__ = ["MAX_EXAMPLES", "Factorized", "Problems", "TextTimes", "as_array", "check_on_invalid",
            "check_stage_map", "convert_amount", "convert_probability", "convert_segment",
            "convert_stage", "convert_ts", "map_stage_codes", "stage_dtype", "unknown_stages"]
 
@@ -308,13 +308,20 @@ def convert_probability(values: np.ndarray[Any, Any], problems: Problems
     return np.where(bad, np.nan, out) if bad.any() else out
 
 
+class TextTimes(np.ndarray):
+    """``datetime64`` values Arrow parsed from text: a missing one was no text (shown as
+    such in messages), not a ``NaT`` of the data."""
+
+
 def convert_ts(values: np.ndarray[Any, Any], unit: str | None, naive: str,
                problems: Problems) -> npt.NDArray[np.int64]:
     """Times as int64 ns (see :func:`salesfunnel._util._time.to_ns_array`)."""
+    from_text = isinstance(values, TextTimes)
+    values = np.asarray(values)
     out, masks = to_ns_array(values, unit=unit, naive=naive)
     for reason, mask in masks.items():
         text = _TIME_REASONS[reason]
-        if reason == "missing" and values.dtype.kind in "Mf":
+        if reason == "missing" and values.dtype.kind in "Mf" and not from_text:
             text += " (NaT)" if values.dtype.kind == "M" else " (NaN)"
         problems.add(mask, text, values)
     return out

@@ -14,8 +14,8 @@ import numpy.typing as npt
 from salesfunnel.errors import EventLogError
 
 __all__ = ["MAX_KEY_BYTES", "arrow_codes", "bit_length", "factorize_int",
-           "factorize_objects", "factorize_text", "is_arrow_text", "is_missing", "missing_mask",
-           "object_array", "stable_order", "text_keys"]
+           "factorize_objects", "factorize_text", "is_arrow_text", "is_arrow_view",
+           "is_missing", "missing_mask", "object_array", "stable_order", "text_keys"]
 
 
 def bit_length(n: int) -> int:
@@ -270,6 +270,8 @@ def arrow_codes(column: Any, *, drop_unused: bool = False
     pc: Any = importlib.import_module("pyarrow.compute")
     if not isinstance(column, pa.ChunkedArray):
         column = pa.chunked_array([column])
+    if is_arrow_view(pa, column.type):  # polars' text: Arrow sorts no views
+        column = column.cast(pa.large_string())
     if _many_distinct(pa, pc, column):
         packed = _packed_codes(pa, column)
         if packed is not None:
@@ -310,6 +312,13 @@ def arrow_codes(column: Any, *, drop_unused: bool = False
         codes = rank[codes]
         codes[missing] = 0
     return codes, _values(pa, dictionary, order), missing
+
+
+def is_arrow_view(pa: Any, kind: Any) -> bool:
+    """Whether ``kind`` (or a dictionary's values) is Arrow's ``string_view``."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(getattr(pa.types, "is_string_view", lambda _: False)(kind))
 
 
 #: Rows looked at to tell whether a text column has many distinct values.

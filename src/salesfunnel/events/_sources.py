@@ -297,15 +297,29 @@ def from_polars(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str,
                 probability: str | None = None, forecast_category: str | None = None,
                 **options: Any) -> EventLog:
     """:meth:`EventLog.from_polars`: time-zone aware columns are converted to UTC; a
-    lazy frame is collected with the named columns only."""
+    lazy frame is collected (by the streaming engine) with the named columns only.
+
+    With pyarrow installed the named columns go to Arrow (without a copy for most types)
+    and through the path of :func:`from_arrow`, so no Python code runs per row; without
+    it, or for types Arrow has no equal of (``Int128``, ``Object``), each column goes
+    through numpy."""
     pl = import_optional("polars", "polars", purpose="EventLog.from_polars")
     _check_frame(frame, pl.DataFrame | pl.LazyFrame, "frame",
                  "a polars.DataFrame or LazyFrame")
     names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
+    wanted = list(dict.fromkeys(names.all))
     if isinstance(frame, pl.LazyFrame):
         names.check(list(frame.collect_schema().names()), "frame")
-        frame = frame.select(list(dict.fromkeys(names.all))).collect()
+        frame = _collect(frame.select(wanted))
     names.check(list(frame.columns), "frame")
+    table = _polars_to_arrow(pl, frame.select(wanted))
+    if table is not None:
+        factorized = {entity, stage, *names.segments}
+        if forecast_category is not None:
+            factorized.add(forecast_category)
+        arrow_cols = arrow_columns(table, names.all, factorized=factorized, ts=ts,
+                                   options=options, entity=entity)
+        return names.build(cls, funnel, arrow_cols, **options)
     cols: dict[str, Any] = {}
     for c in names.all:
         series = frame.get_column(c)
@@ -319,6 +333,31 @@ def from_polars(cls: type[EventLog], funnel: Funnel, frame: Any, *, entity: str,
         except pl.exceptions.PolarsError:  # e.g. Int128, which numpy has no type for
             cols[c] = object_array(series.to_list())
     return names.build(cls, funnel, cols, **options)
+
+
+def _collect(lazy: Any) -> Any:
+    """A polars lazy frame collected by the streaming engine (by the default engine on
+    polars versions without one)."""
+    try:
+        return lazy.collect(engine="streaming")
+    except (TypeError, ValueError):  # no engine= (polars < 1.0) or no "streaming" engine
+        return lazy.collect()
+
+
+def _polars_to_arrow(pl: Any, frame: Any) -> Any:
+    """``frame`` as a pyarrow table, categories as text (as the numpy path reads them);
+    ``None`` without pyarrow or for a type Arrow cannot hold."""
+    try:
+        pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_polars")
+    except ImportError:
+        return None
+    text = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.Categorical | pl.Enum)]
+    try:
+        if text:
+            frame = frame.with_columns([pl.col(c).cast(pl.String) for c in text])
+        return frame.to_arrow()
+    except (pa.ArrowException, pl.exceptions.PolarsError, TypeError, ValueError):
+        return None
 
 
 def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, stage: str,
