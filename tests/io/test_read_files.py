@@ -170,6 +170,37 @@ def test_from_sql_with_adbc_returns_the_same_log_as_sqlite3(tmp_path: Path) -> N
     assert np.array_equal(plain.amount, fast.amount, equal_nan=True)
 
 
+def test_from_sql_on_duckdb_reads_arrow_and_gives_the_sqlite3_log(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    duckdb = need("duckdb")
+    need("pyarrow")
+    from salesfunnel.events import _sources
+
+    rows = [("a", "Prospecting", "2024-01-01T00:00Z", None),
+            ("a", "won", "2024-01-03T00:00Z", 7.5), ("b", "lead", "2024-01-02T00:00Z", 1.0)]
+    lite = sqlite3.connect(":memory:")
+    lite.execute("create table h (deal text, stage text, at text, amount real)")
+    lite.executemany("insert into h values (?, ?, ?, ?)", rows)
+    kw: dict[str, Any] = {"entity": "deal", "ts": "at", "amount": "amount"}
+    plain = EventLog.from_sql(funnel(), lite, "select * from h where deal <> ?", ["z"], **kw)
+    con = duckdb.connect()
+    con.execute("create table h (deal text, stage text, \"at\" text, amount double)")
+    con.executemany("insert into h values (?, ?, ?, ?)", rows)
+
+    def no_rows(cursor: Any) -> Any:
+        raise AssertionError("DuckDB results are read as Arrow, not row by row")
+
+    monkeypatch.setattr(_sources, "_fetch_rows", no_rows)
+    fast = EventLog.from_sql(funnel(), con, "select * from h where deal <> ?", ["z"], **kw)
+    assert plain.ids.tolist() == fast.ids.tolist() == ["a", "b"]
+    assert plain.entity.tolist() == fast.entity.tolist()
+    assert plain.stage.tolist() == fast.stage.tolist()
+    assert plain.ts.tolist() == fast.ts.tolist()
+    assert np.array_equal(plain.amount, fast.amount, equal_nan=True)
+    with pytest.raises(Exception, match="the query failed: CatalogException"):
+        EventLog.from_sql(funnel(), con, "select * from nowhere", **kw)
+
+
 def test_from_sql_errors_name_the_query_problem_and_the_columns() -> None:
     con = sqlite3.connect(":memory:")
     with pytest.raises(Exception, match="the query failed: OperationalError"):

@@ -414,10 +414,14 @@ class EventLog:
         probability: str | None = None,
         forecast_category: str | None = None,
     ) -> EventLog:
-        """Build a log from a :class:`polars.DataFrame` (needs the ``polars`` extra).
+        """Build a log from a :class:`polars.DataFrame` or ``LazyFrame`` (needs the
+        ``polars`` extra).
 
         Parameters are as in :meth:`from_pandas`. Time columns of type ``Datetime`` (with
-        or without a time zone) are converted to UTC nanoseconds.
+        or without a time zone) are converted to UTC nanoseconds. A lazy frame is
+        collected with the named columns only, by polars' streaming engine. With pyarrow
+        installed the columns go through :meth:`from_arrow` (mostly without a copy, no
+        Python code per row).
 
         Returns
         -------
@@ -465,6 +469,8 @@ class EventLog:
 
         Parameters are as in :meth:`from_pandas`. Timestamp columns (with or without a
         time zone) are taken as UTC; numeric columns without nulls convert without a copy.
+        Anything with ``__arrow_c_stream__`` (a DuckDB relation, a polars frame, a
+        ``RecordBatchReader``) is read as a table first.
 
         Returns
         -------
@@ -512,10 +518,11 @@ class EventLog:
     ) -> EventLog:
         """Build a log from the result of a SQL query on a DB-API connection.
 
-        Any DB-API 2.0 connection works (:mod:`sqlite3`, psycopg, ...). When the
-        connection's cursor returns Arrow tables (ADBC drivers, DuckDB) and pyarrow is
-        installed, the result goes through :meth:`from_arrow` without Python code per
-        row; otherwise the rows are fetched and read as columns.
+        Any DB-API 2.0 connection works (:mod:`sqlite3`, psycopg, DuckDB, ...). When
+        pyarrow is installed and the connection's cursor returns Arrow tables (ADBC
+        drivers), or the connection is DuckDB's (its result is read as a relation), the
+        result goes through :meth:`from_arrow` without Python code per row; otherwise the
+        rows are fetched and read as columns.
 
         Parameters
         ----------

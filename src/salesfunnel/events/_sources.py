@@ -403,6 +403,12 @@ def from_sql(cls: type[EventLog], funnel: Funnel, connection: Any, query: str, p
             f"{type(connection).__name__}", parameter="connection", value=connection,
         )
     names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
+    kw: dict[str, Any] = {"entity": entity, "stage": stage, "ts": ts, "amount": amount,
+                          "segments": segments, "probability": probability,
+                          "forecast_category": forecast_category, **options}
+    table = _duckdb_table(connection, query, params)
+    if table is not None:
+        return from_arrow(cls, funnel, table, **kw)
     cursor = cursor_of()
     try:
         try:
@@ -419,13 +425,8 @@ def from_sql(cls: type[EventLog], funnel: Funnel, connection: Any, query: str, p
             except ImportError:
                 fetch_arrow = None
         if callable(fetch_arrow):
-            table = fetch_arrow()
-            return from_arrow(cls, funnel, table, entity=entity, stage=stage, ts=ts,
-                              amount=amount, segments=segments, probability=probability,
-                              forecast_category=forecast_category, **options)
-        description = cursor.description or ()
-        columns = [str(d[0]) for d in description]
-        rows = cursor.fetchall()
+            return from_arrow(cls, funnel, fetch_arrow(), **kw)
+        columns, rows = _fetch_rows(cursor)
     finally:
         close = getattr(cursor, "close", None)
         if callable(close):
@@ -434,6 +435,32 @@ def from_sql(cls: type[EventLog], funnel: Funnel, connection: Any, query: str, p
     data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     cols = {c: object_array(list(data[columns.index(c)])) for c in dict.fromkeys(names.all)}
     return names.build(cls, funnel, cols, **options)
+
+
+def _fetch_rows(cursor: Any) -> tuple[list[str], list[Any]]:
+    """The column names and every row of an executed DB-API cursor."""
+    columns = [str(d[0]) for d in (cursor.description or ())]
+    return columns, cursor.fetchall()
+
+
+def _duckdb_table(connection: Any, query: str, params: Any) -> Any:
+    """The result of ``query`` on a DuckDB connection as a pyarrow table, read from a
+    relation (DuckDB's DB-API cursors copy Arrow results, and DuckDB 2 no longer offers
+    ``fetch_arrow_table`` on them); ``None`` for other connections or without pyarrow."""
+    sql = getattr(connection, "sql", None)
+    if not callable(sql) or "duckdb" not in type(connection).__module__:
+        return None
+    try:
+        pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_sql")
+    except ImportError:
+        return None
+    try:
+        relation = sql(query) if params is None else sql(query, params=params)
+        if relation is None:  # a statement that returns nothing
+            return pa.table({})
+        return pa.table(relation)
+    except Exception as exc:  # DuckDB has its own error classes
+        raise EventLogError(f"the query failed: {type(exc).__name__}: {exc}") from None
 
 
 def _field(subject: Any, name: str) -> Any:
