@@ -11,6 +11,7 @@ the bad values.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from salesfunnel._util._optional import import_optional
@@ -54,6 +55,7 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
     pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_arrow")
     naive = options.get("naive", "raise")
     cols: dict[str, Any] = {}
+    ids = None
     for c in columns:
         if c in cols:
             continue
@@ -61,6 +63,14 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
         if is_arrow_view(pa, col.type):  # polars' text: few Arrow kernels take views
             col = col.cast(pa.large_string())
         if c in factorized and is_arrow_text(pa, col.type):
+            if c == entity and ids is None and pa.cpu_count() > 1:
+                # the longest job, on a second thread while the other columns convert
+                # (Arrow and numpy let go of the GIL)
+                pool = ThreadPoolExecutor(1, thread_name_prefix="salesfunnel-ids")
+                ids = pool.submit(factorize_arrow, col, drop_unused=True)
+                pool.shutdown(wait=False)
+                cols[c] = None
+                continue
             cols[c] = factorize_arrow(col, drop_unused=c == entity)
             continue
         if pa.types.is_dictionary(col.type):
@@ -73,4 +83,6 @@ def arrow_columns(table: Any, columns: Sequence[str], *, factorized: Collection[
         if pa.types.is_timestamp(col.type) and col.type.tz is not None:
             col = col.cast(pa.timestamp(col.type.unit))
         cols[c] = col.to_numpy()
+    if ids is not None and entity is not None:
+        cols[entity] = ids.result()
     return cols
