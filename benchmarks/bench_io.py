@@ -13,14 +13,21 @@ Rows:
   slice of the file; rows/s is comparable).
 - *pyarrow.csv.read_csv*: parsing only (the floor of the pyarrow engine).
 - *pandas.read_csv* / *polars.read_csv*: parsing only, then the same plus
-  ``EventLog.from_pandas`` / ``EventLog.from_polars`` (the same validated log).
+  ``EventLog.from_pandas`` / ``EventLog.from_polars`` (the same validated log);
+  ``polars.scan_csv`` is a lazy frame, collected by ``from_polars``.
+- *DuckDB read_csv*: parsing only (to an Arrow table), then the relation given to
+  ``EventLog.from_arrow``, and a DuckDB connection read by ``EventLog.from_sql``.
+- *frame in memory*: the conversion alone, from a polars frame, a pyarrow table and a
+  DuckDB relation over a table already loaded (what a notebook does).
 
 Every reader runs on one thread (``pyarrow.set_cpu_count(1)``,
-``POLARS_MAX_THREADS=1``), as the other benchmarks do; a last row shows the pyarrow
-engine on every core. Times are the best of three cold reads (one when a read takes
+``POLARS_MAX_THREADS=1``, DuckDB ``threads=1``), as the other benchmarks do; the last
+rows show the pyarrow engine and the frame conversions on every core (pyarrow may then
+use a second thread for the ids). Times are the best of three cold reads (one when a read takes
 more than two seconds; a new log every time; the file is in the OS cache). Peak memory
-is what ``tracemalloc`` sees (Python and numpy allocations; Arrow's own memory pool is
-added for the Arrow-based rows).
+is what ``tracemalloc`` sees (Python and numpy allocations; the peak of Arrow's memory
+pool in the call is added for the Arrow-based rows; polars' and DuckDB's own allocators
+are not seen).
 """
 
 from __future__ import annotations
@@ -76,24 +83,29 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def peak_mb(fn: Callable[[], Any], arrow: bool) -> float:
-    """Peak memory of one call, in MB."""
-    pool = None
-    if arrow:
-        import pyarrow as pa
+    """Peak memory of one call, in MB (Arrow's through a proxy pool of its own, whose
+    peak is this call's alone)."""
+    import pyarrow as pa
 
-        pool = pa.default_memory_pool()
-        base_pool = pool.bytes_allocated()
+    default = pa.default_memory_pool()
+    pool = pa.proxy_memory_pool(default) if arrow else None
     gc.collect()
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     if pool is not None:
-        peak += max(pool.max_memory() - base_pool, 0)
+        pa.set_memory_pool(pool)
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        pa.set_memory_pool(default)
+    if pool is not None:
+        peak += pool.max_memory()
     return peak / 1e6
 
 
 def main() -> None:
+    import duckdb
     import pandas as pd
     import polars as pl
     import pyarrow as pa
@@ -104,14 +116,36 @@ def main() -> None:
         small = Path(folder) / "history-small.csv"
         write_csv(big, N_ROWS)
         write_csv(small, N_PYTHON)
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        scan = f"select * from read_csv('{big}')"
+        con.execute(f"create table history as {scan}")
+        in_polars = pl.read_csv(big)
+        in_arrow = pacsv.read_csv(big)
         reference = read_events(big, FUNNEL, **COLUMNS)
-        counts = {"pandas": EventLog.from_pandas(FUNNEL, pd.read_csv(big), **COLUMNS),
-                  "polars": EventLog.from_polars(FUNNEL, pl.read_csv(big), **COLUMNS)}
-        for name, log in counts.items():  # the peers build the same log
-            assert log.n_entities == reference.n_entities, name
-            assert np.array_equal(np.bincount(log.stage), np.bincount(reference.stage)), name
+        peers = {"pandas": EventLog.from_pandas(FUNNEL, pd.read_csv(big), **COLUMNS),
+                 "polars": EventLog.from_polars(FUNNEL, in_polars, **COLUMNS),
+                 "polars lazy": EventLog.from_polars(FUNNEL, pl.scan_csv(big), **COLUMNS),
+                 "arrow": EventLog.from_arrow(FUNNEL, in_arrow, **COLUMNS),
+                 "duckdb": EventLog.from_arrow(FUNNEL, con.sql(scan), **COLUMNS),
+                 "duckdb sql": EventLog.from_sql(FUNNEL, con, "select * from history",
+                                                 **COLUMNS)}
+        for name, log in peers.items():  # the peers build the same log
+            assert log.ids.tolist() == reference.ids.tolist(), name
+            assert np.array_equal(log.entity, reference.entity), name
+            assert np.array_equal(log.stage, reference.stage), name
+            assert np.array_equal(log.ts, reference.ts), name
         threads = pa.cpu_count()
         pa.set_cpu_count(1)
+        frames: list[tuple[str, Callable[[], Any], int, bool]] = [
+            ("EventLog.from_polars (frame in memory)",
+             lambda: EventLog.from_polars(FUNNEL, in_polars, **COLUMNS), N_ROWS, True),
+            ("EventLog.from_arrow (table in memory)",
+             lambda: EventLog.from_arrow(FUNNEL, in_arrow, **COLUMNS), N_ROWS, True),
+            ("EventLog.from_arrow (DuckDB relation of a table)",
+             lambda: EventLog.from_arrow(FUNNEL, con.sql("select * from history"),
+                                         **COLUMNS), N_ROWS, True),
+        ]
         cases: list[tuple[str, Callable[[], Any], int, bool]] = [
             ("salesfunnel read_events (pyarrow engine)",
              lambda: read_events(big, FUNNEL, **COLUMNS), N_ROWS, True),
@@ -127,6 +161,17 @@ def main() -> None:
             ("polars.read_csv + EventLog.from_polars",
              lambda: EventLog.from_polars(FUNNEL, pl.read_csv(big), **COLUMNS), N_ROWS,
              True),
+            ("polars.scan_csv (lazy) + EventLog.from_polars",
+             lambda: EventLog.from_polars(FUNNEL, pl.scan_csv(big), **COLUMNS), N_ROWS,
+             True),
+            ("DuckDB read_csv (parse only, to Arrow)",
+             lambda: con.sql(scan).to_arrow_table(), N_ROWS, True),
+            ("DuckDB read_csv + EventLog.from_arrow",
+             lambda: EventLog.from_arrow(FUNNEL, con.sql(scan), **COLUMNS), N_ROWS, True),
+            ("DuckDB + EventLog.from_sql (table)",
+             lambda: EventLog.from_sql(FUNNEL, con, "select * from history", **COLUMNS),
+             N_ROWS, True),
+            *frames,
         ]
         rows = []
         try:
@@ -134,10 +179,13 @@ def main() -> None:
                 seconds = timed(fn)
                 rows.append([name, n, seconds, n / seconds, peak_mb(fn, arrow)])
             pa.set_cpu_count(threads)
-            fn = cases[0][1]
-            seconds = timed(fn)
-            rows.append([f"salesfunnel read_events (pyarrow, {threads} threads)", N_ROWS,
-                         seconds, N_ROWS / seconds, peak_mb(fn, True)])
+            con.execute(f"SET threads = {threads}")
+            for name, fn, n, arrow in [cases[0], *frames]:
+                name = name.replace("(pyarrow engine)", "(pyarrow")
+                name = f"{name}, {threads} threads" + (")" if name.endswith("pyarrow")
+                                                       else "")
+                seconds = timed(fn)
+                rows.append([name, n, seconds, n / seconds, peak_mb(fn, arrow)])
         finally:
             pa.set_cpu_count(threads)
     print_table(
