@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import importlib
 import io as stdio
 import json
@@ -448,3 +449,161 @@ def test_many_rows_read_alike_by_both_engines_on_any_threads(tmp_path: Path, quo
     assert fast.ts.tolist() == slow.ts.tolist()
     assert fast.segments["note"].values().tolist() == [
         'two\nlines, one "quote"' if quote and i % 7 == 0 else "plain" for i in range(n)]
+
+
+# -- the rest of issue 13's cases, each as a user meets it ---------------------------------
+def report_counts(*args: Any) -> tuple[list[int], str]:
+    """``report --format json`` of the test funnel: the conversion counts and stderr."""
+    code, out, err = run("report", *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)["conversion"]["counts"], err
+
+
+def test_cli_reads_epoch_units_report_dates_and_decimal_commas(tmp_path: Path) -> None:
+    f = _funnel_file(tmp_path)
+    epoch = write(tmp_path, "deal,stage,at\nd1,Prospecting,1704705300000\n"
+                            "d1,demo,1705327320000\nd2,lead,1704873600000\n", "ms.csv")
+    cols = ["--funnel", f, "--entity", "deal", "--stage", "stage", "--ts", "at"]
+    assert report_counts(epoch, *cols, "--unit", "ms")[0] == [2, 1, 0]
+    line = one_line(["report", epoch, *cols])  # epoch numbers need a unit
+    assert "column 'at'" in line and "1704705300000" in line
+    dated = write(tmp_path, 'deal;stage;at;amount\nd1;Prospecting;"1/8/2024, 9:15 AM";'
+                            '"25.000,50"\nd1;won;"3/27/2024, 4:30 PM";"1,5"\n', "us.csv")
+    fmt = ["--time-format", "%m/%d/%Y, %I:%M %p", "--amount", "amount"]
+    line = one_line(["report", dated, *cols, *fmt])  # no zone: the naive policy
+    assert "row 1 (line 2), column 'at'" in line and "--naive utc" in line
+    assert report_counts(dated, *cols, *fmt, "--naive", "utc",
+                         "--decimal", ",")[0] == [1, 1, 1]
+    log = read_events(dated, funnel(), entity="deal", stage="stage", ts="at",
+                      amount="amount", time_format="auto", naive="utc", decimal=",")
+    assert log.amount.tolist() == [25000.5, 1.5]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_date_only_close_dates_are_midnight_utc_under_the_naive_policy(
+        tmp_path: Path, engine: str) -> None:
+    # Salesforce's CloseDate (ISO, date only) and a report's "Close Date" (US, date only)
+    iso = read_salesforce_history(CRM / "OpportunityHistory.csv")
+    rows = read_events(CRM / "OpportunityHistory.csv", templates.get("crm-pipeline"),
+                       entity="OpportunityId", stage="StageName", ts="CloseDate",
+                       naive="utc", engine=engine)
+    assert len(rows) == len(iso) + 1  # the deleted row is kept: no CRM reader here
+    with (CRM / "OpportunityHistory.csv").open(encoding="utf-8") as fh:
+        dates = [r["CloseDate"] for r in csv.DictReader(fh)]
+    assert rows.ts.tolist() == [int(np.datetime64(d, "ns").astype(np.int64)) for d in dates]
+    with pytest.raises(InputFileError, match=r"column 'CloseDate'.*UTC offset"):
+        read_events(CRM / "OpportunityHistory.csv", templates.get("crm-pipeline"),
+                    entity="OpportunityId", stage="StageName", ts="CloseDate",
+                    engine=engine)
+    us = read_events(CRM / "salesforce-report.csv", templates.get("crm-pipeline"),
+                     entity="Opportunity ID", stage="Stage", ts="Close Date",
+                     time_format="auto", naive="utc", engine=engine)
+    assert us.ts[0] == np.datetime64("2024-03-29", "ns").astype(np.int64)
+
+
+def test_cli_drop_keeps_the_deals_and_says_what_was_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path, "deal,stage,at\nd1,lead,2024-01-01T00:00Z\n"
+                           ",demo,2024-01-02T00:00Z\nd1,demo,soon\nd1,won,2024-01-04T00:00Z\n")
+    args = [path, "--funnel", _funnel_file(tmp_path), "--entity", "deal", "--stage", "stage",
+            "--ts", "at"]
+    line = one_line(["report", *args])
+    assert "row 2 (line 3), column 'deal'" in line and "2 bad rows in all" in line
+    assert "--on-invalid drop" in line
+    counts, err = report_counts(*args, "--on-invalid", "drop")
+    assert counts == [1, 1, 1]  # d1 keeps its lead and won events
+    assert "dropped 2 invalid rows (the deals keep their other events)" in err
+    assert "missing id in column 'deal' (rows 2)" in err
+    assert "unparsable time in column 'at' (rows 3)" in err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_unknown_stage_is_named_once_with_its_count(tmp_path: Path,
+                                                          engine: str) -> None:
+    path = write(tmp_path, "deal,stage,at\n" + "".join(
+        f"d{i},{s},2024-01-0{i % 9 + 1}T00:00Z\n"
+        for i, s in enumerate(["lead", "Demo Booked", "Demo Booked", "Nurture", "won",
+                               "Demo Booked"])))
+    with pytest.raises(InputFileError) as info:
+        read_events(path, funnel(), entity="deal", stage="stage", ts="at", engine=engine)
+    message = str(info.value)
+    assert "\n" not in message and "row 2 (line 3), column 'stage'" in message
+    assert "'Demo Booked' (3 rows" in message and "'Nurture' (1 row" in message
+    assert message.index("'Demo Booked'") < message.index("'Nurture'")  # most first
+    line = one_line(["report", path, "--funnel", _funnel_file(tmp_path), "--entity",
+                     "deal", "--stage", "stage", "--ts", "at"])
+    assert "'Demo Booked' (3 rows" in line and "'Nurture' (1 row" in line
+
+
+@pytest.mark.parametrize("header", [
+    "hs_date_entered_{}", "hs_v2_date_entered_{}", "date_entered_{}",
+    'Date entered "{} (Sales Pipeline)"'])
+def test_wide_exports_of_every_column_naming(tmp_path: Path, header: str) -> None:
+    # a header with quotes is a quoted CSV field with the quotes doubled
+    names = ",".join('"' + header.format(s).replace('"', '""') + '"'
+                     for s in ("lead", "demo", "won"))
+    path = write(tmp_path, f"id,{names}\n"
+                           "a,1704067200000,1704153600000,1704240000000\n"
+                           "b,1704067200000,,\n")
+    log = read_events(path, funnel(), entity="id", layout="wide", unit="ms")
+    assert metrics.conversion(log).counts == (2, 1, 1)
+    counts, _ = report_counts(path, "--funnel", _funnel_file(tmp_path), "--entity", "id",
+                              "--layout", "wide", "--unit", "ms")
+    assert counts == [2, 1, 1]
+
+
+def test_without_pyarrow_csv_falls_back_to_the_standard_library(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from salesfunnel import MissingDependencyError
+
+    path = write(tmp_path, "deal,stage,at\nd1,lead,2024-01-01T00:00Z\n"
+                           "d1,won,2024-01-02T00:00Z\n")
+    with_arrow = read_events(path, funnel(), entity="deal", stage="stage", ts="at")
+    for name in ("pyarrow", "pyarrow.csv", "pyarrow.parquet", "pyarrow.compute"):
+        monkeypatch.setitem(importlib.import_module("sys").modules, name, None)
+    plain = read_events(path, funnel(), entity="deal", stage="stage", ts="at")
+    assert plain.ids.tolist() == with_arrow.ids.tolist()
+    assert plain.ts.tolist() == with_arrow.ts.tolist()
+    with pytest.raises(MissingDependencyError, match=r"salesfunnel\[arrow\]"):
+        read_events(path, funnel(), entity="deal", stage="stage", ts="at",
+                    engine="pyarrow")
+    (tmp_path / "e.parquet").write_bytes(b"PAR1")
+    with pytest.raises(MissingDependencyError, match=r"salesfunnel\[arrow\]"):
+        read_events(tmp_path / "e.parquet", funnel(), entity="deal", stage="stage",
+                    ts="at")
+
+
+def test_from_sql_on_postgresql_through_psycopg_gives_the_sqlite3_log() -> None:
+    psycopg = need("psycopg")
+    import pgserver
+
+    try:
+        base = pgserver.server_url()
+    except pgserver.Unavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and PostgreSQL is unavailable: {exc}")
+        pytest.skip(f"PostgreSQL is unavailable: {exc}")
+    url, schema = pgserver.fresh_schema_url(base)
+    rows = [("a", "Prospecting", "2024-01-01T00:00Z", None),
+            ("a", "won", "2024-01-03T00:00Z", 7.5), ("b", "lead", "2024-01-02T00:00Z", 1.0)]
+    kw: dict[str, Any] = {"entity": "deal", "ts": "at", "amount": "amount"}
+    lite = sqlite3.connect(":memory:")
+    lite.execute("create table h (deal text, stage text, at text, amount real)")
+    lite.executemany("insert into h values (?, ?, ?, ?)", rows)
+    plain = EventLog.from_sql(funnel(), lite, "select * from h", **kw)
+    try:
+        with psycopg.connect(url) as con:
+            con.execute("create table h (deal text, stage text, at timestamptz, "
+                        "amount double precision)")
+            with con.cursor() as cur:
+                cur.executemany("insert into h values (%s, %s, %s, %s)", rows)
+            log = EventLog.from_sql(funnel(), con, "select * from h where deal <> %s",
+                                    ["z"], **kw)
+            with pytest.raises(Exception, match="the query failed: UndefinedTable"):
+                EventLog.from_sql(funnel(), con, "select * from nowhere", **kw)
+    finally:
+        pgserver.drop_schema(base, schema)
+    assert log.ids.tolist() == plain.ids.tolist() == ["a", "b"]
+    assert log.entity.tolist() == plain.entity.tolist()
+    assert log.stage.tolist() == plain.stage.tolist()
+    assert log.ts.tolist() == plain.ts.tolist()
+    assert np.array_equal(log.amount, plain.amount, equal_nan=True)

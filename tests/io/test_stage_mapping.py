@@ -133,6 +133,12 @@ def _build(how: str) -> EventLog:
         con = duckdb.connect()
         con.register("t0", pa.table(cols))
         return EventLog.from_arrow(f, con.sql("select * from t0"), **kw)
+    if how == "duckdb-sql":
+        duckdb = need("duckdb")
+        con = duckdb.connect()
+        con.execute("create table h (id text, st text, t text)")
+        con.executemany("insert into h values ($id, $st, $t)", ROWS)
+        return EventLog.from_sql(f, con, "select * from h", **kw)
     con = sqlite3.connect(":memory:")
     con.execute("create table h (id text, st text, t text)")
     con.executemany("insert into h values (:id, :st, :t)", ROWS)
@@ -140,7 +146,7 @@ def _build(how: str) -> EventLog:
 
 
 @pytest.mark.parametrize("how", ["arrays", "records", "pandas", "polars", "polars-lazy",
-                                 "arrow", "duckdb", "sql"])
+                                 "arrow", "duckdb", "duckdb-sql", "sql"])
 def test_stage_map_works_on_every_constructor(how: str) -> None:
     log = _build(how)
     stages = sorted((str(log.ids[e]), log.stage_names[s])

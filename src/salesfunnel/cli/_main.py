@@ -228,9 +228,8 @@ def _read_report_log(args: argparse.Namespace, err: IO[str]) -> Any:
     options: dict[str, Any] = {"stage_map": stage_map, "on_invalid": args.on_invalid}
     segments = () if args.by is None else (args.by,)
     if args.source == "csv":
-        missing = [f"--{o}" for o in ("entity", "ts") if getattr(args, o) is None]
-        if args.layout == "long" and args.stage is None:
-            missing.insert(1, "--stage")
+        missing = [f"--{o}" for o in ("entity", "stage", "ts") if getattr(args, o) is None
+                   and (o == "entity" or args.layout == "long")]  # wide: stage columns
         if missing:
             raise FunnelError(f"a CSV event file needs {', '.join(missing)} (the column "
                               "names); or read a CRM export with --source "
