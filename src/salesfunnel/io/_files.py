@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import mmap
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +128,11 @@ def _sniff(sample: bytes, delimiter: str | None) -> Any:
         return Guess
 
 
-def read_columns(path: Path, wanted: Sequence[str] | None, options: CsvOptions) -> Columns:
-    """The ``wanted`` columns of a CSV or Parquet file (all when ``None``).
+def read_columns(path: Path, wanted: Sequence[str] | None, options: CsvOptions,
+                 categories: Collection[str] = ()) -> Columns:
+    """The ``wanted`` columns of a CSV or Parquet file (all when ``None``). pyarrow reads
+    the ``categories`` (text with few distinct values, such as stages) as dictionary
+    columns: it then hashes the raw bytes instead of making a string per row.
 
     Raises
     ------
@@ -151,7 +154,7 @@ def read_columns(path: Path, wanted: Sequence[str] | None, options: CsvOptions) 
         raise InputFileError(f"{path.name}: the file is empty; expected a header row")
     dialect = _sniff(sample, options.delimiter)
     if engine == "pyarrow":
-        return _read_csv_arrow(path, wanted, dialect)
+        return _read_csv_arrow(path, wanted, dialect, categories)
     return _read_csv_python(path, wanted, dialect)
 
 
@@ -187,7 +190,8 @@ def _header(path: Path, dialect: Any) -> list[str]:
     return [h.strip() for h in _first_record(path, dialect)]
 
 
-def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> Columns:
+def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any,
+                    categories: Collection[str] = ()) -> Columns:
     pa = import_optional("pyarrow", "arrow", purpose="reading CSV fast")
     pacsv = import_optional("pyarrow.csv", "arrow", purpose="reading CSV fast")
     record = _first_record(path, dialect)
@@ -197,6 +201,9 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any) -> C
     names = list(dict.fromkeys(wanted)) if wanted is not None else header
     raw_names = _raw_names(record)
     types = {raw: pa.string() for raw in raw_names}
+    for name in categories:
+        if name in header:
+            types[raw_names[header.index(name)]] = pa.dictionary(pa.int32(), pa.string())
     include = [raw_names[header.index(n)] for n in names]
     quote = dialect.quotechar or '"'
     quoted = _holds(path, quote.encode())

@@ -222,7 +222,12 @@ def load_events(
             raise InvalidParameterError(
                 "a long file needs stage= and ts= (the stage and time columns); for one "
                 "column per stage pass layout='wide'", parameter="stage", value=stage)
-        cols = read_columns(p, [entity, stage, ts, *extra], options)
+        # stages, segments and forecast categories repeat a few values: read them as
+        # dictionaries (unless a column also holds the ids, times or numbers)
+        plain = {entity, ts, amount, probability}
+        categories = [c for c in (stage, forecast_category, *segments)
+                      if c is not None and c not in plain]
+        cols = read_columns(p, [entity, stage, ts, *extra], options, categories)
         data = dict(cols.data)
         origin = None
         stage_col, ts_col = stage, ts
