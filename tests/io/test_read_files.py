@@ -424,10 +424,16 @@ def test_the_first_bad_row_is_named_whatever_the_threads(tmp_path: Path,
 
 
 @pytest.mark.parametrize("quote", [False, True])
-def test_many_rows_read_alike_by_both_engines_on_any_threads(tmp_path: Path, quote: bool,
-                                                             arrow_threads: int) -> None:
+def test_many_rows_read_alike_by_both_engines_on_any_threads(
+        tmp_path: Path, quote: bool, arrow_threads: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # enough rows and ids for the integer path of the id factorizer, and (quoted) values
-    # holding newlines, which the reader must not cut blocks inside
+    # holding newlines, which the reader must not cut blocks inside: blocks of 64 KiB
+    # on several threads, one block on one thread up to 1 MiB (the file is 1.3 MiB or so)
+    from salesfunnel.io import _files
+
+    monkeypatch.setattr(_files, "BLOCK", 1 << 16)
+    monkeypatch.setattr(_files, "ONE_BLOCK", 1 << 20)
     rng = np.random.default_rng(5)
     n = 40_000
     deals = [f"D{d:07d}" for d in rng.integers(0, 15_000, n)]

@@ -206,16 +206,14 @@ def _read_csv_arrow(path: Path, wanted: Sequence[str] | None, dialect: Any,
             types[raw_names[header.index(name)]] = pa.dictionary(pa.int32(), pa.string())
     include = [raw_names[header.index(n)] for n in names]
     quote = dialect.quotechar or '"'
-    quoted = _holds(path, quote.encode())
+    block_size, newlines = _blocks(pa, path, quote)
     try:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=raw_names, skip_rows=1,
-                                           block_size=_block_size(pa, path, quoted)),
-            # without a quote character no value can hold a newline: the reader then
-            # cuts the file into blocks at any newline instead of parsing it twice
+                                           block_size=block_size),
             parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=quote,
-                                             newlines_in_values=quoted),
+                                             newlines_in_values=newlines),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, include_columns=include, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
@@ -237,13 +235,25 @@ def _holds(path: Path, byte: bytes) -> bool:
             return view.find(byte) >= 0
 
 
-def _block_size(pa: Any, path: Path, quoted: bool) -> int:
-    """Bytes per block of pyarrow's CSV reader: 16 MiB, so several threads share a file;
-    a whole file of up to 256 MiB on one thread when values may hold newlines (each
-    block boundary is then found by parsing the block)."""
-    if quoted and pa.cpu_count() == 1:
-        return max(1 << 24, min(path.stat().st_size + 1, 1 << 28))
-    return 1 << 24
+def _blocks(pa: Any, path: Path, quote: str) -> tuple[int, bool]:
+    """``(block_size, newlines_in_values)`` for pyarrow's CSV reader.
+
+    Where values may hold newlines, the reader finds each block's end by parsing the
+    block, an extra pass. On one thread a file of up to 256 MiB is one block (no block
+    ends to find); otherwise blocks are 16 MiB, so several threads share the file, and
+    a file without a quote character, where no value can hold a newline, is cut at any
+    newline.
+    """
+    size = path.stat().st_size
+    if pa.cpu_count() == 1 and size < ONE_BLOCK:
+        return max(size + 1, 1 << 20), True
+    return BLOCK, _holds(path, quote.encode())
+
+
+#: Bytes per block of pyarrow's CSV reader on several threads.
+BLOCK = 1 << 24
+#: The largest file pyarrow's CSV reader reads as one block on one thread.
+ONE_BLOCK = 1 << 28
 
 
 def _raw_names(row: list[str]) -> list[str]:
