@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import numpy as np
 
-from salesfunnel._engine._hash import bucket_of, hash_arrow_text
+from salesfunnel._engine._hash import bucket_of, hash_arrow_text, scale_hash
 from salesfunnel._engine._options import resolve_workers
 from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
@@ -192,7 +192,7 @@ class PartitionedLog:
         n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
         check_bool("progress", progress, where=where)
         ent = as_array(entity, "entity")
-        bucket = bucket_of(ent, n)
+        bucket = bucket_of(ent, n, workers=n_workers)
         return cls._build(funnel, bucket, n, n_workers, progress, dict(
             entity=ent, stage=stage, ts=ts, amount=amount, segments=segments),
             dict(unit=unit, on_invalid=on_invalid, naive=naive))
@@ -211,10 +211,10 @@ class PartitionedLog:
         if len(lengths) > 1:
             raise EventLogError(f"columns have different lengths ({sorted(lengths)}); "
                                 "expected equal", count=len(lengths))
-        order, bounds = group_rows(bucket, n)
+        rows_of = _rows_of(bucket, n)
 
         def build(p: int) -> EventLog:
-            rows = order[bounds[p]:bounds[p + 1]]
+            rows = rows_of(p)
             taken: Any = {k: None if v is None else v[rows] for k, v in cols.items()}
             part_segs = {k: v[rows] for k, v in seg_cols.items()}
             return EventLog.from_arrays(funnel, segments=part_segs, **taken, **options)
@@ -268,13 +268,13 @@ class PartitionedLog:
             raise EventLogError(f"columns [{entity!r}] are not in the table; it has "
                                 f"{table.column_names}", count=1, examples=[entity])
         bucket = _arrow_bucket(pa, table.column(entity), n)
-        order, bounds = group_rows(bucket, n)
+        rows_of = _rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
                          segments=tuple(segments), unit=unit, on_invalid=on_invalid,
                          naive=naive)
 
         def build(p: int) -> EventLog:
-            part = table.take(pa.array(order[bounds[p]:bounds[p + 1]]))
+            part = table.take(pa.array(rows_of(p)))
             return EventLog.from_arrow(funnel, part, **read)
 
         built = parallel_map(build, range(n), n_workers, progress=progress,
@@ -511,8 +511,18 @@ def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
         column = column.cast(typ.value_type)
         typ = column.type
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return (hash_arrow_text(column) % np.uint64(n)).astype(np.int64)
+        return scale_hash(hash_arrow_text(column), n)
     values = column.to_numpy()
     return bucket_of(values, n)
 
 
+
+
+def _rows_of(bucket: Any, n: int) -> Callable[[int], Any]:
+    """``rows_of(p)``: the rows of part ``p`` in their original order. A few parts each
+    scan the bucket column on their own thread; many share one counting sort."""
+    if n <= 16:
+        small = np.asarray(bucket).astype(np.int8)
+        return lambda p: np.flatnonzero(small == p)
+    order, bounds = group_rows(bucket, n)
+    return lambda p: order[bounds[p]:bounds[p + 1]]
