@@ -154,6 +154,9 @@ class PartitionedLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: Any = None,
+        forecast_category: Any = None,
         parts: int | None = None,
         workers: int | None = None,
         progress: bool = False,
@@ -165,6 +168,7 @@ class PartitionedLog:
         Parameters
         ----------
         funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+        stage_map, probability, forecast_category
             As in :meth:`EventLog.from_arrays`. With ``on_invalid="raise"`` the error
             names the invalid rows of the first part that has some.
         parts : int, optional
@@ -194,8 +198,9 @@ class PartitionedLog:
         ent = as_array(entity, "entity")
         bucket = bucket_of(ent, n, workers=n_workers)
         return cls._build(funnel, bucket, n, n_workers, progress, dict(
-            entity=ent, stage=stage, ts=ts, amount=amount, segments=segments),
-            dict(unit=unit, on_invalid=on_invalid, naive=naive))
+            entity=ent, stage=stage, ts=ts, amount=amount, segments=segments,
+            probability=probability, forecast_category=forecast_category),
+            dict(unit=unit, on_invalid=on_invalid, naive=naive, stage_map=stage_map))
 
     @classmethod
     def _build(cls, funnel: Funnel, bucket: Any, n: int, workers: int, progress: bool,
@@ -237,6 +242,9 @@ class PartitionedLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
         parts: int | None = None,
         workers: int | None = None,
         progress: bool = False,
@@ -271,7 +279,8 @@ class PartitionedLog:
         rows_of = _rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
                          segments=tuple(segments), unit=unit, on_invalid=on_invalid,
-                         naive=naive)
+                         naive=naive, stage_map=stage_map, probability=probability,
+                         forecast_category=forecast_category)
 
         def build(p: int) -> EventLog:
             part = table.take(pa.array(rows_of(p)))
@@ -295,6 +304,9 @@ class PartitionedLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
         parts: int | None = None,
         batch_rows: int = 262_144,
         spill_dir: str | os.PathLike[str] | None = None,
@@ -312,6 +324,7 @@ class PartitionedLog:
         Parameters
         ----------
         funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+        stage_map, probability, forecast_category
             As in :meth:`EventLog.from_arrow`.
         source : path or list of paths
             A Parquet file, a directory of Parquet files (a dataset) or a list of files.
@@ -355,7 +368,8 @@ class PartitionedLog:
                 f"The 'source' parameter of {where} must be a Parquet file, a directory of "
                 f"them or a list of files; got {source!r} ({exc})",
                 parameter="source", value=source) from None
-        names = [entity, stage, ts, *([] if amount is None else [amount]), *segments]
+        names = [entity, stage, ts, *(c for c in (amount, probability, forecast_category)
+                                      if c is not None), *segments]
         missing = [c for c in names if c not in dataset.schema.names]
         if missing:
             raise EventLogError(f"columns {missing} are not in the dataset; it has "
@@ -399,7 +413,9 @@ class PartitionedLog:
             shutil.rmtree(directory, ignore_errors=True)
             raise
         read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
+                    stage_map=stage_map, probability=probability,
+                    forecast_category=forecast_category)
         spilled = [SpilledPart(os.path.join(directory, f"part-{p:05d}.arrow"), counts[p], read)
                    for p in range(n)]
         return cls(funnel, spilled, 0, directory=directory)
