@@ -561,11 +561,15 @@ class Store:
                   indexed_field(journey.subject, self._owner),
                   indexed_field(journey.subject, self._segment), ns_of(history[-1].at), now,
                   jkey, base.version)
-        transitions = [
-            (jkey, fid, moves + i + 1,
-             None if r.from_stage is None else index(r.from_stage), index(r.to_stage),
-             ns_of(r.at), r.actor, r.reason, int(r.forced), r.kind, facts_json(r))
-            for i, r in enumerate(history[moves:])]
+        # one tuple per new transition: the hot loop of a save, kept to plain lookups
+        transitions = []
+        n = moves
+        for r in history[moves:]:
+            n += 1
+            frm = r.from_stage
+            transitions.append((
+                jkey, fid, n, None if frm is None else index(frm), index(r.to_stage),
+                ns_of(r.at), r.actor, r.reason, 1 if r.forced else 0, r.kind, facts_json(r)))
         edit_rows = [
             (jkey, n_edits + i + 1, e.version, ns_of(e.at), e.actor, e.reason,
              json.dumps({k: list(v) for k, v in dict(e.changes).items()}, default=str))
