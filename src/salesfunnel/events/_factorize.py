@@ -374,8 +374,9 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
     return rank[codes], _values(pa, array, row[order]), np.zeros(n, dtype=np.bool_)
 
 
-#: Text longer than this many UTF-8 bytes is not turned into integer keys.
-MAX_KEY_BYTES = 64
+#: Text longer than this many UTF-8 bytes is not turned into integer keys (Arrow sorts
+#: it faster than a radix sort of so many key bits).
+MAX_KEY_BYTES = 32
 _BYTE_MASKS = np.array([0] + [((1 << (8 * k)) - 1) << (64 - 8 * k) for k in range(1, 9)],
                        dtype=np.uint64)
 
