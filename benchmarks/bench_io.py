@@ -82,6 +82,9 @@ def timed(fn: Callable[[], Any]) -> float:
     return first if first > 2.0 else min(first, best_of(fn, repeat=2))
 
 
+_POOLS: list[Any] = []
+
+
 def peak_mb(fn: Callable[[], Any], arrow: bool) -> float:
     """Peak memory of one call, in MB (Arrow's through a proxy pool of its own, whose
     peak is this call's alone)."""
@@ -89,6 +92,10 @@ def peak_mb(fn: Callable[[], Any], arrow: bool) -> float:
 
     default = pa.default_memory_pool()
     pool = pa.proxy_memory_pool(default) if arrow else None
+    if pool is not None:
+        # kept for the whole run: Arrow frees some buffers later (on its own threads),
+        # through the pool they came from
+        _POOLS.append(pool)
     gc.collect()
     if pool is not None:
         pa.set_memory_pool(pool)
