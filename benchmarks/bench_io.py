@@ -23,11 +23,12 @@ Rows:
 Every reader runs on one thread (``pyarrow.set_cpu_count(1)``,
 ``POLARS_MAX_THREADS=1``, DuckDB ``threads=1``), as the other benchmarks do; the last
 rows show the pyarrow engine and the frame conversions on every core (pyarrow may then
-use a second thread for the ids). Times are the best of three cold reads (one when a read takes
-more than two seconds; a new log every time; the file is in the OS cache). Peak memory
-is what ``tracemalloc`` sees (Python and numpy allocations; the peak of Arrow's memory
-pool in the call is added for the Arrow-based rows; polars' and DuckDB's own allocators
-are not seen).
+use a second thread for the ids). Times are the best of five cold reads (three when a
+read takes more than half a second, one when it takes more than two; a new log every
+time; the file is in the OS cache): the machine is shared. Peak memory is what
+``tracemalloc`` sees (Python and numpy allocations; the peak of Arrow's memory pool in
+the call is added for the Arrow-based rows; polars' and DuckDB's own allocators are not
+seen).
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ def write_csv(path: Path, n: int, seed: int = SEED) -> None:
 
 
 def timed(fn: Callable[[], Any]) -> float:
-    """Best of three calls; one call when it takes more than two seconds."""
+    """Best of five calls (three when a call takes more than half a second, one when it
+    takes more than two): the machine is shared, the best call is the least disturbed."""
     first = best_of(fn, repeat=1)
-    return first if first > 2.0 else min(first, best_of(fn, repeat=2))
+    more = 0 if first > 2.0 else 2 if first > 0.5 else 4
+    return min(first, best_of(fn, repeat=more)) if more else first
 
 
 _POOLS: list[Any] = []
