@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._hash import bucket_of, hash_ids
+from salesfunnel._engine._pool import tree_merge
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit
 from salesfunnel._util._validate import check_bool, check_int, invalid
@@ -330,10 +331,8 @@ class DaskLog:
 
 def _merge_many(items: Sequence[tuple[tuple[Any, ...], _Digest | None]]
                 ) -> tuple[tuple[Any, ...], _Digest | None]:
-    out = items[0]
-    for item in items[1:]:
-        out = _merge_pair(out, item)
-    return out
+    merged: tuple[tuple[Any, ...], _Digest | None] = tree_merge(items, _merge_pair)
+    return merged
 
 
 def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "entity",

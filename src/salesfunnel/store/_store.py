@@ -32,7 +32,7 @@ from salesfunnel.errors import (
 )
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Hooks, Journey, TransitionRecord
-from salesfunnel.model._records import FrozenMap
+from salesfunnel.model._records import EMPTY, freeze, thaw
 from salesfunnel.store import _read, _schema
 from salesfunnel.store._backends import Backend, SqliteBackend, open_backend
 from salesfunnel.store._edit import Block
@@ -572,9 +572,9 @@ class Store:
                 ns_of(r.at), r.actor, r.reason, 1 if r.forced else 0, r.kind, facts_json(r)))
         edit_rows = [
             (jkey, n_edits + i + 1, e.version, ns_of(e.at), e.actor, e.reason,
-             json.dumps({k: list(v) for k, v in dict(e.changes).items()}, default=str))
+             json.dumps(thaw(e.changes), default=str))
             for i, e in enumerate(edits[n_edits:])]
-        outbox = [(jkey, m.version, m.topic, json.dumps(dict(m.payload), default=str), now)
+        outbox = [(jkey, m.version, m.topic, json.dumps(thaw(m.payload), default=str), now)
                   for m in journey.pending_messages]
         return _Rows(update, transitions, edit_rows, outbox)
 
@@ -701,7 +701,7 @@ class Store:
             table = names[int(fid)]
             out.append(TransitionRecord(None if frm is None else table[frm], table[to],
                                         ns_to_datetime(at), actor, reason, bool(forced), kind,
-                                        FrozenMap(json.loads(facts) if facts else {})))
+                                        freeze(json.loads(facts)) if facts else EMPTY))
         return out
 
     def _names_for(self, funnel: Funnel, fids: set[int]) -> dict[int, list[str]]:
