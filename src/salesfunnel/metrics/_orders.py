@@ -318,15 +318,27 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
         ar = np.arange(len(el.order), dtype=np.int64)
         el = _Elements(el.order, el.ent, el.ts, ar, ar)
     m = match[:, el.order]
-    if order == "ordered":
-        level, paths = _ordered(el, m, n_ent, window, step_windows)
-    elif order == "strict":
-        level, paths = _strict(el, m, n_ent, window, step_windows)
-    else:
-        level, paths = _unordered(el, m, n_ent, window)
-    path = Path(level, paths, el)
+
+    def paths_of(m: npt.NDArray[np.bool_]) -> tuple[_I64, _I64]:
+        if order == "ordered":
+            return _ordered(el, m, n_ent, window, step_windows)
+        if order == "strict":
+            return _strict(el, m, n_ent, window, step_windows)
+        return _unordered(el, m, n_ent, window)
+
+    level, paths = paths_of(m)
     # exclusion events count strictly between the path's times, whatever ``ties``
-    return path, _excluded(by_time, xmatch, level, paths, exclusions, window)
+    hit = _excluded(by_time, xmatch, level, paths, exclusions, window)
+    excluded = np.zeros(n_ent, dtype=np.bool_)
+    while hit.any():
+        # an attempt (a first-step event) whose path has an exclusion event drops out;
+        # the entity keeps its best remaining attempt (PostHog's exclusion semantics)
+        excluded |= hit
+        m[0, paths[hit, 0]] = False  # ``m`` is a copy (fancy indexing)
+        level, paths = paths_of(m)
+        hit = _excluded(by_time, xmatch, level, paths, exclusions, window)
+    excluded &= level == 0  # every attempt excluded
+    return Path(level, paths, el), excluded
 
 
 def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray[np.bool_],
@@ -383,20 +395,25 @@ def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: boo
             ", ".join(map(repr, options)) or "none"), where="funnel")
     lv = path.level
     ar = np.arange(n_ent)
-    if unordered:  # the path's events in time order: earliest and latest
-        got = path.rows >= 0
-        earliest = np.where(got, path.rows, _INF).min(axis=1, initial=_INF)
-        earliest[earliest == _INF] = -1
-        last = path.rows.max(axis=1, initial=-1)
-        step_row = path.rows
-    else:
-        earliest = path.rows[:, 0]
-        last = path.rows[ar, np.clip(lv - 1, 0, n - 1)]
-        step_row = np.where(lv[:, None] > np.arange(n), path.rows, -1)
-    if attribution == "first_touch":
-        row = earliest
-    elif attribution == "last_touch":
-        row = last
+    step_row = path.rows if unordered else np.where(lv[:, None] > np.arange(n), path.rows,
+                                                    -1)
+    # the path's events in time order (sorted positions ascend with time), none last
+    in_time = np.sort(np.where(step_row >= 0, step_row, _INF), axis=1)
+    got = in_time != _INF
+    in_time[~got] = -1
+    n_got = got.sum(axis=1)
+    last = in_time[ar, np.maximum(n_got - 1, 0)] if n else np.full(n_ent, -1)
+    if attribution in ("first_touch", "last_touch"):
+        # the first (last) path event with the value set; PostHog's touch points
+        is_set = _value_set(log, by)
+        valued = got.copy()
+        valued[got] = is_set[el.order[in_time[got]]]
+        if attribution == "last_touch":
+            valued = valued[:, ::-1]
+            in_time = in_time[:, ::-1]
+        pick = np.argmax(valued, axis=1)
+        fallback = in_time[:, 0] if attribution == "first_touch" else last
+        row = np.where(valued.any(axis=1), in_time[ar, pick], fallback)
     else:
         row = np.where(step_row[:, int(attribution)] >= 0, step_row[:, int(attribution)],
                        last)
@@ -420,6 +437,26 @@ def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: boo
     cats = np.empty(len(ordered), dtype=object)
     cats[:] = ordered
     return EntityGroups(by, remap[codes] if n_ent else codes, cats)
+
+
+def _is_set(values: Any) -> npt.NDArray[np.bool_]:
+    """Per value: not ``None`` and not NaN."""
+    return np.fromiter((v is not None and not (isinstance(v, float) and v != v)
+                        for v in values.tolist()), dtype=np.bool_, count=len(values))
+
+
+def _value_set(log: EventLog, by: str) -> npt.NDArray[np.bool_]:
+    """Per log row: the ``by`` column has a value (not ``None`` or NaN)."""
+    if by in log.segments:
+        seg = log.segments[by]
+        return _is_set(seg.categories)[seg.codes]
+    values = log.properties[by]
+    if values.dtype.kind == "f":
+        out: npt.NDArray[np.bool_] = ~np.isnan(values)
+        return out
+    if values.dtype.kind != "O":
+        return np.ones(len(values), dtype=np.bool_)
+    return _is_set(values)
 
 
 def _check_attribution(value: Any, n: int) -> Any:
