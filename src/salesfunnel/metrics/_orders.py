@@ -397,8 +397,11 @@ def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: boo
     ar = np.arange(n_ent)
     step_row = path.rows if unordered else np.where(lv[:, None] > np.arange(n), path.rows,
                                                     -1)
-    # the path's events in time order (sorted positions ascend with time), none last
-    in_time = np.sort(np.where(step_row >= 0, step_row, _INF), axis=1)
+    # the path's events in time order, none last: step order for ordered and strict
+    # paths; unordered ones are on sorted elements, whose positions ascend with time
+    in_time = np.where(step_row >= 0, step_row, _INF)
+    if unordered:
+        in_time.sort(axis=1)
     got = in_time != _INF
     in_time[~got] = -1
     n_got = got.sum(axis=1)
