@@ -9,7 +9,10 @@ the previous one. ``"strict"``: each step's event is at the entity's next moment
 the previous step's (nothing happens in between). ``"unordered"``: the steps done within
 ``window`` of a first step event, in any order. The entity's *path* is the first chain
 that reaches its furthest step (for ``ordered``, the one with the latest start), which
-gives its conversion times, its exclusion check and its breakdown value.
+gives its conversion times, its exclusion check and its breakdown value. With exclusion
+steps, every first-step event starts an *attempt*; an attempt whose path has an
+exclusion event drops out and the path is chosen among the other attempts (PostHog's
+semantics); an entity whose every attempt drops out is excluded.
 
 Kernels: level by level, a step-``k`` event extends the latest valid step-``k - 1``
 event at an earlier moment (latest start and latest time dominate, so one
@@ -534,13 +537,17 @@ def funnel(
         ``step_windows[k - 1]``: the most time allowed from step ``k - 1`` to step
         ``k`` (``None`` entries: no limit); not for ``"unordered"``.
     exclusions : sequence of Exclusion
-        Entities doing an exclusion event inside its span of their path are dropped
+        Every first-step event starts an attempt; an attempt with an exclusion event
+        inside its span of the attempt's path drops out, and an entity keeps its best
+        remaining attempt. Entities whose every attempt drops out are excluded
         (reported in ``excluded``); not for ``"unordered"``.
     by : str, optional
         A segment or property column: one result per value (a :class:`Breakdown`).
     attribution : {"first_touch", "last_touch"} or int
-        Which event of the path gives an entity's ``by`` value: the first step's, the
-        furthest step's, or step ``i``'s (the furthest step's when ``i`` was not reached).
+        Which event of the path gives an entity's ``by`` value: the first
+        (``"first_touch"``) or last (``"last_touch"``) event of the path that has a
+        value, as PostHog's touch points; or step ``i``'s event, with or without a value
+        (the furthest step's when ``i`` was not reached).
     ties : {"later", "row_order"}
         ``"later"`` (default): each step strictly later than the previous one, so events
         at the same moment do not chain. ``"row_order"``: events at the same moment

@@ -167,10 +167,12 @@ class Exclusion:
         The excluded event (a :class:`Step`; a string is an event name).
     start, end : int
         Funnel step indices (0-based, ``start < end``): an event matching ``step``
-        strictly after the entity's step-``start`` event and strictly before its
-        step-``end`` event (or, when the entity stopped before ``end``, within the
-        conversion window after its first step; any time later without a window)
-        excludes the entity from every count of the funnel.
+        strictly after the step-``start`` event of an attempt's path and strictly
+        before its step-``end`` event (or, when the attempt stopped before ``end``,
+        within the conversion window after its first step; any time later without a
+        window) drops that attempt (an attempt: the chains from one first-step
+        event). An entity whose every attempt drops out is excluded from every count
+        of the funnel; otherwise it counts with its best remaining attempt.
 
     Examples
     --------
