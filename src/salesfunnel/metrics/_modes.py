@@ -43,7 +43,7 @@ from salesfunnel._util._time import TS_MAX, TS_MIN, duration_ns
 from salesfunnel._util._validate import invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
-from salesfunnel.events._factorize import bit_length, stable_order
+from salesfunnel.events._factorize import bit_length, sorted_packed, stable_order
 from salesfunnel.events._sort import time_offsets, time_scale
 from salesfunnel.metrics._conversion import describe_window
 from salesfunnel.metrics._results import (
@@ -241,18 +241,29 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
     return _Elements(order, ent, ts, group, np.flatnonzero(new))
 
 
-def _packed_steps(log: EventLog, match: npt.NDArray[np.bool_], matched: npt.NDArray[np.bool_]
-                  ) -> tuple[_Elements, npt.NDArray[np.bool_]] | None:
-    """The rows matching some step sorted by (entity, time, steps matched), with the
-    step masks, from one sort of (entity, time, step bits) packed in a uint64.
+def _step_codes(match: npt.NDArray[np.bool_]) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """Per row: the bits of the steps it matches (bit ``k``: step ``k``), in the smallest
+    unsigned type that holds them."""
+    n = match.shape[0]
+    dtype = np.uint8 if n <= 8 else np.uint16 if n <= 16 else np.uint32
+    code = np.zeros(match.shape[1], dtype=dtype)
+    for k in range(n):
+        bit = match[k].view(np.uint8)
+        code |= (bit << np.uint8(k)) if n <= 8 else bit.astype(dtype) << dtype(k)
+    return code
+
+
+def _packed_steps(log: EventLog, code: npt.NDArray[np.unsignedinteger[Any]], n: int,
+                  sel: _I64) -> tuple[_Elements, npt.NDArray[np.bool_]] | None:
+    """The rows ``sel`` (those matching some step) sorted by (entity, time, steps
+    matched), with the step masks, from one sort of (entity, time, step bits) packed in
+    a uint64 (:func:`~salesfunnel.events._factorize.sorted_packed`).
 
     ``windowFunnel`` needs no row identity (rows with equal keys are interchangeable),
     so the step bits take the place of the row index and no gather through the order
     is needed. ``None`` when the bits do not fit (then :func:`_elements` is used); the
     returned elements have no ``order``.
     """
-    n = match.shape[0]
-    sel = np.flatnonzero(matched)
     if not len(sel):
         return None
     ent, ts = log.entity[sel], log.ts[sel]
@@ -267,13 +278,14 @@ def _packed_steps(log: EventLog, match: npt.NDArray[np.bool_], matched: npt.NDAr
     key = ent.astype(np.uint64) << np.uint64(t_bits + n)
     trel <<= np.uint64(n)
     key |= trel
-    del trel
-    for k in range(n):
-        key |= match[k, sel].astype(np.uint64) << np.uint64(k)
-    key.sort()
+    del trel, ent, ts
+    key |= code[sel]
+    key = sorted_packed(key, e_bits + t_bits + n)
+    codes = (key & np.uint64((1 << n) - 1)).astype(code.dtype)
     m = np.empty((n, len(key)), dtype=np.bool_)
     for k in range(n):
-        np.not_equal(key & np.uint64(1 << k), 0, out=m[k])
+        np.not_equal(codes & code.dtype.type(1 << k), 0, out=m[k])
+    del codes
     key >>= np.uint64(n)
     ent = (key >> np.uint64(t_bits)).view(np.int64)
     key &= np.uint64((1 << t_bits) - 1)
@@ -312,8 +324,10 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     n = match.shape[0]
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
-    matched = np.any(match, axis=0)
-    packed = _packed_steps(log, match, matched)
+    code = _step_codes(match)
+    sel = np.flatnonzero(code)
+    matched = code != 0
+    packed = _packed_steps(log, code, n, sel)
     if packed is None:
         el = _elements(log, matched)  # rows matching no step: see strict_order below
         m = match[:, el.order]
