@@ -245,8 +245,8 @@ def _step_codes(match: npt.NDArray[np.bool_]) -> npt.NDArray[np.unsignedinteger[
     """Per row: the bits of the steps it matches (bit ``k``: step ``k``), in the smallest
     unsigned type that holds them."""
     n = match.shape[0]
-    dtype = np.uint8 if n <= 8 else np.uint16 if n <= 16 else np.uint32
-    code = np.zeros(match.shape[1], dtype=dtype)
+    dtype: Any = np.uint8 if n <= 8 else np.uint16 if n <= 16 else np.uint32
+    code: npt.NDArray[np.unsignedinteger[Any]] = np.zeros(match.shape[1], dtype=dtype)
     for k in range(n):
         bit = match[k].view(np.uint8)
         code |= (bit << np.uint8(k)) if n <= 8 else bit.astype(dtype) << dtype(k)
