@@ -229,3 +229,31 @@ def test_histogram_counts_every_conversion(log, steps) -> None:
     assume(got.total is not None)
     counts, _ = got.histogram(bins=5)
     assert int(counts.sum()) == len(got.total.observations()) == got.counts[-1]
+
+
+# -- step matching against the rule's row-by-row evaluation -------------------------------------
+
+CHECKS = ["url == '/pricing'", "url != '/docs'", "plan in ['pro', 'team']", "price >= 10",
+          "plan is set", "price is not set", "(url == '/' or plan == 'free')",
+          "not (price < 20)"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(product_event_logs(max_events=60),
+       st.one_of(st.none(), st.sampled_from(["view", "signup", "buy"])),
+       st.lists(st.sampled_from(CHECKS), min_size=1, max_size=4))
+def test_step_matches_equal_the_rule_row_by_row(log, event, checks) -> None:
+    """The checks are evaluated one after another on the rows still in; the mask must
+    equal the rule tested on each row alone (missing values are absent keys)."""
+    step = Step(event=event, where=" and ".join(checks))
+    got = step.matches(log)
+    names = log.event.values()
+    for r in range(len(log)):
+        row = {}
+        for name, col in log.properties.items():
+            v = col[r]
+            v = v.item() if isinstance(v, np.generic) else v
+            if v is not None and not (isinstance(v, float) and v != v):
+                row[name] = v
+        want = (event is None or names[r] == event) and step.where.test(row)
+        assert bool(got[r]) == want, (r, row)

@@ -254,15 +254,17 @@ def _step_codes(match: npt.NDArray[np.bool_]) -> npt.NDArray[np.unsignedinteger[
 
 
 def _packed_steps(log: EventLog, code: npt.NDArray[np.unsignedinteger[Any]], n: int,
-                  sel: _I64) -> tuple[_Elements, npt.NDArray[np.bool_]] | None:
-    """The rows ``sel`` (those matching some step) sorted by (entity, time, steps
-    matched), with the step masks, from one sort of (entity, time, step bits) packed in
-    a uint64 (:func:`~salesfunnel.events._factorize.sorted_packed`).
+                  sel: _I64) -> tuple[_Elements, npt.NDArray[np.unsignedinteger[Any]]] | None:
+    """The rows ``sel`` sorted by (entity, time, steps matched), with their step codes,
+    from one sort of (entity, time, step bits) packed in a uint64
+    (:func:`~salesfunnel.events._factorize.sorted_packed`).
 
     ``windowFunnel`` needs no row identity (rows with equal keys are interchangeable),
     so the step bits take the place of the row index and no gather through the order
-    is needed. ``None`` when the bits do not fit (then :func:`_elements` is used); the
-    returned elements have no ``order``.
+    is needed. The elements' ``group`` is the packed (entity, time) value itself (it
+    orders the groups like their ranks; no ``group_start``) when it leaves room for the
+    step keys, dense ranks otherwise. ``None`` when the bits do not fit (then
+    :func:`_elements` is used); the returned elements have no ``order``.
     """
     if not len(sel):
         return None
@@ -282,25 +284,28 @@ def _packed_steps(log: EventLog, code: npt.NDArray[np.unsignedinteger[Any]], n: 
     key |= code[sel]
     key = sorted_packed(key, e_bits + t_bits + n)
     codes = (key & np.uint64((1 << n) - 1)).astype(code.dtype)
-    m = np.empty((n, len(key)), dtype=np.bool_)
-    for k in range(n):
-        np.not_equal(codes & code.dtype.type(1 << k), 0, out=m[k])
-    del codes
     key >>= np.uint64(n)
     ent = (key >> np.uint64(t_bits)).view(np.int64)
+    if e_bits + t_bits + bit_length(n + 1) + 1 <= 63:  # doubled step keys fit
+        group = key.copy().view(np.int64)
+        group_start = np.zeros(0, dtype=np.int64)
+    else:
+        group = None
     key &= np.uint64((1 << t_bits) - 1)
     if step > 1:
         key *= np.uint64(step)
     key += np.uint64(t0 % 2**64)
     ts = key.view(np.int64)
-    rows = len(ts)
-    new = np.ones(rows, dtype=np.bool_)
-    if rows > 1:
-        np.not_equal(ent[1:], ent[:-1], out=new[1:])
-        new[1:] |= ts[1:] != ts[:-1]
-    group = np.cumsum(new, dtype=np.int64)
-    group -= 1
-    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, np.flatnonzero(new)), m
+    if group is None:
+        rows = len(ts)
+        new = np.ones(rows, dtype=np.bool_)
+        if rows > 1:
+            np.not_equal(ent[1:], ent[:-1], out=new[1:])
+            new[1:] |= ts[1:] != ts[:-1]
+        group = np.cumsum(new, dtype=np.int64)
+        group -= 1
+        group_start = np.flatnonzero(new)
+    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, group_start), codes
 
 
 def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
@@ -311,6 +316,16 @@ def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
         np.not_equal(ent[1:], ent[:-1], out=first[1:])
         out[ent[first]] = values[first]
     return out
+
+
+def _stop_at_first(stop: _I64, ent: _I64, at: _I64) -> None:
+    """``stop[e] = min(stop[e], first of at for e)`` (``ent`` sorted)."""
+    if not len(ent):
+        return
+    first = np.ones(len(ent), dtype=np.bool_)
+    np.not_equal(ent[1:], ent[:-1], out=first[1:])
+    e = ent[first]
+    stop[e] = np.minimum(stop[e], at[first])
 
 
 def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: int | None,
@@ -327,31 +342,45 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     code = _step_codes(match)
     sel = np.flatnonzero(code)
     matched = code != 0
-    packed = _packed_steps(log, code, n, sel)
+    # under strict_order the rows matching no step stop the scan: they are sorted too
+    packed = _packed_steps(log, code, n, np.arange(len(log)) if mode.strict_order else sel)
     if packed is None:
         el = _elements(log, matched)  # rows matching no step: see strict_order below
-        m = match[:, el.order]
+        codes = code[el.order]
     else:
-        el, m = packed
+        el, codes = packed
+    bit = codes.dtype.type
     big = n + 1
     w = None if window is None else np.uint64(window)
     once = mode.strict_once and not mode.strict_increase
+    stops = (mode.strict_order and not mode.allow_reentry) or mode.strict_deduplication
+    level = np.zeros(n_ent, dtype=np.int64)
+
+    def reached(ent: _I64, key: _I64) -> _I64:
+        """Per entity: its first valid key at this level, doubled (or: reached)."""
+        if stops or mode.strict_order:
+            return _first_per_entity(ent, 2 * key, n_ent)
+        has = np.zeros(n_ent, dtype=np.bool_)
+        has[ent] = True
+        level[has] += 1  # without a stop, the level counts the steps reached
+        return np.zeros(0, dtype=np.int64)
+
     # position keys of the valid elements of the previous level, and their chains
-    pos = np.flatnonzero(m[0])
+    pos = np.flatnonzero(codes & bit(1))
     v_key = el.group[pos] * big + 1
     v_ent = el.ent[pos]
     v_start = el.ts[pos]
     v_last = v_start
-    first0 = _first_per_entity(v_ent, v_key, n_ent)
-    fv = [_first_per_entity(v_ent, 2 * v_key, n_ent)]  # doubled keys, see below
+    first0 = _first_per_entity(v_ent, v_key, n_ent) if mode.strict_order else v_key
+    fv = [reached(v_ent, v_key)]  # doubled keys, see below
     stop = np.full(n_ent, _INF, dtype=np.int64)  # doubled key where the scan stops
     for k in range(1, n):
-        cpos = np.flatnonzero(m[k])
+        cpos = np.flatnonzero(codes & bit(1 << k))
         c_key = el.group[cpos] * big + (k + 1)
         c_ent = el.ent[cpos]
         c_ts = el.ts[cpos]
         if mode.strict_once and mode.strict_increase:
-            j = np.searchsorted(v_key, el.group[cpos] * big) - 1  # strictly earlier times
+            j = np.searchsorted(v_key, c_key - (k + 1)) - 1  # strictly earlier times
         else:
             j = np.searchsorted(v_key, c_key) - 1
         ok = j >= 0
@@ -367,17 +396,10 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
             ok[:] = False
             start = c_ts
         if mode.strict_order and not mode.allow_reentry:
-            # the first step-k element after the first step-0 element stops the scan
-            # when no step k - 1 was reached before it
-            has0 = first0 != _INF
-            e = np.flatnonzero(has0)
-            jj = np.searchsorted(c_key, first0[e], side="right")
-            inside = jj < len(c_key)
-            e, jj = e[inside], jj[inside]
-            same = c_ent[jj] == e
-            e, jj = e[same], jj[same]
-            early = 2 * c_key[jj] < fv[k - 1][e]
-            np.minimum.at(stop, e[early], 2 * c_key[jj][early])
+            # a step-k element after the first step-0 element and before the first
+            # valid step k - 1 stops the scan (the entity's first such one)
+            early = np.flatnonzero((c_key > first0[c_ent]) & (2 * c_key < fv[k - 1][c_ent]))
+            _stop_at_first(stop, c_ent[early], 2 * c_key[early])
         vi = np.flatnonzero(ok)
         if mode.strict_deduplication and len(vi):
             # the step-k element right after the first valid one repeats step k
@@ -390,17 +412,26 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
             same = c_ent[nx] == c_ent[fi]
             fi, nx = fi[same], nx[same]
             at = 2 * c_key[nx] + (c_key[nx] == c_key[fi])
-            np.minimum.at(stop, c_ent[fi], at)
+            e = c_ent[fi]  # one per entity
+            stop[e] = np.minimum(stop[e], at)
         v_key, v_ent, v_last = c_key[vi], c_ent[vi], c_ts[vi]
         v_start = start[vi]
-        fv.append(_first_per_entity(v_ent, 2 * v_key, n_ent))
-    if mode.strict_order:
+        fv.append(reached(v_ent, v_key))
+    if mode.strict_order and packed is None:
         _stop_at_unmatched(log, el, matched, first0, big, stop)
-    level = np.zeros(n_ent, dtype=np.int64)
-    for k in range(n):
-        level += fv[k] < stop
+    elif mode.strict_order:
+        # the first row matching no step strictly later than the first step 0 (at the
+        # same time it sorts before the step elements) stops the scan
+        none = np.flatnonzero(codes == 0)
+        g = el.group[none]
+        e = el.ent[none]
+        later = np.flatnonzero(g > first0[e] // big)
+        _stop_at_first(stop, e[later], 2 * big * g[later])
+    if stops or mode.strict_order:
+        for k in range(n):
+            level += fv[k] < stop
     if once:
-        multi = m.sum(axis=0) >= 2
+        multi = (codes & (codes - bit(1))) != 0  # several bits: several steps
         if multi.any():
             # every row of those entities, unmatched ones too (strict_order reads them)
             ents = np.unique(el.ent[multi])

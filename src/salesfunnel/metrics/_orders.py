@@ -153,30 +153,26 @@ def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64
     level = np.zeros(n_ent, dtype=np.int64)
     for k in range(n):
         level += first[k] != _INF
-    path = np.full((n_ent, n), -1, dtype=np.int64)
+    path = np.full((n, n_ent), -1, dtype=np.int64)  # step-major; transposed at the end
     bound = np.full(n_ent, _INF, dtype=np.int64)  # the next step's time on the path
     for k in range(n - 1, -1, -1):
         rows, e, t = cands[k]
         lv = level[e]
-        end = level == k + 1
         # the path's last event: the earliest at step k (first row on ties)
         i = np.flatnonzero(lv == k + 1)
         i = i[t[i] == first[k][e[i]]]
-        pick = np.full(n_ent, _INF, dtype=np.int64)
-        np.minimum.at(pick, e[i], rows[i])
+        np.minimum.at(path[k], e[i], rows[i] - _INF)  # -1 - _INF: below every row
         # earlier steps: the latest event before the next step's (last row on ties)
         i = np.flatnonzero(lv > k + 1)
         i = i[t[i] < bound[e[i]]]
         top = np.full(n_ent, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(top, e[i], t[i])
         i = i[t[i] == top[e[i]]]
-        latest_row = np.full(n_ent, -1, dtype=np.int64)
-        np.maximum.at(latest_row, e[i], rows[i])
-        chosen = np.where(end, pick, latest_row)
-        on = level > k
-        path[on, k] = chosen[on]
-        bound = np.where(on, ts[np.clip(chosen, 0, max(len(ts) - 1, 0))], bound)
-    return level, path
+        np.maximum.at(path[k], e[i], rows[i])
+        end = level == k + 1
+        path[k, end] += _INF
+        bound = np.where(end, first[k], top)
+    return level, path.T
 
 
 def _strict(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | None,
