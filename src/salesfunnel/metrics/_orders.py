@@ -23,7 +23,7 @@ event and step, the step's next event at or after the anchor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -58,17 +58,31 @@ Attribution = Literal["first_touch", "last_touch"] | int
 
 
 class Path:
-    """Per entity: the level reached and the sorted row of each step on its path."""
+    """Per entity: the level reached and the sorted row of each step on its path.
 
-    def __init__(self, level: _I64, rows: _I64, el: _Elements) -> None:
+    ``rows`` may be given as a function computing them on first use (the sort-free
+    ordered path needs them only for a breakdown).
+    """
+
+    def __init__(self, level: _I64, rows: _I64 | Callable[[], _I64], el: _Elements,
+                 times: _I64 | None = None) -> None:
         self.level = level  # (n_entities,) steps reached
-        self.rows = rows  # (n_entities, n_steps) sorted-row position, -1 beyond level
+        self._rows = rows  # (n_entities, n_steps) sorted-row position, -1 beyond level
         self.el = el
+        self._times = times
+
+    @property
+    def rows(self) -> _I64:
+        if callable(self._rows):
+            self._rows = self._rows()
+        return self._rows
 
     def times(self) -> _I64:
         """``(n_entities, n_steps)`` times of the path's events (meaningless beyond level)."""
-        return self.el.ts[np.maximum(self.rows, 0)] if len(self.el.ts) else np.zeros(
-            self.rows.shape, dtype=np.int64)
+        if self._times is None:
+            self._times = self.el.ts[np.maximum(self.rows, 0)] if len(self.el.ts) else (
+                np.zeros(self.rows.shape, dtype=np.int64))
+        return self._times
 
 
 def _backtrack(n_ent: int, valid: list[tuple[_I64, _I64, _I64]], n: int
@@ -125,14 +139,17 @@ def _ordered(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | 
     return _backtrack(n_ent, valid, n)
 
 
-def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64, _I64]:
+def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]
+                      ) -> tuple[_I64, Callable[[], _I64], _I64]:
     """``ordered`` without windows or exclusions, in log row order and without a sort.
 
     The earliest time each step can be reached (``minimum.at`` level by level) decides
     the level: a step-``k`` event can end a chain exactly when it is later than that time
     at step ``k - 1``. The path then runs back from the earliest event reaching the
-    furthest step, taking at each step the latest such event before the next one (ties:
-    the earlier row first, the order of :func:`_elements`).
+    furthest step, taking at each step the latest such event before the next one.
+    Returns the levels, a function giving the path rows (ties: the earlier row for the
+    last step, the later row before it, the order of :func:`_elements`) and the path
+    times.
     """
     n_ent, n = log.n_entities, match.shape[0]
     ent, ts = log.entity, log.ts
@@ -153,26 +170,38 @@ def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64
     level = np.zeros(n_ent, dtype=np.int64)
     for k in range(n):
         level += first[k] != _INF
-    path = np.full((n, n_ent), -1, dtype=np.int64)  # step-major; transposed at the end
+    times = np.zeros((n, n_ent), dtype=np.int64)  # step-major; transposed at the end
     bound = np.full(n_ent, _INF, dtype=np.int64)  # the next step's time on the path
+    lvs = []
     for k in range(n - 1, -1, -1):
-        rows, e, t = cands[k]
+        _, e, t = cands[k]
         lv = level[e]
-        # the path's last event: the earliest at step k (first row on ties)
-        i = np.flatnonzero(lv == k + 1)
-        i = i[t[i] == first[k][e[i]]]
-        np.minimum.at(path[k], e[i], rows[i] - _INF)  # -1 - _INF: below every row
-        # earlier steps: the latest event before the next step's (last row on ties)
+        lvs.append(lv)
+        # earlier steps: the latest event before the next step's
         i = np.flatnonzero(lv > k + 1)
         i = i[t[i] < bound[e[i]]]
         top = np.full(n_ent, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(top, e[i], t[i])
-        i = i[t[i] == top[e[i]]]
-        np.maximum.at(path[k], e[i], rows[i])
-        end = level == k + 1
-        path[k, end] += _INF
-        bound = np.where(end, first[k], top)
-    return level, path.T
+        # the last step: the earliest event
+        bound = np.where(level == k + 1, first[k], top)
+        times[k] = bound
+    lvs.reverse()
+
+    def path_rows() -> _I64:
+        path = np.full((n, n_ent), -1, dtype=np.int64)
+        for k in range(n):
+            rows, e, t = cands[k]
+            lv = lvs[k]
+            i = np.flatnonzero((lv > k) & (t == times[k][e]))
+            end = lv[i] == k + 1
+            j = i[end]  # the last step: the first row at its time
+            np.minimum.at(path[k], e[j], rows[j] - _INF)  # -1 - _INF: below every row
+            j = i[~end]  # before it: the last row at its time
+            np.maximum.at(path[k], e[j], rows[j])
+            path[k, level == k + 1] += _INF
+        return path.T
+
+    return level, path_rows, times.T
 
 
 def _strict(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | None,
@@ -304,9 +333,9 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
     if (order == "ordered" and window is None and ties == "later" and not exclusions
             and all(w is None for w in step_windows)):
         ar = np.arange(len(log), dtype=np.int64)
-        level, paths = _ordered_unsorted(log, match)
+        fast_level, rows_fn, times = _ordered_unsorted(log, match)
         rows_el = _Elements(ar, log.entity, log.ts, ar, ar)
-        return Path(level, paths, rows_el), np.zeros(n_ent, dtype=np.bool_)
+        return Path(fast_level, rows_fn, rows_el, times), np.zeros(n_ent, dtype=np.bool_)
     rows = None
     if order != "strict":  # only step and exclusion events matter
         rows = np.any(match, axis=0)
@@ -350,9 +379,9 @@ def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray
     times: list[Durations] = []
     total = None
     if order != "unordered":
-        rows = path.rows if entities is None else path.rows[entities]
         t = path.times() if entities is None else path.times()[entities]
-        t, rows = t[keep], rows[keep]
+        if ex.any():
+            t = t[keep]
         for k in range(1, n):
             sel = lv > k
             d = (t[sel, k].view(np.uint64) - t[sel, k - 1].view(np.uint64)).astype(np.int64)
