@@ -215,7 +215,7 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
             key |= trel << np.uint64(r_bits)
             key |= np.arange(n, dtype=np.uint64)
             del trel
-            key.sort()
+            key = sorted_packed(key, e_bits + t_bits + r_bits)
             order = (key & np.uint64((1 << r_bits) - 1)).view(np.int64)
             ent = (key >> np.uint64(t_bits + r_bits)).view(np.int64)
             key >>= np.uint64(r_bits)
