@@ -5,13 +5,14 @@ options...)(ts, cond_1, ..., cond_n)`` returns, with the options ``strict_order`
 ``strict_deduplication``, ``strict_increase``, ``strict_once`` and ``allow_reentry``.
 
 How it is computed (see the documentation page "Funnel order modes"): the rows matching
-some step are sorted once, as (entity, time, step bits) packed in one ``uint64``
-(:func:`_packed_steps`); a row matching
-steps ``k1, k2, ...`` becomes one *element* per step; an unmatched row becomes a ``-1``
-element under ``strict_order``. Elements are ordered by (entity, time, step), the order
-ClickHouse sorts them in; each gets the integer key ``group * (n_steps + 1) + step + 1``
-(``group``: the rank of its (entity, time) among the sorted rows), so the elements of one
-step are already sorted and no global sort is needed. Level by level, an element of step
+some step (under ``strict_order``: every row) are sorted once, as (entity, time, step
+bits) packed in one ``uint64`` (:func:`_packed_steps`; one radix pass on the top bits,
+then small in-cache sorts); a row matching steps ``k1, k2, ...`` becomes one *element*
+per step; an unmatched row becomes a ``-1`` element under ``strict_order``. Elements are
+ordered by (entity, time, step), the order ClickHouse sorts them in; each gets the
+integer key ``group * (n_steps + 1) + step + 1`` (``group``: the packed (entity, time)
+value, which orders the groups), so the elements of one step are already sorted and no
+global sort is needed. Level by level, an element of step
 ``k`` is *valid* when the latest valid element of step ``k - 1`` before it belongs to the
 same entity, started its chain at most ``window`` earlier and (``strict_increase``) is
 strictly earlier; that latest one carries both the latest start and the latest time,
