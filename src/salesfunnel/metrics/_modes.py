@@ -254,9 +254,12 @@ def _step_codes(match: npt.NDArray[np.bool_]) -> npt.NDArray[np.unsignedinteger[
     return code
 
 
-def _packed_steps(log: EventLog, code: npt.NDArray[np.unsignedinteger[Any]], n: int,
-                  sel: _I64) -> tuple[_Elements, npt.NDArray[np.unsignedinteger[Any]]] | None:
-    """The rows ``sel`` sorted by (entity, time, steps matched), with their step codes,
+_Codes = npt.NDArray[np.unsignedinteger[Any]]
+
+
+def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
+                  ) -> tuple[_Elements, _Codes] | None:
+    """The rows ``sel`` (``None``: all) sorted by (entity, time, steps matched), with their step codes,
     from one sort of (entity, time, step bits) packed in a uint64
     (:func:`~salesfunnel.events._factorize.sorted_packed`).
 
@@ -267,9 +270,14 @@ def _packed_steps(log: EventLog, code: npt.NDArray[np.unsignedinteger[Any]], n: 
     step keys, dense ranks otherwise. ``None`` when the bits do not fit (then
     :func:`_elements` is used); the returned elements have no ``order``.
     """
-    if not len(sel):
+    if sel is None:  # every row
+        ent, ts = log.entity, log.ts
+    elif len(sel):
+        ent, ts = log.entity[sel], log.ts[sel]
+    else:
         return None
-    ent, ts = log.entity[sel], log.ts[sel]
+    if not len(ts):
+        return None
     t0, step = time_scale(ts)
     trel = time_offsets(ts, t0)
     if step > 1:
@@ -282,7 +290,7 @@ def _packed_steps(log: EventLog, code: npt.NDArray[np.unsignedinteger[Any]], n: 
     trel <<= np.uint64(n)
     key |= trel
     del trel, ent, ts
-    key |= code[sel]
+    key |= code if sel is None else code[sel]
     key = sorted_packed(key, e_bits + t_bits + n)
     codes = (key & np.uint64((1 << n) - 1)).astype(code.dtype)
     key >>= np.uint64(n)
@@ -341,10 +349,9 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
     code = _step_codes(match)
-    sel = np.flatnonzero(code)
-    matched = code != 0
     # under strict_order the rows matching no step stop the scan: they are sorted too
-    packed = _packed_steps(log, code, n, np.arange(len(log)) if mode.strict_order else sel)
+    packed = _packed_steps(log, code, n, None if mode.strict_order else np.flatnonzero(code))
+    matched = code != 0
     if packed is None:
         el = _elements(log, matched)  # rows matching no step: see strict_order below
         codes = code[el.order]
@@ -372,8 +379,11 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     v_ent = el.ent[pos]
     v_start = el.ts[pos]
     v_last = v_start
-    first0 = _first_per_entity(v_ent, v_key, n_ent) if mode.strict_order else v_key
     fv = [reached(v_ent, v_key)]  # doubled keys, see below
+    first0 = v_key  # per entity: its first step-0 key (strict_order only)
+    if mode.strict_order:
+        first0 = fv[0] // 2
+        first0[fv[0] == _INF] = _INF
     stop = np.full(n_ent, _INF, dtype=np.int64)  # doubled key where the scan stops
     for k in range(1, n):
         cpos = np.flatnonzero(codes & bit(1 << k))
