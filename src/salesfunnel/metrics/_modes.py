@@ -259,8 +259,8 @@ _Codes = npt.NDArray[np.unsignedinteger[Any]]
 
 def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
                   ) -> tuple[_Elements, _Codes] | None:
-    """The rows ``sel`` (``None``: all) sorted by (entity, time, steps matched), with their step codes,
-    from one sort of (entity, time, step bits) packed in a uint64
+    """The rows ``sel`` (``None``: all) sorted by (entity, time, steps matched), with
+    their step codes, from one sort of (entity, time, step bits) packed in a uint64
     (:func:`~salesfunnel.events._factorize.sorted_packed`).
 
     ``windowFunnel`` needs no row identity (rows with equal keys are interchangeable),
