@@ -323,7 +323,8 @@ def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
     if len(ent):
         first = np.ones(len(ent), dtype=np.bool_)
         np.not_equal(ent[1:], ent[:-1], out=first[1:])
-        out[ent[first]] = values[first]
+        idx = np.flatnonzero(first)  # (index arrays gather faster than boolean masks)
+        out[ent[idx]] = values[idx]
     return out
 
 
@@ -333,8 +334,9 @@ def _stop_at_first(stop: _I64, ent: _I64, at: _I64) -> None:
         return
     first = np.ones(len(ent), dtype=np.bool_)
     np.not_equal(ent[1:], ent[:-1], out=first[1:])
-    e = ent[first]
-    stop[e] = np.minimum(stop[e], at[first])
+    idx = np.flatnonzero(first)
+    e = ent[idx]
+    stop[e] = np.minimum(stop[e], at[idx])
 
 
 def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: int | None,
@@ -349,9 +351,9 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
     code = _step_codes(match)
-    # under strict_order the rows matching no step stop the scan: they are sorted too
-    packed = _packed_steps(log, code, n, None if mode.strict_order else np.flatnonzero(code))
     matched = code != 0
+    # under strict_order the rows matching no step stop the scan: they are sorted too
+    packed = _packed_steps(log, code, n, None if mode.strict_order else np.flatnonzero(matched))
     if packed is None:
         el = _elements(log, matched)  # rows matching no step: see strict_order below
         codes = code[el.order]
@@ -374,7 +376,7 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
         return np.zeros(0, dtype=np.int64)
 
     # position keys of the valid elements of the previous level, and their chains
-    pos = np.flatnonzero(codes & bit(1))
+    pos = np.flatnonzero((codes & bit(1)) != 0)  # nonzero is fastest on booleans
     v_key = el.group[pos] * big + 1
     v_ent = el.ent[pos]
     v_start = el.ts[pos]
@@ -386,7 +388,7 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
         first0[fv[0] == _INF] = _INF
     stop = np.full(n_ent, _INF, dtype=np.int64)  # doubled key where the scan stops
     for k in range(1, n):
-        cpos = np.flatnonzero(codes & bit(1 << k))
+        cpos = np.flatnonzero((codes & bit(1 << k)) != 0)
         c_key = el.group[cpos] * big + (k + 1)
         c_ent = el.ent[cpos]
         c_ts = el.ts[cpos]

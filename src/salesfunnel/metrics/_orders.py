@@ -160,7 +160,7 @@ def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]
         rows = np.flatnonzero(match[k])
         e, t = ent[rows], ts[rows]
         if prev is not None:
-            ok = t > prev[e]
+            ok = np.flatnonzero(t > prev[e])  # (index arrays gather faster than masks)
             rows, e, t = rows[ok], e[ok], t[ok]
         best = np.full(n_ent, _INF, dtype=np.int64)
         np.minimum.at(best, e, t)
@@ -383,10 +383,10 @@ def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray
         if ex.any():
             t = t[keep]
         for k in range(1, n):
-            sel = lv > k
+            sel = np.flatnonzero(lv > k)
             d = (t[sel, k].view(np.uint64) - t[sel, k - 1].view(np.uint64)).astype(np.int64)
             times.append(Durations(labels[k - 1], labels[k], d))
-        sel = lv >= n
+        sel = np.flatnonzero(lv >= n)
         d = (t[sel, n - 1].view(np.uint64) - t[sel, 0].view(np.uint64)).astype(np.int64)
         total = Durations(labels[0], labels[-1], d)
     return StepFunnel(order, labels, counts_from_levels(lv, n), len(level), window, options,
