@@ -347,26 +347,59 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
         el = _Elements(el.order, el.ent, el.ts, ar, ar)
     m = match[:, el.order]
 
-    def paths_of(m: npt.NDArray[np.bool_]) -> tuple[_I64, _I64]:
+    def paths_of(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int) -> tuple[_I64, _I64]:
         if order == "ordered":
             return _ordered(el, m, n_ent, window, step_windows)
         if order == "strict":
             return _strict(el, m, n_ent, window, step_windows)
         return _unordered(el, m, n_ent, window)
 
-    level, paths = paths_of(m)
+    level, paths = paths_of(el, m, n_ent)
     # exclusion events count strictly between the path's times, whatever ``ties``
     hit = _excluded(by_time, xmatch, level, paths, exclusions, window)
     excluded = np.zeros(n_ent, dtype=np.bool_)
+    full_el = el
+    at: _I64 | None = None  # positions of the current sub-problem in ``full_el``
+    ids: _I64 | None = None  # entity ids of the current sub-problem's entities
+    sub_paths = paths
     while hit.any():
         # an attempt (a first-step event) whose path has an exclusion event drops out;
-        # the entity keeps its best remaining attempt (PostHog's exclusion semantics)
-        excluded |= hit
-        m[0, paths[hit, 0]] = False  # ``m`` is a copy (fancy indexing)
-        level, paths = paths_of(m)
-        hit = _excluded(by_time, xmatch, level, paths, exclusions, window)
+        # the entity keeps its best remaining attempt (PostHog's exclusion semantics).
+        # The next round reads only the entities just hit, numbered 0, 1, ...
+        excluded[hit if ids is None else ids[hit]] = True
+        m[0, sub_paths[hit, 0]] = False  # ``m`` is a copy (fancy indexing)
+        sel = np.flatnonzero(hit[el.ent])
+        at = sel if at is None else at[sel]
+        same = by_time is el
+        el, local = _subset(el, sel)
+        by_time = el if same else _subset(by_time, sel)[0]
+        m = m[:, sel]
+        ids = local if ids is None else ids[local]
+        sub_level, sub_paths = paths_of(el, m, len(ids))
+        level[ids] = sub_level
+        paths[ids] = np.where(sub_paths >= 0, at[np.maximum(sub_paths, 0)], -1)
+        hit = _excluded(by_time, xmatch, sub_level, sub_paths, exclusions, window)
     excluded &= level == 0  # every attempt excluded
-    return Path(level, paths, el), excluded
+    return Path(level, paths, full_el), excluded
+
+
+def _subset(el: _Elements, sel: _I64) -> tuple[_Elements, _I64]:
+    """The sorted positions ``sel`` (whole entities) of ``el``, with the entities
+    renumbered ``0, 1, ...`` and the groups renumbered; and the old id of each entity."""
+    ent = el.ent[sel]
+    g = el.group[sel]
+    new_ent = np.ones(len(sel), dtype=np.bool_)
+    new = np.ones(len(sel), dtype=np.bool_)
+    if len(sel) > 1:
+        np.not_equal(ent[1:], ent[:-1], out=new_ent[1:])
+        np.not_equal(g[1:], g[:-1], out=new[1:])
+    new |= new_ent
+    group = np.cumsum(new, dtype=np.int64)
+    group -= 1
+    local = np.cumsum(new_ent, dtype=np.int64)
+    local -= 1
+    return (_Elements(el.order[sel], local, el.ts[sel], group, np.flatnonzero(new)),
+            ent[np.flatnonzero(new_ent)])
 
 
 def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray[np.bool_],
