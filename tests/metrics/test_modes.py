@@ -56,11 +56,15 @@ def test_window_funnel_matches_chdb_in_every_mode(log, steps, window_s) -> None:
     masks = match_steps(log, steps)
     w = 10**9 if window_s is None else window_s
     expected = chdb_levels(log.entity, _sec(log), masks, w, ALL_MODES)
-    for i, mode in enumerate(ALL_MODES):
-        got = window_funnel_levels(log, masks, None if window_s is None else w * NS, mode)
-        want = np.array([expected.get(e, [0] * len(ALL_MODES))[i]
-                         for e in range(log.n_entities)], dtype=np.int64)
-        assert got.tolist() == want.tolist(), mode
+    for warm in (False, True):  # warm: the log's cached (entity, time) order is reused
+        if warm:
+            log.sorted_by_entity_time()
+        for i, mode in enumerate(ALL_MODES):
+            got = window_funnel_levels(log, masks, None if window_s is None else w * NS,
+                                       mode)
+            want = np.array([expected.get(e, [0] * len(ALL_MODES))[i]
+                             for e in range(log.n_entities)], dtype=np.int64)
+            assert got.tolist() == want.tolist(), (mode, warm)
 
 
 def test_window_funnel_repeated_rows_ties_and_multi_step_rows() -> None:

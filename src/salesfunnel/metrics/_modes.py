@@ -44,8 +44,10 @@ from salesfunnel._util._time import TS_MAX, TS_MIN, duration_ns
 from salesfunnel._util._validate import invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
+from salesfunnel.events._derived import peek
 from salesfunnel.events._factorize import bit_length, sorted_packed, stable_order
-from salesfunnel.events._sort import time_offsets, time_scale
+from salesfunnel.events._log import _sorted
+from salesfunnel.events._sort import SortedEvents, time_offsets, time_scale
 from salesfunnel.metrics._conversion import describe_window
 from salesfunnel.metrics._results import (
     check_log,
@@ -317,6 +319,27 @@ def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
     return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, group_start), codes
 
 
+def _cached_steps(sorted_events: SortedEvents, code: _Codes, every_row: bool
+                  ) -> tuple[_Elements, _Codes]:
+    """As :func:`_packed_steps`, from the log's cached (entity, time) order: no sort.
+
+    Rows of one (entity, time) group may come in any order (the elements' keys do not
+    depend on it)."""
+    codes = code[sorted_events.order]
+    ent, ts = sorted_events.entity, sorted_events.ts
+    if not every_row:
+        keep = np.flatnonzero(codes != 0)
+        codes, ent, ts = codes[keep], ent[keep], ts[keep]
+    rows = len(ts)
+    new = np.ones(rows, dtype=np.bool_)
+    if rows > 1:
+        np.not_equal(ent[1:], ent[:-1], out=new[1:])
+        new[1:] |= ts[1:] != ts[:-1]
+    group = np.cumsum(new, dtype=np.int64)
+    group -= 1
+    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, np.flatnonzero(new)), codes
+
+
 def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
     """Per entity: the first of ``values`` (``ent`` sorted), ``_INF`` when none."""
     out = np.full(n_entities, _INF, dtype=np.int64)
@@ -353,7 +376,13 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     code = _step_codes(match)
     matched = code != 0
     # under strict_order the rows matching no step stop the scan: they are sorted too
-    packed = _packed_steps(log, code, n, None if mode.strict_order else np.flatnonzero(matched))
+    cached = peek(log, _sorted)
+    if cached is not None:  # the log is sorted already: reuse its order
+        packed: tuple[_Elements, _Codes] | None = _cached_steps(cached, code,
+                                                                 mode.strict_order)
+    else:
+        packed = _packed_steps(log, code, n,
+                               None if mode.strict_order else np.flatnonzero(matched))
     if packed is None:
         el = _elements(log, matched)  # rows matching no step: see strict_order below
         codes = code[el.order]
