@@ -448,7 +448,65 @@ def test_basic_strict_funnel() -> None:
     assert r.counts == (7, 2, 1)
 
 
+def test_advanced_strict_funnel() -> None:
+    """PostHog ``test_funnel_strict.py::test_advanced_strict_funnel``: steps "user signed
+    up", the action "sign up" (``key = val``), "$pageview" and the action "pageview"
+    (``key = val``), strict: 8, 6, 5, 1."""
+    s, blah, pv = SIGNUP, ("blaah blaa",), ("$pageview",)
+    val = ("sign up", {"key": "val"})
+    log = journeys({
+        "stopped_after_signup1": [s],
+        "stopped_after_pageview1": [s, pv],
+        "stopped_after_insightview": [s, val, ("sign up", {"key": "val2"}), pv, blah,
+                                      ("insight viewed",)],
+        "person4": [blah, s, val, ("$pageview", {"key": "val"}), blah],
+        "person5": [blah, s, val, pv, blah],
+        "person6": [blah, s, val, pv, ("pageview", {"key": "val1"})],
+        "person7": [blah, s, val, pv, s, ("pageview", {"key": "val"})],
+        "person8": [blah, s, s, val, pv, ("pageview", {"key": "val"})],
+    })
+    steps = ["user signed up", Step(event="sign up", where="key in ['val']"), "$pageview",
+             Step(event="pageview", where="key in ['val']")]
+    assert funnel(log, steps, order="strict", window=DAY14).counts == (8, 6, 5, 1)
+
+
+def test_basic_strict_funnel_conversion_times() -> None:
+    """PostHog ``test_funnel_strict.py::test_basic_strict_funnel_conversion_times``: 3
+    signed up; 1.5 hours on average to the pageview (1 and 2 hours), 2 hours to the
+    insight view."""
+    log = journeys({
+        "stopped_after_signup1": [("user signed up", d(2021, 5, 2))],
+        "stopped_after_pageview1": [("user signed up", d(2021, 5, 2)),
+                                    ("$pageview", d(2021, 5, 2, 1))],
+        "stopped_after_insightview": [("user signed up", d(2021, 5, 2)),
+                                      ("$pageview", d(2021, 5, 2, 2)),
+                                      ("insight viewed", d(2021, 5, 2, 4))],
+    })
+    r = funnel(log, ["user signed up", "$pageview", "insight viewed"], order="strict",
+               window=DAY14)
+    assert r.counts[0] == 3
+    assert r.times[0].mean == 5400 and r.times[1].mean == 7200
+
+
 # -- test_funnel_unordered.py --------------------------------------------------------------
+
+
+def test_basic_unordered_funnel_conversion_times() -> None:
+    """PostHog ``test_funnel_unordered.py::test_basic_unordered_funnel_conversion_times``
+    (counts only: unordered funnels keep no times here): one-day window, 3 people
+    complete a first step."""
+    log = journeys({
+        "stopped_after_signup1": [("user signed up", d(2021, 5, 2))],
+        "stopped_after_pageview1": [("$pageview", d(2021, 5, 2)),
+                                    ("user signed up", d(2021, 5, 2, 1))],
+        "stopped_after_insightview": [
+            ("insight viewed", d(2021, 5, 2)), ("user signed up", d(2021, 5, 2, 2)),
+            ("$pageview", d(2021, 5, 2, 4)), ("$pageview", d(2021, 5, 3)),
+            ("insight viewed", d(2021, 5, 3, 3)), ("user signed up", d(2021, 5, 3, 6))],
+    })
+    r = funnel(log, ["user signed up", "$pageview", "insight viewed"], order="unordered",
+               window=np.timedelta64(1, "D"))
+    assert r.counts[0] == 3
 
 
 def _unordered_people(crying: bool) -> dict[str, list[Ev]]:
