@@ -5,7 +5,9 @@ looping funnel; "single" saves after every move (one transition per commit), "ba
 after ten moves (ten transitions per commit). The peer is a hand-written ``sqlite3``
 loop doing the same writes (a version-checked UPDATE of the journey row and an INSERT
 per transition, ``BEGIN IMMEDIATE`` ... ``COMMIT``) with the same durability: the
-ceiling. Four workers are four processes. Goals: at least half the ceiling; at least
+ceiling. Four workers are four processes; they set up, wait at a barrier and write
+for the same seconds (without it, a worker still setting up while the others finish
+ran alone and inflated the rate). Goals: at least half the ceiling; at least
 1,000 committed transitions/s with ``synchronous=FULL`` and 5,000/s with ``NORMAL``
 from four processes.
 
@@ -47,7 +49,7 @@ N_READ = int(os.environ.get("BENCH_STORE_ROWS", "1000000"))
 
 # -- writes --------------------------------------------------------------------------------
 def store_worker(url: str, worker: int, per_commit: int, seconds: float,
-                 out: Any) -> None:
+                 start: Any, out: Any) -> None:
     store = Store.open(url, funnels=[FUNNEL])
     journeys = []
     for i in range(20):
@@ -56,6 +58,7 @@ def store_worker(url: str, worker: int, per_commit: int, seconds: float,
         journeys.append(deal)
     at = T0
     done = 0
+    start.wait()  # every worker set up: all start writing together
     deadline = time.perf_counter() + seconds
     k = 0
     while time.perf_counter() < deadline:
@@ -74,7 +77,7 @@ def store_worker(url: str, worker: int, per_commit: int, seconds: float,
 
 
 def sqlite_worker(url: str, worker: int, per_commit: int, seconds: float, sync: str,
-                  out: Any) -> None:
+                  start: Any, out: Any) -> None:
     """The ceiling: the same rows in the same tables, written by hand with ``sqlite3``."""
     path = url.removeprefix("sqlite:///").partition("?")[0]
     conn = sqlite3.connect(path, isolation_level=None, timeout=60)
@@ -97,6 +100,7 @@ def sqlite_worker(url: str, worker: int, per_commit: int, seconds: float, sync: 
     state = {k: [0, 1] for k in keys}  # stage, version
     done = 0
     k = 0
+    start.wait()  # every worker set up: all start writing together
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         key = keys[k % len(keys)]
@@ -130,14 +134,15 @@ def run_workers(target: Callable[..., None], args: tuple[Any, ...], processes: i
     """Committed transitions per second of ``processes`` workers running together."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
-    procs = [ctx.Process(target=target, args=(args[0], w, *args[1:], out))
+    start = ctx.Barrier(processes)
+    procs = [ctx.Process(target=target, args=(args[0], w, *args[1:], start, out))
              for w in range(processes)]
     for p in procs:
         p.start()
     total = sum(out.get(timeout=600) for _ in procs)
     for p in procs:
         p.join()
-    return total / SECONDS  # each worker commits for SECONDS after its setup
+    return total / SECONDS  # the workers write together for SECONDS
 
 
 def writes(pg_url: str | None) -> None:

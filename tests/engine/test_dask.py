@@ -128,3 +128,42 @@ def test_bad_arguments_are_refused() -> None:
     frame = dd.from_pandas(pd.DataFrame({"entity": [1], "ts": [0]}), npartitions=1)
     with pytest.raises(sf.EventLogError, match=r"\['stage'\]"):
         DaskLog.from_dask(f, frame)
+
+
+def test_crm_columns_and_an_outdated_bucketing(client: Client, tmp_path: Path) -> None:
+    """CRM stage names (``stage_map``), row probabilities and forecast categories go
+    through Dask like through EventLog; a dataset bucketed by another version of the
+    hash is shuffled again instead of trusted."""
+    import json
+
+    import pandas as pd
+
+    funnel = sf.Funnel("deals", [sf.Stage("lead", probability=0.1), sf.Stage("demo"),
+                                 sf.Stage("won", kind="won"), sf.Stage("lost", kind="lost")])
+    rng = np.random.default_rng(7)
+    n = 3_000
+    names = np.array(["New", "Demo Booked", "Closed Won", "Closed Lost"])
+    pdf = pd.DataFrame({
+        "entity": rng.integers(0, 400, n), "stage": names[rng.integers(0, 4, n)],
+        "ts": rng.integers(0, 10**6, n) * 10**9, "amount": rng.integers(1, 50, n) * 0.1,
+        "probability": rng.choice([0.1, 0.3, np.nan, 1.0 / 3.0], n),
+        "forecast": rng.choice(["pipeline", "commit", "best case"], n)})
+    mapping = {"New": "lead", "Demo Booked": "demo", "Closed Won": "won",
+               "Closed Lost": "lost"}
+    read: dict[str, Any] = dict(unit="ns", amount="amount", stage_map=mapping,
+                                probability="probability", forecast_category="forecast")
+    whole = EventLog.from_pandas(funnel, pdf, **read)
+    expected = [pipeline(whole, workers=1),
+                conversion(whole, by="forecast_category", workers=1)]
+    metrics = (functools.partial(pipeline, workers=1),
+               functools.partial(conversion, by="forecast_category", workers=1))
+    frame = dd.from_pandas(pdf, npartitions=3)
+    assert DaskLog.from_dask(funnel, frame, **read).compute(*metrics) == expected
+    write_bucketed(frame, tmp_path / "events", buckets=4)
+    meta = tmp_path / "events" / "_salesfunnel_buckets.json"
+    assert meta.exists()
+    stored = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**stored, "hash": "salesfunnel-entity-hash-1"}))
+    again = DaskLog.from_parquet(funnel, tmp_path / "events", **read)
+    assert again.check is None  # shuffled, not trusted
+    assert again.compute(*metrics) == expected

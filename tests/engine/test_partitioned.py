@@ -269,3 +269,63 @@ def test_parquet_errors_name_the_problem(tmp_path: Any) -> None:
     _parquet_dataset(tmp_path)
     with pytest.raises(sf.EventLogError, match=r"\['deal'\]"):
         PartitionedLog.from_parquet(f, tmp_path, entity="deal", unit="s")
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), how=partitionings(max_parts=6, max_workers=3))
+def test_row_probability_pipeline_is_exact_for_every_partitioning(
+        data: st.DataObject, how: Partitioning) -> None:
+    """Weighted and estimated values from per-row probabilities are exact sums: float
+    addition in another order (per part, then merged) would change their last bits."""
+    log = data.draw(event_logs(max_entities=25))
+    n = len(log)
+    awkward = st.sampled_from([0.1, 0.2, 0.3, 1e16, -1e16, 1.0 / 3.0, 2.5, 7e-3])
+    amounts = data.draw(st.lists(st.one_of(st.just(np.nan), awkward), min_size=n, max_size=n))
+    probs = data.draw(st.lists(st.one_of(st.just(np.nan), st.sampled_from(
+        [0.1, 0.3, 0.7, 1.0 / 3.0, 0.0, 1.0])), min_size=n, max_size=n))
+    log = EventLog.from_arrays(log.funnel, entity=log.ids[log.entity], stage=log.stage,
+                               ts=log.ts, unit="ns", amount=np.array(amounts, np.float64),
+                               probability=np.array(probs, np.float64))
+    assert_partition_invariant(pipeline, log, how)
+
+
+def test_partitioned_constructors_take_stage_maps_and_row_probabilities(tmp_path: Any) -> None:
+    """PartitionedLog.from_arrays / from_arrow / from_parquet read a CRM export like
+    EventLog does: CRM stage names through ``stage_map``, per-row probability and
+    forecast category."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    funnel = sf.Funnel("deals", [sf.Stage("lead", probability=0.1), sf.Stage("demo"),
+                                 sf.Stage("won", kind="won"), sf.Stage("lost", kind="lost")])
+    cols = {"entity": ["a", "a", "b", "c", "c", "d"],
+            "stage": ["New", "Demo Booked", "New", "New", "Closed Won", "Demo Booked"],
+            "ts": [0, 10, 1, 2, 20, 3], "amount": [100.0, 120.0, 50.0, 70.0, 80.0, 10.0],
+            "probability": [0.1, 0.4, np.nan, 0.2, 1.0, 0.35],
+            "forecast": ["pipeline", "best case", "pipeline", "pipeline", "closed", "commit"]}
+    mapping = {"New": "lead", "Demo Booked": "demo", "Closed Won": "won"}
+    whole = EventLog.from_arrays(funnel, entity=cols["entity"], stage=cols["stage"],
+                                 ts=cols["ts"], unit="D", amount=cols["amount"],
+                                 stage_map=mapping, probability=cols["probability"],
+                                 forecast_category=cols["forecast"])
+    expected = pipeline(whole)
+    assert expected.weighted is not None
+    table = pa.table(cols)
+    pq.write_table(table, tmp_path / "deals.parquet")
+    read = dict(entity="entity", stage="stage", ts="ts", unit="D", amount="amount",
+                stage_map=mapping, probability="probability", forecast_category="forecast")
+    built = [
+        PartitionedLog.from_arrays(funnel, entity=cols["entity"], stage=cols["stage"],
+                                   ts=cols["ts"], unit="D", amount=cols["amount"],
+                                   stage_map=mapping, probability=cols["probability"],
+                                   forecast_category=cols["forecast"], parts=3, workers=2),
+        PartitionedLog.from_arrow(funnel, table, parts=3, workers=2, **read),
+        PartitionedLog.from_parquet(funnel, tmp_path / "deals.parquet", parts=3, **read),
+    ]
+    for plog in built:
+        assert pipeline(plog, workers=2) == expected
+        by_whole = conversion(whole, by="forecast_category")
+        by_parts = conversion(plog, by="forecast_category", workers=2)
+        # an entity's value is the one on its first event
+        assert set(by_parts) == set(by_whole) == {"pipeline", "commit"}
+        assert all(by_parts[k].counts == by_whole[k].counts for k in by_whole)

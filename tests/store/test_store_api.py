@@ -519,3 +519,23 @@ def test_check_store_names_the_broken_law(sqlite_url: str, pipeline: Funnel) -> 
             db.execute("UPDATE sf_journeys SET stage = 'qualified', moves = 3, version = 3")
         with pytest.raises(AssertionError, match=r"numbered 1\.\.2"):
             check_store(store)
+
+
+def test_nested_facts_and_edits_round_trip(store_url: str) -> None:
+    """Facts and edits holding nested objects and lists are stored as JSON and come back
+    equal and frozen all the way down (not as the text of a Python repr)."""
+    from salesfunnel import Journey
+
+    funnel = Funnel("nested", [Stage("lead"), Stage("won", kind="won")])
+    data = funnel.start({"n": 0}, id="n1", at=day(0)).to_dict()
+    data["history"][0]["facts"] = {"contact": {"name": "Ann", "tags": ["a", {"b": {}}]}}
+    deal = Journey.from_dict(data, funnel)
+    deal.update({"contact": {"name": "Bob", "tags": [{"x": []}]}}, at=day(1))
+    with Store.open(store_url, funnels=[funnel]) as store:
+        store.add(deal)
+        back = store.get("n1")
+    assert back.history == deal.history
+    assert back.history[0].facts["contact"]["tags"][1] == {"b": {}}
+    assert hash(back.history[0].facts) == hash(deal.history[0].facts)
+    assert back.edits == deal.edits
+    assert back.subject == {"n": 0, "contact": {"name": "Bob", "tags": [{"x": []}]}}

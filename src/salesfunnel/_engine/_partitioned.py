@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import numpy as np
 
-from salesfunnel._engine._hash import bucket_of, hash_arrow_text
+from salesfunnel._engine._hash import bucket_of, hash_arrow_text, scale_hash
 from salesfunnel._engine._options import resolve_workers
 from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
@@ -154,6 +154,9 @@ class PartitionedLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: Any = None,
+        forecast_category: Any = None,
         parts: int | None = None,
         workers: int | None = None,
         progress: bool = False,
@@ -165,6 +168,7 @@ class PartitionedLog:
         Parameters
         ----------
         funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+        stage_map, probability, forecast_category
             As in :meth:`EventLog.from_arrays`. With ``on_invalid="raise"`` the error
             names the invalid rows of the first part that has some.
         parts : int, optional
@@ -192,10 +196,11 @@ class PartitionedLog:
         n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
         check_bool("progress", progress, where=where)
         ent = as_array(entity, "entity")
-        bucket = bucket_of(ent, n)
+        bucket = bucket_of(ent, n, workers=n_workers)
         return cls._build(funnel, bucket, n, n_workers, progress, dict(
-            entity=ent, stage=stage, ts=ts, amount=amount, segments=segments),
-            dict(unit=unit, on_invalid=on_invalid, naive=naive))
+            entity=ent, stage=stage, ts=ts, amount=amount, segments=segments,
+            probability=probability, forecast_category=forecast_category),
+            dict(unit=unit, on_invalid=on_invalid, naive=naive, stage_map=stage_map))
 
     @classmethod
     def _build(cls, funnel: Funnel, bucket: Any, n: int, workers: int, progress: bool,
@@ -211,10 +216,10 @@ class PartitionedLog:
         if len(lengths) > 1:
             raise EventLogError(f"columns have different lengths ({sorted(lengths)}); "
                                 "expected equal", count=len(lengths))
-        order, bounds = group_rows(bucket, n)
+        rows_of = _rows_of(bucket, n)
 
         def build(p: int) -> EventLog:
-            rows = order[bounds[p]:bounds[p + 1]]
+            rows = rows_of(p)
             taken: Any = {k: None if v is None else v[rows] for k, v in cols.items()}
             part_segs = {k: v[rows] for k, v in seg_cols.items()}
             return EventLog.from_arrays(funnel, segments=part_segs, **taken, **options)
@@ -237,6 +242,9 @@ class PartitionedLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
         parts: int | None = None,
         workers: int | None = None,
         progress: bool = False,
@@ -268,13 +276,14 @@ class PartitionedLog:
             raise EventLogError(f"columns [{entity!r}] are not in the table; it has "
                                 f"{table.column_names}", count=1, examples=[entity])
         bucket = _arrow_bucket(pa, table.column(entity), n)
-        order, bounds = group_rows(bucket, n)
+        rows_of = _rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
                          segments=tuple(segments), unit=unit, on_invalid=on_invalid,
-                         naive=naive)
+                         naive=naive, stage_map=stage_map, probability=probability,
+                         forecast_category=forecast_category)
 
         def build(p: int) -> EventLog:
-            part = table.take(pa.array(order[bounds[p]:bounds[p + 1]]))
+            part = table.take(pa.array(rows_of(p)))
             return EventLog.from_arrow(funnel, part, **read)
 
         built = parallel_map(build, range(n), n_workers, progress=progress,
@@ -295,6 +304,9 @@ class PartitionedLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
         parts: int | None = None,
         batch_rows: int = 262_144,
         spill_dir: str | os.PathLike[str] | None = None,
@@ -312,6 +324,7 @@ class PartitionedLog:
         Parameters
         ----------
         funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+        stage_map, probability, forecast_category
             As in :meth:`EventLog.from_arrow`.
         source : path or list of paths
             A Parquet file, a directory of Parquet files (a dataset) or a list of files.
@@ -355,7 +368,8 @@ class PartitionedLog:
                 f"The 'source' parameter of {where} must be a Parquet file, a directory of "
                 f"them or a list of files; got {source!r} ({exc})",
                 parameter="source", value=source) from None
-        names = [entity, stage, ts, *([] if amount is None else [amount]), *segments]
+        names = [entity, stage, ts, *(c for c in (amount, probability, forecast_category)
+                                      if c is not None), *segments]
         missing = [c for c in names if c not in dataset.schema.names]
         if missing:
             raise EventLogError(f"columns {missing} are not in the dataset; it has "
@@ -399,7 +413,9 @@ class PartitionedLog:
             shutil.rmtree(directory, ignore_errors=True)
             raise
         read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
+                    stage_map=stage_map, probability=probability,
+                    forecast_category=forecast_category)
         spilled = [SpilledPart(os.path.join(directory, f"part-{p:05d}.arrow"), counts[p], read)
                    for p in range(n)]
         return cls(funnel, spilled, 0, directory=directory)
@@ -511,8 +527,18 @@ def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
         column = column.cast(typ.value_type)
         typ = column.type
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return (hash_arrow_text(column) % np.uint64(n)).astype(np.int64)
+        return scale_hash(hash_arrow_text(column), n)
     values = column.to_numpy()
     return bucket_of(values, n)
 
 
+
+
+def _rows_of(bucket: Any, n: int) -> Callable[[int], Any]:
+    """``rows_of(p)``: the rows of part ``p`` in their original order. A few parts each
+    scan the bucket column on their own thread; many share one counting sort."""
+    if n <= 16:
+        small = np.asarray(bucket).astype(np.int8)
+        return lambda p: np.flatnonzero(small == p)
+    order, bounds = group_rows(bucket, n)
+    return lambda p: order[bounds[p]:bounds[p + 1]]

@@ -54,8 +54,11 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def tree_merge(results: Sequence[Any]) -> Any:
-    """Merge results pairwise, neighbours first (``a.merge(b)``), keeping their order.
+def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None = None
+               ) -> Any:
+    """Merge results pairwise, neighbours first (``a.merge(b)``, or ``merge(a, b)``),
+    keeping their order: each result is merged about log2(n) times, where merging into
+    one running total would merge the growing total n times.
 
     Examples
     --------
@@ -64,12 +67,15 @@ def tree_merge(results: Sequence[Any]) -> Any:
     ...     def merge(self, o): return S(self.v + o.v)
     >>> tree_merge([S("a"), S("b"), S("c")]).v
     'abc'
+    >>> tree_merge([[1], [2], [3], [4]], merge=lambda a, b: [a, b])
+    [[[1], [2]], [[3], [4]]]
     """
     level = list(results)
     if not level:
         raise ValueError("nothing to merge")
+    pair = merge if merge is not None else (lambda a, b: a.merge(b))
     while len(level) > 1:
-        nxt = [level[i].merge(level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        nxt = [pair(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._hash import bucket_of
-from salesfunnel.events import EventLog, Segment
+from salesfunnel.events import EventLog
 
 __all__ = ["group_rows", "split_log"]
 
@@ -53,9 +51,4 @@ def split_log(log: EventLog, n: int) -> list[EventLog]:
 def _part(log: EventLog, rows: npt.NDArray[np.int64], ents: npt.NDArray[np.int64],
           rank: npt.NDArray[np.int64]) -> EventLog:
     # ranks within a bucket follow the bucket's (ascending, stable) entity order
-    segments: dict[str, Segment] = {k: Segment(s.codes[rows], s.categories)
-                                    for k, s in log.segments.items()}
-    amount: Any = None if log.amount is None else log.amount[rows]
-    return EventLog(funnel=log.funnel, entity=rank[log.entity[rows]], ids=log.ids[ents],
-                    stage=log.stage[rows], ts=log.ts[rows], amount=amount,
-                    segments=segments, n_entities=len(ents))
+    return log._subset(rows, rank[log.entity[rows]], log.ids[ents], len(ents))

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._hash import bucket_of, hash_ids
+from salesfunnel._engine._pool import tree_merge
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit
 from salesfunnel._util._validate import check_bool, check_int, invalid
@@ -25,7 +26,7 @@ __all__ = ["BUCKET_COLUMN", "DaskLog", "write_bucketed"]
 BUCKET_COLUMN = "__salesfunnel_bucket__"
 #: The file :func:`write_bucketed` writes next to the data, naming the bucketing.
 META_FILE = "_salesfunnel_buckets.json"
-_HASH = "salesfunnel-entity-hash-1"
+_HASH = "salesfunnel-entity-hash-2"  # 2: multiply-shift to buckets, not modulo
 
 
 def _dd() -> Any:
@@ -156,6 +157,9 @@ class DaskLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
         bucketed: bool = False,
         npartitions: int | None = None,
     ) -> DaskLog:
@@ -164,6 +168,7 @@ class DaskLog:
         Parameters
         ----------
         funnel, entity, stage, ts, amount, segments, unit, on_invalid, naive
+        stage_map, probability, forecast_category
             As in :meth:`EventLog.from_pandas` (applied to every partition).
         frame : dask.dataframe.DataFrame
             One row per event.
@@ -189,8 +194,11 @@ class DaskLog:
                           where="DaskLog.from_dask")
         check_bool("bucketed", bucketed, where="DaskLog.from_dask")
         read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
-        names = [entity, stage, ts, *([] if amount is None else [amount]), *segments]
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
+                    stage_map=stage_map, probability=probability,
+                    forecast_category=forecast_category)
+        names = [entity, stage, ts, *(c for c in (amount, probability, forecast_category)
+                                      if c is not None), *segments]
         missing = [c for c in names if c not in frame.columns]
         if missing:
             raise EventLogError(f"columns {missing} are not in the frame; it has "
@@ -216,6 +224,9 @@ class DaskLog:
         unit: Unit | None = None,
         on_invalid: Literal["raise", "drop"] = "raise",
         naive: Naive = "raise",
+        stage_map: Mapping[str, str] | None = None,
+        probability: str | None = None,
+        forecast_category: str | None = None,
         npartitions: int | None = None,
     ) -> DaskLog:
         """A log from a Parquet dataset: one written by :func:`write_bucketed` is read
@@ -236,7 +247,9 @@ class DaskLog:
             with open(meta_path, encoding="utf-8") as handle:
                 meta = json.load(handle)
         read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive)
+                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
+                    stage_map=stage_map, probability=probability,
+                    forecast_category=forecast_category)
         if meta is not None and meta.get("hash") == _HASH and meta.get("entity") == entity:
             frame = dd.read_parquet(os.fspath(path), split_row_groups=False,
                                     aggregate_files=False, blocksize=None)
@@ -244,7 +257,9 @@ class DaskLog:
         frame = dd.read_parquet(os.fspath(path))
         return cls.from_dask(funnel, frame, entity=entity, stage=stage, ts=ts,
                              amount=amount, segments=segments, unit=unit,
-                             on_invalid=on_invalid, naive=naive, npartitions=npartitions)
+                             on_invalid=on_invalid, naive=naive, stage_map=stage_map,
+                             probability=probability, forecast_category=forecast_category,
+                             npartitions=npartitions)
 
     def persist(self) -> DaskLog:
         """The same log with its (shuffled) partitions kept in the workers' memory, so
@@ -316,10 +331,8 @@ class DaskLog:
 
 def _merge_many(items: Sequence[tuple[tuple[Any, ...], _Digest | None]]
                 ) -> tuple[tuple[Any, ...], _Digest | None]:
-    out = items[0]
-    for item in items[1:]:
-        out = _merge_pair(out, item)
-    return out
+    merged: tuple[tuple[Any, ...], _Digest | None] = tree_merge(items, _merge_pair)
+    return merged
 
 
 def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "entity",
@@ -327,7 +340,7 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
     """Write a Dask DataFrame as a Parquet dataset bucketed by entity, once, so that
     :meth:`DaskLog.from_parquet` reads it later without a shuffle.
 
-    Every row gets :data:`BUCKET_COLUMN` (the hash of its entity id modulo ``buckets``);
+    Every row gets :data:`BUCKET_COLUMN` (the hash of its entity id scaled to ``buckets``);
     one shuffle puts every bucket in one partition, written as one file; a small JSON
     file next to the data records the bucketing.
 

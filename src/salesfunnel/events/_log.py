@@ -672,15 +672,23 @@ class EventLog:
         segment categories follow. Shared by :meth:`take_entities` and the ``as_of``
         views of the metrics."""
         remap = np.cumsum(entities, dtype=np.int64) - 1
+        return self._subset(rows, remap[self.entity[rows]], self.ids[entities],
+                            int(entities.sum()))
+
+    def _subset(self, rows: npt.NDArray[Any], entity: npt.NDArray[np.int64],
+                ids: np.ndarray[Any, Any], n_entities: int) -> EventLog:
+        """The events ``rows`` (a row mask or row indices) with their new dense ``entity``
+        codes and ``ids``: every per-row column (amount, segments, probability, event
+        name, properties) follows the rows. The one place a log is cut into pieces."""
         return EventLog(
             funnel=self.funnel,
-            entity=remap[self.entity[rows]],
-            ids=self.ids[entities],
+            entity=entity,
+            ids=ids,
             stage=self.stage[rows],
             ts=self.ts[rows],
             amount=None if self.amount is None else self.amount[rows],
             segments={k: Segment(s.codes[rows], s.categories) for k, s in self.segments.items()},
-            n_entities=int(entities.sum()),
+            n_entities=n_entities,
             probability=None if self.probability is None else self.probability[rows],
             event=None if self.event is None else Segment(self.event.codes[rows],
                                                           self.event.categories),

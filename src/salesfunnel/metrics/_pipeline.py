@@ -151,6 +151,11 @@ class Pipeline(Displayable):
     #: every partitioning gives the same floats; ``None``: add the floats.
     sums: tuple[Fraction, ...] | None = attrs.field(default=None, kw_only=True, eq=False,
                                                     repr=False)
+    #: The exact sums behind :attr:`weighted` and :attr:`estimated_value`, likewise.
+    weighted_sums: tuple[Fraction, ...] | None = attrs.field(default=None, kw_only=True,
+                                                             eq=False, repr=False)
+    estimated_sums: tuple[Fraction, ...] | None = attrs.field(default=None, kw_only=True,
+                                                              eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.stages)
@@ -375,9 +380,13 @@ class Pipeline(Displayable):
                   else tuple(a + b for a, b in zip(self.sums, other.sums, strict=True))),
             cycle_count=self.cycle_count + other.cycle_count,
             cycle_total=self.cycle_total + other.cycle_total,
-            weighted=_add(self.weighted, other.weighted),
+            weighted=_add_exact(self.weighted, other.weighted, self.weighted_sums,
+                                other.weighted_sums),
+            weighted_sums=_add_sums(self.weighted_sums, other.weighted_sums),
             estimated=_add(self.estimated, other.estimated),
-            estimated_value=_add(self.estimated_value, other.estimated_value),
+            estimated_value=_add_exact(self.estimated_value, other.estimated_value,
+                                       self.estimated_sums, other.estimated_sums),
+            estimated_sums=_add_sums(self.estimated_sums, other.estimated_sums),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -508,6 +517,23 @@ def _add(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> list[Any] | No
     return [x + y for x, y in zip(a, b, strict=True)]
 
 
+def _add_sums(a: tuple[Fraction, ...] | None, b: tuple[Fraction, ...] | None
+              ) -> tuple[Fraction, ...] | None:
+    if a is None or b is None:
+        return None
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _add_exact(a: tuple[float, ...] | None, b: tuple[float, ...] | None,
+               sa: tuple[Fraction, ...] | None, sb: tuple[Fraction, ...] | None
+               ) -> list[float] | None:
+    """Merged floats: rounded once from the exact sums when both sides have them."""
+    sums = _add_sums(sa, sb)
+    if sums is None:
+        return _add(a, b)
+    return [fraction_float(x) for x in sums]
+
+
 def latest_probability(log: EventLog) -> npt.NDArray[np.float64] | None:
     """Per entity: the probability of its latest event with one (as
     :func:`~salesfunnel.metrics._kernels.latest_amount` picks amounts), ``None`` when the
@@ -539,9 +565,13 @@ def _pipeline_of(log: EventLog, rows: _I64 | None, current: npt.NDArray[Any],
         p_eff = np.where(np.isnan(row_prob), f.probabilities[cur], row_prob)
         est = priced & ~np.isnan(p_eff)
         extra["estimated"] = np.bincount(cur[est], minlength=n_st)
-        extra["estimated_value"] = np.bincount(cur[est], weights=amount[est], minlength=n_st)
-        extra["weighted"] = np.bincount(cur[est], weights=amount[est] * p_eff[est],
-                                        minlength=n_st)
+        # exact sums, like ``value``: every partitioning gives the same floats
+        e_sums = exact_group_sums(cur[est], amount[est], n_st)
+        w_sums = exact_group_sums(cur[est], amount[est] * p_eff[est], n_st)
+        extra["estimated_value"] = [fraction_float(x) for x in e_sums]
+        extra["weighted"] = [fraction_float(x) for x in w_sums]
+        extra["estimated_sums"] = tuple(e_sums)
+        extra["weighted_sums"] = tuple(w_sums)
     return Pipeline(f.names, [s.kind.value for s in f.stages], f.probabilities, counts,
                     n_priced, value, len(won_cycles), exact_sum(won_cycles), as_of, target,
                     log.amount is not None, sums=tuple(sums), **extra)

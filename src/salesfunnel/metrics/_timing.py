@@ -380,10 +380,14 @@ class Durations(Displayable):
         if self.accuracy is not None:
             raw = quantize(raw, self.accuracy)
         v, w = compact(raw, self.frequencies)
+        self._finish(v, w, _weighted_sum(v, w))
+
+    def _finish(self, v: _U64, w: _I64, total: int) -> None:
+        """Set the compact form and the statistics from distinct ascending ``v``, their
+        counts ``w`` > 0 and the exact ``total``."""
         object.__setattr__(self, "values", _frozen(v))
         object.__setattr__(self, "frequencies", _frozen(w))
         n = int(w.sum(dtype=np.int64))
-        total = _weighted_sum(v, w)
         if n:
             wanted = sorted({50.0, *self.percentiles})
             got = weighted_percentiles(v, w, wanted) / NS_PER_S
@@ -439,15 +443,23 @@ class Durations(Displayable):
         """
         check_merge(self, other, ("source", "target", "percentiles", "accuracy"))
         assert self.frequencies is not None and other.frequencies is not None
-        return Durations(self.source, self.target,
-                         np.concatenate([self.values, other.values]), self.percentiles,
-                         frequencies=np.concatenate([self.frequencies, other.frequencies]),
-                         accuracy=None)._with_accuracy(self.accuracy)
-
-    def _with_accuracy(self, accuracy: float | None) -> Durations:
-        # merged values are on the grid already: only the label is carried over
-        object.__setattr__(self, "accuracy", accuracy)
-        return self
+        # Two ascending runs of distinct values: a stable sort (timsort) merges them in
+        # linear time; a value in both becomes one with the summed count, and the exact
+        # totals add. Merged values are on the accuracy grid already.
+        v = np.concatenate([self.values, other.values])
+        w = np.concatenate([self.frequencies, other.frequencies])
+        if len(self.values) and len(other.values) and other.values[0] <= self.values[-1]:
+            order = np.argsort(v, kind="stable")
+            v, w = v[order], w[order]
+            same = np.flatnonzero(v[1:] == v[:-1])  # the pairs of a value in both
+            if len(same):
+                w[same] += w[same + 1]
+                v, w = np.delete(v, same + 1), np.delete(w, same + 1)
+        out = object.__new__(Durations)
+        for name in ("source", "target", "percentiles", "accuracy"):
+            object.__setattr__(out, name, getattr(self, name))
+        out._finish(v, w, self.total + other.total)
+        return out
 
     def observations(self) -> _I64:
         """Every observed duration (ns), ascending: :attr:`values` repeated by

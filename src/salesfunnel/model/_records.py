@@ -88,6 +88,10 @@ class FrozenMap(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._data)
 
+    def __bool__(self) -> bool:
+        # without building the dict of a lazy map (most facts are never read)
+        return bool(self._keys) if self._items is None else bool(self._items)
+
     def __hash__(self) -> int:
         if self._hash is None:
             self._hash = hash(frozenset(self._data.items()))

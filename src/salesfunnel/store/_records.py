@@ -11,6 +11,7 @@ from salesfunnel._util._json import check_json
 from salesfunnel._util._validate import invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.model import Journey, TransitionRecord
+from salesfunnel.model._records import thaw
 
 __all__ = ["Change", "Delivery", "Receipt", "StaleJourney"]
 
@@ -106,4 +107,4 @@ def indexed_field(subject: Any, name: str | None) -> str | None:
 
 def facts_json(rec: TransitionRecord) -> str | None:
     facts = rec.facts
-    return json.dumps(dict(facts), default=str) if facts else None
+    return json.dumps(thaw(facts), default=str) if facts else None

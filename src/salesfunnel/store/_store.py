@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -32,7 +32,7 @@ from salesfunnel.errors import (
 )
 from salesfunnel.events import EventLog
 from salesfunnel.model import Funnel, Hooks, Journey, TransitionRecord
-from salesfunnel.model._records import FrozenMap
+from salesfunnel.model._records import EMPTY, freeze, thaw
 from salesfunnel.store import _read, _schema
 from salesfunnel.store._backends import Backend, SqliteBackend, open_backend
 from salesfunnel.store._edit import Block
@@ -69,6 +69,15 @@ class _Base:
     moves: int
     edits: int
     version: int
+
+
+class _Rows(NamedTuple):
+    """The parameters of one write's statements, built before the write lock is taken."""
+
+    update: tuple[Any, ...]
+    transitions: list[tuple[Any, ...]]
+    edits: list[tuple[Any, ...]]
+    outbox: list[tuple[Any, ...]]
 
 
 class Store:
@@ -136,7 +145,10 @@ class Store:
             checkpoints only: several times faster, still never corrupt, but the last
             commits before a power cut (not a process crash) may be lost.
         timeout : float
-            Seconds to wait for another writer's lock (SQLite) or to connect.
+            Seconds to wait for SQLite's lock held by a writer outside this library,
+            or to connect (PostgreSQL). Writers of this library on one SQLite file
+            queue for each other on the lock file ``<database>-writer`` beside it,
+            without a time limit: each holds it only while its own statements run.
         owner, segment : str or None
             The subject fields indexed for :meth:`find` (``None``: not indexed).
         funnels : sequence of Funnel
@@ -174,15 +186,17 @@ class Store:
     def _init_schema(self) -> None:
         db = self._db
         try:
+            if db.kind == "sqlite":
+                # a store that exists is only read: opening never waits for writers
+                with db.lock:
+                    tables = self._tables()
+                    if "sf_schema" in tables:
+                        self._check_schema(tables)
+                        return
             with db.transaction():
-                if db.kind == "sqlite":
-                    tables = {r[0] for r in db.execute(
-                        "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
-                else:
+                if db.kind != "sqlite":
                     db.execute("SELECT pg_advisory_xact_lock(7271)")
-                    tables = {r[0] for r in db.execute(
-                        "SELECT table_name FROM information_schema.tables "
-                        "WHERE table_schema = current_schema()").fetchall()}
+                tables = self._tables()
                 if "sf_schema" not in tables:
                     if db.kind == "sqlite" and tables:
                         raise StoreError(
@@ -193,18 +207,30 @@ class Store:
                     db.execute("INSERT INTO sf_schema (version) VALUES (?)",
                                (_schema.SCHEMA_VERSION,))
                     return
-                rows = db.execute("SELECT version FROM sf_schema").fetchall()
-                missing = sorted(set(_schema.TABLES) - tables)
-                if len(rows) != 1 or missing:
-                    raise StoreError(f"{self._where()} is a damaged salesfunnel store "
-                                     f"(missing tables {missing}, {len(rows)} schema rows)")
-                if rows[0][0] != _schema.SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self._where()} has store schema version {rows[0][0]}; this "
-                        f"salesfunnel reads version {_schema.SCHEMA_VERSION}")
+                self._check_schema(tables)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self._where()} is not a salesfunnel store or is damaged "
                              f"(SQLite says: {exc})") from exc
+
+    def _tables(self) -> set[str]:
+        db = self._db
+        if db.kind == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        else:
+            sql = ("SELECT table_name FROM information_schema.tables "
+                   "WHERE table_schema = current_schema()")
+        return {r[0] for r in db.execute(sql).fetchall()}
+
+    def _check_schema(self, tables: set[str]) -> None:
+        rows = self._db.execute("SELECT version FROM sf_schema").fetchall()
+        missing = sorted(set(_schema.TABLES) - tables)
+        if len(rows) != 1 or missing:
+            raise StoreError(f"{self._where()} is a damaged salesfunnel store "
+                             f"(missing tables {missing}, {len(rows)} schema rows)")
+        if rows[0][0] != _schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"{self._where()} has store schema version {rows[0][0]}; this "
+                f"salesfunnel reads version {_schema.SCHEMA_VERSION}")
 
     def _where(self) -> str:
         db = self._db
@@ -417,7 +443,8 @@ class Store:
                 journey.id = jkey
                 ext = ext_key(jkey)
                 db.execute("UPDATE sf_journeys SET ext_id = ? WHERE id = ?", (ext, jkey))
-            self._append(journey, jkey, fid, 0, 0, history, edits, key)
+            self._write(self._rows(journey, _Base(journey, jkey, 0, 0, 0), fid, history,
+                                   edits, subject), jkey, journey, key)
         self._sent(journey)
         self._track(journey, jkey, len(history), len(edits), journey.version)
         return Receipt(journey.id, journey.version, journey.stage)
@@ -467,39 +494,45 @@ class Store:
         db = self._db
         edits = tuple(journey.edits)
         history = journey.history
+        # A journey this store loaded or wrote is based on a known stored state: its rows
+        # are built before the write lock is taken, so the lock is held only for the
+        # statements (writers in other processes wait on it).
+        base = self._tracked_base(journey)
+        rows = None if base is None else self._rows(journey, base, fid, history, edits,
+                                                    subject)
         with db.transaction():
             if key is not None:
                 done = self._replayed(key)
                 if done is not None:
                     return done
-            base = self._base(journey, ext, history, edits)
-            jkey, moves, n_edits, version = base
-            if journey.version < version or len(history) < moves or len(edits) < n_edits:
-                raise ConflictError(journey.id, journey.version, version)
+            if base is None:
+                base = self._base(journey, ext, history, edits)
+                rows = self._rows(journey, base, fid, history, edits, subject)
+            assert rows is not None
+            if (journey.version < base.version or len(history) < base.moves
+                    or len(edits) < base.edits):
+                raise ConflictError(journey.id, journey.version, base.version)
             cur = db.execute(
                 "UPDATE sf_journeys SET stage = ?, stage_fid = ?, version = ?, moves = ?, "
                 "edits = ?, subject = ?, owner = ?, segment = ?, entered_at = ?, "
-                "updated_at = ? WHERE id = ? AND version = ?",
-                (journey.stage, fid, journey.version, len(history), len(edits), subject,
-                 indexed_field(journey.subject, self._owner),
-                 indexed_field(journey.subject, self._segment),
-                 ns_of(history[-1].at), ns_of(datetime.now(UTC)), jkey, version))
+                "updated_at = ? WHERE id = ? AND version = ?", rows.update)
             if cur.rowcount != 1:
-                rows = db.execute("SELECT version FROM sf_journeys WHERE id = ?",
-                                  (jkey,)).fetchall()
-                raise ConflictError(journey.id, version, rows[0][0] if rows else None)
-            self._append(journey, jkey, fid, moves, n_edits, history, edits, key)
+                found = db.execute("SELECT version FROM sf_journeys WHERE id = ?",
+                                   (base.key,)).fetchall()
+                raise ConflictError(journey.id, base.version, found[0][0] if found else None)
+            self._write(rows, base.key, journey, key)
         self._sent(journey)
-        self._track(journey, jkey, len(history), len(edits), journey.version)
+        self._track(journey, base.key, len(history), len(edits), journey.version)
         return Receipt(journey.id, journey.version, journey.stage)
 
-    def _base(self, journey: Journey, ext: str, history: Sequence[TransitionRecord],
-              edits: Sequence[Any]) -> tuple[int, int, int, int]:
-        """(key, moves, edits, version) the journey was read at; inside a transaction."""
+    def _tracked_base(self, journey: Journey) -> _Base | None:
         with self._lock:
             base = self._tracked.get(id(journey))
-        if base is not None and base.journey is journey:
-            return base.key, base.moves, base.edits, base.version
+        return base if base is not None and base.journey is journey else None
+
+    def _base(self, journey: Journey, ext: str, history: Sequence[TransitionRecord],
+              edits: Sequence[Any]) -> _Base:
+        """The stored state an untracked journey is based on; inside a transaction."""
         rows = self._db.execute(
             "SELECT id, moves, edits, version FROM sf_journeys WHERE ext_id = ?",
             (ext,)).fetchall()
@@ -515,39 +548,54 @@ class Store:
             stored = self._records(jkey, moves, journey.funnel, start=moves)
             if stored[-1][:7] != tuple(history[moves - 1])[:7]:
                 raise ConflictError(journey.id, journey.version, version)
-        return jkey, moves, n_edits, version
+        return _Base(journey, jkey, moves, n_edits, version)
 
-    def _append(self, journey: Journey, jkey: int, fid: int, moves: int, n_edits: int,
-                history: Sequence[TransitionRecord], edits: Sequence[Any],
-                key: str | None) -> None:
-        db = self._db
+    def _rows(self, journey: Journey, base: _Base, fid: int,
+              history: Sequence[TransitionRecord], edits: Sequence[Any],
+              subject: str | None) -> _Rows:
+        """The statements' parameters of one write (no database access)."""
+        jkey, moves, n_edits = base.key, base.moves, base.edits
         index = journey.funnel.index
-        new = history[moves:]
-        if new:
+        now = ns_of(datetime.now(UTC))
+        update = (journey.stage, fid, journey.version, len(history), len(edits), subject,
+                  indexed_field(journey.subject, self._owner),
+                  indexed_field(journey.subject, self._segment), ns_of(history[-1].at), now,
+                  jkey, base.version)
+        # one tuple per new transition: the hot loop of a save, kept to plain lookups
+        transitions = []
+        n = moves
+        for r in history[moves:]:
+            n += 1
+            frm = r.from_stage
+            transitions.append((
+                jkey, fid, n, None if frm is None else index(frm), index(r.to_stage),
+                ns_of(r.at), r.actor, r.reason, 1 if r.forced else 0, r.kind, facts_json(r)))
+        edit_rows = [
+            (jkey, n_edits + i + 1, e.version, ns_of(e.at), e.actor, e.reason,
+             json.dumps(thaw(e.changes), default=str))
+            for i, e in enumerate(edits[n_edits:])]
+        outbox = [(jkey, m.version, m.topic, json.dumps(thaw(m.payload), default=str), now)
+                  for m in journey.pending_messages]
+        return _Rows(update, transitions, edit_rows, outbox)
+
+    def _write(self, rows: _Rows, jkey: int, journey: Journey, key: str | None) -> None:
+        """Append a write's transitions, edits, outbox messages and idempotency key;
+        inside the write transaction."""
+        db = self._db
+        if rows.transitions:
             db.lock_feed()
             db.executemany(
                 "INSERT INTO sf_transitions (journey, fid, n, from_stage, to_stage, at, "
                 "actor, reason, forced, kind, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(jkey, fid, moves + i + 1,
-                  None if r.from_stage is None else index(r.from_stage), index(r.to_stage),
-                  ns_of(r.at), r.actor, r.reason, int(r.forced), r.kind, facts_json(r))
-                 for i, r in enumerate(new)])
-        if len(edits) > n_edits:
+                rows.transitions)
+        if rows.edits:
             db.executemany(
                 "INSERT INTO sf_edits (journey, n, version, at, actor, reason, changes) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(jkey, n_edits + i + 1, e.version, ns_of(e.at), e.actor,
-                  e.reason, json.dumps({k: list(v) for k, v in dict(e.changes).items()},
-                                       default=str))
-                 for i, e in enumerate(edits[n_edits:])])
-        messages = journey.pending_messages
-        if messages:
-            now = ns_of(datetime.now(UTC))
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows.edits)
+        if rows.outbox:
             db.executemany(
                 "INSERT INTO sf_outbox (journey, version, topic, payload, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(jkey, m.version, m.topic,
-                  json.dumps(dict(m.payload), default=str), now) for m in messages])
+                "VALUES (?, ?, ?, ?, ?)", rows.outbox)
         if key is not None:
             db.execute("INSERT INTO sf_idempotency (key, journey, version, stage) "
                        "VALUES (?, ?, ?, ?)", (key, jkey, journey.version, journey.stage))
@@ -653,7 +701,7 @@ class Store:
             table = names[int(fid)]
             out.append(TransitionRecord(None if frm is None else table[frm], table[to],
                                         ns_to_datetime(at), actor, reason, bool(forced), kind,
-                                        FrozenMap(json.loads(facts) if facts else {})))
+                                        freeze(json.loads(facts)) if facts else EMPTY))
         return out
 
     def _names_for(self, funnel: Funnel, fids: set[int]) -> dict[int, list[str]]:

@@ -34,13 +34,16 @@ class Partitioning:
     how: str = "split"
 
     def apply(self, log: EventLog) -> PartitionedLog:
-        """``log`` as a :class:`~salesfunnel.PartitionedLog` of :attr:`parts` parts."""
-        if self.how == "split":
+        """``log`` as a :class:`~salesfunnel.PartitionedLog` of :attr:`parts` parts (a
+        log with event names or properties is always split: the column constructors do
+        not take them)."""
+        if self.how == "split" or log.event is not None or log.properties:
             return PartitionedLog.from_log(log, parts=self.parts)
         return PartitionedLog.from_arrays(
             log.funnel, entity=log.ids[log.entity], stage=log.stage, ts=log.ts,
             amount=log.amount, segments={k: s.values() for k, s in log.segments.items()},
-            unit="ns", parts=self.parts, workers=self.workers)
+            probability=log.probability, unit="ns", parts=self.parts,
+            workers=self.workers)
 
 
 def partitionings(*, max_parts: int = 8, max_workers: int = 4

@@ -20,6 +20,7 @@ import numpy as np
 from salesfunnel.errors import FunnelError, InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.model import Journey, StageKind
+from salesfunnel.model._records import thaw
 
 __all__ = ["assert_funnel_invariants", "assert_journey_invariants", "assert_merge_invariant"]
 
@@ -115,7 +116,7 @@ def assert_journey_invariants(journey: Journey) -> None:
             raise _fail("force", f"record {i} into stage {rec.to_stage!r} is forced without a "
                                  "reason")
         try:
-            json.dumps(dict(rec.facts), allow_nan=False)
+            json.dumps(thaw(rec.facts), allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise _fail("facts", f"record {i} into {rec.to_stage!r} has facts that are not "
                                  f"strict JSON: {dict(rec.facts)!r} ({exc})") from exc
