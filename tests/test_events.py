@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
@@ -566,3 +566,30 @@ def test_derived_arrays_are_cached_under_their_function_and_read_only() -> None:
     assert count_rows(log, 3).tolist() == [0, 3] and calls == [2, 3]
     with pytest.raises(ValueError, match="read-only"):
         count_rows(log, 2)[0] = 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300_000), st.integers(1, 64),
+       st.sampled_from(["uniform", "few", "skewed", "low bits"]))
+@example(1, 300_000, 45, "uniform")
+@example(2, 70_000, 64, "uniform")
+@example(3, 200_000, 20, "skewed")
+@example(4, 100_000, 12, "few")
+@example(5, 100_000, 40, "low bits")
+def test_sorted_packed_sorts_like_numpy(seed: int, n: int, bits: int, shape: str) -> None:
+    """The bucketed radix sort gives numpy's sort for any values below ``2**bits``: many
+    buckets, few distinct values, one crowded bucket, values in the low bits only."""
+    from salesfunnel.events._factorize import sorted_packed
+
+    rng = np.random.default_rng(seed)
+    top = 2**bits - 1
+    if shape == "uniform":
+        key = rng.integers(0, top, n, dtype=np.uint64, endpoint=True)
+    elif shape == "few":
+        key = rng.choice(rng.integers(0, top, 5, dtype=np.uint64, endpoint=True), n)
+    elif shape == "skewed":  # most values in the top bucket
+        key = np.where(rng.random(n) < 0.9, np.uint64(top),
+                       rng.integers(0, top, n, dtype=np.uint64, endpoint=True))
+    else:
+        key = rng.integers(0, min(top, 255), n, dtype=np.uint64, endpoint=True)
+    assert np.array_equal(sorted_packed(key.copy(), bits), np.sort(key))

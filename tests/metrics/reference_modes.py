@@ -30,9 +30,10 @@ def entity_events(log: EventLog, masks: np.ndarray) -> dict[int, list[Event]]:
 
 
 def ordered_path(evs: list[Any], n: int, window: int | None,
-                 step_windows: Sequence[int | None], ties: str = "later") -> list[int]:
+                 step_windows: Sequence[int | None], ties: str = "later",
+                 starts: set[int] | None = None) -> list[int]:
     """Indices (into evs) of the path: the longest chain, ending at the earliest event,
-    then the latest choice at each step going back."""
+    then the latest choice at each step going back (``starts``: the first steps allowed)."""
     best: list[int] = []
     def ok(chain: tuple[int, ...]) -> bool:
         ts = [evs[i][0] for i in chain]
@@ -45,7 +46,8 @@ def ordered_path(evs: list[Any], n: int, window: int | None,
     chains = [()]
     for k in range(n):
         nxt = [(*c, i) for c in chains for i in range(len(evs))
-               if k in evs[i][3] and (not c or i > c[-1]) and ok((*c, i))]
+               if k in evs[i][3] and (not c or i > c[-1]) and ok((*c, i))
+               and (c or starts is None or i in starts)]
         if not nxt:
             break
         chains = nxt
@@ -55,7 +57,8 @@ def ordered_path(evs: list[Any], n: int, window: int | None,
 
 
 def strict_path(evs: list[Any], n: int, window: int | None,
-                step_windows: Sequence[int | None], ties: str = "later") -> list[int]:
+                step_windows: Sequence[int | None], ties: str = "later",
+                starts: set[int] | None = None) -> list[int]:
     if ties == "row_order":  # moments are rows
         times = list(range(len(evs)))
         at = [e[0] for e in evs]
@@ -64,10 +67,12 @@ def strict_path(evs: list[Any], n: int, window: int | None,
         at = times
 
     def first_at(g: int, k: int) -> int | None:
+        def allowed(i: int) -> bool:
+            return k > 0 or starts is None or i in starts
         if ties == "row_order":
-            return g if k in evs[g][3] else None
+            return g if k in evs[g][3] and allowed(g) else None
         for i, e in enumerate(evs):
-            if e[0] == times[g] and k in e[3]:
+            if e[0] == times[g] and k in e[3] and allowed(i):
                 return i
         return None
     best: list[int] = []
@@ -121,47 +126,62 @@ def reference_funnel(log: EventLog, steps: Sequence[Step], order: str, window: i
     result: dict[Any, dict[str, Any]] = {}
     for e in range(log.n_entities):
         evs = per.get(e, [])
-        if order == "ordered":
-            path = ordered_path(evs, n, window, sws, ties)
+
+        def path_of(starts: set[int] | None, evs: list[Event] = evs) -> list[int]:
+            if order == "ordered":
+                return ordered_path(evs, n, window, sws, ties, starts)
+            if order == "strict":
+                return strict_path(evs, n, window, sws, ties, starts)
+            return unordered_path(evs, n, window)
+
+        def excluded_path(path: list[int], evs: list[Event] = evs) -> bool:
             level = len(path)
-        elif order == "strict":
-            path = strict_path(evs, n, window, sws, ties)
-            level = len(path)
-        else:
-            path = unordered_path(evs, n, window)
-            level = sum(p >= 0 for p in path)
-        times = [evs[i][0] for i in path] if order != "unordered" else []
-        excluded = False
-        for ex, xm in zip(exclusions, xmasks, strict=True):
-            if level <= ex.start:
-                continue
-            lo = times[ex.start]
-            for ev in evs:
-                if not xm[ev[2]] or ev[0] <= lo:
+            times = [evs[i][0] for i in path]
+            for ex, xm in zip(exclusions, xmasks, strict=True):
+                if level <= ex.start:
                     continue
-                if level > ex.end:
-                    if ev[0] < times[ex.end]:
-                        excluded = True
-                elif window is None or ev[0] - times[0] <= window:
-                    excluded = True
+                lo = times[ex.start]
+                for ev in evs:
+                    if not xm[ev[2]] or ev[0] <= lo:
+                        continue
+                    if level > ex.end:
+                        if ev[0] < times[ex.end]:
+                            return True
+                    elif window is None or ev[0] - times[0] <= window:
+                        return True
+            return False
+
+        excluded = False
+        if exclusions:
+            # every first-step event is an attempt; an attempt whose own path has an
+            # exclusion event drops out, the entity keeps the path of the others
+            attempts = [i for i, ev in enumerate(evs) if 0 in ev[3]]
+            kept = {i for i in attempts if not excluded_path(path_of({i}))}
+            path = path_of(kept)
+            excluded = bool(attempts) and not kept
+        else:
+            path = path_of(None)
+        level = len(path) if order != "unordered" else sum(p >= 0 for p in path)
+        times = [evs[i][0] for i in path] if order != "unordered" else []
         key = None
         if by is not None and evs:
             if level == 0:
                 i = 0
-            elif order == "unordered":
-                got = [p for p in path if p >= 0]
-                if attribution == "first_touch":
-                    i = min(got)
-                elif attribution == "last_touch":
-                    i = max(got)
-                else:
-                    i = path[attribution] if path[attribution] >= 0 else max(got)
-            elif attribution == "first_touch":
-                i = path[0]
-            elif attribution == "last_touch":
-                i = path[level - 1]
             else:
-                i = path[attribution] if level > attribution else path[level - 1]
+                col = (log.properties[by] if by in log.properties
+                       else log.segments[by].values())
+                got = sorted(p for p in path if p >= 0)  # the path in time order
+                if attribution in ("first_touch", "last_touch"):
+                    # the first (last) path event whose value is set
+                    valued = [p for p in got if _is_set(col[evs[p][2]])]
+                    if attribution == "first_touch":
+                        i = valued[0] if valued else got[0]
+                    else:
+                        i = valued[-1] if valued else got[-1]
+                elif order == "unordered":
+                    i = path[attribution] if path[attribution] >= 0 else got[-1]
+                else:
+                    i = path[attribution] if level > attribution else path[level - 1]
             row = evs[i][2]
             col = log.properties[by] if by in log.properties else log.segments[by].values()
             key = col[row]
@@ -182,6 +202,11 @@ def reference_funnel(log: EventLog, steps: Sequence[Step], order: str, window: i
         if level == n and times:
             g["total"].append(times[-1] - times[0])
     return result
+
+
+def _is_set(value: Any) -> bool:
+    value = value.item() if isinstance(value, np.generic) else value
+    return value is not None and not (isinstance(value, float) and value != value)
 
 
 # -- ClickHouse windowFunnel through chdb -------------------------------------------------------

@@ -56,11 +56,15 @@ def test_window_funnel_matches_chdb_in_every_mode(log, steps, window_s) -> None:
     masks = match_steps(log, steps)
     w = 10**9 if window_s is None else window_s
     expected = chdb_levels(log.entity, _sec(log), masks, w, ALL_MODES)
-    for i, mode in enumerate(ALL_MODES):
-        got = window_funnel_levels(log, masks, None if window_s is None else w * NS, mode)
-        want = np.array([expected.get(e, [0] * len(ALL_MODES))[i]
-                         for e in range(log.n_entities)], dtype=np.int64)
-        assert got.tolist() == want.tolist(), mode
+    for warm in (False, True):  # warm: the log's cached (entity, time) order is reused
+        if warm:
+            log.sorted_by_entity_time()
+        for i, mode in enumerate(ALL_MODES):
+            got = window_funnel_levels(log, masks, None if window_s is None else w * NS,
+                                       mode)
+            want = np.array([expected.get(e, [0] * len(ALL_MODES))[i]
+                             for e in range(log.n_entities)], dtype=np.int64)
+            assert got.tolist() == want.tolist(), (mode, warm)
 
 
 def test_window_funnel_repeated_rows_ties_and_multi_step_rows() -> None:
@@ -146,8 +150,10 @@ def test_funnel_matches_reference(data, log, steps, order, window_s, ties) -> No
 def test_breakdown_attribution_matches_reference(data, log, steps, order, by) -> None:
     attribution = data.draw(st.one_of(st.sampled_from(["first_touch", "last_touch"]),
                                       st.integers(0, len(steps) - 1)))
-    got = funnel(log, steps, order=order, by=by, attribution=attribution)
-    ref = reference_funnel(log, steps, order, None, by=by, attribution=attribution)
+    exs = data.draw(exclusions(len(steps))) if order != "unordered" else []
+    got = funnel(log, steps, order=order, by=by, attribution=attribution, exclusions=exs)
+    ref = reference_funnel(log, steps, order, None, exclusions=exs, by=by,
+                           attribution=attribution)
     assert set(got) == set(ref)
     for key, result in got.items():
         _compare(result, ref[key])
@@ -229,3 +235,31 @@ def test_histogram_counts_every_conversion(log, steps) -> None:
     assume(got.total is not None)
     counts, _ = got.histogram(bins=5)
     assert int(counts.sum()) == len(got.total.observations()) == got.counts[-1]
+
+
+# -- step matching against the rule's row-by-row evaluation -------------------------------------
+
+CHECKS = ["url == '/pricing'", "url != '/docs'", "plan in ['pro', 'team']", "price >= 10",
+          "plan is set", "price is not set", "(url == '/' or plan == 'free')",
+          "not (price < 20)"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(product_event_logs(max_events=60),
+       st.one_of(st.none(), st.sampled_from(["view", "signup", "buy"])),
+       st.lists(st.sampled_from(CHECKS), min_size=1, max_size=4))
+def test_step_matches_equal_the_rule_row_by_row(log, event, checks) -> None:
+    """The checks are evaluated one after another on the rows still in; the mask must
+    equal the rule tested on each row alone (missing values are absent keys)."""
+    step = Step(event=event, where=" and ".join(checks))
+    got = step.matches(log)
+    names = log.event.values()
+    for r in range(len(log)):
+        row = {}
+        for name, col in log.properties.items():
+            v = col[r]
+            v = v.item() if isinstance(v, np.generic) else v
+            if v is not None and not (isinstance(v, float) and v != v):
+                row[name] = v
+        want = (event is None or names[r] == event) and step.where.test(row)
+        assert bool(got[r]) == want, (r, row)

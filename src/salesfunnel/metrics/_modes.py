@@ -5,13 +5,14 @@ options...)(ts, cond_1, ..., cond_n)`` returns, with the options ``strict_order`
 ``strict_deduplication``, ``strict_increase``, ``strict_once`` and ``allow_reentry``.
 
 How it is computed (see the documentation page "Funnel order modes"): the rows matching
-some step are sorted once, as (entity, time, step bits) packed in one ``uint64``
-(:func:`_packed_steps`); a row matching
-steps ``k1, k2, ...`` becomes one *element* per step; an unmatched row becomes a ``-1``
-element under ``strict_order``. Elements are ordered by (entity, time, step), the order
-ClickHouse sorts them in; each gets the integer key ``group * (n_steps + 1) + step + 1``
-(``group``: the rank of its (entity, time) among the sorted rows), so the elements of one
-step are already sorted and no global sort is needed. Level by level, an element of step
+some step (under ``strict_order``: every row) are sorted once, as (entity, time, step
+bits) packed in one ``uint64`` (:func:`_packed_steps`; one radix pass on the top bits,
+then small in-cache sorts); a row matching steps ``k1, k2, ...`` becomes one *element*
+per step; an unmatched row becomes a ``-1`` element under ``strict_order``. Elements are
+ordered by (entity, time, step), the order ClickHouse sorts them in; each gets the
+integer key ``group * (n_steps + 1) + step + 1`` (``group``: the packed (entity, time)
+value, which orders the groups), so the elements of one step are already sorted and no
+global sort is needed. Level by level, an element of step
 ``k`` is *valid* when the latest valid element of step ``k - 1`` before it belongs to the
 same entity, started its chain at most ``window`` earlier and (``strict_increase``) is
 strictly earlier; that latest one carries both the latest start and the latest time,
@@ -43,8 +44,10 @@ from salesfunnel._util._time import TS_MAX, TS_MIN, duration_ns
 from salesfunnel._util._validate import invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
-from salesfunnel.events._factorize import bit_length, stable_order
-from salesfunnel.events._sort import time_offsets, time_scale
+from salesfunnel.events._derived import peek
+from salesfunnel.events._factorize import bit_length, sorted_packed, stable_order
+from salesfunnel.events._log import _sorted
+from salesfunnel.events._sort import SortedEvents, time_offsets, time_scale
 from salesfunnel.metrics._conversion import describe_window
 from salesfunnel.metrics._results import (
     check_log,
@@ -215,7 +218,7 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
             key |= trel << np.uint64(r_bits)
             key |= np.arange(n, dtype=np.uint64)
             del trel
-            key.sort()
+            key = sorted_packed(key, e_bits + t_bits + r_bits)
             order = (key & np.uint64((1 << r_bits) - 1)).view(np.int64)
             ent = (key >> np.uint64(t_bits + r_bits)).view(np.int64)
             key >>= np.uint64(r_bits)
@@ -241,21 +244,42 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
     return _Elements(order, ent, ts, group, np.flatnonzero(new))
 
 
-def _packed_steps(log: EventLog, match: npt.NDArray[np.bool_], matched: npt.NDArray[np.bool_]
-                  ) -> tuple[_Elements, npt.NDArray[np.bool_]] | None:
-    """The rows matching some step sorted by (entity, time, steps matched), with the
-    step masks, from one sort of (entity, time, step bits) packed in a uint64.
+def _step_codes(match: npt.NDArray[np.bool_]) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """Per row: the bits of the steps it matches (bit ``k``: step ``k``), in the smallest
+    unsigned type that holds them."""
+    n = match.shape[0]
+    dtype: Any = np.uint8 if n <= 8 else np.uint16 if n <= 16 else np.uint32
+    code: npt.NDArray[np.unsignedinteger[Any]] = np.zeros(match.shape[1], dtype=dtype)
+    for k in range(n):
+        bit = match[k].view(np.uint8)
+        code |= (bit << np.uint8(k)) if n <= 8 else bit.astype(dtype) << dtype(k)
+    return code
+
+
+_Codes = npt.NDArray[np.unsignedinteger[Any]]
+
+
+def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
+                  ) -> tuple[_Elements, _Codes] | None:
+    """The rows ``sel`` (``None``: all) sorted by (entity, time, steps matched), with
+    their step codes, from one sort of (entity, time, step bits) packed in a uint64
+    (:func:`~salesfunnel.events._factorize.sorted_packed`).
 
     ``windowFunnel`` needs no row identity (rows with equal keys are interchangeable),
     so the step bits take the place of the row index and no gather through the order
-    is needed. ``None`` when the bits do not fit (then :func:`_elements` is used); the
-    returned elements have no ``order``.
+    is needed. The elements' ``group`` is the packed (entity, time) value itself (it
+    orders the groups like their ranks; no ``group_start``) when it leaves room for the
+    step keys, dense ranks otherwise. ``None`` when the bits do not fit (then
+    :func:`_elements` is used); the returned elements have no ``order``.
     """
-    n = match.shape[0]
-    sel = np.flatnonzero(matched)
-    if not len(sel):
+    if sel is None:  # every row
+        ent, ts = log.entity, log.ts
+    elif len(sel):
+        ent, ts = log.entity[sel], log.ts[sel]
+    else:
         return None
-    ent, ts = log.entity[sel], log.ts[sel]
+    if not len(ts):
+        return None
     t0, step = time_scale(ts)
     trel = time_offsets(ts, t0)
     if step > 1:
@@ -267,20 +291,45 @@ def _packed_steps(log: EventLog, match: npt.NDArray[np.bool_], matched: npt.NDAr
     key = ent.astype(np.uint64) << np.uint64(t_bits + n)
     trel <<= np.uint64(n)
     key |= trel
-    del trel
-    for k in range(n):
-        key |= match[k, sel].astype(np.uint64) << np.uint64(k)
-    key.sort()
-    m = np.empty((n, len(key)), dtype=np.bool_)
-    for k in range(n):
-        np.not_equal(key & np.uint64(1 << k), 0, out=m[k])
+    del trel, ent, ts
+    key |= code if sel is None else code[sel]
+    key = sorted_packed(key, e_bits + t_bits + n)
+    codes = (key & np.uint64((1 << n) - 1)).astype(code.dtype)
     key >>= np.uint64(n)
     ent = (key >> np.uint64(t_bits)).view(np.int64)
+    if e_bits + t_bits + bit_length(n + 1) + 1 <= 63:  # doubled step keys fit
+        group = key.copy().view(np.int64)
+        group_start = np.zeros(0, dtype=np.int64)
+    else:
+        group = None
     key &= np.uint64((1 << t_bits) - 1)
     if step > 1:
         key *= np.uint64(step)
     key += np.uint64(t0 % 2**64)
     ts = key.view(np.int64)
+    if group is None:
+        rows = len(ts)
+        new = np.ones(rows, dtype=np.bool_)
+        if rows > 1:
+            np.not_equal(ent[1:], ent[:-1], out=new[1:])
+            new[1:] |= ts[1:] != ts[:-1]
+        group = np.cumsum(new, dtype=np.int64)
+        group -= 1
+        group_start = np.flatnonzero(new)
+    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, group_start), codes
+
+
+def _cached_steps(sorted_events: SortedEvents, code: _Codes, every_row: bool
+                  ) -> tuple[_Elements, _Codes]:
+    """As :func:`_packed_steps`, from the log's cached (entity, time) order: no sort.
+
+    Rows of one (entity, time) group may come in any order (the elements' keys do not
+    depend on it)."""
+    codes = code[sorted_events.order]
+    ent, ts = sorted_events.entity, sorted_events.ts
+    if not every_row:
+        keep = np.flatnonzero(codes != 0)
+        codes, ent, ts = codes[keep], ent[keep], ts[keep]
     rows = len(ts)
     new = np.ones(rows, dtype=np.bool_)
     if rows > 1:
@@ -288,7 +337,7 @@ def _packed_steps(log: EventLog, match: npt.NDArray[np.bool_], matched: npt.NDAr
         new[1:] |= ts[1:] != ts[:-1]
     group = np.cumsum(new, dtype=np.int64)
     group -= 1
-    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, np.flatnonzero(new)), m
+    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, np.flatnonzero(new)), codes
 
 
 def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
@@ -297,8 +346,20 @@ def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
     if len(ent):
         first = np.ones(len(ent), dtype=np.bool_)
         np.not_equal(ent[1:], ent[:-1], out=first[1:])
-        out[ent[first]] = values[first]
+        idx = np.flatnonzero(first)  # (index arrays gather faster than boolean masks)
+        out[ent[idx]] = values[idx]
     return out
+
+
+def _stop_at_first(stop: _I64, ent: _I64, at: _I64) -> None:
+    """``stop[e] = min(stop[e], first of at for e)`` (``ent`` sorted)."""
+    if not len(ent):
+        return
+    first = np.ones(len(ent), dtype=np.bool_)
+    np.not_equal(ent[1:], ent[:-1], out=first[1:])
+    idx = np.flatnonzero(first)
+    e = ent[idx]
+    stop[e] = np.minimum(stop[e], at[idx])
 
 
 def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: int | None,
@@ -312,32 +373,56 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
     n = match.shape[0]
     if len(log) == 0 or n == 0:
         return np.zeros(n_ent, dtype=np.int64)
-    matched = np.any(match, axis=0)
-    packed = _packed_steps(log, match, matched)
+    code = _step_codes(match)
+    matched = code != 0
+    # under strict_order the rows matching no step stop the scan: they are sorted too
+    cached = peek(log, _sorted)
+    if cached is not None:  # the log is sorted already: reuse its order
+        packed: tuple[_Elements, _Codes] | None = _cached_steps(cached, code,
+                                                                 mode.strict_order)
+    else:
+        packed = _packed_steps(log, code, n,
+                               None if mode.strict_order else np.flatnonzero(matched))
     if packed is None:
         el = _elements(log, matched)  # rows matching no step: see strict_order below
-        m = match[:, el.order]
+        codes = code[el.order]
     else:
-        el, m = packed
+        el, codes = packed
+    bit = codes.dtype.type
     big = n + 1
     w = None if window is None else np.uint64(window)
     once = mode.strict_once and not mode.strict_increase
+    stops = (mode.strict_order and not mode.allow_reentry) or mode.strict_deduplication
+    level = np.zeros(n_ent, dtype=np.int64)
+
+    def reached(ent: _I64, key: _I64) -> _I64:
+        """Per entity: its first valid key at this level, doubled (or: reached)."""
+        if stops or mode.strict_order:
+            return _first_per_entity(ent, 2 * key, n_ent)
+        has = np.zeros(n_ent, dtype=np.bool_)
+        has[ent] = True
+        level[has] += 1  # without a stop, the level counts the steps reached
+        return np.zeros(0, dtype=np.int64)
+
     # position keys of the valid elements of the previous level, and their chains
-    pos = np.flatnonzero(m[0])
+    pos = np.flatnonzero((codes & bit(1)) != 0)  # nonzero is fastest on booleans
     v_key = el.group[pos] * big + 1
     v_ent = el.ent[pos]
     v_start = el.ts[pos]
     v_last = v_start
-    first0 = _first_per_entity(v_ent, v_key, n_ent)
-    fv = [_first_per_entity(v_ent, 2 * v_key, n_ent)]  # doubled keys, see below
+    fv = [reached(v_ent, v_key)]  # doubled keys, see below
+    first0 = v_key  # per entity: its first step-0 key (strict_order only)
+    if mode.strict_order:
+        first0 = fv[0] // 2
+        first0[fv[0] == _INF] = _INF
     stop = np.full(n_ent, _INF, dtype=np.int64)  # doubled key where the scan stops
     for k in range(1, n):
-        cpos = np.flatnonzero(m[k])
+        cpos = np.flatnonzero((codes & bit(1 << k)) != 0)
         c_key = el.group[cpos] * big + (k + 1)
         c_ent = el.ent[cpos]
         c_ts = el.ts[cpos]
         if mode.strict_once and mode.strict_increase:
-            j = np.searchsorted(v_key, el.group[cpos] * big) - 1  # strictly earlier times
+            j = np.searchsorted(v_key, c_key - (k + 1)) - 1  # strictly earlier times
         else:
             j = np.searchsorted(v_key, c_key) - 1
         ok = j >= 0
@@ -353,17 +438,10 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
             ok[:] = False
             start = c_ts
         if mode.strict_order and not mode.allow_reentry:
-            # the first step-k element after the first step-0 element stops the scan
-            # when no step k - 1 was reached before it
-            has0 = first0 != _INF
-            e = np.flatnonzero(has0)
-            jj = np.searchsorted(c_key, first0[e], side="right")
-            inside = jj < len(c_key)
-            e, jj = e[inside], jj[inside]
-            same = c_ent[jj] == e
-            e, jj = e[same], jj[same]
-            early = 2 * c_key[jj] < fv[k - 1][e]
-            np.minimum.at(stop, e[early], 2 * c_key[jj][early])
+            # a step-k element after the first step-0 element and before the first
+            # valid step k - 1 stops the scan (the entity's first such one)
+            early = np.flatnonzero((c_key > first0[c_ent]) & (2 * c_key < fv[k - 1][c_ent]))
+            _stop_at_first(stop, c_ent[early], 2 * c_key[early])
         vi = np.flatnonzero(ok)
         if mode.strict_deduplication and len(vi):
             # the step-k element right after the first valid one repeats step k
@@ -376,17 +454,26 @@ def window_funnel_levels(log: EventLog, match: npt.NDArray[np.bool_], window: in
             same = c_ent[nx] == c_ent[fi]
             fi, nx = fi[same], nx[same]
             at = 2 * c_key[nx] + (c_key[nx] == c_key[fi])
-            np.minimum.at(stop, c_ent[fi], at)
+            e = c_ent[fi]  # one per entity
+            stop[e] = np.minimum(stop[e], at)
         v_key, v_ent, v_last = c_key[vi], c_ent[vi], c_ts[vi]
         v_start = start[vi]
-        fv.append(_first_per_entity(v_ent, 2 * v_key, n_ent))
-    if mode.strict_order:
+        fv.append(reached(v_ent, v_key))
+    if mode.strict_order and packed is None:
         _stop_at_unmatched(log, el, matched, first0, big, stop)
-    level = np.zeros(n_ent, dtype=np.int64)
-    for k in range(n):
-        level += fv[k] < stop
+    elif mode.strict_order:
+        # the first row matching no step strictly later than the first step 0 (at the
+        # same time it sorts before the step elements) stops the scan
+        none = np.flatnonzero(codes == 0)
+        g = el.group[none]
+        e = el.ent[none]
+        later = np.flatnonzero(g > first0[e] // big)
+        _stop_at_first(stop, e[later], 2 * big * g[later])
+    if stops or mode.strict_order:
+        for k in range(n):
+            level += fv[k] < stop
     if once:
-        multi = m.sum(axis=0) >= 2
+        multi = (codes & (codes - bit(1))) != 0  # several bits: several steps
         if multi.any():
             # every row of those entities, unmatched ones too (strict_order reads them)
             ents = np.unique(el.ent[multi])

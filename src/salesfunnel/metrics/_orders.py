@@ -9,7 +9,10 @@ the previous one. ``"strict"``: each step's event is at the entity's next moment
 the previous step's (nothing happens in between). ``"unordered"``: the steps done within
 ``window`` of a first step event, in any order. The entity's *path* is the first chain
 that reaches its furthest step (for ``ordered``, the one with the latest start), which
-gives its conversion times, its exclusion check and its breakdown value.
+gives its conversion times, its exclusion check and its breakdown value. With exclusion
+steps, every first-step event starts an *attempt*; an attempt whose path has an
+exclusion event drops out and the path is chosen among the other attempts (PostHog's
+semantics); an entity whose every attempt drops out is excluded.
 
 Kernels: level by level, a step-``k`` event extends the latest valid step-``k - 1``
 event at an earlier moment (latest start and latest time dominate, so one
@@ -20,7 +23,7 @@ event and step, the step's next event at or after the anchor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -55,17 +58,31 @@ Attribution = Literal["first_touch", "last_touch"] | int
 
 
 class Path:
-    """Per entity: the level reached and the sorted row of each step on its path."""
+    """Per entity: the level reached and the sorted row of each step on its path.
 
-    def __init__(self, level: _I64, rows: _I64, el: _Elements) -> None:
+    ``rows`` may be given as a function computing them on first use (the sort-free
+    ordered path needs them only for a breakdown).
+    """
+
+    def __init__(self, level: _I64, rows: _I64 | Callable[[], _I64], el: _Elements,
+                 times: _I64 | None = None) -> None:
         self.level = level  # (n_entities,) steps reached
-        self.rows = rows  # (n_entities, n_steps) sorted-row position, -1 beyond level
+        self._rows = rows  # (n_entities, n_steps) sorted-row position, -1 beyond level
         self.el = el
+        self._times = times
+
+    @property
+    def rows(self) -> _I64:
+        if callable(self._rows):
+            self._rows = self._rows()
+        return self._rows
 
     def times(self) -> _I64:
         """``(n_entities, n_steps)`` times of the path's events (meaningless beyond level)."""
-        return self.el.ts[np.maximum(self.rows, 0)] if len(self.el.ts) else np.zeros(
-            self.rows.shape, dtype=np.int64)
+        if self._times is None:
+            self._times = self.el.ts[np.maximum(self.rows, 0)] if len(self.el.ts) else (
+                np.zeros(self.rows.shape, dtype=np.int64))
+        return self._times
 
 
 def _backtrack(n_ent: int, valid: list[tuple[_I64, _I64, _I64]], n: int
@@ -122,14 +139,17 @@ def _ordered(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | 
     return _backtrack(n_ent, valid, n)
 
 
-def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64, _I64]:
+def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]
+                      ) -> tuple[_I64, Callable[[], _I64], _I64]:
     """``ordered`` without windows or exclusions, in log row order and without a sort.
 
     The earliest time each step can be reached (``minimum.at`` level by level) decides
     the level: a step-``k`` event can end a chain exactly when it is later than that time
     at step ``k - 1``. The path then runs back from the earliest event reaching the
-    furthest step, taking at each step the latest such event before the next one (ties:
-    the earlier row first, the order of :func:`_elements`).
+    furthest step, taking at each step the latest such event before the next one.
+    Returns the levels, a function giving the path rows (ties: the earlier row for the
+    last step, the later row before it, the order of :func:`_elements`) and the path
+    times.
     """
     n_ent, n = log.n_entities, match.shape[0]
     ent, ts = log.entity, log.ts
@@ -140,7 +160,7 @@ def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64
         rows = np.flatnonzero(match[k])
         e, t = ent[rows], ts[rows]
         if prev is not None:
-            ok = t > prev[e]
+            ok = np.flatnonzero(t > prev[e])  # (index arrays gather faster than masks)
             rows, e, t = rows[ok], e[ok], t[ok]
         best = np.full(n_ent, _INF, dtype=np.int64)
         np.minimum.at(best, e, t)
@@ -150,30 +170,38 @@ def _ordered_unsorted(log: EventLog, match: npt.NDArray[np.bool_]) -> tuple[_I64
     level = np.zeros(n_ent, dtype=np.int64)
     for k in range(n):
         level += first[k] != _INF
-    path = np.full((n_ent, n), -1, dtype=np.int64)
+    times = np.zeros((n, n_ent), dtype=np.int64)  # step-major; transposed at the end
     bound = np.full(n_ent, _INF, dtype=np.int64)  # the next step's time on the path
+    lvs = []
     for k in range(n - 1, -1, -1):
-        rows, e, t = cands[k]
+        _, e, t = cands[k]
         lv = level[e]
-        end = level == k + 1
-        # the path's last event: the earliest at step k (first row on ties)
-        i = np.flatnonzero(lv == k + 1)
-        i = i[t[i] == first[k][e[i]]]
-        pick = np.full(n_ent, _INF, dtype=np.int64)
-        np.minimum.at(pick, e[i], rows[i])
-        # earlier steps: the latest event before the next step's (last row on ties)
+        lvs.append(lv)
+        # earlier steps: the latest event before the next step's
         i = np.flatnonzero(lv > k + 1)
         i = i[t[i] < bound[e[i]]]
         top = np.full(n_ent, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(top, e[i], t[i])
-        i = i[t[i] == top[e[i]]]
-        latest_row = np.full(n_ent, -1, dtype=np.int64)
-        np.maximum.at(latest_row, e[i], rows[i])
-        chosen = np.where(end, pick, latest_row)
-        on = level > k
-        path[on, k] = chosen[on]
-        bound = np.where(on, ts[np.clip(chosen, 0, max(len(ts) - 1, 0))], bound)
-    return level, path
+        # the last step: the earliest event
+        bound = np.where(level == k + 1, first[k], top)
+        times[k] = bound
+    lvs.reverse()
+
+    def path_rows() -> _I64:
+        path = np.full((n, n_ent), -1, dtype=np.int64)
+        for k in range(n):
+            rows, e, t = cands[k]
+            lv = lvs[k]
+            i = np.flatnonzero((lv > k) & (t == times[k][e]))
+            end = lv[i] == k + 1
+            j = i[end]  # the last step: the first row at its time
+            np.minimum.at(path[k], e[j], rows[j] - _INF)  # -1 - _INF: below every row
+            j = i[~end]  # before it: the last row at its time
+            np.maximum.at(path[k], e[j], rows[j])
+            path[k, level == k + 1] += _INF
+        return path.T
+
+    return level, path_rows, times.T
 
 
 def _strict(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int, window: int | None,
@@ -305,9 +333,9 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
     if (order == "ordered" and window is None and ties == "later" and not exclusions
             and all(w is None for w in step_windows)):
         ar = np.arange(len(log), dtype=np.int64)
-        level, paths = _ordered_unsorted(log, match)
+        fast_level, rows_fn, times = _ordered_unsorted(log, match)
         rows_el = _Elements(ar, log.entity, log.ts, ar, ar)
-        return Path(level, paths, rows_el), np.zeros(n_ent, dtype=np.bool_)
+        return Path(fast_level, rows_fn, rows_el, times), np.zeros(n_ent, dtype=np.bool_)
     rows = None
     if order != "strict":  # only step and exclusion events matter
         rows = np.any(match, axis=0)
@@ -318,15 +346,60 @@ def funnel_paths(log: EventLog, steps: Sequence[Step], order: str, window: int |
         ar = np.arange(len(el.order), dtype=np.int64)
         el = _Elements(el.order, el.ent, el.ts, ar, ar)
     m = match[:, el.order]
-    if order == "ordered":
-        level, paths = _ordered(el, m, n_ent, window, step_windows)
-    elif order == "strict":
-        level, paths = _strict(el, m, n_ent, window, step_windows)
-    else:
-        level, paths = _unordered(el, m, n_ent, window)
-    path = Path(level, paths, el)
+
+    def paths_of(el: _Elements, m: npt.NDArray[np.bool_], n_ent: int) -> tuple[_I64, _I64]:
+        if order == "ordered":
+            return _ordered(el, m, n_ent, window, step_windows)
+        if order == "strict":
+            return _strict(el, m, n_ent, window, step_windows)
+        return _unordered(el, m, n_ent, window)
+
+    level, paths = paths_of(el, m, n_ent)
     # exclusion events count strictly between the path's times, whatever ``ties``
-    return path, _excluded(by_time, xmatch, level, paths, exclusions, window)
+    hit = _excluded(by_time, xmatch, level, paths, exclusions, window)
+    excluded = np.zeros(n_ent, dtype=np.bool_)
+    full_el = el
+    at: _I64 | None = None  # positions of the current sub-problem in ``full_el``
+    ids: _I64 | None = None  # entity ids of the current sub-problem's entities
+    sub_paths = paths
+    while hit.any():
+        # an attempt (a first-step event) whose path has an exclusion event drops out;
+        # the entity keeps its best remaining attempt (PostHog's exclusion semantics).
+        # The next round reads only the entities just hit, numbered 0, 1, ...
+        excluded[hit if ids is None else ids[hit]] = True
+        m[0, sub_paths[hit, 0]] = False  # ``m`` is a copy (fancy indexing)
+        sel = np.flatnonzero(hit[el.ent])
+        at = sel if at is None else at[sel]
+        same = by_time is el
+        el, local = _subset(el, sel)
+        by_time = el if same else _subset(by_time, sel)[0]
+        m = m[:, sel]
+        ids = local if ids is None else ids[local]
+        sub_level, sub_paths = paths_of(el, m, len(ids))
+        level[ids] = sub_level
+        paths[ids] = np.where(sub_paths >= 0, at[np.maximum(sub_paths, 0)], -1)
+        hit = _excluded(by_time, xmatch, sub_level, sub_paths, exclusions, window)
+    excluded &= level == 0  # every attempt excluded
+    return Path(level, paths, full_el), excluded
+
+
+def _subset(el: _Elements, sel: _I64) -> tuple[_Elements, _I64]:
+    """The sorted positions ``sel`` (whole entities) of ``el``, with the entities
+    renumbered ``0, 1, ...`` and the groups renumbered; and the old id of each entity."""
+    ent = el.ent[sel]
+    g = el.group[sel]
+    new_ent = np.ones(len(sel), dtype=np.bool_)
+    new = np.ones(len(sel), dtype=np.bool_)
+    if len(sel) > 1:
+        np.not_equal(ent[1:], ent[:-1], out=new_ent[1:])
+        np.not_equal(g[1:], g[:-1], out=new[1:])
+    new |= new_ent
+    group = np.cumsum(new, dtype=np.int64)
+    group -= 1
+    local = np.cumsum(new_ent, dtype=np.int64)
+    local -= 1
+    return (_Elements(el.order[sel], local, el.ts[sel], group, np.flatnonzero(new)),
+            ent[np.flatnonzero(new_ent)])
 
 
 def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray[np.bool_],
@@ -339,14 +412,14 @@ def _result(order: str, labels: Sequence[str], path: Path, excluded: npt.NDArray
     times: list[Durations] = []
     total = None
     if order != "unordered":
-        rows = path.rows if entities is None else path.rows[entities]
         t = path.times() if entities is None else path.times()[entities]
-        t, rows = t[keep], rows[keep]
+        if ex.any():
+            t = t[keep]
         for k in range(1, n):
-            sel = lv > k
+            sel = np.flatnonzero(lv > k)
             d = (t[sel, k].view(np.uint64) - t[sel, k - 1].view(np.uint64)).astype(np.int64)
             times.append(Durations(labels[k - 1], labels[k], d))
-        sel = lv >= n
+        sel = np.flatnonzero(lv >= n)
         d = (t[sel, n - 1].view(np.uint64) - t[sel, 0].view(np.uint64)).astype(np.int64)
         total = Durations(labels[0], labels[-1], d)
     return StepFunnel(order, labels, counts_from_levels(lv, n), len(level), window, options,
@@ -383,20 +456,28 @@ def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: boo
             ", ".join(map(repr, options)) or "none"), where="funnel")
     lv = path.level
     ar = np.arange(n_ent)
-    if unordered:  # the path's events in time order: earliest and latest
-        got = path.rows >= 0
-        earliest = np.where(got, path.rows, _INF).min(axis=1, initial=_INF)
-        earliest[earliest == _INF] = -1
-        last = path.rows.max(axis=1, initial=-1)
-        step_row = path.rows
-    else:
-        earliest = path.rows[:, 0]
-        last = path.rows[ar, np.clip(lv - 1, 0, n - 1)]
-        step_row = np.where(lv[:, None] > np.arange(n), path.rows, -1)
-    if attribution == "first_touch":
-        row = earliest
-    elif attribution == "last_touch":
-        row = last
+    step_row = path.rows if unordered else np.where(lv[:, None] > np.arange(n), path.rows,
+                                                    -1)
+    # the path's events in time order, none last: step order for ordered and strict
+    # paths; unordered ones are on sorted elements, whose positions ascend with time
+    in_time = np.where(step_row >= 0, step_row, _INF)
+    if unordered:
+        in_time.sort(axis=1)
+    got = in_time != _INF
+    in_time[~got] = -1
+    n_got = got.sum(axis=1)
+    last = in_time[ar, np.maximum(n_got - 1, 0)] if n else np.full(n_ent, -1)
+    if attribution in ("first_touch", "last_touch"):
+        # the first (last) path event with the value set; PostHog's touch points
+        is_set = _value_set(log, by)
+        valued = got.copy()
+        valued[got] = is_set[el.order[in_time[got]]]
+        if attribution == "last_touch":
+            valued = valued[:, ::-1]
+            in_time = in_time[:, ::-1]
+        pick = np.argmax(valued, axis=1)
+        fallback = in_time[:, 0] if attribution == "first_touch" else last
+        row = np.where(valued.any(axis=1), in_time[ar, pick], fallback)
     else:
         row = np.where(step_row[:, int(attribution)] >= 0, step_row[:, int(attribution)],
                        last)
@@ -420,6 +501,26 @@ def _groups(log: EventLog, path: Path, by: str, attribution: Any, unordered: boo
     cats = np.empty(len(ordered), dtype=object)
     cats[:] = ordered
     return EntityGroups(by, remap[codes] if n_ent else codes, cats)
+
+
+def _is_set(values: Any) -> npt.NDArray[np.bool_]:
+    """Per value: not ``None`` and not NaN."""
+    return np.fromiter((v is not None and not (isinstance(v, float) and v != v)
+                        for v in values.tolist()), dtype=np.bool_, count=len(values))
+
+
+def _value_set(log: EventLog, by: str) -> npt.NDArray[np.bool_]:
+    """Per log row: the ``by`` column has a value (not ``None`` or NaN)."""
+    if by in log.segments:
+        seg = log.segments[by]
+        return _is_set(seg.categories)[seg.codes]
+    values = log.properties[by]
+    if values.dtype.kind == "f":
+        out: npt.NDArray[np.bool_] = ~np.isnan(values)
+        return out
+    if values.dtype.kind != "O":
+        return np.ones(len(values), dtype=np.bool_)
+    return _is_set(values)
 
 
 def _check_attribution(value: Any, n: int) -> Any:
@@ -494,13 +595,17 @@ def funnel(
         ``step_windows[k - 1]``: the most time allowed from step ``k - 1`` to step
         ``k`` (``None`` entries: no limit); not for ``"unordered"``.
     exclusions : sequence of Exclusion
-        Entities doing an exclusion event inside its span of their path are dropped
+        Every first-step event starts an attempt; an attempt with an exclusion event
+        inside its span of the attempt's path drops out, and an entity keeps its best
+        remaining attempt. Entities whose every attempt drops out are excluded
         (reported in ``excluded``); not for ``"unordered"``.
     by : str, optional
         A segment or property column: one result per value (a :class:`Breakdown`).
     attribution : {"first_touch", "last_touch"} or int
-        Which event of the path gives an entity's ``by`` value: the first step's, the
-        furthest step's, or step ``i``'s (the furthest step's when ``i`` was not reached).
+        Which event of the path gives an entity's ``by`` value: the first
+        (``"first_touch"``) or last (``"last_touch"``) event of the path that has a
+        value, as PostHog's touch points; or step ``i``'s event, with or without a value
+        (the furthest step's when ``i`` was not reached).
     ties : {"later", "row_order"}
         ``"later"`` (default): each step strictly later than the previous one, so events
         at the same moment do not chain. ``"row_order"``: events at the same moment

@@ -136,20 +136,28 @@ class Step:
         else:
             mask = np.ones(n, dtype=np.bool_)
         if self.where is not None and n:
-            cols = _columns(log, self.where)
+            # the rule's checks (its top-level "and" terms) one after the other, each
+            # on the rows still in: on whole columns while that is most rows, then
+            # on the remaining rows only
             rows = None
-            if self.where is not None and (self.stage is not None or self.event is not None):
-                rows = np.flatnonzero(mask)
-                if len(rows) * 2 > n:  # filter only the rows of the event or stage
-                    rows = None
-            if rows is None:
-                passed, _ = self.where.evaluate_many(cols)
-                mask = mask & passed
-            elif len(rows):
-                passed, _ = self.where.evaluate_many(
-                    {k: np.asarray(v)[rows] for k, v in cols.items()})
+            for check in self.where.checks:
+                if rows is None and (self.stage is not None or self.event is not None
+                                     or check is not self.where.checks[0]):
+                    rows = np.flatnonzero(mask)
+                    if len(rows) * 2 > n:
+                        rows = None
+                if rows is not None and not len(rows):
+                    break
+                cols = _columns(log, parse_rule(check.text).fields)
+                if rows is None:
+                    mask = mask & check.test_many(cols, n)
+                else:
+                    passed = check.test_many({k: np.asarray(v)[rows]
+                                              for k, v in cols.items()}, len(rows))
+                    rows = rows[passed]
+            if rows is not None:
                 mask = np.zeros(n, dtype=np.bool_)
-                mask[rows[passed]] = True
+                mask[rows] = True
         return np.asarray(mask, dtype=np.bool_)
 
 
@@ -167,10 +175,12 @@ class Exclusion:
         The excluded event (a :class:`Step`; a string is an event name).
     start, end : int
         Funnel step indices (0-based, ``start < end``): an event matching ``step``
-        strictly after the entity's step-``start`` event and strictly before its
-        step-``end`` event (or, when the entity stopped before ``end``, within the
-        conversion window after its first step; any time later without a window)
-        excludes the entity from every count of the funnel.
+        strictly after the step-``start`` event of an attempt's path and strictly
+        before its step-``end`` event (or, when the attempt stopped before ``end``,
+        within the conversion window after its first step; any time later without a
+        window) drops that attempt (an attempt: the chains from one first-step
+        event). An entity whose every attempt drops out is excluded from every count
+        of the funnel; otherwise it counts with its best remaining attempt.
 
     Examples
     --------
@@ -211,9 +221,9 @@ def _stage_index(log: EventLog, stage: str | int) -> int:
     return int(stage)
 
 
-def _columns(log: EventLog, rule: Rule) -> dict[str, Any]:
+def _columns(log: EventLog, fields: frozenset[str]) -> dict[str, Any]:
     cols: dict[str, Any] = {}
-    for field in rule.fields:
+    for field in fields:
         if field in log.properties:
             cols[field] = log.properties[field]
         elif field in log.segments:
