@@ -308,15 +308,21 @@ def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
     key += np.uint64(t0 % 2**64)
     ts = key.view(np.int64)
     if group is None:
-        rows = len(ts)
-        new = np.ones(rows, dtype=np.bool_)
-        if rows > 1:
-            np.not_equal(ent[1:], ent[:-1], out=new[1:])
-            new[1:] |= ts[1:] != ts[:-1]
-        group = np.cumsum(new, dtype=np.int64)
-        group -= 1
-        group_start = np.flatnonzero(new)
+        group, group_start = _time_groups(ent, ts)
     return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, group_start), codes
+
+
+def _time_groups(ent: _I64, ts: _I64) -> tuple[_I64, _I64]:
+    """``(group, group_start)`` of rows sorted by (entity, time): the number of each
+    row's (entity, time) group and where each group starts."""
+    rows = len(ts)
+    new = np.ones(rows, dtype=np.bool_)
+    if rows > 1:
+        np.not_equal(ent[1:], ent[:-1], out=new[1:])
+        new[1:] |= ts[1:] != ts[:-1]
+    group = np.cumsum(new, dtype=np.int64)
+    group -= 1
+    return group, np.flatnonzero(new)
 
 
 def _cached_steps(sorted_events: SortedEvents, code: _Codes, every_row: bool
@@ -330,14 +336,8 @@ def _cached_steps(sorted_events: SortedEvents, code: _Codes, every_row: bool
     if not every_row:
         keep = np.flatnonzero(codes != 0)
         codes, ent, ts = codes[keep], ent[keep], ts[keep]
-    rows = len(ts)
-    new = np.ones(rows, dtype=np.bool_)
-    if rows > 1:
-        np.not_equal(ent[1:], ent[:-1], out=new[1:])
-        new[1:] |= ts[1:] != ts[:-1]
-    group = np.cumsum(new, dtype=np.int64)
-    group -= 1
-    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, np.flatnonzero(new)), codes
+    group, group_start = _time_groups(ent, ts)
+    return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, group_start), codes
 
 
 def _first_per_entity(ent: _I64, values: _I64, n_entities: int) -> _I64:
