@@ -6,14 +6,12 @@ change."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -90,42 +88,10 @@ def test_no_lost_update(store_url: str) -> None:
         assert tailed == [c.cursor for c in feed]
 
 
-# -- SQLite writers queue on the '<database>-writer' lock file ------------------------------
-def _hold_writer_lock(db: Path) -> int:
-    import fcntl
-
-    fd = os.open(f"{db}-writer", os.O_RDWR | os.O_CREAT)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-def test_sqlite_writers_wait_for_the_writer_lock(tmp_path: Path) -> None:
-    """A save waits while another writer holds the queue's lock, then goes through."""
-    db = tmp_path / "deals.db"
-    url = f"sqlite:///{db}"
-    with Store.open(url, funnels=[FUNNEL]) as store:
-        store.add(FUNNEL.start({"n": 0}, id="d1", at=T0))
-        assert (tmp_path / "deals.db-writer").exists()
-        deal = store.get("d1")
-        deal.advance(at=T0 + timedelta(hours=1))
-        fd = _hold_writer_lock(db)
-        saver = threading.Thread(target=store.save, args=(deal,))
-        saver.start()
-        saver.join(0.3)
-        try:
-            assert saver.is_alive(), "the save did not wait for the writer lock"
-            with Store.open(url) as reader:  # readers never wait
-                assert reader.get("d1").version == 1
-        finally:
-            os.close(fd)  # releases the lock
-        saver.join(10)
-        assert not saver.is_alive()
-        assert store.get("d1").version == 2
-
-
+# -- SQLite's lock and the timeout --------------------------------------------------------
 def test_sqlite_writer_outside_the_library_meets_the_timeout(tmp_path: Path) -> None:
-    """A writer that is not in the queue (another program) still holds SQLite's own lock:
-    the store waits ``timeout`` seconds for it, then says the database is locked."""
+    """Another program holding SQLite's write lock: the store waits ``timeout`` seconds
+    for it, then says the database is locked, and writes once the lock is free."""
     db = tmp_path / "deals.db"
     with Store.open(f"sqlite:///{db}", funnels=[FUNNEL], timeout=0.2) as store:
         store.add(FUNNEL.start({"n": 0}, id="d1", at=T0))
@@ -139,17 +105,5 @@ def test_sqlite_writer_outside_the_library_meets_the_timeout(tmp_path: Path) -> 
         finally:
             other.execute("ROLLBACK")
             other.close()
-        store.add(FUNNEL.start({"n": 0}, id="d2", at=T0))  # the queue was released
+        store.add(FUNNEL.start({"n": 0}, id="d2", at=T0))
         assert "d1" in store and "d2" in store
-
-
-def test_sqlite_store_works_without_its_writer_lock_file(tmp_path: Path) -> None:
-    """Where the lock file cannot be made, writers rely on SQLite's retries alone."""
-    db = tmp_path / "deals.db"
-    (tmp_path / "deals.db-writer").mkdir()  # cannot be opened as a file
-    with Store.open(f"sqlite:///{db}", funnels=[FUNNEL]) as store:
-        store.add(FUNNEL.start({"n": 0}, id="d1", at=T0))
-        with store.edit("d1") as deal:
-            deal.advance(at=T0 + timedelta(hours=1))
-        assert store.get("d1").version == 2
-        assert check_store(store) == 1

@@ -92,7 +92,6 @@ class SqliteBackend(Backend):
         self.url = url
         self.path = path
         self.lock = threading.RLock()
-        self.writers = _WriterQueue(None if path == ":memory:" else path)
         if path != ":memory:":
             _check_sqlite_file(path)
         try:
@@ -117,89 +116,25 @@ class SqliteBackend(Backend):
         self.conn.executemany(sql, rows)
 
     def begin(self) -> None:
-        # Writers queue on the OS lock first, then IMMEDIATE takes SQLite's write lock
-        # now: a deferred transaction that upgrades later fails at once with "database
-        # is locked" instead of waiting for busy_timeout.
-        self.writers.acquire()
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.writers.release()
-            raise
+        # IMMEDIATE takes the write lock now: a deferred transaction that upgrades later
+        # fails at once with "database is locked" instead of waiting for busy_timeout.
+        self.conn.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
-        try:
-            self.conn.execute("COMMIT")
-        finally:
-            if not self.conn.in_transaction:
-                self.writers.release()
+        self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        try:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-        finally:
-            self.writers.release()
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
     def close(self) -> None:
         self.conn.close()
-        self.writers.close()
 
     def schema(self) -> list[str]:
         return _schema.sqlite_schema()
-
-
-class _WriterQueue:
-    """Writers of one SQLite file wait for each other on an OS file lock (``flock`` on
-    the file ``<database>-writer`` beside it) before ``BEGIN IMMEDIATE``.
-
-    SQLite lets a blocked writer retry by sleeping 1, 2, 5, 10, ... up to 100 ms at a
-    time, so with several busy writer processes a commit of a fraction of a millisecond
-    can leave the others asleep for tens of milliseconds, and throughput falls and
-    swings (measured: four processes of a hand-written loop at 300 to 4,000 commits per
-    second from run to run). A writer blocked in ``flock`` sleeps in the kernel, uses
-    no CPU, and is woken when the lock is released. The wait has no time limit, like a
-    PostgreSQL row lock under its default ``lock_timeout = 0``: the lock is held only
-    while the library's own statements run (never user code), and the kernel releases
-    it when a process dies. SQLite's own locking stays in force: the queue only orders
-    this library's writers, and any other writer still meets ``BEGIN IMMEDIATE`` and
-    ``busy_timeout``. The lock is a separate file because closing a descriptor of the
-    database file itself would drop this process's SQLite locks on it. Where the file
-    cannot be created (a read-only folder) or ``fcntl`` does not exist (Windows),
-    writers use SQLite's retries alone.
-    """
-
-    def __init__(self, path: str | None) -> None:
-        self.fd: int | None = None
-        self.held = False
-        if path is None:
-            return
-        try:
-            import fcntl
-
-            self._fcntl = fcntl
-            self.fd = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o644)
-        except (ImportError, OSError):
-            self.fd = None
-
-    def acquire(self) -> None:
-        if self.fd is not None and not self.held:
-            self._fcntl.flock(self.fd, self._fcntl.LOCK_EX)
-            self.held = True
-
-    def release(self) -> None:
-        if self.held and self.fd is not None:
-            self.held = False
-            self._fcntl.flock(self.fd, self._fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-            self.held = False
 
 
 class PostgresBackend(Backend):

@@ -145,10 +145,7 @@ class Store:
             checkpoints only: several times faster, still never corrupt, but the last
             commits before a power cut (not a process crash) may be lost.
         timeout : float
-            Seconds to wait for SQLite's lock held by a writer outside this library,
-            or to connect (PostgreSQL). Writers of this library on one SQLite file
-            queue for each other on the lock file ``<database>-writer`` beside it,
-            without a time limit: each holds it only while its own statements run.
+            Seconds to wait for another writer's lock (SQLite) or to connect.
         owner, segment : str or None
             The subject fields indexed for :meth:`find` (``None``: not indexed).
         funnels : sequence of Funnel
