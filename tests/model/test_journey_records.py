@@ -598,3 +598,16 @@ def test_records_round_trip_and_old_records_without_facts_load() -> None:
         TransitionRecord.from_dict({**old, "forced": "false"})
     with pytest.raises(InvalidParameterError, match=r"SubjectEdit.changes\['a'\] must be"):
         SubjectEdit(T0, changes={"a": 1})  # type: ignore[dict-item]
+
+
+@SETTINGS
+@given(journey=journeys(max_steps=8), extra=st.integers(0, 3))
+def test_history_since_is_the_tail_of_history(journey: Journey, extra: int) -> None:
+    history = journey.history
+    for n in range(len(history) + extra + 1):
+        assert journey.history_since(n) == history[n:]
+    journey.history_since(0)  # also before the tuple is cached again
+    assert journey.history_since(len(history)) == ()
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(InvalidParameterError, match="'n'"):
+            journey.history_since(bad)  # type: ignore[arg-type]

@@ -217,6 +217,27 @@ class Journey:
                 cached = self._history_t = tuple(self._history)
         return cached
 
+    def history_since(self, n: int) -> tuple[TransitionRecord, ...]:
+        """The records of :attr:`history` after its first ``n``: what a store appends
+        when it saved the journey with ``n`` records, without copying the whole history.
+
+        Examples
+        --------
+        >>> from salesfunnel import Funnel, Stage
+        >>> f = Funnel("f", [Stage("lead"), Stage("demo"), Stage("won", kind="won")])
+        >>> deal = f.start(at="2026-01-01T00:00:00+00:00")
+        >>> _ = deal.advance(at="2026-01-02T00:00:00+00:00")
+        >>> [r.to_stage for r in deal.history_since(1)], deal.history_since(5)
+        (['demo'], ())
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InvalidParameterError(
+                f"The 'n' parameter of Journey.history_since must be an int >= 0; got {n!r}",
+                parameter="n", value=n)
+        with self._lock:
+            cached = self._history_t
+            return cached[n:] if cached is not None else tuple(self._history[n:])
+
     @property
     def edits(self) -> tuple[SubjectEdit, ...]:
         """The subject's recorded changes (:meth:`update`), oldest first."""

@@ -441,7 +441,8 @@ class Store:
                 ext = ext_key(jkey)
                 db.execute("UPDATE sf_journeys SET ext_id = ? WHERE id = ?", (ext, jkey))
             self._write(self._rows(journey, _Base(journey, jkey, 0, 0, 0), fid, history,
-                                   edits, subject), jkey, journey, key)
+                                   len(history), history[-1].at, edits, subject),
+                        jkey, journey, key)
         self._sent(journey)
         self._track(journey, jkey, len(history), len(edits), journey.version)
         return Receipt(journey.id, journey.version, journey.stage)
@@ -490,23 +491,32 @@ class Store:
               key: str | None) -> Receipt:
         db = self._db
         edits = tuple(journey.edits)
-        history = journey.history
-        # A journey this store loaded or wrote is based on a known stored state: its rows
-        # are built before the write lock is taken, so the lock is held only for the
-        # statements (writers in other processes wait on it).
+        # A journey this store loaded or wrote is based on a known stored state: only
+        # its new records are read (a long history is not copied on every save) and its
+        # rows are built before the write lock is taken, so the lock is held only for
+        # the statements (writers in other processes wait on it).
         base = self._tracked_base(journey)
-        rows = None if base is None else self._rows(journey, base, fid, history, edits,
-                                                    subject)
+        rows = moves = None
+        if base is not None:
+            skip = max(base.moves - 1, 0)
+            tail = journey.history_since(skip)  # the last stored record and the new ones
+            if not tail:  # a history never shrinks; this is not the journey stored
+                raise ConflictError(journey.id, journey.version, base.version)
+            moves = skip + len(tail)
+            rows = self._rows(journey, base, fid, tail[len(tail) - (moves - base.moves):],
+                              moves, tail[-1].at, edits, subject)
         with db.transaction():
             if key is not None:
                 done = self._replayed(key)
                 if done is not None:
                     return done
-            if base is None:
+            if base is None or rows is None or moves is None:
+                history = journey.history
                 base = self._base(journey, ext, history, edits)
-                rows = self._rows(journey, base, fid, history, edits, subject)
-            assert rows is not None
-            if (journey.version < base.version or len(history) < base.moves
+                moves = len(history)
+                rows = self._rows(journey, base, fid, history[base.moves:], moves,
+                                  history[-1].at, edits, subject)
+            if (journey.version < base.version or moves < base.moves
                     or len(edits) < base.edits):
                 raise ConflictError(journey.id, journey.version, base.version)
             cur = db.execute(
@@ -519,7 +529,7 @@ class Store:
                 raise ConflictError(journey.id, base.version, found[0][0] if found else None)
             self._write(rows, base.key, journey, key)
         self._sent(journey)
-        self._track(journey, base.key, len(history), len(edits), journey.version)
+        self._track(journey, base.key, moves, len(edits), journey.version)
         return Receipt(journey.id, journey.version, journey.stage)
 
     def _tracked_base(self, journey: Journey) -> _Base | None:
@@ -548,20 +558,22 @@ class Store:
         return _Base(journey, jkey, moves, n_edits, version)
 
     def _rows(self, journey: Journey, base: _Base, fid: int,
-              history: Sequence[TransitionRecord], edits: Sequence[Any],
-              subject: str | None) -> _Rows:
-        """The statements' parameters of one write (no database access)."""
-        jkey, moves, n_edits = base.key, base.moves, base.edits
+              new: Sequence[TransitionRecord], moves: int, last_at: datetime,
+              edits: Sequence[Any], subject: str | None) -> _Rows:
+        """The statements' parameters of one write (no database access): ``new`` are the
+        records after the ``base.moves`` stored ones, ``moves`` the history's length
+        and ``last_at`` the time of its last record."""
+        jkey, n_edits = base.key, base.edits
         index = journey.funnel.index
         now = ns_of(datetime.now(UTC))
-        update = (journey.stage, fid, journey.version, len(history), len(edits), subject,
+        update = (journey.stage, fid, journey.version, moves, len(edits), subject,
                   indexed_field(journey.subject, self._owner),
-                  indexed_field(journey.subject, self._segment), ns_of(history[-1].at), now,
+                  indexed_field(journey.subject, self._segment), ns_of(last_at), now,
                   jkey, base.version)
         # one tuple per new transition: the hot loop of a save, kept to plain lookups
         transitions = []
-        n = moves
-        for r in history[moves:]:
+        n = base.moves
+        for r in new:
             n += 1
             frm = r.from_stage
             transitions.append((
