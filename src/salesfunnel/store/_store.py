@@ -564,21 +564,22 @@ class Store:
         records after the ``base.moves`` stored ones, ``moves`` the history's length
         and ``last_at`` the time of its last record."""
         jkey, n_edits = base.key, base.edits
-        index = journey.funnel.index
         now = ns_of(datetime.now(UTC))
         update = (journey.stage, fid, journey.version, moves, len(edits), subject,
                   indexed_field(journey.subject, self._owner),
                   indexed_field(journey.subject, self._segment), ns_of(last_at), now,
                   jkey, base.version)
         # one tuple per new transition: the hot loop of a save, kept to plain lookups
+        pos = {name: i for i, name in enumerate(journey.funnel.names)}
         transitions = []
         n = base.moves
         for r in new:
             n += 1
             frm = r.from_stage
             transitions.append((
-                jkey, fid, n, None if frm is None else index(frm), index(r.to_stage),
-                ns_of(r.at), r.actor, r.reason, 1 if r.forced else 0, r.kind, facts_json(r)))
+                jkey, fid, n, None if frm is None else pos[frm], pos[r.to_stage],
+                ns_of(r.at), r.actor, r.reason, 1 if r.forced else 0, r.kind,
+                facts_json(r) if r.facts else None))
         edit_rows = [
             (jkey, n_edits + i + 1, e.version, ns_of(e.at), e.actor, e.reason,
              json.dumps(thaw(e.changes), default=str))
