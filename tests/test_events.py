@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from salesfunnel import EventLog, EventLogError, Funnel, InvalidParameterError, Stage
 from salesfunnel._util._time import NS_PER_UNIT
+from salesfunnel.events._factorize import factorize_int, stable_order
 
 FUNNEL = Funnel("deals", [Stage("lead"), Stage("demo"), Stage("won", kind="won"),
                           Stage("lost", kind="lost")])
@@ -593,3 +594,37 @@ def test_sorted_packed_sorts_like_numpy(seed: int, n: int, bits: int, shape: str
     else:
         key = rng.integers(0, min(top, 255), n, dtype=np.uint64, endpoint=True)
     assert np.array_equal(sorted_packed(key.copy(), bits), np.sort(key))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), n=st.integers(1, 300))
+def test_stable_order_sorts_like_lexsort_and_leaves_its_keys_alone(
+        data: st.DataObject, n: int) -> None:
+    """Keys of any widths up to 64 bits (one, several, a full 64-bit one), packed into
+    digits and radix-sorted: the order numpy's stable lexsort gives, inputs unchanged."""
+    widths = data.draw(st.lists(st.sampled_from([1, 3, 17, 40, 63, 64]), min_size=1,
+                                max_size=3))
+    keys = []
+    for bits in widths:
+        top = 2**bits - 1
+        values = data.draw(st.lists(st.one_of(st.integers(0, top), st.sampled_from(
+            [0, top, top // 2])), min_size=n, max_size=n))
+        keys.append((np.array(values, dtype=np.uint64), bits))
+    before = [k.copy() for k, _ in keys]
+    order = stable_order(keys, n)
+    expected = np.lexsort([k for k, _ in reversed(keys)])
+    assert order.tolist() == expected.tolist()
+    assert all(np.array_equal(k, b) for (k, _), b in zip(keys, before, strict=True))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.integers(-2**63, 2**63 - 1),
+                          st.integers(2**62, 2**62 + 40)), min_size=1, max_size=400))
+def test_factorize_int_codes_follow_the_sorted_distinct_ids(values: list[int]) -> None:
+    """Wide spans (the high-bit sort with clashes re-sorted) and narrow ones: codes are
+    positions in the sorted distinct ids."""
+    arr = np.array(values, dtype=np.int64)
+    codes, uniques = factorize_int(arr)
+    expected, inverse = np.unique(arr, return_inverse=True)
+    assert uniques.tolist() == expected.tolist()
+    assert codes.tolist() == inverse.ravel().tolist()

@@ -88,7 +88,7 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
     """
     ib = max(bit_length(n - 1), 1)
     room = 64 - ib
-    digits: list[_U64] = []
+    digits: list[_U64 | None] = []
     cur: _U64 | None = None
     cur_bits = 0
     for values, bits in reversed(list(keys)):
@@ -99,7 +99,15 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
             piece = arr >> np.uint64(used) if used else arr
             if used + take < 64:
                 piece = piece & np.uint64((1 << take) - 1)
-            cur = piece.copy() if cur is None else cur | (piece << np.uint64(cur_bits))
+            # a shift or a mask made ``piece`` a new array: use it in place, never ``arr``
+            if cur is None:
+                cur = piece.copy() if piece is arr else piece
+            else:
+                if piece is arr:
+                    piece = arr << np.uint64(cur_bits)
+                else:
+                    piece <<= np.uint64(cur_bits)
+                cur |= piece
             cur_bits += take
             used += take
             if cur_bits == room:
@@ -110,9 +118,14 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
     rows = np.arange(n, dtype=np.uint64)
     mask = np.uint64((1 << ib) - 1)
     order: npt.NDArray[np.int64] | None = None
-    for digit in digits:
+    for i in range(len(digits)):
+        # each digit is used once: shift it in place, drop it from the list after
+        digit = digits[i]
+        assert digit is not None
         packed = digit if order is None else digit[order]
-        packed = packed << np.uint64(ib)
+        del digit
+        digits[i] = None
+        packed <<= np.uint64(ib)
         packed |= rows
         packed.sort()
         packed &= mask
@@ -162,6 +175,7 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     rel_u = values.astype(np.uint64) - np.uint64(lo % 2**64)
     if bits + ib <= 64:
         order = stable_order([(rel_u, bits)], n)
+        del rel_u  # peak memory: free the keys before the codes are made
         v_sorted = np.take(values, order)
     else:
         # Sort by the high 64 - ib bits only (packed with the row, one SIMD sort): that
@@ -185,6 +199,7 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
             sub = np.lexsort((order[pos], v_sorted[pos]))
             order[pos] = order[pos][sub]
             v_sorted[pos] = v_sorted[pos][sub]
+        del rel_u, high, clash  # peak memory: free the keys before the codes are made
     codes, new = _dense(order, v_sorted, n)
     return codes, v_sorted[new]
 
