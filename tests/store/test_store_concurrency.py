@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,32 @@ def test_sqlite_writer_outside_the_library_meets_the_timeout(tmp_path: Path) -> 
             other.close()
         store.add(FUNNEL.start({"n": 0}, id="d2", at=T0))
         assert "d1" in store and "d2" in store
+
+
+def test_two_threads_saving_one_journey_object(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save builds its rows before it takes the write lock. When another thread saves
+    the same journey object in between (forced here), the first save builds them again
+    on what was stored instead of reporting a conflict with itself."""
+    with Store.open(f"sqlite:///{tmp_path / 'deals.db'}", funnels=[FUNNEL]) as store:
+        store.add(FUNNEL.start({"n": 0}, id="d1", at=T0))
+        deal = store.get("d1")
+        deal.update({"n": 1}, at=T0)
+        real_rows = Store._rows
+        interleaved = []
+
+        def rows_then_another_save(self: Store, *args: Any, **kwargs: Any) -> Any:
+            out = real_rows(self, *args, **kwargs)
+            if not interleaved:
+                interleaved.append(True)
+                other = threading.Thread(target=store.save, args=(deal,))
+                other.start()
+                other.join()
+            return out
+
+        monkeypatch.setattr(Store, "_rows", rows_then_another_save)
+        store.save(deal)  # no ConflictError
+        assert interleaved
+        stored = store.get("d1")
+        assert stored.version == deal.version == 2
+        assert stored.subject == {"n": 1} and len(stored.edits) == 1

@@ -510,9 +510,15 @@ class Store:
                 done = self._replayed(key)
                 if done is not None:
                     return done
+            if base is not None and self._tracked_base(journey) is not base:
+                # another thread saved this journey object since the rows were built:
+                # build them again on what it stored (its save may have been ours too)
+                base = self._tracked_base(journey)
+                edits = tuple(journey.edits)
+                rows = None
             if base is None or rows is None or moves is None:
                 history = journey.history
-                base = self._base(journey, ext, history, edits)
+                base = base or self._base(journey, ext, history, edits)
                 moves = len(history)
                 rows = self._rows(journey, base, fid, history[base.moves:], moves,
                                   history[-1].at, edits, subject)
