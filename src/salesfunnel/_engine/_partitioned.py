@@ -25,6 +25,7 @@ from salesfunnel._util._validate import check_bool, check_instance, check_int
 from salesfunnel.errors import EventLogError, InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.events._convert import as_array
+from salesfunnel.events._sources import _Columns
 from salesfunnel.model import Funnel
 
 __all__ = ["PartitionedLog", "SpilledPart"]
@@ -272,9 +273,8 @@ class PartitionedLog:
         check_instance("table", table, pa.Table, where=where, expected="a pyarrow.Table")
         n_workers = resolve_workers(workers, where=where)
         n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
-        if entity not in table.column_names:
-            raise EventLogError(f"columns [{entity!r}] are not in the table; it has "
-                                f"{table.column_names}", count=1, examples=[entity])
+        _Columns.of(entity, stage, ts, amount, segments, probability,
+                    forecast_category).check(table.column_names, "table")
         bucket = _arrow_bucket(pa, table.column(entity), n)
         rows_of = _rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
@@ -368,13 +368,10 @@ class PartitionedLog:
                 f"The 'source' parameter of {where} must be a Parquet file, a directory of "
                 f"them or a list of files; got {source!r} ({exc})",
                 parameter="source", value=source) from None
-        names = [entity, stage, ts, *(c for c in (amount, probability, forecast_category)
-                                      if c is not None), *segments]
-        missing = [c for c in names if c not in dataset.schema.names]
-        if missing:
-            raise EventLogError(f"columns {missing} are not in the dataset; it has "
-                                f"{dataset.schema.names}", count=len(missing),
-                                examples=missing)
+        columns = _Columns.of(entity, stage, ts, amount, segments, probability,
+                              forecast_category)
+        columns.check(dataset.schema.names, "dataset")
+        names = columns.all
         total = dataset.count_rows()
         n = (max(1, -(-total // 2_000_000)) if parts is None
              else check_int("parts", parts, where=where, low=1))
@@ -530,8 +527,6 @@ def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
         return scale_hash(hash_arrow_text(column), n)
     values = column.to_numpy()
     return bucket_of(values, n)
-
-
 
 
 def _rows_of(bucket: Any, n: int) -> Callable[[int], Any]:

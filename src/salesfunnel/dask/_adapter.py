@@ -18,6 +18,7 @@ from salesfunnel._util._time import Naive, Unit
 from salesfunnel._util._validate import check_bool, check_int, invalid
 from salesfunnel.errors import EventLogError, InvalidParameterError
 from salesfunnel.events import EventLog
+from salesfunnel.events._sources import _Columns
 from salesfunnel.model import Funnel
 
 __all__ = ["BUCKET_COLUMN", "DaskLog", "write_bucketed"]
@@ -197,12 +198,8 @@ class DaskLog:
                     segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
                     stage_map=stage_map, probability=probability,
                     forecast_category=forecast_category)
-        names = [entity, stage, ts, *(c for c in (amount, probability, forecast_category)
-                                      if c is not None), *segments]
-        missing = [c for c in names if c not in frame.columns]
-        if missing:
-            raise EventLogError(f"columns {missing} are not in the frame; it has "
-                                f"{list(frame.columns)}", count=len(missing), examples=missing)
+        _Columns.of(entity, stage, ts, amount, segments, probability,
+                    forecast_category).check(list(frame.columns), "frame")
         if bucketed:
             return cls(funnel, frame, read, "ids")
         n = frame.npartitions if npartitions is None else check_int(
