@@ -78,6 +78,7 @@ class _Rows(NamedTuple):
     transitions: list[tuple[Any, ...]]
     edits: list[tuple[Any, ...]]
     outbox: list[tuple[Any, ...]]
+    moves: int  # the history's length written
 
 
 class Store:
@@ -496,15 +497,14 @@ class Store:
         # rows are built before the write lock is taken, so the lock is held only for
         # the statements (writers in other processes wait on it).
         base = self._tracked_base(journey)
-        rows = moves = None
+        rows = None
         if base is not None:
             skip = max(base.moves - 1, 0)
             tail = journey.history_since(skip)  # the last stored record and the new ones
             if not tail:  # a history never shrinks; this is not the journey stored
                 raise ConflictError(journey.id, journey.version, base.version)
-            moves = skip + len(tail)
-            rows = self._rows(journey, base, fid, tail[len(tail) - (moves - base.moves):],
-                              moves, tail[-1].at, edits, subject)
+            rows = self._rows(journey, base, fid, tail[base.moves - skip:],
+                              skip + len(tail), tail[-1].at, edits, subject)
         with db.transaction():
             if key is not None:
                 done = self._replayed(key)
@@ -516,13 +516,12 @@ class Store:
                 base = self._tracked_base(journey)
                 edits = tuple(journey.edits)
                 rows = None
-            if base is None or rows is None or moves is None:
+            if base is None or rows is None:
                 history = journey.history
                 base = base or self._base(journey, ext, history, edits)
-                moves = len(history)
-                rows = self._rows(journey, base, fid, history[base.moves:], moves,
+                rows = self._rows(journey, base, fid, history[base.moves:], len(history),
                                   history[-1].at, edits, subject)
-            if (journey.version < base.version or moves < base.moves
+            if (journey.version < base.version or rows.moves < base.moves
                     or len(edits) < base.edits):
                 raise ConflictError(journey.id, journey.version, base.version)
             cur = db.execute(
@@ -535,7 +534,7 @@ class Store:
                 raise ConflictError(journey.id, base.version, found[0][0] if found else None)
             self._write(rows, base.key, journey, key)
         self._sent(journey)
-        self._track(journey, base.key, moves, len(edits), journey.version)
+        self._track(journey, base.key, rows.moves, len(edits), journey.version)
         return Receipt(journey.id, journey.version, journey.stage)
 
     def _tracked_base(self, journey: Journey) -> _Base | None:
@@ -592,7 +591,7 @@ class Store:
             for i, e in enumerate(edits[n_edits:])]
         outbox = [(jkey, m.version, m.topic, json.dumps(thaw(m.payload), default=str), now)
                   for m in journey.pending_messages]
-        return _Rows(update, transitions, edit_rows, outbox)
+        return _Rows(update, transitions, edit_rows, outbox, moves)
 
     def _write(self, rows: _Rows, jkey: int, journey: Journey, key: str | None) -> None:
         """Append a write's transitions, edits, outbox messages and idempotency key;
