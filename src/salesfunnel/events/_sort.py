@@ -14,7 +14,8 @@ from salesfunnel.events._factorize import bit_length, stable_order
 if TYPE_CHECKING:  # pragma: no cover
     from salesfunnel.events._log import EventLog
 
-__all__ = ["SortedEvents", "sort_events", "time_offsets", "time_scale"]
+__all__ = ["SortedEvents", "scaled_offsets", "scaled_times", "sort_events", "time_offsets",
+           "time_scale"]
 
 
 @attrs.frozen(eq=False)
@@ -104,24 +105,59 @@ def time_scale(ts: npt.NDArray[np.int64]) -> tuple[int, int]:
     >>> time_scale(np.array([9 * 10**18, -9 * 10**18, 0], dtype=np.int64))  # spans > 2**63
     (-9000000000000000000, 1000000000)
     """
+    t0, step, _ = _scale(ts)
+    return t0, step
+
+
+def scaled_offsets(ts: npt.NDArray[np.int64]) -> tuple[int, int, npt.NDArray[np.uint64]]:
+    """``(t0, step, k)`` of :func:`time_scale` with the offsets themselves: every time is
+    ``t0 + step * k`` (``k`` as ``uint64``, computed in one pass over the times). The
+    inverse is :func:`scaled_times`.
+
+    Examples
+    --------
+    >>> t0, step, k = scaled_offsets(np.array([5, 3, 9], dtype=np.int64) * 10**9)
+    >>> t0, step, k.tolist()
+    (3000000000, 1000000000, [2, 0, 6])
+    """
+    t0, step, rel = _scale(ts)
+    if step > 1:
+        rel //= np.uint64(step)
+    return t0, step, rel
+
+
+def _scale(ts: npt.NDArray[np.int64]) -> tuple[int, int, npt.NDArray[np.uint64]]:
+    """``(t0, step, ts - t0)``: :func:`time_scale` and the offsets it read."""
     if len(ts) == 0:
-        return 0, 1
+        return 0, 1, np.zeros(0, dtype=np.uint64)
     t0 = int(ts.min())
     rel = time_offsets(ts, t0)
     for step in (NS_PER_S, 1_000_000, 1_000):
         if not np.any(rel % np.uint64(step)):
-            return t0, step
-    return t0, 1
+            return t0, step, rel
+    return t0, 1, rel
+
+
+def scaled_times(k: npt.NDArray[np.uint64], t0: int, step: int) -> npt.NDArray[np.int64]:
+    """The times ``t0 + step * k`` as int64 ns, computed in place in ``k`` (the inverse
+    of :func:`scaled_offsets`).
+
+    Examples
+    --------
+    >>> scaled_times(np.array([2, 0, 6], dtype=np.uint64), 3 * 10**9, 10**9).tolist()
+    [5000000000, 3000000000, 9000000000]
+    """
+    if step > 1:
+        k *= np.uint64(step)
+    k += np.uint64(t0 % 2**64)
+    return k.view(np.int64)
 
 
 def _entity_time_order(ent: npt.NDArray[np.int64], ts: npt.NDArray[np.int64],
                        stage: np.ndarray[Any, Any], n_entities: int, n_stages: int
                        ) -> npt.NDArray[np.int64]:
     n = len(ent)
-    t0, step = time_scale(ts)
-    trel = time_offsets(ts, t0)
-    if step > 1:
-        trel //= np.uint64(step)
+    _, _, trel = scaled_offsets(ts)
     e_bits = bit_length(n_entities - 1)
     t_bits = bit_length(int(trel.max()))
     s_bits = bit_length(n_stages - 1)

@@ -47,7 +47,7 @@ from salesfunnel.events import EventLog
 from salesfunnel.events._derived import peek
 from salesfunnel.events._factorize import bit_length, sorted_packed, stable_order
 from salesfunnel.events._log import _sorted
-from salesfunnel.events._sort import SortedEvents, time_offsets, time_scale
+from salesfunnel.events._sort import SortedEvents, scaled_offsets, scaled_times
 from salesfunnel.metrics._conversion import describe_window
 from salesfunnel.metrics._results import (
     check_log,
@@ -204,10 +204,7 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
     ts = log.ts if sel is None else log.ts[sel]
     n = len(ent)
     if n:
-        t0, step = time_scale(ts)
-        trel = time_offsets(ts, t0)
-        if step > 1:
-            trel //= np.uint64(step)
+        t0, step, trel = scaled_offsets(ts)
         e_bits = bit_length(log.n_entities - 1)
         t_bits = bit_length(int(trel.max()))
         r_bits = max(bit_length(n - 1), 1)
@@ -223,10 +220,7 @@ def _elements(log: EventLog, rows: npt.NDArray[np.bool_] | None = None) -> _Elem
             ent = (key >> np.uint64(t_bits + r_bits)).view(np.int64)
             key >>= np.uint64(r_bits)
             key &= np.uint64((1 << t_bits) - 1)
-            if step > 1:
-                key *= np.uint64(step)
-            key += np.uint64(t0 % 2**64)
-            ts = key.view(np.int64)
+            ts = scaled_times(key, t0, step)
         else:
             order = stable_order([(ent, e_bits), (trel, t_bits)], n)
             del trel
@@ -280,10 +274,7 @@ def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
         return None
     if not len(ts):
         return None
-    t0, step = time_scale(ts)
-    trel = time_offsets(ts, t0)
-    if step > 1:
-        trel //= np.uint64(step)
+    t0, step, trel = scaled_offsets(ts)
     e_bits = bit_length(log.n_entities - 1)
     t_bits = bit_length(int(trel.max()))
     if e_bits + t_bits + n > 64:
@@ -303,10 +294,7 @@ def _packed_steps(log: EventLog, code: _Codes, n: int, sel: _I64 | None
     else:
         group = None
     key &= np.uint64((1 << t_bits) - 1)
-    if step > 1:
-        key *= np.uint64(step)
-    key += np.uint64(t0 % 2**64)
-    ts = key.view(np.int64)
+    ts = scaled_times(key, t0, step)
     if group is None:
         group, group_start = _time_groups(ent, ts)
     return _Elements(np.zeros(0, dtype=np.int64), ent, ts, group, group_start), codes
