@@ -70,14 +70,20 @@ def sorted_packed(key: _U64, bits: int) -> _U64:
     return out
 
 
-def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> npt.NDArray[np.int64]:
+#: rows per slice where a whole-length temporary would only hold consecutive numbers
+_ROW_SLICE = 1 << 20
+
+
+def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int, *,
+                 consume: bool = False) -> npt.NDArray[np.int64]:
     """Stable argsort of ``n`` rows by several non-negative integer keys.
 
     ``keys`` lists ``(values, bits)`` most significant first; every value is in
     ``0 .. 2**bits - 1``. The keys are cut into digits of ``64 - log2(n)`` bits and sorted
     least significant digit first; each pass sorts plain ``uint64`` values (the digit with
     the row's current position packed below it), which numpy sorts with SIMD, far faster
-    than ``argsort``.
+    than ``argsort``. With ``consume=True`` a ``uint64`` key that is one whole digit is
+    sorted in its own buffer (the caller gives it up: no copy, lower peak memory).
 
     Examples
     --------
@@ -97,11 +103,12 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
         while used < bits:
             take = min(bits - used, room - cur_bits)
             piece = arr >> np.uint64(used) if used else arr
-            if used + take < 64:
+            if used + take < bits:  # values are below 2**bits: the last digit needs no mask
                 piece = piece & np.uint64((1 << take) - 1)
             # a shift or a mask made ``piece`` a new array: use it in place, never ``arr``
+            # (unless the caller gave ``arr`` up)
             if cur is None:
-                cur = piece.copy() if piece is arr else piece
+                cur = piece.copy() if piece is arr and not (consume and arr is values) else piece
             else:
                 if piece is arr:
                     piece = arr << np.uint64(cur_bits)
@@ -115,7 +122,7 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
                 cur, cur_bits = None, 0
     if cur is not None or not digits:
         digits.append(np.zeros(n, np.uint64) if cur is None else cur)
-    rows = np.arange(n, dtype=np.uint64)
+    rows = np.arange(min(n, _ROW_SLICE), dtype=np.uint64)
     mask = np.uint64((1 << ib) - 1)
     order: npt.NDArray[np.int64] | None = None
     for i in range(len(digits)):
@@ -126,7 +133,11 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
         del digit
         digits[i] = None
         packed <<= np.uint64(ib)
-        packed |= rows
+        for lo in range(0, n, _ROW_SLICE):  # the row numbers a slice at a time (memory)
+            part = packed[lo:lo + _ROW_SLICE]
+            part |= rows[:len(part)]
+            if lo:  # the low ib bits held 0: they now hold lo + i < n <= 2**ib
+                part += np.uint64(lo)
         packed.sort()
         packed &= mask
         pos = packed.view(np.int64)
@@ -136,16 +147,27 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int) -> np
 
 
 def _dense(order: npt.NDArray[np.int64], keys_sorted: np.ndarray[Any, Any], n: int
-           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Codes from a sort: ``codes[order[i]]`` = number of distinct keys before ``i``."""
+           ) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any]]:
+    """``(codes, distinct)`` from a sort: ``codes[order[i]]`` = number of distinct keys
+    before ``i``; ``distinct`` = the distinct keys in order.
+
+    ``keys_sorted`` is consumed: when its items are 8 bytes wide its buffer holds the
+    running count, so the peak is the row order, one count array and the codes.
+    """
     new = np.empty(n, dtype=np.bool_)
     new[0] = True
     np.not_equal(keys_sorted[1:], keys_sorted[:-1], out=new[1:])
-    codes_sorted = np.cumsum(new, dtype=np.int64)
+    distinct = keys_sorted[new]
+    if keys_sorted.dtype.itemsize == 8 and keys_sorted.flags.writeable:
+        codes_sorted = keys_sorted.view(np.int64)
+        np.cumsum(new, dtype=np.int64, out=codes_sorted)
+    else:
+        codes_sorted = np.cumsum(new, dtype=np.int64)
+    del keys_sorted, new
     codes_sorted -= 1
     codes = np.empty(n, dtype=np.int64)
     codes[order] = codes_sorted
-    return codes, new
+    return codes, distinct
 
 
 def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any]]:
@@ -172,19 +194,26 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
         return table[rel], uniques
     bits = bit_length(span)
     ib = max(bit_length(n - 1), 1)
-    rel_u = values.astype(np.uint64) - np.uint64(lo % 2**64)
+    # Peak memory: the keys are one owned copy that the sort consumes (its buffer becomes
+    # the row order), so at most three row-length int64 arrays exist at once.
+    rel_u = values.astype(np.uint64)
+    rel_u -= np.uint64(lo % 2**64)
     if bits + ib <= 64:
-        order = stable_order([(rel_u, bits)], n)
-        del rel_u  # peak memory: free the keys before the codes are made
+        order = stable_order([(rel_u, bits)], n, consume=True)
+        del rel_u
         v_sorted = np.take(values, order)
     else:
         # Sort by the high 64 - ib bits only (packed with the row, one SIMD sort): that
         # orders different ids correctly unless they share those bits; such runs are then
         # re-sorted by the full id (few for spread-out ids; else fall back to argsort).
-        rel_u >>= np.uint64(bits - (64 - ib))
-        order = stable_order([(rel_u, 64 - ib)], n)
-        high = np.take(rel_u, order)
+        shift = np.uint64(bits - (64 - ib))
+        rel_u >>= shift
+        order = stable_order([(rel_u, 64 - ib)], n, consume=True)
+        del rel_u
         v_sorted = np.take(values, order)
+        high = v_sorted.astype(np.uint64)
+        high -= np.uint64(lo % 2**64)
+        high >>= shift
         clash = high[1:] == high[:-1]
         clash &= v_sorted[1:] != v_sorted[:-1]
         n_clash = int(np.count_nonzero(clash))
@@ -199,9 +228,8 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
             sub = np.lexsort((order[pos], v_sorted[pos]))
             order[pos] = order[pos][sub]
             v_sorted[pos] = v_sorted[pos][sub]
-        del rel_u, high, clash  # peak memory: free the keys before the codes are made
-    codes, new = _dense(order, v_sorted, n)
-    return codes, v_sorted[new]
+        del high, clash  # peak memory: free the keys before the codes are made
+    return _dense(order, v_sorted, n)
 
 
 def factorize_objects(values: Sequence[Any] | np.ndarray[Any, Any]

@@ -165,20 +165,26 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
     return np.cumsum(hist[::-1])[::-1][1:].astype(np.int64)
 
 
+_SCATTER_ROWS = 1 << 20  # rows per slice of a scatter's keys
+
+
 @derived
 def _first_tables(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[np.bool_]]:
     """``(first_times, first_event_time, arrived)``: see :func:`first_times` and
     :func:`arrived`."""
     n, n_path = log.n_entities, path_length(log)
     table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
-    if len(log):
-        if len(log.funnel.stages) > n_path + 1:  # several LOST stages -> row n_path
-            key = np.multiply(np.minimum(log.stage, n_path), n, dtype=np.int64)
-        else:
-            key = np.multiply(log.stage, n, dtype=np.int64)
-        key += log.entity
-        np.minimum.at(table, key, log.ts)
-        del key
+    clamp = len(log.funnel.stages) > n_path + 1  # several LOST stages -> row n_path
+    # The flat keys ``stage * n + entity`` are made a slice of rows at a time, so the
+    # scatter needs no int64 copy of the whole log beside the table (peak memory).
+    key = np.empty(min(len(log), _SCATTER_ROWS), dtype=np.int64)
+    for lo in range(0, len(log), _SCATTER_ROWS):
+        hi = min(lo + _SCATTER_ROWS, len(log))
+        flat = key[:hi - lo]
+        stage = log.stage[lo:hi]
+        np.multiply(np.minimum(stage, n_path) if clamp else stage, np.int64(n), out=flat)
+        flat += log.entity[lo:hi]
+        np.minimum.at(table, flat, log.ts[lo:hi])
     rows = table.reshape(n_path + 1, n)
     seen = np.empty((n_path, n), dtype=np.bool_)
     seen[n_path - 1] = rows[n_path - 1] != NEVER

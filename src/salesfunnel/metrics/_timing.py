@@ -17,7 +17,7 @@ also merges exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
 import attrs
@@ -99,15 +99,20 @@ def _weighted_sum(values: _U64, counts: _I64) -> int:
         return 0
     if int(counts.max()) == 1:
         return exact_sum(values)
-    v = np.asarray(values, dtype=np.uint64)
-    hi = (v >> np.uint64(32)).astype(np.int64)
-    lo = (v & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    # each product of a 32-bit half and a count is split again so int64 sums never wrap
     total = 0
-    for half, shift in ((hi, 32), (lo, 0)):
-        c_hi, c_lo = counts >> 31, counts & 0x7FFFFFFF
-        total += (exact_sum(half * c_lo) + (exact_sum(half * c_hi) << 31)) << shift
+    for start in range(0, len(values), _SUM_SLICE):  # slices: small temporaries (memory)
+        v = np.asarray(values[start:start + _SUM_SLICE], dtype=np.uint64)
+        c = counts[start:start + _SUM_SLICE]
+        c_hi, c_lo = c >> 31, c & 0x7FFFFFFF
+        # each product of a 32-bit half and a count is split again so sums never wrap
+        for half, shift in (((v >> np.uint64(32)).astype(np.int64), 32),
+                            ((v & np.uint64(0xFFFFFFFF)).astype(np.int64), 0)):
+            total += (exact_sum(half * c_lo) + (exact_sum(half * c_hi) << 31)) << shift
     return total
+
+
+#: values per slice of :func:`_weighted_sum`
+_SUM_SLICE = 1 << 18
 
 
 def exact_sum(values: npt.NDArray[Any]) -> int:
@@ -746,7 +751,7 @@ def _frozen(values: _A) -> _A:
 
 
 def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
-                   arrived: npt.NDArray[np.bool_] | None = None) -> list[_U64]:
+                   arrived: npt.NDArray[np.bool_] | None = None) -> Iterator[_U64]:
     """Durations (ns) of steps ``1 .. n_path - 1`` from the first times at each depth.
 
     ``first`` is :func:`~salesfunnel.metrics._kernels.first_times` (stage-major, so a
@@ -754,9 +759,9 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
     ``first[:, k] - first[:, k - 1]`` over the entities with ``first[:, k]`` set (a
     skip gives 0: both columns hold the same time). Reaching stage ``k`` implies
     reaching ``k - 1``, so the entities are narrowed down step by step (with index
-    arrays: ``take`` is several times faster than boolean-mask indexing).
+    arrays: ``take`` is several times faster than boolean-mask indexing). A generator:
+    the caller compacts each step before the next one is made (peak memory).
     """
-    out = []
     idx = rows
     prev = first[:, 0] if idx is None else first[:, 0].take(idx)
     for k in range(1, n_path):
@@ -767,14 +772,17 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
             col = col.take(sel)
             prev = prev.take(sel)
             idx = sel if idx is None else idx.take(sel)
-        if arrived is None:
-            out.append(_frozen(elapsed_ns(col, prev)))
-        else:  # only entities that were at stage k - 1 have a time from it
+            del sel
+        del reached
+        out = elapsed_ns(col, prev)
+        if arrived is not None:  # only entities that were at stage k - 1 have a time from it
             at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
-            keep = np.flatnonzero(at)
-            out.append(_frozen(elapsed_ns(col.take(keep), prev.take(keep))))
+            if not at.all():
+                out = out.take(np.flatnonzero(at))
+            del at
         prev = col
-    return out
+        yield _frozen(out)
+        del out
 
 
 def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | None,
