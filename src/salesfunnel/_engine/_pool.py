@@ -6,16 +6,33 @@ parallelism on the per-partition kernels without copying data into processes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from salesfunnel._engine._progress import Progress
 
-__all__ = ["parallel_map", "tree_merge"]
+__all__ = ["in_parallel", "parallel_map", "tree_merge"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_worker = threading.local()
+
+
+def in_parallel() -> bool:
+    """True in a worker thread of :func:`parallel_map` that runs beside others (kernels
+    then prefer GIL-free forms even when they cost a little more work)."""
+    return bool(getattr(_worker, "parallel", False))
+
+
+def _as_worker(fn: Callable[[T], R], item: T) -> R:
+    _worker.parallel = True
+    try:
+        return fn(item)
+    finally:
+        _worker.parallel = False
 
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
@@ -42,7 +59,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
         futures: list[Future[R]] = []
         try:
             for item in items:
-                fut = pool.submit(fn, item)
+                fut = pool.submit(_as_worker, fn, item)
                 fut.add_done_callback(lambda _: bar.advance())
                 futures.append(fut)
             wait(futures, return_when=FIRST_EXCEPTION)

@@ -64,6 +64,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from salesfunnel._engine._pool import in_parallel
+from salesfunnel._engine._scatter import scatter_min
 from salesfunnel._util._suggest import listing
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events._derived import derived, peek
@@ -176,15 +178,18 @@ def _first_tables(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[np.bool_]]:
     table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
     clamp = len(log.funnel.stages) > n_path + 1  # several LOST stages -> row n_path
     # The flat keys ``stage * n + entity`` are made a slice of rows at a time, so the
-    # scatter needs no int64 copy of the whole log beside the table (peak memory).
-    key = np.empty(min(len(log), _SCATTER_ROWS), dtype=np.int64)
-    for lo in range(0, len(log), _SCATTER_ROWS):
-        hi = min(lo + _SCATTER_ROWS, len(log))
+    # scatter needs no int64 copy of the whole log beside the table (peak memory); on a
+    # thread pool's worker the GIL-free scatter takes them in one piece (it relies on the
+    # table holding only NEVER, which a second slice would break).
+    step = max(len(log), 1) if in_parallel() else _SCATTER_ROWS
+    key = np.empty(min(len(log), step), dtype=np.int64)
+    for lo in range(0, len(log), step):
+        hi = min(lo + step, len(log))
         flat = key[:hi - lo]
         stage = log.stage[lo:hi]
         np.multiply(np.minimum(stage, n_path) if clamp else stage, np.int64(n), out=flat)
         flat += log.entity[lo:hi]
-        np.minimum.at(table, flat, log.ts[lo:hi])
+        scatter_min(table, flat, log.ts[lo:hi], above=lo == 0)
     rows = table.reshape(n_path + 1, n)
     seen = np.empty((n_path, n), dtype=np.bool_)
     seen[n_path - 1] = rows[n_path - 1] != NEVER
