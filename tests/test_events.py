@@ -617,6 +617,27 @@ def test_stable_order_sorts_like_lexsort_and_leaves_its_keys_alone(
     assert all(np.array_equal(k, b) for (k, _), b in zip(keys, before, strict=True))
 
 
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(70_000, 200_000),
+       widths=st.sampled_from([(41,), (12, 40), (3, 64), (64,)]),
+       shape=st.sampled_from(["uniform", "skewed"]), consume=st.booleans())
+def test_stable_order_of_many_rows_sorts_like_lexsort(seed: int, n: int,
+                                                      widths: tuple[int, ...], shape: str,
+                                                      consume: bool) -> None:
+    """Enough rows for the bucketed radix passes (and, with skewed top bits, their plain
+    fallback), one or two digits, a consumed key: numpy's stable lexsort order."""
+    rng = np.random.default_rng(seed)
+    keys = []
+    for bits in widths:
+        values = rng.integers(0, 2**bits - 1, n, dtype=np.uint64, endpoint=True)
+        if shape == "skewed":  # most rows share the top bits
+            values[rng.random(n) < 0.8] = np.uint64(2**bits - 1)
+        keys.append((values, bits))
+    expected = np.lexsort([k for k, _ in reversed(keys)])
+    order = stable_order(keys, n, consume=consume)
+    assert np.array_equal(order, expected)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.integers(-2**63, 2**63 - 1),
                           st.integers(2**62, 2**62 + 40)), min_size=1, max_size=400))
