@@ -35,6 +35,7 @@ from salesfunnel._util._time import NS_PER_S, NS_PER_UNIT, elapsed_ns
 from salesfunnel._util._validate import check_number, invalid
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
+from salesfunnel.events._factorize import sorted_packed
 from salesfunnel.metrics import _kernels as K
 from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
@@ -259,10 +260,19 @@ def compact(values: Any, frequencies: Any = None) -> tuple[_U64, _I64]:
     >>> [a.tolist() for a in compact([5, 1, 5], [2, 1, 0])]
     [[1, 5], [1, 2]]
     """
-    v = np.asarray(values, dtype=np.uint64).ravel()
     if frequencies is None:
-        distinct, counts = np.unique(v, return_counts=True)
-        return distinct.astype(np.uint64), counts.astype(np.int64)
+        # numpy's unique, with the bucketed radix sort (about twice as fast on millions)
+        v = np.array(values, dtype=np.uint64).ravel()  # a copy: the sort may reuse it
+        if len(v) == 0:
+            return v, np.zeros(0, np.int64)
+        v = sorted_packed(v, max(int(v.max()).bit_length(), 1))
+        new = np.empty(len(v), dtype=np.bool_)
+        new[0] = True
+        np.not_equal(v[1:], v[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        del new
+        return v.take(starts), np.diff(starts, append=len(v)).astype(np.int64, copy=False)
+    v = np.asarray(values, dtype=np.uint64).ravel()
     w = np.asarray(frequencies, dtype=np.int64).ravel()
     if w.shape != v.shape or (len(w) and int(w.min()) < 0):
         raise InvalidParameterError(
