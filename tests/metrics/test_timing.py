@@ -63,6 +63,7 @@ def test_timing_matches_reference(data: tuple[Funnel, list[Row]], percentiles: l
     funnel, rows = data
     log = build(funnel, rows)
     result = timing(log, percentiles=percentiles)
+    assert K.first_tables(log).units.dtype == np.int32  # seconds over months: compact
     qs = tuple(sorted(set(map(float, percentiles))))
     ref = ref_timing(funnel, events(rows), qs)
     assert result.stages == tuple(s.name for s in funnel.path)
@@ -116,6 +117,7 @@ def test_unpacked_path_matches_reference(data: tuple[Funnel, list[Row]], lost: s
     log, evs = build_unpacked(funnel, rows)
     if evs:
         assert K._packing(log) is None  # the kernels cannot pack: the argsort path
+        assert K.first_tables(log).units.dtype == np.int64  # 200 years of ns: no int32
     t = timing(log)
     ref = ref_timing(funnel, evs)
     for k, step in enumerate(t.steps, start=1):
@@ -127,6 +129,35 @@ def test_unpacked_path_matches_reference(data: tuple[Funnel, list[Row]], lost: s
     assert km.time_ns.tolist() == [r[0] for r in ref_rows]
     assert km.events.tolist() == [r[2] for r in ref_rows]
     assert km.censored.tolist() == [r[3] for r in ref_rows]
+
+
+@pytest.mark.parametrize("span", [2**31 - 2, 2**31 - 1])
+@pytest.mark.parametrize("unit", ["s", "ns"])
+def test_first_tables_at_the_int32_edge_agree_with_nanoseconds(span: int, unit: str) -> None:
+    """A log spanning 2**31 - 2 units keeps its first times in int32, one unit more in
+    int64 nanoseconds: either way they are the first times of a plain scatter-minimum,
+    and a step's durations are exact."""
+    f = deals()
+    ent = [1, 1, 2, 2, 2, 3]
+    stage = ["lead", "demo", "lead", "demo", "won", "lost"]
+    ts = np.array([0, span, 7, 7 + span // 3, span, 5], dtype=np.int64)
+    log = EventLog.from_arrays(f, entity=ent, stage=stage, ts=ts, unit=unit)
+    tables = K.first_tables(log)
+    assert tables.units.dtype == (np.int32 if span < 2**31 - 1 else np.int64)
+    step = 10**9 if unit == "s" else 1
+    ns = ts * step
+    path = len(f.path)
+    expected = np.full((3, path + 1), K.NEVER)
+    codes = np.unique(ent, return_inverse=True)[1]
+    for e, s_, t in zip(codes, [f.index(x) for x in stage], ns, strict=True):
+        row = min(s_, path)
+        expected[e, row] = min(expected[e, row], t)
+    depth_first = np.minimum.accumulate(expected[:, :path][:, ::-1], axis=1)[:, ::-1]
+    assert K.first_times(log).tolist() == depth_first.tolist()
+    assert K.first_event_time(log).tolist() == expected.min(axis=1).tolist()
+    t = timing(log, percentiles=())
+    assert t.step("demo").values.tolist() == [span // 3 * step, span * step]
+    assert t.cycle.values.tolist() == [(span - 7) * step]
 
 
 # -- timing: closed forms and edge cases ----------------------------------------------------------

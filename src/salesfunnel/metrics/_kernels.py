@@ -170,65 +170,126 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
 _SCATTER_ROWS = 1 << 20  # rows per slice of a scatter's keys
 
 
+@attrs.frozen(eq=False)
+class FirstTables:
+    """The first time at each depth in compact form: ``units`` counts the log's coarsest
+    exact time unit since ``t0`` (``t0 + step * units`` ns), in ``int32`` when the log
+    spans fewer than ``2**31 - 1`` units (half the memory of nanoseconds), else plain
+    ``int64`` nanoseconds (``t0 = 0``, ``step = 1``). ``never`` marks "not reached".
+
+    Attributes
+    ----------
+    units : numpy.ndarray
+        ``(n_entities, n_path)``, stage-major: first time at depth ``>= k``.
+    entry : numpy.ndarray
+        Per entity: first event at any stage, same units.
+    arrived : numpy.ndarray of bool
+        See :func:`arrived`.
+    """
+
+    units: npt.NDArray[np.signedinteger[Any]]
+    entry: npt.NDArray[np.signedinteger[Any]]
+    arrived: npt.NDArray[np.bool_]
+    never: int
+    t0: int
+    step: int
+
+    def ns(self, units: npt.NDArray[np.signedinteger[Any]]) -> _I64:
+        """``units`` (any shape) as int64 ns, ``never`` as :data:`NEVER` (no copy when
+        the units are nanoseconds already)."""
+        if units.dtype == np.int64 and self.step == 1 and self.t0 == 0:
+            return units
+        out = units.astype(np.int64)
+        out *= self.step
+        out += self.t0
+        out[units == self.never] = NEVER
+        return out
+
+
+_SCATTER_ROWS = 1 << 20  # rows per slice of a scatter's keys
+
+
 @derived
-def _first_tables(log: EventLog) -> tuple[_I64, _I64, npt.NDArray[np.bool_]]:
-    """``(first_times, first_event_time, arrived)``: see :func:`first_times` and
-    :func:`arrived`."""
+def first_tables(log: EventLog) -> FirstTables:
+    """The first time at each depth, the first event time and the arrival flags of every
+    entity (compact units: see :class:`FirstTables`).
+
+    One scatter-minimum of the events (``np.minimum.at``, or its GIL-free form on a
+    thread pool's worker) fills the first time at each main-path stage and, in an extra
+    row, at any LOST stage; a reverse running minimum over the stages then gives depth
+    ``>= k``, and the minimum with the LOST row gives the first event.
+    """
     n, n_path = log.n_entities, path_length(log)
-    table = np.full((n_path + 1) * n, NEVER, dtype=np.int64)
+    t0, step = time_units(log)
+    span = (int(log.ts.max()) - t0) // step if len(log) else 0
+    dtype: type[np.signedinteger[Any]] = np.int32 if span < 2**31 - 1 else np.int64
+    if dtype is np.int64:
+        t0, step = 0, 1  # the nanoseconds themselves: any span an int64 holds
+    never = int(np.iinfo(dtype).max)
+    table = np.full((n_path + 1) * n, never, dtype=dtype)
     clamp = len(log.funnel.stages) > n_path + 1  # several LOST stages -> row n_path
-    # The flat keys ``stage * n + entity`` are made a slice of rows at a time, so the
-    # scatter needs no int64 copy of the whole log beside the table (peak memory); on a
-    # thread pool's worker the GIL-free scatter takes them in one piece (it relies on the
-    # table holding only NEVER, which a second slice would break).
-    step = max(len(log), 1) if in_parallel() else _SCATTER_ROWS
-    key = np.empty(min(len(log), step), dtype=np.int64)
-    for lo in range(0, len(log), step):
-        hi = min(lo + step, len(log))
+    # The flat keys ``stage * n + entity`` (and the times in units) are made a slice of
+    # rows at a time, so the scatter needs no int64 copy of the whole log beside the
+    # table (peak memory); on a thread pool's worker the GIL-free scatter takes them in
+    # one piece (it relies on the table holding only ``never``, which a second slice
+    # would break).
+    rows_per = max(len(log), 1) if in_parallel() else _SCATTER_ROWS
+    key = np.empty(min(len(log), rows_per), dtype=np.int64)
+    for lo in range(0, len(log), rows_per):
+        hi = min(lo + rows_per, len(log))
         flat = key[:hi - lo]
         stage = log.stage[lo:hi]
         np.multiply(np.minimum(stage, n_path) if clamp else stage, np.int64(n), out=flat)
         flat += log.entity[lo:hi]
-        scatter_min(table, flat, log.ts[lo:hi], above=lo == 0)
+        times: npt.NDArray[Any] = log.ts[lo:hi]
+        if dtype is np.int32:
+            rel = time_offsets(times, t0)
+            if step > 1:
+                rel //= np.uint64(step)
+            times = rel.astype(np.int32)
+            del rel
+        scatter_min(table, flat, times, above=lo == 0)
+    del key
     rows = table.reshape(n_path + 1, n)
     seen = np.empty((n_path, n), dtype=np.bool_)
-    seen[n_path - 1] = rows[n_path - 1] != NEVER
+    seen[n_path - 1] = rows[n_path - 1] != never
     # Reaching stage j means depth >= k for every k <= j: reverse running minimum. The
     # first arrival at depth >= k was an event at stage k itself when that stage's
     # first time is no later than the first time at depth >= k + 1.
     for k in range(n_path - 2, -1, -1):
         np.less_equal(rows[k], rows[k + 1], out=seen[k])
-        seen[k] &= rows[k] != NEVER
+        seen[k] &= rows[k] != never
         np.minimum(rows[k], rows[k + 1], out=rows[k])
-    return rows[:n_path].T, np.minimum(rows[0], rows[n_path]), seen.T
+    return FirstTables(rows[:n_path].T, np.minimum(rows[0], rows[n_path]), seen.T, never,
+                       t0, step)
 
 
+@derived
 def first_times(log: EventLog) -> _I64:
     """``(n_entities, n_path)`` first time (ns) at depth >= ``k``; :data:`NEVER` if not.
 
-    Stored stage-major (a column ``first_times(log)[:, k]`` is contiguous). One
-    ``np.minimum.at`` over all events fills the first time at each main-path stage and
-    (in an extra row) at any LOST stage; a reverse running minimum over the stages then
-    gives depth >= k, and the minimum with the LOST row gives :func:`first_event_time`.
+    Stored stage-major (a column ``first_times(log)[:, k]`` is contiguous). The
+    nanosecond form of :func:`first_tables` (kernels that can, such as ``timing``, read
+    the compact one and never make this).
     """
-    return _first_tables(log)[0]
+    tables = first_tables(log)
+    return tables.ns(tables.units)
 
 
 def arrived(log: EventLog) -> npt.NDArray[np.bool_]:
     """``(n_entities, n_path)``: the entity's first arrival at depth >= ``k`` was an event
     at stage ``k`` itself (it did not skip past ``k``). Stage-major, like
     :func:`first_times`."""
-    return _first_tables(log)[2]
-
-
-def first_event_time(log: EventLog) -> _I64:
-    """Per entity: time (ns) of its first event at any stage."""
-    tables = peek(log, _first_tables)
-    return tables[1] if tables is not None else _first_event_time(log)
+    return first_tables(log).arrived
 
 
 @derived
-def _first_event_time(log: EventLog) -> _I64:
+def first_event_time(log: EventLog) -> _I64:
+    """Per entity: time (ns) of its first event at any stage (from :func:`first_tables`
+    when they are there, else one scatter-minimum)."""
+    tables = peek(log, first_tables)
+    if tables is not None:
+        return tables.ns(tables.entry)
     t = np.full(log.n_entities, NEVER, dtype=np.int64)
     np.minimum.at(t, log.entity, log.ts)
     return t

@@ -760,23 +760,25 @@ def _frozen(values: _A) -> _A:
     return values
 
 
-def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
-                   arrived: npt.NDArray[np.bool_] | None = None) -> Iterator[_U64]:
+def step_durations(tables: K.FirstTables, n_path: int, rows: _I64 | None = None
+                   ) -> Iterator[_U64]:
     """Durations (ns) of steps ``1 .. n_path - 1`` from the first times at each depth.
 
-    ``first`` is :func:`~salesfunnel.metrics._kernels.first_times` (stage-major, so a
-    column is contiguous); ``rows`` optionally selects entities. Step ``k`` is
-    ``first[:, k] - first[:, k - 1]`` over the entities with ``first[:, k]`` set (a
-    skip gives 0: both columns hold the same time). Reaching stage ``k`` implies
-    reaching ``k - 1``, so the entities are narrowed down step by step (with index
-    arrays: ``take`` is several times faster than boolean-mask indexing). A generator:
-    the caller compacts each step before the next one is made (peak memory).
+    ``tables`` is :func:`~salesfunnel.metrics._kernels.first_tables` (stage-major, so a
+    column is contiguous, in the log's compact time units); ``rows`` optionally selects
+    entities. Step ``k`` is ``units[:, k] - units[:, k - 1]`` over the entities with
+    ``units[:, k]`` set that arrived at stage ``k - 1`` itself (a skip has no time out
+    of the skipped stage). Reaching stage ``k`` implies reaching ``k - 1``, so the
+    entities are narrowed down step by step (with index arrays: ``take`` is several
+    times faster than boolean-mask indexing). A generator: the caller compacts each
+    step before the next one is made (peak memory).
     """
+    first, arrived = tables.units, tables.arrived
     idx = rows
     prev = first[:, 0] if idx is None else first[:, 0].take(idx)
     for k in range(1, n_path):
         col = first[:, k] if idx is None else first[:, k].take(idx)
-        reached = col != K.NEVER
+        reached = col != tables.never
         if not reached.all():
             sel = np.flatnonzero(reached)
             col = col.take(sel)
@@ -784,34 +786,42 @@ def step_durations(first: _I64, n_path: int, rows: _I64 | None = None,
             idx = sel if idx is None else idx.take(sel)
             del sel
         del reached
-        out = elapsed_ns(col, prev)
-        if arrived is not None:  # only entities that were at stage k - 1 have a time from it
-            at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
-            if not at.all():
-                out = out.take(np.flatnonzero(at))
-            del at
+        at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
+        keep = None if at.all() else np.flatnonzero(at)
+        del at
+        out = (_elapsed(tables, col, prev) if keep is None
+               else _elapsed(tables, col.take(keep), prev.take(keep)))
+        del keep
         prev = col
         yield _frozen(out)
         del out
 
 
-def _timing_of(stages: tuple[str, ...], first: _I64, entry: _I64, rows: _I64 | None,
-               percentiles: tuple[float, ...], arrived: npt.NDArray[np.bool_],
-               accuracy: float | None = None) -> Timing:
-    """Timing of the entities ``rows`` (all when ``None``) from the first-time matrix,
-    the per-entity first event times ``entry`` and the :func:`~K.arrived` flags."""
+def _elapsed(tables: K.FirstTables, later: npt.NDArray[Any], earlier: npt.NDArray[Any]
+             ) -> _U64:
+    """``later - earlier`` (same units of ``tables``, ``later >= earlier``) in ns."""
+    if tables.step == 1 and later.dtype == np.int64:
+        exact: _U64 = elapsed_ns(later, earlier)  # exact over any int64 span
+        return exact
+    out: _U64 = np.subtract(later, earlier, dtype=np.int64).view(np.uint64)
+    out *= np.uint64(tables.step)
+    return out
+
+
+def _timing_of(stages: tuple[str, ...], tables: K.FirstTables, rows: _I64 | None,
+               percentiles: tuple[float, ...], accuracy: float | None = None) -> Timing:
+    """Timing of the entities ``rows`` (all when ``None``) from :func:`K.first_tables`."""
     n_path = len(stages)
     steps = [Durations(stages[k - 1], stages[k], values, percentiles, accuracy=accuracy)
-             for k, values in enumerate(step_durations(first, n_path, rows, arrived),
-                                        start=1)]
-    won_at = first[:, n_path - 1]
+             for k, values in enumerate(step_durations(tables, n_path, rows), start=1)]
+    won_at, entry = tables.units[:, n_path - 1], tables.entry
     if rows is not None:
         won_at = won_at.take(rows)
         entry = entry.take(rows)
-    won = np.flatnonzero(won_at != K.NEVER)
+    won = np.flatnonzero(won_at != tables.never)
     cycle = Durations("first event", stages[-1],
-                      _frozen(elapsed_ns(won_at.take(won), entry.take(won))), percentiles,
-                      accuracy=accuracy)
+                      _frozen(_elapsed(tables, won_at.take(won), entry.take(won))),
+                      percentiles, accuracy=accuracy)
     return Timing(stages, steps, cycle, len(entry), percentiles)
 
 
@@ -892,10 +902,12 @@ def timing(
     Durations in whole seconds, hours or days repeat and stay small; ``accuracy=``
     bounds the size whatever the data, at the price of approximate percentiles.
 
-    One scatter of the events (``np.minimum.at``, no sort) gives every entity's first
-    time at each stage; a running minimum over the stages turns that into the first
-    time at each depth, and the step durations are differences of adjacent columns
-    (no Python loop over events or entities).
+    One scatter of the events (a scatter-minimum, no sort) gives every entity's first
+    time at each stage, counted in the log's coarsest exact time unit (``int32`` when
+    the log spans fewer than ``2**31`` of them: half the memory of nanoseconds); a
+    running minimum over the stages turns that into the first time at each depth, and
+    the step durations are differences of adjacent columns (no Python loop over events
+    or entities).
 
     Examples
     --------
@@ -923,13 +935,11 @@ def timing(
     qs = check_percentiles(percentiles, where="timing")
     acc = check_accuracy(accuracy, where="timing")
     stages = tuple(s.name for s in log.funnel.path)
-    first = K.first_times(log)
-    entry = K.first_event_time(log)
-    seen = K.arrived(log)
+    tables = K.first_tables(log)
     if by is None:
-        return _timing_of(stages, first, entry, None, qs, seen, acc)
+        return _timing_of(stages, tables, None, qs, acc)
     return breakdown(K.entity_groups(log, by),
-                     lambda _, rows: _timing_of(stages, first, entry, rows, qs, seen, acc))
+                     lambda _, rows: _timing_of(stages, tables, rows, qs, acc))
 
 
 # -- Survival (Kaplan-Meier) ----------------------------------------------------------------------
