@@ -60,18 +60,28 @@ def sorted_packed(key: _U64, bits: int) -> _U64:
     if b < 8:
         key.sort()
         return key
-    top = (key >> np.uint64(bits - b)).astype(np.uint16)
-    sizes = np.bincount(top, minlength=1 << b)
-    if int(sizes.max()) > n // 4:  # skewed top bits: the buckets would not split the work
+    # Every step below lets other threads run (numpy's ``bincount``, ``cumsum`` and
+    # ``astype`` hold the GIL; ufuncs with ``out=``, ``take``, ``searchsorted`` and
+    # ``sort`` do not): the top bits are cast by the shift itself, the bucket bounds come
+    # from the sorted top bits, and runs of whole buckets sort in one call each.
+    top = np.empty(n, dtype=np.uint16)
+    np.right_shift(key, np.uint64(bits - b), out=top, casting="unsafe")
+    sample = np.bincount(top[::64], minlength=1 << b)
+    if int(sample.max()) > len(top[::64]) // 4:  # skewed: buckets would not split the work
         del top
         key.sort()
         return key
     order = np.argsort(top, kind="stable")
+    sorted_top = top.take(order)
     del top
     out = key.take(order)
     del order
+    edges = np.append(np.searchsorted(sorted_top, np.arange(0, 1 << b, dtype=np.uint16)), n)
+    del sorted_top
+    # cut at the first bucket edge at or after every multiple of _BUCKET (edges end at n)
+    cuts = np.unique(edges[np.searchsorted(edges, np.arange(_BUCKET, n, _BUCKET))])
     start = 0
-    for end in np.cumsum(sizes).tolist():
+    for end in [*cuts.tolist(), n]:
         if end - start > 1:
             out[start:end].sort()
         start = end
@@ -207,8 +217,8 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     ib = max(bit_length(n - 1), 1)
     # Peak memory: the keys are one owned copy that the sort consumes (its buffer becomes
     # the row order), so at most three row-length int64 arrays exist at once.
-    rel_u = values.astype(np.uint64)
-    rel_u -= np.uint64(lo % 2**64)
+    rel_u = np.empty(n, dtype=np.uint64)  # a ufunc with ``out=``: no GIL (astype holds it)
+    np.subtract(values, values.dtype.type(lo), out=rel_u, casting="unsafe")
     if bits + ib <= 64:
         order = stable_order([(rel_u, bits)], n, consume=True)
         del rel_u
