@@ -29,9 +29,10 @@ if os.environ.get("CI") != "true":
     pytest.importorskip("dask.dataframe")
 
 import dask.dataframe as dd
+import pandas as pd
 from distributed import Client, LocalCluster
 
-from salesfunnel.dask import DaskLog, write_bucketed
+from salesfunnel.dask import BUCKET_COLUMN, DaskLog, write_bucketed
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +102,56 @@ def test_a_log_of_millions_of_events_shuffled_and_bucketed(client: Client,
     bucketed = DaskLog.from_parquet(log.funnel, tmp_path / "events", unit="ns",
                                     amount="amount")
     assert bucketed.check == "buckets" and bucketed.frame.npartitions == 6
+    # Bucket b is file b, alone (hashing the bucket numbers instead left some files
+    # empty and others with several buckets), and the files are about equal.
+    per_file = [pd.read_parquet(f)[BUCKET_COLUMN] for f in
+                sorted((tmp_path / "events").glob("*.parquet"))]
+    assert [sorted(set(b.tolist())) for b in per_file] == [[b] for b in range(6)]
+    sizes = [len(b) for b in per_file]
+    assert max(sizes) < 1.1 * min(sizes)
     assert bucketed.compute(*METRICS) == expected
     # One run gives the same as several metrics together.
     assert bucketed.run(timing, workers=1) == expected[2]
+
+
+def test_a_bucketed_dataset_that_was_changed_is_caught(client: Client,
+                                                      tmp_path: Path) -> None:
+    """The bucket check of ``from_parquet``: a file of one bucket holding an entity of
+    another bucket is refused (the check hashes each distinct id), so is a file of
+    several buckets with a row labelled wrongly (checked row by row); a file that holds
+    two whole, correctly labelled buckets (how earlier versions could write them) is
+    accepted and gives the in-memory results."""
+    log = _big_log(20_000)
+    write_bucketed(dd.from_pandas(_frame(log), npartitions=2), tmp_path / "ok", buckets=4)
+    files = sorted((tmp_path / "ok").glob("*.parquet"))
+    parts = [pd.read_parquet(f) for f in files]
+    meta = (tmp_path / "ok" / "_salesfunnel_buckets.json").read_text()
+
+    def dataset(name: str, frames: list[Any]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for i, frame in enumerate(frames):
+            frame.to_parquet(folder / f"part.{i}.parquet", index=False)
+        (folder / "_salesfunnel_buckets.json").write_text(meta)
+        return folder
+
+    def dlog(folder: Path) -> DaskLog:
+        return DaskLog.from_parquet(log.funnel, folder, unit="ns", amount="amount")
+
+    # bucket 0's file gets one entity of bucket 1 (label kept): one label, wrong id
+    moved = parts[1].iloc[:1].assign(**{BUCKET_COLUMN: 0})
+    one_label = dataset("one_label", [pd.concat([parts[0], moved]), parts[1].iloc[1:],
+                                      parts[2], parts[3]])
+    with pytest.raises(sf.EventLogError, match="not the hash of their entity"):
+        dlog(one_label).compute(*METRICS)
+    # buckets 0 and 1 in one file, one row of bucket 1 labelled 0: checked row by row
+    mixed = pd.concat([parts[0], parts[1]])
+    mixed.iloc[-1, mixed.columns.get_loc(BUCKET_COLUMN)] = 0
+    with pytest.raises(sf.EventLogError, match="not the hash of their entity"):
+        dlog(dataset("mixed", [mixed, parts[2], parts[3]])).compute(*METRICS)
+    # two whole buckets in one file, labelled right: accepted
+    two = dataset("two", [pd.concat([parts[0], parts[1]]), parts[2], parts[3]])
+    assert dlog(two).compute(*METRICS) == _in_memory(log)
 
 
 def test_a_false_bucketed_claim_is_caught(client: Client) -> None:
