@@ -16,6 +16,9 @@ Functions
 ``depth(log)``
     Per entity: highest main-path index among its OPEN/WON events (a WON event reaches
     every stage, LOST events do not deepen); ``-1`` for an entity with no such event.
+``first_tables(log)``
+    :class:`FirstTables`: the first time at each depth, the first event and the arrival
+    flags in the log's coarsest exact time unit (``int32`` when the span allows).
 ``first_times(log)``
     ``(n_entities, n_path)`` int64: first time (ns) at depth >= ``k``, i.e. the earliest
     event at any main-path stage ``>= k``; :data:`NEVER` where the entity never got there.
