@@ -109,6 +109,19 @@ def test_parts_hold_every_entity_once_and_keep_ids_sorted() -> None:
     built = PartitionedLog.from_arrays(f, entity=ids, stage=log.stage[np.argsort(
         np.arange(len(log)))], ts=rng.integers(0, 1, 3000), unit="s", parts=4, workers=2)
     assert [p.n_entities for p in built.to_logs()] == [p.n_entities for p in plog.to_logs()]
+    # Cut on one thread or several, into a few parts (each scans the buckets) or many
+    # (one counting sort): the same parts, every row once, in the log's row order.
+    for parts in (4, 20):
+        cuts = [PartitionedLog.from_log(log, parts=parts, workers=w).to_logs()
+                for w in (1, 3)]
+        for one, many in zip(*cuts, strict=True):
+            assert one.ids.tolist() == many.ids.tolist()
+            assert one.entity.tolist() == many.entity.tolist()
+            assert one.ts.tolist() == many.ts.tolist()
+        rows = [(str(p.ids[e]), int(t)) for p in cuts[0] for e, t in zip(p.entity, p.ts,
+                                                                          strict=True)]
+        assert sorted(rows) == sorted(zip(log.ids[log.entity].tolist(), log.ts.tolist(),
+                                          strict=True))
 
 
 def test_hashes_agree_across_types_and_paths() -> None:

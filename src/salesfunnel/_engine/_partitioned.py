@@ -12,13 +12,12 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import attrs
-import numpy as np
 
 from salesfunnel._engine._hash import bucket_of, hash_arrow_text, scale_hash
 from salesfunnel._engine._options import resolve_workers
 from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
-from salesfunnel._engine._split import group_rows, split_log
+from salesfunnel._engine._split import group_rows, rows_of, split_log
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit
 from salesfunnel._util._validate import check_bool, check_instance, check_int
@@ -115,7 +114,8 @@ class PartitionedLog:
 
     # -- constructors -----------------------------------------------------------------------
     @classmethod
-    def from_log(cls, log: EventLog, *, parts: int) -> PartitionedLog:
+    def from_log(cls, log: EventLog, *, parts: int, workers: int | None = None
+                 ) -> PartitionedLog:
         """Split a built log into ``parts`` partitions by the hash of the entity ids.
 
         Parameters
@@ -123,6 +123,8 @@ class PartitionedLog:
         log : EventLog
         parts : int
             Number of partitions (>= 1; some may be empty).
+        workers : int, optional
+            Threads cutting the parts (default: the library option).
 
         Returns
         -------
@@ -140,7 +142,8 @@ class PartitionedLog:
         log = check_instance("log", log, EventLog, where="PartitionedLog.from_log",
                              expected="an EventLog")
         n = check_int("parts", parts, where="PartitionedLog.from_log", low=1)
-        return cls(log.funnel, split_log(log, n), log.dropped)
+        n_workers = resolve_workers(workers, where="PartitionedLog.from_log")
+        return cls(log.funnel, split_log(log, n, workers=n_workers), log.dropped)
 
     @classmethod
     def from_arrays(
@@ -217,10 +220,10 @@ class PartitionedLog:
         if len(lengths) > 1:
             raise EventLogError(f"columns have different lengths ({sorted(lengths)}); "
                                 "expected equal", count=len(lengths))
-        rows_of = _rows_of(bucket, n)
+        part_rows = rows_of(bucket, n)
 
         def build(p: int) -> EventLog:
-            rows = rows_of(p)
+            rows = part_rows(p)
             taken: Any = {k: None if v is None else v[rows] for k, v in cols.items()}
             part_segs = {k: v[rows] for k, v in seg_cols.items()}
             return EventLog.from_arrays(funnel, segments=part_segs, **taken, **options)
@@ -276,14 +279,14 @@ class PartitionedLog:
         _Columns.of(entity, stage, ts, amount, segments, probability,
                     forecast_category).check(table.column_names, "table")
         bucket = _arrow_bucket(pa, table.column(entity), n)
-        rows_of = _rows_of(bucket, n)
+        part_rows = rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
                          segments=tuple(segments), unit=unit, on_invalid=on_invalid,
                          naive=naive, stage_map=stage_map, probability=probability,
                          forecast_category=forecast_category)
 
         def build(p: int) -> EventLog:
-            part = table.take(pa.array(rows_of(p)))
+            part = table.take(pa.array(part_rows(p)))
             return EventLog.from_arrow(funnel, part, **read)
 
         built = parallel_map(build, range(n), n_workers, progress=progress,
@@ -529,11 +532,3 @@ def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
     return bucket_of(values, n)
 
 
-def _rows_of(bucket: Any, n: int) -> Callable[[int], Any]:
-    """``rows_of(p)``: the rows of part ``p`` in their original order. A few parts each
-    scan the bucket column on their own thread; many share one counting sort."""
-    if n <= 16:
-        small = np.asarray(bucket).astype(np.int8)
-        return lambda p: np.flatnonzero(small == p)
-    order, bounds = group_rows(bucket, n)
-    return lambda p: order[bounds[p]:bounds[p + 1]]

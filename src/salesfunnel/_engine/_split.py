@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._hash import bucket_of
+from salesfunnel._engine._pool import parallel_map
 from salesfunnel.events import EventLog
 
-__all__ = ["group_rows", "split_log"]
+__all__ = ["group_rows", "rows_of", "split_log"]
 
 
 def group_rows(bucket: npt.NDArray[np.int64], n: int
@@ -29,26 +33,42 @@ def group_rows(bucket: npt.NDArray[np.int64], n: int
     return order, bounds
 
 
-def split_log(log: EventLog, n: int) -> list[EventLog]:
+def rows_of(bucket: npt.NDArray[Any], n: int
+            ) -> Callable[[int], npt.NDArray[np.int64]]:
+    """``rows_of(p)``: the rows of bucket ``p`` in their original order. A few parts each
+    scan the bucket column (on their own thread, when called from several); many share
+    one counting sort.
+
+    Examples
+    --------
+    >>> rows_of(np.array([1, 0, 1, 0]), 2)(1).tolist()
+    [0, 2]
+    """
+    if n <= 16:
+        small = np.asarray(bucket).astype(np.int8, copy=False)
+        return lambda p: np.flatnonzero(small == p)
+    order, bounds = group_rows(bucket, n)
+    return lambda p: order[bounds[p]:bounds[p + 1]]
+
+
+def split_log(log: EventLog, n: int, *, workers: int = 1) -> list[EventLog]:
     """``log`` split into ``n`` logs by the hash of the entity ids (see ``bucket_of``):
     every entity lands in one part, with its events in their original order; segment
-    categories are shared with ``log``."""
-    ent_bucket = bucket_of(log.ids, n)
-    e_order, e_bounds = group_rows(ent_bucket, n)
+    categories are shared with ``log``. The parts are cut on ``workers`` threads."""
+    ent_bucket = bucket_of(log.ids, n, workers=workers)
+    small = ent_bucket.astype(np.int8 if n <= 127 else np.int16 if n <= 2**15 else np.int32)
+    del ent_bucket
+    ents_of = rows_of(small, n)
+    row_rows = rows_of(small.take(log.entity), n)
+    # an entity's code in its part: its rank among the part's entities (ascending codes
+    # keep the ids sorted); each part fills the ranks of its own entities
     rank = np.empty(log.n_entities, dtype=np.int64)
-    rank[e_order] = np.arange(log.n_entities, dtype=np.int64) - np.repeat(
-        e_bounds[:-1], np.diff(e_bounds))
-    order, bounds = group_rows(ent_bucket[log.entity], n)
-    parts = []
-    for p in range(n):
-        rows = order[bounds[p]:bounds[p + 1]]
-        ents = e_order[e_bounds[p]:e_bounds[p + 1]]
-        ents = np.sort(ents)  # ascending codes keep the ids sorted
-        parts.append(_part(log, rows, ents, rank))
-    return parts
 
+    def part(p: int) -> EventLog:
+        ents = ents_of(p)
+        rank[ents] = np.arange(len(ents), dtype=np.int64)
+        rows = row_rows(p)
+        return log._subset(rows, rank.take(log.entity.take(rows)), log.ids.take(ents),
+                           len(ents))
 
-def _part(log: EventLog, rows: npt.NDArray[np.int64], ents: npt.NDArray[np.int64],
-          rank: npt.NDArray[np.int64]) -> EventLog:
-    # ranks within a bucket follow the bucket's (ascending, stable) entity order
-    return log._subset(rows, rank[log.entity[rows]], log.ids[ents], len(ents))
+    return parallel_map(part, range(n), workers)

@@ -17,9 +17,10 @@ R = TypeVar("R")
 
 @derived
 def _split(log: EventLog, parts: int) -> PartitionedLog:
-    """``log`` split into ``parts`` partitions, cached on the log (so a second metric
-    with the same ``workers`` reuses the parts and their sorted views)."""
-    return PartitionedLog.from_log(log, parts=parts)
+    """``log`` split into ``parts`` partitions (cut on as many threads), cached on the
+    log (so a second metric with the same ``workers`` reuses the parts and their sorted
+    views)."""
+    return PartitionedLog.from_log(log, parts=parts, workers=parts)
 
 
 def run_partitioned(log: Any, workers: int | None, progress: bool, where: str,
