@@ -638,6 +638,28 @@ def test_stable_order_of_many_rows_sorts_like_lexsort(seed: int, n: int,
     assert np.array_equal(order, expected)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8,
+                                   np.uint16, np.uint32, np.uint64])
+@pytest.mark.parametrize("shape", ["full range", "mostly the maximum", "near the maximum"])
+def test_factorize_int_of_every_integer_type(dtype: Any, shape: str) -> None:
+    """Ids of every width over their whole range (a narrow int's offsets would wrap in
+    its own type), crowded at the top, or all near it: numpy's unique, same dtype."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(7)
+    n = 100_000
+    if shape == "near the maximum":
+        values = rng.integers(int(info.max) - 100, info.max, n, dtype=dtype, endpoint=True)
+    else:
+        values = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+        if shape == "mostly the maximum":
+            values[rng.random(n) < 0.8] = info.max
+    codes, uniques = factorize_int(values)
+    expected, inverse = np.unique(values, return_inverse=True)
+    assert uniques.dtype == values.dtype
+    assert np.array_equal(uniques, expected)
+    assert np.array_equal(codes, inverse.ravel())
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.integers(-2**63, 2**63 - 1),
                           st.integers(2**62, 2**62 + 40)), min_size=1, max_size=400))

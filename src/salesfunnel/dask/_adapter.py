@@ -81,9 +81,11 @@ def _run_partition(frame: Any, funnel: Funnel, read: Mapping[str, Any],
     if check == "buckets":
         labels = frame[BUCKET_COLUMN].to_numpy()
         if len(labels) and bool((labels == labels[0]).all()):
-            # one bucket (every file write_bucketed writes): hashing each distinct id
-            # checks every row, since every row of an id carries the same label
-            wrong = int(np.count_nonzero(bucket_of(log.ids, buckets) != labels[0]))
+            # one bucket (every file write_bucketed writes): hashing each distinct id of
+            # the column (as the writer hashed it: tz-aware times and bools hash unlike
+            # the log's ids) checks every row, dropped ones too
+            ids = frame[read["entity"]].drop_duplicates().to_numpy()
+            wrong = int(np.count_nonzero(bucket_of(ids, buckets) != labels[0]))
             found = [int(labels[0])]
         else:
             right = bucket_of(frame[read["entity"]].to_numpy(), buckets)

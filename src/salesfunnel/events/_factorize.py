@@ -206,19 +206,25 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     span = hi - lo
     if span < 4 * n + 1024:
         # Small range: a direct lookup table (one pass, no sort).
-        base = values.dtype.type(lo)  # in the ids' own type: uint64 ids may pass 2**63
-        rel = (values - base).astype(np.int64, copy=False)
+        # The offsets modulo 2**64 (exact: they are below the span); in the ids' own
+        # type a narrow int would wrap (int16 ids spanning more than 2**15).
+        rel = np.empty(n, dtype=np.uint64)
+        np.subtract(values, np.uint64(lo % 2**64), out=rel, dtype=np.uint64,
+                    casting="unsafe")
+        rel_i = rel.view(np.int64)
         present = np.zeros(span + 1, dtype=np.bool_)
-        present[rel] = True
+        present[rel_i] = True
         table = np.cumsum(present, dtype=np.int64) - 1
-        uniques = np.flatnonzero(present).astype(values.dtype) + base
-        return table[rel], uniques
+        offsets = np.flatnonzero(present).astype(np.uint64)
+        offsets += np.uint64(lo % 2**64)
+        uniques = offsets.astype(values.dtype)  # back in range: they are ids
+        return table[rel_i], uniques
     bits = bit_length(span)
     ib = max(bit_length(n - 1), 1)
     # Peak memory: the keys are one owned copy that the sort consumes (its buffer becomes
     # the row order), so at most three row-length int64 arrays exist at once.
     rel_u = np.empty(n, dtype=np.uint64)  # a ufunc with ``out=``: no GIL (astype holds it)
-    np.subtract(values, values.dtype.type(lo), out=rel_u, casting="unsafe")
+    np.subtract(values, np.uint64(lo % 2**64), out=rel_u, dtype=np.uint64, casting="unsafe")
     if bits + ib <= 64:
         order = stable_order([(rel_u, bits)], n, consume=True)
         del rel_u

@@ -209,9 +209,6 @@ class FirstTables:
         return out
 
 
-_SCATTER_ROWS = 1 << 20  # rows per slice of a scatter's keys
-
-
 @derived
 def first_tables(log: EventLog) -> FirstTables:
     """The first time at each depth, the first event time and the arrival flags of every
