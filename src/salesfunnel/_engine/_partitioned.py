@@ -200,15 +200,16 @@ class PartitionedLog:
         n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
         check_bool("progress", progress, where=where)
         ent = as_array(entity, "entity")
-        bucket = bucket_of(ent, n, workers=n_workers)
-        return cls._build(funnel, bucket, n, n_workers, progress, dict(
+        # peak memory: only the narrow copy rows_of keeps outlives this line
+        part_rows = rows_of(bucket_of(ent, n, workers=n_workers), n)
+        return cls._build(funnel, part_rows, n, n_workers, progress, dict(
             entity=ent, stage=stage, ts=ts, amount=amount, segments=segments,
             probability=probability, forecast_category=forecast_category),
             dict(unit=unit, on_invalid=on_invalid, naive=naive, stage_map=stage_map))
 
     @classmethod
-    def _build(cls, funnel: Funnel, bucket: Any, n: int, workers: int, progress: bool,
-               columns: dict[str, Any], options: Any) -> PartitionedLog:
+    def _build(cls, funnel: Funnel, part_rows: Callable[[int], Any], n: int, workers: int,
+               progress: bool, columns: dict[str, Any], options: Any) -> PartitionedLog:
         segs = columns.pop("segments") or {}
         if not isinstance(segs, Mapping):
             raise InvalidParameterError(
@@ -220,12 +221,12 @@ class PartitionedLog:
         if len(lengths) > 1:
             raise EventLogError(f"columns have different lengths ({sorted(lengths)}); "
                                 "expected equal", count=len(lengths))
-        part_rows = rows_of(bucket, n)
 
         def build(p: int) -> EventLog:
             rows = part_rows(p)
             taken: Any = {k: None if v is None else v[rows] for k, v in cols.items()}
             part_segs = {k: v[rows] for k, v in seg_cols.items()}
+            del rows  # peak memory: the part is built from its own columns only
             return EventLog.from_arrays(funnel, segments=part_segs, **taken, **options)
 
         built = parallel_map(build, range(n), workers, progress=progress,
