@@ -130,10 +130,51 @@ def main() -> None:
                  "sf peak / input"], rows)
     print_table("Scaling (salesfunnel end to end)",
                 ["events", "workers", "seconds", "M events/s", "peak / input"], scaling)
+    text_ids()
     if os.environ.get("SALESFUNNEL_BENCH_DASK") == "1":
         dask_row()
     if os.environ.get("SALESFUNNEL_BENCH_DASK_BIG") == "1":
         dask_big()
+
+
+def text_ids() -> None:
+    """Logs from an Arrow table whose ids are text, about 5 M rows and 2 M deals: short
+    ids that fit one 64-bit key (``D12345678``) and 24-character ones. Peers in the
+    same run: what Arrow needs for the same sorted codes (``dictionary_encode``, then
+    ``sort_indices`` of the distinct values) and ``pandas.factorize(sort=True)``."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    raw = generate(2_000_000)
+    n = len(raw["deal"])
+    rows = []
+    for label, fmt in (("9 characters", "D{:08d}"), ("24 characters", "deal-{:019d}")):
+        modulus = 10**8 if label.startswith("9") else 10**19
+        ids = np.array([fmt.format(int(x) % modulus) for x in raw["deal"]], dtype=object)
+        table = pa.table({"entity": pa.array(ids), "stage": raw["stage"].astype(np.int64),
+                          "ts": raw["ts"].astype(np.int64)})
+
+        def arrow_sorted_codes(t: Any = table) -> None:
+            encoded = t.column("entity").dictionary_encode().combine_chunks()
+            pc.sort_indices(encoded.dictionary)
+
+        cases = [
+            ("salesfunnel EventLog.from_arrow, 1 thread",
+             lambda t=table: EventLog.from_arrow(FUNNEL, t, unit="s")),
+            ("salesfunnel PartitionedLog.from_arrow, 2 workers",
+             lambda t=table: PartitionedLog.from_arrow(FUNNEL, t, unit="s", parts=2,
+                                                       workers=2)),
+            ("Arrow dictionary_encode + sort_indices (ids only)", arrow_sorted_codes),
+            ("pandas.factorize(sort=True) (ids only)",
+             lambda v=ids: pd.factorize(v, sort=True)),
+        ]
+        for name, fn in cases:
+            seconds, _ = timed(fn)
+            rows.append([label, name, seconds, n / seconds / 1e6])
+        del ids, table
+    print_table(f"Text ids, {n / 1e6:.1f} M rows, 2 M distinct (best of 3)",
+                ["ids", "what", "seconds", "M rows/s"], rows)
 
 
 def dask_row() -> None:
