@@ -57,6 +57,50 @@ def test_text_keys_order_and_tie_exactly_like_the_strings(values: list[str], lar
             assert (rows[i] == rows[j]) == (a == b)
 
 
+@given(data=st.data(), width=st.integers(1, 12), n=st.integers(1, 40),
+       alphabet=st.sampled_from(["ab\x00z0~\x7f", "0123456789", "漢é"]))
+def test_text_keys_of_one_width_order_and_tie_like_the_strings(data: st.DataObject,
+                                                               width: int, n: int,
+                                                               alphabet: str) -> None:
+    """Texts of one byte width keep only the bits each byte position spans (digits: 4):
+    the keys still order and tie exactly like the strings (NUL and multi-byte text too),
+    and the codes of the integer path are those of the sorted strings."""
+    if alphabet == "漢é":  # pieces of 5 UTF-8 bytes each: one byte width
+        piece = st.sampled_from(["漢é", "é漢"])
+        values = data.draw(st.lists(st.lists(piece, min_size=width // 2 + 1,
+                                             max_size=width // 2 + 1).map("".join),
+                                    min_size=n, max_size=n))
+    else:
+        values = data.draw(st.lists(st.text(st.sampled_from(alphabet), min_size=width,
+                                            max_size=width), min_size=n, max_size=n))
+    keys = text_keys(pa, pa.array(values))
+    if len(values[0].encode()) > MAX_KEY_BYTES:
+        assert keys is None
+        return
+    assert keys is not None and all(0 < bits <= 64 for _, bits in keys)
+    rows = key_rows(keys, len(values))
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            assert (rows[i] < rows[j]) == (a.encode() < b.encode())
+            assert (rows[i] == rows[j]) == (a == b)
+    packed = _packed_codes(pa, pa.chunked_array([values]))
+    if packed is not None:
+        want_codes, want_uniques = expected(values)
+        assert packed[0].tolist() == want_codes and packed[1].tolist() == want_uniques
+
+
+def test_digit_ids_pack_into_4_bits_a_digit() -> None:
+    """``D%08d`` ids: 8 digits of 4 bits, so key and row fit one uint64 and the codes
+    come from one radix sort; they agree with sorting the strings."""
+    rng = np.random.default_rng(11)
+    ids = [f"D{v:08d}" for v in rng.integers(0, 10**8, 70_000)]
+    keys = text_keys(pa, pa.array(ids))
+    assert keys is not None and sum(bits for _, bits in keys) == 32
+    codes, uniques, _ = _packed_codes(pa, pa.chunked_array([ids]))
+    want_codes, want_uniques = expected(ids)
+    assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
+
+
 def test_text_keys_refuse_what_they_cannot_order() -> None:
     assert text_keys(pa, pa.array(["a", "a\x00"])) is None  # padding would tie them
     assert text_keys(pa, pa.array(["a\x00", "b\x00"])) is not None  # one width: fine

@@ -453,7 +453,9 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
                                                  npt.NDArray[np.bool_]] | None:
     """:func:`arrow_codes` of a text column without missing values through its
     :func:`text_keys` packed into one ``uint64`` per row (``None`` when they need more
-    bits): Arrow hashes the integers, the distinct ones are radix-sorted."""
+    bits). When a key and a row number fit 64 bits together, :func:`factorize_int` of the
+    keys gives codes in text order at once (one radix sort, no hash table); otherwise
+    Arrow hashes the integers and the distinct ones are radix-sorted."""
     n = len(column)
     if pa.types.is_string(column.type) and column.nbytes >= 2**31 - 2**20:
         return None  # one string array could not hold the chunks' bytes
@@ -467,13 +469,20 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
         packed <<= np.uint64(width)
         packed |= values
         bits += width
+    if bits + bit_length(n - 1) <= 64:
+        # key and row fit one uint64: one radix sort gives codes in text order at once
+        codes, distinct = factorize_int(packed)
+        del packed
+        row = np.empty(len(distinct), dtype=np.int64)  # a row holding each distinct value
+        row[codes] = np.arange(n, dtype=np.int64)
+        return codes, _values(pa, array, row), np.zeros(n, dtype=np.bool_)
     encoded = pa.array(packed, pa.uint64()).dictionary_encode()
     distinct = encoded.dictionary.to_numpy()
     codes = encoded.indices.to_numpy().astype(np.int64)
     order = stable_order([(distinct, bits)], len(distinct))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
-    row = np.empty(len(distinct), dtype=np.int64)  # a row holding each distinct value
+    row = np.empty(len(distinct), dtype=np.int64)
     row[codes] = np.arange(n, dtype=np.int64)
     return rank[codes], _values(pa, array, row[order]), np.zeros(n, dtype=np.bool_)
 
@@ -491,19 +500,24 @@ def text_keys(pa: Any, array: Any, limit: int | None = None
     :func:`stable_order`: keys in the same order as the texts (UTF-8 byte order), equal
     exactly when the texts are equal.
 
-    The UTF-8 bytes of each text, padded with zero bytes, are read as big-endian
-    ``uint64`` words; each word less its smallest value, shifted right past the low bits
-    that are zero in every row, is a key of the bits that vary (a word the same in every
-    row is left out). ``None`` when a text is longer than :data:`MAX_KEY_BYTES`, when
-    texts of different lengths hold a NUL character (zero padding would then tie ``"a"``
-    and ``"a\\x00"``), or when the keys need more than ``limit`` bits in all.
+    Texts of one width keep, at each byte position, only the bits its values span (see
+    :func:`_byte_keys`). Otherwise the UTF-8 bytes of each text, padded with zero bytes,
+    are read as big-endian ``uint64`` words; each word less its smallest value, shifted
+    right past the low bits that are zero in every row, is a key of the bits that vary
+    (a word the same in every row is left out). ``None`` when a text is longer than
+    :data:`MAX_KEY_BYTES`, when texts of different lengths hold a NUL character (zero
+    padding would then tie ``"a"`` and ``"a\\x00"``), or when the keys need more than
+    ``limit`` bits in all.
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> keys = text_keys(pa, pa.array(["D0012", "D0002", "D0013"]))
-    >>> [(k.tolist(), bits) for k, bits in keys]  # "D00" and the zero padding are left out
-    [([256, 0, 257], 9)]
+    >>> [(k.tolist(), bits) for k, bits in keys]  # "D00" is left out, the digits' spans kept
+    [([2, 0, 3], 2)]
+    >>> keys = text_keys(pa, pa.array(["ab", "b", "abc"]))  # several widths: 8-byte words
+    >>> [(k.tolist(), bits) for k, bits in keys]  # "ab" < "abc" < "b"
+    [([0, 40448, 99], 16)]
     """
     n = len(array)
     if array.null_count or not (pa.types.is_string(array.type)
@@ -524,12 +538,7 @@ def text_keys(pa: Any, array: Any, limit: int | None = None
             else np.zeros(0, np.uint8))
     n_words = -(-width // 8)
     if shortest == width:  # one width: the bytes are an n x width matrix
-        matrix = np.zeros((n, 8 * n_words), dtype=np.uint8)
-        matrix[:, :width] = data.reshape(n, width)
-        words = matrix.view(">u8")
-
-        def word_of(w: int) -> npt.NDArray[np.uint64]:
-            return words[:, w].astype(np.uint64)
+        return _byte_keys(data.reshape(n, width), limit)
     else:
         if not data.all():
             return None
@@ -561,6 +570,44 @@ def text_keys(pa: Any, array: Any, limit: int | None = None
         if limit is not None and total > limit:
             return None
         keys.append((word, bits))
+    return keys
+
+
+def _byte_keys(matrix: npt.NDArray[np.uint8], limit: int | None
+               ) -> list[tuple[npt.NDArray[np.uint64], int]] | None:
+    """:func:`text_keys` of texts of one width (``matrix``: a row of bytes per text).
+
+    Each byte position keeps only the bits its values span (``byte - smallest``: an
+    order-preserving map per position), so ids such as ``D12345678`` need 4 bits per
+    digit, not 8; the positions are packed into ``uint64`` keys, most significant first.
+    """
+    n = len(matrix)
+    keys: list[tuple[npt.NDArray[np.uint64], int]] = []
+    key: npt.NDArray[np.uint64] | None = None
+    bits = total = 0
+    for j in range(matrix.shape[1]):
+        column = matrix[:, j]
+        low, high = int(column.min()), int(column.max())
+        width = bit_length(high - low)
+        if width == 0:
+            continue  # the same byte in every text
+        total += width
+        if limit is not None and total > limit:
+            return None
+        if bits + width > 64:
+            assert key is not None
+            keys.append((key, bits))
+            key, bits = None, 0
+        part = np.empty(n, dtype=np.uint64)  # the ufunc casts: no astype (it holds the GIL)
+        np.subtract(column, np.uint8(low), out=part, dtype=np.uint8, casting="unsafe")
+        if key is None:
+            key = part
+        else:
+            key <<= np.uint64(width)
+            key |= part
+        bits += width
+    if key is not None:
+        keys.append((key, bits))
     return keys
 
 
