@@ -91,13 +91,22 @@ def test_text_keys_of_one_width_order_and_tie_like_the_strings(data: st.DataObje
 
 def test_digit_ids_pack_into_4_bits_a_digit() -> None:
     """``D%08d`` ids: 8 digits of 4 bits, so key and row fit one uint64 and the codes
-    come from one radix sort; they agree with sorting the strings."""
+    come from one radix sort; 19-digit ids sort over two keys; both agree with sorting
+    the strings."""
     rng = np.random.default_rng(11)
     ids = [f"D{v:08d}" for v in rng.integers(0, 10**8, 70_000)]
     keys = text_keys(pa, pa.array(ids))
     assert keys is not None and sum(bits for _, bits in keys) == 32
     codes, uniques, _ = _packed_codes(pa, pa.chunked_array([ids]))
     want_codes, want_uniques = expected(ids)
+    assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
+    # 19 digits need more than 64 bits: the rows are radix-sorted over two keys
+    long_ids = [f"deal-{v:019d}" for v in rng.integers(0, 2**62, 70_000)]
+    long_ids += long_ids[:5_000]  # repeated ids
+    keys = text_keys(pa, pa.array(long_ids))
+    assert keys is not None and sum(bits for _, bits in keys) > 64
+    codes, uniques, _ = _packed_codes(pa, pa.chunked_array([long_ids]))
+    want_codes, want_uniques = expected(long_ids)
     assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
 
 
