@@ -10,6 +10,10 @@ the same arrays inside the timing, then one SQL query with the same counts and m
 (checked equal). Best of three; peak memory (``tracemalloc``, numpy allocations) of one
 extra run, relative to the input columns.
 
+A text-id table follows (5 M rows, 2 M distinct ids of 9 and 24 characters, built from
+an Arrow table), with Arrow's ``dictionary_encode`` + ``sort_indices`` and
+``pandas.factorize(sort=True)`` timed in the same run.
+
 Sizes: 5 M events always (best of three); 50 M and 100 M with
 ``SALESFUNNEL_BENCH_BIG=1`` (one run each: minutes and several GB). The scaling table
 runs 1, 2 and 4 workers. The Dask row (a ``distributed.LocalCluster`` of two worker
