@@ -342,3 +342,27 @@ def test_partitioned_constructors_take_stage_maps_and_row_probabilities(tmp_path
         # an entity's value is the one on its first event
         assert set(by_parts) == set(by_whole) == {"pipeline", "commit"}
         assert all(by_parts[k].counts == by_whole[k].counts for k in by_whole)
+
+
+@pytest.mark.parametrize("unit", ["D", "s", "ms", "ns"])
+def test_coarse_times_with_bad_rows_split_like_the_whole_log(unit: str) -> None:
+    """Times in any datetime64 unit, with a NaT and a date past 2262 (only representable
+    in coarse units): every part converts and checks them like one log does, so the
+    dropped rows and the results are the same."""
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    rng = np.random.default_rng(5)
+    n = 4_000
+    ts = (np.datetime64("2024-01-01", "D") + rng.integers(0, 400, n)).astype(f"M8[{unit}]")
+    ts[7] = np.datetime64("NaT")
+    if unit != "ns":
+        ts[11] = np.datetime64("3000-01-01", unit)
+    ent = rng.integers(0, 900, n)
+    stage = rng.integers(0, 2, n)
+    whole = EventLog.from_arrays(f, entity=ent, stage=stage, ts=ts, on_invalid="drop")
+    parts = PartitionedLog.from_arrays(f, entity=ent, stage=stage, ts=ts, parts=3,
+                                       workers=2, on_invalid="drop")
+    assert parts.dropped == whole.dropped == (1 if unit == "ns" else 2)
+    assert timing(parts) == timing(whole)
+    assert conversion(parts) == conversion(whole)
+    with pytest.raises(sf.EventLogError, match="time"):
+        PartitionedLog.from_arrays(f, entity=ent, stage=stage, ts=ts, parts=3, workers=2)

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import attrs
+import numpy as np
 
 from salesfunnel._engine._hash import bucket_of, hash_arrow_text, scale_hash
 from salesfunnel._engine._options import resolve_workers
@@ -19,7 +20,7 @@ from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
 from salesfunnel._engine._split import group_rows, rows_of, split_log
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import Naive, Unit
+from salesfunnel._util._time import Naive, Unit, datetime64_in_range
 from salesfunnel._util._validate import check_bool, check_instance, check_int
 from salesfunnel.errors import EventLogError, InvalidParameterError
 from salesfunnel.events import EventLog
@@ -227,6 +228,7 @@ class PartitionedLog:
             taken: Any = {k: None if v is None else v[rows] for k, v in cols.items()}
             part_segs = {k: v[rows] for k, v in seg_cols.items()}
             del rows  # peak memory: the part is built from its own columns only
+            taken["ts"] = _ns_times(taken["ts"])
             return EventLog.from_arrays(funnel, segments=part_segs, **taken, **options)
 
         built = parallel_map(build, range(n), workers, progress=progress,
@@ -533,3 +535,13 @@ def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:
     return bucket_of(values, n)
 
 
+def _ns_times(values: Any) -> Any:
+    """A part's times in a coarser ``datetime64`` unit as ``datetime64[ns]`` when every
+    one is representable, so the coarse copy is freed before the log is built (peak
+    memory; the log would convert them anyway); anything else unchanged, for the log's
+    own checks and messages."""
+    if (type(values) is np.ndarray and values.dtype.kind == "M"
+            and np.datetime_data(values.dtype) != ("ns", 1)
+            and bool(datetime64_in_range(values).all())):
+        return values.astype("datetime64[ns]")
+    return values

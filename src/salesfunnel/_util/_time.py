@@ -78,6 +78,7 @@ __all__ = [
     "aware_datetime",
     "check_naive",
     "check_unit",
+    "datetime64_in_range",
     "duration_ns",
     "elapsed_ns",
     "ns_timedeltas",
@@ -471,7 +472,7 @@ def duration_ns(value: Any, *, parameter: str, unit: str = "s", bounded: bool = 
 # -- columns ------------------------------------------------------------------------------
 
 
-def _datetime64_in_range(values: np.ndarray[Any, Any]) -> npt.NDArray[np.bool_]:
+def datetime64_in_range(values: np.ndarray[Any, Any]) -> npt.NDArray[np.bool_]:
     """Which ``datetime64`` values (any unit) are representable times (NaT counts as in
     range): numpy's unit conversion wraps around silently, so this is checked first."""
     unit, count = np.datetime_data(values.dtype)
@@ -524,7 +525,7 @@ def to_ns_array(values: np.ndarray[Any, Any], *, unit: str | None = None,
 
     if kind == "M":
         missing = np.isnat(values)
-        wide = ~_datetime64_in_range(values)
+        wide = ~datetime64_in_range(values)
         note("missing", missing)
         note("range", wide)
         with np.errstate(all="ignore"):
