@@ -179,16 +179,20 @@ def _dense(order: npt.NDArray[np.int64], keys_sorted: np.ndarray[Any, Any], n: i
     new[0] = True
     np.not_equal(keys_sorted[1:], keys_sorted[:-1], out=new[1:])
     distinct = keys_sorted[new]
-    if keys_sorted.dtype.itemsize == 8 and keys_sorted.flags.writeable:
-        codes_sorted = keys_sorted.view(np.int64)
-        np.cumsum(new, dtype=np.int64, out=codes_sorted)
-    else:
-        codes_sorted = np.cumsum(new, dtype=np.int64)
-    del keys_sorted, new
+    reuse = keys_sorted.dtype.itemsize == 8 and keys_sorted.flags.writeable
+    return _codes_of(order, new, keys_sorted.view(np.int64) if reuse else None), distinct
+
+
+def _codes_of(order: npt.NDArray[np.int64], new: npt.NDArray[np.bool_],
+              out: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
+    """Dense codes from a sort: ``codes[order[i]]`` = the number of ``new`` flags (a
+    value differing from the one before) up to ``i``, less one. ``out`` (optional)
+    receives the running count."""
+    codes_sorted = np.cumsum(new, dtype=np.int64, out=out)
     codes_sorted -= 1
-    codes = np.empty(n, dtype=np.int64)
+    codes = np.empty(len(order), dtype=np.int64)
     codes[order] = codes_sorted
-    return codes, distinct
+    return codes
 
 
 def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any]]:
@@ -466,7 +470,6 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
     keys = text_keys(pa, array, limit=_ROW_KEY_BITS)
     if keys is None:
         return None
-    none_missing = np.zeros(n, dtype=np.bool_)
     bits = sum(width for _, width in keys)
     if bits > 64:
         order = stable_order(keys, n)
@@ -477,33 +480,28 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
             new[1:] |= in_order[1:] != in_order[:-1]
             del in_order
         del keys
-        rows = order[new]  # the first row of each distinct text, in text order
-        codes_sorted = np.cumsum(new, dtype=np.int64)
-        codes_sorted -= 1
-        codes = np.empty(n, dtype=np.int64)
-        codes[order] = codes_sorted
-        return codes, _values(pa, array, rows), none_missing
-    packed = np.zeros(n, dtype=np.uint64)
-    for values, width in keys:
-        packed <<= np.uint64(width)
-        packed |= values
-    del keys
-    if bits + bit_length(n - 1) <= 64:
-        # key and row fit one uint64: one radix sort gives codes in text order at once
-        codes, distinct = factorize_int(packed)
-        del packed
-        row = np.empty(len(distinct), dtype=np.int64)  # a row holding each distinct value
-        row[codes] = np.arange(n, dtype=np.int64)
-        return codes, _values(pa, array, row), none_missing
-    encoded = pa.array(packed, pa.uint64()).dictionary_encode()
-    distinct = encoded.dictionary.to_numpy()
-    codes = encoded.indices.to_numpy().astype(np.int64)
-    order = stable_order([(distinct, bits)], len(distinct))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    row = np.empty(len(distinct), dtype=np.int64)
+        codes = _codes_of(order, new)
+        n_distinct = int(np.count_nonzero(new))
+    else:
+        packed = np.zeros(n, dtype=np.uint64)
+        for values, width in keys:
+            packed <<= np.uint64(width)
+            packed |= values
+        del keys
+        if bits + bit_length(n - 1) <= 64:
+            # key and row fit one uint64: one radix sort gives codes in text order at once
+            codes, distinct = factorize_int(packed)
+        else:
+            encoded = pa.array(packed, pa.uint64()).dictionary_encode()
+            distinct = encoded.dictionary.to_numpy()
+            order = stable_order([(distinct, bits)], len(distinct))
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order), dtype=np.int64)
+            codes = rank[encoded.indices.to_numpy()]
+        n_distinct = len(distinct)
+    row = np.empty(n_distinct, dtype=np.int64)  # a row holding each distinct text
     row[codes] = np.arange(n, dtype=np.int64)
-    return rank[codes], _values(pa, array, row[order]), none_missing
+    return codes, _values(pa, array, row), np.zeros(n, dtype=np.bool_)
 
 
 #: Key bits up to which a text column's rows are radix-sorted instead of hashed by Arrow
@@ -559,28 +557,22 @@ def text_keys(pa: Any, array: Any, limit: int | None = None
         return None
     data = (np.frombuffer(bufs[2], dtype=np.uint8)[start:stop] if bufs[2] is not None
             else np.zeros(0, np.uint8))
-    n_words = -(-width // 8)
     if shortest == width:  # one width: the bytes are an n x width matrix
         return _byte_keys(data.reshape(n, width), limit)
-    else:
-        if not data.all():
-            return None
-        padded = np.zeros(len(data) + 8 * n_words, dtype=np.uint8)
-        padded[:len(data)] = data
-        # every 8-byte big-endian word of the bytes, one per byte offset (unaligned)
-        every = np.ndarray(shape=(len(padded) - 7,), dtype=">u8", buffer=padded,
-                           strides=(1,))
-        starts = (offsets[:-1] - start).astype(np.int64)
-
-        def word_of(w: int) -> npt.NDArray[np.uint64]:
-            word = every[starts + 8 * w].astype(np.uint64)
-            if shortest < 8 * (w + 1):
-                word &= _BYTE_MASKS[np.clip(lengths - 8 * w, 0, 8)]
-            return word
+    if not data.all():
+        return None
+    n_words = -(-width // 8)
+    padded = np.zeros(len(data) + 8 * n_words, dtype=np.uint8)
+    padded[:len(data)] = data
+    # every 8-byte big-endian word of the bytes, one per byte offset (unaligned)
+    every = np.ndarray(shape=(len(padded) - 7,), dtype=">u8", buffer=padded, strides=(1,))
+    starts = (offsets[:-1] - start).astype(np.int64)
     keys: list[tuple[npt.NDArray[np.uint64], int]] = []
     total = 0
     for w in range(n_words):
-        word = word_of(w)
+        word = every[starts + 8 * w].astype(np.uint64)
+        if shortest < 8 * (w + 1):
+            word &= _BYTE_MASKS[np.clip(lengths - 8 * w, 0, 8)]
         word -= word.min()
         shared = int(np.bitwise_or.reduce(word))
         if shared == 0:
