@@ -266,11 +266,7 @@ def compact(values: Any, frequencies: Any = None) -> tuple[_U64, _I64]:
         if len(v) == 0:
             return v, np.zeros(0, np.int64)
         v = sorted_packed(v, max(int(v.max()).bit_length(), 1))
-        new = np.empty(len(v), dtype=np.bool_)
-        new[0] = True
-        np.not_equal(v[1:], v[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
-        del new
+        starts = _run_starts(v)
         return v.take(starts), np.diff(starts, append=len(v)).astype(np.int64, copy=False)
     v = np.asarray(values, dtype=np.uint64).ravel()
     w = np.asarray(frequencies, dtype=np.int64).ravel()
@@ -283,12 +279,17 @@ def compact(values: Any, frequencies: Any = None) -> tuple[_U64, _I64]:
     if len(v) > 1 and not bool(np.all(v[1:] > v[:-1])):
         order = np.argsort(v, kind="stable")
         v, w = v[order], w[order]
-        new = np.empty(len(v), dtype=np.bool_)
-        new[0] = True
-        np.not_equal(v[1:], v[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
+        starts = _run_starts(v)
         v, w = v[starts], np.add.reduceat(w, starts)
     return v.astype(np.uint64), w.astype(np.int64)
+
+
+def _run_starts(v: _U64) -> _I64:
+    """Where each run of equal values of the sorted, non-empty ``v`` starts."""
+    new = np.empty(len(v), dtype=np.bool_)
+    new[0] = True
+    np.not_equal(v[1:], v[:-1], out=new[1:])
+    return np.flatnonzero(new)
 
 
 def weighted_percentiles(distinct: _U64, counts: _I64, wanted: Sequence[float]) -> _F64:
@@ -904,7 +905,7 @@ def timing(
 
     One scatter of the events (a scatter-minimum, no sort) gives every entity's first
     time at each stage, counted in the log's coarsest exact time unit (``int32`` when
-    the log spans fewer than ``2**31`` of them: half the memory of nanoseconds); a
+    the log spans fewer than ``2**31 - 1`` of them: half the memory of nanoseconds); a
     running minimum over the stages turns that into the first time at each depth, and
     the step durations are differences of adjacent columns (no Python loop over events
     or entities).
