@@ -10,6 +10,9 @@ the same arrays inside the timing, then one SQL query with the same counts and m
 (checked equal). Best of three; peak memory (``tracemalloc``, numpy allocations) of one
 extra run, relative to the input columns.
 
+An allocator table repeats the 5 M rows in child processes with glibc's default settings
+and with freed memory kept for reuse (``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``).
+
 A text-id table follows (5 M rows, 2 M distinct ids of 9 and 24 characters, built from
 an Arrow table), with Arrow's ``dictionary_encode`` + ``sort_indices`` and
 ``pandas.factorize(sort=True)`` timed in the same run.
@@ -26,7 +29,11 @@ work every number is noisy: compare rows of one run.
 from __future__ import annotations
 
 import gc
+import json
 import os
+import platform
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,11 +141,53 @@ def main() -> None:
                  "sf peak / input"], rows)
     print_table("Scaling (salesfunnel end to end)",
                 ["events", "workers", "seconds", "M events/s", "peak / input"], scaling)
+    heap_reuse()
     text_ids()
     if os.environ.get("SALESFUNNEL_BENCH_DASK") == "1":
         dask_row()
     if os.environ.get("SALESFUNNEL_BENCH_DASK_BIG") == "1":
         dask_big()
+
+
+#: glibc's allocator settings (``mallopt(3)``) that keep freed memory in the process for
+#: the next array instead of handing it back to the OS (see :func:`heap_reuse`)
+HEAP_REUSE_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36)}
+
+
+def heap_reuse() -> None:
+    """The 5 M end-to-end rows again, in two child processes: glibc's default allocator
+    settings, and settings that keep freed memory for reuse. By default every array over
+    32 MB is a fresh ``mmap`` whose pages fault in on first touch (costly on a virtual
+    machine); with reuse they do not, at the price of a process that keeps its peak
+    memory. Both tools run in each child; max RSS is taken after the salesfunnel runs."""
+    if platform.libc_ver()[0] != "glibc":
+        print("\n(allocator table skipped: not glibc)")
+        return
+    rows = []
+    for label, extra in (("glibc default", {}), ("heap reuse", HEAP_REUSE_ENV)):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+        done = subprocess.run([sys.executable, __file__, "--allocator-child"],
+                              env={**env, **extra}, capture_output=True, text=True,
+                              check=True)
+        for workers, t_sf, t_db, rss in json.loads(done.stdout.splitlines()[-1]):
+            rows.append([label, workers, t_sf, t_db, t_db / t_sf, rss])
+    print_table("End to end, 5 M events, by allocator setting (child processes; "
+                "heap reuse = " + " ".join(f"{k}={v}" for k, v in HEAP_REUSE_ENV.items())
+                + ")", ["allocator", "threads", "salesfunnel", "DuckDB", "DuckDB / sf",
+                        "max RSS MB (sf)"], rows)
+
+
+def allocator_child() -> None:
+    """One child of :func:`heap_reuse`: prints ``[[workers, sf s, DuckDB s, RSS MB]]``."""
+    raw = generate(DEALS_5M)
+    out = []
+    for workers in (1, 2):
+        t_sf, res_sf = timed(lambda w=workers: sf_end_to_end(raw, w))
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t_db, res_db = timed(lambda w=workers: duckdb_end_to_end(raw, w))
+        assert same(res_sf, res_db), (res_sf, res_db)
+        out.append([workers, t_sf, t_db, rss])
+    print(json.dumps(out))
 
 
 def text_ids() -> None:
@@ -232,10 +281,6 @@ def dask_row() -> None:
                       t_reuse, t_reuse / t_mem]])
 
 
-if __name__ == "__main__":
-    main()
-
-
 def dask_end_to_end(dlog: Any) -> tuple[list[int], list[float]]:
     """What ``sf_end_to_end`` computes, on a DaskLog: reached counts and step medians."""
     conv, tim = dlog.compute(lambda log: conversion(log, workers=1),
@@ -301,3 +346,10 @@ def dask_big() -> None:
     print_table("Dask LocalCluster, 2 workers x 1 GiB, dataset larger than a worker's "
                 f"memory (worker pauses: {paused}; workers restarted: {not same})",
                 ["events", "input", "seconds", "goal (s)"], rows)
+
+
+if __name__ == "__main__":
+    if "--allocator-child" in sys.argv:
+        allocator_child()
+    else:
+        main()
