@@ -640,15 +640,21 @@ def test_stable_order_of_many_rows_sorts_like_lexsort(seed: int, n: int,
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8,
                                    np.uint16, np.uint32, np.uint64])
-@pytest.mark.parametrize("shape", ["full range", "mostly the maximum", "near the maximum"])
+@pytest.mark.parametrize("shape", ["full range", "mostly the maximum", "near the maximum",
+                                   "a wide band at the top"])
 def test_factorize_int_of_every_integer_type(dtype: Any, shape: str) -> None:
     """Ids of every width over their whole range (a narrow int's offsets would wrap in
-    its own type), crowded at the top, or all near it: numpy's unique, same dtype."""
+    its own type), crowded at the top, all near it, or over up to 2**40 values below the
+    maximum (offsets and row numbers share one sorted word, the ids come back from the
+    offsets): numpy's unique, same dtype."""
     info = np.iinfo(dtype)
     rng = np.random.default_rng(7)
     n = 100_000
     if shape == "near the maximum":
         values = rng.integers(int(info.max) - 100, info.max, n, dtype=dtype, endpoint=True)
+    elif shape == "a wide band at the top":
+        low = max(int(info.min), int(info.max) - 2**40)
+        values = rng.integers(low, info.max, n, dtype=dtype, endpoint=True)
     else:
         values = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
         if shape == "mostly the maximum":

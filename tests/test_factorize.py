@@ -15,6 +15,7 @@ pa = pytest.importorskip("pyarrow")
 
 from salesfunnel.events._factorize import (  # noqa: E402
     MAX_KEY_BYTES,
+    _ascii_rows,
     _packed_codes,
     arrow_codes,
     text_keys,
@@ -137,7 +138,32 @@ def test_both_arrow_paths_give_the_codes_of_sorted_strings(values: list[str],
     if packed is not None:
         assert packed[0].tolist() == want_codes
         assert packed[1].tolist() == want_uniques
-        assert packed[1].dtype == object
+        # one-width ASCII without a trailing NUL comes back as a ``U`` array
+        one_width = len({len(v.encode()) for v in values}) == 1
+        fixed = one_width and all(v.isascii() and not v.endswith("\x00") for v in values)
+        assert packed[1].dtype.kind == ("U" if fixed and values[0] else "O")
+
+
+@given(data=st.data(), alphabet=st.sampled_from(["a\x00~\x7f", "a\x00é~"]),
+       rows=st.lists(st.integers(0, 29), max_size=10), start=st.integers(0, 2))
+def test_ascii_rows_are_the_texts_or_refused(data: st.DataObject, alphabet: str,
+                                             rows: list[int], start: int) -> None:
+    """The distinct ids of one-width text straight from Arrow's bytes (of a sliced array
+    too): exactly the strings at those rows when they are ASCII without a trailing NUL
+    and every text has one byte width, else ``None``; never a wrong string."""
+    values = data.draw(st.lists(st.text(st.sampled_from(alphabet), min_size=3, max_size=3),
+                                min_size=1, max_size=30))
+    start = min(start, len(values) - 1)
+    texts = values[start:]
+    picked = [r for r in rows if r < len(texts)]
+    got = _ascii_rows(pa, pa.array(values)[start:], np.array(picked, dtype=np.int64))
+    want = [texts[r] for r in picked]
+    fits = len({len(v.encode()) for v in texts}) == 1 and bool(want) and all(
+        v.isascii() and not v.endswith("\x00") for v in want)
+    if fits:
+        assert got is not None and got.dtype.kind == "U" and got.tolist() == want
+    else:
+        assert got is None
 
 
 def test_many_ids_take_the_integer_path_and_match_the_text_path() -> None:

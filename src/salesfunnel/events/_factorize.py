@@ -15,8 +15,8 @@ from salesfunnel.errors import EventLogError
 
 __all__ = ["MAX_KEY_BYTES", "arrow_codes", "bit_length", "factorize_int",
            "factorize_objects", "factorize_text", "is_arrow_text", "is_arrow_view",
-           "is_missing", "missing_mask", "object_array", "sorted_packed", "stable_order",
-           "text_keys"]
+           "is_missing", "missing_mask", "object_array", "sorted_packed", "sorted_with_rows",
+           "stable_order", "text_keys"]
 
 
 def bit_length(n: int) -> int:
@@ -143,28 +143,54 @@ def stable_order(keys: Sequence[tuple[np.ndarray[Any, Any], int]], n: int, *,
     if cur is not None or not digits:
         digits.append(np.zeros(n, np.uint64) if cur is None else cur)
         widths.append(cur_bits)
-    rows = np.arange(min(n, _ROW_SLICE), dtype=np.uint64)
     mask = np.uint64((1 << ib) - 1)
     order: npt.NDArray[np.int64] | None = None
     for i in range(len(digits)):
         # each digit is used once: shift it in place, drop it from the list after
         digit = digits[i]
         assert digit is not None
-        packed = digit if order is None else digit[order]
+        packed = _with_rows(digit if order is None else digit[order], ib)
         del digit
         digits[i] = None
-        packed <<= np.uint64(ib)
-        for lo in range(0, n, _ROW_SLICE):  # the row numbers a slice at a time (memory)
-            part = packed[lo:lo + _ROW_SLICE]
-            part |= rows[:len(part)]
-            if lo:  # the low ib bits held 0: they now hold lo + i < n <= 2**ib
-                part += np.uint64(lo)
         packed = sorted_packed(packed, widths[i] + ib)
         packed &= mask
         pos = packed.view(np.int64)
         order = pos if order is None else order[pos]
     assert order is not None
     return order
+
+
+def _with_rows(key: _U64, ib: int) -> _U64:
+    """``key << ib | row`` in ``key``'s own buffer (the row numbers, below ``2**ib``, are
+    made a slice at a time: no whole-length temporary)."""
+    n = len(key)
+    rows = np.arange(min(n, _ROW_SLICE), dtype=np.uint64)
+    key <<= np.uint64(ib)
+    for lo in range(0, n, _ROW_SLICE):
+        part = key[lo:lo + _ROW_SLICE]
+        part |= rows[:len(part)]
+        if lo:  # the low ib bits held 0: they now hold lo + i < n <= 2**ib
+            part += np.uint64(lo)
+    return key
+
+
+def sorted_with_rows(key: _U64, bits: int) -> tuple[npt.NDArray[np.int64], _U64]:
+    """``(order, key[order])`` for values below ``2**bits`` when ``bits`` and a row number
+    fit 64 bits together: one radix sort gives both, no gather. ``key`` is consumed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> order, ordered = sorted_with_rows(np.array([7, 2, 7, 1], dtype=np.uint64), 3)
+    >>> order.tolist(), ordered.tolist()
+    ([3, 1, 0, 2], [1, 2, 7, 7])
+    """
+    ib = max(bit_length(len(key) - 1), 1)
+    assert bits + ib <= 64, (bits, ib)
+    packed = sorted_packed(_with_rows(key, ib), bits + ib)
+    ordered = packed >> np.uint64(ib)
+    packed &= np.uint64((1 << ib) - 1)
+    return packed.view(np.int64), ordered
 
 
 def _dense(order: npt.NDArray[np.int64], keys_sorted: np.ndarray[Any, Any], n: int
@@ -230,36 +256,38 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     rel_u = np.empty(n, dtype=np.uint64)  # a ufunc with ``out=``: no GIL (astype holds it)
     np.subtract(values, np.uint64(lo % 2**64), out=rel_u, dtype=np.uint64, casting="unsafe")
     if bits + ib <= 64:
-        order = stable_order([(rel_u, bits)], n, consume=True)
+        # the sorted offsets come out of the sort itself: no gather of the ids
+        order, rel_sorted = sorted_with_rows(rel_u, bits)
         del rel_u
+        codes, distinct = _dense(order, rel_sorted, n)
+        distinct += np.uint64(lo % 2**64)
+        return codes, distinct.astype(values.dtype)  # back in range: they are ids
+    # Sort by the high 64 - ib bits only (packed with the row, one SIMD sort): that
+    # orders different ids correctly unless they share those bits; such runs are then
+    # re-sorted by the full id (few for spread-out ids; else fall back to argsort).
+    shift = np.uint64(bits - (64 - ib))
+    rel_u >>= shift
+    order = stable_order([(rel_u, 64 - ib)], n, consume=True)
+    del rel_u
+    v_sorted = np.take(values, order)
+    high = v_sorted.astype(np.uint64)
+    high -= np.uint64(lo % 2**64)
+    high >>= shift
+    clash = high[1:] == high[:-1]
+    clash &= v_sorted[1:] != v_sorted[:-1]
+    n_clash = int(np.count_nonzero(clash))
+    if n_clash > max(n // 64, 64):
+        order = np.argsort(values).astype(np.int64, copy=False)
         v_sorted = np.take(values, order)
-    else:
-        # Sort by the high 64 - ib bits only (packed with the row, one SIMD sort): that
-        # orders different ids correctly unless they share those bits; such runs are then
-        # re-sorted by the full id (few for spread-out ids; else fall back to argsort).
-        shift = np.uint64(bits - (64 - ib))
-        rel_u >>= shift
-        order = stable_order([(rel_u, 64 - ib)], n, consume=True)
-        del rel_u
-        v_sorted = np.take(values, order)
-        high = v_sorted.astype(np.uint64)
-        high -= np.uint64(lo % 2**64)
-        high >>= shift
-        clash = high[1:] == high[:-1]
-        clash &= v_sorted[1:] != v_sorted[:-1]
-        n_clash = int(np.count_nonzero(clash))
-        if n_clash > max(n // 64, 64):
-            order = np.argsort(values).astype(np.int64, copy=False)
-            v_sorted = np.take(values, order)
-        elif n_clash:
-            bad = np.unique(high[1:][clash])
-            starts = np.searchsorted(high, bad, side="left")
-            stops = np.searchsorted(high, bad, side="right")
-            pos = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
-            sub = np.lexsort((order[pos], v_sorted[pos]))
-            order[pos] = order[pos][sub]
-            v_sorted[pos] = v_sorted[pos][sub]
-        del high, clash  # peak memory: free the keys before the codes are made
+    elif n_clash:
+        bad = np.unique(high[1:][clash])
+        starts = np.searchsorted(high, bad, side="left")
+        stops = np.searchsorted(high, bad, side="right")
+        pos = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+        sub = np.lexsort((order[pos], v_sorted[pos]))
+        order[pos] = order[pos][sub]
+        v_sorted[pos] = v_sorted[pos][sub]
+    del high, clash  # peak memory: free the keys before the codes are made
     return _dense(order, v_sorted, n)
 
 
@@ -444,13 +472,54 @@ def _many_distinct(pa: Any, pc: Any, column: Any) -> bool:
 
 
 def _values(pa: Any, array: Any, rows: npt.NDArray[np.int64]) -> np.ndarray[Any, Any]:
-    """``array[rows]`` as numpy: text as an object array of ``str`` (a ``U`` array would
-    drop trailing NUL characters)."""
+    """``array[rows]`` as numpy: text as an object array of ``str``, or as a ``U`` array
+    when the texts are ASCII of one width without a trailing NUL (see :func:`_ascii_rows`;
+    a ``U`` array would drop trailing NUL characters)."""
+    fixed = _ascii_rows(pa, array, rows)
+    if fixed is not None:
+        return fixed
     taken = array.take(pa.array(rows, pa.int64()))
     values = np.asarray(taken.to_numpy(zero_copy_only=False))
     if is_arrow_text(pa, array.type) and values.dtype != object:
         return object_array(values.tolist())
     return values
+
+
+def _ascii_rows(pa: Any, array: Any, rows: npt.NDArray[np.int64]
+                ) -> npt.NDArray[np.str_] | None:
+    """``array[rows]`` as a ``U`` array, straight from the bytes of a pyarrow text array
+    whose texts all have one width (an ``n x width`` byte matrix: a numpy gather, no
+    Python string per row); ``None`` unless the rows are ASCII without a trailing NUL.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> _ascii_rows(pa, pa.array(["D02", "D01", "D03"]), np.array([1, 0])).tolist()
+    ['D01', 'D02']
+    >>> _ascii_rows(pa, pa.array(["D02", "é01"]), np.array([1])) is None  # not ASCII
+    True
+    """
+    n = len(array)
+    if array.null_count or not n or not (pa.types.is_string(array.type)
+                                         or pa.types.is_large_string(array.type)):
+        return None
+    wide = pa.types.is_large_string(array.type)
+    bufs = array.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32, count=n + 1,
+                            offset=array.offset * (8 if wide else 4))
+    start, stop = int(offsets[0]), int(offsets[-1])
+    width = (stop - start) // n
+    if width == 0 or bufs[2] is None or not np.array_equal(
+            offsets, np.arange(start, stop + 1, width, dtype=offsets.dtype)):
+        return None
+    matrix = np.frombuffer(bufs[2], dtype=np.uint8)[start:stop].reshape(n, width)
+    taken = matrix.take(rows, axis=0)
+    if not len(taken) or taken.max() >= 0x80 or not taken[:, -1].all():
+        return None  # UTF-8 beyond ASCII, or NULs a ``U`` array would strip
+    # ASCII bytes are their own code points: widened to UCS-4 they are the ``U`` array
+    out = np.empty(taken.shape, dtype=np.uint32)
+    np.copyto(out, taken, casting="safe")
+    return out.view(f"U{width}").ravel()
 
 
 def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any],
