@@ -90,6 +90,39 @@ def test_text_keys_of_one_width_order_and_tie_like_the_strings(data: st.DataObje
         assert packed[0].tolist() == want_codes and packed[1].tolist() == want_uniques
 
 
+@pytest.mark.parametrize("shape", [("D", 8), ("deal-", 19), ("", 16), ("x", 7, "yz", 8)])
+def test_words_of_digits_pack_like_each_position_alone(shape: tuple[Any, ...]) -> None:
+    """Eight digit positions packed at once from their 8-byte word give the bits of
+    packing each position on its own (byte - smallest, its span's bits, most significant
+    first), split into 64-bit keys where they fall: checked against that rule written
+    out in Python, on ids whose words are all digits, start with a constant prefix, or
+    mix in positions narrower than 4 bits."""
+    rng = np.random.default_rng(3)
+    n = 400
+    ids = [""] * n
+    for piece in shape:
+        if isinstance(piece, str):
+            ids = [v + piece for v in ids]
+        else:
+            digits = rng.integers(0, 10, (n, piece))
+            digits[:, 0] %= 3  # a leading digit of 0 .. 2: 2 bits, not 4
+            ids = [v + "".join(map(str, d)) for v, d in zip(ids, digits.tolist(), strict=True)]
+    rows = [v.encode() for v in ids]
+    lows = [min(r[j] for r in rows) for j in range(len(rows[0]))]
+    widths = [(max(r[j] for r in rows) - lows[j]).bit_length() for j in range(len(rows[0]))]
+    want = [0] * n  # every position's bits, concatenated
+    for j, width in enumerate(widths):
+        want = [(a << width) | (r[j] - lows[j]) for a, r in zip(want, rows, strict=True)]
+    keys = text_keys(pa, pa.array(ids))
+    assert keys is not None
+    assert all(0 < bits <= 64 and int(k.max()) < 2**bits for k, bits in keys)
+    assert sum(bits for _, bits in keys) == sum(widths)  # not a bit more than needed
+    got = [0] * n
+    for k, bits in keys:
+        got = [(a << bits) | v for a, v in zip(got, k.tolist(), strict=True)]
+    assert got == want
+
+
 def test_digit_ids_pack_into_4_bits_a_digit() -> None:
     """``D%08d`` ids: 8 digits of 4 bits, so key and row fit one uint64 and the codes
     come from one radix sort; 19-digit ids sort over two keys; both agree with sorting

@@ -664,35 +664,83 @@ def _byte_keys(matrix: npt.NDArray[np.uint8], limit: int | None
     Each byte position keeps only the bits its values span (``byte - smallest``: an
     order-preserving map per position), so ids such as ``D12345678`` need 4 bits per
     digit, not 8; the positions are packed into ``uint64`` keys, most significant first.
+    Eight positions of 4 bits each (after positions the same in every text) are packed
+    at once from the 8-byte word that holds them (:func:`_nibbles`): the same keys, in a
+    few passes instead of several per position.
     """
-    n = len(matrix)
+    n, w = matrix.shape
+    lows = [int(matrix[:, j].min()) for j in range(w)]
+    widths = [bit_length(int(matrix[:, j].max()) - lows[j]) for j in range(w)]
+    if limit is not None and sum(widths) > limit:
+        return None
     keys: list[tuple[npt.NDArray[np.uint64], int]] = []
     key: npt.NDArray[np.uint64] | None = None
-    bits = total = 0
-    for j in range(matrix.shape[1]):
-        column = matrix[:, j]
-        low, high = int(column.min()), int(column.max())
-        width = bit_length(high - low)
-        if width == 0:
-            continue  # the same byte in every text
-        total += width
-        if limit is not None and total > limit:
-            return None
+    part: npt.NDArray[np.uint64] | None = None  # one buffer for every piece (page faults)
+    bits = 0
+    j = 0
+    while j < w:
+        word = widths[j:j + 8]
+        first = next((k for k, b in enumerate(word) if b), len(word))
+        if len(word) == 8 and first < 7 and word[first:] == [4] * (8 - first):
+            width, step = 4 * (8 - first), 8  # a word of digit-like positions
+        elif widths[j]:
+            width, step = widths[j], 1
+        else:
+            j += 1  # the same byte in every text
+            continue
         if bits + width > 64:
             assert key is not None
             keys.append((key, bits))
             key, bits = None, 0
-        part = np.empty(n, dtype=np.uint64)  # the ufunc casts: no astype (it holds the GIL)
-        np.subtract(column, np.uint8(low), out=part, dtype=np.uint8, casting="unsafe")
+        target = np.empty(n, dtype=np.uint64) if key is None else part
+        if target is None:
+            target = part = np.empty(n, dtype=np.uint64)
+        if step == 8:
+            _nibbles(matrix, j, lows[j:j + 8], target)
+        else:  # the ufunc casts: no astype (it holds the GIL)
+            np.subtract(matrix[:, j], np.uint8(lows[j]), out=target, dtype=np.uint8,
+                        casting="unsafe")
         if key is None:
-            key = part
+            key = target
         else:
             key <<= np.uint64(width)
-            key |= part
+            key |= target
         bits += width
+        j += step
     if key is not None:
         keys.append((key, bits))
     return keys
+
+
+def _nibbles(matrix: npt.NDArray[np.uint8], j: int, lows: list[int],
+             out: npt.NDArray[np.uint64]) -> None:
+    """Bytes ``j .. j + 7`` of every row less their ``lows``, each below 16, packed into
+    the low 32 bits of ``out`` (first byte most significant): the row's big-endian word
+    less the lows (no byte borrows: none is below its low), then the nibbles moved
+    together in three shift-or-mask steps.
+
+    Examples
+    --------
+    >>> m = np.frombuffer(b"D1234567D7654321", dtype=np.uint8).reshape(2, 8)
+    >>> out = np.empty(2, dtype=np.uint64)
+    >>> _nibbles(m, 0, [ord("D")] + [ord("0")] * 7, out)
+    >>> [hex(v) for v in out.tolist()]
+    ['0x1234567', '0x7654321']
+    """
+    n, w = matrix.shape
+    base = np.ascontiguousarray(matrix).reshape(-1)
+    words = np.ndarray(shape=(n,), dtype=">u8", buffer=base, offset=j, strides=(w,))
+    np.subtract(words, np.uint64(int.from_bytes(bytes(lows), "big")), out=out,
+                dtype=np.uint64, casting="unsafe")
+    spare = np.empty(n, dtype=np.uint64)
+    for shift, mask in _NIBBLE_STEPS:
+        np.right_shift(out, np.uint64(shift), out=spare)
+        out |= spare
+        out &= np.uint64(mask)
+
+
+#: the shift-or-mask steps of :func:`_nibbles` (4-bit fields, then 8, then 16)
+_NIBBLE_STEPS = ((4, 0x00FF00FF00FF00FF), (8, 0x0000FFFF0000FFFF), (16, 0x00000000FFFFFFFF))
 
 
 def is_arrow_text(pa: Any, kind: Any) -> bool:
