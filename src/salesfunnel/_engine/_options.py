@@ -62,7 +62,11 @@ class Options:
     True
     """
 
-    workers: int
+    workers: int = attrs.field()
+
+    @workers.validator
+    def _check_workers(self, attribute: Any, value: Any) -> None:
+        check_int("workers", value, where="Options", low=1)
 
 
 _current: list[Options] = []
