@@ -583,3 +583,54 @@ def test_parquet_files_with_compatible_types_are_joined(tmp_path: Any) -> None:
         assert len(plog) == 6
         assert conversion(plog, by="channel", workers=2) == conversion(whole, by="channel")
         assert timing(plog, workers=2) == timing(whole)
+
+
+def _id_columns() -> dict[str, Any]:
+    pa = pytest.importorskip("pyarrow")
+    return {
+        "int": np.array([3, 3, -2, 2**62, 7, 7]),
+        "uint64 above 2**63": np.array([2**63 + 5, 2**63 + 5, 2**64 - 1, 0, 9, 9],
+                                       dtype=np.uint64),
+        "float with NaN": np.array([1.5, 1.5, np.nan, -0.0, 0.0, 2.0]),
+        "str": np.array(["a", "a", "b", "", "é", "é"]),
+        "bytes": np.array([b"a", b"a", b"b", b"", b"c", b"c"]),
+        "mixed objects": np.array([1, 1, "1", 2.5, None, (1, 2)], dtype=object),
+        "datetime64 with NaT": np.array(["2020-01-01", "2020-01-01", "NaT", "1970-01-01",
+                                         "2262-01-01", "2262-01-01"], dtype="M8[D]"),
+        "bool": np.array([True, True, False, False, True, False]),
+        "arrow text": pa.array(["a", "a", "b", None, "c", "c"]),
+        "arrow dictionary": pa.array(["a", "a", "b", "c", "c", "d"]).dictionary_encode(),
+        "arrow bool": pa.array([True, True, False, None, False, True]),
+        "arrow int with nulls": pa.array([1, 1, None, 2, 3, 3]),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_id_columns()))
+def test_ids_of_every_type_partition_like_one_log(kind: str) -> None:
+    """Every id type gives, over any parts and workers, the log's own results (rows with
+    a missing id dropped alike). A pyarrow Array column of text, booleans or with nulls
+    used to fail in EventLog.from_arrays too, with a bare ArrowInvalid."""
+    pa = pytest.importorskip("pyarrow")
+    ids = _id_columns()[kind]
+    cols = dict(entity=ids, stage=[0, 1, 0, 0, 0, 1], ts=[0, 1, 2, 3, 4, 5], unit="s",
+                on_invalid="drop")
+    whole = EventLog.from_arrays(F2, **cols)
+    expected = (conversion(whole, workers=1), timing(whole, workers=1), whole.dropped,
+                whole.n_entities)
+    if isinstance(ids, pa.Array):
+        column = ids
+    elif kind == "mixed objects":  # Arrow holds one type per column
+        column = pa.array(["1", "1", "1b", "2.5", None, "x"])
+    else:
+        column = pa.array(ids, from_pandas=True)  # NaN and NaT as nulls
+    table = pa.table({"entity": column, "stage": [0, 1, 0, 0, 0, 1], "ts": [0, 1, 2, 3, 4, 5]})
+    from_table = EventLog.from_arrow(F2, table, unit="s", on_invalid="drop")
+    for parts, workers in ((1, 1), (3, 2), (9, 3)):
+        built = PartitionedLog.from_arrays(F2, **cols, parts=parts, workers=workers)
+        assert (conversion(built, workers=workers), timing(built, workers=workers),
+                built.dropped, built.n_entities) == expected
+        arrow = PartitionedLog.from_arrow(F2, table, unit="s", on_invalid="drop",
+                                          parts=parts, workers=workers)
+        assert conversion(arrow, workers=workers) == conversion(from_table, workers=1)
+        assert (arrow.dropped, arrow.n_entities) == (from_table.dropped,
+                                                     from_table.n_entities)
