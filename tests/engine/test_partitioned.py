@@ -170,9 +170,10 @@ def test_workers_option_is_library_wide_and_checked(monkeypatch: pytest.MonkeyPa
         sf.Options(workers=0)  # used to be accepted
     monkeypatch.setenv(opts.ENV_WORKERS, "5")
     assert opts._initial_workers() == 5
-    monkeypatch.setenv(opts.ENV_WORKERS, "many")
-    with pytest.raises(sf.InvalidParameterError, match="SALESFUNNEL_WORKERS"):
-        opts._initial_workers()
+    for raw in ("many", "0", "99999999999999999999999"):  # the last was taken as it is
+        monkeypatch.setenv(opts.ENV_WORKERS, raw)
+        with pytest.raises(sf.InvalidParameterError, match=f"SALESFUNNEL_WORKERS.*'{raw}'"):
+            opts._initial_workers()
 
 
 def _tiny() -> EventLog:
@@ -634,3 +635,24 @@ def test_ids_of_every_type_partition_like_one_log(kind: str) -> None:
         assert conversion(arrow, workers=workers) == conversion(from_table, workers=1)
         assert (arrow.dropped, arrow.n_entities) == (from_table.dropped,
                                                      from_table.n_entities)
+
+
+def test_a_huge_workers_starts_a_bounded_number_of_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers=10**6`` is a valid count, but used to start a thread per item (and
+    ``bucket_of`` cut a million-row column into a million chunks, one thread each)."""
+    import salesfunnel._engine._pool as pool
+
+    sizes: list[int] = []
+    real = pool.ThreadPoolExecutor
+
+    def recording(max_workers: int, **kwargs: Any) -> Any:
+        sizes.append(max_workers)
+        return real(max_workers=min(max_workers, 4), **kwargs)
+
+    monkeypatch.setattr(pool, "ThreadPoolExecutor", recording)
+    ids = np.arange(2**20) * 7
+    assert bucket_of(ids, 5, workers=10**6).tolist() == bucket_of(ids, 5).tolist()
+    assert sizes == [16]  # one chunk per 65,536 ids
+    assert parallel_map(lambda x: x + 1, list(range(5000)), 10**6) == list(range(1, 5001))
+    assert sizes[-1] == pool.MAX_THREADS
