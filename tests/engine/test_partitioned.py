@@ -541,6 +541,11 @@ def test_parquet_dataset_problems_name_the_file(tmp_path: Any) -> None:
         (dataset("types", a=good, b=good.set_column(0, "entity", pa.array(["x", "y", "z"]))),
          sf.InputFileError, r"b\.parquet: column 'entity' is string, but .*a\.parquet has "
                             r"int64"),
+        # found while reading (uint64 ids joined to int64, one too large): after files
+        # were written, which are removed
+        (dataset("overflow", a=good, b=good.set_column(0, "entity", pa.array(
+            [2**64 - 1, 3, 4], pa.uint64()))), sf.InputFileError,
+         r"b\.parquet: a column does not convert"),
         (dataset("empty"), sf.InvalidParameterError, r"'source'.*holds no Parquet file"),
         (7, sf.InvalidParameterError, r"'source' parameter.*got 7"),
         (None, sf.InvalidParameterError, r"'source' parameter.*got None"),
