@@ -253,6 +253,8 @@ def test_the_funnel_and_read_options_are_checked_when_the_log_is_made() -> None:
         DaskLog.from_dask(F2, frame, unit="fortnight")  # type: ignore[arg-type]
     with pytest.raises(sf.InvalidParameterError, match=r"stage_map.*'nope'"):
         DaskLog.from_dask(F2, frame, unit="s", stage_map={"a": "nope"})
+    with pytest.raises(sf.InvalidParameterError, match=r"'npartitions'.*1099511627776"):
+        DaskLog.from_dask(F2, frame, unit="s", npartitions=2**40)  # was a MemoryError
     assert DaskLog.from_dask(F2, frame, unit="s", segments=None).read["segments"] == ()
     assert DaskLog.from_dask(F2, frame, unit="s", segments="channel").read["segments"] == (
         "channel",)

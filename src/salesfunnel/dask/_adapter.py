@@ -196,7 +196,8 @@ class DaskLog:
             ``True``: the caller says every entity's rows are in one partition; this is
             checked during the computation (an error, never a silent double count).
         npartitions : int, optional
-            Partitions after the shuffle (default: as many as ``frame`` has).
+            Partitions after the shuffle (default: as many as ``frame`` has; at most
+            ``2**20``).
 
         Returns
         -------
@@ -221,8 +222,8 @@ class DaskLog:
                              probability=probability, forecast_category=forecast_category)
         if bucketed:
             return cls(funnel, frame, read, "ids")
-        n = frame.npartitions if npartitions is None else check_int(
-            "npartitions", npartitions, where="DaskLog.from_dask", low=1)
+        n = frame.npartitions if npartitions is None else check_parts(
+            "npartitions", npartitions, "DaskLog.from_dask")
         shuffled = frame.shuffle(on=entity, npartitions=n, shuffle_method=_shuffle_method())
         return cls(funnel, shuffled, read, None)
 
