@@ -439,7 +439,7 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
     buckets : int, optional
         Number of buckets (default: the frame's partitions; at most ``2**20``).
     overwrite : bool
-        Replace what ``path`` holds. Without it a local directory that is not empty is
+        Replace what ``path`` holds. Without it a directory that is not empty is
         refused: files left from an earlier write would join the dataset.
 
     Raises
@@ -463,9 +463,12 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
             f"{', '.join(repr(c) for c in frame.columns)}", count=1, examples=[entity])
     n = frame.npartitions if buckets is None else check_parts("buckets", buckets, where)
     target = os.fspath(path)
-    if not overwrite and os.path.isdir(target) and os.listdir(target):
-        raise invalid("path", path, "a new or empty directory (or pass overwrite=True)",
-                      where=where)
+    if not overwrite:
+        fsspec = import_optional("fsspec", "dask", purpose="write_bucketed")
+        fs, where_on_fs = fsspec.core.url_to_fs(target)
+        if fs.isdir(where_on_fs) and fs.ls(where_on_fs):
+            raise invalid("path", path, "a new or empty directory (or pass overwrite=True)",
+                          where=where)
 
     def label(part: Any) -> Any:
         out = part.copy()
