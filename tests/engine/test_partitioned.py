@@ -661,3 +661,23 @@ def test_a_huge_workers_starts_a_bounded_number_of_threads(
     assert sizes == [16]  # one chunk per 65,536 ids
     assert parallel_map(lambda x: x + 1, list(range(5000)), 10**6) == list(range(1, 5001))
     assert sizes[-1] == pool.MAX_THREADS
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log=LOGS, how=partitionings(max_parts=6, max_workers=3))
+def test_from_arrow_is_the_same_for_every_partitioning(log: EventLog,
+                                                       how: Partitioning) -> None:
+    """The Arrow constructor routes rows with its own hash of Arrow columns and cuts the
+    table with Arrow's take: the results are those of one log, empty logs included."""
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"entity": pa.array(log.ids[log.entity].tolist()),
+                      "stage": pa.array(log.stage.astype(np.int64)),
+                      "ts": pa.array(log.ts.astype(np.int64)),
+                      "channel": pa.array(log.segments["channel"].values().tolist())})
+    whole = EventLog.from_arrow(log.funnel, table, unit="ns", segments="channel")
+    built = PartitionedLog.from_arrow(log.funnel, table, unit="ns", segments="channel",
+                                      parts=how.parts, workers=how.workers)
+    assert built.n_parts == how.parts and len(built) == len(whole)
+    assert conversion(built, by="channel", workers=how.workers) == conversion(
+        whole, by="channel", workers=1)
+    assert timing(built, workers=how.workers) == timing(whole, workers=1)
