@@ -502,6 +502,11 @@ def test_a_closed_log_says_so(tmp_path: Any) -> None:
             call()
     with pytest.raises(sf.InvalidParameterError, match=r"'i' parameter.*in \[0, 1\]; got 2"):
         plog.load(2)
+    from salesfunnel._engine import SpilledPart
+
+    (tmp_path / "junk.arrow").write_text("junk")  # a damaged part: was a bare ArrowInvalid
+    with pytest.raises(sf.InputFileError, match=r"junk\.arrow: not a readable spilled"):
+        SpilledPart(str(tmp_path / "junk.arrow"), 1, {"unit": "s"}).load(F2)
 
 
 def test_parquet_dataset_problems_name_the_file(tmp_path: Any) -> None:

@@ -71,6 +71,10 @@ class SpilledPart:
                 f"{self.path}: the spilled partition is gone (removed by "
                 "PartitionedLog.close() or from outside); expected the file written by "
                 "PartitionedLog.from_parquet: read the dataset again") from None
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputFileError(
+                f"{self.path}: not a readable spilled partition ({exc}); expected the "
+                "Arrow file written by PartitionedLog.from_parquet") from None
         log = EventLog.from_arrow(funnel, table, **self._read)
         del table
         return log
