@@ -134,6 +134,9 @@ class PartitionedLog:
     _finalizer: Any = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
+        if self._directory is not None:  # first: removed even if a check below fails
+            object.__setattr__(self, "_finalizer", weakref.finalize(
+                self, shutil.rmtree, self._directory, ignore_errors=True))
         check_instance("funnel", self.funnel, Funnel, where="PartitionedLog")
         for i, part in enumerate(self.parts):
             if isinstance(part, EventLog) and part.funnel is not self.funnel \
@@ -142,9 +145,6 @@ class PartitionedLog:
                     f"The 'parts' parameter of PartitionedLog must be logs of funnel "
                     f"{self.funnel.name!r}; got part {i} of funnel {part.funnel.name!r}.",
                     parameter="parts", value=part)
-        if self._directory is not None:
-            object.__setattr__(self, "_finalizer", weakref.finalize(
-                self, shutil.rmtree, self._directory, ignore_errors=True))
 
     # -- constructors -----------------------------------------------------------------------
     @classmethod
