@@ -419,8 +419,11 @@ def test_take_entities_by_mask_and_codes() -> None:
         log.take_entities([5])
     with pytest.raises(InvalidParameterError, match="boolean mask or integer entity codes"):
         log.take_entities(["x"])
-    with pytest.raises(InvalidParameterError, match="n must be a positive integer; got 0"):
+    with pytest.raises(InvalidParameterError, match=r"'n' parameter .* \[1, 1048576\]; got 0"):
         log.partition(0)
+    for huge in (10**30, np.uint64(2**64 - 1), 2**40):  # were OverflowError, or a hang
+        with pytest.raises(InvalidParameterError, match=r"'n' parameter of EventLog\.partition"):
+            log.partition(huge)
 
 
 times = st.one_of(

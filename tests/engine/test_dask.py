@@ -232,3 +232,102 @@ def test_crm_columns_and_an_outdated_bucketing(client: Client, tmp_path: Path) -
     again = DaskLog.from_parquet(funnel, tmp_path / "events", **read)
     assert again.check is None  # shuffled, not trusted
     assert again.compute(*metrics) == expected
+
+
+# -- bad input: the library's own errors, before any work is sent to the cluster -----------
+
+F2 = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+PDF = pd.DataFrame({"entity": [1, 1, 2, 3, 4, 4], "stage": [0, 1, 0, 0, 0, 1],
+                    "ts": [0, 3, 1, 2, 5, 6], "channel": ["x", "x", "y", "x", "y", "y"]})
+
+
+def test_the_funnel_and_read_options_are_checked_when_the_log_is_made() -> None:
+    """A funnel that is not one used to be accepted (an AttributeError in repr, an error
+    from every worker at compute time), ``segments=None`` was a bare TypeError and
+    ``segments="channel"`` was split into its letters; ``unit`` was checked only on
+    the workers."""
+    frame = dd.from_pandas(PDF, npartitions=2)
+    with pytest.raises(sf.InvalidParameterError, match="funnel must be a Funnel; got str"):
+        DaskLog.from_dask("f", frame, unit="s")  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match=r"unit must be one of.*'fortnight'"):
+        DaskLog.from_dask(F2, frame, unit="fortnight")  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match=r"stage_map.*'nope'"):
+        DaskLog.from_dask(F2, frame, unit="s", stage_map={"a": "nope"})
+    with pytest.raises(sf.InvalidParameterError, match=r"'npartitions'.*1099511627776"):
+        DaskLog.from_dask(F2, frame, unit="s", npartitions=2**40)  # was a MemoryError
+    assert DaskLog.from_dask(F2, frame, unit="s", segments=None).read["segments"] == ()
+    assert DaskLog.from_dask(F2, frame, unit="s", segments="channel").read["segments"] == (
+        "channel",)
+
+
+def test_segments_as_one_name_give_the_in_memory_result(client: Client) -> None:
+    got = DaskLog.from_dask(F2, dd.from_pandas(PDF, npartitions=2), unit="s",
+                            segments="channel").run(conversion, by="channel", workers=1)
+    whole = EventLog.from_pandas(F2, PDF, unit="s", segments="channel")
+    assert got == conversion(whole, by="channel", workers=1)
+
+
+def test_compute_checks_its_metrics(client: Client) -> None:
+    """A metric that is not a function was a TypeError raised on a worker; one whose
+    result does not merge an AttributeError from the merge tree (or, on one partition,
+    no error at all)."""
+    dlog = DaskLog.from_dask(F2, dd.from_pandas(PDF, npartitions=2), unit="s")
+    with pytest.raises(sf.InvalidParameterError, match=r"functions of an EventLog; got 3"):
+        dlog.compute(3)  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match=r"'metric' parameter.*'conversion'"):
+        dlog.run("conversion")  # type: ignore[arg-type]
+    one = DaskLog.from_dask(F2, dd.from_pandas(PDF, npartitions=1), unit="s")
+    for log in (dlog, one):
+        with pytest.raises(sf.InvalidParameterError, match=r"metric 0 .*merges.*got int"):
+            log.compute(len)
+
+
+def test_write_bucketed_checks_its_target(client: Client, tmp_path: Path) -> None:
+    """Writing into a directory that already held a dataset used to leave the old files
+    beside the new ones (a 3-bucket file read back with a 2-bucket claim); a missing
+    entity column was a KeyError on a worker, 2**40 buckets a MemoryError, a path that
+    is not one a TypeError."""
+    frame = dd.from_pandas(PDF, npartitions=2)
+    whole = conversion(EventLog.from_pandas(F2, PDF, unit="s"), workers=1)
+    write_bucketed(frame, tmp_path / "b", buckets=3)
+    with pytest.raises(sf.InvalidParameterError, match=r"'path'.*new or empty directory"):
+        write_bucketed(frame, tmp_path / "b", buckets=2)
+    write_bucketed(frame, tmp_path / "b", buckets=2, overwrite=True)
+    assert len(list((tmp_path / "b").glob("*.parquet"))) == 2
+    assert DaskLog.from_parquet(F2, tmp_path / "b", unit="s").run(conversion,
+                                                                  workers=1) == whole
+    with pytest.raises(sf.EventLogError, match=r"\['deal'\] are not in the frame"):
+        write_bucketed(frame, tmp_path / "c", entity="deal")
+    with pytest.raises(sf.InvalidParameterError, match=r"'buckets'.*1099511627776"):
+        write_bucketed(frame, tmp_path / "d", buckets=2**40)
+    with pytest.raises(sf.InvalidParameterError, match=r"'path'.*got 3"):
+        write_bucketed(frame, 3)  # type: ignore[arg-type]
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
+def test_from_parquet_names_a_bad_path_or_bucketing_file(tmp_path: Path) -> None:
+    """A missing or empty directory was a bare FileNotFoundError / ValueError from dask,
+    a damaged _salesfunnel_buckets.json a JSONDecodeError, AttributeError or ValueError,
+    and a missing column of a bucketed dataset was found only on the workers."""
+    with pytest.raises(sf.InvalidParameterError, match=r"'path'.*nowhere"):
+        DaskLog.from_parquet(F2, tmp_path / "nowhere", unit="s")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(sf.InvalidParameterError, match=r"'path'.*empty"):
+        DaskLog.from_parquet(F2, tmp_path / "empty", unit="s")
+    with pytest.raises(sf.InvalidParameterError, match=r"'path'.*got None"):
+        DaskLog.from_parquet(F2, None, unit="s")  # type: ignore[arg-type]
+    folder = tmp_path / "bucketed"
+    folder.mkdir()
+    PDF.assign(**{BUCKET_COLUMN: 0}).to_parquet(folder / "part.0.parquet", index=False)
+    meta = folder / "_salesfunnel_buckets.json"
+    for text in ("{not json", "[1, 2]", '{"hash": "salesfunnel-entity-hash-2", '
+                 '"entity": "entity", "buckets": "x"}'):
+        meta.write_text(text)
+        with pytest.raises(sf.InputFileError, match=r"_salesfunnel_buckets\.json"):
+            DaskLog.from_parquet(F2, folder, unit="s")
+    meta.write_text('{"hash": "salesfunnel-entity-hash-2", "entity": "entity", "buckets": 1}')
+    with pytest.raises(sf.EventLogError, match=r"\['phase'\] are not in the dataset"):
+        DaskLog.from_parquet(F2, folder, stage="phase", unit="s")
+    PDF.to_parquet(folder / "part.0.parquet", index=False)  # the bucket column is gone
+    with pytest.raises(sf.EventLogError, match=BUCKET_COLUMN):
+        DaskLog.from_parquet(F2, folder, unit="s")

@@ -166,11 +166,14 @@ def test_workers_option_is_library_wide_and_checked(monkeypatch: pytest.MonkeyPa
         conversion(_tiny(), workers=-1)
     import salesfunnel._engine._options as opts
 
+    with pytest.raises(sf.InvalidParameterError, match=r"'workers' parameter of Options.*0"):
+        sf.Options(workers=0)  # used to be accepted
     monkeypatch.setenv(opts.ENV_WORKERS, "5")
     assert opts._initial_workers() == 5
-    monkeypatch.setenv(opts.ENV_WORKERS, "many")
-    with pytest.raises(sf.InvalidParameterError, match="SALESFUNNEL_WORKERS"):
-        opts._initial_workers()
+    for raw in ("many", "0", "99999999999999999999999"):  # the last was taken as it is
+        monkeypatch.setenv(opts.ENV_WORKERS, raw)
+        with pytest.raises(sf.InvalidParameterError, match=f"SALESFUNNEL_WORKERS.*'{raw}'"):
+            opts._initial_workers()
 
 
 def _tiny() -> EventLog:
@@ -366,3 +369,320 @@ def test_coarse_times_with_bad_rows_split_like_the_whole_log(unit: str) -> None:
     assert conversion(parts) == conversion(whole)
     with pytest.raises(sf.EventLogError, match="time"):
         PartitionedLog.from_arrays(f, entity=ent, stage=stage, ts=ts, parts=3, workers=2)
+
+
+# -- bad input: every problem is the library's own error, naming the value ----------------
+
+F2 = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+
+
+def test_more_parts_than_the_hash_can_reach_are_refused(tmp_path: Any) -> None:
+    """2**40 parts used to escape as a bare ValueError from the hash (and from_parquet
+    left its temporary directory behind); the bound is now checked first."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    cols = dict(entity=[1, 1, 2], stage=[0, 1, 0], ts=[0, 1, 2])
+    table = pa.table(cols)
+    pq.write_table(table, tmp_path / "a.parquet")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    huge = 2**40
+    calls = [
+        lambda: PartitionedLog.from_arrays(F2, **cols, unit="s", parts=huge, workers=1),
+        lambda: PartitionedLog.from_arrow(F2, table, unit="s", parts=huge, workers=1),
+        lambda: PartitionedLog.from_log(EventLog.from_arrow(F2, table, unit="s"), parts=huge),
+        lambda: PartitionedLog.from_parquet(F2, tmp_path / "a.parquet", unit="s", parts=huge,
+                                            spill_dir=spill),
+    ]
+    for call in calls:
+        with pytest.raises(sf.InvalidParameterError, match=r"'parts' parameter.*1099511627776"):
+            call()
+    assert list(spill.iterdir()) == []
+
+
+def test_segments_as_one_name_or_none_read_like_eventlog(tmp_path: Any) -> None:
+    """``segments="channel"`` (one name, as EventLog.from_arrow takes it) used to be split
+    into its letters, and ``segments=None`` raised a bare TypeError."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table({"entity": ["a", "a", "b", "c"], "stage": [0, 1, 0, 1],
+                      "ts": [0, 1, 2, 3], "channel": ["web", "web", "ads", "web"]})
+    pq.write_table(table, tmp_path / "a.parquet")
+    for segments in ("channel", None):
+        whole = EventLog.from_arrow(F2, table, unit="s", segments=segments)
+        by = "channel" if segments else None
+        expected = conversion(whole, by=by, workers=1)
+        built = PartitionedLog.from_arrow(F2, table, unit="s", segments=segments, parts=2,
+                                          workers=2)
+        assert conversion(built, by=by, workers=2) == expected
+        with PartitionedLog.from_parquet(F2, tmp_path / "a.parquet", unit="s",
+                                         segments=segments, parts=2) as spilled:
+            assert conversion(spilled, by=by, workers=2) == expected
+    # a segment that is the entity column itself (a duplicate column name)
+    with PartitionedLog.from_parquet(F2, tmp_path / "a.parquet", unit="s",
+                                     segments="entity", parts=2) as spilled:
+        assert conversion(spilled, by="entity", workers=1) == conversion(
+            EventLog.from_arrow(F2, table, unit="s", segments="entity"), by="entity")
+
+
+def test_arrow_view_columns_are_read() -> None:
+    """string_view columns (Polars' and DuckDB's strings) failed in Arrow's ``take``
+    with ArrowNotImplementedError."""
+    pa = pytest.importorskip("pyarrow")
+    if not hasattr(pa, "string_view"):
+        pytest.skip("pyarrow < 16 has no view types")
+    table = pa.table({"entity": pa.array(["a", "a", "b", "c"], pa.string_view()),
+                      "stage": [0, 1, 0, 1], "ts": [0, 1, 2, 3],
+                      "channel": pa.array([b"x", b"x", b"y", b"x"], pa.binary_view())})
+    whole = EventLog.from_arrow(F2, table, unit="s", segments="channel")
+    built = PartitionedLog.from_arrow(F2, table, unit="s", segments="channel", parts=3,
+                                      workers=2)
+    assert conversion(built, by="channel", workers=2) == conversion(whole, by="channel")
+    assert built.n_entities == whole.n_entities == 3
+
+
+def test_map_and_reduce_check_their_arguments() -> None:
+    """A function that is not one, ``progress="yes"``, a non-text label and a function
+    whose results do not merge used to fail deep inside (TypeError, AttributeError) or
+    pass silently."""
+    plog = PartitionedLog.from_arrays(F2, entity=[1, 2, 3, 4], stage=[0, 0, 1, 0],
+                                      ts=[0, 0, 0, 0], unit="s", parts=2, workers=1)
+    for method in (plog.map, plog.reduce):
+        where = method.__name__
+        with pytest.raises(sf.InvalidParameterError, match=rf"'fn' parameter of .*{where}.*3"):
+            method(3)  # type: ignore[arg-type]
+        with pytest.raises(sf.InvalidParameterError, match=r"'progress'.*'yes'"):
+            method(conversion, progress="yes")  # type: ignore[arg-type]
+        with pytest.raises(sf.InvalidParameterError, match=r"'label'.*7"):
+            method(conversion, label=7)  # type: ignore[arg-type]
+    for workers in (1, 2):
+        with pytest.raises(sf.InvalidParameterError, match=r"merge.*got int"):
+            plog.reduce(len, workers=workers)
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"entity": [1, 2], "stage": [0, 1], "ts": [0, 1]})
+    with pytest.raises(sf.InvalidParameterError, match=r"'progress'.*'yes'"):
+        PartitionedLog.from_arrow(F2, table, unit="s", progress="yes")  # type: ignore[arg-type]
+    assert plog.reduce(conversion, workers=2) == conversion(
+        EventLog.from_arrays(F2, entity=[1, 2, 3, 4], stage=[0, 0, 1, 0], ts=[0, 0, 0, 0],
+                             unit="s"))
+
+
+def test_the_constructor_checks_its_parts() -> None:
+    """Zero parts (metrics then said 'must be an EventLog'), parts that are not logs
+    (AttributeError), a funnel that is not one (AttributeError in repr) and parts of
+    another funnel (a silent result of the other funnel) are refused."""
+    log = _tiny()
+    other = sf.Funnel("g", [sf.Stage("x"), sf.Stage("won", kind="won")])
+    with pytest.raises(sf.InvalidParameterError, match=r"'parts'.*non-empty.*got \[\]"):
+        PartitionedLog(F2, [])
+    with pytest.raises(sf.InvalidParameterError, match=r"'parts'.*got \[1, 2\]"):
+        PartitionedLog(F2, [1, 2])  # type: ignore[list-item]
+    with pytest.raises(sf.InvalidParameterError, match=r"'parts'.*got None"):
+        PartitionedLog(F2, None)  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match=r"'funnel'.*got 'f'"):
+        PartitionedLog("f", [log])  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match=r"funnel 'g'; got part 0 of funnel 'f'"):
+        PartitionedLog(other, [log])
+    assert conversion(PartitionedLog(F2, [log]), workers=1) == conversion(log, workers=1)
+
+
+def test_a_closed_log_says_so(tmp_path: Any) -> None:
+    """After close() the spilled parts are gone: loading one raised a bare
+    FileNotFoundError from Arrow."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.table({"entity": [1, 1, 2], "stage": [0, 1, 0], "ts": [0, 1, 2]}),
+                   tmp_path / "a.parquet")
+    plog = PartitionedLog.from_parquet(F2, tmp_path / "a.parquet", unit="s", parts=2)
+    assert plog.load(1).funnel == F2
+    plog.close()
+    plog.close()  # twice: nothing to do
+    for call in (lambda: plog.load(0), plog.to_logs, lambda: conversion(plog, workers=2)):
+        with pytest.raises(sf.InputFileError, match=r"part-00000\.arrow.*close\(\)"):
+            call()
+    with pytest.raises(sf.InvalidParameterError, match=r"'i' parameter.*in \[0, 1\]; got 2"):
+        plog.load(2)
+    from salesfunnel._engine import SpilledPart
+
+    (tmp_path / "junk.arrow").write_text("junk")  # a damaged part: was a bare ArrowInvalid
+    with pytest.raises(sf.InputFileError, match=r"junk\.arrow: not a readable spilled"):
+        SpilledPart(str(tmp_path / "junk.arrow"), 1, {"unit": "s"}).load(F2)
+
+
+def test_parquet_dataset_problems_name_the_file(tmp_path: Any) -> None:
+    """A file that is not Parquet, a corrupt one, a column missing from the second file
+    only, a column whose type differs between files, a source or spill directory of the
+    wrong kind and bad read options: each used to escape as a bare ArrowInvalid /
+    TypeError / FileNotFoundError (or to be noticed only when a metric loaded a part);
+    each is now the library's error naming the file or the value, before anything is
+    written, and no temporary directory is left behind."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    good = pa.table({"entity": [1, 1, 2], "stage": [0, 1, 0], "ts": [0, 1, 2]})
+    spill = tmp_path / "spill"
+    spill.mkdir()
+
+    def dataset(name: str, **files: Any) -> Any:
+        folder = tmp_path / name
+        folder.mkdir()
+        for file, content in files.items():
+            if isinstance(content, bytes):
+                (folder / file).write_bytes(content)
+            else:
+                pq.write_table(content, folder / f"{file}.parquet")
+        return folder
+
+    def read(source: Any, **options: Any) -> Any:
+        return PartitionedLog.from_parquet(F2, source, **{"unit": "s", "parts": 2,
+                                                          "spill_dir": spill, **options})
+
+    cases = [
+        (dataset("txt", a=good, **{"notes.txt": b"hello"}), sf.InputFileError,
+         r"notes\.txt: not a readable Parquet file"),
+        (dataset("corrupt", a=good, **{"b.parquet": b"PAR1" + b"x" * 40 + b"PAR1"}),
+         sf.InputFileError, r"b\.parquet: not a readable Parquet file"),
+        (dataset("missing", a=good, b=good.drop(["stage"])), sf.EventLogError,
+         r"\['stage'\] are not in the file .*b\.parquet"),
+        (dataset("types", a=good, b=good.set_column(0, "entity", pa.array(["x", "y", "z"]))),
+         sf.InputFileError, r"b\.parquet: column 'entity' is string, but .*a\.parquet has "
+                            r"int64"),
+        # found while reading (uint64 ids joined to int64, one too large): after files
+        # were written, which are removed
+        (dataset("overflow", a=good, b=good.set_column(0, "entity", pa.array(
+            [2**64 - 1, 3, 4], pa.uint64()))), sf.InputFileError,
+         r"b\.parquet: a column does not convert"),
+        (dataset("empty"), sf.InvalidParameterError, r"'source'.*holds no Parquet file"),
+        (7, sf.InvalidParameterError, r"'source' parameter.*got 7"),
+        (None, sf.InvalidParameterError, r"'source' parameter.*got None"),
+    ]
+    for source, error, message in cases:
+        with pytest.raises(error, match=message):
+            read(source)
+    ok = dataset("ok", a=good)
+    for options, message in [
+        ({"spill_dir": tmp_path / "nowhere"}, r"'spill_dir'.*an existing directory"),
+        ({"spill_dir": 3}, r"'spill_dir'.*got 3"),
+        ({"unit": "fortnight"}, r"unit must be one of.*'fortnight'"),
+        ({"on_invalid": "skip"}, r"on_invalid.*'skip'"),
+    ]:
+        with pytest.raises(sf.InvalidParameterError, match=message):
+            read(ok, **options)
+    with pytest.raises(sf.InvalidParameterError, match=r"funnel must be a Funnel"):
+        PartitionedLog.from_parquet("f", ok, unit="s", spill_dir=spill)  # type: ignore[arg-type]
+    assert list(spill.iterdir()) == []
+
+
+def test_parquet_files_with_compatible_types_are_joined(tmp_path: Any) -> None:
+    """Files that store a column in compatible types (int32 and int64, string and
+    large_string: as different writers do) are read as one dataset; Arrow's IPC writer
+    used to refuse the second file ("different schema")."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    a = pa.table({"entity": pa.array([1, 1, 2], pa.int32()), "stage": [0, 1, 0],
+                  "ts": [0, 1, 2], "channel": pa.array(["web", "web", "ads"])})
+    b = pa.table({"entity": pa.array([2, 3, 2**40], pa.int64()), "stage": [1, 0, 0],
+                  "ts": [3, 4, 5],
+                  "channel": pa.array(["ads", "web", "web"], pa.large_string())})
+    pq.write_table(a, tmp_path / "a.parquet")
+    pq.write_table(b, tmp_path / "b.parquet")
+    whole = EventLog.from_arrays(F2, entity=[1, 1, 2, 2, 3, 2**40], stage=[0, 1, 0, 1, 0, 0],
+                                 ts=[0, 1, 2, 3, 4, 5], unit="s",
+                                 segments={"channel": ["web", "web", "ads", "ads", "web",
+                                                       "web"]})
+    with PartitionedLog.from_parquet(F2, tmp_path, unit="s", segments="channel",
+                                     parts=3) as plog:
+        assert len(plog) == 6
+        assert conversion(plog, by="channel", workers=2) == conversion(whole, by="channel")
+        assert timing(plog, workers=2) == timing(whole)
+
+
+def _id_columns() -> dict[str, Any]:
+    pa = pytest.importorskip("pyarrow")
+    return {
+        "int": np.array([3, 3, -2, 2**62, 7, 7]),
+        "uint64 above 2**63": np.array([2**63 + 5, 2**63 + 5, 2**64 - 1, 0, 9, 9],
+                                       dtype=np.uint64),
+        "float with NaN": np.array([1.5, 1.5, np.nan, -0.0, 0.0, 2.0]),
+        "str": np.array(["a", "a", "b", "", "é", "é"]),
+        "bytes": np.array([b"a", b"a", b"b", b"", b"c", b"c"]),
+        "mixed objects": np.array([1, 1, "1", 2.5, None, (1, 2)], dtype=object),
+        "datetime64 with NaT": np.array(["2020-01-01", "2020-01-01", "NaT", "1970-01-01",
+                                         "2262-01-01", "2262-01-01"], dtype="M8[D]"),
+        "bool": np.array([True, True, False, False, True, False]),
+        "arrow text": pa.array(["a", "a", "b", None, "c", "c"]),
+        "arrow dictionary": pa.array(["a", "a", "b", "c", "c", "d"]).dictionary_encode(),
+        "arrow bool": pa.array([True, True, False, None, False, True]),
+        "arrow int with nulls": pa.array([1, 1, None, 2, 3, 3]),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_id_columns()))
+def test_ids_of_every_type_partition_like_one_log(kind: str) -> None:
+    """Every id type gives, over any parts and workers, the log's own results (rows with
+    a missing id dropped alike). A pyarrow Array column of text, booleans or with nulls
+    used to fail in EventLog.from_arrays too, with a bare ArrowInvalid."""
+    pa = pytest.importorskip("pyarrow")
+    ids = _id_columns()[kind]
+    cols = dict(entity=ids, stage=[0, 1, 0, 0, 0, 1], ts=[0, 1, 2, 3, 4, 5], unit="s",
+                on_invalid="drop")
+    whole = EventLog.from_arrays(F2, **cols)
+    expected = (conversion(whole, workers=1), timing(whole, workers=1), whole.dropped,
+                whole.n_entities)
+    if isinstance(ids, pa.Array):
+        column = ids
+    elif kind == "mixed objects":  # Arrow holds one type per column
+        column = pa.array(["1", "1", "1b", "2.5", None, "x"])
+    else:
+        column = pa.array(ids, from_pandas=True)  # NaN and NaT as nulls
+    table = pa.table({"entity": column, "stage": [0, 1, 0, 0, 0, 1], "ts": [0, 1, 2, 3, 4, 5]})
+    from_table = EventLog.from_arrow(F2, table, unit="s", on_invalid="drop")
+    for parts, workers in ((1, 1), (3, 2), (9, 3)):
+        built = PartitionedLog.from_arrays(F2, **cols, parts=parts, workers=workers)
+        assert (conversion(built, workers=workers), timing(built, workers=workers),
+                built.dropped, built.n_entities) == expected
+        arrow = PartitionedLog.from_arrow(F2, table, unit="s", on_invalid="drop",
+                                          parts=parts, workers=workers)
+        assert conversion(arrow, workers=workers) == conversion(from_table, workers=1)
+        assert (arrow.dropped, arrow.n_entities) == (from_table.dropped,
+                                                     from_table.n_entities)
+
+
+def test_a_huge_workers_starts_a_bounded_number_of_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers=10**6`` is a valid count, but used to start a thread per item (and
+    ``bucket_of`` cut a million-row column into a million chunks, one thread each)."""
+    import salesfunnel._engine._pool as pool
+
+    sizes: list[int] = []
+    real = pool.ThreadPoolExecutor
+
+    def recording(max_workers: int, **kwargs: Any) -> Any:
+        sizes.append(max_workers)
+        return real(max_workers=min(max_workers, 4), **kwargs)
+
+    monkeypatch.setattr(pool, "ThreadPoolExecutor", recording)
+    ids = np.arange(2**20) * 7
+    assert bucket_of(ids, 5, workers=10**6).tolist() == bucket_of(ids, 5).tolist()
+    assert sizes == [16]  # one chunk per 65,536 ids
+    assert parallel_map(lambda x: x + 1, list(range(5000)), 10**6) == list(range(1, 5001))
+    assert sizes[-1] == pool.MAX_THREADS
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log=LOGS, how=partitionings(max_parts=6, max_workers=3))
+def test_from_arrow_is_the_same_for_every_partitioning(log: EventLog,
+                                                       how: Partitioning) -> None:
+    """The Arrow constructor routes rows with its own hash of Arrow columns and cuts the
+    table with Arrow's take: the results are those of one log, empty logs included."""
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"entity": pa.array(log.ids[log.entity].tolist()),
+                      "stage": pa.array(log.stage.astype(np.int64)),
+                      "ts": pa.array(log.ts.astype(np.int64)),
+                      "channel": pa.array(log.segments["channel"].values().tolist())})
+    whole = EventLog.from_arrow(log.funnel, table, unit="ns", segments="channel")
+    built = PartitionedLog.from_arrow(log.funnel, table, unit="ns", segments="channel",
+                                      parts=how.parts, workers=how.workers)
+    assert built.n_parts == how.parts and len(built) == len(whole)
+    assert conversion(built, by="channel", workers=how.workers) == conversion(
+        whole, by="channel", workers=1)
+    assert timing(built, workers=how.workers) == timing(whole, workers=1)

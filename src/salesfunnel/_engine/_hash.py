@@ -165,6 +165,7 @@ def bucket_of(values: Any, n: int, *, workers: int = 1) -> npt.NDArray[np.int64]
     """
     arr = np.asarray(values)
     if workers > 1 and arr.ndim == 1 and arr.dtype.kind in "iumMfb" and len(arr) >= 2**20:
+        workers = min(workers, len(arr) >> 16)  # chunks of at least 65,536 ids
         out = np.empty(len(arr), dtype=np.int64)
         cuts = np.linspace(0, len(arr), workers + 1).astype(np.int64)
 

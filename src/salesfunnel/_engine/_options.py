@@ -38,10 +38,10 @@ def _initial_workers() -> int:
         value = int(raw)
     except ValueError:
         value = 0
-    if value < 1:
+    if not 1 <= value <= 2**63 - 1:
         raise InvalidParameterError(
-            f"The environment variable {ENV_WORKERS} must be a positive integer; got "
-            f"{raw!r}.", parameter=ENV_WORKERS, value=raw)
+            f"The environment variable {ENV_WORKERS} must be a positive integer (below "
+            f"2**63); got {raw!r}.", parameter=ENV_WORKERS, value=raw)
     return value
 
 
@@ -62,7 +62,11 @@ class Options:
     True
     """
 
-    workers: int
+    workers: int = attrs.field()
+
+    @workers.validator
+    def _check_workers(self, attribute: Any, value: Any) -> None:
+        check_int("workers", value, where="Options", low=1)
 
 
 _current: list[Options] = []

@@ -21,19 +21,27 @@ from salesfunnel._engine._progress import Progress
 from salesfunnel._engine._split import group_rows, rows_of, split_log
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit, datetime64_in_range
-from salesfunnel._util._validate import check_bool, check_instance, check_int
-from salesfunnel.errors import EventLogError, InvalidParameterError
+from salesfunnel._util._validate import check_bool, check_instance, check_int, invalid
+from salesfunnel.errors import EventLogError, InputFileError, InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.events._convert import as_array
-from salesfunnel.events._sources import _Columns
+from salesfunnel.events._sources import _Columns, _segment_names
 from salesfunnel.model import Funnel
 
-__all__ = ["PartitionedLog", "SpilledPart"]
+__all__ = ["MAX_PARTS", "PartitionedLog", "SpilledPart", "check_parts"]
 
 R = TypeVar("R")
 
 #: Rows per part a log is split into by the metrics' ``workers=`` when no parts are given.
 MIN_PART_EVENTS = 200_000
+#: Most partitions (or Dask buckets) a log is split into: each is a log of its own, and
+#: the entity hash spreads ids over at most ``2**32 - 1`` of them.
+MAX_PARTS = 2**20
+
+
+def check_parts(name: str, value: Any, where: str) -> int:
+    """A number of partitions: an integer in ``[1, MAX_PARTS]``."""
+    return check_int(name, value, where=where, low=1, high=MAX_PARTS)
 
 
 @attrs.frozen
@@ -55,15 +63,32 @@ class SpilledPart:
     def load(self, funnel: Funnel) -> EventLog:
         """The part as an :class:`~salesfunnel.EventLog`."""
         pa = import_optional("pyarrow", "arrow", purpose="reading a spilled partition")
-        with pa.memory_map(self.path) as source:
-            table = pa.ipc.open_file(source).read_all()
+        try:
+            with pa.memory_map(self.path) as source:
+                table = pa.ipc.open_file(source).read_all()
+        except FileNotFoundError:
+            raise InputFileError(
+                f"{self.path}: the spilled partition is gone (removed by "
+                "PartitionedLog.close() or from outside); expected the file written by "
+                "PartitionedLog.from_parquet: read the dataset again") from None
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputFileError(
+                f"{self.path}: not a readable spilled partition ({exc}); expected the "
+                "Arrow file written by PartitionedLog.from_parquet") from None
         log = EventLog.from_arrow(funnel, table, **self._read)
         del table
         return log
 
 
 def _as_parts(parts: Iterable[EventLog | SpilledPart]) -> tuple[EventLog | SpilledPart, ...]:
-    return tuple(parts)
+    expected = "a non-empty sequence of EventLog or SpilledPart"
+    try:
+        out = tuple(parts)
+    except TypeError:
+        raise invalid("parts", parts, expected, where="PartitionedLog") from None
+    if not out or not all(isinstance(p, EventLog | SpilledPart) for p in out):
+        raise invalid("parts", parts, expected, where="PartitionedLog")
+    return out
 
 
 def _load(part: EventLog | SpilledPart, funnel: Funnel) -> EventLog:
@@ -109,9 +134,17 @@ class PartitionedLog:
     _finalizer: Any = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
-        if self._directory is not None:
+        if self._directory is not None:  # first: removed even if a check below fails
             object.__setattr__(self, "_finalizer", weakref.finalize(
                 self, shutil.rmtree, self._directory, ignore_errors=True))
+        check_instance("funnel", self.funnel, Funnel, where="PartitionedLog")
+        for i, part in enumerate(self.parts):
+            if isinstance(part, EventLog) and part.funnel is not self.funnel \
+                    and part.funnel != self.funnel:
+                raise InvalidParameterError(
+                    f"The 'parts' parameter of PartitionedLog must be logs of funnel "
+                    f"{self.funnel.name!r}; got part {i} of funnel {part.funnel.name!r}.",
+                    parameter="parts", value=part)
 
     # -- constructors -----------------------------------------------------------------------
     @classmethod
@@ -142,7 +175,7 @@ class PartitionedLog:
         """
         log = check_instance("log", log, EventLog, where="PartitionedLog.from_log",
                              expected="an EventLog")
-        n = check_int("parts", parts, where="PartitionedLog.from_log", low=1)
+        n = check_parts("parts", parts, "PartitionedLog.from_log")
         n_workers = resolve_workers(workers, where="PartitionedLog.from_log")
         return cls(log.funnel, split_log(log, n, workers=n_workers), log.dropped)
 
@@ -198,7 +231,7 @@ class PartitionedLog:
         """
         where = "PartitionedLog.from_arrays"
         n_workers = resolve_workers(workers, where=where)
-        n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
+        n = min(n_workers, MAX_PARTS) if parts is None else check_parts("parts", parts, where)
         check_bool("progress", progress, where=where)
         ent = as_array(entity, "entity")
         # peak memory: only the narrow copy rows_of keeps outlives this line
@@ -278,13 +311,15 @@ class PartitionedLog:
         where = "PartitionedLog.from_arrow"
         check_instance("table", table, pa.Table, where=where, expected="a pyarrow.Table")
         n_workers = resolve_workers(workers, where=where)
-        n = n_workers if parts is None else check_int("parts", parts, where=where, low=1)
+        n = min(n_workers, MAX_PARTS) if parts is None else check_parts("parts", parts, where)
+        check_bool("progress", progress, where=where)
         _Columns.of(entity, stage, ts, amount, segments, probability,
                     forecast_category).check(table.column_names, "table")
+        table = _without_views(pa, table)
         bucket = _arrow_bucket(pa, table.column(entity), n)
         part_rows = rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                         segments=tuple(segments), unit=unit, on_invalid=on_invalid,
+                         segments=_segment_names(segments), unit=unit, on_invalid=on_invalid,
                          naive=naive, stage_map=stage_map, probability=probability,
                          forecast_category=forecast_category)
 
@@ -364,31 +399,45 @@ class PartitionedLog:
         where = "PartitionedLog.from_parquet"
         batch_rows = check_int("batch_rows", batch_rows, where=where, low=1)
         check_bool("progress", progress, where=where)
-        paths: Any = ([os.fspath(p) for p in source]
-                      if isinstance(source, list | tuple)
-                      else os.fspath(source))  # type: ignore[arg-type]
+        expected = "a Parquet file, a directory of them or a list of files"
+        items: list[Any] = list(source) if isinstance(source, list | tuple) else [source]
+        if not all(isinstance(x, str | os.PathLike) for x in items):
+            raise invalid("source", source, expected, where=where)
+        paths: Any = ([os.fspath(x) for x in items] if isinstance(source, list | tuple)
+                      else os.fspath(items[0]))
+        if spill_dir is not None and not (isinstance(spill_dir, str | os.PathLike)
+                                          and os.path.isdir(spill_dir)):
+            raise invalid("spill_dir", spill_dir, "an existing directory or None", where=where)
+        if parts is not None:
+            parts = check_parts("parts", parts, where)
         try:
             dataset = ds.dataset(paths, format="parquet")
         except (FileNotFoundError, pa.ArrowInvalid) as exc:
             raise InvalidParameterError(
-                f"The 'source' parameter of {where} must be a Parquet file, a directory of "
-                f"them or a list of files; got {source!r} ({exc})",
-                parameter="source", value=source) from None
+                f"The 'source' parameter of {where} must be {expected}; got {source!r} "
+                f"({exc})", parameter="source", value=source) from None
+        if not dataset.files:
+            raise invalid("source", source, f"{expected} (it holds no Parquet file)",
+                          where=where)
         columns = _Columns.of(entity, stage, ts, amount, segments, probability,
                               forecast_category)
-        columns.check(dataset.schema.names, "dataset")
-        names = columns.all
-        total = dataset.count_rows()
-        n = (max(1, -(-total // 2_000_000)) if parts is None
-             else check_int("parts", parts, where=where, low=1))
+        names = list(dict.fromkeys(columns.all))  # a segment may be the entity column
+        schema, total = _common_schema(pa, dataset, names)
+        read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
+                          segments=columns.segments, unit=unit, on_invalid=on_invalid, naive=naive,
+                          stage_map=stage_map, probability=probability,
+                          forecast_category=forecast_category)
+        # the funnel and the options, checked on no rows before anything is written
+        EventLog.from_arrow(funnel, schema.empty_table(), **read)
+        n = min(max(1, -(-total // 2_000_000)), MAX_PARTS) if parts is None else parts
+        writers: list[Any] = [None] * n
         directory = tempfile.mkdtemp(prefix="salesfunnel-", dir=spill_dir)
         try:
-            writers: list[Any] = [None] * n
             counts = [0] * n
-            schema = dataset.schema
             with Progress(total, "reading Parquet", progress) as bar:
-                for batch in _batches(dataset, names, batch_rows):
-                    table = pa.Table.from_batches([batch])
+                for path, batch in _batches(dataset, names, batch_rows):
+                    table = _cast(pa, pa.Table.from_batches([batch]).select(names), schema,
+                                  path)
                     bucket = _arrow_bucket(pa, table.column(entity), n)
                     order, bounds = group_rows(bucket, n)
                     for p in range(n):
@@ -397,16 +446,14 @@ class PartitionedLog:
                         piece = table.take(pa.array(order[bounds[p]:bounds[p + 1]]))
                         if writers[p] is None:
                             writers[p] = pa.ipc.new_file(
-                                os.path.join(directory, f"part-{p:05d}.arrow"),
-                                piece.schema)
-                            schema = piece.schema
+                                os.path.join(directory, f"part-{p:05d}.arrow"), schema)
                         writers[p].write_table(piece)
                         counts[p] += piece.num_rows
                     bar.advance(batch.num_rows)
             for p in range(n):
                 if writers[p] is None:  # an empty part: an empty file of the same schema
                     writers[p] = pa.ipc.new_file(os.path.join(directory, f"part-{p:05d}.arrow"),
-                                                 schema.empty_table().select(names).schema)
+                                                 schema)
                 writers[p].close()
         except BaseException:
             for w in writers:
@@ -415,10 +462,6 @@ class PartitionedLog:
                         w.close()
             shutil.rmtree(directory, ignore_errors=True)
             raise
-        read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
-                    stage_map=stage_map, probability=probability,
-                    forecast_category=forecast_category)
         spilled = [SpilledPart(os.path.join(directory, f"part-{p:05d}.arrow"), counts[p], read)
                    for p in range(n)]
         return cls(funnel, spilled, 0, directory=directory)
@@ -461,7 +504,7 @@ class PartitionedLog:
         >>> sum(p.map(len))
         3
         """
-        n = resolve_workers(workers, where="PartitionedLog.map")
+        n = self._run_options(fn, workers, progress, label, "PartitionedLog.map")
         funnel = self.funnel
         return parallel_map(lambda part: fn(_load(part, funnel)), self.parts, n,
                             progress=progress, label=label)
@@ -481,19 +524,36 @@ class PartitionedLog:
         >>> p.reduce(metrics.conversion).counts
         (2, 1)
         """
-        n = resolve_workers(workers, where="PartitionedLog.reduce")
+        n = self._run_options(fn, workers, progress, label, "PartitionedLog.reduce")
         funnel = self.funnel
         total: Any = None
         with Progress(len(self.parts), label, progress) as bar:
             for start in range(0, len(self.parts), n):
                 chunk = self.parts[start:start + n]
                 results = parallel_map(lambda part: fn(_load(part, funnel)), chunk, n)
+                for i, result in enumerate(results, start):
+                    if not callable(getattr(result, "merge", None)):
+                        raise InvalidParameterError(
+                            f"The 'fn' parameter of PartitionedLog.reduce must return "
+                            f"results that merge (a metric result, with a merge method); "
+                            f"got {type(result).__name__} {result!r:.60} from part {i}.",
+                            parameter="fn", value=fn)
                 merged = tree_merge(results)
                 total = merged if total is None else total.merge(merged)
                 del results, merged
                 bar.advance(len(chunk))
         out: R = total
         return out
+
+    @staticmethod
+    def _run_options(fn: Any, workers: int | None, progress: Any, label: Any,
+                     where: str) -> int:
+        """The checked arguments of :meth:`map` and :meth:`reduce`: the threads."""
+        if not callable(fn):
+            raise invalid("fn", fn, "a function of an EventLog", where=where)
+        check_bool("progress", progress, where=where)
+        check_instance("label", label, str, where=where)
+        return resolve_workers(workers, where=where)
 
     def to_logs(self) -> list[EventLog]:
         """Every part as an :class:`~salesfunnel.EventLog` (loads spilled parts)."""
@@ -513,14 +573,89 @@ class PartitionedLog:
 
 
 def _batches(dataset: Any, columns: list[str], batch_rows: int) -> Iterable[Any]:
-    """The dataset's rows in batches, one row group of one file read at a time (no
-    read-ahead, no pre-buffering of whole files: memory stays bounded)."""
+    """``(file, batch)``: the dataset's rows in batches, one row group of one file read at
+    a time (no read-ahead, no pre-buffering of whole files: memory stays bounded)."""
+    pa = import_optional("pyarrow", "arrow", purpose="PartitionedLog.from_parquet")
     pq = import_optional("pyarrow.parquet", "arrow", purpose="PartitionedLog.from_parquet")
     for path in dataset.files:
-        with pq.ParquetFile(dataset.filesystem.open_input_file(path), pre_buffer=False,
-                            buffer_size=1 << 20) as handle:
-            yield from handle.iter_batches(batch_size=batch_rows, columns=columns,
-                                           use_threads=False)
+        try:
+            with pq.ParquetFile(dataset.filesystem.open_input_file(path), pre_buffer=False,
+                                buffer_size=1 << 20) as handle:
+                for batch in handle.iter_batches(batch_size=batch_rows, columns=columns,
+                                                 use_threads=False):
+                    yield path, batch
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _common_schema(pa: Any, dataset: Any, names: list[str]) -> tuple[Any, int]:
+    """The schema of ``names`` that every file of ``dataset`` casts to (types widened as
+    Arrow promotes them: int32 and int64 give int64), and the number of rows; read from
+    the files' footers. The error names a file that is not Parquet
+    (:class:`InputFileError`), lacks a column (:class:`EventLogError`) or holds a column
+    of a type no other file's can be joined with (:class:`InputFileError`)."""
+    pq = import_optional("pyarrow.parquet", "arrow", purpose="PartitionedLog.from_parquet")
+    common: Any = None
+    first = ""
+    rows = 0
+    for path in dataset.files:
+        try:
+            with pq.ParquetFile(dataset.filesystem.open_input_file(path)) as handle:
+                schema, count = handle.schema_arrow, handle.metadata.num_rows
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
+        missing = [c for c in names if c not in schema.names]
+        if missing:
+            raise EventLogError(
+                f"columns {missing} are not in the file {path}; its columns are "
+                f"{', '.join(repr(c) for c in schema.names)}",
+                count=len(missing), examples=missing)
+        own = pa.schema([schema.field(c) for c in names])
+        rows += count
+        if common is None:
+            common, first = own, path
+            continue
+        try:
+            common = pa.unify_schemas([common, own], promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            name = next(c for c in names if not _joinable(pa, common.field(c), own.field(c)))
+            raise InputFileError(
+                f"{path}: column {name!r} is {own.field(name).type}, but {first} has "
+                f"{common.field(name).type}; expected one type per column in every "
+                "file") from None
+    return common.remove_metadata(), rows
+
+
+def _joinable(pa: Any, a: Any, b: Any) -> bool:
+    try:
+        pa.unify_schemas([pa.schema([a]), pa.schema([b])], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _cast(pa: Any, table: Any, schema: Any, path: str) -> Any:
+    """``table`` (a batch of ``path``) in the common schema of the dataset."""
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InputFileError(f"{path}: a column does not convert to the type the other "
+                             f"files give it ({exc}); expected one type per column in "
+                             "every file") from None
+
+
+def _without_views(pa: Any, table: Any) -> Any:
+    """``table`` with its ``string_view`` / ``binary_view`` columns as ``large_string``
+    / ``large_binary`` (Arrow has no ``take`` of the view types)."""
+    is_string_view = getattr(pa.types, "is_string_view", None)  # pyarrow >= 16
+    if is_string_view is None:
+        return table
+    for i, field in enumerate(table.schema):
+        if is_string_view(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.large_string()))
+        elif pa.types.is_binary_view(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.large_binary()))
+    return table
 
 
 def _arrow_bucket(pa: Any, column: Any, n: int) -> Any:

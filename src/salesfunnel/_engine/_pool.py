@@ -13,7 +13,11 @@ from typing import Any, TypeVar
 
 from salesfunnel._engine._progress import Progress
 
-__all__ = ["in_parallel", "parallel_map", "tree_merge"]
+__all__ = ["MAX_THREADS", "in_parallel", "parallel_map", "tree_merge"]
+
+#: Most threads one :func:`parallel_map` starts, whatever ``workers`` asks: a huge
+#: ``workers`` (``10**6``) would otherwise start a thread per item until the OS refuses.
+MAX_THREADS = 1024
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,7 +41,8 @@ def _as_worker(fn: Callable[[T], R], item: T) -> R:
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
                  progress: bool = False, label: str = "salesfunnel") -> list[R]:
-    """``[fn(x) for x in items]`` on up to ``workers`` threads, in order.
+    """``[fn(x) for x in items]`` on up to ``workers`` threads (at most
+    :data:`MAX_THREADS`), in order.
 
     The first exception is raised once every started call has ended; calls not yet
     started are cancelled (also on Ctrl-C), so nothing keeps running behind the caller.
@@ -54,7 +59,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
                 out.append(fn(item))
                 bar.advance()
             return out
-        pool = ThreadPoolExecutor(max_workers=min(workers, len(items)),
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(items), MAX_THREADS),
                                   thread_name_prefix="salesfunnel")
         futures: list[Future[R]] = []
         try:

@@ -12,11 +12,12 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._hash import bucket_of, hash_ids
+from salesfunnel._engine._partitioned import check_parts
 from salesfunnel._engine._pool import tree_merge
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit
 from salesfunnel._util._validate import check_bool, check_int, invalid
-from salesfunnel.errors import EventLogError, InvalidParameterError
+from salesfunnel.errors import EventLogError, InputFileError, InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.events._sources import _Columns
 from salesfunnel.model import Funnel
@@ -77,6 +78,12 @@ def _run_partition(frame: Any, funnel: Funnel, read: Mapping[str, Any],
     """Build the partition's log and compute every metric on it (on a worker)."""
     log = EventLog.from_pandas(funnel, frame, **read)
     results = tuple(m(log) for m in metrics)
+    for i, result in enumerate(results):
+        if not callable(getattr(result, "merge", None)):
+            raise InvalidParameterError(
+                f"metric {i} of DaskLog.compute must return a result that merges (a "
+                f"metric result, with a merge method); got {type(result).__name__} "
+                f"{result!r:.60}", parameter="metrics", value=metrics[i])
     digest = None
     if check == "buckets":
         labels = frame[BUCKET_COLUMN].to_numpy()
@@ -189,7 +196,8 @@ class DaskLog:
             ``True``: the caller says every entity's rows are in one partition; this is
             checked during the computation (an error, never a silent double count).
         npartitions : int, optional
-            Partitions after the shuffle (default: as many as ``frame`` has).
+            Partitions after the shuffle (default: as many as ``frame`` has; at most
+            ``2**20``).
 
         Returns
         -------
@@ -198,23 +206,24 @@ class DaskLog:
         Raises
         ------
         InvalidParameterError
-            ``frame`` is not a Dask DataFrame or lacks a named column.
+            ``frame`` is not a Dask DataFrame, ``funnel`` is not a Funnel or a read
+            option is bad (checked on the frame's empty ``_meta``, before any work).
+        EventLogError
+            ``frame`` lacks a named column.
         """
         dd = _dd()
         if not isinstance(frame, dd.DataFrame):
             raise invalid("frame", frame, "a dask.dataframe.DataFrame",
                           where="DaskLog.from_dask")
         check_bool("bucketed", bucketed, where="DaskLog.from_dask")
-        read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
-                    stage_map=stage_map, probability=probability,
-                    forecast_category=forecast_category)
-        _Columns.of(entity, stage, ts, amount, segments, probability,
-                    forecast_category).check(list(frame.columns), "frame")
+        read = _read_options(funnel, frame, "frame", entity=entity, stage=stage, ts=ts,
+                             amount=amount, segments=segments, unit=unit,
+                             on_invalid=on_invalid, naive=naive, stage_map=stage_map,
+                             probability=probability, forecast_category=forecast_category)
         if bucketed:
             return cls(funnel, frame, read, "ids")
-        n = frame.npartitions if npartitions is None else check_int(
-            "npartitions", npartitions, where="DaskLog.from_dask", low=1)
+        n = frame.npartitions if npartitions is None else check_parts(
+            "npartitions", npartitions, "DaskLog.from_dask")
         shuffled = frame.shuffle(on=entity, npartitions=n, shuffle_method=_shuffle_method())
         return cls(funnel, shuffled, read, None)
 
@@ -247,22 +256,36 @@ class DaskLog:
         Returns
         -------
         DaskLog
+
+        Raises
+        ------
+        InvalidParameterError
+            ``path`` is not a readable Parquet dataset, or as in :meth:`from_dask`.
+        InputFileError
+            Its ``_salesfunnel_buckets.json`` is not the file :func:`write_bucketed`
+            writes.
+        EventLogError
+            A named column (or the bucket column of a bucketed dataset) is missing.
         """
-        dd = _dd()
-        meta_path = os.path.join(os.fspath(path), META_FILE)
-        meta = None
-        if os.path.isfile(meta_path):
-            with open(meta_path, encoding="utf-8") as handle:
-                meta = json.load(handle)
-        read = dict(entity=entity, stage=stage, ts=ts, amount=amount,
-                    segments=tuple(segments), unit=unit, on_invalid=on_invalid, naive=naive,
-                    stage_map=stage_map, probability=probability,
-                    forecast_category=forecast_category)
+        where = "DaskLog.from_parquet"
+        if not isinstance(path, str | os.PathLike):
+            raise invalid("path", path, "a directory of Parquet files or a glob", where=where)
+        meta = _bucketing(os.path.join(os.fspath(path), META_FILE))
         if meta is not None and meta.get("hash") == _HASH and meta.get("entity") == entity:
-            frame = dd.read_parquet(os.fspath(path), split_row_groups=False,
-                                    aggregate_files=False, blocksize=None)
-            return cls(funnel, frame, read, "buckets", int(meta["buckets"]))
-        frame = dd.read_parquet(os.fspath(path))
+            frame = _read_parquet(path, where, split_row_groups=False,
+                                  aggregate_files=False, blocksize=None)
+            if BUCKET_COLUMN not in frame.columns:
+                raise EventLogError(
+                    f"the column {BUCKET_COLUMN!r} is not in the dataset {os.fspath(path)!r}; "
+                    f"expected data written by write_bucketed (its {META_FILE} says so)",
+                    count=1, examples=[BUCKET_COLUMN])
+            read = _read_options(funnel, frame, "dataset", entity=entity, stage=stage, ts=ts,
+                                 amount=amount, segments=segments, unit=unit,
+                                 on_invalid=on_invalid, naive=naive, stage_map=stage_map,
+                                 probability=probability,
+                                 forecast_category=forecast_category)
+            return cls(funnel, frame, read, "buckets", meta["buckets"])
+        frame = _read_parquet(path, where)
         return cls.from_dask(funnel, frame, entity=entity, stage=stage, ts=ts,
                              amount=amount, segments=segments, unit=unit,
                              on_invalid=on_invalid, naive=naive, stage_map=stage_map,
@@ -298,11 +321,18 @@ class DaskLog:
         ------
         EventLogError
             The data was claimed bucketed but some entity is in more than one partition.
+        InvalidParameterError
+            A metric is not a function, or its result has no ``merge``.
         """
         dask = import_optional("dask", "dask", purpose="DaskLog.compute")
         if not metrics:
             raise InvalidParameterError("compute needs at least one metric",
                                         parameter="metrics", value=metrics)
+        for i, metric in enumerate(metrics):
+            if not callable(metric):
+                raise InvalidParameterError(
+                    f"The metrics of DaskLog.compute must be functions of an EventLog; got "
+                    f"{metric!r} (metric {i}).", parameter="metrics", value=metric)
         split_every = check_int("split_every", split_every, where="DaskLog.compute", low=2)
         delayed = dask.delayed
         parts = self.frame.to_delayed()
@@ -331,6 +361,9 @@ class DaskLog:
         ``dlog.run(metrics.conversion, semantic="entered")`` gives the
         :class:`~salesfunnel.metrics.Conversion` of the whole log.
         """
+        if not callable(metric):
+            raise invalid("metric", metric, "a function of an EventLog", where="DaskLog.run")
+
         def call(log: EventLog) -> Any:
             return metric(log, **options)
 
@@ -343,8 +376,51 @@ def _merge_many(items: Sequence[tuple[tuple[Any, ...], _Digest | None]]
     return merged
 
 
+def _read_options(funnel: Funnel, frame: Any, what: str, *, segments: Any,
+                  **options: Any) -> dict[str, Any]:
+    """The options every partition's log is read with, checked here on the frame's
+    columns and on its empty ``_meta`` (the funnel, ``unit``, ``stage_map``, ...), so a
+    mistake is reported now, not by every worker at compute time."""
+    columns = _Columns.of(options["entity"], options["stage"], options["ts"],
+                          options["amount"], segments, options["probability"],
+                          options["forecast_category"])
+    columns.check(list(frame.columns), what)
+    read = {**options, "segments": columns.segments}
+    EventLog.from_pandas(funnel, frame._meta, **read)
+    return read
+
+
+def _read_parquet(path: Any, where: str, **options: Any) -> Any:
+    try:
+        return _dd().read_parquet(os.fspath(path), **options)
+    except (OSError, ValueError) as exc:
+        # dask wraps the reader's message: "An error occurred ...\nOriginal Message: ..."
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        reason = reason.removeprefix("Original Message: ")
+        raise invalid("path", path, f"a directory of Parquet files or a glob ({reason})",
+                      where=where) from None
+
+
+def _bucketing(meta_path: str) -> dict[str, Any] | None:
+    """The bucketing :func:`write_bucketed` recorded, or ``None`` when there is none."""
+    if not os.path.isfile(meta_path):
+        return None
+    try:
+        with open(meta_path, encoding="utf-8") as handle:
+            meta = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{meta_path}: not readable JSON ({exc}); expected the file "
+                             "write_bucketed writes") from None
+    buckets = meta.get("buckets") if isinstance(meta, dict) else None
+    if not (isinstance(buckets, int) and not isinstance(buckets, bool) and buckets >= 1):
+        raise InputFileError(f"{meta_path}: expected the file write_bucketed writes (an "
+                             f"object with a positive integer 'buckets'); got {meta!r:.80}")
+    out: dict[str, Any] = meta
+    return out
+
+
 def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "entity",
-                   buckets: int | None = None) -> None:
+                   buckets: int | None = None, overwrite: bool = False) -> None:
     """Write a Dask DataFrame as a Parquet dataset bucketed by entity, once, so that
     :meth:`DaskLog.from_parquet` reads it later without a shuffle.
 
@@ -361,18 +437,38 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
     entity : str
         The entity id column.
     buckets : int, optional
-        Number of buckets (default: the frame's partitions).
+        Number of buckets (default: the frame's partitions; at most ``2**20``).
+    overwrite : bool
+        Replace what ``path`` holds. Without it a directory that is not empty is
+        refused: files left from an earlier write would join the dataset.
 
     Raises
     ------
     InvalidParameterError
-        ``frame`` is not a Dask DataFrame, or a bad ``buckets``.
+        ``frame`` is not a Dask DataFrame, a bad ``buckets`` or ``path``, or ``path`` is
+        a directory that is not empty (without ``overwrite``).
+    EventLogError
+        The entity column is not in ``frame``.
     """
     dd = _dd()
+    where = "write_bucketed"
     if not isinstance(frame, dd.DataFrame):
-        raise invalid("frame", frame, "a dask.dataframe.DataFrame", where="write_bucketed")
-    n = frame.npartitions if buckets is None else check_int(
-        "buckets", buckets, where="write_bucketed", low=1)
+        raise invalid("frame", frame, "a dask.dataframe.DataFrame", where=where)
+    if not isinstance(path, str | os.PathLike):
+        raise invalid("path", path, "a directory path or URL", where=where)
+    check_bool("overwrite", overwrite, where=where)
+    if entity not in list(frame.columns):
+        raise EventLogError(
+            f"columns [{entity!r}] are not in the frame; its columns are "
+            f"{', '.join(repr(c) for c in frame.columns)}", count=1, examples=[entity])
+    n = frame.npartitions if buckets is None else check_parts("buckets", buckets, where)
+    target = os.fspath(path)
+    if not overwrite:
+        fsspec = import_optional("fsspec", "dask", purpose="write_bucketed")
+        fs, where_on_fs = fsspec.core.url_to_fs(target)
+        if fs.isdir(where_on_fs) and fs.ls(where_on_fs):
+            raise invalid("path", path, "a new or empty directory (or pass overwrite=True)",
+                          where=where)
 
     def label(part: Any) -> Any:
         out = part.copy()
@@ -390,6 +486,6 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
     # others with two or three buckets (measured: files of 0 and 3 buckets out of 16).
     placed = labelled.set_index(_PLACE, divisions=list(range(n + 1)),
                                 shuffle_method=_shuffle_method())
-    placed.to_parquet(os.fspath(path), write_index=False)
+    placed.to_parquet(target, write_index=False, overwrite=overwrite)
     with open(os.path.join(os.fspath(path), META_FILE), "w", encoding="utf-8") as handle:
         json.dump({"hash": _HASH, "entity": entity, "buckets": n}, handle)

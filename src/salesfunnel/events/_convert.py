@@ -64,6 +64,12 @@ def as_array(values: Any, name: str) -> np.ndarray[Any, Any]:
                 arr = np.asarray(values.to_numpy())
             except TypeError:
                 arr = np.asarray(values)
+            except ValueError:
+                # a pyarrow Array of text, booleans or with nulls: its to_numpy refuses
+                # to copy (ArrowInvalid) unless told it may
+                if not type(values).__module__.startswith("pyarrow"):
+                    raise
+                arr = np.asarray(values.to_numpy(zero_copy_only=False))
         elif isinstance(values, list | tuple):
             try:
                 arr = np.asarray(values)

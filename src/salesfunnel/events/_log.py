@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from salesfunnel._util._optional import import_optional
 from salesfunnel._util._time import Naive, Unit
+from salesfunnel._util._validate import check_int
 from salesfunnel.errors import EventLogError, InvalidParameterError
 from salesfunnel.events import _sources
 from salesfunnel.events._convert import MAX_EXAMPLES
@@ -711,7 +712,8 @@ class EventLog:
         Parameters
         ----------
         n : int
-            Number of parts (>= 1); some parts are empty when ``n > n_entities``.
+            Number of parts (1 .. ``2**20``); some parts are empty when
+            ``n > n_entities``.
 
         Returns
         -------
@@ -720,7 +722,7 @@ class EventLog:
         Raises
         ------
         InvalidParameterError
-            If ``n`` is not a positive integer.
+            If ``n`` is not an integer in ``[1, 2**20]``.
 
         Examples
         --------
@@ -731,13 +733,10 @@ class EventLog:
         >>> [p.n_entities for p in log.partition(2)], [len(p) for p in log.partition(2)]
         ([2, 1], [2, 2])
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise InvalidParameterError(
-                f"n must be a positive integer; got {n!r}", parameter="n", value=n,
-            )
+        n = check_int("n", n, where="EventLog.partition", low=1, high=2**20)
         codes = np.arange(self.n_entities, dtype=np.int64)
-        block = codes * int(n) // max(self.n_entities, 1)
-        return [self.take_entities(block == i) for i in range(int(n))]
+        block = codes * n // max(self.n_entities, 1)
+        return [self.take_entities(block == i) for i in range(n)]
 
     def to_pandas(self) -> Any:
         """The events as a :class:`pandas.DataFrame` (needs the ``pandas`` extra).
