@@ -669,6 +669,20 @@ def test_factorize_int_of_every_integer_type(dtype: Any, shape: str) -> None:
     assert np.array_equal(codes, inverse.ravel())
 
 
+@pytest.mark.parametrize("run", [1, 8, 300])
+def test_factorize_int_of_runs_of_close_ids(run: int) -> None:
+    """A few far-apart prefixes, each with runs of consecutive numbers (ids that share
+    their high bits: the sort by high bits leaves many ties to the full radix sort):
+    numpy's unique."""
+    rng = np.random.default_rng(5)
+    starts = rng.integers(0, 2**60, 12)
+    values = (starts[:, None] + np.arange(0, 20_000 * run, run)[None, :]).ravel()
+    values = rng.permutation(np.concatenate([values, values[:7_000]]))
+    codes, uniques = factorize_int(values)
+    expected, inverse = np.unique(values, return_inverse=True)
+    assert np.array_equal(uniques, expected) and np.array_equal(codes, inverse.ravel())
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.integers(-2**63, 2**63 - 1),
                           st.integers(2**62, 2**62 + 40)), min_size=1, max_size=400))

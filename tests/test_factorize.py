@@ -90,13 +90,13 @@ def test_text_keys_of_one_width_order_and_tie_like_the_strings(data: st.DataObje
         assert packed[0].tolist() == want_codes and packed[1].tolist() == want_uniques
 
 
-@pytest.mark.parametrize("shape", [("D", 8), ("deal-", 19), ("", 16), ("x", 7, "yz", 8)])
-def test_words_of_digits_pack_like_each_position_alone(shape: tuple[Any, ...]) -> None:
-    """Eight digit positions packed at once from their 8-byte word give the bits of
-    packing each position on its own (byte - smallest, its span's bits, most significant
-    first), split into 64-bit keys where they fall: checked against that rule written
-    out in Python, on ids whose words are all digits, start with a constant prefix, or
-    mix in positions narrower than 4 bits."""
+@pytest.mark.parametrize("shape", [("D", 8), ("deal-", 19), ("", 16), ("x", 7, "yz", 8),
+                                   ("", 30)])
+def test_one_width_text_is_a_mixed_radix_number(shape: tuple[Any, ...]) -> None:
+    """Each byte position of one-width text is a digit in the base of the values it
+    spans: ids of up to 19 varying digits are one ``uint64`` key equal to that number
+    written out in Python (a 19-digit id: 62 bits, where 4 bits a digit need 76); longer
+    ones split into keys that still order and tie exactly like the strings."""
     rng = np.random.default_rng(3)
     n = 400
     ids = [""] * n
@@ -105,43 +105,50 @@ def test_words_of_digits_pack_like_each_position_alone(shape: tuple[Any, ...]) -
             ids = [v + piece for v in ids]
         else:
             digits = rng.integers(0, 10, (n, piece))
-            digits[:, 0] %= 3  # a leading digit of 0 .. 2: 2 bits, not 4
+            digits[:, 0] %= 3  # a leading digit of 0 .. 2: base 3
             ids = [v + "".join(map(str, d)) for v, d in zip(ids, digits.tolist(), strict=True)]
     rows = [v.encode() for v in ids]
     lows = [min(r[j] for r in rows) for j in range(len(rows[0]))]
-    widths = [(max(r[j] for r in rows) - lows[j]).bit_length() for j in range(len(rows[0]))]
-    want = [0] * n  # every position's bits, concatenated
-    for j, width in enumerate(widths):
-        want = [(a << width) | (r[j] - lows[j]) for a, r in zip(want, rows, strict=True)]
+    bases = [max(r[j] for r in rows) - lows[j] + 1 for j in range(len(rows[0]))]
+    want = [0] * n  # the mixed-radix number of every row
+    for j, base in enumerate(bases):
+        want = [a * base + r[j] - lows[j] for a, r in zip(want, rows, strict=True)]
+    product = int(np.prod(bases, dtype=object))
     keys = text_keys(pa, pa.array(ids))
     assert keys is not None
     assert all(0 < bits <= 64 and int(k.max()) < 2**bits for k, bits in keys)
-    assert sum(bits for _, bits in keys) == sum(widths)  # not a bit more than needed
-    got = [0] * n
-    for k, bits in keys:
-        got = [(a << bits) | v for a, v in zip(got, k.tolist(), strict=True)]
-    assert got == want
+    if product < 2**64:
+        assert len(keys) == 1 and keys[0][0].tolist() == want
+        assert keys[0][1] == (product - 1).bit_length()
+    else:
+        assert len(keys) == 2
+        got = [tuple(int(k[i]) for k, _ in keys) for i in range(n)]
+        for i in rng.integers(0, n, 60).tolist():
+            for j in rng.integers(0, n, 60).tolist():
+                assert (got[i] < got[j]) == (ids[i] < ids[j])
+                assert (got[i] == got[j]) == (ids[i] == ids[j])
 
 
-def test_digit_ids_pack_into_4_bits_a_digit() -> None:
-    """``D%08d`` ids: 8 digits of 4 bits, so key and row fit one uint64 and the codes
-    come from one radix sort; 19-digit ids sort over two keys; both agree with sorting
-    the strings."""
+def test_digit_ids_are_base_10_numbers() -> None:
+    """``D%08d`` ids: 8 digits in base 10 (27 bits), so key and row fit one uint64 and
+    the codes come from one radix sort; 19-digit ids are one 63-bit key; 25-digit ids
+    sort over two keys; all agree with sorting the strings."""
     rng = np.random.default_rng(11)
     ids = [f"D{v:08d}" for v in rng.integers(0, 10**8, 70_000)]
     keys = text_keys(pa, pa.array(ids))
-    assert keys is not None and sum(bits for _, bits in keys) == 32
+    assert keys is not None and [bits for _, bits in keys] == [27]
     codes, uniques, _ = _packed_codes(pa, pa.chunked_array([ids]))
     want_codes, want_uniques = expected(ids)
     assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
-    # 19 digits need more than 64 bits: the rows are radix-sorted over two keys
-    long_ids = [f"deal-{v:019d}" for v in rng.integers(0, 2**62, 70_000)]
-    long_ids += long_ids[:5_000]  # repeated ids
-    keys = text_keys(pa, pa.array(long_ids))
-    assert keys is not None and sum(bits for _, bits in keys) > 64
-    codes, uniques, _ = _packed_codes(pa, pa.chunked_array([long_ids]))
-    want_codes, want_uniques = expected(long_ids)
-    assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
+    for digits, n_keys in ((19, 1), (25, 2)):
+        long_ids = [f"deal-{v:0{digits}d}" for v in rng.integers(0, 2**62, 70_000)]
+        long_ids = [v[:5] + str(rng.integers(0, 5)) + v[6:] for v in long_ids]
+        long_ids += long_ids[:5_000]  # repeated ids
+        keys = text_keys(pa, pa.array(long_ids))
+        assert keys is not None and len(keys) == n_keys
+        codes, uniques, _ = _packed_codes(pa, pa.chunked_array([long_ids]))
+        want_codes, want_uniques = expected(long_ids)
+        assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
 
 
 def test_text_keys_refuse_what_they_cannot_order() -> None:

@@ -277,7 +277,13 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     clash &= v_sorted[1:] != v_sorted[:-1]
     n_clash = int(np.count_nonzero(clash))
     if n_clash > max(n // 64, 64):
-        order = np.argsort(values).astype(np.int64, copy=False)
+        # runs of close ids (a few prefixes, each with consecutive numbers): a radix sort
+        # over the whole offsets, as two digits
+        rel_u = np.empty(n, dtype=np.uint64)
+        np.subtract(values, np.uint64(lo % 2**64), out=rel_u, dtype=np.uint64,
+                    casting="unsafe")
+        order = stable_order([(rel_u, bits)], n, consume=True)
+        del rel_u
         v_sorted = np.take(values, order)
     elif n_clash:
         bad = np.unique(high[1:][clash])
@@ -527,11 +533,11 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
     """:func:`arrow_codes` of a text column without missing values through its
     :func:`text_keys` (``None`` when they need more than :data:`_ROW_KEY_BITS` bits).
 
-    Keys of up to 64 bits are packed into one ``uint64`` per row: when a key and a row
-    number fit 64 bits together, :func:`factorize_int` gives codes in text order at once
-    (one radix sort, no hash table); otherwise Arrow hashes the integers and the distinct
-    ones are radix-sorted. Longer keys (ids such as ``deal-0000000000012345678``) are
-    radix-sorted row by row over their digits, which beats Arrow's hash of the text."""
+    Keys of up to 64 bits are packed into one ``uint64`` per row and factorized by
+    :func:`factorize_int` (radix sorts, no hash table: one when a key and a row number
+    fit 64 bits together), which gives codes in text order. Longer keys (ids of more
+    than 19 digits) are radix-sorted row by row over their digits, which beats Arrow's
+    hash of the text."""
     n = len(column)
     if pa.types.is_string(column.type) and column.nbytes >= 2**31 - 2**20:
         return None  # one string array could not hold the chunks' bytes
@@ -557,16 +563,8 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
             packed <<= np.uint64(width)
             packed |= values
         del keys
-        if bits + bit_length(n - 1) <= 64:
-            # key and row fit one uint64: one radix sort gives codes in text order at once
-            codes, distinct = factorize_int(packed)
-        else:
-            encoded = pa.array(packed, pa.uint64()).dictionary_encode()
-            distinct = encoded.dictionary.to_numpy()
-            order = stable_order([(distinct, bits)], len(distinct))
-            rank = np.empty(len(order), dtype=np.int64)
-            rank[order] = np.arange(len(order), dtype=np.int64)
-            codes = rank[encoded.indices.to_numpy()]
+        # radix sorts give codes in text order (one when key and row fit one uint64)
+        codes, distinct = factorize_int(packed)
         n_distinct = len(distinct)
     row = np.empty(n_distinct, dtype=np.int64)  # a row holding each distinct text
     row[codes] = np.arange(n, dtype=np.int64)
@@ -590,20 +588,20 @@ def text_keys(pa: Any, array: Any, limit: int | None = None
     :func:`stable_order`: keys in the same order as the texts (UTF-8 byte order), equal
     exactly when the texts are equal.
 
-    Texts of one width keep, at each byte position, only the bits its values span (see
-    :func:`_byte_keys`). Otherwise the UTF-8 bytes of each text, padded with zero bytes,
-    are read as big-endian ``uint64`` words; each word less its smallest value, shifted
-    right past the low bits that are zero in every row, is a key of the bits that vary
-    (a word the same in every row is left out). ``None`` when a text is longer than
-    :data:`MAX_KEY_BYTES`, when texts of different lengths hold a NUL character (zero
-    padding would then tie ``"a"`` and ``"a\\x00"``), or when the keys need more than
-    ``limit`` bits in all.
+    Texts of one width are mixed-radix numbers: each byte position a digit in the base
+    of the values it spans (see :func:`_byte_keys`). Otherwise the UTF-8 bytes of each
+    text, padded with zero bytes, are read as big-endian ``uint64`` words; each word less
+    its smallest value, shifted right past the low bits that are zero in every row, is a
+    key of the bits that vary (a word the same in every row is left out). ``None`` when
+    a text is longer than :data:`MAX_KEY_BYTES`, when texts of different lengths hold a
+    NUL character (zero padding would then tie ``"a"`` and ``"a\\x00"``), or when the
+    keys need more than ``limit`` bits in all.
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> keys = text_keys(pa, pa.array(["D0012", "D0002", "D0013"]))
-    >>> [(k.tolist(), bits) for k, bits in keys]  # "D00" is left out, the digits' spans kept
+    >>> [(k.tolist(), bits) for k, bits in keys]  # "D00" left out; bases 2 and 2 kept
     [([2, 0, 3], 2)]
     >>> keys = text_keys(pa, pa.array(["ab", "b", "abc"]))  # several widths: 8-byte words
     >>> [(k.tolist(), bits) for k, bits in keys]  # "ab" < "abc" < "b"
@@ -661,86 +659,70 @@ def _byte_keys(matrix: npt.NDArray[np.uint8], limit: int | None
                ) -> list[tuple[npt.NDArray[np.uint64], int]] | None:
     """:func:`text_keys` of texts of one width (``matrix``: a row of bytes per text).
 
-    Each byte position keeps only the bits its values span (``byte - smallest``: an
-    order-preserving map per position), so ids such as ``D12345678`` need 4 bits per
-    digit, not 8; the positions are packed into ``uint64`` keys, most significant first.
-    Eight positions of 4 bits each (after positions the same in every text) are packed
-    at once from the 8-byte word that holds them (:func:`_nibbles`): the same keys, in a
-    few passes instead of several per position.
+    Each byte position is a digit of a mixed-radix number: ``byte - smallest`` in base
+    ``largest - smallest + 1`` (an order-preserving map per position), most significant
+    first, as many positions per ``uint64`` key as their bases' product allows. A digit
+    position takes base 10, so ``D12345678`` needs 27 bits and a 19-digit id 64 (4 bits
+    a digit would need 76: two keys). The rows are done a cache-sized block at a time.
     """
     n, w = matrix.shape
-    lows = [int(matrix[:, j].min()) for j in range(w)]
-    widths = [bit_length(int(matrix[:, j].max()) - lows[j]) for j in range(w)]
-    if limit is not None and sum(widths) > limit:
+    lows, highs = _column_bounds(matrix)
+    bases = [high - low + 1 for low, high in zip(lows, highs, strict=True)]
+    groups: list[tuple[list[int], int]] = []  # positions of each key, their bases' product
+    columns: list[int] = []
+    product = 1
+    for j in range(w):
+        if bases[j] == 1:
+            continue  # the same byte in every text
+        if product * bases[j] > 2**64:
+            groups.append((columns, product))
+            columns, product = [], 1
+        columns.append(j)
+        product *= bases[j]
+    if columns:
+        groups.append((columns, product))
+    if limit is not None and sum(bit_length(p - 1) for _, p in groups) > limit:
         return None
     keys: list[tuple[npt.NDArray[np.uint64], int]] = []
-    key: npt.NDArray[np.uint64] | None = None
-    part: npt.NDArray[np.uint64] | None = None  # one buffer for every piece (page faults)
-    bits = 0
-    j = 0
-    while j < w:
-        word = widths[j:j + 8]
-        first = next((k for k, b in enumerate(word) if b), len(word))
-        if len(word) == 8 and first < 7 and word[first:] == [4] * (8 - first):
-            width, step = 4 * (8 - first), 8  # a word of digit-like positions
-        elif widths[j]:
-            width, step = widths[j], 1
-        else:
-            j += 1  # the same byte in every text
-            continue
-        if bits + width > 64:
-            assert key is not None
-            keys.append((key, bits))
-            key, bits = None, 0
-        target = np.empty(n, dtype=np.uint64) if key is None else part
-        if target is None:
-            target = part = np.empty(n, dtype=np.uint64)
-        if step == 8:
-            _nibbles(matrix, j, lows[j:j + 8], target)
-        else:  # the ufunc casts: no astype (it holds the GIL)
-            np.subtract(matrix[:, j], np.uint8(lows[j]), out=target, dtype=np.uint8,
-                        casting="unsafe")
-        if key is None:
-            key = target
-        else:
-            key <<= np.uint64(width)
-            key |= target
-        bits += width
-        j += step
-    if key is not None:
-        keys.append((key, bits))
+    part = np.empty(min(n, _KEY_BLOCK), dtype=np.uint64)
+    for columns, product in groups:
+        key = np.zeros(n, dtype=np.uint64)
+        for lo in range(0, n, _KEY_BLOCK):
+            block, digit = key[lo:lo + _KEY_BLOCK], part[:min(_KEY_BLOCK, n - lo)]
+            for j in columns:  # the ufunc casts: no astype (it holds the GIL)
+                np.subtract(matrix[lo:lo + _KEY_BLOCK, j], np.uint8(lows[j]), out=digit,
+                            dtype=np.uint8, casting="unsafe")
+                block *= np.uint64(bases[j])
+                block += digit
+        keys.append((key, bit_length(product - 1)))
     return keys
 
 
-def _nibbles(matrix: npt.NDArray[np.uint8], j: int, lows: list[int],
-             out: npt.NDArray[np.uint64]) -> None:
-    """Bytes ``j .. j + 7`` of every row less their ``lows``, each below 16, packed into
-    the low 32 bits of ``out`` (first byte most significant): the row's big-endian word
-    less the lows (no byte borrows: none is below its low), then the nibbles moved
-    together in three shift-or-mask steps.
+#: rows of :func:`_byte_keys` done at a time (their keys stay in the cache)
+_KEY_BLOCK = 1 << 15
+
+
+def _column_bounds(matrix: npt.NDArray[np.uint8]) -> tuple[list[int], list[int]]:
+    """The smallest and largest byte of each column of ``matrix``. Its rows are folded
+    256 to a row first, so numpy's reductions run along long rows (a column at a time,
+    or down rows of a few bytes, is many times slower).
 
     Examples
     --------
-    >>> m = np.frombuffer(b"D1234567D7654321", dtype=np.uint8).reshape(2, 8)
-    >>> out = np.empty(2, dtype=np.uint64)
-    >>> _nibbles(m, 0, [ord("D")] + [ord("0")] * 7, out)
-    >>> [hex(v) for v in out.tolist()]
-    ['0x1234567', '0x7654321']
+    >>> _column_bounds(np.array([[3, 9], [1, 7], [2, 8]], dtype=np.uint8))
+    ([1, 7], [3, 9])
     """
     n, w = matrix.shape
-    base = np.ascontiguousarray(matrix).reshape(-1)
-    words = np.ndarray(shape=(n,), dtype=">u8", buffer=base, offset=j, strides=(w,))
-    np.subtract(words, np.uint64(int.from_bytes(bytes(lows), "big")), out=out,
-                dtype=np.uint64, casting="unsafe")
-    spare = np.empty(n, dtype=np.uint64)
-    for shift, mask in _NIBBLE_STEPS:
-        np.right_shift(out, np.uint64(shift), out=spare)
-        out |= spare
-        out &= np.uint64(mask)
-
-
-#: the shift-or-mask steps of :func:`_nibbles` (4-bit fields, then 8, then 16)
-_NIBBLE_STEPS = ((4, 0x00FF00FF00FF00FF), (8, 0x0000FFFF0000FFFF), (16, 0x00000000FFFFFFFF))
+    cut = n - n % 256
+    lows, highs = np.full(w, 255, dtype=np.uint8), np.zeros(w, dtype=np.uint8)
+    if cut:
+        folded = matrix[:cut].reshape(-1, 256 * w)
+        lows = folded.min(axis=0).reshape(256, w).min(axis=0)
+        highs = folded.max(axis=0).reshape(256, w).max(axis=0)
+    if cut < n:
+        lows = np.minimum(lows, matrix[cut:].min(axis=0))
+        highs = np.maximum(highs, matrix[cut:].max(axis=0))
+    return [int(v) for v in lows], [int(v) for v in highs]
 
 
 def is_arrow_text(pa: Any, kind: Any) -> bool:
