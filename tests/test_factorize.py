@@ -15,6 +15,7 @@ pa = pytest.importorskip("pyarrow")
 
 from salesfunnel.events._factorize import (  # noqa: E402
     MAX_KEY_BYTES,
+    RowKeys,
     _ascii_rows,
     _packed_codes,
     arrow_codes,
@@ -204,6 +205,25 @@ def test_ascii_rows_are_the_texts_or_refused(data: st.DataObject, alphabet: str,
         assert got is not None and got.dtype.kind == "U" and got.tolist() == want
     else:
         assert got is None
+
+
+@settings(max_examples=60)
+@given(values=st.lists(st.one_of(st.text(st.sampled_from("D0123456789"), min_size=4,
+                                         max_size=4), SHORT), min_size=1, max_size=40),
+       data=st.data())
+def test_row_keys_factorize_any_subset_of_rows(values: list[str], data: Any) -> None:
+    """Keys made once for a whole column give every subset of its rows (a partition)
+    the codes and sorted distinct ids of sorting those rows' strings."""
+    keys = RowKeys.of(pa, pa.chunked_array([values]))
+    if keys is None:  # keys over 64 bits, or text of several widths holding a NUL
+        assert text_keys(pa, pa.array(values), limit=64) is None
+        return
+    rows = data.draw(st.lists(st.integers(0, len(values) - 1), unique=True))
+    rows_a = np.array(sorted(rows), dtype=np.int64)
+    codes, uniques, missing = keys.codes(rows_a)
+    want_codes, want_uniques = expected([values[r] for r in rows_a])
+    assert codes.tolist() == want_codes and uniques.tolist() == want_uniques
+    assert not missing.any()
 
 
 def test_many_ids_take_the_integer_path_and_match_the_text_path() -> None:

@@ -24,8 +24,10 @@ from salesfunnel._util._time import Naive, Unit, datetime64_in_range
 from salesfunnel._util._validate import check_bool, check_instance, check_int, invalid
 from salesfunnel.errors import EventLogError, InputFileError, InvalidParameterError
 from salesfunnel.events import EventLog
-from salesfunnel.events._convert import as_array
+from salesfunnel.events._convert import Factorized, as_array
+from salesfunnel.events._factorize import RowKeys
 from salesfunnel.events._sources import _Columns, _segment_names
+from salesfunnel.events._sources import from_arrow as arrow_source
 from salesfunnel.model import Funnel
 
 __all__ = ["MAX_PARTS", "PartitionedLog", "SpilledPart", "check_parts"]
@@ -316,16 +318,27 @@ class PartitionedLog:
         _Columns.of(entity, stage, ts, amount, segments, probability,
                     forecast_category).check(table.column_names, "table")
         table = _without_views(pa, table)
-        bucket = _arrow_bucket(pa, table.column(entity), n)
-        part_rows = rows_of(bucket, n)
         read: Any = dict(entity=entity, stage=stage, ts=ts, amount=amount,
                          segments=_segment_names(segments), unit=unit, on_invalid=on_invalid,
                          naive=naive, stage_map=stage_map, probability=probability,
                          forecast_category=forecast_category)
+        # Text ids: one integer key per row, made once; each part factorizes its rows'
+        # keys, so no part copies the text (Arrow's take of strings cost as much as the
+        # factorizing it spread), and rows are routed by a hash of those keys (hashing
+        # the text cost 3x more)
+        others = {stage, ts, amount, probability, forecast_category, *read["segments"]}
+        keys = None if entity in others else RowKeys.of(pa, table.column(entity))
+        rest = table if keys is None else table.drop_columns([entity])
+        part_rows = rows_of(_arrow_bucket(pa, table.column(entity), n) if keys is None
+                            else bucket_of(keys.keys, n, workers=n_workers), n)
 
         def build(p: int) -> EventLog:
-            part = table.take(pa.array(part_rows(p)))
-            return EventLog.from_arrow(funnel, part, **read)
+            rows = part_rows(p)
+            part = rest.take(pa.array(rows))
+            if keys is None:
+                return EventLog.from_arrow(funnel, part, **read)
+            return arrow_source(EventLog, funnel, part, ids=Factorized(*keys.codes(rows)),
+                                **read)
 
         built = parallel_map(build, range(n), n_workers, progress=progress,
                              label="building the log")

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from salesfunnel.errors import EventLogError
 
-__all__ = ["MAX_KEY_BYTES", "arrow_codes", "bit_length", "factorize_int",
+__all__ = ["MAX_KEY_BYTES", "RowKeys", "arrow_codes", "bit_length", "factorize_int",
            "factorize_objects", "factorize_text", "is_arrow_text", "is_arrow_view",
            "is_missing", "missing_mask", "object_array", "sorted_packed", "sorted_with_rows",
            "stable_order", "text_keys"]
@@ -538,15 +538,14 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
     fit 64 bits together), which gives codes in text order. Longer keys (ids of more
     than 19 digits) are radix-sorted row by row over their digits, which beats Arrow's
     hash of the text."""
-    n = len(column)
-    if pa.types.is_string(column.type) and column.nbytes >= 2**31 - 2**20:
-        return None  # one string array could not hold the chunks' bytes
-    array = column.combine_chunks() if column.num_chunks > 1 else column.chunk(0)
+    array = _one_array(pa, column)
+    if array is None:
+        return None
+    n = len(array)
     keys = text_keys(pa, array, limit=_ROW_KEY_BITS)
     if keys is None:
         return None
-    bits = sum(width for _, width in keys)
-    if bits > 64:
+    if sum(width for _, width in keys) > 64:
         order = stable_order(keys, n)
         new = np.zeros(n, dtype=np.bool_)
         new[:1] = True
@@ -556,19 +555,85 @@ def _packed_codes(pa: Any, column: Any) -> tuple[npt.NDArray[np.int64], np.ndarr
             del in_order
         del keys
         codes = _codes_of(order, new)
-        n_distinct = int(np.count_nonzero(new))
-    else:
-        packed = np.zeros(n, dtype=np.uint64)
-        for values, width in keys:
-            packed <<= np.uint64(width)
-            packed |= values
+        return codes, _distinct_values(pa, array, codes, int(np.count_nonzero(new))), \
+            np.zeros(n, dtype=np.bool_)
+    rows = RowKeys(_packed(keys, n), array)
+    del keys
+    return rows.codes(None)
+
+
+def _one_array(pa: Any, column: Any) -> Any:
+    """The chunks of a text column as one array (``None`` when one string array could
+    not hold their bytes)."""
+    if pa.types.is_string(column.type) and column.nbytes >= 2**31 - 2**20:
+        return None
+    return column.combine_chunks() if column.num_chunks > 1 else column.chunk(0)
+
+
+def _packed(keys: list[tuple[npt.NDArray[np.uint64], int]], n: int) -> npt.NDArray[np.uint64]:
+    """Keys of at most 64 bits in all, packed into one ``uint64`` per row (zeros when no
+    key: the same text in every row)."""
+    if not keys:
+        return np.zeros(n, dtype=np.uint64)
+    packed, bits = keys[0]
+    for values, width in keys[1:]:
+        packed <<= np.uint64(width)
+        packed |= values
+        bits += width
+    assert bits <= 64
+    return packed
+
+
+def _distinct_values(pa: Any, array: Any, codes: npt.NDArray[np.int64], n_distinct: int,
+                     rows: npt.NDArray[np.int64] | None = None) -> np.ndarray[Any, Any]:
+    """The distinct values of ``array`` in code order: a row holding each (of ``rows``,
+    or of the whole array), then its value."""
+    row = np.empty(n_distinct, dtype=np.int64)
+    row[codes] = np.arange(len(codes), dtype=np.int64) if rows is None else rows
+    return _values(pa, array, row)
+
+
+class RowKeys:
+    """One ``uint64`` sort key per row of a text column (its :func:`text_keys` packed),
+    made once for the whole column so that any subset of its rows factorizes as
+    integers: a partition of the rows needs no copy of their text.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> keys = RowKeys.of(pa, pa.chunked_array([["D2", "D1", "D2", "D3"]]))
+    >>> codes, ids, missing = keys.codes(np.array([0, 2, 3]))
+    >>> codes.tolist(), ids.tolist()
+    ([0, 0, 1], ['D2', 'D3'])
+    """
+
+    __slots__ = ("array", "keys")
+
+    def __init__(self, keys: npt.NDArray[np.uint64], array: Any) -> None:
+        self.keys = keys
+        self.array = array
+
+    @classmethod
+    def of(cls, pa: Any, column: Any) -> RowKeys | None:
+        """The keys of a text column without missing values whose :func:`text_keys` fit
+        64 bits; ``None`` otherwise."""
+        if column.null_count or not (pa.types.is_string(column.type)
+                                     or pa.types.is_large_string(column.type)):
+            return None
+        array = _one_array(pa, column)
+        keys = None if array is None else text_keys(pa, array, limit=64)
+        return None if keys is None else cls(_packed(keys, len(array)), array)
+
+    def codes(self, rows: npt.NDArray[np.int64] | None
+              ) -> tuple[npt.NDArray[np.int64], np.ndarray[Any, Any], npt.NDArray[np.bool_]]:
+        """``(codes, sorted distinct values, missing)`` of the given rows (all: ``None``),
+        as :func:`arrow_codes` gives them."""
+        pa: Any = importlib.import_module("pyarrow")
+        keys = self.keys if rows is None else self.keys.take(rows)
+        codes, distinct = factorize_int(keys)
         del keys
-        # radix sorts give codes in text order (one when key and row fit one uint64)
-        codes, distinct = factorize_int(packed)
-        n_distinct = len(distinct)
-    row = np.empty(n_distinct, dtype=np.int64)  # a row holding each distinct text
-    row[codes] = np.arange(n, dtype=np.int64)
-    return codes, _values(pa, array, row), np.zeros(n, dtype=np.bool_)
+        return (codes, _distinct_values(pa, self.array, codes, len(distinct), rows),
+                np.zeros(len(codes), dtype=np.bool_))
 
 
 #: Key bits up to which a text column's rows are radix-sorted instead of hashed by Arrow

@@ -363,13 +363,15 @@ def _polars_to_arrow(pl: Any, frame: Any) -> Any:
 def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, stage: str,
                ts: str, amount: str | None, segments: Sequence[str],
                probability: str | None = None, forecast_category: str | None = None,
-               **options: Any) -> EventLog:
+               ids: Factorized | None = None, **options: Any) -> EventLog:
     """:meth:`EventLog.from_arrow`: dictionary columns are decoded, zoned times made UTC.
 
     Text columns are dictionary-encoded by Arrow: the stage text is looked up once per
     distinct value and entity ids are factorized in C, so no Python code runs per row.
     Anything with ``__arrow_c_stream__`` (a DuckDB relation, a polars frame, a
-    ``RecordBatchReader``) is read as a table first.
+    ``RecordBatchReader``) is read as a table first. ``ids`` (internal: a partition's
+    entity ids, factorized from keys made once for the whole table) stands for the
+    ``entity`` column, which ``table`` then need not hold.
     """
     pa = import_optional("pyarrow", "arrow", purpose="EventLog.from_arrow")
     if isinstance(table, pa.RecordBatchReader):
@@ -379,12 +381,14 @@ def from_arrow(cls: type[EventLog], funnel: Funnel, table: Any, *, entity: str, 
         table = pa.table(table)
     _check_frame(table, pa.Table | pa.RecordBatch, "table", "a pyarrow.Table")
     names = _Columns.of(entity, stage, ts, amount, segments, probability, forecast_category)
-    names.check(list(table.column_names), "table")
+    names.check(list(table.column_names) + ([entity] if ids is not None else []), "table")
     factorized = {entity, stage, *names.segments}
     if forecast_category is not None:
         factorized.add(forecast_category)
-    cols = arrow_columns(table, names.all, factorized=factorized, ts=ts, options=options,
-                         entity=entity)
+    cols = arrow_columns(table, [c for c in names.all if ids is None or c != entity],
+                         factorized=factorized, ts=ts, options=options, entity=entity)
+    if ids is not None:
+        cols[entity] = ids
     return names.build(cls, funnel, cols, **options)
 
 
