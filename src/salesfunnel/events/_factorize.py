@@ -214,7 +214,11 @@ def _codes_of(order: npt.NDArray[np.int64], new: npt.NDArray[np.bool_],
     """Dense codes from a sort: ``codes[order[i]]`` = the number of ``new`` flags (a
     value differing from the one before) up to ``i``, less one. ``out`` (optional)
     receives the running count."""
-    codes_sorted = np.cumsum(new, dtype=np.int64, out=out)
+    # the flags copied as int64, then summed in place: twice as fast as a cumsum that
+    # casts (numpy buffers the cast)
+    codes_sorted = np.empty(len(new), dtype=np.int64) if out is None else out
+    np.copyto(codes_sorted, new, casting="safe")
+    np.cumsum(codes_sorted, out=codes_sorted)
     codes_sorted -= 1
     codes = np.empty(len(order), dtype=np.int64)
     codes[order] = codes_sorted
