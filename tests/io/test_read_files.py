@@ -17,6 +17,7 @@ import pytest
 
 from salesfunnel import EventLog, Funnel, InputFileError, Stage, metrics, templates
 from salesfunnel.cli import main
+from salesfunnel.errors import InvalidParameterError
 from salesfunnel.io import (
     load_events,
     load_funnel,
@@ -276,6 +277,16 @@ def test_by_with_several_values_per_deal_is_an_error_or_an_explicit_policy(
         groups[policy] = {g["value"]: g["result"]["counts"][0] for g in data}
     assert groups["first"] == {"ann": 2}
     assert groups["last"] == {"ann": 1, "bo": 1}
+
+
+def test_one_value_per_entity_names_the_id_plainly() -> None:
+    """The error quotes the id as the user wrote it (``'a'``), not numpy's
+    ``np.str_('a')`` (text ids can be held in a ``U`` array)."""
+    log = EventLog.from_arrays(funnel(), entity=["a", "a"], stage=[0, 1], ts=[0, 1],
+                               unit="s", segments={"rep": ["x", "y"]})
+    assert log.ids.dtype.kind == "U"
+    with pytest.raises(InvalidParameterError, match=r"\(e\.g\. 'a': 'x', 'y'\)"):
+        one_value_per_entity(log, "rep")
 
 
 def test_one_value_per_entity_keeps_a_log_without_conflicts() -> None:

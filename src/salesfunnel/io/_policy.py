@@ -11,6 +11,7 @@ import numpy as np
 
 from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog, Segment
+from salesfunnel.events._segment import plain
 
 __all__ = ["one_value_per_entity"]
 
@@ -71,8 +72,8 @@ def one_value_per_entity(log: EventLog, column: str,
         values = sorted({str(seg.categories[c]) for c in codes[log.entity == e]})
         raise InvalidParameterError(
             f"{int(mixed.sum()):,} entities have more than one {column!r} value (e.g. "
-            f"{log.ids[e]!r}: {', '.join(repr(v) for v in values)}); choose which counts "
-            "with --by-value first|last (by_value=)", parameter="by", value=column)
+            f"{plain(log.ids[e])!r}: {', '.join(repr(v) for v in values)}); choose which "
+            "counts with --by-value first|last (by_value=)", parameter="by", value=column)
     order = np.lexsort((np.arange(len(log)), log.ts, log.entity))
     ent = log.entity[order]
     edge = np.flatnonzero(np.r_[True, ent[1:] != ent[:-1]]) if len(ent) else ent
