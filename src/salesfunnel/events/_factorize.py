@@ -768,7 +768,7 @@ def _byte_keys(matrix: npt.NDArray[np.uint8], limit: int | None
 
 
 #: rows of :func:`_byte_keys` done at a time (their keys stay in the cache)
-_KEY_BLOCK = 1 << 15
+_KEY_BLOCK = 1 << 16
 
 
 def _column_bounds(matrix: npt.NDArray[np.uint8]) -> tuple[list[int], list[int]]:
