@@ -226,6 +226,25 @@ def test_row_keys_factorize_any_subset_of_rows(values: list[str], data: Any) -> 
     assert not missing.any()
 
 
+@settings(max_examples=40)
+@given(text=st.sampled_from(["", "D7", "é"]), n=st.integers(0, 700),
+       cuts=st.lists(st.integers(0, 700), max_size=3))
+def test_row_keys_of_one_repeated_text_and_of_no_chunks(text: str, n: int,
+                                                        cuts: list[int]) -> None:
+    """A column of one text repeated (the empty text too, 256 rows and more: its bytes
+    are an ``n x 0`` matrix) or of no chunks at all has no key bits: every row gets code
+    0. Both used to raise (ValueError of a reshape, IndexError of ``chunk(0)``)."""
+    bounds = sorted({0, n, *(c for c in cuts if c < n)})
+    column = pa.chunked_array([[text] * (b - a) for a, b in zip(bounds, bounds[1:])],
+                              pa.string())
+    assert text_keys(pa, pa.array([text] * n, pa.string())) == []
+    keys = RowKeys.of(pa, column)
+    assert keys is not None
+    codes, uniques, missing = keys.codes(np.arange(n, dtype=np.int64))
+    assert codes.tolist() == [0] * n and uniques.tolist() == ([text] if n else [])
+    assert not missing.any()
+
+
 def test_many_ids_take_the_integer_path_and_match_the_text_path() -> None:
     rng = np.random.default_rng(7)
     # CRM-like ids of several widths, with a shared prefix: many distinct values

@@ -571,6 +571,8 @@ def _one_array(pa: Any, column: Any) -> Any:
     not hold their bytes)."""
     if pa.types.is_string(column.type) and column.nbytes >= 2**31 - 2**20:
         return None
+    if column.num_chunks == 0:  # a table of no batches
+        return pa.array([], column.type)
     return column.combine_chunks() if column.num_chunks > 1 else column.chunk(0)
 
 
@@ -784,7 +786,7 @@ def _column_bounds(matrix: npt.NDArray[np.uint8]) -> tuple[list[int], list[int]]
     n, w = matrix.shape
     cut = n - n % 256
     lows, highs = np.full(w, 255, dtype=np.uint8), np.zeros(w, dtype=np.uint8)
-    if cut:
+    if cut and w:  # (no columns: the empty text in every row; nothing to fold)
         folded = matrix[:cut].reshape(-1, 256 * w)
         lows = folded.min(axis=0).reshape(256, w).min(axis=0)
         highs = folded.max(axis=0).reshape(256, w).max(axis=0)
