@@ -481,11 +481,14 @@ def _many_distinct(pa: Any, pc: Any, column: Any) -> bool:
     return bool(pc.count_distinct(sample).as_py() * 16 > len(sample))
 
 
-def _values(pa: Any, array: Any, rows: npt.NDArray[np.int64]) -> np.ndarray[Any, Any]:
+def _values(pa: Any, array: Any, rows: npt.NDArray[np.int64],
+            matrix: npt.NDArray[np.uint8] | None = None) -> np.ndarray[Any, Any]:
     """``array[rows]`` as numpy: text as an object array of ``str``, or as a ``U`` array
     when the texts are ASCII of one width without a trailing NUL (see :func:`_ascii_rows`;
-    a ``U`` array would drop trailing NUL characters)."""
-    fixed = _ascii_rows(pa, array, rows)
+    a ``U`` array would drop trailing NUL characters). ``matrix``: the array's
+    :func:`_byte_matrix` when the caller has it."""
+    fixed = (_ascii_rows(pa, array, rows) if matrix is None
+             else _ascii_of(matrix, rows))
     if fixed is not None:
         return fixed
     taken = array.take(pa.array(rows, pa.int64()))
@@ -509,10 +512,19 @@ def _ascii_rows(pa: Any, array: Any, rows: npt.NDArray[np.int64]
     >>> _ascii_rows(pa, pa.array(["D02", "é01"]), np.array([1])) is None  # not ASCII
     True
     """
+    return _ascii_of(_byte_matrix(pa, array), rows)
+
+
+def _byte_matrix(pa: Any, array: Any) -> npt.NDArray[np.uint8]:
+    """The bytes of a pyarrow text array without nulls whose texts all have one width,
+    as an ``n x width`` matrix (a view); ``n x 0`` when they have several widths (or none:
+    the empty text), hold nulls or are not text. Its check reads every offset: made once
+    per array (:class:`RowKeys` keeps it for all its parts)."""
     n = len(array)
+    none = np.zeros((n, 0), dtype=np.uint8)
     if array.null_count or not n or not (pa.types.is_string(array.type)
                                          or pa.types.is_large_string(array.type)):
-        return None
+        return none
     wide = pa.types.is_large_string(array.type)
     bufs = array.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32, count=n + 1,
@@ -521,10 +533,18 @@ def _ascii_rows(pa: Any, array: Any, rows: npt.NDArray[np.int64]
     width = (stop - start) // n
     if width == 0 or bufs[2] is None or not np.array_equal(
             offsets, np.arange(start, stop + 1, width, dtype=offsets.dtype)):
+        return none
+    return np.frombuffer(bufs[2], dtype=np.uint8)[start:stop].reshape(n, width)
+
+
+def _ascii_of(matrix: npt.NDArray[np.uint8], rows: npt.NDArray[np.int64]
+              ) -> npt.NDArray[np.str_] | None:
+    """:func:`_ascii_rows` from the array's :func:`_byte_matrix`."""
+    width = matrix.shape[1]
+    if not width or not len(rows):
         return None
-    matrix = np.frombuffer(bufs[2], dtype=np.uint8)[start:stop].reshape(n, width)
     taken = matrix.take(rows, axis=0)
-    if not len(taken) or taken.max() >= 0x80 or not taken[:, -1].all():
+    if taken.max() >= 0x80 or not taken[:, -1].all():
         return None  # UTF-8 beyond ASCII, or NULs a ``U`` array would strip
     # ASCII bytes are their own code points: widened to UCS-4 they are the ``U`` array
     out = np.empty(taken.shape, dtype=np.uint32)
@@ -591,12 +611,13 @@ def _packed(keys: list[tuple[npt.NDArray[np.uint64], int]], n: int) -> npt.NDArr
 
 
 def _distinct_values(pa: Any, array: Any, codes: npt.NDArray[np.int64], n_distinct: int,
-                     rows: npt.NDArray[np.int64] | None = None) -> np.ndarray[Any, Any]:
+                     rows: npt.NDArray[np.int64] | None = None,
+                     matrix: npt.NDArray[np.uint8] | None = None) -> np.ndarray[Any, Any]:
     """The distinct values of ``array`` in code order: a row holding each (of ``rows``,
-    or of the whole array), then its value."""
+    or of the whole array), then its value (``matrix``: see :func:`_values`)."""
     row = np.empty(n_distinct, dtype=np.int64)
     row[codes] = np.arange(len(codes), dtype=np.int64) if rows is None else rows
-    return _values(pa, array, row)
+    return _values(pa, array, row, matrix)
 
 
 class RowKeys:
@@ -613,11 +634,13 @@ class RowKeys:
     ([0, 0, 1], ['D2', 'D3'])
     """
 
-    __slots__ = ("array", "keys")
+    __slots__ = ("array", "keys", "matrix")
 
     def __init__(self, keys: npt.NDArray[np.uint64], array: Any) -> None:
         self.keys = keys
         self.array = array
+        # checked once here, not by every part: the check reads the whole column
+        self.matrix = _byte_matrix(importlib.import_module("pyarrow"), array)
 
     @classmethod
     def of(cls, pa: Any, column: Any) -> RowKeys | None:
@@ -638,7 +661,8 @@ class RowKeys:
         keys = self.keys if rows is None else self.keys.take(rows)
         codes, distinct = factorize_int(keys)
         del keys
-        return (codes, _distinct_values(pa, self.array, codes, len(distinct), rows),
+        return (codes, _distinct_values(pa, self.array, codes, len(distinct), rows,
+                                        self.matrix),
                 np.zeros(len(codes), dtype=np.bool_))
 
 
