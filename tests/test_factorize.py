@@ -379,3 +379,25 @@ def test_text_views_polars_frames_and_duckdb_relations_go_through_arrow() -> Non
         # a missing time is no text, whichever way the column came
         with pytest.raises(EventLogError, match=r"1 with a missing time \(first: None\)"):
             make(f, source, segments=["seg"])
+
+
+@settings(max_examples=40)
+@given(texts=st.lists(st.text(st.sampled_from("D\x00é7"), min_size=1, max_size=5),
+                      min_size=1, max_size=12, unique=True))
+def test_u_arrays_with_a_nul_inside_a_text_keep_every_id(texts: list[str]) -> None:
+    """Text ids in a numpy ``U`` array (what ``EventLog.ids`` now is for one-width ASCII
+    text from Arrow, a NUL inside an id included) are factorized and hashed like the same
+    texts in an object array. pyarrow cuts a ``U`` array's texts at their first NUL: the
+    1,024+ row fast path merged ``'D\\x00a'`` and ``'D\\x00b'`` into one id ``'D'``, and
+    their hashes differed from the object array's."""
+    from salesfunnel._engine._hash import hash_ids
+    from salesfunnel.events._factorize import factorize_objects
+
+    values = np.array((texts * (1100 // len(texts) + 1))[:1100])
+    assert values.dtype.kind == "U"
+    codes, uniques, missing = factorize_objects(values)
+    want_codes, want_uniques = expected(values.tolist())
+    assert list(uniques) == want_uniques and codes.tolist() == want_codes
+    assert not missing.any()
+    as_objects = values.astype(object)
+    assert hash_ids(values).tolist() == hash_ids(as_objects).tolist()

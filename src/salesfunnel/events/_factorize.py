@@ -15,8 +15,8 @@ from salesfunnel.errors import EventLogError
 
 __all__ = ["MAX_KEY_BYTES", "RowKeys", "arrow_codes", "bit_length", "factorize_int",
            "factorize_objects", "factorize_text", "is_arrow_text", "is_arrow_view",
-           "is_missing", "missing_mask", "object_array", "sorted_packed", "sorted_with_rows",
-           "stable_order", "text_keys"]
+           "is_missing", "missing_mask", "nul_inside", "object_array", "sorted_packed",
+           "sorted_with_rows", "stable_order", "text_keys"]
 
 
 def bit_length(n: int) -> int:
@@ -377,7 +377,7 @@ def factorize_text(values: Any
     """
     if importlib.util.find_spec("pyarrow") is None or not isinstance(values, np.ndarray):
         return None
-    if values.dtype.kind not in "OU" or len(values) == 0:
+    if values.dtype.kind not in "OU" or len(values) == 0 or nul_inside(values):
         return None
     pa: Any = importlib.import_module("pyarrow")
 
@@ -388,6 +388,23 @@ def factorize_text(values: Any
     codes, uniques, missing = arrow_codes(arr)
     codes[missing] = -1
     return codes, uniques.tolist(), missing
+
+
+def nul_inside(values: np.ndarray[Any, Any]) -> bool:
+    """Whether a numpy ``U`` array holds a NUL character inside one of its texts (not
+    its padding): pyarrow cuts a ``U`` array's texts at their first NUL (``pa.array``
+    of ``'D\\x00a'`` gives ``'D'``), so such an array must reach Arrow as ``str`` objects.
+
+    Examples
+    --------
+    >>> nul_inside(np.array(["ab", "c"])), nul_inside(np.array(["a\\x00b", "c"]))
+    (False, True)
+    """
+    if values.dtype.kind != "U" or not values.size or values.dtype.itemsize == 0:
+        return False
+    units = np.ascontiguousarray(values).view(np.uint32)
+    padding = units.size - int(np.char.str_len(values).sum())
+    return units.size - int(np.count_nonzero(units)) > padding
 
 
 def arrow_codes(column: Any, *, drop_unused: bool = False
