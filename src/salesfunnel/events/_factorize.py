@@ -16,7 +16,7 @@ from salesfunnel.errors import EventLogError
 __all__ = ["MAX_KEY_BYTES", "RowKeys", "arrow_codes", "bit_length", "factorize_int",
            "factorize_objects", "factorize_text", "is_arrow_text", "is_arrow_view",
            "is_missing", "missing_mask", "nul_inside", "object_array", "sorted_packed",
-           "sorted_with_rows", "stable_order", "text_keys"]
+           "sorted_with_rows", "stable_order", "text_array", "text_keys"]
 
 
 def bit_length(n: int) -> int:
@@ -843,6 +843,21 @@ def is_arrow_text(pa: Any, kind: Any) -> bool:
         kind = kind.value_type
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind)
                 or getattr(pa.types, "is_string_view", lambda _: False)(kind))
+
+
+def text_array(texts: list[str]) -> np.ndarray[Any, Any]:
+    """Texts as a numpy ``U`` array, or as an object array of ``str`` when one holds a
+    NUL (a ``U`` array drops trailing NULs: ``'a\\x00'`` would read ``'a'``, and
+    pyarrow cuts its texts at a NUL).
+
+    Examples
+    --------
+    >>> text_array(["a", "b"]).dtype.kind, text_array(["a", "a\\x00"]).tolist()
+    ('U', ['a', 'a\\x00'])
+    """
+    if not texts or "\x00" in "".join(texts):
+        return object_array(texts)
+    return np.asarray(texts)
 
 
 def object_array(items: Sequence[Any]) -> np.ndarray[Any, Any]:
