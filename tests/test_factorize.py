@@ -4,6 +4,7 @@ polars frames, lazy frames, text views and DuckDB relations through Arrow."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -235,7 +236,7 @@ def test_row_keys_of_one_repeated_text_and_of_no_chunks(text: str, n: int,
     are an ``n x 0`` matrix) or of no chunks at all has no key bits: every row gets code
     0. Both used to raise (ValueError of a reshape, IndexError of ``chunk(0)``)."""
     bounds = sorted({0, n, *(c for c in cuts if c < n)})
-    column = pa.chunked_array([[text] * (b - a) for a, b in zip(bounds, bounds[1:])],
+    column = pa.chunked_array([[text] * (b - a) for a, b in itertools.pairwise(bounds)],
                               pa.string())
     assert text_keys(pa, pa.array([text] * n, pa.string())) == []
     keys = RowKeys.of(pa, column)
