@@ -282,14 +282,16 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     n_clash = int(np.count_nonzero(clash))
     if n_clash > max(n // 64, 64):
         # runs of close ids (a few prefixes, each with consecutive numbers): a radix sort
-        # over the whole offsets, as two digits
+        # over the whole offsets, as two digits (the first sort's arrays freed first)
+        del order, v_sorted, high, clash
         rel_u = np.empty(n, dtype=np.uint64)
         np.subtract(values, np.uint64(lo % 2**64), out=rel_u, dtype=np.uint64,
                     casting="unsafe")
         order = stable_order([(rel_u, bits)], n, consume=True)
         del rel_u
         v_sorted = np.take(values, order)
-    elif n_clash:
+        return _dense(order, v_sorted, n)
+    if n_clash:
         bad = np.unique(high[1:][clash])
         starts = np.searchsorted(high, bad, side="left")
         stops = np.searchsorted(high, bad, side="right")
