@@ -683,6 +683,27 @@ def test_factorize_int_of_runs_of_close_ids(run: int) -> None:
     assert np.array_equal(uniques, expected) and np.array_equal(codes, inverse.ravel())
 
 
+def test_factorize_int_of_close_ids_frees_the_first_sort_before_the_second() -> None:
+    """Runs of close ids fall back to a radix sort of the whole offsets: the first
+    sort's row order, gathered ids, high bits and flags are freed before it, so the peak
+    stays within five row-length int64 arrays (the codes included; it was eight)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    n = 200_000
+    values = np.array([-2**62, 0, 2**61, 2**62])[rng.integers(0, 4, n)] + rng.integers(
+        0, 10**6, n)
+    tracemalloc.start()
+    try:
+        codes, uniques = factorize_int(values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 5.5 * 8 * n
+    expected, inverse = np.unique(values, return_inverse=True)
+    assert np.array_equal(uniques, expected) and np.array_equal(codes, inverse.ravel())
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.integers(-2**63, 2**63 - 1),
                           st.integers(2**62, 2**62 + 40)), min_size=1, max_size=400))
@@ -694,3 +715,28 @@ def test_factorize_int_codes_follow_the_sorted_distinct_ids(values: list[int]) -
     expected, inverse = np.unique(arr, return_inverse=True)
     assert uniques.tolist() == expected.tolist()
     assert codes.tolist() == inverse.ravel().tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(texts=st.lists(st.text(st.sampled_from("a\x00é"), min_size=1, max_size=4),
+                      min_size=1, max_size=6, unique=True),
+       many=st.booleans())
+def test_text_ids_and_segments_ending_in_nul_are_kept_as_written(texts: list[str],
+                                                               many: bool) -> None:
+    """Ids and segment values are the texts given, a NUL at the end included, in
+    from_arrays as in from_arrow: a numpy ``U`` array drops trailing NULs, so ``'a'`` and
+    ``'a\\x00'`` used to come back as two entities both called ``'a'``."""
+    pa = pytest.importorskip("pyarrow")
+    n = len(texts) * (1100 // len(texts) + 1 if many else 1)
+    values = (texts * n)[:n]
+    cols = dict(entity=np.array(values, dtype=object), stage=np.zeros(n, dtype=np.int64),
+                ts=np.arange(n), unit="s", segments={"tag": np.array(values, dtype=object)})
+    log = EventLog.from_arrays(FUNNEL, **cols)
+    assert log.ids.tolist() == sorted(texts)
+    assert log.ids[log.entity].tolist() == values
+    assert log.segments["tag"].values().tolist() == values
+    table = pa.table({"entity": values, "stage": np.zeros(n, dtype=np.int64),
+                      "ts": np.arange(n), "tag": values})
+    from_table = EventLog.from_arrow(FUNNEL, table, unit="s", segments="tag")
+    assert from_table.ids.tolist() == log.ids.tolist()
+    assert from_table.segments["tag"].values().tolist() == values

@@ -4,6 +4,7 @@ polars frames, lazy frames, text views and DuckDB relations through Arrow."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -226,6 +227,25 @@ def test_row_keys_factorize_any_subset_of_rows(values: list[str], data: Any) -> 
     assert not missing.any()
 
 
+@settings(max_examples=40)
+@given(text=st.sampled_from(["", "D7", "é"]), n=st.integers(0, 700),
+       cuts=st.lists(st.integers(0, 700), max_size=3))
+def test_row_keys_of_one_repeated_text_and_of_no_chunks(text: str, n: int,
+                                                        cuts: list[int]) -> None:
+    """A column of one text repeated (the empty text too, 256 rows and more: its bytes
+    are an ``n x 0`` matrix) or of no chunks at all has no key bits: every row gets code
+    0. Both used to raise (ValueError of a reshape, IndexError of ``chunk(0)``)."""
+    bounds = sorted({0, n, *(c for c in cuts if c < n)})
+    column = pa.chunked_array([[text] * (b - a) for a, b in itertools.pairwise(bounds)],
+                              pa.string())
+    assert text_keys(pa, pa.array([text] * n, pa.string())) == []
+    keys = RowKeys.of(pa, column)
+    assert keys is not None
+    codes, uniques, missing = keys.codes(np.arange(n, dtype=np.int64))
+    assert codes.tolist() == [0] * n and uniques.tolist() == ([text] if n else [])
+    assert not missing.any()
+
+
 def test_many_ids_take_the_integer_path_and_match_the_text_path() -> None:
     rng = np.random.default_rng(7)
     # CRM-like ids of several widths, with a shared prefix: many distinct values
@@ -360,3 +380,25 @@ def test_text_views_polars_frames_and_duckdb_relations_go_through_arrow() -> Non
         # a missing time is no text, whichever way the column came
         with pytest.raises(EventLogError, match=r"1 with a missing time \(first: None\)"):
             make(f, source, segments=["seg"])
+
+
+@settings(max_examples=40)
+@given(texts=st.lists(st.text(st.sampled_from("D\x00é7"), min_size=1, max_size=5),
+                      min_size=1, max_size=12, unique=True))
+def test_u_arrays_with_a_nul_inside_a_text_keep_every_id(texts: list[str]) -> None:
+    """Text ids in a numpy ``U`` array (what ``EventLog.ids`` now is for one-width ASCII
+    text from Arrow, a NUL inside an id included) are factorized and hashed like the same
+    texts in an object array. pyarrow cuts a ``U`` array's texts at their first NUL: the
+    1,024+ row fast path merged ``'D\\x00a'`` and ``'D\\x00b'`` into one id ``'D'``, and
+    their hashes differed from the object array's."""
+    from salesfunnel._engine._hash import hash_ids
+    from salesfunnel.events._factorize import factorize_objects
+
+    values = np.array((texts * (1100 // len(texts) + 1))[:1100])
+    assert values.dtype.kind == "U"
+    codes, uniques, missing = factorize_objects(values)
+    want_codes, want_uniques = expected(values.tolist())
+    assert list(uniques) == want_uniques and codes.tolist() == want_codes
+    assert not missing.any()
+    as_objects = values.astype(object)
+    assert hash_ids(values).tolist() == hash_ids(as_objects).tolist()

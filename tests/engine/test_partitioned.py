@@ -686,3 +686,51 @@ def test_from_arrow_is_the_same_for_every_partitioning(log: EventLog,
     assert conversion(built, by="channel", workers=how.workers) == conversion(
         whole, by="channel", workers=1)
     assert timing(built, workers=how.workers) == timing(whole, workers=1)
+
+
+@pytest.mark.parametrize("shape", ["no batches", "empty text ids", "one id"])
+def test_from_arrow_of_no_batches_or_one_repeated_id_is_one_log(shape: str) -> None:
+    """A table of no record batches (its columns have no chunks) and ids that are all
+    one text (the empty text too, 256 rows and more) build like one log; both used to
+    raise from the text ids' keys (IndexError, ValueError)."""
+    pa = pytest.importorskip("pyarrow")
+    n = 0 if shape == "no batches" else 600
+    text = "" if shape == "empty text ids" else "D1"
+    table = pa.table({"entity": pa.array([text] * n, pa.string()),
+                      "stage": np.arange(n) % 2, "ts": np.arange(n)})
+    if shape == "no batches":
+        table = pa.Table.from_batches([], table.schema)
+        assert table.column("entity").num_chunks == 0
+    whole = EventLog.from_arrow(F2, table, unit="s")
+    for parts, workers in ((1, 1), (3, 2)):
+        built = PartitionedLog.from_arrow(F2, table, unit="s", parts=parts, workers=workers)
+        assert (len(built), built.n_entities) == (len(whole), whole.n_entities)
+        assert [i for log in built.to_logs() for i in log.ids.tolist()] == whole.ids.tolist()
+        assert conversion(built, workers=workers) == conversion(whole, workers=1)
+
+
+def test_from_arrow_checks_the_text_ids_widths_once_not_per_part(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether the ids all have one width (so the distinct ids come from their bytes as a
+    ``U`` array) reads every offset of the whole column: it is checked once for the
+    table, not by each part (512 parts of 2 M rows spent half their 1 s re-checking)."""
+    pa = pytest.importorskip("pyarrow")
+    import salesfunnel.events._factorize as fz
+
+    n = 5000
+    table = pa.table({"entity": [f"D{i % 997:05d}" for i in range(n)],
+                      "stage": np.arange(n) % 2, "ts": np.arange(n)})
+    whole_column: list[int] = []
+    real = fz._byte_matrix
+
+    def counting(pa_: Any, array: Any) -> Any:
+        if len(array) == n:
+            whole_column.append(1)
+        return real(pa_, array)
+
+    monkeypatch.setattr(fz, "_byte_matrix", counting)
+    built = PartitionedLog.from_arrow(F2, table, unit="s", parts=16, workers=2)
+    assert len(whole_column) == 1
+    ids = sorted(i for log in built.to_logs() for i in log.ids.tolist())
+    assert ids == sorted({f"D{i % 997:05d}" for i in range(n)})
+    assert all(log.ids.dtype.kind == "U" for log in built.to_logs())

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._pool import parallel_map
-from salesfunnel.events._factorize import factorize_objects
+from salesfunnel.events._factorize import factorize_objects, nul_inside
 
 __all__ = ["bucket_of", "hash_arrow_text", "hash_ids", "mix64", "scale_hash"]
 
@@ -104,7 +104,9 @@ def _hash_objects(values: np.ndarray[Any, Any]) -> _U64:
         pa: Any = importlib.import_module("pyarrow")
 
         try:
-            arr = pa.array(values, type=pa.large_string(), from_pandas=False)
+            # a NUL inside a text of a U array: as str objects (pyarrow would cut it there)
+            arr = pa.array(values.astype(object) if nul_inside(values) else values,
+                           type=pa.large_string(), from_pandas=False)
         except (pa.ArrowException, TypeError, ValueError, UnicodeError):
             arr = None
         if arr is not None:

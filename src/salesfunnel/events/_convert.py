@@ -17,6 +17,7 @@ from salesfunnel.events._factorize import (
     factorize_objects,
     is_missing,
     object_array,
+    text_array,
 )
 from salesfunnel.events._segment import Segment, plain
 from salesfunnel.model._funnel import Funnel
@@ -381,7 +382,7 @@ def convert_segment(name: str, values: Any) -> Segment:
     if missing.any():
         uniques = [*uniques, None]
         codes = np.where(missing, len(uniques) - 1, codes)
-    categories = np.asarray(uniques) if uniques and all(
+    categories = text_array(uniques) if uniques and all(
         isinstance(u, str) for u in uniques) else object_array(uniques)
     return Segment(codes.astype(np.int32), categories)
 

@@ -15,8 +15,8 @@ from salesfunnel.errors import EventLogError
 
 __all__ = ["MAX_KEY_BYTES", "RowKeys", "arrow_codes", "bit_length", "factorize_int",
            "factorize_objects", "factorize_text", "is_arrow_text", "is_arrow_view",
-           "is_missing", "missing_mask", "object_array", "sorted_packed", "sorted_with_rows",
-           "stable_order", "text_keys"]
+           "is_missing", "missing_mask", "nul_inside", "object_array", "sorted_packed",
+           "sorted_with_rows", "stable_order", "text_array", "text_keys"]
 
 
 def bit_length(n: int) -> int:
@@ -282,14 +282,16 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     n_clash = int(np.count_nonzero(clash))
     if n_clash > max(n // 64, 64):
         # runs of close ids (a few prefixes, each with consecutive numbers): a radix sort
-        # over the whole offsets, as two digits
+        # over the whole offsets, as two digits (the first sort's arrays freed first)
+        del order, v_sorted, high, clash
         rel_u = np.empty(n, dtype=np.uint64)
         np.subtract(values, np.uint64(lo % 2**64), out=rel_u, dtype=np.uint64,
                     casting="unsafe")
         order = stable_order([(rel_u, bits)], n, consume=True)
         del rel_u
         v_sorted = np.take(values, order)
-    elif n_clash:
+        return _dense(order, v_sorted, n)
+    if n_clash:
         bad = np.unique(high[1:][clash])
         starts = np.searchsorted(high, bad, side="left")
         stops = np.searchsorted(high, bad, side="right")
@@ -377,7 +379,7 @@ def factorize_text(values: Any
     """
     if importlib.util.find_spec("pyarrow") is None or not isinstance(values, np.ndarray):
         return None
-    if values.dtype.kind not in "OU" or len(values) == 0:
+    if values.dtype.kind not in "OU" or len(values) == 0 or nul_inside(values):
         return None
     pa: Any = importlib.import_module("pyarrow")
 
@@ -388,6 +390,23 @@ def factorize_text(values: Any
     codes, uniques, missing = arrow_codes(arr)
     codes[missing] = -1
     return codes, uniques.tolist(), missing
+
+
+def nul_inside(values: np.ndarray[Any, Any]) -> bool:
+    """Whether a numpy ``U`` array holds a NUL character inside one of its texts (not
+    its padding): pyarrow cuts a ``U`` array's texts at their first NUL (``pa.array``
+    of ``'D\\x00a'`` gives ``'D'``), so such an array must reach Arrow as ``str`` objects.
+
+    Examples
+    --------
+    >>> nul_inside(np.array(["ab", "c"])), nul_inside(np.array(["a\\x00b", "c"]))
+    (False, True)
+    """
+    if values.dtype.kind != "U" or not values.size or values.dtype.itemsize == 0:
+        return False
+    units = np.ascontiguousarray(values).view(np.uint32)
+    padding = units.size - int(np.char.str_len(values).sum())
+    return units.size - int(np.count_nonzero(units)) > padding
 
 
 def arrow_codes(column: Any, *, drop_unused: bool = False
@@ -481,11 +500,14 @@ def _many_distinct(pa: Any, pc: Any, column: Any) -> bool:
     return bool(pc.count_distinct(sample).as_py() * 16 > len(sample))
 
 
-def _values(pa: Any, array: Any, rows: npt.NDArray[np.int64]) -> np.ndarray[Any, Any]:
+def _values(pa: Any, array: Any, rows: npt.NDArray[np.int64],
+            matrix: npt.NDArray[np.uint8] | None = None) -> np.ndarray[Any, Any]:
     """``array[rows]`` as numpy: text as an object array of ``str``, or as a ``U`` array
     when the texts are ASCII of one width without a trailing NUL (see :func:`_ascii_rows`;
-    a ``U`` array would drop trailing NUL characters)."""
-    fixed = _ascii_rows(pa, array, rows)
+    a ``U`` array would drop trailing NUL characters). ``matrix``: the array's
+    :func:`_byte_matrix` when the caller has it."""
+    fixed = (_ascii_rows(pa, array, rows) if matrix is None
+             else _ascii_of(matrix, rows))
     if fixed is not None:
         return fixed
     taken = array.take(pa.array(rows, pa.int64()))
@@ -509,10 +531,19 @@ def _ascii_rows(pa: Any, array: Any, rows: npt.NDArray[np.int64]
     >>> _ascii_rows(pa, pa.array(["D02", "é01"]), np.array([1])) is None  # not ASCII
     True
     """
+    return _ascii_of(_byte_matrix(pa, array), rows)
+
+
+def _byte_matrix(pa: Any, array: Any) -> npt.NDArray[np.uint8]:
+    """The bytes of a pyarrow text array without nulls whose texts all have one width,
+    as an ``n x width`` matrix (a view); ``n x 0`` when they have several widths (or none:
+    the empty text), hold nulls or are not text. Its check reads every offset: made once
+    per array (:class:`RowKeys` keeps it for all its parts)."""
     n = len(array)
+    none = np.zeros((n, 0), dtype=np.uint8)
     if array.null_count or not n or not (pa.types.is_string(array.type)
                                          or pa.types.is_large_string(array.type)):
-        return None
+        return none
     wide = pa.types.is_large_string(array.type)
     bufs = array.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32, count=n + 1,
@@ -521,10 +552,18 @@ def _ascii_rows(pa: Any, array: Any, rows: npt.NDArray[np.int64]
     width = (stop - start) // n
     if width == 0 or bufs[2] is None or not np.array_equal(
             offsets, np.arange(start, stop + 1, width, dtype=offsets.dtype)):
+        return none
+    return np.frombuffer(bufs[2], dtype=np.uint8)[start:stop].reshape(n, width)
+
+
+def _ascii_of(matrix: npt.NDArray[np.uint8], rows: npt.NDArray[np.int64]
+              ) -> npt.NDArray[np.str_] | None:
+    """:func:`_ascii_rows` from the array's :func:`_byte_matrix`."""
+    width = matrix.shape[1]
+    if not width or not len(rows):
         return None
-    matrix = np.frombuffer(bufs[2], dtype=np.uint8)[start:stop].reshape(n, width)
     taken = matrix.take(rows, axis=0)
-    if not len(taken) or taken.max() >= 0x80 or not taken[:, -1].all():
+    if taken.max() >= 0x80 or not taken[:, -1].all():
         return None  # UTF-8 beyond ASCII, or NULs a ``U`` array would strip
     # ASCII bytes are their own code points: widened to UCS-4 they are the ``U`` array
     out = np.empty(taken.shape, dtype=np.uint32)
@@ -571,6 +610,8 @@ def _one_array(pa: Any, column: Any) -> Any:
     not hold their bytes)."""
     if pa.types.is_string(column.type) and column.nbytes >= 2**31 - 2**20:
         return None
+    if column.num_chunks == 0:  # a table of no batches
+        return pa.array([], column.type)
     return column.combine_chunks() if column.num_chunks > 1 else column.chunk(0)
 
 
@@ -589,12 +630,13 @@ def _packed(keys: list[tuple[npt.NDArray[np.uint64], int]], n: int) -> npt.NDArr
 
 
 def _distinct_values(pa: Any, array: Any, codes: npt.NDArray[np.int64], n_distinct: int,
-                     rows: npt.NDArray[np.int64] | None = None) -> np.ndarray[Any, Any]:
+                     rows: npt.NDArray[np.int64] | None = None,
+                     matrix: npt.NDArray[np.uint8] | None = None) -> np.ndarray[Any, Any]:
     """The distinct values of ``array`` in code order: a row holding each (of ``rows``,
-    or of the whole array), then its value."""
+    or of the whole array), then its value (``matrix``: see :func:`_values`)."""
     row = np.empty(n_distinct, dtype=np.int64)
     row[codes] = np.arange(len(codes), dtype=np.int64) if rows is None else rows
-    return _values(pa, array, row)
+    return _values(pa, array, row, matrix)
 
 
 class RowKeys:
@@ -611,11 +653,13 @@ class RowKeys:
     ([0, 0, 1], ['D2', 'D3'])
     """
 
-    __slots__ = ("array", "keys")
+    __slots__ = ("array", "keys", "matrix")
 
     def __init__(self, keys: npt.NDArray[np.uint64], array: Any) -> None:
         self.keys = keys
         self.array = array
+        # checked once here, not by every part: the check reads the whole column
+        self.matrix = _byte_matrix(importlib.import_module("pyarrow"), array)
 
     @classmethod
     def of(cls, pa: Any, column: Any) -> RowKeys | None:
@@ -636,7 +680,8 @@ class RowKeys:
         keys = self.keys if rows is None else self.keys.take(rows)
         codes, distinct = factorize_int(keys)
         del keys
-        return (codes, _distinct_values(pa, self.array, codes, len(distinct), rows),
+        return (codes, _distinct_values(pa, self.array, codes, len(distinct), rows,
+                                        self.matrix),
                 np.zeros(len(codes), dtype=np.bool_))
 
 
@@ -784,7 +829,7 @@ def _column_bounds(matrix: npt.NDArray[np.uint8]) -> tuple[list[int], list[int]]
     n, w = matrix.shape
     cut = n - n % 256
     lows, highs = np.full(w, 255, dtype=np.uint8), np.zeros(w, dtype=np.uint8)
-    if cut:
+    if cut and w:  # (no columns: the empty text in every row; nothing to fold)
         folded = matrix[:cut].reshape(-1, 256 * w)
         lows = folded.min(axis=0).reshape(256, w).min(axis=0)
         highs = folded.max(axis=0).reshape(256, w).max(axis=0)
@@ -800,6 +845,21 @@ def is_arrow_text(pa: Any, kind: Any) -> bool:
         kind = kind.value_type
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind)
                 or getattr(pa.types, "is_string_view", lambda _: False)(kind))
+
+
+def text_array(texts: list[str]) -> np.ndarray[Any, Any]:
+    """Texts as a numpy ``U`` array, or as an object array of ``str`` when one holds a
+    NUL (a ``U`` array drops trailing NULs: ``'a\\x00'`` would read ``'a'``, and
+    pyarrow cuts its texts at a NUL).
+
+    Examples
+    --------
+    >>> text_array(["a", "b"]).dtype.kind, text_array(["a", "a\\x00"]).tolist()
+    ('U', ['a', 'a\\x00'])
+    """
+    if not texts or "\x00" in "".join(texts):
+        return object_array(texts)
+    return np.asarray(texts)
 
 
 def object_array(items: Sequence[Any]) -> np.ndarray[Any, Any]:

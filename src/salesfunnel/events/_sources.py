@@ -32,6 +32,7 @@ from salesfunnel.events._factorize import (
     factorize_text,
     missing_mask,
     object_array,
+    text_array,
 )
 from salesfunnel.events._segment import Segment
 from salesfunnel.model._funnel import Funnel
@@ -153,7 +154,7 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
     if text is not None:
         # codes of the sorted distinct ids; after dropped rows, re-densify them
         codes = text[0] if keep is None else text[0][keep]
-        ids = np.asarray(text[1]) if text[1] else object_array([])
+        ids = text_array(text[1])
         if keep is not None:
             codes, present = factorize_int(codes)
             ids = ids[present]
@@ -162,7 +163,7 @@ def from_arrays(cls: type[EventLog], funnel: Funnel, *, entity: Any, stage: Any,
     else:
         c, uniques, _ = factorize_objects(ent)
         codes = c
-        ids = np.asarray(uniques) if uniques and all(
+        ids = text_array(uniques) if uniques and all(
             isinstance(u, str) for u in uniques) else object_array(uniques)
         if ent.dtype.kind in "fM" and len(ent):
             ids = np.asarray(uniques, dtype=ent.dtype)
