@@ -657,7 +657,7 @@ def _funnels(
     funnel = Funnel(funnel_name, stage_list, **options)
     want_extra = flags["transitions"]
     if want_extra is None:
-        want_extra = _chance(draw, 4)
+        want_extra = _chance(draw, 3)
     if not want_extra:
         return funnel
     pairs = [(s, t) for s in names for t in names if s != t and t not in funnel.moves(s)]
@@ -670,7 +670,10 @@ def _funnels(
         source, target = _choice(draw, pairs)
         if any(t.source == source and t.target == target for t in extra):
             continue
-        gate_list = [passing()] if with_gates and draw(_BOOLS) else []
+        # Gated in three of four when the funnel has gates: extra transitions are rare
+        # (a funnel that allows every move has room for none), and gated ones are the
+        # feature the walkers and checks must see.
+        gate_list = [passing()] if with_gates and not _chance(draw, 4) else []
         label = draw(_EN_TEXT) if draw(_BOOLS) else None
         extra.append(Transition(source, target, gates=tuple(gate_list), label=label))
     return Funnel(funnel_name, stage_list, transitions=extra, **options)
