@@ -85,11 +85,42 @@ def test_merge_of_partitions_is_exact() -> None:
     kms = [survival(p, as_of=AS_OF, entry={i: start[index[i]] for i in p.ids.tolist()})
            for p in parts]
     merged = kms[0].merge(kms[1]).merge(kms[2])
-    keep = (whole.events + whole.censored + whole.entered) > 0
-    keep_m = (merged.events + merged.censored + merged.entered) > 0
-    np.testing.assert_array_equal(whole.time_ns[keep], merged.time_ns[keep_m])
-    np.testing.assert_allclose(whole.survival[keep], merged.survival[keep_m])
+    assert merged == whole  # the same table: no row at time 0 that the log lacks
+    assert merged.to_dict() == whole.to_dict()
     assert whole.to_dict()["left_truncated"] == merged.left_truncated > 0
+    # every entity late (a CRM creation date for each deal): time 0 is no duration of
+    # the log, and the merge used to add a row there (at risk 0)
+    late = start - 3 * DAY
+    whole = survival(log, as_of=AS_OF, entry=late)
+    assert whole.time_ns[0] > 0
+    kms = [survival(p, as_of=AS_OF, entry={i: late[index[i]] for i in p.ids.tolist()})
+           for p in parts]
+    merged = kms[0].merge(kms[1]).merge(kms[2])
+    assert merged == whole and merged.to_dict() == whole.to_dict()
+    empty = survival(sf.EventLog.from_arrays(FUNNEL, entity=[], stage=[], ts=[], unit="s"),
+                     as_of=AS_OF, entry={})
+    assert empty.merge(empty) == empty and len(empty.merge(empty).time_ns) == 0
+
+
+def test_merge_with_a_side_without_late_entry_starts_it_at_zero() -> None:
+    """Beside a side with late entry, the entities of a side without it are at risk from
+    time 0 (like entities missing from an ``entry`` mapping), not from their first
+    duration: the merge equals the fit of the whole log (it used to count them at risk
+    only from their own first time, one too few at risk before it)."""
+    a = sf.EventLog.from_arrays(FUNNEL, entity=[1, 1, 4], stage=[0, 2, 0], ts=[0, 5, 0],
+                                unit="D")
+    b = sf.EventLog.from_arrays(FUNNEL, entity=[2, 2, 3, 3], stage=[0, 2, 0, 3],
+                                ts=[10, 13, 10, 11], unit="D")
+    both = sf.EventLog.from_arrays(FUNNEL, entity=[1, 1, 4, 2, 2, 3, 3],
+                                   stage=[0, 2, 0, 0, 2, 0, 3],
+                                   ts=[0, 5, 0, 10, 13, 10, 11], unit="D")
+    entry = {2: "1970-01-08T00:00Z", 3: "1970-01-10T00:00Z"}
+    whole = survival(both, as_of=AS_OF, entry=entry, lost="censor")
+    plain = survival(a, as_of=AS_OF, lost="censor")
+    late = survival(b, as_of=AS_OF, entry=entry, lost="censor")
+    assert plain.merge(late) == whole and late.merge(plain) == whole
+    # deals 1 and 4 at risk from time 0 (the merge had them from 5 days and as_of)
+    assert whole.at_risk[:4].tolist() == [2, 3, 3, 3]  # times 0, 1, 2 and 3 days
 
 
 def test_start_after_first_event_is_refused() -> None:

@@ -304,18 +304,32 @@ class Survival(Displayable):
         """
         check_merge(self, other, ("stage", "as_of", "lost", "level"))
         late = self.entered is not None or other.entered is not None
-        zero = np.zeros(1 if late else 0, dtype=np.int64)
-        times = np.concatenate([self.time_ns, other.time_ns, zero.astype(np.uint64)])
+        # Entry times and counts: a side with late entry keeps its own; beside one, the
+        # entities of a side without it entered at time 0 (as entities missing from an
+        # ``entry`` mapping do). Time 0 joins the grid only then, so parts of a log
+        # merge into the table of the whole log (it used to be added always: an extra
+        # row at 0 when every entity had a late entry, or when no part had entities).
+        starts: list[_U64] = []
+        counts: list[_I64] = []
+        for side in (self, other) if late else ():
+            if side.entered is not None:
+                starts.append(side.time_ns)
+                counts.append(side.entered)
+            elif side.observations:
+                starts.append(np.zeros(1, dtype=np.uint64))
+                counts.append(np.array([side.observations], dtype=np.int64))
+        n_own = len(self.time_ns) + len(other.time_ns)
+        times = np.concatenate([self.time_ns, other.time_ns, *starts]).astype(np.uint64)
         uniq, inverse = np.unique(times, return_inverse=True)
         events = np.zeros(len(uniq), dtype=np.int64)
         censored = np.zeros(len(uniq), dtype=np.int64)
-        np.add.at(events, inverse, np.concatenate([self.events, other.events, zero]))
-        np.add.at(censored, inverse, np.concatenate([self.censored, other.censored, zero]))
+        np.add.at(events, inverse[:n_own], np.concatenate([self.events, other.events]))
+        np.add.at(censored, inverse[:n_own], np.concatenate([self.censored, other.censored]))
         entered = None
         if late:
             entered = np.zeros(len(uniq), dtype=np.int64)
-            np.add.at(entered, inverse, np.concatenate([self._entries(), other._entries(),
-                                                        zero]))
+            np.add.at(entered, inverse[n_own:],
+                      np.concatenate(counts) if counts else np.zeros(0, np.int64))
         return Survival(self.stage, self.as_of, self.lost, uniq, events, censored, self.level,
                         entered=entered)
 
