@@ -132,3 +132,17 @@ def test_start_after_first_event_is_refused() -> None:
     assert info.value.parameter == "entry"
     with pytest.raises(InvalidParameterError, match="one time per entity"):
         survival(log, as_of=AS_OF, entry=start[:-1])
+
+
+def test_a_partitioned_log_takes_entry_as_a_mapping() -> None:
+    """One time per entity in ``log.ids`` order has no meaning for a PartitionedLog
+    (every part has its own ids): it was checked against each part's entity count, with
+    a message about the part's length, and is now refused by name; a mapping gives the
+    whole log's result."""
+    log, start = case(3, 40)
+    plog = sf.PartitionedLog.from_log(log, parts=3)
+    with pytest.raises(InvalidParameterError, match=r"'entry'.*mapping.*PartitionedLog"):
+        survival(plog, as_of=AS_OF, entry=start)
+    mapping = dict(zip(log.ids.tolist(), start, strict=True))
+    assert survival(plog, as_of=AS_OF, entry=mapping, workers=2) == survival(
+        log, as_of=AS_OF, entry=start)

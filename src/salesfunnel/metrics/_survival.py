@@ -494,7 +494,7 @@ def survival(
         Late entry (left truncation), for logs that start after some deals were already
         open: when each deal really started (e.g. its CRM creation date), as a mapping
         of entity id to time or one time per entity in ``log.ids`` order (NaT/None:
-        no earlier start). Durations are then measured from that start, and a deal
+        no earlier start; a :class:`~salesfunnel.PartitionedLog` takes a mapping). Durations are then measured from that start, and a deal
         whose first event in the log is later is at risk only from its first event:
         deals that closed before the log began are not in it, and the others must not
         count as "at risk" while they were unobserved. Times are those accepted by
@@ -554,6 +554,12 @@ def survival(
     ([0.0, 6.0, 10.0, 30.0], [3, 3, 3, 2], [3, 0, 1, 0])
     """
     if entry is not None and not isinstance(entry, Mapping):
+        if isinstance(log, PartitionedLog):  # it has no one log.ids order to follow
+            raise InvalidParameterError(
+                f"The 'entry' parameter of survival must be a mapping of entity id to "
+                f"time for a PartitionedLog (one time per entity follows the ids of one "
+                f"EventLog); got {type(entry).__name__} {entry!r:.60}.",
+                parameter="entry", value=entry)
         workers = 1  # one time per entity in log.ids order: not split into partitions
     parted = run_partitioned(log, workers, progress, "survival", lambda part: survival(
         part, as_of=as_of, by=by, lost=lost, level=level, entry=entry, naive=naive,
