@@ -494,10 +494,11 @@ def survival(
         Late entry (left truncation), for logs that start after some deals were already
         open: when each deal really started (e.g. its CRM creation date), as a mapping
         of entity id to time or one time per entity in ``log.ids`` order (NaT/None:
-        no earlier start; a :class:`~salesfunnel.PartitionedLog` takes a mapping). Durations are then measured from that start, and a deal
-        whose first event in the log is later is at risk only from its first event:
-        deals that closed before the log began are not in it, and the others must not
-        count as "at risk" while they were unobserved. Times are those accepted by
+        no earlier start; a :class:`~salesfunnel.PartitionedLog` takes a mapping).
+        Durations are then measured from that start, and a deal whose first event in
+        the log is later is at risk only from its first event: deals that closed before
+        the log began are not in it, and the others must not count as "at risk" while
+        they were unobserved. Times are those accepted by
         :meth:`~salesfunnel.EventLog.from_arrays` (aware datetimes, ISO strings with an
         offset, ``datetime64``). Matches lifelines' ``KaplanMeierFitter.fit(...,
         entry=)``.
