@@ -21,6 +21,7 @@ from salesfunnel.testing import (
     Partitioning,
     assert_partition_invariant,
     event_logs,
+    funnels,
     partitionings,
 )
 
@@ -28,25 +29,51 @@ LOGS = event_logs(max_entities=25, segments=["channel"])
 
 
 def _metrics(log: EventLog) -> dict[str, Any]:
-    """Every partitioned metric, under several options, as ``f(log, workers=...)``."""
-    as_of = int(log.ts.max()) if len(log) else 0
+    """Every partitioned metric, under several options, as ``f(log, workers=...)``:
+    conversion and cohorts in every semantic, with and without ``by``."""
+    as_of = np.datetime64(int(log.ts.max()) if len(log) else 0, "ns")
+    start = int(log.ts.min()) if len(log) else 0
+    # late entry for every other entity, one to three days before the log begins
+    entry = {i: np.datetime64(start - (1 + k % 3) * 86_400 * 10**9, "ns")
+             for k, i in enumerate(log.ids.tolist()) if k % 2 == 0}
     return {
         "reached": conversion,
         "entered": lambda x, workers: conversion(x, semantic="entered", workers=workers),
         "ordered": lambda x, workers: conversion(x, semantic="ordered", window=86_400 * 3,
                                                  workers=workers),
+        "ordered, no window": lambda x, workers: conversion(x, semantic="ordered",
+                                                            workers=workers),
         "by channel": lambda x, workers: conversion(x, by="channel", workers=workers),
+        "entered by channel": lambda x, workers: conversion(x, semantic="entered",
+                                                            by="channel", workers=workers),
+        "ordered by channel": lambda x, workers: conversion(
+            x, semantic="ordered", window=86_400, by="channel", workers=workers),
         "timing": timing,
         "timing by channel": lambda x, workers: timing(x, by="channel", workers=workers),
         "timing sketch": lambda x, workers: timing(x, accuracy=0.02, workers=workers),
-        "survival": lambda x, workers: survival(x, as_of=np.datetime64(as_of, "ns"),
-                                                workers=workers),
-        "survival lost": lambda x, workers: survival(x, as_of=np.datetime64(as_of, "ns"),
-                                                     lost="censor", workers=workers),
+        "timing percentiles": lambda x, workers: timing(x, percentiles=(0, 5, 37.5, 99, 100),
+                                                        workers=workers),
+        "survival": lambda x, workers: survival(x, as_of=as_of, workers=workers),
+        "survival lost": lambda x, workers: survival(x, as_of=as_of, lost="censor",
+                                                     workers=workers),
+        "survival by channel": lambda x, workers: survival(x, as_of=as_of, by="channel",
+                                                           workers=workers),
+        "survival late entry": lambda x, workers: survival(x, as_of=as_of, entry=entry,
+                                                           workers=workers),
         "pipeline": pipeline,
         "pipeline by channel": lambda x, workers: pipeline(x, by="channel", workers=workers),
+        "pipeline as of": lambda x, workers: pipeline(x, as_of=as_of - 86_400 * 10**9,
+                                                      workers=workers),
         "cohorts": lambda x, workers: cohorts(x, period="week", workers=workers),
+        "cohorts entered": lambda x, workers: cohorts(x, period="day", semantic="entered",
+                                                      workers=workers),
+        "cohorts ordered by channel": lambda x, workers: cohorts(
+            x, period="month", semantic="ordered", window=86_400 * 2, by="channel",
+            workers=workers),
         "compare": lambda x, workers: compare(x, x, semantic="entered", workers=workers),
+        "compare reached": lambda x, workers: compare(x, x, workers=workers),
+        "compare ordered": lambda x, workers: compare(x, x, semantic="ordered",
+                                                      window=86_400, workers=workers),
     }
 
 
@@ -61,17 +88,42 @@ def test_every_metric_is_the_same_for_every_partitioning(log: EventLog,
             raise AssertionError(f"{name}: {exc}") from None
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), how_a=partitionings(max_parts=5, max_workers=3),
+       how_b=partitionings(max_parts=5, max_workers=3),
+       semantic=st.sampled_from(["reached", "entered", "ordered"]))
+def test_compare_of_two_logs_is_the_same_for_every_partitioning(
+        data: st.DataObject, how_a: Partitioning, how_b: Partitioning, semantic: str) -> None:
+    """``compare`` of two different logs of one funnel, each split its own way (and one
+    side left whole): the comparison of the two unsplit logs, in every semantic."""
+    funnel = data.draw(funnels(max_stages=6))
+    a = data.draw(event_logs(funnel, max_entities=25))
+    b = data.draw(event_logs(funnel, max_entities=25))
+    window = 86_400 * 2 if semantic == "ordered" else None
+    whole = compare(a, b, semantic=semantic, window=window, workers=1)
+    workers = max(how_a.workers, how_b.workers)
+    for left, right in ((how_a.apply(a), how_b.apply(b)), (how_a.apply(a), b),
+                        (a, how_b.apply(b))):
+        assert compare(left, right, semantic=semantic, window=window,
+                       workers=workers) == whole
+
+
 @settings(max_examples=40, deadline=None)
 @given(log=LOGS, how=partitionings(max_parts=6, max_workers=3))
 def test_markov_fit_is_the_same_for_every_partitioning(log: EventLog,
                                                         how: Partitioning) -> None:
+    """Every fitted attribute, not only the counts: the visits, entry and re-entry
+    probabilities and holding times come from sums merged over the parts too."""
+    from salesfunnel.planner._markov import _LEARNED
+
     whole = MarkovModel().fit(log, workers=1)
     parted = MarkovModel().fit(how.apply(log), workers=how.workers)
-    assert np.array_equal(whole.counts_, parted.counts_)
-    assert whole.n_entities_ == parted.n_entities_ and whole.n_moves_ == parted.n_moves_
-    for attr in ("holding_days_", "transition_matrix_"):
-        a, b = getattr(whole, attr, None), getattr(parted, attr, None)
-        if a is not None:
+    assert whole.is_fitted and parted.is_fitted
+    for attr in _LEARNED:
+        a, b = getattr(whole, attr), getattr(parted, attr)
+        if isinstance(a, sf.Funnel):
+            assert a == b, attr
+        else:
             assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True), attr
 
 
