@@ -220,8 +220,30 @@ def test_workers_option_is_library_wide_and_checked(monkeypatch: pytest.MonkeyPa
 
     with pytest.raises(sf.InvalidParameterError, match=r"'workers' parameter of Options.*0"):
         sf.Options(workers=0)  # used to be accepted
+    monkeypatch.delenv(opts.ENV_WORKERS, raising=False)
+    import os
+
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count())
+    assert opts._initial_workers() == cores  # the number of cores, by default
     monkeypatch.setenv(opts.ENV_WORKERS, "5")
     assert opts._initial_workers() == 5
+    # a metric without workers= runs on the library option's threads
+    import salesfunnel._engine._partitioned as part
+
+    seen: list[int] = []
+    real = part.parallel_map
+
+    def spy(fn: Any, items: Any, workers: int, **kwargs: Any) -> Any:
+        seen.append(workers)
+        return real(fn, items, workers, **kwargs)
+
+    monkeypatch.setattr(part, "parallel_map", spy)
+    plog = PartitionedLog.from_log(_tiny(), parts=4, workers=1)
+    for n in (1, 3):
+        with sf.set_options(workers=n):
+            assert conversion(plog) == conversion(_tiny(), workers=1)
+        assert seen[-1] == n
     for raw in ("many", "0", "99999999999999999999999"):  # the last was taken as it is
         monkeypatch.setenv(opts.ENV_WORKERS, raw)
         with pytest.raises(sf.InvalidParameterError, match=f"SALESFUNNEL_WORKERS.*'{raw}'"):
