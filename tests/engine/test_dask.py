@@ -21,7 +21,14 @@ from hypothesis import HealthCheck, given, settings
 
 import salesfunnel as sf
 from salesfunnel import EventLog
-from salesfunnel.metrics import conversion, pipeline, timing
+from salesfunnel.metrics import (
+    cohorts,
+    compare,
+    conversion,
+    pipeline,
+    survival,
+    timing,
+)
 from salesfunnel.testing import event_logs
 
 if os.environ.get("CI") != "true":
@@ -69,16 +76,43 @@ def _in_memory(log: EventLog) -> list[Any]:
     return [m(log) for m in METRICS]
 
 
+def _more_metrics(log: EventLog) -> tuple[Any, ...]:
+    """The other metrics and options, as functions of a part (``workers=1`` inside)."""
+    as_of = np.datetime64(int(log.ts.max()), "ns")
+    entry = {i: np.datetime64(int(log.ts.min()) - 86_400 * 10**9, "ns")
+             for i in log.ids.tolist()[::2]}
+    return (
+        functools.partial(conversion, by="channel", workers=1),
+        functools.partial(conversion, semantic="ordered", workers=1),
+        functools.partial(conversion, semantic="ordered", window=86_400, by="channel",
+                          workers=1),
+        functools.partial(timing, by="channel", accuracy=0.02, workers=1),
+        functools.partial(survival, as_of=as_of, workers=1),
+        functools.partial(survival, as_of=as_of, lost="censor", by="channel", entry=entry,
+                          workers=1),
+        functools.partial(pipeline, by="channel", workers=1),
+        functools.partial(cohorts, period="week", workers=1),
+        functools.partial(cohorts, period="month", semantic="entered", by="channel",
+                          workers=1),
+    )
+
+
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(log=event_logs(min_entities=1, max_entities=30, segments=["channel"]))
 def test_hypothesis_logs_give_the_in_memory_results(client: Client, log: EventLog) -> None:
+    """Every metric (conversion and cohorts in several semantics, timing, survival,
+    pipeline, with and without ``by``) in one pass: the in-memory results; ``compare``
+    of the merged conversions is the in-memory comparison."""
     frame = dd.from_pandas(_frame(log), npartitions=3)
     dlog = DaskLog.from_dask(log.funnel, frame, unit="ns", segments=["channel"],
                              amount="amount" if log.amount is not None else None)
-    got = dlog.compute(*METRICS, functools.partial(conversion, by="channel", workers=1))
+    more = _more_metrics(log)
+    got = dlog.compute(*METRICS, *more)
     assert got[:4] == _in_memory(log)
-    assert got[4] == conversion(log, by="channel", workers=1)
+    for i, metric in enumerate(more):
+        assert got[4 + i] == metric(log), (i, got[4 + i], metric(log))
+    assert compare(got[0], got[0]) == compare(log, log, workers=1)
 
 
 def _big_log(n_events: int) -> EventLog:
@@ -338,3 +372,31 @@ def test_from_parquet_names_a_bad_path_or_bucketing_file(tmp_path: Path) -> None
     PDF.to_parquet(folder / "part.0.parquet", index=False)  # the bucket column is gone
     with pytest.raises(sf.EventLogError, match=BUCKET_COLUMN):
         DaskLog.from_parquet(F2, folder, unit="s")
+
+
+def test_several_metrics_share_one_shuffle_and_one_log_per_partition(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``compute(m1, m2, m3)`` shuffles once and builds each partition's log once: every
+    partition task gets all the metrics (run on the synchronous scheduler, in this
+    process, so the tasks can be counted)."""
+    import dask
+
+    import salesfunnel.dask._adapter as adapter
+
+    calls: list[int] = []
+    real = adapter._run_partition
+
+    def counting(frame: Any, *args: Any) -> Any:
+        calls.append(len(args[2]))  # the metrics of this task
+        return real(frame, *args)
+
+    monkeypatch.setattr(adapter, "_run_partition", counting)
+    log = _big_log(5_000)
+    with dask.config.set(scheduler="sync"):
+        dlog = DaskLog.from_dask(log.funnel, dd.from_pandas(_frame(log), npartitions=4),
+                                 unit="ns", amount="amount", npartitions=5)
+        got = dlog.compute(*METRICS)
+    assert got == _in_memory(log)
+    # one task per shuffled partition, every metric in it (a shuffle per metric, or a
+    # pass per metric, would make 15 calls of one metric each)
+    assert calls == [len(METRICS)] * 5
