@@ -808,3 +808,104 @@ def test_from_arrow_checks_the_text_ids_widths_once_not_per_part(
     ids = sorted(i for log in built.to_logs() for i in log.ids.tolist())
     assert ids == sorted({f"D{i % 997:05d}" for i in range(n)})
     assert all(log.ids.dtype.kind == "U" for log in built.to_logs())
+
+
+class _Clock:
+    """A ``time`` module whose clock runs ten seconds per reading: every bar is due."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += 10.0
+        return self.now
+
+
+def test_progress_true_draws_on_a_terminal_stderr_and_erases_on_ctrl_c(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``progress=True`` on the metrics, ``MarkovModel.fit`` and the constructors draws
+    its bar on stderr when stderr is a terminal (and nothing otherwise); a Ctrl-C in the
+    middle erases the line and propagates."""
+    import sys
+
+    import salesfunnel._engine._progress as prog
+
+    monkeypatch.setattr(prog, "time", _Clock())
+    rng = np.random.default_rng(8)
+    cols = dict(entity=rng.integers(0, 300, 2000), stage=rng.integers(0, 2, 2000),
+                ts=rng.integers(0, 10**6, 2000), unit="s")
+
+    def stderr_of(call: Any, tty: bool = True) -> str:
+        stream = _Tty() if tty else io.StringIO()
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stderr", stream)
+            call()
+        return stream.getvalue()
+
+    plog = PartitionedLog.from_arrays(F2, **cols, parts=4, workers=2)
+    log = EventLog.from_arrays(F2, **cols)
+    for call, label in [
+        (lambda: PartitionedLog.from_arrays(F2, **cols, parts=4, workers=2, progress=True),
+         "building the log ["),
+        (lambda: conversion(plog, workers=2, progress=True), "conversion ["),
+        (lambda: timing(plog, workers=1, progress=True), "timing ["),
+        (lambda: MarkovModel().fit(plog, workers=2, progress=True), "MarkovModel.fit ["),
+    ]:
+        shown = stderr_of(call)
+        assert label in shown and "4/4" in shown, (label, shown)
+        assert shown.endswith("\r\x1b[2K")  # erased at the end
+        assert stderr_of(call, tty=False) == ""  # not a terminal: no bar
+    assert stderr_of(lambda: conversion(plog, workers=2)) == ""  # progress=False
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.table({k: v for k, v in cols.items() if k != "unit"}),
+                   tmp_path / "a.parquet", row_group_size=500)
+    shown = stderr_of(lambda: PartitionedLog.from_parquet(
+        F2, tmp_path / "a.parquet", unit="s", parts=2, batch_rows=500, progress=True).close())
+    assert "reading Parquet [" in shown and "2000/2000" in shown
+    assert conversion(plog, workers=2) == conversion(log, workers=1)
+
+    calls: list[int] = []
+
+    def interrupted(part: EventLog) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return conversion(part, workers=1)
+
+    def run() -> None:
+        with pytest.raises(KeyboardInterrupt):
+            plog.reduce(interrupted, workers=1, progress=True, label="interrupted")
+
+    shown = stderr_of(run)
+    assert "interrupted [" in shown and "2/4" in shown and len(calls) == 3
+    assert shown.endswith("\r\x1b[2K")
+
+
+def test_ctrl_c_cancels_the_calls_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C while ``parallel_map`` waits: the calls not yet started are cancelled and
+    the running ones end before it propagates, so no thread keeps working behind the
+    caller."""
+    import threading
+    import time
+
+    import salesfunnel._engine._pool as pool
+
+    done: list[int] = []
+
+    def slow(x: int) -> int:
+        time.sleep(0.02)
+        done.append(x)
+        return x
+
+    def interrupted_wait(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pool, "wait", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        parallel_map(slow, list(range(200)), 2)
+    finished = len(done)
+    time.sleep(0.2)
+    assert len(done) == finished < 200  # nothing ran after the interrupt
+    assert not [t for t in threading.enumerate() if t.name.startswith("salesfunnel")]
