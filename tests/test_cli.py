@@ -451,3 +451,42 @@ def test_report_with_workers_gives_the_same_json(events: tuple[Path, object]) ->
     assert json.loads(one.stdout) == json.loads(two.stdout)
     bad = run(*args, "--workers", "0")
     assert bad.returncode != 0 and "--workers" in bad.stderr
+
+
+def test_ctrl_c_exits_130_in_one_line_and_leaves_no_file(events: tuple[Path, object],
+                                                        tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the report is computed or written: exit status 130, one line on
+    stderr (no traceback), and no report file, temporary or half-written; a report that
+    was there before stays as it was."""
+    import salesfunnel.cli._main as cli_main
+    import salesfunnel.cli._report as report
+
+    path, _ = events
+    out = tmp_path / "r.html"
+    args = ["report", path, *REPORT, "--format", "html", "--out", out]
+
+    def interrupt(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(report, "build_report", interrupt)
+        proc = run(*args)
+    assert (proc.returncode, proc.stderr) == (130, "salesfunnel: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
+    with monkeypatch.context() as patch:  # interrupted between writing and renaming
+        patch.setattr(cli_main.os, "replace", interrupt)
+        proc = run(*args)
+    assert proc.returncode == 130 and list(tmp_path.iterdir()) == []
+    out.write_text("the earlier report")
+    with monkeypatch.context() as patch:
+        patch.setattr(cli_main.os, "replace", interrupt)
+        assert run(*args).returncode == 130
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+    assert out.read_text() == "the earlier report"
+    proc = run(*args)  # and without an interrupt it is written
+    assert proc.returncode == 0 and out.read_text().startswith("<!DOCTYPE html>")
+    link = tmp_path / "link.html"
+    link.symlink_to(out)
+    assert run(*args[:-1], link).returncode == 0
+    assert link.is_symlink() and link.read_text() == out.read_text()

@@ -109,12 +109,24 @@ def _dump_json(payload: Any, out: IO[str]) -> None:
 
 
 def _write_text(path: str, text: str, err: IO[str]) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a temporary file beside it,
+    then renamed over it, so an error or Ctrl-C leaves neither a half-written report nor
+    the temporary file (and an existing file stays as it was)."""
     target = Path(path)
+    data = text.encode("utf-8")
+    real = Path(os.path.realpath(target))  # through a symlink, to the file it names
+    temporary = real.with_name(f".{real.name}.{os.getpid()}.tmp")
     try:
-        target.write_text(text, encoding="utf-8")
+        try:
+            temporary.write_bytes(data)
+            os.replace(temporary, real)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
     except OSError as exc:
         raise FunnelError(f"cannot write {path}: {exc.strerror or exc}") from None
-    err.write(f"wrote {target} ({len(text.encode('utf-8')):,} bytes)\n")
+    err.write(f"wrote {target} ({len(data):,} bytes)\n")
 
 
 def _load_template(name: str) -> Any:
