@@ -400,3 +400,65 @@ def test_several_metrics_share_one_shuffle_and_one_log_per_partition(
     # one task per shuffled partition, every metric in it (a shuffle per metric, or a
     # pass per metric, would make 15 calls of one metric each)
     assert calls == [len(METRICS)] * 5
+
+
+def test_write_bucketed_to_an_fsspec_url_and_back(tmp_path: Path) -> None:
+    """A dataset written to a URL (``memory://`` here, as ``s3://`` in the docs) keeps
+    its bucketing: the JSON file was written with the local ``open`` (a bare
+    FileNotFoundError after the data was written) and looked for with
+    ``os.path.isfile`` (never found: every read shuffled again). The synchronous
+    scheduler runs in this process, where the memory file system lives."""
+    import dask
+    import fsspec
+
+    url = "memory://salesfunnel-test/bucketed"
+    fs = fsspec.filesystem("memory")
+    if fs.exists("/salesfunnel-test"):
+        fs.rm("/salesfunnel-test", recursive=True)
+    try:
+        with dask.config.set(scheduler="sync"):
+            write_bucketed(dd.from_pandas(PDF, npartitions=2), url, buckets=3)
+            assert fs.isfile("/salesfunnel-test/bucketed/_salesfunnel_buckets.json")
+            dlog = DaskLog.from_parquet(F2, url, unit="s", segments="channel")
+            assert dlog.check == "buckets" and dlog.buckets == 3
+            got = dlog.compute(functools.partial(conversion, by="channel", workers=1))
+        whole = EventLog.from_pandas(F2, PDF, unit="s", segments="channel")
+        assert got == [conversion(whole, by="channel", workers=1)]
+        with pytest.raises(sf.InvalidParameterError, match=r"'path'.*new or empty"):
+            write_bucketed(dd.from_pandas(PDF, npartitions=2), url, buckets=3)
+    finally:
+        fs.rm("/salesfunnel-test", recursive=True)
+
+
+@pytest.mark.parametrize("target", ["new", "empty"])
+def test_an_interrupted_write_bucketed_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    """Ctrl-C after the data files are written (while the bucketing is recorded): the
+    files are removed, and the directory too when the write made it; a directory
+    that held a dataset before is not touched by an interrupted overwrite's cleanup."""
+    import dask
+
+    import salesfunnel.dask._adapter as adapter
+
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    folder = tmp_path / "b"
+    if target == "empty":
+        folder.mkdir()
+    monkeypatch.setattr(adapter, "_write_meta", interrupt)
+    with dask.config.set(scheduler="sync"), pytest.raises(KeyboardInterrupt):
+        write_bucketed(dd.from_pandas(PDF, npartitions=2), folder, buckets=3)
+    if target == "new":
+        assert not folder.exists()
+    else:
+        assert folder.is_dir() and list(folder.iterdir()) == []
+    # a directory that holds data before: an interrupted overwrite leaves it to the caller
+    monkeypatch.undo()
+    with dask.config.set(scheduler="sync"):
+        write_bucketed(dd.from_pandas(PDF, npartitions=2), folder, buckets=2)
+    monkeypatch.setattr(adapter, "_write_meta", interrupt)
+    with dask.config.set(scheduler="sync"), pytest.raises(KeyboardInterrupt):
+        write_bucketed(dd.from_pandas(PDF, npartitions=2), folder, buckets=3,
+                       overwrite=True)
+    assert folder.is_dir() and list(folder.iterdir())

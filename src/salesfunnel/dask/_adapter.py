@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -270,7 +271,7 @@ class DaskLog:
         where = "DaskLog.from_parquet"
         if not isinstance(path, str | os.PathLike):
             raise invalid("path", path, "a directory of Parquet files or a glob", where=where)
-        meta = _bucketing(os.path.join(os.fspath(path), META_FILE))
+        meta = _bucketing(path)
         if meta is not None and meta.get("hash") == _HASH and meta.get("entity") == entity:
             frame = _read_parquet(path, where, split_row_groups=False,
                                   aggregate_files=False, blocksize=None)
@@ -401,12 +402,23 @@ def _read_parquet(path: Any, where: str, **options: Any) -> Any:
                       where=where) from None
 
 
-def _bucketing(meta_path: str) -> dict[str, Any] | None:
-    """The bucketing :func:`write_bucketed` recorded, or ``None`` when there is none."""
-    if not os.path.isfile(meta_path):
-        return None
+def _meta_file(path: str | os.PathLike[str]) -> tuple[Any, str, str]:
+    """The file system of the dataset at ``path`` (local, S3, ... through fsspec), the
+    path of its :data:`META_FILE` on it, and that file as the caller named it."""
+    fsspec = import_optional("fsspec", "dask", purpose="salesfunnel.dask")
+    url = os.fspath(path)
+    fs, root = fsspec.core.url_to_fs(url)
+    return fs, f"{root.rstrip('/')}/{META_FILE}", f"{url.rstrip('/')}/{META_FILE}"
+
+
+def _bucketing(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The bucketing :func:`write_bucketed` recorded next to the dataset at ``path``, or
+    ``None`` when there is none."""
+    fs, where, meta_path = _meta_file(path)
     try:
-        with open(meta_path, encoding="utf-8") as handle:
+        if not fs.isfile(where):
+            return None
+        with fs.open(where, "r", encoding="utf-8") as handle:
             meta = json.load(handle)
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{meta_path}: not readable JSON ({exc}); expected the file "
@@ -427,7 +439,9 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
     Every row gets :data:`BUCKET_COLUMN` (the hash of its entity id scaled to ``buckets``);
     one shuffle puts bucket ``b`` in partition ``b``, written as one file (so the files
     are about equal: the hash spreads the entities evenly); a small JSON file next to
-    the data records the bucketing.
+    the data records the bucketing (on the dataset's own file system: local, S3, ...).
+    When the write fails or is interrupted (Ctrl-C), what it wrote into a new or empty
+    directory is removed.
 
     Parameters
     ----------
@@ -463,12 +477,13 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
             f"{', '.join(repr(c) for c in frame.columns)}", count=1, examples=[entity])
     n = frame.npartitions if buckets is None else check_parts("buckets", buckets, where)
     target = os.fspath(path)
-    if not overwrite:
-        fsspec = import_optional("fsspec", "dask", purpose="write_bucketed")
-        fs, where_on_fs = fsspec.core.url_to_fs(target)
-        if fs.isdir(where_on_fs) and fs.ls(where_on_fs):
-            raise invalid("path", path, "a new or empty directory (or pass overwrite=True)",
-                          where=where)
+    fs, meta_file, _ = _meta_file(target)
+    where_on_fs = meta_file.rsplit("/", 1)[0]
+    existed = bool(fs.exists(where_on_fs))
+    ours = not existed or (fs.isdir(where_on_fs) and not fs.ls(where_on_fs, detail=False))
+    if not overwrite and not ours:
+        raise invalid("path", path, "a new or empty directory (or pass overwrite=True)",
+                      where=where)
 
     def label(part: Any) -> Any:
         out = part.copy()
@@ -486,6 +501,31 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
     # others with two or three buckets (measured: files of 0 and 3 buckets out of 16).
     placed = labelled.set_index(_PLACE, divisions=list(range(n + 1)),
                                 shuffle_method=_shuffle_method())
-    placed.to_parquet(target, write_index=False, overwrite=overwrite)
-    with open(os.path.join(os.fspath(path), META_FILE), "w", encoding="utf-8") as handle:
-        json.dump({"hash": _HASH, "entity": entity, "buckets": n}, handle)
+    try:
+        placed.to_parquet(target, write_index=False, overwrite=overwrite)
+        _write_meta(fs, meta_file, {"hash": _HASH, "entity": entity, "buckets": n})
+    except BaseException:
+        # an error or Ctrl-C: what was written into a new or empty directory is removed
+        # (a directory that held data before is left to the caller: it may be theirs)
+        if ours:
+            _remove_written(fs, where_on_fs, existed)
+        raise
+
+
+def _write_meta(fs: Any, where: str, meta: Mapping[str, Any]) -> None:
+    """Record the bucketing next to the data (on the dataset's file system)."""
+    with fs.open(where, "w", encoding="utf-8") as handle:
+        json.dump(meta, handle)
+
+
+def _remove_written(fs: Any, where: str, existed: bool) -> None:
+    """Remove what an interrupted :func:`write_bucketed` wrote into ``where``: the
+    directory itself when it made it, else everything in it (it was empty before)."""
+    with contextlib.suppress(Exception):
+        fs.invalidate_cache(where)
+        if not existed:
+            if fs.exists(where):
+                fs.rm(where, recursive=True)
+            return
+        for child in fs.ls(where, detail=False):
+            fs.rm(child, recursive=True)
