@@ -113,6 +113,15 @@ def test_hypothesis_logs_give_the_in_memory_results(client: Client, log: EventLo
     for i, metric in enumerate(more):
         assert got[4 + i] == metric(log), (i, got[4 + i], metric(log))
     assert compare(got[0], got[0]) == compare(log, log, workers=1)
+    # the Markov fit: the moves counted on the workers, every fitted attribute the same
+    from salesfunnel.planner import MarkovModel
+    from salesfunnel.planner._markov import _LEARNED
+
+    on_dask, whole = MarkovModel().fit(dlog), MarkovModel().fit(log, workers=1)
+    for attr in _LEARNED:
+        a, b = getattr(on_dask, attr), getattr(whole, attr)
+        assert a == b if isinstance(a, sf.Funnel) else np.array_equal(
+            np.asarray(a), np.asarray(b), equal_nan=True), attr
 
 
 def _big_log(n_events: int) -> EventLog:
@@ -317,6 +326,12 @@ def test_compute_checks_its_metrics(client: Client) -> None:
         dlog.compute(3)  # type: ignore[arg-type]
     with pytest.raises(sf.InvalidParameterError, match=r"'metric' parameter.*'conversion'"):
         dlog.run("conversion")  # type: ignore[arg-type]
+    from salesfunnel.planner import MarkovModel
+
+    with pytest.raises(sf.InvalidParameterError, match=r"'progress'.*MarkovModel\.fit.*'yes'"):
+        MarkovModel().fit(dlog, progress="yes")  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match=r"'workers'.*MarkovModel\.fit.*0"):
+        MarkovModel().fit(dlog, workers=0)
     one = DaskLog.from_dask(F2, dd.from_pandas(PDF, npartitions=1), unit="s")
     for log in (dlog, one):
         with pytest.raises(sf.InvalidParameterError, match=r"metric 0 .*merges.*got int"):

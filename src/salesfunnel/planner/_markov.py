@@ -18,10 +18,12 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Part
 from salesfunnel._display._table import Table, render_text
-from salesfunnel._engine import PartitionedLog
+from salesfunnel._engine import PartitionedLog, resolve_workers
 from salesfunnel._util._i18n import word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._time import NS_PER_DAY, TS_MAX, TS_MIN, elapsed_ns
+from salesfunnel._util._validate import check_bool
+from salesfunnel.dask import DaskLog
 from salesfunnel.errors import NotFittedError, PlanError
 from salesfunnel.events import EventLog
 from salesfunnel.metrics._parallel import run_partitioned
@@ -230,19 +232,22 @@ class MarkovModel(Report):
                 f"entities]")
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, log: EventLog | PartitionedLog, *, workers: int | None = None,
+    def fit(self, log: EventLog | PartitionedLog | DaskLog, *, workers: int | None = None,
             progress: bool = False) -> MarkovModel:
         """Estimate the chain from the moves in ``log`` and return ``self``.
 
         Parameters
         ----------
-        log : EventLog or PartitionedLog
+        log : EventLog, PartitionedLog or salesfunnel.dask.DaskLog
+            The moves are counted per entity partition and the counts added, on threads
+            here or on the workers of a Dask cluster (a ``DaskLog``): the fit is the same.
         workers : int, optional
             Threads: the moves are counted per entity partition and the counts added
             (the fit is the same for every number of workers). Default: the library
-            option (:func:`salesfunnel.set_options`).
+            option (:func:`salesfunnel.set_options`). Not used for a ``DaskLog``.
         progress : bool
             Show a progress bar on stderr (on a terminal, for work over a few seconds).
+            Not used for a ``DaskLog`` (Dask has its own dashboard).
 
         Returns
         -------
@@ -255,7 +260,7 @@ class MarkovModel(Report):
             If ``log`` is not an :class:`~salesfunnel.EventLog` or ``smoothing`` is
             negative.
         """
-        if not isinstance(log, EventLog | PartitionedLog):
+        if not isinstance(log, EventLog | PartitionedLog | DaskLog):
             raise PlanError(
                 f"MarkovModel.fit needs an EventLog; got {type(log).__name__} {log!r}",
                 parameter="log", value=log,
@@ -265,7 +270,12 @@ class MarkovModel(Report):
                              expected=f"a pseudo-count in [0, {MAX_SMOOTHING:.0e}]")
         funnel = log.funnel
         n = len(funnel.stages)
-        stats = run_partitioned(log, workers, progress, "MarkovModel.fit", move_stats)
+        if isinstance(log, DaskLog):
+            check_bool("progress", progress, where="MarkovModel.fit")
+            resolve_workers(workers, where="MarkovModel.fit")  # checked alike
+            stats = log.compute(move_stats)[0]
+        else:
+            stats = run_partitioned(log, workers, progress, "MarkovModel.fit", move_stats)
         if stats is None:
             assert isinstance(log, EventLog)
             stats = move_stats(log)
