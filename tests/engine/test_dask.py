@@ -477,3 +477,15 @@ def test_an_interrupted_write_bucketed_leaves_nothing_behind(
         write_bucketed(dd.from_pandas(PDF, npartitions=2), folder, buckets=3,
                        overwrite=True)
     assert folder.is_dir() and list(folder.iterdir())
+
+
+def test_the_shuffle_is_dasks_p2p_on_a_cluster(client: Client) -> None:
+    """With a distributed client the shuffle by entity is P2P (it spills to disk); the
+    local schedulers, which cannot run it, get the task-based shuffle."""
+    import dask
+
+    import salesfunnel.dask._adapter as adapter
+
+    assert adapter._shuffle_method() == "p2p"
+    with dask.config.set(scheduler="sync"):
+        assert adapter._shuffle_method() == "tasks"
