@@ -662,8 +662,8 @@ def _funnels(
     funnel_name = draw(_STAGE_NAMES)
     funnel = Funnel(funnel_name, stage_list, **options)
     want_extra = flags["transitions"]
-    if want_extra is None:
-        want_extra = _chance(draw, 3)
+    if want_extra is None:  # one funnel in two: explicit transitions feed three features
+        want_extra = _chance(draw, 2)
     if not want_extra:
         return funnel
     pairs = [(s, t) for s in names for t in names if s != t and t not in funnel.moves(s)]
@@ -671,9 +671,13 @@ def _funnels(
         if flags["transitions"]:
             reject()  # every pair is already a move: no room for an extra transition
         return funnel
+    # Reopening a lost deal (a LOST stage back to an open one) is an extra move users add
+    # and the walkers must see; drawn like any other pair it came up in about 6 % of
+    # funnels, so one pick in two is one when the funnel has a LOST stage.
+    reopen = [(s, t) for s, t in pairs if s in names[n_open + 1:] and t in open_names]
     extra: list[Transition] = []
     for _ in range(draw(_ints(1, 2))):
-        source, target = _choice(draw, pairs)
+        source, target = _choice(draw, reopen if bool(reopen) and draw(_BOOLS) else pairs)
         if any(t.source == source and t.target == target for t in extra):
             continue
         # Gated in three of four when the funnel has gates: extra transitions are rare
