@@ -464,11 +464,20 @@ def _draw_stage(
     )
 
 
+def _alias_options(name: str) -> list[str]:
+    """CRM-style other names of stage ``name``, unique to it: each holds a space (so none
+    is a stage name) and its match key gives back ``name`` (so no two stages share one).
+    Hyphens read as spaces unless that would merge them (``"y-"`` and ``"y"``, or
+    ``"a--b"`` and ``"a-b"``, would both give ``"Y Stage"``/``"A B Stage"``)."""
+    spaced = name.replace("-", " ")
+    if spaced != " ".join(spaced.split()):
+        spaced = name
+    return [f"{spaced.title()} Stage", f"{name} (CRM)", f"{name.upper()} STEP"]
+
+
 def _draw_aliases(draw: st.DrawFn, name: str) -> tuple[str, ...]:
-    """CRM-style other names of a stage, unique to it (each holds its name and a space,
-    so no two stages of a funnel share one and none is a stage name)."""
-    options = [f"{name.replace('-', ' ').title()} Stage", f"{name} (CRM)",
-               f"{name.upper()} STEP"]
+    """Up to two of :func:`_alias_options`."""
+    options = _alias_options(name)
     return tuple(draw(st.lists(st.sampled_from(options), max_size=2, unique=True)))
 
 
