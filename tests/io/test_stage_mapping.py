@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import find, given
+from hypothesis import Phase, find, given, settings
 
 from salesfunnel import (
     DefinitionError,
@@ -214,7 +214,10 @@ def test_every_name_and_alias_resolves_to_its_stage_in_any_case(f: Funnel) -> No
 
 
 def test_the_funnel_strategy_draws_aliases() -> None:
-    found = find(funnels(), lambda f: any(s.aliases for s in f.stages))
+    # No shrinking: the first funnel with aliases will do (shrinking one took up to 54 s)
+    found = find(funnels(), lambda f: any(s.aliases for s in f.stages),
+                 settings=settings(max_examples=200, phases=[Phase.generate], database=None,
+                                   derandomize=True))
     assert any(s.aliases for s in found.stages)
     assert Funnel.from_dict(found.to_dict()) == found
 

@@ -19,7 +19,7 @@ from salesfunnel import (
     StageKind,
     templates,
 )
-from salesfunnel.model._stage import SLUG
+from salesfunnel.model._stage import SLUG, match_key
 from salesfunnel.model.rules import parse_rule
 from salesfunnel.testing import (
     DEFAULT_FIELDS,
@@ -33,6 +33,7 @@ from salesfunnel.testing import (
     stages,
     subjects,
 )
+from salesfunnel.testing._strategies import _alias_options
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 T0 = "2026-01-05T09:00:00+00:00"
@@ -166,6 +167,22 @@ def test_stages_honour_kind_name_and_gates(kind: StageKind) -> None:
 @given(stages(with_gates=False))
 def test_stages_without_gates(stage: Stage) -> None:
     assert stage.gates == ()
+
+
+@FAST
+@given(st.lists(stage_names(), min_size=2, max_size=2, unique=True))
+def test_stage_aliases_never_name_another_stage(names: list[str]) -> None:
+    keys = [{match_key(text) for text in [name, *_alias_options(name)]} for name in names]
+    assert not keys[0] & keys[1], names
+
+
+@pytest.mark.parametrize("names", [["y", "y-"], ["a-b", "a--b"], ["a-b", "a_b"]])
+def test_alias_options_that_hyphens_would_merge_keep_them(names: list[str]) -> None:
+    # "y-" gave "Y  Stage", the same stage name as "y"'s "Y Stage": an invalid funnel
+    funnel = Funnel("f", [Stage(name, aliases=_alias_options(name)) for name in names]
+                    + [Stage("won", kind="won")])
+    for name in names:
+        assert all(funnel.resolve(alias) == name for alias in _alias_options(name))
 
 
 # -- funnels ----------------------------------------------------------------------------------

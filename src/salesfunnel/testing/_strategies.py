@@ -119,9 +119,15 @@ _ACTION_LISTS = st.lists(
     max_size=2,
 )
 _PROBABILITIES = st.floats(0, 1)
-_WORDS = st.text(st.sampled_from("abcdefxyz"), max_size=4) | st.sampled_from(
-    ("emea", "apac", "saas", "retail", "partner", "web", "华东", "it's", 'say "hi"', "a\\b",
-     "it's \"ok\"")
+_QUOTED_WORDS = ("it's", 'say "hi"', "a\\b", "C:\\deals", "it's \"ok\"", 'the "A" team\'s')
+"""Words whose rule literal needs the other quote, an escaped quote (two of them) or an
+escaped backslash (two of them)."""
+_WORDS = st.one_of(
+    st.text(st.sampled_from("abcdefxyz"), max_size=4),
+    st.sampled_from(("emea", "apac", "saas", "retail", "partner", "web", "华东")),
+    # One word in three: quotes and escapes are where rule text breaks, and at one in 22
+    # some runs of 400 rules drew no escaped backslash at all.
+    st.sampled_from(_QUOTED_WORDS),
 )
 _NUMBERS = st.one_of(
     st.integers(-1000, 1000),
@@ -458,11 +464,20 @@ def _draw_stage(
     )
 
 
+def _alias_options(name: str) -> list[str]:
+    """CRM-style other names of stage ``name``, unique to it: each holds a space (so none
+    is a stage name) and its match key gives back ``name`` (so no two stages share one).
+    Hyphens read as spaces unless that would merge them (``"y-"`` and ``"y"``, or
+    ``"a--b"`` and ``"a-b"``, would both give ``"Y Stage"``/``"A B Stage"``)."""
+    spaced = name.replace("-", " ")
+    if spaced != " ".join(spaced.split()):
+        spaced = name
+    return [f"{spaced.title()} Stage", f"{name} (CRM)", f"{name.upper()} STEP"]
+
+
 def _draw_aliases(draw: st.DrawFn, name: str) -> tuple[str, ...]:
-    """CRM-style other names of a stage, unique to it (each holds its name and a space,
-    so no two stages of a funnel share one and none is a stage name)."""
-    options = [f"{name.replace('-', ' ').title()} Stage", f"{name} (CRM)",
-               f"{name.upper()} STEP"]
+    """Up to two of :func:`_alias_options`."""
+    options = _alias_options(name)
     return tuple(draw(st.lists(st.sampled_from(options), max_size=2, unique=True)))
 
 
@@ -656,8 +671,8 @@ def _funnels(
     funnel_name = draw(_STAGE_NAMES)
     funnel = Funnel(funnel_name, stage_list, **options)
     want_extra = flags["transitions"]
-    if want_extra is None:
-        want_extra = _chance(draw, 3)
+    if want_extra is None:  # one funnel in two: explicit transitions feed three features
+        want_extra = _chance(draw, 2)
     if not want_extra:
         return funnel
     pairs = [(s, t) for s in names for t in names if s != t and t not in funnel.moves(s)]
@@ -665,9 +680,13 @@ def _funnels(
         if flags["transitions"]:
             reject()  # every pair is already a move: no room for an extra transition
         return funnel
+    # Reopening a lost deal (a LOST stage back to an open one) is an extra move users add
+    # and the walkers must see; drawn like any other pair it came up in about 6 % of
+    # funnels, so one pick in two is one when the funnel has a LOST stage.
+    reopen = [(s, t) for s, t in pairs if s in names[n_open + 1:] and t in open_names]
     extra: list[Transition] = []
     for _ in range(draw(_ints(1, 2))):
-        source, target = _choice(draw, pairs)
+        source, target = _choice(draw, reopen if bool(reopen) and draw(_BOOLS) else pairs)
         if any(t.source == source and t.target == target for t in extra):
             continue
         # Gated in three of four when the funnel has gates: extra transitions are rare
