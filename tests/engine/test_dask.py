@@ -138,7 +138,7 @@ def _big_log(n_events: int) -> EventLog:
 
 def test_a_log_of_millions_of_events_shuffled_and_bucketed(client: Client,
                                                             tmp_path: Path) -> None:
-    log = _big_log(2_000_000)
+    log = _big_log(3_000_000)
     pdf = _frame(log)
     raw = tmp_path / "raw"
     raw.mkdir()
