@@ -103,6 +103,7 @@ rule_texts = st.one_of(
                                             st.one_of(numbers, scalars), max_size=3),
                             min_size=1, max_size=4))
 @example("a > 9007199254740992.0", [{"a": 2**53 + 1}])
+@example("budget == 1", [{"budget": 1}, {"budget": ""}])
 @example("(" * 20_000 + "a" + ")" * 20_000, [{"a": 1}])
 @example("not " * 2_000 + "a", [{"a": 1}])
 def test_rules_vectorized_and_row_by_row_agree(text: Any, subjects: list[dict[str, Any]]

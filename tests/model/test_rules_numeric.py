@@ -212,3 +212,24 @@ def test_int_and_float_columns_compare_exactly(
         assert rule.evaluate_many(columns)[0].tolist() == by_row
         if want is not None:
             assert by_row == want
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("a == 1", [1, ""]),
+        ("a == 1", (1, "x")),
+        ("a > 0", [2.5, "x", 1]),
+        ("a == 'True'", [True, "True"]),
+        ("a == 1", [1, b"x"]),
+        ("a in ['x', 1]", ["x", 1, "1"]),
+    ],
+)
+def test_a_list_mixing_texts_and_other_values_compares_as_row_by_row(
+        text: str, column: Any) -> None:
+    """numpy reads ``[1, 'x']`` as the texts ``['1', 'x']``; a rule on such a column
+    must still see the number 1 (as it does one subject at a time)."""
+    rule = parse_rule(text)
+    passed, _ = rule.evaluate_many({"a": column})
+    assert passed.tolist() == [rule.test({"a": v}) for v in column]
+    assert passed.any()

@@ -135,12 +135,19 @@ def _map_bool2(
 
 
 def _as_column(raw: Any) -> npt.NDArray[Any]:
-    """``np.asarray(raw)``, except that a list of lists becomes a column of lists."""
+    """``np.asarray(raw)``, except that a list of lists becomes a column of lists and a
+    list mixing texts with other values a column of objects."""
     if isinstance(raw, np.ndarray):
         return raw
     try:
         arr = np.asarray(raw)
     except ValueError:  # ragged, e.g. [["vip"], None]
+        arr = None
+    # numpy turns [1, 'x'] into the texts ['1', 'x']: a list that mixes texts with
+    # other values stays a column of objects, so 1 is still a number (as row by row)
+    if (arr is not None and arr.dtype.kind in "US" and isinstance(raw, (list, tuple))
+            and not all(isinstance(x, str if arr.dtype.kind == "U" else bytes)
+                        for x in raw)):
         arr = None
     if (arr is None or arr.ndim > 1) and isinstance(raw, (list, tuple)):
         arr = np.empty(len(raw), dtype=object)
