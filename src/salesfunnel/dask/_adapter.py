@@ -402,19 +402,20 @@ def _read_parquet(path: Any, where: str, **options: Any) -> Any:
                       where=where) from None
 
 
-def _meta_file(path: str | os.PathLike[str]) -> tuple[Any, str, str]:
-    """The file system of the dataset at ``path`` (local, S3, ... through fsspec), the
-    path of its :data:`META_FILE` on it, and that file as the caller named it."""
+def _dataset_fs(path: str | os.PathLike[str]) -> tuple[Any, str]:
+    """The file system of the dataset at ``path`` (local, S3, ... through fsspec) and the
+    dataset's directory on it (its :data:`META_FILE` is ``f"{root}/{META_FILE}"``)."""
     fsspec = import_optional("fsspec", "dask", purpose="salesfunnel.dask")
-    url = os.fspath(path)
-    fs, root = fsspec.core.url_to_fs(url)
-    return fs, f"{root.rstrip('/')}/{META_FILE}", f"{url.rstrip('/')}/{META_FILE}"
+    fs, root = fsspec.core.url_to_fs(os.fspath(path))
+    return fs, root.rstrip("/")
 
 
 def _bucketing(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The bucketing :func:`write_bucketed` recorded next to the dataset at ``path``, or
     ``None`` when there is none."""
-    fs, where, meta_path = _meta_file(path)
+    fs, root = _dataset_fs(path)
+    where = f"{root}/{META_FILE}"
+    meta_path = f"{os.fspath(path).rstrip('/')}/{META_FILE}"  # as the caller named it
     try:
         if not fs.isfile(where):
             return None
@@ -477,8 +478,7 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
             f"{', '.join(repr(c) for c in frame.columns)}", count=1, examples=[entity])
     n = frame.npartitions if buckets is None else check_parts("buckets", buckets, where)
     target = os.fspath(path)
-    fs, meta_file, _ = _meta_file(target)
-    where_on_fs = meta_file.rsplit("/", 1)[0]
+    fs, where_on_fs = _dataset_fs(target)
     existed = bool(fs.exists(where_on_fs))
     ours = not existed or (fs.isdir(where_on_fs) and not fs.ls(where_on_fs, detail=False))
     if not overwrite and not ours:
@@ -503,7 +503,8 @@ def write_bucketed(frame: Any, path: str | os.PathLike[str], *, entity: str = "e
                                 shuffle_method=_shuffle_method())
     try:
         placed.to_parquet(target, write_index=False, overwrite=overwrite)
-        _write_meta(fs, meta_file, {"hash": _HASH, "entity": entity, "buckets": n})
+        _write_meta(fs, f"{where_on_fs}/{META_FILE}",
+                    {"hash": _HASH, "entity": entity, "buckets": n})
     except BaseException:
         # an error or Ctrl-C: what was written into a new or empty directory is removed
         # (a directory that held data before is left to the caller: it may be theirs)
