@@ -18,6 +18,7 @@ from hypothesis.errors import InvalidArgument
 
 from salesfunnel.errors import GateError
 from salesfunnel.model import Funnel, Gate, Journey, Stage, StageKind, Transition
+from salesfunnel.model._stage import match_key
 from salesfunnel.model.rules import parse_rule
 from salesfunnel.model.rules.api import MISSING
 from salesfunnel.testing import _solver
@@ -470,7 +471,7 @@ def _alias_options(name: str) -> list[str]:
     Hyphens read as spaces unless that would merge them (``"y-"`` and ``"y"``, or
     ``"a--b"`` and ``"a-b"``, would both give ``"Y Stage"``/``"A B Stage"``)."""
     spaced = name.replace("-", " ")
-    if spaced != " ".join(spaced.split()):
+    if match_key(spaced) != spaced.casefold():  # the match would collapse its spaces
         spaced = name
     return [f"{spaced.title()} Stage", f"{name} (CRM)", f"{name.upper()} STEP"]
 
