@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -580,9 +582,12 @@ def test_derived_arrays_are_cached_under_their_function_and_read_only() -> None:
 @example(3, 200_000, 20, "skewed")
 @example(4, 100_000, 12, "few")
 @example(5, 100_000, 40, "low bits")
-def test_sorted_packed_sorts_like_numpy(seed: int, n: int, bits: int, shape: str) -> None:
-    """The bucketed radix sort gives numpy's sort for any values below ``2**bits``: many
-    buckets, few distinct values, one crowded bucket, values in the low bits only."""
+@pytest.mark.parametrize("fast", [True, False])
+def test_sorted_packed_sorts_like_numpy(fast: bool, seed: int, n: int, bits: int,
+                                        shape: str) -> None:
+    """Both ways of sorting (numpy's, and the bucketed radix sort for machines where
+    numpy's is slower) give numpy's sort for any values below ``2**bits``: many buckets,
+    few distinct values, one crowded bucket, values in the low bits only."""
     from salesfunnel.events._factorize import sorted_packed
 
     rng = np.random.default_rng(seed)
@@ -596,7 +601,39 @@ def test_sorted_packed_sorts_like_numpy(seed: int, n: int, bits: int, shape: str
                        rng.integers(0, top, n, dtype=np.uint64, endpoint=True))
     else:
         key = rng.integers(0, min(top, 255), n, dtype=np.uint64, endpoint=True)
-    assert np.array_equal(sorted_packed(key.copy(), bits), np.sort(key))
+    with sort_path(fast):
+        assert np.array_equal(sorted_packed(key.copy(), bits), np.sort(key))
+
+
+@contextlib.contextmanager
+def sort_path(fast: bool) -> Iterator[None]:
+    """Sort with ``numpy.sort`` (``fast``) or the bucketed radix sort, whichever this
+    machine would pick (``numpy_sort_is_fast``), so that both are tested everywhere."""
+    from salesfunnel.events import _factorize
+
+    before = _factorize._fast_sort
+    _factorize._fast_sort = fast
+    try:
+        yield
+    finally:
+        _factorize._fast_sort = before
+
+
+def test_numpy_sort_is_fast_is_measured_once_per_process() -> None:
+    """The choice is a measurement made on first use, then kept (a bool)."""
+    from salesfunnel.events import _factorize
+
+    before = _factorize._fast_sort
+    try:
+        _factorize._fast_sort = None
+        first = _factorize.numpy_sort_is_fast()
+        assert isinstance(first, bool) and _factorize._fast_sort is first
+        _factorize._fast_sort = not first  # kept: not measured again
+        assert _factorize.numpy_sort_is_fast() is (not first)
+    finally:
+        _factorize._fast_sort = before
+
+
 
 
 @settings(max_examples=150, deadline=None)
@@ -624,7 +661,8 @@ def test_stable_order_sorts_like_lexsort_and_leaves_its_keys_alone(
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(70_000, 200_000),
        widths=st.sampled_from([(41,), (12, 40), (3, 64), (64,)]),
        shape=st.sampled_from(["uniform", "skewed"]), consume=st.booleans())
-def test_stable_order_of_many_rows_sorts_like_lexsort(seed: int, n: int,
+@pytest.mark.parametrize("fast", [True, False])
+def test_stable_order_of_many_rows_sorts_like_lexsort(fast: bool, seed: int, n: int,
                                                       widths: tuple[int, ...], shape: str,
                                                       consume: bool) -> None:
     """Enough rows for the bucketed radix passes (and, with skewed top bits, their plain
@@ -637,7 +675,8 @@ def test_stable_order_of_many_rows_sorts_like_lexsort(seed: int, n: int,
             values[rng.random(n) < 0.8] = np.uint64(2**bits - 1)
         keys.append((values, bits))
     expected = np.lexsort([k for k, _ in reversed(keys)])
-    order = stable_order(keys, n, consume=consume)
+    with sort_path(fast):
+        order = stable_order(keys, n, consume=consume)
     assert np.array_equal(order, expected)
 
 
@@ -645,7 +684,8 @@ def test_stable_order_of_many_rows_sorts_like_lexsort(seed: int, n: int,
                                    np.uint16, np.uint32, np.uint64])
 @pytest.mark.parametrize("shape", ["full range", "mostly the maximum", "near the maximum",
                                    "a wide band at the top"])
-def test_factorize_int_of_every_integer_type(dtype: Any, shape: str) -> None:
+@pytest.mark.parametrize("fast", [True, False])
+def test_factorize_int_of_every_integer_type(fast: bool, dtype: Any, shape: str) -> None:
     """Ids of every width over their whole range (a narrow int's offsets would wrap in
     its own type), crowded at the top, all near it, or over up to 2**40 values below the
     maximum (offsets and row numbers share one sorted word, the ids come back from the
@@ -662,7 +702,8 @@ def test_factorize_int_of_every_integer_type(dtype: Any, shape: str) -> None:
         values = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
         if shape == "mostly the maximum":
             values[rng.random(n) < 0.8] = info.max
-    codes, uniques = factorize_int(values)
+    with sort_path(fast):
+        codes, uniques = factorize_int(values)
     expected, inverse = np.unique(values, return_inverse=True)
     assert uniques.dtype == values.dtype
     assert np.array_equal(uniques, expected)
@@ -670,7 +711,8 @@ def test_factorize_int_of_every_integer_type(dtype: Any, shape: str) -> None:
 
 
 @pytest.mark.parametrize("run", [1, 8, 300])
-def test_factorize_int_of_runs_of_close_ids(run: int) -> None:
+@pytest.mark.parametrize("fast", [True, False])
+def test_factorize_int_of_runs_of_close_ids(fast: bool, run: int) -> None:
     """A few far-apart prefixes, each with runs of consecutive numbers (ids that share
     their high bits: the sort by high bits leaves many ties to the full radix sort):
     numpy's unique."""
@@ -678,12 +720,15 @@ def test_factorize_int_of_runs_of_close_ids(run: int) -> None:
     starts = rng.integers(0, 2**60, 12)
     values = (starts[:, None] + np.arange(0, 20_000 * run, run)[None, :]).ravel()
     values = rng.permutation(np.concatenate([values, values[:7_000]]))
-    codes, uniques = factorize_int(values)
+    with sort_path(fast):
+        codes, uniques = factorize_int(values)
     expected, inverse = np.unique(values, return_inverse=True)
     assert np.array_equal(uniques, expected) and np.array_equal(codes, inverse.ravel())
 
 
-def test_factorize_int_of_close_ids_frees_the_first_sort_before_the_second() -> None:
+@pytest.mark.parametrize("fast", [True, False])
+def test_factorize_int_of_close_ids_frees_the_first_sort_before_the_second(fast: bool
+                                                                          ) -> None:
     """Runs of close ids fall back to a radix sort of the whole offsets: the first
     sort's row order, gathered ids, high bits and flags are freed before it, so the peak
     stays within five row-length int64 arrays (the codes included; it was eight)."""
@@ -695,7 +740,8 @@ def test_factorize_int_of_close_ids_frees_the_first_sort_before_the_second() -> 
         0, 10**6, n)
     tracemalloc.start()
     try:
-        codes, uniques = factorize_int(values)
+        with sort_path(fast):
+            codes, uniques = factorize_int(values)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
