@@ -202,6 +202,22 @@ def test_a_bucketed_dataset_that_was_changed_is_caught(client: Client,
     # two whole buckets in one file, labelled right: accepted
     two = dataset("two", [pd.concat([parts[0], parts[1]]), parts[2], parts[3]])
     assert dlog(two).compute(*METRICS) == _in_memory(log)
+    # integer ids are checked through the log's distinct ids unless a row was dropped:
+    # a moved row that the log drops (an unknown stage) is still caught
+    dropped = parts[1].iloc[:1].assign(**{BUCKET_COLUMN: 0, "stage": 99})
+    folder = dataset("dropped", [pd.concat([parts[0], dropped]), parts[1].iloc[1:],
+                                 parts[2], parts[3]])
+    with pytest.raises(sf.EventLogError, match="not the hash of their entity"):
+        DaskLog.from_parquet(log.funnel, folder, unit="ns", amount="amount",
+                             on_invalid="drop").compute(*METRICS)
+    # nullable integers (pandas' Int64) are checked like int64
+    nullable = [p.astype({"entity": "Int64"}) for p in parts]
+    moved_nullable = moved.astype({"entity": "Int64"})
+    assert dlog(dataset("nullable", nullable)).compute(*METRICS) == _in_memory(log)
+    with pytest.raises(sf.EventLogError, match="not the hash of their entity"):
+        dlog(dataset("nullable_moved", [pd.concat([nullable[0], moved_nullable]),
+                                        nullable[1].iloc[1:], nullable[2],
+                                        nullable[3]])).compute(*METRICS)
 
 
 @pytest.mark.parametrize("ids", [
