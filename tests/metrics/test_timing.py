@@ -93,6 +93,42 @@ def test_timing_partitions_merge_exactly(data: tuple[Funnel, list[Row]], parts: 
         assert a.quantiles == b.quantiles or a.count == 0
 
 
+@settings(max_examples=60)
+@given(data=logs(), parts=st.integers(3, 9), accuracy=st.sampled_from([None, 0.01]))
+def test_timing_merged_in_one_pass_equals_merging_pairs(data: tuple[Funnel, list[Row]],
+                                                        parts: int,
+                                                        accuracy: float | None) -> None:
+    """``tree_merge`` of three or more results merges them in one pass per step
+    (``_merge_all``): the same values, counts, totals and statistics as merging one
+    piece after another, and as the whole log."""
+    from salesfunnel._engine._pool import tree_merge
+
+    funnel, rows = data
+    log = build(funnel, rows)
+    pieces = [timing(p, accuracy=accuracy) for p in log.partition(parts)]
+    pairwise = pieces[0]
+    for piece in pieces[1:]:
+        pairwise = pairwise.merge(piece)
+    at_once = tree_merge(pieces)
+    assert at_once == pairwise == timing(log, accuracy=accuracy)
+    for a, b in zip((*at_once.steps, at_once.cycle), (*pairwise.steps, pairwise.cycle),
+                    strict=True):
+        assert a.frequencies is not None and a.frequencies.dtype == np.int64
+        assert a.values.dtype == np.uint64 and (a.count, a.total) == (b.count, b.total)
+        assert a.quantiles == b.quantiles or a.count == 0
+
+
+def test_timing_merged_in_one_pass_refuses_incompatible_results() -> None:
+    """The one-pass merge checks every result against the first, like ``merge``."""
+    from salesfunnel._engine._pool import tree_merge
+
+    log = EventLog.from_arrays(deals(), entity=[1, 2], stage=[0, 0], ts=[0, 1], unit="s")
+    with pytest.raises(InvalidParameterError, match="the same percentiles"):
+        tree_merge([timing(log), timing(log), timing(log, percentiles=[5])])
+    with pytest.raises(InvalidParameterError, match="the same accuracy"):
+        tree_merge([timing(log).cycle, timing(log).cycle, timing(log, accuracy=0.01).cycle])
+
+
 @settings(max_examples=40)
 @given(data=logs())
 def test_timing_breakdown_matches_reference_per_channel(data: tuple[Funnel, list[Row]]) -> None:

@@ -525,8 +525,9 @@ class PartitionedLog:
     def reduce(self, fn: Callable[[EventLog], R], *, workers: int | None = None,
                progress: bool = False, label: str = "computing") -> R:
         """``fn`` on every part, the results merged (``a.merge(b)``) as they come, in
-        part order: at most ``workers`` partial results and the running total are held
-        at a time, so the memory of a reduction over many parts stays bounded.
+        part order: at most ``max(8, 2 * workers)`` partial results and the running
+        total are held at a time, so the memory of a reduction over many parts stays
+        bounded (and the growing total is merged again once per batch, not per part).
 
         Examples
         --------
@@ -540,6 +541,8 @@ class PartitionedLog:
         n = self._run_options(fn, workers, progress, label, "PartitionedLog.reduce")
         funnel = self.funnel
         total: Any = None
+        pending: list[Any] = []
+        batch = max(8, 2 * n)
         with Progress(len(self.parts), label, progress) as bar:
             for start in range(0, len(self.parts), n):
                 chunk = self.parts[start:start + n]
@@ -551,10 +554,14 @@ class PartitionedLog:
                             f"results that merge (a metric result, with a merge method); "
                             f"got {type(result).__name__} {result!r:.60} from part {i}.",
                             parameter="fn", value=fn)
-                merged = tree_merge(results)
-                total = merged if total is None else total.merge(merged)
-                del results, merged
+                pending.extend(results)
+                if len(pending) >= batch:
+                    total = tree_merge(pending if total is None else [total, *pending])
+                    pending = []
+                del results
                 bar.advance(len(chunk))
+        if pending:
+            total = tree_merge(pending if total is None else [total, *pending])
         out: R = total
         return out
 

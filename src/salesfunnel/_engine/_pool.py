@@ -80,7 +80,9 @@ def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None =
                ) -> Any:
     """Merge results pairwise, neighbours first (``a.merge(b)``, or ``merge(a, b)``),
     keeping their order: each result is merged about log2(n) times, where merging into
-    one running total would merge the growing total n times.
+    one running total would merge the growing total n times. Results whose class has a
+    ``_merge_all(results)`` classmethod (such as ``Timing``) are merged by it in one
+    pass; it must give what the pairwise merges give.
 
     Examples
     --------
@@ -95,6 +97,10 @@ def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None =
     level = list(results)
     if not level:
         raise ValueError("nothing to merge")
+    many = getattr(type(level[0]), "_merge_all", None) if merge is None else None
+    if many is not None and len(level) > 2 and all(type(r) is type(level[0]) for r in level):
+        # the result's class merges a whole list in one pass (no growing re-merges)
+        return many(level)
     pair = merge if merge is not None else (lambda a, b: a.merge(b))
     while len(level) > 1:
         nxt = [pair(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]

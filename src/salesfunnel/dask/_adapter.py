@@ -116,14 +116,6 @@ def _run_partition(frame: Any, funnel: Funnel, read: Mapping[str, Any],
     return results, digest
 
 
-def _merge_pair(a: tuple[tuple[Any, ...], _Digest | None],
-                b: tuple[tuple[Any, ...], _Digest | None]
-                ) -> tuple[tuple[Any, ...], _Digest | None]:
-    results = tuple(x.merge(y) for x, y in zip(a[0], b[0], strict=True))
-    digest = None if a[1] is None or b[1] is None else a[1].merge(b[1])
-    return results, digest
-
-
 @attrs.frozen(eq=False, repr=False)
 class DaskLog:
     """An event log as a Dask DataFrame whose partitions hold whole entities.
@@ -379,8 +371,15 @@ class DaskLog:
 
 def _merge_many(items: Sequence[tuple[tuple[Any, ...], _Digest | None]]
                 ) -> tuple[tuple[Any, ...], _Digest | None]:
-    merged: tuple[tuple[Any, ...], _Digest | None] = tree_merge(items, _merge_pair)
-    return merged
+    """One node of the reduction tree: each metric's results merged (in one pass
+    where the result class can, see ``tree_merge``), and the digests."""
+    results = tuple(tree_merge(list(same)) for same in zip(*(r for r, _ in items),
+                                                          strict=True))
+    digests = [d for _, d in items]
+    if any(d is None for d in digests):
+        return results, None
+    digest: _Digest = tree_merge(digests)
+    return results, digest
 
 
 def _read_options(funnel: Funnel, frame: Any, what: str, *, segments: Any,

@@ -471,11 +471,38 @@ class Durations(Displayable):
             if len(same):
                 w[same] += w[same + 1]
                 v, w = np.delete(v, same + 1), np.delete(w, same + 1)
+        return self._merged(v, w, self.total + other.total)
+
+    def _merged(self, v: _U64, w: _I64, total: int) -> Durations:
+        """A result like this one (same step, percentiles and accuracy) holding the
+        distinct ascending ``v`` with counts ``w`` and the exact ``total``."""
         out = object.__new__(Durations)
         for name in ("source", "target", "percentiles", "accuracy"):
             object.__setattr__(out, name, getattr(self, name))
-        out._finish(v, w, self.total + other.total)
+        out._finish(v, w, total)
         return out
+
+    @classmethod
+    def _merge_all(cls, items: Sequence[Durations]) -> Durations:
+        """``items[0].merge(items[1]).merge(...)`` in one pass: the distinct values of
+        all are sorted together once (a stable sort finds the ascending runs) and equal
+        values' counts summed, where merging pairs would sort the growing result again
+        at every level of the tree (used by ``tree_merge``; the result is the same)."""
+        first = items[0]
+        for other in items[1:]:
+            check_merge(first, other, ("source", "target", "percentiles", "accuracy"))
+        if len(items) == 1:
+            return first
+        v = np.concatenate([d.values for d in items])
+        w = np.concatenate([d.frequencies for d in items])
+        if len(v):
+            order = np.argsort(v, kind="stable")
+            v, w = v.take(order), w.take(order)
+            del order
+            starts = _run_starts(v)
+            if len(starts) < len(v):
+                v, w = v.take(starts), np.add.reduceat(w, starts)
+        return first._merged(v, w, sum(d.total for d in items))
 
     def observations(self) -> _I64:
         """Every observed duration (ns), ascending: :attr:`values` repeated by
@@ -694,6 +721,21 @@ class Timing(Displayable):
             self.cycle.merge(other.cycle),
             self.entities + other.entities,
             self.percentiles,
+        )
+
+    @classmethod
+    def _merge_all(cls, items: Sequence[Timing]) -> Timing:
+        """Every item merged in one pass per step (see ``Durations._merge_all``)."""
+        first = items[0]
+        for other in items[1:]:
+            check_merge(first, other, ("stages", "percentiles"))
+        return Timing(
+            first.stages,
+            [Durations._merge_all(steps) for steps in zip(*(t.steps for t in items),
+                                                          strict=True)],
+            Durations._merge_all([t.cycle for t in items]),
+            sum(t.entities for t in items),
+            first.percentiles,
         )
 
     def _items(self, lang: str = "en") -> list[tuple[str, Durations]]:
