@@ -22,8 +22,9 @@ Sizes: 5 M events always (best of three); 50 M and 100 M with
 runs 1, 2 and 4 workers. The Dask row (a ``distributed.LocalCluster`` of two worker
 processes, Parquet input, P2P shuffle) runs at 10 M events with
 ``SALESFUNNEL_BENCH_DASK=1``; about 60 M events on two workers of 1 GiB each, shuffled
-and pre-bucketed, with ``SALESFUNNEL_BENCH_DASK_BIG=1``. On a machine shared with other
-work every number is noisy: compare rows of one run.
+and pre-bucketed, with ``SALESFUNNEL_BENCH_DASK_BIG=1`` (workers paused per phase counted;
+``SALESFUNNEL_BENCH_ARROW_POOL=system`` starts them with pyarrow's system allocator).
+On a machine shared with other work every number is noisy: compare rows of one run.
 """
 
 from __future__ import annotations
@@ -330,30 +331,40 @@ def dask_big() -> None:
         write_parquet(raw, src, 64)
         del raw
         gc.collect()
-        with dask.config.set({"distributed.worker.memory.spill": 0.6,
-                              "distributed.worker.memory.target": 0.5}), \
+        pool = os.environ.get("SALESFUNNEL_BENCH_ARROW_POOL")  # e.g. "system"
+        settings: dict[str, Any] = {"distributed.worker.memory.spill": 0.6,
+                                    "distributed.worker.memory.target": 0.5}
+        if pool:
+            settings["distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL"] = pool
+        with dask.config.set(settings), \
                 LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                              dashboard_address=":0", memory_limit="1GiB",
                              local_directory=tmp) as cluster, Client(cluster) as client:
             workers_before = set(client.scheduler_info()["workers"])
 
+            def pauses() -> int:
+                logs = client.get_worker_logs()
+                return sum("Pausing worker" in msg for lines in logs.values()
+                           for _, msg in lines)
+
             t_shuffled, got = timed(lambda: dask_end_to_end(DaskLog.from_parquet(
                 FUNNEL, src, entity="deal", unit="s", npartitions=128)), repeat=1)
             assert got == expected, (got, expected)
+            p_shuffled = pauses()
             write_bucketed(dd.read_parquet(src), Path(tmp) / "bucketed", entity="deal",
                            buckets=128)
+            p_write = pauses() - p_shuffled
             t_bucketed, got = timed(lambda: dask_end_to_end(DaskLog.from_parquet(
                 FUNNEL, Path(tmp) / "bucketed", entity="deal", unit="s")), repeat=1)
             assert got == expected, (got, expected)
-            logs = client.get_worker_logs()
-            paused = sum("Pausing worker" in msg for lines in logs.values()
-                         for _, msg in lines)
+            p_bucketed = pauses() - p_shuffled - p_write
             same = set(client.scheduler_info()["workers"]) == workers_before
-        rows.append([f"{n / 1e6:.1f} M", "shuffled (P2P)", t_shuffled, 75.0])
-        rows.append([f"{n / 1e6:.1f} M", "pre-bucketed", t_bucketed, 25.0])
+        rows.append([f"{n / 1e6:.1f} M", "shuffled (P2P)", t_shuffled, 75.0, p_shuffled])
+        rows.append([f"{n / 1e6:.1f} M", "write_bucketed (untimed)", "-", "-", p_write])
+        rows.append([f"{n / 1e6:.1f} M", "pre-bucketed", t_bucketed, 25.0, p_bucketed])
     print_table("Dask LocalCluster, 2 workers x 1 GiB, dataset larger than a worker's "
-                f"memory (worker pauses: {paused}; workers restarted: {not same})",
-                ["events", "input", "seconds", "goal (s)"], rows)
+                f"memory (pyarrow pool: {pool or 'default'}; workers restarted: {not same})",
+                ["events", "input", "seconds", "goal (s)", "worker pauses"], rows)
 
 
 if __name__ == "__main__":
