@@ -443,6 +443,43 @@ def test_survival_partitions_merge_exactly(case: tuple[Funnel, list[Row], int, s
     assert np.array_equal(merged.at_risk, whole.at_risk)
 
 
+@settings(max_examples=40)
+@given(case=survival_cases(), parts=st.integers(3, 7), late=st.booleans())
+def test_survival_merged_in_one_pass_equals_merging_pairs(
+        case: tuple[Funnel, list[Row], int, str], parts: int, late: bool) -> None:
+    """``tree_merge`` of three or more estimates merges the tables in one pass
+    (``Survival._merge_all``), with or without late entry (some parts with an ``entry``
+    mapping, some without): the table of merging pairs, and of the whole log."""
+    from salesfunnel._engine._pool import tree_merge
+
+    funnel, rows, as_of, lost = case
+    log = build(funnel, rows)
+    pieces = log.partition(parts)
+    # late entry: the entities of every other part entered one day before their first
+    # event (those of the other parts, at time 0)
+    first = {e: min(r.ts for r in rows if r.entity == e) for e in {r.entity for r in rows}}
+    entry = {e: aware(t - 86_400) for e, t in first.items()} if late else None
+
+    def km(part: EventLog, k: int) -> Survival:
+        own = None if entry is None or k % 2 else {
+            i: entry[i] for i in part.ids.tolist()}
+        return survival(part, as_of=aware(as_of), lost=lost,  # type: ignore[arg-type]
+                        entry=own)
+
+    kms = [km(p, k) for k, p in enumerate(pieces)]
+    pairwise = kms[0]
+    for piece in kms[1:]:
+        pairwise = pairwise.merge(piece)
+    at_once = tree_merge(kms)
+    assert at_once == pairwise
+    assert at_once.to_dict() == pairwise.to_dict()
+    for name in ("time_ns", "events", "censored", "at_risk", "survival", "lower", "upper"):
+        assert np.array_equal(getattr(at_once, name), getattr(pairwise, name),
+                              equal_nan=name in ("lower", "upper")), name
+    if entry is None:
+        assert at_once == survival(log, as_of=aware(as_of), lost=lost)  # type: ignore[arg-type]
+
+
 @settings(max_examples=30)
 @given(case=survival_cases())
 def test_survival_breakdown_matches_reference(case: tuple[Funnel, list[Row], int, str]) -> None:

@@ -8,7 +8,7 @@ events, censored) is kept, so results over entity partitions merge exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -149,10 +149,10 @@ class Survival(Displayable):
     level: float = attrs.field(default=0.95, converter=_level)
     entered: _I64 | None = attrs.field(default=None, converter=_optional_readonly,
                                        kw_only=True)
-    at_risk: _I64 = attrs.field(init=False)
-    survival: _F64 = attrs.field(init=False)
-    lower: _F64 = attrs.field(init=False)
-    upper: _F64 = attrs.field(init=False)
+    # the curve (at_risk, survival, lower, upper), computed when first read: a merge of
+    # many parts makes tables that are only merged again, never read
+    _curve: tuple[_I64, _F64, _F64, _F64] | None = attrs.field(default=None, init=False,
+                                                                repr=False)
 
     def __attrs_post_init__(self) -> None:
         t, d, c = self.time_ns, self.events, self.censored
@@ -161,12 +161,42 @@ class Survival(Displayable):
                 f"time_ns, events and censored must have equal lengths; got {len(t)}, "
                 f"{len(d)}, {len(c)}", parameter="events", value=(len(t), len(d), len(c)),
             )
+        if self.entered is not None and len(self.entered) != len(t):
+            raise InvalidParameterError(
+                f"entered must have one count per time ({len(t)}); got "
+                f"{len(self.entered)}", parameter="entered", value=len(self.entered))
+
+    @property
+    def at_risk(self) -> _I64:
+        """Entities at risk at each time (see the class attributes)."""
+        return self._fitted()[0]
+
+    @property
+    def survival(self) -> _F64:
+        """``S(t)`` at each time."""
+        return self._fitted()[1]
+
+    @property
+    def lower(self) -> _F64:
+        """Lower bound of the confidence interval of ``S(t)``."""
+        return self._fitted()[2]
+
+    @property
+    def upper(self) -> _F64:
+        """Upper bound of the confidence interval of ``S(t)``."""
+        return self._fitted()[3]
+
+    def _fitted(self) -> tuple[_I64, _F64, _F64, _F64]:
+        if self._curve is None:
+            object.__setattr__(self, "_curve", self._fit())
+        assert self._curve is not None
+        return self._curve
+
+    def _fit(self) -> tuple[_I64, _F64, _F64, _F64]:
+        """The Kaplan-Meier curve and its exponential Greenwood interval."""
+        t, d, c = self.time_ns, self.events, self.censored
         removed = d + c
         if self.entered is not None:
-            if len(self.entered) != len(t):
-                raise InvalidParameterError(
-                    f"entered must have one count per time ({len(t)}); got "
-                    f"{len(self.entered)}", parameter="entered", value=len(self.entered))
             # Late entry: at risk at t = entered at or before t, less removed before t.
             at_risk = np.cumsum(self.entered) - (np.cumsum(removed) - removed)
         else:
@@ -185,11 +215,12 @@ class Survival(Displayable):
             inner = (surv > 0) & (surv < 1)
             lower = np.where(inner, surv ** np.exp(half), surv)
             upper = np.where(inner, surv ** np.exp(-half), surv)
-        for name, arr in (("at_risk", at_risk), ("survival", surv), ("lower", lower),
-                          ("upper", upper)):
+        out: list[Any] = []
+        for arr in (at_risk, surv, lower, upper):
             arr = np.asarray(arr)
             arr.flags.writeable = False
-            object.__setattr__(self, name, arr)
+            out.append(arr)
+        return out[0], out[1], out[2], out[3]
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -303,7 +334,17 @@ class Survival(Displayable):
             ``lost`` policy and level.
         """
         check_merge(self, other, ("stage", "as_of", "lost", "level"))
-        late = self.entered is not None or other.entered is not None
+        return Survival._merge_all([self, other])
+
+    @classmethod
+    def _merge_all(cls, items: Sequence[Survival]) -> Survival:
+        """Every item merged in one pass (``tree_merge`` uses it for three or more: one
+        sort of all the tables, where merging pairs would sort the growing table at
+        every level); the result of merging them pairwise."""
+        first = items[0]
+        for other in items[1:]:
+            check_merge(first, other, ("stage", "as_of", "lost", "level"))
+        late = any(side.entered is not None for side in items)
         # Entry times and counts: a side with late entry keeps its own; beside one, the
         # entities of a side without it entered at time 0 (as entities missing from an
         # ``entry`` mapping do). Time 0 joins the grid only then, so parts of a log
@@ -311,27 +352,36 @@ class Survival(Displayable):
         # row at 0 when every entity had a late entry, or when no part had entities).
         starts: list[_U64] = []
         counts: list[_I64] = []
-        for side in (self, other) if late else ():
+        for side in items if late else ():
             if side.entered is not None:
                 starts.append(side.time_ns)
                 counts.append(side.entered)
             elif side.observations:
                 starts.append(np.zeros(1, dtype=np.uint64))
                 counts.append(np.array([side.observations], dtype=np.int64))
-        n_own = len(self.time_ns) + len(other.time_ns)
-        times = np.concatenate([self.time_ns, other.time_ns, *starts]).astype(np.uint64)
-        uniq, inverse = np.unique(times, return_inverse=True)
-        events = np.zeros(len(uniq), dtype=np.int64)
-        censored = np.zeros(len(uniq), dtype=np.int64)
-        np.add.at(events, inverse[:n_own], np.concatenate([self.events, other.events]))
-        np.add.at(censored, inverse[:n_own], np.concatenate([self.censored, other.censored]))
+        # Ascending runs (each side's times, then the entry times): a stable sort merges
+        # them, and the counts of a time in several runs add up.
+        n_entry = sum(len(x) for x in starts)
+        zeros = np.zeros(n_entry, dtype=np.int64)
+        times = np.concatenate([*(side.time_ns for side in items), *starts]).astype(np.uint64)
+        order = np.argsort(times, kind="stable")
+        times = times.take(order)
+        first_of = np.flatnonzero(np.concatenate([[True], times[1:] != times[:-1]])) \
+            if len(times) else np.zeros(0, dtype=np.int64)
+
+        def summed(*parts: _I64) -> _I64:
+            out: _I64 = np.add.reduceat(np.concatenate(parts).take(order), first_of) \
+                if len(first_of) else np.zeros(0, dtype=np.int64)
+            return out
+
+        events = summed(*(side.events for side in items), zeros)
+        censored = summed(*(side.censored for side in items), zeros)
         entered = None
         if late:
-            entered = np.zeros(len(uniq), dtype=np.int64)
-            np.add.at(entered, inverse[n_own:],
-                      np.concatenate(counts) if counts else np.zeros(0, np.int64))
-        return Survival(self.stage, self.as_of, self.lost, uniq, events, censored, self.level,
-                        entered=entered)
+            own = np.zeros(len(times) - n_entry, dtype=np.int64)
+            entered = summed(own, *counts)
+        return Survival(first.stage, first.as_of, first.lost, times.take(first_of), events,
+                        censored, first.level, entered=entered)
 
     # -- presentation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
