@@ -445,6 +445,34 @@ def test_coarse_times_with_bad_rows_split_like_the_whole_log(unit: str) -> None:
         PartitionedLog.from_arrays(f, entity=ent, stage=stage, ts=ts, parts=3, workers=2)
 
 
+@pytest.mark.parametrize("unit", ["W", "D", "h", "m", "s", "ms", "us", "15m", "ns"])
+def test_part_times_convert_to_nanoseconds_like_astype(unit: str) -> None:
+    """A part's coarse times become nanoseconds by a multiply that lets other threads
+    run: the values of ``astype`` up to the last representable time, at both ends;
+    with a NaT or a time past 2262 the column goes the checked way (``astype`` when
+    every value is representable, else unchanged for the log's own error)."""
+    from salesfunnel._engine._partitioned import _ns_times
+
+    dtype = np.dtype(f"M8[{unit}]")
+    step = np.timedelta64(1, unit).astype("m8[ns]").astype(np.int64)
+    limit = (2**63 - 2) // int(step)
+    rng = np.random.default_rng(3)
+    raw = np.concatenate([rng.integers(-limit, limit, 1_000, endpoint=True), [-limit, limit]])
+    values = raw.astype(np.int64).view(dtype)
+    got = _ns_times(values)
+    assert got.dtype == np.dtype("M8[ns]")
+    assert np.array_equal(got, values.astype("M8[ns]"))
+    with_nat = values.copy()
+    with_nat[5] = np.datetime64("NaT")
+    got = _ns_times(with_nat)
+    assert got.dtype == np.dtype("M8[ns]") and np.isnat(got[5])
+    assert np.array_equal(got[6:], with_nat[6:].astype("M8[ns]"))
+    if unit != "ns":
+        beyond = values.copy()
+        beyond.view(np.int64)[0] = limit + 1  # past 2262 in nanoseconds
+        assert _ns_times(beyond) is beyond
+
+
 # -- bad input: every problem is the library's own error, naming the value ----------------
 
 F2 = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
