@@ -60,9 +60,9 @@ def sf_end_to_end(raw: dict[str, np.ndarray], workers: int) -> tuple[list[int], 
         log: Any = EventLog.from_arrays(FUNNEL, entity=raw["deal"], stage=raw["stage"],
                                         ts=raw["ts"], amount=raw["amount"])
     else:
+        # the default parts (two per thread), as a user gets them
         log = PartitionedLog.from_arrays(FUNNEL, entity=raw["deal"], stage=raw["stage"],
-                                         ts=raw["ts"], amount=raw["amount"], parts=workers,
-                                         workers=workers)
+                                         ts=raw["ts"], amount=raw["amount"], workers=workers)
     counts = conversion(log, workers=workers).counts
     t = timing(log, percentiles=(), workers=workers)
     return list(counts), [float(d.median) for d in t.steps]
@@ -225,8 +225,7 @@ def text_ids() -> None:
             ("salesfunnel EventLog.from_arrow, 1 thread",
              lambda t=table: EventLog.from_arrow(FUNNEL, t, unit="s")),
             ("salesfunnel PartitionedLog.from_arrow, 2 workers",
-             lambda t=table: PartitionedLog.from_arrow(FUNNEL, t, unit="s", parts=2,
-                                                       workers=2)),
+             lambda t=table: PartitionedLog.from_arrow(FUNNEL, t, unit="s", workers=2)),
             ("Arrow dictionary_encode + sort_indices (ids only)", arrow_sorted_codes),
             ("pandas.factorize(sort=True) (ids only)",
              lambda v=ids: pd.factorize(v, sort=True)),

@@ -445,6 +445,21 @@ def test_coarse_times_with_bad_rows_split_like_the_whole_log(unit: str) -> None:
         PartitionedLog.from_arrays(f, entity=ent, stage=stage, ts=ts, parts=3, workers=2)
 
 
+def test_the_default_parts_are_two_per_thread() -> None:
+    """Without ``parts``, the constructors make two partitions per thread (one for a
+    single thread), from arrays and from Arrow, and follow the library-wide option."""
+    import pyarrow as pa
+
+    f = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
+    cols = {"entity": np.arange(50) % 17, "stage": np.arange(50) % 2, "ts": np.arange(50)}
+    table = pa.table(cols)
+    for workers, parts in ((1, 1), (2, 4), (3, 6)):
+        assert PartitionedLog.from_arrays(f, **cols, unit="s", workers=workers).n_parts == parts
+        assert PartitionedLog.from_arrow(f, table, unit="s", workers=workers).n_parts == parts
+    with sf.set_options(workers=3):
+        assert PartitionedLog.from_arrays(f, **cols, unit="s").n_parts == 6
+
+
 @pytest.mark.parametrize("unit", ["W", "D", "h", "m", "s", "ms", "us", "15m", "ns"])
 def test_part_times_convert_to_nanoseconds_like_astype(unit: str) -> None:
     """A part's coarse times become nanoseconds by a multiply that lets other threads
