@@ -117,11 +117,6 @@ class Survival(Displayable):
         ``None`` when every entity is at risk from 0.
     time : numpy.ndarray of float64
         :attr:`time_ns` in seconds.
-    at_risk : numpy.ndarray of int64
-        Entities with duration ``>= t`` (not yet converted or censored just before ``t``)
-        and, with late entry, entered at or before ``t``.
-    survival, lower, upper : numpy.ndarray of float64
-        ``S(t)`` and its confidence interval.
     observations, converted, right_censored : int
         Totals.
     median : float
@@ -168,22 +163,25 @@ class Survival(Displayable):
 
     @property
     def at_risk(self) -> _I64:
-        """Entities at risk at each time (see the class attributes)."""
+        """Entities at risk at each time: with duration ``>= t`` (not yet converted or
+        censored just before ``t``) and, with late entry, entered at or before ``t``
+        (``numpy.ndarray`` of int64; the curve is fitted when first read)."""
         return self._fitted()[0]
 
     @property
     def survival(self) -> _F64:
-        """``S(t)`` at each time."""
+        """``S(t)`` at each time (``numpy.ndarray`` of float64)."""
         return self._fitted()[1]
 
     @property
     def lower(self) -> _F64:
-        """Lower bound of the confidence interval of ``S(t)``."""
+        """Lower bound of the confidence interval of ``S(t)`` at each time (exponential
+        Greenwood, at :attr:`level`)."""
         return self._fitted()[2]
 
     @property
     def upper(self) -> _F64:
-        """Upper bound of the confidence interval of ``S(t)``."""
+        """Upper bound of the confidence interval of ``S(t)`` at each time."""
         return self._fitted()[3]
 
     def _fitted(self) -> tuple[_I64, _F64, _F64, _F64]:
