@@ -361,6 +361,20 @@ def test_pipeline_amounts_summing_beyond_the_float_range_say_so() -> None:
     assert p.to_dict()["open_value"] is None and str(p)
 
 
+def test_pipeline_coverage_of_a_tiny_target_says_why_in_every_language() -> None:
+    """A target so small that the coverage overflows (found by the fuzz test: a
+    subnormal target) raised InvalidParameterError from the word table when shown: its
+    note had no label. Both languages now show it, naming the target."""
+    log = EventLog.from_arrays(F, entity=[1, 2], stage=[1, 1], ts=[0, 1], unit="s",
+                               amount=[5.0, 7.0])
+    p = metrics.pipeline(log, target=2.225073858507e-311)
+    assert math.isinf(p.coverage_unweighted)
+    assert "target is so small" in p.reasons["coverage_unweighted"]
+    assert "unweighted coverage: the target is so small" in str(p)
+    assert "未加权覆盖率" in p.text("zh") and "目标过小" in p.text("zh")
+    assert "target is so small" in p._repr_html_()
+
+
 def test_forecast_refuses_more_simulations_than_its_limit() -> None:
     with pytest.raises(PlanError, match=r"'n_sims' parameter of forecast"):
         planner.forecast(small_log(), as_of="1970-01-10T00:00Z", horizon=3, n_sims=10**18)

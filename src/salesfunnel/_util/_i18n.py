@@ -95,6 +95,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "attr.win_rate": ("win rate", "赢单率"),
     "attr.average_cycle": ("average cycle", "平均周期"),
     "attr.velocity": ("sales velocity", "销售速度"),
+    "attr.coverage": ("coverage", "覆盖率"),
+    "attr.coverage_unweighted": ("unweighted coverage", "未加权覆盖率"),
     "why.no_amount": ("the log has no amount column", "日志没有金额列"),
     "why.unestimated": ("{n} open entities worth {value} at stages without a probability "
                         "({names}) are excluded",
@@ -111,6 +113,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "why.no_closed": ("no entity is won or lost", "没有已赢单或丢单的实体"),
     "why.zero_cycle": ("the average cycle is zero", "平均周期为零"),
     "why.no_target": ("no target given", "未给出目标"),
+    "why.overflow": ("the amounts add up to more than the largest float (about 1.8e308)",
+                     "金额之和超过最大浮点数 (约 1.8e308)"),
+    "why.ratio_overflow": ("the target is so small that the ratio exceeds the largest float "
+                           "(about 1.8e308)",
+                           "目标过小, 比率超过最大浮点数 (约 1.8e308)"),
     # -- metrics: cohorts and comparison -------------------------------------------------
     "cohort.title": ("Cohorts by {} ({}), overall conversion from {!r}",
                      "按{}分组 ({}), 从 {!r} 起的累计转化"),

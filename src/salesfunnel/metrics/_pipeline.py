@@ -341,8 +341,8 @@ class Pipeline(Displayable):
         for name in ("open_value", "weighted_value", "average_won_amount", "velocity",
                      "coverage", "coverage_unweighted"):
             if math.isinf(getattr(self, name)):  # shown as missing: say why
-                out[name] = ("the amounts add up to more than the largest float (about "
-                             "1.8e308)")
+                out[name] = word("why.ratio_overflow" if name.startswith("coverage")
+                                 else "why.overflow", lang)
         return out
 
     # -- merging ------------------------------------------------------------------------------
