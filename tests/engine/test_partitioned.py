@@ -269,6 +269,27 @@ def test_pool_keeps_order_and_raises_the_first_error() -> None:
         tree_merge([])
 
 
+def test_pool_raises_the_error_of_the_earliest_failing_item() -> None:
+    """When several calls fail, the error raised is the earliest item's, not whichever
+    failed first in time: here item 1 fails at once and item 0 only after item 1 has
+    failed (a closed PartitionedLog named part 1 or part 0 depending on the race)."""
+    import threading
+
+    one_failed = threading.Event()
+
+    def fail(x: int) -> int:
+        if x == 1:
+            one_failed.set()
+            raise ValueError("item 1")
+        assert one_failed.wait(5)
+        raise ValueError("item 0")
+
+    for _ in range(5):
+        one_failed.clear()
+        with pytest.raises(ValueError, match="item 0"):
+            parallel_map(fail, [0, 1], 2)
+
+
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -44,8 +44,10 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
     """``[fn(x) for x in items]`` on up to ``workers`` threads (at most
     :data:`MAX_THREADS`), in order.
 
-    The first exception is raised once every started call has ended; calls not yet
-    started are cancelled (also on Ctrl-C), so nothing keeps running behind the caller.
+    When calls fail, the exception of the earliest failing item (in ``items`` order,
+    among the calls that ran) is raised once every started call has ended; calls not
+    yet started are cancelled (also on Ctrl-C), so nothing keeps running behind the
+    caller.
 
     Examples
     --------
@@ -68,9 +70,17 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
                 fut.add_done_callback(lambda _: bar.advance())
                 futures.append(fut)
             wait(futures, return_when=FIRST_EXCEPTION)
-            for fut in futures:
-                if fut.done() and not fut.cancelled() and fut.exception() is not None:
-                    raise fut.exception()  # type: ignore[misc]
+            if any(f.done() and not f.cancelled() and f.exception() is not None
+                   for f in futures):
+                # a call failed: the calls not yet started are cancelled, the started ones
+                # end, and the error of the earliest item that failed is raised (not of
+                # whichever failed first in time: the error is the same in every run)
+                for fut in futures:
+                    fut.cancel()
+                wait(futures)
+                for fut in futures:
+                    if not fut.cancelled() and fut.exception() is not None:
+                        raise fut.exception()  # type: ignore[misc]
             return [fut.result() for fut in futures]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
