@@ -331,14 +331,13 @@ class Survival(Displayable):
             If ``other`` is not a :class:`Survival` with the same stage, ``as_of``,
             ``lost`` policy and level.
         """
-        check_merge(self, other, ("stage", "as_of", "lost", "level"))
         return Survival._merge_all([self, other])
 
     @classmethod
     def _merge_all(cls, items: Sequence[Survival]) -> Survival:
-        """Every item merged in one pass (``tree_merge`` uses it for three or more: one
-        sort of all the tables, where merging pairs would sort the growing table at
-        every level); the result of merging them pairwise."""
+        """Every item merged in one pass (:meth:`merge` is this with two items;
+        ``tree_merge`` uses it for more: one sort of all the tables, where merging pairs
+        would sort the growing table at every level)."""
         first = items[0]
         for other in items[1:]:
             check_merge(first, other, ("stage", "as_of", "lost", "level"))

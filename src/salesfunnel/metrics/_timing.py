@@ -457,37 +457,16 @@ class Durations(Displayable):
         InvalidParameterError
             If ``other`` is not a :class:`Durations` of the same step and percentiles.
         """
-        check_merge(self, other, ("source", "target", "percentiles", "accuracy"))
-        assert self.frequencies is not None and other.frequencies is not None
-        # Two ascending runs of distinct values: a stable sort (timsort) merges them in
-        # linear time; a value in both becomes one with the summed count, and the exact
-        # totals add. Merged values are on the accuracy grid already.
-        v = np.concatenate([self.values, other.values])
-        w = np.concatenate([self.frequencies, other.frequencies])
-        if len(self.values) and len(other.values) and other.values[0] <= self.values[-1]:
-            order = np.argsort(v, kind="stable")
-            v, w = v[order], w[order]
-            same = np.flatnonzero(v[1:] == v[:-1])  # the pairs of a value in both
-            if len(same):
-                w[same] += w[same + 1]
-                v, w = np.delete(v, same + 1), np.delete(w, same + 1)
-        return self._merged(v, w, self.total + other.total)
-
-    def _merged(self, v: _U64, w: _I64, total: int) -> Durations:
-        """A result like this one (same step, percentiles and accuracy) holding the
-        distinct ascending ``v`` with counts ``w`` and the exact ``total``."""
-        out = object.__new__(Durations)
-        for name in ("source", "target", "percentiles", "accuracy"):
-            object.__setattr__(out, name, getattr(self, name))
-        out._finish(v, w, total)
-        return out
+        return Durations._merge_all([self, other])
 
     @classmethod
     def _merge_all(cls, items: Sequence[Durations]) -> Durations:
-        """``items[0].merge(items[1]).merge(...)`` in one pass: the distinct values of
-        all are sorted together once (a stable sort finds the ascending runs) and equal
-        values' counts summed, where merging pairs would sort the growing result again
-        at every level of the tree (used by ``tree_merge``; the result is the same)."""
+        """``items[0].merge(items[1]).merge(...)`` in one pass (:meth:`merge` is this
+        with two items; ``tree_merge`` uses it for more): the distinct values of all are
+        sorted together once (a stable sort merges the ascending runs in about linear
+        time) and equal values' counts summed, where merging pairs would sort the
+        growing result again at every level of the tree. The exact totals add; merged
+        values are on the accuracy grid already."""
         first = items[0]
         for other in items[1:]:
             check_merge(first, other, ("source", "target", "percentiles", "accuracy"))
@@ -502,7 +481,11 @@ class Durations(Displayable):
             starts = _run_starts(v)
             if len(starts) < len(v):
                 v, w = v.take(starts), np.add.reduceat(w, starts)
-        return first._merged(v, w, sum(d.total for d in items))
+        out = object.__new__(Durations)
+        for name in ("source", "target", "percentiles", "accuracy"):
+            object.__setattr__(out, name, getattr(first, name))
+        out._finish(v, w, sum(d.total for d in items))
+        return out
 
     def observations(self) -> _I64:
         """Every observed duration (ns), ascending: :attr:`values` repeated by
@@ -714,18 +697,12 @@ class Timing(Displayable):
         >>> timing(a).merge(timing(b)) == timing(log)
         True
         """
-        check_merge(self, other, ("stages", "percentiles"))
-        return Timing(
-            self.stages,
-            [a.merge(b) for a, b in zip(self.steps, other.steps, strict=True)],
-            self.cycle.merge(other.cycle),
-            self.entities + other.entities,
-            self.percentiles,
-        )
+        return Timing._merge_all([self, other])
 
     @classmethod
     def _merge_all(cls, items: Sequence[Timing]) -> Timing:
-        """Every item merged in one pass per step (see ``Durations._merge_all``)."""
+        """Every item merged in one pass per step (see ``Durations._merge_all``;
+        :meth:`merge` is this with two items)."""
         first = items[0]
         for other in items[1:]:
             check_merge(first, other, ("stages", "percentiles"))
