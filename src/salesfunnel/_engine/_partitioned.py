@@ -570,13 +570,11 @@ class PartitionedLog:
                             f"got {type(result).__name__} {result!r:.60} from part {i}.",
                             parameter="fn", value=fn)
                 pending.extend(results)
-                if len(pending) >= batch:
+                del results
+                if len(pending) >= batch or start + n >= len(self.parts):  # or the last
                     total = tree_merge(pending if total is None else [total, *pending])
                     pending = []
-                del results
                 bar.advance(len(chunk))
-        if pending:
-            total = tree_merge(pending if total is None else [total, *pending])
         out: R = total
         return out
 
