@@ -605,6 +605,37 @@ def test_map_and_reduce_check_their_arguments() -> None:
                              unit="s"))
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_reduce_holds_one_batch_of_partial_results(workers: int) -> None:
+    """Over many parts ``reduce`` merges every batch of ``max(8, 2 * workers)`` results
+    into the total before computing the next: the partial results alive at once never
+    exceed one batch and the total, and the order of the merges is the parts' order."""
+    import weakref
+
+    n_parts = 29
+    plog = PartitionedLog.from_arrays(F2, entity=np.arange(200), stage=np.zeros(200, np.int8),
+                                      ts=np.zeros(200, np.int64), unit="s", parts=n_parts,
+                                      workers=1)
+    alive: weakref.WeakSet[Any] = weakref.WeakSet()
+    most = [0]
+
+    class Seen:
+        def __init__(self, parts: tuple[int, ...]) -> None:
+            self.parts = parts
+            alive.add(self)
+            most[0] = max(most[0], len(alive))
+
+        def merge(self, other: Seen) -> Seen:
+            return Seen(self.parts + other.parts)
+
+    index = {id(p): i for i, p in enumerate(plog.parts)}
+    seen = plog.reduce(lambda part: Seen((index[id(part)],)), workers=workers)
+    assert seen.parts == tuple(range(n_parts))
+    batch = max(8, 2 * workers)
+    # one batch of results, the total, and the merges of a tree over them
+    assert batch < most[0] <= 2 * batch + 1
+
+
 def test_the_constructor_checks_its_parts() -> None:
     """Zero parts (metrics then said 'must be an EventLog'), parts that are not logs
     (AttributeError), a funnel that is not one (AttributeError in repr) and parts of

@@ -94,13 +94,15 @@ def test_timing_partitions_merge_exactly(data: tuple[Funnel, list[Row]], parts: 
 
 
 @settings(max_examples=60)
-@given(data=logs(), parts=st.integers(3, 9), accuracy=st.sampled_from([None, 0.01]))
+@given(data=logs(), parts=st.integers(2, 9), accuracy=st.sampled_from([None, 0.01]),
+       workers=st.integers(1, 3))
 def test_timing_merged_in_one_pass_equals_merging_pairs(data: tuple[Funnel, list[Row]],
                                                         parts: int,
-                                                        accuracy: float | None) -> None:
-    """``tree_merge`` of three or more results merges them in one pass per step
-    (``_merge_all``): the same values, counts, totals and statistics as merging one
-    piece after another, and as the whole log."""
+                                                        accuracy: float | None,
+                                                        workers: int) -> None:
+    """``tree_merge`` of two or more results merges them in one pass per step
+    (``_merge_all``, the steps on ``workers`` threads): the same values, counts, totals
+    and statistics as merging one piece after another, and as the whole log."""
     from salesfunnel._engine._pool import tree_merge
 
     funnel, rows = data
@@ -109,7 +111,7 @@ def test_timing_merged_in_one_pass_equals_merging_pairs(data: tuple[Funnel, list
     pairwise = pieces[0]
     for piece in pieces[1:]:
         pairwise = pairwise.merge(piece)
-    at_once = tree_merge(pieces)
+    at_once = tree_merge(pieces, workers=workers)
     assert at_once == pairwise == timing(log, accuracy=accuracy)
     for a, b in zip((*at_once.steps, at_once.cycle), (*pairwise.steps, pairwise.cycle),
                     strict=True):

@@ -540,9 +540,11 @@ class PartitionedLog:
     def reduce(self, fn: Callable[[EventLog], R], *, workers: int | None = None,
                progress: bool = False, label: str = "computing") -> R:
         """``fn`` on every part, the results merged (``a.merge(b)``) as they come, in
-        part order: at most ``max(8, 2 * workers)`` partial results and the running
-        total are held at a time, so the memory of a reduction over many parts stays
-        bounded (and the growing total is merged again once per batch, not per part).
+        part order: the parts are taken ``max(8, 2 * workers)`` at a time (a thread
+        moves on to the next part of the batch as soon as it is free), and each batch's
+        results are merged into the running total in one pass, so at most one batch of
+        partial results and the total are held at a time: the memory of a reduction
+        over many parts stays bounded.
 
         Examples
         --------
@@ -556,12 +558,16 @@ class PartitionedLog:
         n = self._run_options(fn, workers, progress, label, "PartitionedLog.reduce")
         funnel = self.funnel
         total: Any = None
-        pending: list[Any] = []
         batch = max(8, 2 * n)
         with Progress(len(self.parts), label, progress) as bar:
-            for start in range(0, len(self.parts), n):
-                chunk = self.parts[start:start + n]
-                results = parallel_map(lambda part: fn(_load(part, funnel)), chunk, n)
+
+            def one(part: EventLog | SpilledPart) -> Any:
+                result = fn(_load(part, funnel))
+                bar.advance()
+                return result
+
+            for start in range(0, len(self.parts), batch):
+                results = parallel_map(one, self.parts[start:start + batch], n)
                 for i, result in enumerate(results, start):
                     if not callable(getattr(result, "merge", None)):
                         raise InvalidParameterError(
@@ -569,12 +575,9 @@ class PartitionedLog:
                             f"results that merge (a metric result, with a merge method); "
                             f"got {type(result).__name__} {result!r:.60} from part {i}.",
                             parameter="fn", value=fn)
-                pending.extend(results)
+                total = tree_merge(results if total is None else [total, *results],
+                                   workers=n)
                 del results
-                if len(pending) >= batch or start + n >= len(self.parts):  # or the last
-                    total = tree_merge(pending if total is None else [total, *pending])
-                    pending = []
-                bar.advance(len(chunk))
         out: R = total
         return out
 

@@ -86,13 +86,14 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None = None
-               ) -> Any:
+def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None = None,
+               *, workers: int = 1) -> Any:
     """Merge results pairwise, neighbours first (``a.merge(b)``, or ``merge(a, b)``),
     keeping their order: each result is merged about log2(n) times, where merging into
     one running total would merge the growing total n times. Results whose class has a
-    ``_merge_all(results)`` classmethod (such as ``Timing``) are merged by it in one
-    pass; it must give what the pairwise merges give.
+    ``_merge_all(results, workers=...)`` classmethod (such as ``Timing``) are merged by
+    it in one pass, given ``workers`` threads for independent pieces (a ``Timing``'s
+    steps); it must give what the pairwise merges give.
 
     Examples
     --------
@@ -108,9 +109,9 @@ def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None =
     if not level:
         raise ValueError("nothing to merge")
     many = getattr(type(level[0]), "_merge_all", None) if merge is None else None
-    if many is not None and len(level) > 2 and all(type(r) is type(level[0]) for r in level):
+    if many is not None and len(level) > 1 and all(type(r) is type(level[0]) for r in level):
         # the result's class merges a whole list in one pass (no growing re-merges)
-        return many(level)
+        return many(level, workers=workers)
     pair = merge if merge is not None else (lambda a, b: a.merge(b))
     while len(level) > 1:
         nxt = [pair(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]

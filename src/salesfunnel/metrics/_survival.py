@@ -334,10 +334,11 @@ class Survival(Displayable):
         return Survival._merge_all([self, other])
 
     @classmethod
-    def _merge_all(cls, items: Sequence[Survival]) -> Survival:
+    def _merge_all(cls, items: Sequence[Survival], *, workers: int = 1) -> Survival:
         """Every item merged in one pass (:meth:`merge` is this with two items;
         ``tree_merge`` uses it for more: one sort of all the tables, where merging pairs
-        would sort the growing table at every level)."""
+        would sort the growing table at every level). ``workers`` is part of the
+        protocol and unused: one table is one sort."""
         first = items[0]
         for other in items[1:]:
             check_merge(first, other, ("stage", "as_of", "lost", "level"))

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
-from salesfunnel._engine import PartitionedLog
+from salesfunnel._engine import PartitionedLog, parallel_map
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -460,13 +460,15 @@ class Durations(Displayable):
         return Durations._merge_all([self, other])
 
     @classmethod
-    def _merge_all(cls, items: Sequence[Durations]) -> Durations:
+    def _merge_all(cls, items: Sequence[Durations], *, workers: int = 1) -> Durations:
         """``items[0].merge(items[1]).merge(...)`` in one pass (:meth:`merge` is this
         with two items; ``tree_merge`` uses it for more): the distinct values of all are
         sorted together once (a stable sort merges the ascending runs in about linear
         time) and equal values' counts summed, where merging pairs would sort the
         growing result again at every level of the tree. The exact totals add; merged
-        values are on the accuracy grid already."""
+        values are on the accuracy grid already. ``workers`` is part of the protocol
+        and unused (one distribution is one sort; ``Timing`` merges its steps on
+        threads)."""
         first = items[0]
         for other in items[1:]:
             check_merge(first, other, ("source", "target", "percentiles", "accuracy"))
@@ -700,20 +702,17 @@ class Timing(Displayable):
         return Timing._merge_all([self, other])
 
     @classmethod
-    def _merge_all(cls, items: Sequence[Timing]) -> Timing:
+    def _merge_all(cls, items: Sequence[Timing], *, workers: int = 1) -> Timing:
         """Every item merged in one pass per step (see ``Durations._merge_all``;
-        :meth:`merge` is this with two items)."""
+        :meth:`merge` is this with two items); the steps and the cycle are independent,
+        so they merge on up to ``workers`` threads."""
         first = items[0]
         for other in items[1:]:
             check_merge(first, other, ("stages", "percentiles"))
-        return Timing(
-            first.stages,
-            [Durations._merge_all(steps) for steps in zip(*(t.steps for t in items),
-                                                          strict=True)],
-            Durations._merge_all([t.cycle for t in items]),
-            sum(t.entities for t in items),
-            first.percentiles,
-        )
+        columns = [*zip(*(t.steps for t in items), strict=True), [t.cycle for t in items]]
+        merged = parallel_map(Durations._merge_all, columns, workers)
+        return Timing(first.stages, merged[:-1], merged[-1],
+                      sum(t.entities for t in items), first.percentiles)
 
     def _items(self, lang: str = "en") -> list[tuple[str, Durations]]:
         items = [(f"{d.source} -> {d.target}", d) for d in self.steps]
