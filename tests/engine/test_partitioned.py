@@ -482,12 +482,14 @@ def test_the_default_parts_are_two_per_thread() -> None:
 
 
 @pytest.mark.parametrize("unit", ["W", "D", "h", "m", "s", "ms", "us", "15m", "ns"])
-def test_part_times_convert_to_nanoseconds_like_astype(unit: str) -> None:
-    """A part's coarse times become nanoseconds by a multiply that lets other threads
-    run: the values of ``astype`` up to the last representable time, at both ends;
-    with a NaT or a time past 2262 the column goes the checked way (``astype`` when
-    every value is representable, else unchanged for the log's own error)."""
+def test_coarse_times_convert_to_nanoseconds_like_astype(unit: str) -> None:
+    """Coarse times become nanoseconds by a multiply that lets other threads run (a
+    part's times, and every log's ``to_ns_array``): the values of ``astype`` up to the
+    last representable time, at both ends; with a NaT or a time past 2262 the column
+    goes the checked way (a part's column is left for the log's own checks, and
+    ``to_ns_array`` reports the value)."""
     from salesfunnel._engine._partitioned import _ns_times
+    from salesfunnel._util._time import coarse_ns, to_ns_array
 
     dtype = np.dtype(f"M8[{unit}]")
     step = np.timedelta64(1, unit).astype("m8[ns]").astype(np.int64)
@@ -498,15 +500,22 @@ def test_part_times_convert_to_nanoseconds_like_astype(unit: str) -> None:
     got = _ns_times(values)
     assert got.dtype == np.dtype("M8[ns]")
     assert np.array_equal(got, values.astype("M8[ns]"))
+    ns, problems = to_ns_array(values)
+    assert problems == {} and np.array_equal(ns, values.astype("M8[ns]").view(np.int64))
+    assert (coarse_ns(values) is None) == (unit == "ns")
     with_nat = values.copy()
     with_nat[5] = np.datetime64("NaT")
-    got = _ns_times(with_nat)
-    assert got.dtype == np.dtype("M8[ns]") and np.isnat(got[5])
-    assert np.array_equal(got[6:], with_nat[6:].astype("M8[ns]"))
+    assert coarse_ns(with_nat) is None
+    ns, problems = to_ns_array(with_nat)
+    assert list(problems) == ["missing"] and np.flatnonzero(problems["missing"]).tolist() == [5]
+    assert np.array_equal(ns[6:], with_nat[6:].astype("M8[ns]").view(np.int64))
     if unit != "ns":
+        assert _ns_times(with_nat) is with_nat
         beyond = values.copy()
         beyond.view(np.int64)[0] = limit + 1  # past 2262 in nanoseconds
-        assert _ns_times(beyond) is beyond
+        assert _ns_times(beyond) is beyond and coarse_ns(beyond) is None
+        ns, problems = to_ns_array(beyond)
+        assert np.flatnonzero(problems["range"]).tolist() == [0] and ns[0] == 0
 
 
 # -- bad input: every problem is the library's own error, naming the value ----------------

@@ -20,7 +20,7 @@ from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
 from salesfunnel._engine._split import group_rows, rows_of, split_log
 from salesfunnel._util._optional import import_optional
-from salesfunnel._util._time import NS_PER_UNIT, TS_MAX, Naive, Unit, datetime64_in_range
+from salesfunnel._util._time import Naive, Unit, coarse_ns
 from salesfunnel._util._validate import check_bool, check_instance, check_int, invalid
 from salesfunnel.errors import EventLogError, InputFileError, InvalidParameterError
 from salesfunnel.events import EventLog
@@ -711,21 +711,7 @@ def _ns_times(values: Any) -> Any:
     one is representable, so the coarse copy is freed before the log is built (peak
     memory; the log would convert them anyway); anything else unchanged, for the log's
     own checks and messages."""
-    if type(values) is not np.ndarray or values.dtype.kind != "M":
+    if type(values) is not np.ndarray or values.dtype.kind != "M" or values.ndim != 1:
         return values
-    unit, count = np.datetime_data(values.dtype)
-    if (unit, count) == ("ns", 1):
-        return values
-    if unit in NS_PER_UNIT and unit != "ns" and len(values):
-        # a multiply into a new array lets the other parts' threads run (astype holds
-        # the GIL); NaT (the lowest int64) is out of range and takes the path below
-        factor = count * NS_PER_UNIT[unit]
-        raw = values.view(np.int64)
-        limit = TS_MAX // factor
-        if -limit <= int(raw.min()) and int(raw.max()) <= limit:
-            out = np.empty(len(raw), dtype=np.int64)
-            np.multiply(raw, np.int64(factor), out=out)
-            return out.view("datetime64[ns]")
-    if bool(datetime64_in_range(values).all()):
-        return values.astype("datetime64[ns]")
-    return values
+    fast = coarse_ns(values)  # a multiply lets the other parts' threads run
+    return values if fast is None else fast.view("datetime64[ns]")

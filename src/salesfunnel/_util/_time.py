@@ -495,6 +495,34 @@ def datetime64_in_range(values: np.ndarray[Any, Any]) -> npt.NDArray[np.bool_]:
     return ok
 
 
+def coarse_ns(values: np.ndarray[Any, Any]) -> npt.NDArray[np.int64] | None:
+    """A ``datetime64`` column of a unit coarser than nanoseconds as int64 ns in a new
+    array, when every value is a representable time (no NaT); ``None`` otherwise (and
+    for ns and finer units), for the checks and messages of the general path.
+
+    Two reductions and one multiply with ``out=``: several times faster than
+    ``astype("datetime64[ns]")``, which checks each value and holds the GIL.
+
+    Examples
+    --------
+    >>> coarse_ns(np.array(["2025-01-01T00:00:01"], dtype="datetime64[s]")).tolist()
+    [1735689601000000000]
+    >>> coarse_ns(np.array(["NaT"], dtype="datetime64[s]")) is None
+    True
+    """
+    unit, count = np.datetime_data(values.dtype)
+    if unit not in NS_PER_UNIT or unit == "ns" or not len(values):
+        return None
+    factor = count * NS_PER_UNIT[unit]
+    raw = values.view(np.int64)
+    limit = TS_MAX // factor  # NaT, the lowest int64, is below -limit
+    if not (-limit <= int(raw.min()) and int(raw.max()) <= limit):
+        return None
+    out = np.empty(len(raw), dtype=np.int64)
+    np.multiply(raw, np.int64(factor), out=out)
+    return out
+
+
 def to_ns_array(values: np.ndarray[Any, Any], *, unit: str | None = None,
                 naive: str = "raise"
                 ) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.bool_]]]:
@@ -524,6 +552,9 @@ def to_ns_array(values: np.ndarray[Any, Any], *, unit: str | None = None,
             masks[reason] = mask
 
     if kind == "M":
+        fast = coarse_ns(values) if values.ndim == 1 else None
+        if fast is not None:
+            return fast, masks
         missing = np.isnat(values)
         wide = ~datetime64_in_range(values)
         note("missing", missing)
