@@ -22,7 +22,7 @@ import numpy.typing as npt
 from salesfunnel._engine._pool import parallel_map
 from salesfunnel.events._factorize import factorize_objects, nul_inside
 
-__all__ = ["bucket_of", "hash_arrow_text", "hash_ids", "mix64", "scale_hash"]
+__all__ = ["bucket_dtype", "bucket_of", "hash_arrow_text", "hash_ids", "mix64", "scale_hash"]
 
 _U64 = npt.NDArray[np.uint64]
 
@@ -150,25 +150,43 @@ def hash_ids(values: Any) -> _U64:
     return _hash_objects(arr)
 
 
-def bucket_of(values: Any, n: int, *, workers: int = 1) -> npt.NDArray[np.int64]:
+def bucket_dtype(n: int) -> np.dtype[Any]:
+    """The narrowest signed integer type holding partitions ``0 .. n - 1``.
+
+    Examples
+    --------
+    >>> [bucket_dtype(n).name for n in (1, 128, 129, 2**15 + 1, 2**31 + 1)]
+    ['int8', 'int8', 'int16', 'int32', 'int64']
+    """
+    for dtype in (np.int8, np.int16, np.int32):
+        if n - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def bucket_of(values: Any, n: int, *, workers: int = 1, dtype: Any = np.int64
+              ) -> npt.NDArray[Any]:
     """The partition ``0 .. n - 1`` of each id: the high 32 bits of ``hash_ids(values)``
-    scaled to ``n`` (``(h >> 32) * n >> 32``, Lemire's multiply-shift: no division).
+    scaled to ``n`` (``(h >> 32) * n >> 32``, Lemire's multiply-shift: no division), as
+    ``dtype`` (:func:`bucket_dtype` gives the narrowest).
 
     With ``workers > 1`` a large numeric column is hashed in chunks on threads (numpy
-    releases the GIL in the arithmetic); the result is the same.
+    releases the GIL in the arithmetic, and in the cast to ``dtype`` of a chunk's
+    assignment); the result is the same.
 
     Examples
     --------
     >>> b = bucket_of(np.arange(10_000), 4)
     >>> sorted(set(b.tolist())), bool(abs(int((b == 0).sum()) - 2_500) < 200)
     ([0, 1, 2, 3], True)
-    >>> bool((bucket_of(np.arange(10**6), 3, workers=2) == bucket_of(np.arange(10**6), 3)).all())
+    >>> a = np.arange(10**6)
+    >>> bool((bucket_of(a, 3, workers=2, dtype=np.int8) == bucket_of(a, 3)).all())
     True
     """
     arr = np.asarray(values)
     if workers > 1 and arr.ndim == 1 and arr.dtype.kind in "iumMfb" and len(arr) >= 2**20:
         workers = min(workers, len(arr) >> 16)  # chunks of at least 65,536 ids
-        out = np.empty(len(arr), dtype=np.int64)
+        out = np.empty(len(arr), dtype=dtype)
         cuts = np.linspace(0, len(arr), workers + 1).astype(np.int64)
 
         def one(i: int) -> None:
@@ -176,7 +194,7 @@ def bucket_of(values: Any, n: int, *, workers: int = 1) -> npt.NDArray[np.int64]
 
         parallel_map(one, range(workers), workers)
         return out
-    return scale_hash(hash_ids(arr), n)
+    return scale_hash(hash_ids(arr), n).astype(dtype, copy=False)
 
 
 def scale_hash(h: _U64, n: int) -> npt.NDArray[np.int64]:

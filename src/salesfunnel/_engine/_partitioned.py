@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import numpy as np
 
-from salesfunnel._engine._hash import bucket_of, hash_arrow_text, scale_hash
+from salesfunnel._engine._hash import bucket_dtype, bucket_of, hash_arrow_text, scale_hash
 from salesfunnel._engine._options import resolve_workers
 from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
@@ -252,7 +252,7 @@ class PartitionedLog:
         check_bool("progress", progress, where=where)
         ent = as_array(entity, "entity")
         # peak memory: only the narrow copy rows_of keeps outlives this line
-        part_rows = rows_of(bucket_of(ent, n, workers=n_workers), n)
+        part_rows = rows_of(bucket_of(ent, n, workers=n_workers, dtype=bucket_dtype(n)), n)
         return cls._build(funnel, part_rows, n, n_workers, progress, dict(
             entity=ent, stage=stage, ts=ts, amount=amount, segments=segments,
             probability=probability, forecast_category=forecast_category),
@@ -345,7 +345,8 @@ class PartitionedLog:
         keys = None if entity in others else RowKeys.of(pa, table.column(entity))
         rest = table if keys is None else table.drop_columns([entity])
         part_rows = rows_of(_arrow_bucket(pa, table.column(entity), n) if keys is None
-                            else bucket_of(keys.keys, n, workers=n_workers), n)
+                            else bucket_of(keys.keys, n, workers=n_workers,
+                                           dtype=bucket_dtype(n)), n)
 
         def build(p: int) -> EventLog:
             rows = part_rows(p)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from salesfunnel._engine._hash import bucket_of
+from salesfunnel._engine._hash import bucket_dtype, bucket_of
 from salesfunnel._engine._pool import parallel_map
 from salesfunnel.events import EventLog
 
@@ -26,7 +26,7 @@ def group_rows(bucket: npt.NDArray[np.int64], n: int
     >>> order.tolist(), bounds.tolist()
     ([1, 3, 0, 2], [0, 2, 4])
     """
-    small = bucket.astype(np.int16 if n <= 2**15 else np.int32)
+    small = bucket.astype(bucket_dtype(n), copy=False)  # narrow ints: a radix argsort
     order = np.argsort(small, kind="stable").astype(np.int64, copy=False)
     bounds = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(small, minlength=n), out=bounds[1:])
@@ -45,7 +45,7 @@ def rows_of(bucket: npt.NDArray[Any], n: int
     [0, 2]
     """
     if n <= 16:
-        small = np.asarray(bucket).astype(np.int8, copy=False)
+        small = np.asarray(bucket).astype(np.int8, copy=False)  # no copy from bucket_dtype
         return lambda p: np.flatnonzero(small == p)
     order, bounds = group_rows(bucket, n)
     return lambda p: order[bounds[p]:bounds[p + 1]]
@@ -55,9 +55,7 @@ def split_log(log: EventLog, n: int, *, workers: int = 1) -> list[EventLog]:
     """``log`` split into ``n`` logs by the hash of the entity ids (see ``bucket_of``):
     every entity lands in one part, with its events in their original order; segment
     categories are shared with ``log``. The parts are cut on ``workers`` threads."""
-    ent_bucket = bucket_of(log.ids, n, workers=workers)
-    small = ent_bucket.astype(np.int8 if n <= 127 else np.int16 if n <= 2**15 else np.int32)
-    del ent_bucket
+    small = bucket_of(log.ids, n, workers=workers, dtype=bucket_dtype(n))
     ents_of = rows_of(small, n)
     row_rows = rows_of(small.take(log.entity), n)
     # an entity's code in its part: its rank among the part's entities (ascending codes
