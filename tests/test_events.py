@@ -576,12 +576,13 @@ def test_derived_arrays_are_cached_under_their_function_and_read_only() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300_000), st.integers(1, 64),
-       st.sampled_from(["uniform", "few", "skewed", "low bits"]))
+       st.sampled_from(["uniform", "few", "skewed", "low bits", "clump"]))
 @example(1, 300_000, 45, "uniform")
 @example(2, 70_000, 64, "uniform")
 @example(3, 200_000, 20, "skewed")
 @example(4, 100_000, 12, "few")
 @example(5, 100_000, 40, "low bits")
+@example(6, 300_000, 60, "clump")
 @pytest.mark.parametrize("fast", [True, False])
 def test_sorted_packed_sorts_like_numpy(fast: bool, seed: int, n: int, bits: int,
                                         shape: str) -> None:
@@ -599,10 +600,46 @@ def test_sorted_packed_sorts_like_numpy(fast: bool, seed: int, n: int, bits: int
     elif shape == "skewed":  # most values in the top bucket
         key = np.where(rng.random(n) < 0.9, np.uint64(top),
                        rng.integers(0, top, n, dtype=np.uint64, endpoint=True))
+    elif shape == "clump":  # a tenth of the values in one narrow range: one big bucket
+        key = rng.integers(0, top, n, dtype=np.uint64, endpoint=True)
+        near = rng.random(n) < 0.1
+        key[near] = np.uint64(top // 3) + rng.integers(0, 64, int(near.sum()), dtype=np.uint64)
+        key = np.minimum(key, np.uint64(top))
     else:
         key = rng.integers(0, min(top, 255), n, dtype=np.uint64, endpoint=True)
     with sort_path(fast):
         assert np.array_equal(sorted_packed(key.copy(), bits), np.sort(key))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([129, 130, 400]),
+       st.lists(st.integers(0, 400), min_size=1, max_size=80))
+# the largest bucket the blocks take, 128 values left of an aligned edge or right of it;
+# then one value more, which only the bucket-by-bucket way sorts
+@example(1, 129, [128, 129, 120, 120, 120])
+@example(1, 129, [255, 129, 120, 120, 120])
+@example(1, 130, [127, 130, 120, 120, 120])
+def test_buckets_sort_in_shifted_blocks_like_numpy(seed: int, limit: int,
+                                                   sizes: list[int]) -> None:
+    """Buckets of at most half a block and one (129 values) sort in two passes of
+    aligned and shifted blocks; a bucket one value larger or much larger takes the
+    bucket-by-bucket way. Both give numpy's sort of any bucket-ordered array, at every
+    length and alignment."""
+    from salesfunnel.events._factorize import _sort_buckets
+
+    rng = np.random.default_rng(seed)
+    sizes = [min(k, limit) for k in sizes]
+    # descending within a bucket (for odd seeds): a bucket's smallest value is its last,
+    # the one a block that misses part of the bucket would leave out of place
+    parts = [(np.uint64(i) << np.uint64(40)) + rng.integers(0, 1 << 40, k, dtype=np.uint64)
+             for i, k in enumerate(sizes)]
+    if seed % 2:
+        parts = [np.sort(p)[::-1] for p in parts]
+    out = np.concatenate(parts)
+    edges = np.append(np.cumsum([0, *sizes[:-1]]), len(out)).astype(np.int64)
+    expected = np.sort(out)
+    _sort_buckets(out, edges)
+    assert np.array_equal(out, expected)
 
 
 @contextlib.contextmanager

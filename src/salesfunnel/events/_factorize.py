@@ -42,6 +42,9 @@ _U64 = npt.NDArray[np.uint64]
 
 #: values per bucket in :func:`sorted_packed`: small sorts run in cache with SIMD
 _BUCKET = 256
+#: values per bucket aimed at when buckets are sorted in aligned blocks (they must fit
+#: half a block; see :func:`_sort_buckets`)
+_SMALL_BUCKET = 32
 #: values of the one-time comparison of :func:`numpy_sort_is_fast`
 _PROBE = 1 << 16
 
@@ -86,7 +89,8 @@ def sorted_packed(key: _U64, bits: int) -> _U64:
     ``numpy.sort`` in place where it is vectorized (:func:`numpy_sort_is_fast`);
     elsewhere millions of values sort in about half its time by one radix pass (numpy's
     stable ``argsort`` of ``uint16`` digits) on the top bits that splits the values into
-    buckets of about 256 in order, each bucket then sorting in cache.
+    buckets of a few dozen in order, then blocks of 256 sorting in cache
+    (:func:`_sort_buckets`).
 
     Examples
     --------
@@ -104,7 +108,7 @@ def sorted_packed(key: _U64, bits: int) -> _U64:
 def _bucket_sort(key: _U64, bits: int) -> _U64:
     """The bucketed radix sort of :func:`sorted_packed`."""
     n = len(key)
-    b = min(16, bits, bit_length(n // _BUCKET))
+    b = min(16, bits, bit_length(n // _SMALL_BUCKET))
     if b < 8:
         key.sort()
         return key
@@ -126,6 +130,33 @@ def _bucket_sort(key: _U64, bits: int) -> _U64:
     del order
     edges = np.append(np.searchsorted(sorted_top, np.arange(0, 1 << b, dtype=np.uint16)), n)
     del sorted_top
+    _sort_buckets(out, edges)
+    return out
+
+
+def _sort_buckets(out: _U64, edges: npt.NDArray[np.int64]) -> None:
+    """Sort ``out`` in place, given that it is in bucket order: the values of bucket
+    ``i`` are ``out[edges[i]:edges[i + 1]]`` and every value of a bucket is below every
+    value of the next (``edges`` ends at ``len(out)``).
+
+    When no bucket holds more than half a block of :data:`_BUCKET` values and one, two
+    calls sort the whole array: the aligned blocks (one call on a 2-D view), then the
+    blocks shifted by half a block. A bucket that crosses an aligned edge has at most
+    half a block on either side of it, so it lies within the shifted block around that
+    edge; and sorting any run of a bucket-ordered array keeps the buckets already
+    sorted in order. numpy sorts the rows in C, letting other
+    threads run, where sorting bucket by bucket is a Python call per few hundred values
+    (on two threads those calls took as long as on one). Otherwise the buckets are
+    sorted in runs of at least :data:`_BUCKET` values, one call each.
+    """
+    n = len(out)
+    block, half = _BUCKET, _BUCKET // 2
+    if n >= 2 * block and int(np.diff(edges).max()) <= half + 1:
+        for lo in (0, half):
+            hi = lo + (n - lo) // block * block
+            out[lo:hi].reshape(-1, block).sort(axis=1)
+            out[hi:].sort()  # the tail, shorter than a block
+        return
     # cut at the first bucket edge at or after every multiple of _BUCKET (edges end at n)
     cuts = np.unique(edges[np.searchsorted(edges, np.arange(_BUCKET, n, _BUCKET))])
     start = 0
@@ -133,7 +164,6 @@ def _bucket_sort(key: _U64, bits: int) -> _U64:
         if end - start > 1:
             out[start:end].sort()
         start = end
-    return out
 
 
 #: rows per slice where a whole-length temporary would only hold consecutive numbers
