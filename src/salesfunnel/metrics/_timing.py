@@ -478,7 +478,8 @@ class Durations(Displayable):
         w = np.concatenate([d.frequencies for d in items])
         if len(v):
             order = np.argsort(v, kind="stable")
-            v, w = v.take(order), w.take(order)
+            v = v.take(order)  # one at a time: the unsorted one is freed before the next
+            w = w.take(order)
             del order
             starts = _run_starts(v)
             if len(starts) < len(v):
