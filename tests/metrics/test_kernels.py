@@ -90,3 +90,32 @@ def test_kernel_results_are_cached_and_read_only() -> None:
     assert K.depth(log) is K.depth(log)
     with pytest.raises(ValueError, match="read-only"):
         K.first_times(log)[0, 0] = 1
+
+
+@settings(max_examples=60)
+@given(data=logs(), rows_per=st.integers(1, 9), on_worker=st.booleans())
+def test_first_tables_in_slices_match_reference(data: tuple[Funnel, list[Row]],
+                                                rows_per: int, on_worker: bool) -> None:
+    """The first-time scatter takes the log a slice of rows at a time, on the main thread
+    (``np.minimum.at``) and on a pool's worker (the GIL-free scatter, which checks the
+    table for every slice after the first): any slice size gives the reference first
+    times and the same arrival flags as one piece."""
+    from salesfunnel._engine._pool import parallel_map
+
+    funnel, rows = data
+    whole = K.first_tables(build(funnel, rows))
+    log = build(funnel, rows)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(K, "_SCATTER_ROWS", rows_per)
+        mp.setattr(K, "_SCATTER_ROWS_PARALLEL", rows_per)
+        # two items: parallel_map runs them on pool threads (the first is the one used)
+        tables = (parallel_map(lambda _: K.first_tables(log), [0, 1], 2)[0] if on_worker
+                  else K.first_tables(log))
+    ids = log.ids.tolist()
+    first = tables.ns(tables.units)
+    for e, indexed in by_entity(rows).items():
+        c = ids.index(e)
+        assert [None if t == K.NEVER else t // NS for t in first[c].tolist()] == \
+            ref_first_times(funnel, [r for _, r in indexed])
+    assert np.array_equal(tables.arrived, whole.arrived)
+    assert np.array_equal(tables.entry, whole.entry)

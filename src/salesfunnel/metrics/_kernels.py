@@ -171,6 +171,9 @@ def counts_at_least(values: npt.ArrayLike, n: int) -> _I64:
 
 
 _SCATTER_ROWS = 1 << 20  # rows per slice of a scatter's keys
+#: rows per slice on a thread pool's worker, where every slice after the first costs
+#: the GIL-free scatter one more gather (it checks the table)
+_SCATTER_ROWS_PARALLEL = 1 << 22
 
 
 @attrs.frozen(eq=False)
@@ -230,10 +233,10 @@ def first_tables(log: EventLog) -> FirstTables:
     clamp = len(log.funnel.stages) > n_path + 1  # several LOST stages -> row n_path
     # The flat keys ``stage * n + entity`` (and the times in units) are made a slice of
     # rows at a time, so the scatter needs no int64 copy of the whole log beside the
-    # table (peak memory); on a thread pool's worker the GIL-free scatter takes them in
-    # one piece (it relies on the table holding only ``never``, which a second slice
-    # would break).
-    rows_per = max(len(log), 1) if in_parallel() else _SCATTER_ROWS
+    # table (peak memory). On a thread pool's worker the slices are larger: the
+    # GIL-free scatter skips its check of the table for the first slice only (the table
+    # then holds only ``never``), so each later slice costs it one more gather.
+    rows_per = _SCATTER_ROWS_PARALLEL if in_parallel() else _SCATTER_ROWS
     key = np.empty(min(len(log), rows_per), dtype=np.int64)
     for lo in range(0, len(log), rows_per):
         hi = min(lo + rows_per, len(log))
