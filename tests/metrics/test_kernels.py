@@ -12,6 +12,7 @@ from metrics.reference import (
     Row,
     by_entity,
     columns,
+    is_main,
     logs,
     n_path,
     ref_depth,
@@ -20,7 +21,7 @@ from metrics.reference import (
     ref_latest_stage,
     ref_ordered_level,
 )
-from salesfunnel import EventLog, Funnel, InvalidParameterError
+from salesfunnel import EventLog, Funnel, InvalidParameterError, Stage
 from salesfunnel.metrics import _kernels as K
 
 NS = 1_000_000_000
@@ -113,9 +114,40 @@ def test_first_tables_in_slices_match_reference(data: tuple[Funnel, list[Row]],
                   else K.first_tables(log))
     ids = log.ids.tolist()
     first = tables.ns(tables.units)
+    arrived = np.column_stack([tables.arrived(k) for k in range(n_path(funnel))])
     for e, indexed in by_entity(rows).items():
         c = ids.index(e)
+        evs = [r for _, r in indexed]
         assert [None if t == K.NEVER else t // NS for t in first[c].tolist()] == \
-            ref_first_times(funnel, [r for _, r in indexed])
-    assert np.array_equal(tables.arrived, whole.arrived)
+            ref_first_times(funnel, evs)
+        # arrived at k: an event at stage k no later than any event deeper on the path
+        for k in range(n_path(funnel)):
+            at_k = [r.ts for r in evs if r.stage == k]
+            deeper = [r.ts for r in evs if is_main(funnel, r.stage) and r.stage > k]
+            assert arrived[c, k] == (bool(at_k) and (not deeper or min(at_k) <= min(deeper)))
+    assert np.array_equal(tables.bits, whole.bits)
     assert np.array_equal(tables.entry, whole.entry)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 12), st.integers(0, 30)),
+                min_size=1, max_size=60))
+def test_arrival_flags_past_eight_stages_match_reference(
+        events: list[tuple[int, int, int]]) -> None:
+    """The arrival flags are kept eight stages to a byte: a path of 12 stages (and a LOST
+    stage) spans two bytes, and every flag still says whether the entity's first arrival
+    at depth >= k was at stage k itself."""
+    stages = [Stage(f"s{i}") for i in range(11)]
+    funnel = Funnel("long", [*stages, Stage("won", kind="won"), Stage("lost", kind="lost")])
+    ent, stage, ts = (list(c) for c in zip(*events, strict=True))
+    log = EventLog.from_arrays(funnel, entity=ent, stage=stage, ts=ts, unit="s")
+    tables = K.first_tables(log)
+    assert tables.bits.shape == (2, log.n_entities)
+    ids = log.ids.tolist()
+    for e in set(ent):
+        evs = [(s, t) for x, s, t in events if x == e]
+        for k in range(12):
+            at_k = [t for s, t in evs if s == k]
+            deeper = [t for s, t in evs if k < s < 12]
+            want = bool(at_k) and (not deeper or min(at_k) <= min(deeper))
+            assert tables.arrived(k)[ids.index(e)] == want, (e, k)

@@ -189,16 +189,26 @@ class FirstTables:
         ``(n_entities, n_path)``, stage-major: first time at depth ``>= k``.
     entry : numpy.ndarray
         Per entity: first event at any stage, same units.
-    arrived : numpy.ndarray of bool
-        See :func:`arrived`.
+    bits : numpy.ndarray of uint8
+        ``(ceil(n_path / 8), n_entities)``: the flags of :meth:`arrived`, eight stages to
+        a byte (bit ``k % 8`` of row ``k // 8``), an eighth of the memory of a ``bool``
+        table (the tables stay cached with the log).
     """
 
     units: npt.NDArray[np.signedinteger[Any]]
     entry: npt.NDArray[np.signedinteger[Any]]
-    arrived: npt.NDArray[np.bool_]
+    bits: npt.NDArray[np.uint8]
     never: int
     t0: int
     step: int
+
+    def arrived(self, k: int) -> npt.NDArray[np.bool_]:
+        """Per entity: its first arrival at depth ``>= k`` was an event at stage ``k``
+        itself (it did not skip past ``k``); a new array."""
+        out = np.right_shift(self.bits[k >> 3], np.uint8(k & 7))
+        np.bitwise_and(out, np.uint8(1), out=out)
+        flags: npt.NDArray[np.bool_] = out.view(np.bool_)
+        return flags
 
     def ns(self, units: npt.NDArray[np.signedinteger[Any]]) -> _I64:
         """``units`` (any shape) as int64 ns, ``never`` as :data:`NEVER` (no copy when
@@ -254,17 +264,28 @@ def first_tables(log: EventLog) -> FirstTables:
         scatter_min(table, flat, times, above=lo == 0)
     del key
     rows = table.reshape(n_path + 1, n)
-    seen = np.empty((n_path, n), dtype=np.bool_)
-    seen[n_path - 1] = rows[n_path - 1] != never
+    bits = np.zeros(((n_path + 7) // 8, n), dtype=np.uint8)
+    flag = np.empty(n, dtype=np.bool_)
     # Reaching stage j means depth >= k for every k <= j: reverse running minimum. The
     # first arrival at depth >= k was an event at stage k itself when that stage's
     # first time is no later than the first time at depth >= k + 1.
-    for k in range(n_path - 2, -1, -1):
-        np.less_equal(rows[k], rows[k + 1], out=seen[k])
-        seen[k] &= rows[k] != never
-        np.minimum(rows[k], rows[k + 1], out=rows[k])
-    return FirstTables(rows[:n_path].T, np.minimum(rows[0], rows[n_path]), seen.T, never,
-                       t0, step)
+    for k in range(n_path - 1, -1, -1):
+        if k == n_path - 1:
+            np.not_equal(rows[k], never, out=flag)
+        else:
+            np.less_equal(rows[k], rows[k + 1], out=flag)
+            flag &= rows[k] != never
+            np.minimum(rows[k], rows[k + 1], out=rows[k])
+        byte = flag.view(np.uint8)  # 0 or 1, shifted to bit k % 8 in place
+        np.left_shift(byte, np.uint8(k & 7), out=byte)
+        bits[k >> 3] |= byte
+    del flag
+    entry = np.minimum(rows[0], rows[n_path])
+    # The row of LOST stages served only the entry times: the cached table lets it go
+    # (realloc, in place; no view of the table is left to move with it).
+    del rows
+    table.resize(n_path * n, refcheck=False)
+    return FirstTables(table.reshape(n_path, n).T, entry, bits, never, t0, step)
 
 
 @derived
@@ -277,13 +298,6 @@ def first_times(log: EventLog) -> _I64:
     """
     tables = first_tables(log)
     return tables.ns(tables.units)
-
-
-def arrived(log: EventLog) -> npt.NDArray[np.bool_]:
-    """``(n_entities, n_path)``: the entity's first arrival at depth >= ``k`` was an event
-    at stage ``k`` itself (it did not skip past ``k``). Stage-major, like
-    :func:`first_times`."""
-    return first_tables(log).arrived
 
 
 @derived

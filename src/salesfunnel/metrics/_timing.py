@@ -793,7 +793,7 @@ def step_durations(tables: K.FirstTables, n_path: int, rows: _I64 | None = None
     times faster than boolean-mask indexing). A generator: the caller compacts each
     step before the next one is made (peak memory).
     """
-    first, arrived = tables.units, tables.arrived
+    first = tables.units
     idx = rows
     prev = first[:, 0] if idx is None else first[:, 0].take(idx)
     for k in range(1, n_path):
@@ -806,7 +806,7 @@ def step_durations(tables: K.FirstTables, n_path: int, rows: _I64 | None = None
             idx = sel if idx is None else idx.take(sel)
             del sel
         del reached
-        at = arrived[:, k - 1] if idx is None else arrived[:, k - 1].take(idx)
+        at = tables.arrived(k - 1) if idx is None else tables.arrived(k - 1).take(idx)
         keep = None if at.all() else np.flatnonzero(at)
         del at
         out = (_elapsed(tables, col, prev) if keep is None
