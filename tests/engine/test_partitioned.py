@@ -518,6 +518,32 @@ def test_coarse_times_convert_to_nanoseconds_like_astype(unit: str) -> None:
         assert np.flatnonzero(problems["range"]).tolist() == [0] and ns[0] == 0
 
 
+@pytest.mark.parametrize("unit", ["D", "s", "us", "ns", "15m"])
+def test_byte_swapped_times_mean_the_same_times(unit: str) -> None:
+    """A ``datetime64`` column in the other byte order (as some files and buffers give
+    them) holds the same times: the fast conversion used its raw integers (2025-01-08 in
+    microseconds became 1978), and the range check flagged valid times."""
+    from salesfunnel._engine._partitioned import _ns_times
+    from salesfunnel._util._time import datetime64_in_range, to_ns_array
+
+    # midnights only: their swapped bytes, read as int64, are themselves in range in
+    # some units (2025-01-08 in microseconds), so only the byte order tells them apart
+    native = np.array(["2025-01-08", "2025-01-08", "2262-01-01", "2025-01-09"],
+                      dtype=f"M8[{unit}]")
+    swapped = native.astype(native.dtype.newbyteorder("S"))
+    assert not swapped.dtype.isnative and np.array_equal(swapped, native)
+    assert datetime64_in_range(swapped).all()
+    got, problems = to_ns_array(swapped)
+    want, _ = to_ns_array(native)
+    assert problems == {} and got.tolist() == want.tolist()
+    assert _ns_times(swapped).astype("M8[ns]").tolist() == native.astype("M8[ns]").tolist()
+    cols = dict(entity=[1, 2, 3, 4], stage=[0, 1, 0, 1])
+    log = EventLog.from_arrays(F2, **cols, ts=swapped)
+    assert log.ts.tolist() == EventLog.from_arrays(F2, **cols, ts=native).ts.tolist()
+    plog = PartitionedLog.from_arrays(F2, **cols, ts=swapped, parts=2, workers=2)
+    assert sorted(t for p in plog.parts for t in p.ts.tolist()) == sorted(want.tolist())
+
+
 # -- bad input: every problem is the library's own error, naming the value ----------------
 
 F2 = sf.Funnel("f", [sf.Stage("a"), sf.Stage("won", kind="won")])
@@ -643,6 +669,34 @@ def test_reduce_holds_one_batch_of_partial_results(workers: int) -> None:
     batch = max(8, 2 * workers)
     # one batch of results, the total, and the merges of a tree over them
     assert batch < most[0] <= 2 * batch + 1
+
+
+def test_reduce_keeps_every_thread_busy_across_a_batch() -> None:
+    """While one part is slow, the other thread works through the rest of the batch: part
+    0 here finishes only once parts 1 - 7 have been computed (``reduce`` used to wait
+    for the slowest of each group of ``workers`` parts, which would never come)."""
+    import threading
+
+    n = 80
+    cols = dict(entity=np.arange(n), stage=np.arange(n) % 2, ts=np.zeros(n, np.int64))
+    plog = PartitionedLog.from_arrays(F2, **cols, unit="s", parts=8, workers=1)
+    index = {id(p): i for i, p in enumerate(plog.parts)}
+    lock, others_done, done = threading.Lock(), threading.Event(), []
+
+    def fn(part: EventLog) -> Any:
+        i = index[id(part)]
+        if i == 0:
+            assert others_done.wait(timeout=20), "parts 1 - 7 did not run beside part 0"
+        else:
+            with lock:
+                done.append(i)
+                if len(done) == 7:
+                    others_done.set()
+        return conversion(part, workers=1)
+
+    assert plog.reduce(fn, workers=2) == conversion(EventLog.from_arrays(F2, **cols,
+                                                                         unit="s"))
+    assert sorted(done) == list(range(1, 8))
 
 
 def test_the_constructor_checks_its_parts() -> None:

@@ -475,6 +475,8 @@ def duration_ns(value: Any, *, parameter: str, unit: str = "s", bounded: bool = 
 def datetime64_in_range(values: np.ndarray[Any, Any]) -> npt.NDArray[np.bool_]:
     """Which ``datetime64`` values (any unit) are representable times (NaT counts as in
     range): numpy's unit conversion wraps around silently, so this is checked first."""
+    if not values.dtype.isnative:  # the raw int64 below must be the times themselves
+        values = values.astype(values.dtype.newbyteorder("="))
     unit, count = np.datetime_data(values.dtype)
     raw = values.view(np.int64)
     nat = np.isnat(values)
@@ -511,8 +513,8 @@ def coarse_ns(values: np.ndarray[Any, Any]) -> npt.NDArray[np.int64] | None:
     True
     """
     unit, count = np.datetime_data(values.dtype)
-    if unit not in NS_PER_UNIT or unit == "ns" or not len(values):
-        return None
+    if unit not in NS_PER_UNIT or unit == "ns" or not len(values) or not values.dtype.isnative:
+        return None  # (the raw int64 of a byte-swapped column are not the times)
     factor = count * NS_PER_UNIT[unit]
     raw = values.view(np.int64)
     limit = TS_MAX // factor  # NaT, the lowest int64, is below -limit
