@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from salesfunnel._engine._pool import parallel_map
+from salesfunnel.events._convert import signed_dtype
 from salesfunnel.events._factorize import factorize_objects, nul_inside
 
 __all__ = ["bucket_dtype", "bucket_of", "hash_arrow_text", "hash_ids", "mix64", "scale_hash"]
@@ -158,10 +159,7 @@ def bucket_dtype(n: int) -> np.dtype[Any]:
     >>> [bucket_dtype(n).name for n in (1, 128, 129, 2**15 + 1, 2**31 + 1)]
     ['int8', 'int8', 'int16', 'int32', 'int64']
     """
-    for dtype in (np.int8, np.int16, np.int32):
-        if n - 1 <= np.iinfo(dtype).max:
-            return np.dtype(dtype)
-    return np.dtype(np.int64)
+    return signed_dtype(n - 1)
 
 
 def bucket_of(values: Any, n: int, *, workers: int = 1, dtype: Any = np.int64

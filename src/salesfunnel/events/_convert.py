@@ -25,7 +25,8 @@ from salesfunnel.model._stage import match_key
 
 __all__ = ["MAX_EXAMPLES", "Factorized", "Problems", "TextTimes", "as_array", "check_on_invalid",
            "check_stage_map", "convert_amount", "convert_probability", "convert_segment",
-           "convert_stage", "convert_ts", "map_stage_codes", "stage_dtype", "unknown_stages"]
+           "convert_stage", "convert_ts", "map_stage_codes", "signed_dtype", "stage_dtype",
+           "unknown_stages"]
 
 MAX_EXAMPLES = 5
 _OUT_OF_RANGE = (f"a time outside 1677-09-21 .. 2262-04-11 UTC (the representable int64 "
@@ -40,13 +41,23 @@ _TIME_REASONS = {
 }
 
 
+def signed_dtype(max_value: int) -> np.dtype[Any]:
+    """The narrowest signed integer dtype holding ``-1 .. max_value``.
+
+    Examples
+    --------
+    >>> [signed_dtype(v).name for v in (0, 127, 128, 2**31 - 1, 2**31)]
+    ['int8', 'int8', 'int16', 'int32', 'int64']
+    """
+    for dtype in (np.int8, np.int16, np.int32):
+        if max_value <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
 def stage_dtype(n_stages: int) -> np.dtype[Any]:
-    """The smallest signed integer dtype holding stage indices ``-1 .. n_stages - 1``."""
-    if n_stages <= np.iinfo(np.int8).max:
-        return np.dtype(np.int8)
-    if n_stages <= np.iinfo(np.int16).max:
-        return np.dtype(np.int16)
-    return np.dtype(np.int32)
+    """The dtype of stage indices ``-1 .. n_stages - 1`` (one value of room to spare)."""
+    return signed_dtype(n_stages)
 
 
 def as_array(values: Any, name: str) -> np.ndarray[Any, Any]:

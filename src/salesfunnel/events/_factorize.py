@@ -352,8 +352,8 @@ def factorize_int(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], np.n
     order = stable_order([(rel_u, 64 - ib)], n, consume=True)
     del rel_u
     v_sorted = np.take(values, order)
-    high = v_sorted.astype(np.uint64)
-    high -= np.uint64(lo % 2**64)
+    high = np.empty(n, dtype=np.uint64)  # ufuncs with ``out=``: no GIL (astype holds it)
+    np.subtract(v_sorted, np.uint64(lo % 2**64), out=high, dtype=np.uint64, casting="unsafe")
     high >>= shift
     clash = high[1:] == high[:-1]
     clash &= v_sorted[1:] != v_sorted[:-1]
