@@ -78,8 +78,9 @@ def sort_events(log: EventLog) -> SortedEvents:
                         bounds=bounds.astype(np.int64))
 
 
-def time_offsets(ts: npt.NDArray[np.int64], t0: int) -> npt.NDArray[np.uint64]:
-    """``ts - t0`` for ``t0 <= ts.min()``, exact as ``uint64``.
+def time_offsets(ts: npt.NDArray[np.int64], t0: int,
+                 out: npt.NDArray[np.uint64] | None = None) -> npt.NDArray[np.uint64]:
+    """``ts - t0`` for ``t0 <= ts.min()``, exact as ``uint64`` (into ``out`` when given).
 
     In int64 the difference overflows once the times span more than ``2**63`` ns (about
     292 years; a log may span 584); in ``uint64`` it cannot.
@@ -90,7 +91,8 @@ def time_offsets(ts: npt.NDArray[np.int64], t0: int) -> npt.NDArray[np.uint64]:
     >>> time_offsets(ts, int(ts.min())).tolist()
     [0, 18446744073709551613]
     """
-    rel = ts.view(np.uint64) - np.uint64(t0 % 2**64)
+    rel: npt.NDArray[np.uint64] = np.subtract(ts.view(np.uint64), np.uint64(t0 % 2**64),
+                                              out=out)
     return rel
 
 

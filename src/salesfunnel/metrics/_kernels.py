@@ -251,6 +251,11 @@ def first_tables(log: EventLog) -> FirstTables:
     # then holds only ``never``), so each later slice costs it one more gather.
     rows_per = _SCATTER_ROWS_PARALLEL if in_parallel() else _SCATTER_ROWS
     key = np.empty(min(len(log), rows_per), dtype=np.int64)
+    # the times in units, through ufuncs with ``out=`` into buffers kept across slices
+    # (no ``astype``, which holds the GIL)
+    rel = np.empty(len(key) if dtype is np.int32 else 0, dtype=np.uint64)
+    units = np.empty(len(rel), dtype=np.int32)
+    step_u = np.uint64(step)
     for lo in range(0, len(log), rows_per):
         hi = min(lo + rows_per, len(log))
         flat = key[:hi - lo]
@@ -259,13 +264,14 @@ def first_tables(log: EventLog) -> FirstTables:
         flat += log.entity[lo:hi]
         times: npt.NDArray[Any] = log.ts[lo:hi]
         if dtype is np.int32:
-            rel = time_offsets(times, t0)
+            time_offsets(times, t0, out=rel[:hi - lo])
             if step > 1:
-                rel //= np.uint64(step)
-            times = rel.astype(np.int32)
-            del rel
+                np.floor_divide(rel[:hi - lo], step_u, out=units[:hi - lo], casting="unsafe")
+            else:
+                np.copyto(units[:hi - lo], rel[:hi - lo], casting="unsafe")
+            times = units[:hi - lo]
         scatter_min(table, flat, times, above=lo == 0)
-    del key
+    del key, rel, units
     rows = table.reshape(n_path + 1, n)
     bits = np.zeros(((n_path + 7) // 8, n), dtype=np.uint8)
     flag = np.empty(n, dtype=np.bool_)
