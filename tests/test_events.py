@@ -823,3 +823,26 @@ def test_text_ids_and_segments_ending_in_nul_are_kept_as_written(texts: list[str
     from_table = EventLog.from_arrow(FUNNEL, table, unit="s", segments="tag")
     assert from_table.ids.tolist() == log.ids.tolist()
     assert from_table.segments["tag"].values().tolist() == values
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3 * 2**15 + 5),
+       st.sampled_from([10**9, 10**6, 10**3, 1]), st.integers(-1, 3 * 2**15 + 4),
+       st.sampled_from([0, -(2**62), 2**62]))
+@example(0, 3 * 2**15 + 5, 10**9, 2 * 2**15 + 1, 0)  # one odd time in the third slice
+@example(1, 2, 10**3, 1, -(2**62))
+def test_time_scale_is_the_largest_power_of_ten_dividing_every_offset(
+        seed: int, n: int, unit: int, odd_at: int, base: int) -> None:
+    """``time_scale`` reads the offsets a slice at a time and moves to a finer step when a
+    slice needs it: the step is the largest of 1 s, 1 ms, 1 us, 1 ns (in ns) that divides
+    every ``ts - t0``, with one finer time anywhere (or none), at any length and base."""
+    from salesfunnel.events._sort import time_scale
+
+    rng = np.random.default_rng(seed)
+    ts = base + rng.integers(0, 10**6, n, dtype=np.int64) * unit
+    if 0 <= odd_at < n and unit > 1:
+        ts[odd_at] += unit // 1000 if unit >= 1000 else 1
+    t0 = int(ts.min())
+    offsets = [int(t) - t0 for t in ts.tolist()]
+    want = next((s for s in (10**9, 10**6, 10**3) if all(o % s == 0 for o in offsets)), 1)
+    assert time_scale(ts) == (t0, want)

@@ -107,8 +107,26 @@ def time_scale(ts: npt.NDArray[np.int64]) -> tuple[int, int]:
     >>> time_scale(np.array([9 * 10**18, -9 * 10**18, 0], dtype=np.int64))  # spans > 2**63
     (-9000000000000000000, 1000000000)
     """
-    t0, step, _ = _scale(ts)
-    return t0, step
+    if len(ts) == 0:
+        return 0, 1
+    t0 = int(ts.min())
+    # a slice of offsets at a time, in buffers that stay in the core's cache (no offsets
+    # of the whole log); a slice that a step does not divide moves on to the next step
+    steps = [NS_PER_S, 1_000_000, 1_000]
+    rel = np.empty(min(len(ts), _SCALE_SLICE), dtype=np.uint64)
+    rem = np.empty(len(rel), dtype=np.uint64)
+    for lo in range(0, len(ts), _SCALE_SLICE):
+        part = time_offsets(ts[lo:lo + _SCALE_SLICE], t0, out=rel[:len(ts) - lo])
+        left = rem[:len(part)]
+        while steps and np.any(np.remainder(part, np.uint64(steps[0]), out=left)):
+            steps.pop(0)
+        if not steps:
+            return t0, 1
+    return t0, steps[0]
+
+
+#: times per slice of :func:`time_scale`
+_SCALE_SLICE = 1 << 15
 
 
 def scaled_offsets(ts: npt.NDArray[np.int64]) -> tuple[int, int, npt.NDArray[np.uint64]]:
