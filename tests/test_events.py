@@ -836,7 +836,7 @@ def test_time_scale_is_the_largest_power_of_ten_dividing_every_offset(
     """``time_scale`` reads the offsets a slice at a time and moves to a finer step when a
     slice needs it: the step is the largest of 1 s, 1 ms, 1 us, 1 ns (in ns) that divides
     every ``ts - t0``, with one finer time anywhere (or none), at any length and base."""
-    from salesfunnel.events._sort import time_scale
+    from salesfunnel.events._sort import scaled_offsets, time_scale
 
     rng = np.random.default_rng(seed)
     ts = base + rng.integers(0, 10**6, n, dtype=np.int64) * unit
@@ -846,3 +846,6 @@ def test_time_scale_is_the_largest_power_of_ten_dividing_every_offset(
     offsets = [int(t) - t0 for t in ts.tolist()]
     want = next((s for s in (10**9, 10**6, 10**3) if all(o % s == 0 for o in offsets)), 1)
     assert time_scale(ts) == (t0, want)
+    start, step, k = scaled_offsets(ts)  # the offsets in that step give the times back
+    assert (start, step) == (t0, want) and (start + step * k.astype(object)).tolist() == \
+        ts.tolist()

@@ -151,3 +151,6 @@ def test_arrival_flags_past_eight_stages_match_reference(
             deeper = [t for s, t in evs if k < s < 12]
             want = bool(at_k) and (not deeper or min(at_k) <= min(deeper))
             assert tables.arrived(k)[ids.index(e)] == want, (e, k)
+    rows = np.arange(log.n_entities)[::2]
+    for k in range(12):  # the flags of some entities only: the same flags
+        assert np.array_equal(tables.arrived(k, rows), tables.arrived(k)[rows])

@@ -131,8 +131,7 @@ _SCALE_SLICE = 1 << 15
 
 def scaled_offsets(ts: npt.NDArray[np.int64]) -> tuple[int, int, npt.NDArray[np.uint64]]:
     """``(t0, step, k)`` of :func:`time_scale` with the offsets themselves: every time is
-    ``t0 + step * k`` (``k`` as ``uint64``, computed in one pass over the times). The
-    inverse is :func:`scaled_times`.
+    ``t0 + step * k`` (``k`` as ``uint64``). The inverse is :func:`scaled_times`.
 
     Examples
     --------
@@ -140,22 +139,11 @@ def scaled_offsets(ts: npt.NDArray[np.int64]) -> tuple[int, int, npt.NDArray[np.
     >>> t0, step, k.tolist()
     (3000000000, 1000000000, [2, 0, 6])
     """
-    t0, step, rel = _scale(ts)
+    t0, step = time_scale(ts)
+    rel = time_offsets(ts, t0)
     if step > 1:
         rel //= np.uint64(step)
     return t0, step, rel
-
-
-def _scale(ts: npt.NDArray[np.int64]) -> tuple[int, int, npt.NDArray[np.uint64]]:
-    """``(t0, step, ts - t0)``: :func:`time_scale` and the offsets it read."""
-    if len(ts) == 0:
-        return 0, 1, np.zeros(0, dtype=np.uint64)
-    t0 = int(ts.min())
-    rel = time_offsets(ts, t0)
-    for step in (NS_PER_S, 1_000_000, 1_000):
-        if not np.any(rel % np.uint64(step)):
-            return t0, step, rel
-    return t0, 1, rel
 
 
 def scaled_times(k: npt.NDArray[np.uint64], t0: int, step: int) -> npt.NDArray[np.int64]:

@@ -202,13 +202,15 @@ class FirstTables:
     t0: int
     step: int
 
-    def arrived(self, k: int) -> npt.NDArray[np.bool_]:
-        """Per entity: its first arrival at depth ``>= k`` was an event at stage ``k``
-        itself (it did not skip past ``k``); a new array."""
+    def arrived(self, k: int, rows: npt.NDArray[np.int64] | None = None
+                ) -> npt.NDArray[np.bool_]:
+        """Per entity (of ``rows`` only, when given): its first arrival at depth ``>= k``
+        was an event at stage ``k`` itself (it did not skip past ``k``); a new array."""
         if not 0 <= k < self.units.shape[1]:
             raise ValueError(f"stage {k} is not on the path; expected 0 .. "
                              f"{self.units.shape[1] - 1}")
-        out = np.right_shift(self.bits[k >> 3], np.uint8(k & 7))
+        byte = self.bits[k >> 3] if rows is None else self.bits[k >> 3].take(rows)
+        out = np.right_shift(byte, np.uint8(k & 7))
         np.bitwise_and(out, np.uint8(1), out=out)
         flags: npt.NDArray[np.bool_] = out.view(np.bool_)
         return flags

@@ -806,7 +806,7 @@ def step_durations(tables: K.FirstTables, n_path: int, rows: _I64 | None = None
             idx = sel if idx is None else idx.take(sel)
             del sel
         del reached
-        at = tables.arrived(k - 1) if idx is None else tables.arrived(k - 1).take(idx)
+        at = tables.arrived(k - 1, idx)
         keep = None if at.all() else np.flatnonzero(at)
         del at
         out = (_elapsed(tables, col, prev) if keep is None
