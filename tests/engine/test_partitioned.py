@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import salesfunnel as sf
 from salesfunnel import EventLog, PartitionedLog
-from salesfunnel._engine import Progress, ThreadPool, parallel_map, tree_merge
+from salesfunnel._engine import Progress, parallel_map, tree_merge
 from salesfunnel._engine._hash import bucket_of, hash_ids
 from salesfunnel.metrics import cohorts, compare, conversion, pipeline, survival, timing
 from salesfunnel.planner import MarkovModel
@@ -311,82 +311,6 @@ def test_pool_raises_the_error_of_the_earliest_failing_item() -> None:
         one_failed.clear()
         with pytest.raises(ValueError, match="item 0"):
             parallel_map(fail, [0, 1], 2)
-
-
-def test_thread_pool_keeps_its_threads_across_rounds_and_submits_on_them() -> None:
-    """One pool serves several ``map`` rounds and ``submit`` calls on the same (at most
-    ``workers``) threads, marked as pool workers; a pool of one runs every call in the
-    caller's thread; an error of a submitted call is raised by its result."""
-    import threading
-
-    from salesfunnel._engine._pool import in_parallel
-
-    def where(_: Any = None) -> tuple[str, bool]:
-        return threading.current_thread().name, in_parallel()
-
-    with ThreadPool(2) as pool:
-        first = pool.map(where, list(range(6)))
-        later = pool.submit(where)
-        second = pool.map(where, list(range(6)))
-        failed = pool.submit(lambda: 1 // 0)
-        seen = {name for name, _ in [*first, *second, later.result()]}
-        assert len(seen) <= 2 and all(n.startswith("salesfunnel") for n in seen)
-        assert all(flag for _, flag in [*first, *second, later.result()])
-        with pytest.raises(ZeroDivisionError):
-            failed.result()
-    with ThreadPool(1) as alone:
-        assert alone.map(where, [0, 1]) == [(threading.current_thread().name, False)] * 2
-        assert alone.submit(where).result() == (threading.current_thread().name, False)
-        with pytest.raises(ZeroDivisionError):
-            alone.submit(lambda: 1 // 0).result()
-    assert not [t for t in threading.enumerate() if t.name.startswith("salesfunnel")]
-
-
-def test_closing_a_thread_pool_cancels_what_has_not_started() -> None:
-    """Leaving the pool on an error (a Ctrl-C in the caller) cancels the submitted calls
-    not yet started and waits for the running ones: nothing runs behind the caller."""
-    import threading
-
-    gate = threading.Event()
-    ran: list[int] = []
-    queued = []
-    with pytest.raises(KeyboardInterrupt), ThreadPool(2) as pool:
-        busy = [pool.submit(lambda: gate.wait(5)) for _ in range(2)]
-        queued = [pool.submit(lambda i=i: ran.append(i)) for i in range(5)]
-        threading.Timer(0.1, gate.set).start()
-        raise KeyboardInterrupt
-    assert all(f.result() for f in busy)  # the running calls ended
-    assert ran == [] and all(f.cancelled() for f in queued)
-
-
-def test_timing_of_parts_in_memory_sorts_each_step_once() -> None:
-    """On parts held in memory with several threads, ``timing`` makes each step's
-    distribution from every part's durations at once (no merge of per-part results),
-    and equals both the merge of the parts' timings and the whole log's timing."""
-    from salesfunnel.metrics._timing import Durations
-
-    rng = np.random.default_rng(3)
-    n = 6000
-    funnel = sf.Funnel("f", [sf.Stage("a"), sf.Stage("b"), sf.Stage("won", kind="won"),
-                             sf.Stage("lost", kind="lost")], skip_ahead=True)
-    cols = dict(entity=rng.integers(0, 2000, n), stage=rng.integers(0, 4, n),
-                ts=rng.integers(0, 10**6, n), unit="s")
-    plog = PartitionedLog.from_arrays(funnel, **cols, parts=4, workers=2)
-    whole = EventLog.from_arrays(funnel, **cols)
-    merged = plog.reduce(lambda part: timing(part, workers=1), workers=1)
-    calls: list[int] = []
-    real = Durations._merge_all.__func__  # type: ignore[attr-defined]
-
-    def spy(cls: Any, items: Any, **kw: Any) -> Any:
-        calls.append(len(items))
-        return real(cls, items, **kw)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Durations, "_merge_all", classmethod(spy))
-        direct = timing(plog, workers=2)
-    assert calls == []
-    assert direct == merged == timing(whole, workers=1)
-    assert direct.entities == plog.n_entities
 
 
 class _Tty(io.StringIO):
@@ -1106,7 +1030,6 @@ def test_progress_true_draws_on_a_terminal_stderr_and_erases_on_ctrl_c(
          "building the log ["),
         (lambda: conversion(plog, workers=2, progress=True), "conversion ["),
         (lambda: timing(plog, workers=1, progress=True), "timing ["),
-        (lambda: timing(plog, workers=2, progress=True), "timing ["),
         (lambda: MarkovModel().fit(plog, workers=2, progress=True), "MarkovModel.fit ["),
     ]:
         shown = stderr_of(call)

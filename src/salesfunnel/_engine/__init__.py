@@ -8,9 +8,8 @@ default lives here (:func:`set_options`).
 
 from salesfunnel._engine._options import Options, get_options, resolve_workers, set_options
 from salesfunnel._engine._partitioned import MIN_PART_EVENTS, PartitionedLog, SpilledPart
-from salesfunnel._engine._pool import ThreadPool, parallel_map, tree_merge
+from salesfunnel._engine._pool import parallel_map, tree_merge
 from salesfunnel._engine._progress import Progress
 
 __all__ = ["MIN_PART_EVENTS", "Options", "PartitionedLog", "Progress", "SpilledPart",
-           "ThreadPool", "get_options", "parallel_map", "resolve_workers", "set_options",
-           "tree_merge"]
+           "get_options", "parallel_map", "resolve_workers", "set_options", "tree_merge"]

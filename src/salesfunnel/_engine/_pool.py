@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from salesfunnel._engine._progress import Progress
 
-__all__ = ["MAX_THREADS", "ThreadPool", "in_parallel", "parallel_map", "tree_merge"]
+__all__ = ["MAX_THREADS", "in_parallel", "parallel_map", "tree_merge"]
 
 #: Most threads one :func:`parallel_map` starts, whatever ``workers`` asks: a huge
 #: ``workers`` (``10**6``) would otherwise start a thread per item until the OS refuses.
@@ -54,83 +54,36 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
     >>> parallel_map(lambda x: x * x, [1, 2, 3], workers=2)
     [1, 4, 9]
     """
-    with Progress(len(items), label, progress) as bar, \
-            ThreadPool(min(workers, len(items))) as pool:
-        return pool.map(fn, items, advance=bar.advance)
-
-
-class ThreadPool:
-    """Threads kept for several :func:`parallel_map` rounds (a context manager):
-    :meth:`map` has its semantics, without starting threads for every round (about
-    half a millisecond each), and :meth:`submit` starts a call that later rounds need
-    not wait for. One thread or fewer: calls run in the caller's thread.
-
-    Examples
-    --------
-    >>> with ThreadPool(2) as pool:
-    ...     later = pool.submit(lambda: "done")
-    ...     [pool.map(lambda x: x + r, [1, 2, 3]) for r in (0, 10)], later.result()
-    ([[1, 2, 3], [11, 12, 13]], 'done')
-    """
-
-    def __init__(self, workers: int) -> None:
-        self._executor = (ThreadPoolExecutor(max_workers=min(workers, MAX_THREADS),
-                                             thread_name_prefix="salesfunnel")
-                          if workers > 1 else None)
-
-    def __enter__(self) -> ThreadPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def submit(self, fn: Callable[[], R]) -> Future[R]:
-        """``fn()`` started on a thread of the pool (run now, in the caller's thread,
-        for a pool of one). Calls not yet started when the pool closes are cancelled;
-        the started ones end first."""
-        if self._executor is not None:
-            return self._executor.submit(_as_worker, lambda _: fn(), None)
-        done: Future[R] = Future()
-        try:
-            done.set_result(fn())
-        except Exception as error:  # given to whoever asks for the result, as a thread's
-            done.set_exception(error)
-        return done
-
-    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
-            advance: Callable[[], None] | None = None) -> list[R]:
-        """``[fn(x) for x in items]`` on the pool's threads, in order (``advance`` is
-        called after each item); errors and cancelling as in :func:`parallel_map`."""
-        if self._executor is None or len(items) <= 1:
+    with Progress(len(items), label, progress) as bar:
+        if workers <= 1 or len(items) <= 1:
             out = []
             for item in items:
                 out.append(fn(item))
-                if advance is not None:
-                    advance()
+                bar.advance()
             return out
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(items), MAX_THREADS),
+                                  thread_name_prefix="salesfunnel")
         futures: list[Future[R]] = []
         try:
             for item in items:
-                fut = self._executor.submit(_as_worker, fn, item)
-                if advance is not None:
-                    fut.add_done_callback(lambda _: advance())
+                fut = pool.submit(_as_worker, fn, item)
+                fut.add_done_callback(lambda _: bar.advance())
                 futures.append(fut)
             wait(futures, return_when=FIRST_EXCEPTION)
-        finally:
-            # a call failed or the wait was interrupted (Ctrl-C): the calls not yet
-            # started are cancelled and the started ones end before anything is raised
-            if not all(f.done() for f in futures) or any(
-                    not f.cancelled() and f.exception() is not None for f in futures):
+            if any(f.done() and not f.cancelled() and f.exception() is not None
+                   for f in futures):
+                # a call failed: the calls not yet started are cancelled, the started ones
+                # end, and the error of the earliest item that failed is raised (not of
+                # whichever failed first in time: the error is the same in every run)
                 for fut in futures:
                     fut.cancel()
                 wait(futures)
-        for fut in futures:
-            # the error of the earliest item that failed (not of whichever failed first
-            # in time: the error is the same in every run)
-            if not fut.cancelled() and fut.exception() is not None:
-                raise fut.exception()  # type: ignore[misc]
-        return [fut.result() for fut in futures]
+                for fut in futures:
+                    if not fut.cancelled() and fut.exception() is not None:
+                        raise fut.exception()  # type: ignore[misc]
+            return [fut.result() for fut in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def tree_merge(results: Sequence[Any], merge: Callable[[Any, Any], Any] | None = None,

@@ -10,7 +10,7 @@ from salesfunnel._util._validate import check_bool
 from salesfunnel.events import EventLog
 from salesfunnel.events._derived import derived
 
-__all__ = ["partitioned", "run_partitioned"]
+__all__ = ["run_partitioned"]
 
 R = TypeVar("R")
 
@@ -23,10 +23,9 @@ def _split(log: EventLog, parts: int) -> PartitionedLog:
     return PartitionedLog.from_log(log, parts=parts, workers=parts)
 
 
-def partitioned(log: Any, workers: int | None, progress: bool, where: str
-                ) -> tuple[PartitionedLog | None, int]:
-    """``(parts, threads)``: the partitioned log a metric runs on (``None``: run on
-    ``log`` itself) and the threads it may use (checked arguments).
+def run_partitioned(log: Any, workers: int | None, progress: bool, where: str,
+                    compute: Callable[[EventLog], R]) -> R | None:
+    """``compute`` over the parts of ``log`` merged, or ``None`` to run on ``log`` itself.
 
     A :class:`PartitionedLog` always runs per part. An :class:`EventLog` is split when
     more than one worker is asked for (or set library-wide) and it has at least
@@ -36,17 +35,8 @@ def partitioned(log: Any, workers: int | None, progress: bool, where: str
     check_bool("progress", progress, where=where)
     n = resolve_workers(workers, where=where)
     if isinstance(log, PartitionedLog):
-        return log, n
+        return log.reduce(compute, workers=n, progress=progress, label=where)
     if n <= 1 or not isinstance(log, EventLog) or len(log) < 2 * MIN_PART_EVENTS:
-        return None, n
-    return _split(log, min(n, len(log) // MIN_PART_EVENTS)), n
-
-
-def run_partitioned(log: Any, workers: int | None, progress: bool, where: str,
-                    compute: Callable[[EventLog], R]) -> R | None:
-    """``compute`` over the parts of ``log`` (see :func:`partitioned`) merged, or
-    ``None`` to run on ``log`` itself."""
-    parts, n = partitioned(log, workers, progress, where)
-    if parts is None:
         return None
-    return parts.reduce(compute, workers=n, progress=progress, label=where)
+    parts = min(n, len(log) // MIN_PART_EVENTS)
+    return _split(log, parts).reduce(compute, workers=n, progress=progress, label=where)

@@ -16,11 +16,8 @@ also merges exactly.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
-from functools import partial
 from typing import Any, TypeVar, overload
 
 import attrs
@@ -30,7 +27,7 @@ import numpy.typing as npt
 from salesfunnel._display._format import MISSING
 from salesfunnel._display._result import Displayable, Part
 from salesfunnel._display._table import Table
-from salesfunnel._engine import PartitionedLog, Progress, ThreadPool, parallel_map
+from salesfunnel._engine import PartitionedLog, parallel_map
 from salesfunnel._util._i18n import counted, word
 from salesfunnel._util._json import to_json_value
 from salesfunnel._util._optional import import_optional
@@ -40,7 +37,7 @@ from salesfunnel.errors import InvalidParameterError
 from salesfunnel.events import EventLog
 from salesfunnel.events._factorize import sorted_packed
 from salesfunnel.metrics import _kernels as K
-from salesfunnel.metrics._parallel import partitioned
+from salesfunnel.metrics._parallel import run_partitioned
 from salesfunnel.metrics._results import (
     Breakdown,
     breakdown,
@@ -831,66 +828,21 @@ def _elapsed(tables: K.FirstTables, later: npt.NDArray[Any], earlier: npt.NDArra
     return out
 
 
-def _durations_of(tables: K.FirstTables, n_path: int, rows: _I64 | None) -> Iterator[_U64]:
-    """The durations (ns) of every step (:func:`step_durations`), then of the sales
-    cycle: first event to first arrival at the last stage, over the entities that got
-    there. A generator, as :func:`step_durations`."""
-    yield from step_durations(tables, n_path, rows)
+def _timing_of(stages: tuple[str, ...], tables: K.FirstTables, rows: _I64 | None,
+               percentiles: tuple[float, ...], accuracy: float | None = None) -> Timing:
+    """Timing of the entities ``rows`` (all when ``None``) from :func:`K.first_tables`."""
+    n_path = len(stages)
+    steps = [Durations(stages[k - 1], stages[k], values, percentiles, accuracy=accuracy)
+             for k, values in enumerate(step_durations(tables, n_path, rows), start=1)]
     won_at, entry = tables.units[:, n_path - 1], tables.entry
     if rows is not None:
         won_at = won_at.take(rows)
         entry = entry.take(rows)
     won = np.flatnonzero(won_at != tables.never)
-    yield _frozen(_elapsed(tables, won_at.take(won), entry.take(won)))
-
-
-def _pairs(stages: tuple[str, ...]) -> list[tuple[str, str]]:
-    """``(source, target)`` of every step, then of the sales cycle."""
-    return [*itertools.pairwise(stages), ("first event", stages[-1])]
-
-
-def _timing_of(stages: tuple[str, ...], tables: K.FirstTables, rows: _I64 | None,
-               percentiles: tuple[float, ...], accuracy: float | None = None) -> Timing:
-    """Timing of the entities ``rows`` (all when ``None``) from :func:`K.first_tables`."""
-    made = [Durations(source, target, values, percentiles, accuracy=accuracy)
-            for (source, target), values in zip(
-                _pairs(stages), _durations_of(tables, len(stages), rows), strict=True)]
-    n = len(tables.entry) if rows is None else len(rows)
-    return Timing(stages, made[:-1], made[-1], n, percentiles)
-
-
-def _durations_from_parts(source: str, target: str, values: list[_U64],
-                          percentiles: tuple[float, ...], accuracy: float | None
-                          ) -> Durations:
-    return Durations(source, target, np.concatenate(values), percentiles, accuracy=accuracy)
-
-
-def _timing_of_parts(stages: tuple[str, ...], parts: Sequence[EventLog],
-                     percentiles: tuple[float, ...], accuracy: float | None, workers: int,
-                     progress: bool) -> Timing:
-    """Timing of a log split into parts held in memory, on ``workers`` threads.
-
-    The parts' first-time tables are made on the threads; then, step by step, every
-    part makes its durations of the step (:func:`_durations_of`), and a thread turns
-    those of all parts into one :class:`Durations` while the parts go on to the next
-    step. The result is the merge of the parts' timings, without the work of merging:
-    each step's values are sorted once, where merging sorts every part's values and
-    then the merged runs again (timing on two threads, 5.2 M events in four parts:
-    0.121 -> 0.100 s, best of eight).
-    """
-    with ThreadPool(workers) as pool:
-        with Progress(len(parts), "timing", progress) as bar:
-            tables = pool.map(K.first_tables, parts, advance=bar.advance)
-        sources = [_durations_of(t, len(stages), None) for t in tables]
-        made: list[Future[Durations]] = []
-        for source, target in _pairs(stages):
-            values = pool.map(next, sources)
-            made.append(pool.submit(partial(_durations_from_parts, source, target, values,
-                                            percentiles, accuracy)))
-            del values
-        steps = [f.result() for f in made]
-    return Timing(stages, steps[:-1], steps[-1], sum(len(t.entry) for t in tables),
-                  percentiles)
+    cycle = Durations("first event", stages[-1],
+                      _frozen(_elapsed(tables, won_at.take(won), entry.take(won))),
+                      percentiles, accuracy=accuracy)
+    return Timing(stages, steps, cycle, len(entry), percentiles)
 
 
 @overload
@@ -995,17 +947,10 @@ def timing(
     >>> timing(log, by="rep")["y"].step("demo").count
     1
     """
-    parts, n = partitioned(log, workers, progress, "timing")
-    if parts is not None:
-        in_memory = [p for p in parts.parts if isinstance(p, EventLog)]
-        if by is None and n > 1 and 1 < len(in_memory) == parts.n_parts:
-            return _timing_of_parts(
-                tuple(s.name for s in parts.funnel.path), in_memory,
-                check_percentiles(percentiles, where="timing"),
-                check_accuracy(accuracy, where="timing"), n, progress)
-        return parts.reduce(lambda part: timing(
-            part, by=by, percentiles=percentiles, accuracy=accuracy, workers=1),
-            workers=n, progress=progress, label="timing")
+    parted = run_partitioned(log, workers, progress, "timing", lambda part: timing(
+        part, by=by, percentiles=percentiles, accuracy=accuracy, workers=1))
+    if parted is not None:
+        return parted
     log = check_log(log)
     qs = check_percentiles(percentiles, where="timing")
     acc = check_accuracy(accuracy, where="timing")
